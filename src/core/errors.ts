@@ -1,0 +1,125 @@
+/**
+ * One error type for every backend. Codes follow Node's `errno` names so callers can
+ * switch on `err.code` exactly as they would for `node:fs` errors.
+ */
+export type FsErrorCode =
+  | "ENOENT"
+  | "EEXIST"
+  | "EISDIR"
+  | "ENOTDIR"
+  | "ENOTEMPTY"
+  | "EINVAL"
+  | "EACCES"
+  | "ENOTSUP"
+  | "ETIMEDOUT"
+  | "EIO"
+  | "ECLOSED"
+  | "EABORT"
+  | "EPROTO"
+  | "ECHANGED";
+
+const DEFAULT_MESSAGES: Record<FsErrorCode, string> = {
+  ENOENT: "no such file or directory",
+  EEXIST: "file already exists",
+  EISDIR: "is a directory",
+  ENOTDIR: "not a directory",
+  ENOTEMPTY: "directory not empty",
+  EINVAL: "invalid argument",
+  EACCES: "permission denied",
+  ENOTSUP: "operation not supported",
+  ETIMEDOUT: "operation timed out",
+  EIO: "input/output error",
+  ECLOSED: "I/O operation on a closed file",
+  EABORT: "operation aborted",
+  EPROTO: "protocol error",
+  ECHANGED: "file changed on the remote side during the read",
+};
+
+export interface FsErrorOptions {
+  path?: string;
+  cause?: unknown;
+  /** HTTP status or other backend-specific status, when there is one. */
+  status?: number;
+}
+
+export class FsError extends Error {
+  readonly code: FsErrorCode;
+  readonly path: string | undefined;
+  readonly status: number | undefined;
+  /** The message without code and path. */
+  readonly detail: string;
+
+  constructor(code: FsErrorCode, message?: string, options: FsErrorOptions = {}) {
+    const text = message ?? DEFAULT_MESSAGES[code];
+    super(options.path !== undefined ? `${code}: ${text}: '${options.path}'` : `${code}: ${text}`, {
+      cause: options.cause,
+    });
+    this.name = "FsError";
+    this.code = code;
+    this.path = options.path;
+    this.status = options.status;
+    this.detail = text;
+  }
+
+  /** The same error reported for another path (a rooted view renaming its target's paths). */
+  withPath(path: string | undefined): FsError {
+    return new FsError(this.code, this.detail, { path, cause: this, status: this.status });
+  }
+
+  static enoent(path: string, message?: string, cause?: unknown): FsError {
+    return new FsError("ENOENT", message, { path, cause });
+  }
+  static eexist(path: string, message?: string): FsError {
+    return new FsError("EEXIST", message, { path });
+  }
+  static eisdir(path: string, message?: string): FsError {
+    return new FsError("EISDIR", message, { path });
+  }
+  static enotdir(path: string, message?: string): FsError {
+    return new FsError("ENOTDIR", message, { path });
+  }
+  static einval(message: string, path?: string): FsError {
+    return new FsError("EINVAL", message, { path });
+  }
+  static eacces(path: string, message?: string): FsError {
+    return new FsError("EACCES", message, { path });
+  }
+  static enotsup(message: string, path?: string): FsError {
+    return new FsError("ENOTSUP", message, { path });
+  }
+}
+
+const NODE_CODES = new Set<string>(Object.keys(DEFAULT_MESSAGES));
+
+/** Map any thrown value (node:fs errors, memfs errors, aborts) onto an FsError for `path`. */
+export function toFsError(err: unknown, path?: string): FsError {
+  if (err instanceof FsError) return err;
+  const e = err as { code?: unknown; name?: unknown; message?: unknown } | undefined;
+  const code = typeof e?.code === "string" ? e.code : undefined;
+  if (code !== undefined) {
+    if (NODE_CODES.has(code)) return new FsError(code as FsErrorCode, undefined, { path, cause: err });
+    if (code === "EPERM") return new FsError("EACCES", undefined, { path, cause: err });
+    if (code === "ELOOP" || code === "ENAMETOOLONG") {
+      return new FsError("EINVAL", String(e?.message ?? code), { path, cause: err });
+    }
+    if (code === "EXDEV" || code === "EBUSY" || code === "EMFILE") {
+      return new FsError("EIO", String(e?.message ?? code), { path, cause: err });
+    }
+    if (code === "ABORT_ERR") return new FsError("EABORT", undefined, { path, cause: err });
+  }
+  if (e?.name === "AbortError") return new FsError("EABORT", undefined, { path, cause: err });
+  if (e?.name === "TimeoutError") return new FsError("ETIMEDOUT", undefined, { path, cause: err });
+  const message = err instanceof Error ? err.message : String(err);
+  return new FsError("EIO", message, { path, cause: err });
+}
+
+export function isFsError(err: unknown, code?: FsErrorCode): err is FsError {
+  return err instanceof FsError && (code === undefined || err.code === code);
+}
+
+/** Throw an EABORT error if the signal has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined, path?: string): void {
+  if (signal?.aborted) {
+    throw new FsError("EABORT", undefined, { path, cause: signal.reason });
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The one bounded-concurrency helper every batch call uses: a sliding window over thunks,
+ * results in input order. On the first failure the rest are not started and in-flight work
+ * is told to stop through the signal, unless `onError` keeps going.
+ */
+import { FsError, throwIfAborted } from "./errors.js";
+import type { OnError } from "./types.js";
+
+export const DEFAULT_CONCURRENCY = 16;
+
+export interface MapBoundedOptions {
+  concurrency?: number;
+  signal?: AbortSignal;
+  /** "raise" (default): reject on the first error; "return": the error becomes the result; "omit": dropped. */
+  onError?: OnError;
+}
+
+export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
+
+/**
+ * Run `fn` over `items` with at most `concurrency` in flight. With `onError: "omit"`, failed
+ * items are left out of the results; with `"return"` the error object stands in their place.
+ */
+export async function mapBounded<T, R>(
+  items: readonly T[],
+  fn: (item: T, index: number, signal: AbortSignal) => Promise<R>,
+  options: MapBoundedOptions = {},
+): Promise<Array<R | unknown>> {
+  const settled = await settleBounded(items, fn, options);
+  const onError = options.onError ?? "raise";
+  const out: Array<R | unknown> = [];
+  for (const s of settled) {
+    if (s.ok) out.push(s.value);
+    else if (onError === "return") out.push(s.error);
+  }
+  return out;
+}
+
+/** Like mapBounded, but hands back every outcome; with onError "raise" it still rejects. */
+export async function settleBounded<T, R>(
+  items: readonly T[],
+  fn: (item: T, index: number, signal: AbortSignal) => Promise<R>,
+  options: MapBoundedOptions = {},
+): Promise<Array<Settled<R>>> {
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? DEFAULT_CONCURRENCY));
+  const onError = options.onError ?? "raise";
+  throwIfAborted(options.signal);
+  const controller = new AbortController();
+  const outer = options.signal;
+  const forward = () => controller.abort(outer?.reason);
+  outer?.addEventListener("abort", forward, { once: true });
+  const results: Array<Settled<R>> = new Array(items.length);
+  let next = 0;
+  let firstError: unknown;
+  let failed = false;
+
+  async function worker(): Promise<void> {
+    while (!failed && next < items.length) {
+      if (controller.signal.aborted) {
+        failed = true;
+        firstError ??= new FsError("EABORT", undefined, { cause: controller.signal.reason });
+        return;
+      }
+      const index = next++;
+      try {
+        results[index] = { ok: true, value: await fn(items[index]!, index, controller.signal) };
+      } catch (error) {
+        results[index] = { ok: false, error };
+        if (onError === "raise" && !failed) {
+          failed = true;
+          firstError = error;
+          controller.abort(error);
+        }
+      }
+    }
+  }
+
+  try {
+    const workers = Array.from({ length: Math.min(concurrency, items.length) }, () => worker());
+    await Promise.all(workers);
+  } finally {
+    outer?.removeEventListener("abort", forward);
+  }
+  if (failed) throw firstError;
+  return results;
+}
+
+/** A counting semaphore for call sites that are not a simple list (e.g. per-origin request slots). */
+export class Semaphore {
+  private active = 0;
+  private readonly waiters: Array<() => void> = [];
+  constructor(readonly limit: number) {}
+
+  async acquire(): Promise<() => void> {
+    if (this.active < this.limit) this.active++;
+    // A waiter is woken with the slot of the releaser, so the count never overshoots.
+    else await new Promise<void>((resolve) => this.waiters.push(resolve));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const waiter = this.waiters.shift();
+      if (waiter) waiter();
+      else this.active--;
+    };
+  }
+
+  async run<R>(fn: () => Promise<R>): Promise<R> {
+    const release = await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Directory listings kept between calls for remote backends. A real LRU (bounded by
+ * `maxPaths`) with optional expiry; writes invalidate the path, its parents and anything below.
+ */
+import { LRUCache } from "lru-cache";
+import type { FileInfo } from "./types.js";
+import { isInside, parentOf } from "./paths.js";
+
+export interface ListingsCacheOptions {
+  /** Most directories kept (default 10,000). */
+  maxPaths?: number;
+  /** Seconds a listing stays valid; undefined or 0 keeps it until invalidated. */
+  expiry?: number;
+}
+
+export class ListingsCache {
+  private readonly lru: LRUCache<string, FileInfo[]>;
+
+  constructor(options: ListingsCacheOptions = {}) {
+    this.lru = new LRUCache<string, FileInfo[]>({
+      max: Math.max(1, options.maxPaths ?? 10_000),
+      ...(options.expiry ? { ttl: options.expiry * 1000, ttlAutopurge: false } : {}),
+    });
+  }
+
+  get(path: string): FileInfo[] | undefined {
+    return this.lru.get(path);
+  }
+
+  set(path: string, listing: FileInfo[]): void {
+    this.lru.set(path, listing);
+  }
+
+  has(path: string): boolean {
+    return this.lru.has(path);
+  }
+
+  get size(): number {
+    return this.lru.size;
+  }
+
+  /** Forget `path`, every ancestor (their listings name it) and every listing below it. */
+  invalidate(path?: string, root = "/"): void {
+    if (path === undefined) {
+      this.lru.clear();
+      return;
+    }
+    for (const key of [...this.lru.keys()]) {
+      if (isInside(key, path)) this.lru.delete(key);
+    }
+    let p = path;
+    for (;;) {
+      this.lru.delete(p);
+      const parent = parentOf(p, root);
+      if (parent === p) break;
+      p = parent;
+      if (p === root || p === "") {
+        this.lru.delete(p);
+        break;
+      }
+    }
+  }
+
+  clear(): void {
+    this.lru.clear();
+  }
+}

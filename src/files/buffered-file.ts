@@ -1,0 +1,371 @@
+/**
+ * The opened file every backend gets for free: reads go through a read cache over a ranged
+ * fetch, writes are buffered and handed to an upload sink in blocks.
+ */
+import { Readable, Writable } from "node:stream";
+import { FsError } from "../core/errors.js";
+import { DEFAULT_BLOCK_SIZE, makeReadCache, type CacheStats, type RangeFetcher, type ReadCache } from "./read-caches.js";
+import { concatBytes, type UploadSink } from "./upload-sink.js";
+
+export type BinaryMode = "rb" | "wb" | "ab" | "xb";
+export type TextMode = "r" | "w" | "a" | "x" | "rt" | "wt" | "at" | "xt";
+export type OpenMode = BinaryMode | TextMode;
+
+const MODES = new Set<string>(["rb", "wb", "ab", "xb", "r", "w", "a", "x", "rt", "wt", "at", "xt"]);
+
+/** Validate a mode string; returns its kind ("r" | "w" | "a" | "x") and whether it is text. */
+export function parseMode(mode: string): { kind: "r" | "w" | "a" | "x"; text: boolean } {
+  if (typeof mode !== "string" || !MODES.has(mode)) {
+    throw FsError.einval(`invalid mode '${String(mode)}'; use one of rb, wb, ab, xb, r, w, a, x`);
+  }
+  return { kind: mode[0] as "r" | "w" | "a" | "x", text: !mode.endsWith("b") };
+}
+
+export interface FileOpenOptions {
+  /** Read-ahead / block size for reads, and the upload chunk size for writes (default 5 MiB). */
+  blockSize?: number;
+  /** Read cache by name: none, readahead (default), bytes, blockcache, first, parts, all, background. */
+  cacheType?: string;
+  cacheOptions?: Record<string, unknown>;
+  /** Publish on close (default). With false, only `commit()` publishes and `discard()` drops. */
+  autocommit?: boolean;
+  /** Known size, saving an `info` call when opening for read. */
+  size?: number;
+  /** Text encoding for text modes (default utf-8). */
+  encoding?: BufferEncoding;
+  signal?: AbortSignal;
+  [key: string]: unknown;
+}
+
+export interface BufferedFileInit {
+  path: string;
+  mode: "rb" | "wb" | "ab" | "xb";
+  blockSize?: number;
+  /** Read mode: total size and the ranged fetch. */
+  size?: number;
+  fetcher?: RangeFetcher;
+  cacheType?: string;
+  cacheOptions?: Record<string, unknown>;
+  /** Write modes: where the bytes go. */
+  sink?: UploadSink;
+  autocommit?: boolean;
+  /** Extra metadata the backend knows (etag, info...). */
+  details?: Record<string, unknown>;
+  /** Called once when the file is closed (transactions use it). */
+  onClose?: (file: BufferedFile) => void;
+}
+
+export class BufferedFile implements AsyncIterable<Uint8Array> {
+  readonly path: string;
+  readonly mode: "rb" | "wb" | "ab" | "xb";
+  readonly blockSize: number;
+  readonly details: Record<string, unknown>;
+  autocommit: boolean;
+
+  private position = 0;
+  private isClosed = false;
+  private readonly cache: ReadCache | undefined;
+  private readonly fileSize: number;
+  private readonly sink: UploadSink | undefined;
+  private buffer: Uint8Array[] = [];
+  private buffered = 0;
+  private uploadedFinal = false;
+  private committed = false;
+  private forced: Promise<void> = Promise.resolve();
+  private readonly onClose: ((file: BufferedFile) => void) | undefined;
+
+  constructor(init: BufferedFileInit) {
+    this.path = init.path;
+    this.mode = init.mode;
+    this.blockSize = init.blockSize ?? DEFAULT_BLOCK_SIZE;
+    if (!(this.blockSize > 0)) throw FsError.einval(`blockSize must be positive, got ${init.blockSize}`, init.path);
+    this.details = init.details ?? {};
+    this.autocommit = init.autocommit ?? true;
+    this.onClose = init.onClose;
+    if (init.mode === "rb") {
+      if (init.size === undefined || !init.fetcher) throw FsError.einval("a readable file needs size and fetcher", init.path);
+      this.fileSize = init.size;
+      this.cache = makeReadCache(init.cacheType ?? "readahead", {
+        blockSize: this.blockSize,
+        size: init.size,
+        fetcher: init.fetcher,
+        options: init.cacheOptions,
+        path: init.path,
+      });
+    } else {
+      if (!init.sink) throw FsError.einval("a writable file needs a sink", init.path);
+      this.sink = init.sink;
+      this.fileSize = 0;
+    }
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  get readable(): boolean {
+    return this.mode === "rb";
+  }
+
+  get writable(): boolean {
+    return this.mode !== "rb";
+  }
+
+  /** Size of a file opened for reading; bytes written so far for a writer. */
+  get size(): number {
+    return this.readable ? this.fileSize : this.position;
+  }
+
+  /** Hit/miss/fetch counters of the read cache (zeros for writers). */
+  get cacheStats(): CacheStats {
+    return this.cache?.stats ?? { hits: 0, misses: 0, fetches: 0, bytesRequested: 0 };
+  }
+
+  get cacheType(): string | undefined {
+    return this.cache?.constructor.name;
+  }
+
+  private checkOpen(): void {
+    if (this.isClosed) throw new FsError("ECLOSED", "I/O operation on a closed file", { path: this.path });
+  }
+
+  private checkReadable(): void {
+    this.checkOpen();
+    if (!this.readable) throw FsError.einval(`file not open for reading (mode ${this.mode})`, this.path);
+  }
+
+  private checkWritable(): void {
+    this.checkOpen();
+    if (!this.writable) throw FsError.einval("file not open for writing (mode rb)", this.path);
+  }
+
+  tell(): number {
+    this.checkOpen();
+    return this.position;
+  }
+
+  /** Move the read position; `whence` 0 = from start, 1 = from current, 2 = from end. */
+  seek(offset: number, whence: 0 | 1 | 2 = 0): number {
+    this.checkOpen();
+    if (!this.readable) throw FsError.einval("seek is only allowed in read mode", this.path);
+    if (!Number.isFinite(offset) || ![0, 1, 2].includes(whence)) {
+      throw FsError.einval(`invalid seek(${offset}, ${whence})`, this.path);
+    }
+    const base = whence === 0 ? 0 : whence === 1 ? this.position : this.fileSize;
+    const next = base + Math.trunc(offset);
+    if (next < 0) throw FsError.einval(`seek to negative position ${next}`, this.path);
+    this.position = next;
+    return next;
+  }
+
+  /** Read up to `length` bytes (all that is left when omitted or negative). */
+  async read(length = -1): Promise<Uint8Array> {
+    this.checkReadable();
+    const start = Math.min(this.position, this.fileSize);
+    const end = length < 0 ? this.fileSize : Math.min(this.fileSize, start + Math.floor(length));
+    if (end <= start) return new Uint8Array(0);
+    const out = await this.cache!.read(start, end);
+    this.position = end;
+    // Views into cache memory are copied so callers can never corrupt the cache.
+    return out.byteLength === out.buffer.byteLength ? out : out.slice();
+  }
+
+  /** Read into `target`, returning the number of bytes placed. */
+  async readInto(target: Uint8Array): Promise<number> {
+    this.checkReadable();
+    const start = Math.min(this.position, this.fileSize);
+    const end = Math.min(this.fileSize, start + target.byteLength);
+    if (end <= start) return 0;
+    const data = await this.cache!.read(start, end);
+    target.set(data);
+    this.position = end;
+    return data.byteLength;
+  }
+
+  /** Read through the next `\n` (included), or to the end. */
+  async readline(): Promise<Uint8Array> {
+    this.checkReadable();
+    const parts: Uint8Array[] = [];
+    const chunk = Math.min(this.blockSize, 64 * 1024);
+    while (this.position < this.fileSize) {
+      const start = this.position;
+      const data = await this.cache!.read(start, Math.min(this.fileSize, start + chunk));
+      const nl = data.indexOf(10);
+      if (nl >= 0) {
+        parts.push(data.subarray(0, nl + 1));
+        this.position = start + nl + 1;
+        break;
+      }
+      parts.push(data);
+      this.position = start + data.byteLength;
+    }
+    return concatBytes(parts).slice();
+  }
+
+  /** Lines (bytes, each ending with `\n` except perhaps the last). */
+  async *lines(): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      const line = await this.readline();
+      if (line.byteLength === 0) return;
+      yield line;
+    }
+  }
+
+  /** Chunks of `blockSize` (at most 1 MiB) from the current position to the end. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+    const chunk = Math.min(this.blockSize, 2 ** 20);
+    for (;;) {
+      const data = await this.read(chunk);
+      if (data.byteLength === 0) return;
+      yield data;
+    }
+  }
+
+  /** A Node Readable over the rest of the file; reads only as fast as it is consumed. */
+  createReadStream(options: { highWaterMark?: number } = {}): Readable {
+    this.checkReadable();
+    const chunk = options.highWaterMark ?? Math.min(this.blockSize, 2 ** 20);
+    const stream: Readable = new Readable({
+      highWaterMark: chunk,
+      read: () => {
+        this.read(chunk).then(
+          (data) => stream.push(data.byteLength === 0 ? null : data),
+          (err) => stream.destroy(err as Error),
+        );
+      },
+    });
+    return stream;
+  }
+
+  /** A web ReadableStream over the rest of the file (pull-based, so back-pressure holds). */
+  stream(): ReadableStream<Uint8Array> {
+    this.checkReadable();
+    const chunk = Math.min(this.blockSize, 2 ** 20);
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        const data = await this.read(chunk);
+        if (data.byteLength === 0) controller.close();
+        else controller.enqueue(data);
+      },
+    });
+  }
+
+  /** Buffer `data`; a full block is handed to the backend. Returns the bytes accepted. */
+  async write(data: Uint8Array | string): Promise<number> {
+    this.checkWritable();
+    if (this.uploadedFinal) throw FsError.einval("file already finished uploading", this.path);
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    if (bytes.byteLength === 0) return 0;
+    // Copy: the caller may reuse its buffer after write returns.
+    this.buffer.push(bytes.slice());
+    this.buffered += bytes.byteLength;
+    this.position += bytes.byteLength;
+    if (this.buffered >= this.blockSize) await this.flush();
+    return bytes.byteLength;
+  }
+
+  /**
+   * Hand buffered bytes to the backend when at least one block is waiting. `force` sends
+   * whatever is buffered as the final chunk (close does this).
+   */
+  async flush(force = false): Promise<void> {
+    this.checkOpen();
+    if (!this.writable) return;
+    await this.uploadBuffered(force);
+  }
+
+  private async uploadBuffered(final: boolean): Promise<void> {
+    if (this.uploadedFinal) return;
+    if (!final && this.buffered < this.blockSize) return;
+    const data = concatBytes(this.buffer, this.buffered);
+    const accepted = await this.sink!.uploadChunk(data, final);
+    if (accepted) {
+      this.buffer = [];
+      this.buffered = 0;
+      if (final) this.uploadedFinal = true;
+    } else {
+      if (final) throw new FsError("EIO", "the backend refused the final chunk", { path: this.path });
+      // Keep it (as one chunk) and offer it again once more bytes arrive.
+      this.buffer = [data];
+    }
+  }
+
+  /** A Node Writable that writes into this file; `final` closes (and publishes) it. */
+  createWriteStream(): Writable {
+    this.checkWritable();
+    return new Writable({
+      highWaterMark: Math.min(this.blockSize, 2 ** 20),
+      write: (chunk: Uint8Array, _enc, cb) => {
+        this.write(chunk).then(() => cb(), cb);
+      },
+      final: (cb) => {
+        this.close().then(() => cb(), cb);
+      },
+    });
+  }
+
+  /** Upload what remains; publish unless autocommit is off. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.isClosed) return this.forced;
+    this.isClosed = true;
+    this.forced = this.finish();
+    return this.forced;
+  }
+
+  private async finish(): Promise<void> {
+    try {
+      if (this.writable) {
+        await this.uploadBuffered(true);
+        if (this.autocommit) await this.commitNow();
+      }
+    } catch (err) {
+      if (this.writable && !this.committed) await this.sink!.discard().catch(() => undefined);
+      throw err;
+    } finally {
+      this.cache?.clear();
+      this.notifyClosed();
+    }
+  }
+
+  private async commitNow(): Promise<void> {
+    if (this.committed) return;
+    this.committed = true;
+    await this.sink!.commit();
+  }
+
+  /** Publish a file written with `autocommit: false` (closing it first if needed). */
+  async commit(): Promise<void> {
+    if (!this.writable) throw FsError.einval("commit is only for files open for writing", this.path);
+    if (!this.isClosed) {
+      this.autocommit = false;
+      await this.close();
+    } else {
+      await this.forced;
+    }
+    await this.commitNow();
+  }
+
+  /** Drop a file written with `autocommit: false`; nothing is published. */
+  async discard(): Promise<void> {
+    if (!this.writable) throw FsError.einval("discard is only for files open for writing", this.path);
+    if (this.committed) throw FsError.einval("file already committed", this.path);
+    this.autocommit = false;
+    this.isClosed = true;
+    this.buffer = [];
+    this.buffered = 0;
+    this.committed = true;
+    this.notifyClosed();
+    await this.sink!.discard();
+  }
+
+  private notified = false;
+  private notifyClosed(): void {
+    if (this.notified) return;
+    this.notified = true;
+    this.onClose?.(this);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

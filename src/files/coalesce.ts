@@ -1,0 +1,48 @@
+/**
+ * Range coalescing for catRanges: sort the ranges of one file, merge those whose gap is at
+ * most `maxGap` (never beyond `maxBlock` bytes per request), and remember where each
+ * caller's range sits inside its merged request.
+ */
+
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export interface MergedRange extends ByteRange {
+  /** Indexes (into the input) of the ranges this request serves. */
+  members: number[];
+}
+
+export const DEFAULT_MAX_GAP = 2 ** 20;
+export const DEFAULT_MAX_BLOCK = 256 * 2 ** 20;
+
+/**
+ * Merge `ranges` (end exclusive, start <= end): a range joins the previous request when the
+ * gap between them is at most `maxGap` (overlaps count as no gap) and the merged request stays
+ * within `maxBlock` bytes. `maxGap <= 0` turns coalescing off: one request per range.
+ */
+export function coalesceRanges(
+  ranges: readonly ByteRange[],
+  maxGap = DEFAULT_MAX_GAP,
+  maxBlock = DEFAULT_MAX_BLOCK,
+): MergedRange[] {
+  const order = ranges.map((_, i) => i).sort((a, b) => ranges[a]!.start - ranges[b]!.start || ranges[a]!.end - ranges[b]!.end);
+  const out: MergedRange[] = [];
+  for (const i of order) {
+    const r = ranges[i]!;
+    const last = out[out.length - 1];
+    if (
+      last &&
+      maxGap > 0 &&
+      r.start - last.end <= maxGap &&
+      Math.max(last.end, r.end) - last.start <= maxBlock
+    ) {
+      last.end = Math.max(last.end, r.end);
+      last.members.push(i);
+    } else {
+      out.push({ start: r.start, end: r.end, members: [i] });
+    }
+  }
+  return out;
+}

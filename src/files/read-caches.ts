@@ -1,0 +1,356 @@
+/**
+ * Read caches for opened files, selected by name with `cacheType`. Each sits between the
+ * file's reads and a ranged fetch of the backend, and counts what it does so tests and
+ * benchmarks can see hits, misses, fetches and bytes requested.
+ */
+import { LRUCache } from "lru-cache";
+import { FsError } from "../core/errors.js";
+import { concatBytes } from "./upload-sink.js";
+
+/** Fetch bytes [start, end) of the file; must return exactly end - start bytes. */
+export type RangeFetcher = (start: number, end: number) => Promise<Uint8Array>;
+
+export interface CacheStats {
+  /** Reads (or blocks, for block caches) served without a fetch. */
+  hits: number;
+  /** Reads (or blocks) that needed a fetch. */
+  misses: number;
+  /** Requests made to the backend. */
+  fetches: number;
+  /** Bytes asked of the backend. */
+  bytesRequested: number;
+}
+
+export interface ReadCacheInit {
+  blockSize: number;
+  size: number;
+  fetcher: RangeFetcher;
+  /** Cache-specific options (`maxBlocks`, `data` for parts...). */
+  options?: Record<string, unknown>;
+  /** For messages. */
+  path?: string;
+}
+
+export abstract class ReadCache {
+  readonly stats: CacheStats = { hits: 0, misses: 0, fetches: 0, bytesRequested: 0 };
+  protected readonly blockSize: number;
+  readonly size: number;
+  protected readonly path: string | undefined;
+  private readonly fetcher: RangeFetcher;
+
+  constructor(init: ReadCacheInit) {
+    if (!(init.blockSize > 0)) throw FsError.einval(`blockSize must be positive, got ${init.blockSize}`);
+    this.blockSize = Math.floor(init.blockSize);
+    this.size = init.size;
+    this.fetcher = init.fetcher;
+    this.path = init.path;
+  }
+
+  /** Bytes [start, end) with 0 <= start <= end <= size (the file clips before calling). */
+  abstract read(start: number, end: number): Promise<Uint8Array>;
+
+  /** Drop held buffers (called on close). */
+  clear(): void {}
+
+  /** Fetch through the backend, refusing short or long answers: a cache never pads. */
+  protected async fetch(start: number, end: number): Promise<Uint8Array> {
+    end = Math.min(end, this.size);
+    if (end <= start) return new Uint8Array(0);
+    this.stats.fetches++;
+    this.stats.bytesRequested += end - start;
+    const data = await this.fetcher(start, end);
+    if (data.byteLength !== end - start) {
+      throw new FsError(
+        "EIO",
+        `fetch of bytes ${start}-${end} returned ${data.byteLength} bytes instead of ${end - start}`,
+        { path: this.path },
+      );
+    }
+    return data;
+  }
+}
+
+/** No caching: every read is a fetch. */
+export class NoCache extends ReadCache {
+  async read(start: number, end: number): Promise<Uint8Array> {
+    if (end <= start) return new Uint8Array(0);
+    this.stats.misses++;
+    return this.fetch(start, end);
+  }
+}
+
+/** The request plus one block ahead; a following sequential read is served from memory. */
+export class ReadAheadCache extends ReadCache {
+  private bufStart = 0;
+  private buf: Uint8Array = new Uint8Array(0);
+
+  async read(start: number, end: number): Promise<Uint8Array> {
+    if (end <= start) return new Uint8Array(0);
+    const bufEnd = this.bufStart + this.buf.byteLength;
+    if (start >= this.bufStart && end <= bufEnd) {
+      this.stats.hits++;
+      return this.buf.subarray(start - this.bufStart, end - this.bufStart);
+    }
+    this.stats.misses++;
+    if (start >= this.bufStart && start < bufEnd) {
+      // Keep the part we have, fetch only the rest plus one block.
+      const head = this.buf.subarray(start - this.bufStart);
+      const more = await this.fetch(bufEnd, Math.min(this.size, end + this.blockSize));
+      this.bufStart = bufEnd;
+      this.buf = more;
+      return concatBytes([head, more.subarray(0, end - bufEnd)]);
+    }
+    this.buf = await this.fetch(start, Math.min(this.size, end + this.blockSize));
+    this.bufStart = start;
+    return this.buf.subarray(0, end - start);
+  }
+
+  override clear(): void {
+    this.buf = new Uint8Array(0);
+  }
+}
+
+/** One contiguous window, extended forward when reads continue past its end. */
+export class BytesCache extends ReadCache {
+  private winStart = 0;
+  private win: Uint8Array = new Uint8Array(0);
+
+  async read(start: number, end: number): Promise<Uint8Array> {
+    if (end <= start) return new Uint8Array(0);
+    const winEnd = this.winStart + this.win.byteLength;
+    if (start >= this.winStart && end <= winEnd) {
+      this.stats.hits++;
+      return this.win.subarray(start - this.winStart, end - this.winStart);
+    }
+    this.stats.misses++;
+    if (start >= this.winStart && start <= winEnd && this.win.byteLength > 0) {
+      const more = await this.fetch(winEnd, Math.min(this.size, end + this.blockSize));
+      this.win = concatBytes([this.win, more]);
+    } else {
+      this.win = await this.fetch(start, Math.min(this.size, end + this.blockSize));
+      this.winStart = start;
+    }
+    return this.win.subarray(start - this.winStart, end - this.winStart);
+  }
+
+  override clear(): void {
+    this.win = new Uint8Array(0);
+  }
+}
+
+/** Fixed blocks in an LRU (`maxBlocks`, default 32); consecutive missing blocks are fetched together. */
+export class BlockCache extends ReadCache {
+  protected readonly blocks: LRUCache<number, Uint8Array>;
+  private readonly inFlight = new Map<number, Promise<Uint8Array>>();
+
+  constructor(init: ReadCacheInit) {
+    super(init);
+    const maxBlocks = Number(init.options?.maxBlocks ?? 32);
+    if (!(maxBlocks >= 1)) throw FsError.einval(`maxBlocks must be at least 1, got ${maxBlocks}`);
+    this.blocks = new LRUCache<number, Uint8Array>({ max: Math.floor(maxBlocks) });
+  }
+
+  get cachedBlocks(): number[] {
+    return [...this.blocks.keys()].sort((a, b) => a - b);
+  }
+
+  async read(start: number, end: number): Promise<Uint8Array> {
+    if (end <= start) return new Uint8Array(0);
+    const first = Math.floor(start / this.blockSize);
+    const last = Math.floor((end - 1) / this.blockSize);
+    const parts = await this.blocksFor(first, last);
+    const joined = parts.length === 1 ? parts[0]! : concatBytes(parts);
+    const offset = start - first * this.blockSize;
+    return joined.subarray(offset, offset + (end - start));
+  }
+
+  /** Blocks first..last, fetching runs of missing ones in single requests. */
+  protected async blocksFor(first: number, last: number): Promise<Uint8Array[]> {
+    const pending: Array<Promise<Uint8Array>> = [];
+    let runStart = -1;
+    const flushRun = (runEnd: number) => {
+      if (runStart < 0) return;
+      const from = runStart;
+      const fetched = this.fetch(from * this.blockSize, (runEnd + 1) * this.blockSize);
+      for (let b = from; b <= runEnd; b++) {
+        const p = fetched.then((data) => {
+          const block = data.subarray((b - from) * this.blockSize, (b - from + 1) * this.blockSize);
+          this.blocks.set(b, block);
+          return block;
+        });
+        this.inFlight.set(b, p);
+        p.then(
+          () => this.inFlight.delete(b),
+          () => this.inFlight.delete(b),
+        );
+        pending[b - first] = p;
+      }
+      runStart = -1;
+    };
+    for (let b = first; b <= last; b++) {
+      const have = this.blocks.get(b);
+      const flying = this.inFlight.get(b);
+      if (have || flying) {
+        flushRun(b - 1);
+        if (have) {
+          this.stats.hits++;
+          pending[b - first] = Promise.resolve(have);
+        } else {
+          this.stats.hits++;
+          pending[b - first] = flying!;
+        }
+      } else {
+        this.stats.misses++;
+        if (runStart < 0) runStart = b;
+      }
+    }
+    flushRun(last);
+    return Promise.all(pending);
+  }
+
+  /** Start fetching block `b` without waiting (used by the background cache). */
+  protected prefetch(b: number): void {
+    if (b * this.blockSize >= this.size || this.blocks.has(b) || this.inFlight.has(b)) return;
+    this.blocksFor(b, b).catch(() => undefined);
+    // The prefetch itself is not a miss the caller saw.
+    this.stats.misses--;
+  }
+
+  override clear(): void {
+    this.blocks.clear();
+  }
+}
+
+/** Block cache that also fetches the block after the last one read while the caller works. */
+export class BackgroundBlockCache extends BlockCache {
+  override async read(start: number, end: number): Promise<Uint8Array> {
+    const out = await super.read(start, end);
+    if (end > start) this.prefetch(Math.floor((end - 1) / this.blockSize) + 1);
+    return out;
+  }
+}
+
+/** Keeps only block 0 (file headers); everything else is fetched as asked. */
+export class FirstChunkCache extends ReadCache {
+  private first: Uint8Array | undefined;
+
+  async read(start: number, end: number): Promise<Uint8Array> {
+    if (end <= start) return new Uint8Array(0);
+    const firstEnd = Math.min(this.blockSize, this.size);
+    if (start >= firstEnd) {
+      this.stats.misses++;
+      return this.fetch(start, end);
+    }
+    if (this.first === undefined) {
+      this.stats.misses++;
+      this.first = await this.fetch(0, firstEnd);
+    } else {
+      this.stats.hits++;
+    }
+    if (end <= firstEnd) return this.first.subarray(start, end);
+    const rest = await this.fetch(firstEnd, end);
+    return concatBytes([this.first.subarray(start), rest]);
+  }
+
+  override clear(): void {
+    this.first = undefined;
+  }
+}
+
+/** The whole file, fetched on the first read. */
+export class AllBytesCache extends ReadCache {
+  private data: Uint8Array | undefined;
+  constructor(init: ReadCacheInit) {
+    super(init);
+    const given = init.options?.data;
+    if (given instanceof Uint8Array) this.data = given;
+  }
+
+  async read(start: number, end: number): Promise<Uint8Array> {
+    if (end <= start) return new Uint8Array(0);
+    if (this.data === undefined) {
+      this.stats.misses++;
+      this.data = await this.fetch(0, this.size);
+    } else {
+      this.stats.hits++;
+    }
+    return this.data.subarray(start, end);
+  }
+
+  override clear(): void {
+    this.data = undefined;
+  }
+}
+
+/**
+ * Known parts of a file given up front (`options.data`: `{offset: bytes}` or
+ * `[[offset, bytes], ...]`). Never fetches: a read outside the parts is an error.
+ */
+export class KnownPartsCache extends ReadCache {
+  private readonly parts: Array<[number, Uint8Array]>;
+
+  constructor(init: ReadCacheInit) {
+    super(init);
+    const data = init.options?.data;
+    const entries: Array<[number, Uint8Array]> = Array.isArray(data)
+      ? (data as Array<[number, Uint8Array]>)
+      : Object.entries((data ?? {}) as Record<string, Uint8Array>).map(([k, v]) => [Number(k), v]);
+    // Sort and merge touching parts so a read across a seam is served.
+    entries.sort((a, b) => a[0] - b[0]);
+    const merged: Array<[number, Uint8Array]> = [];
+    for (const [off, bytes] of entries) {
+      const prev = merged[merged.length - 1];
+      if (prev && prev[0] + prev[1].byteLength === off) prev[1] = concatBytes([prev[1], bytes]);
+      else merged.push([off, bytes]);
+    }
+    this.parts = merged;
+  }
+
+  async read(start: number, end: number): Promise<Uint8Array> {
+    if (end <= start) return new Uint8Array(0);
+    for (const [off, bytes] of this.parts) {
+      if (start >= off && end <= off + bytes.byteLength) {
+        this.stats.hits++;
+        return bytes.subarray(start - off, end - off);
+      }
+    }
+    this.stats.misses++;
+    throw new FsError("EIO", `bytes ${start}-${end} are not among the known parts of the file`, {
+      path: this.path,
+    });
+  }
+}
+
+export type ReadCacheClass = new (init: ReadCacheInit) => ReadCache;
+
+const CACHES = new Map<string, ReadCacheClass>([
+  ["none", NoCache],
+  ["readahead", ReadAheadCache],
+  ["bytes", BytesCache],
+  ["blockcache", BlockCache],
+  ["first", FirstChunkCache],
+  ["parts", KnownPartsCache],
+  ["all", AllBytesCache],
+  ["background", BackgroundBlockCache],
+]);
+
+export function registerReadCache(name: string, cls: ReadCacheClass, options: { clobber?: boolean } = {}): void {
+  if (CACHES.has(name) && !options.clobber) {
+    throw FsError.einval(`read cache '${name}' is already registered (pass clobber: true to replace it)`);
+  }
+  CACHES.set(name, cls);
+}
+
+export function readCacheNames(): string[] {
+  return [...CACHES.keys()];
+}
+
+export function makeReadCache(name: string, init: ReadCacheInit): ReadCache {
+  const cls = CACHES.get(name);
+  if (!cls) {
+    throw FsError.einval(`unknown cacheType '${name}'; known: ${readCacheNames().join(", ")}`);
+  }
+  return new cls(init);
+}
+
+export const DEFAULT_BLOCK_SIZE = 5 * 2 ** 20;

@@ -1,0 +1,179 @@
+/**
+ * A view of another filesystem rooted at a path. Names go in relative to the root and come
+ * back relative to it. A leading "/" means the view's root, and any path that could leave
+ * the root (`..`, `%2e%2e`, backslashes) is refused with EACCES, whatever the backend.
+ */
+import { AbstractFileSystem } from "../core/abstract.js";
+import { FsError } from "../core/errors.js";
+import { joinPath, relativeTo, resolveInside, trimTrailingSlashes } from "../core/paths.js";
+import type {
+  CatRangesOptions,
+  FileInfo,
+  FileSystemOptions,
+  FindOptions,
+  PipeMode,
+  SignalOptions,
+} from "../core/types.js";
+import { BufferedFile, parseMode, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
+import { TextFile } from "../files/text-file.js";
+
+export interface DirFileSystemOptions extends FileSystemOptions {
+  /** The root of the view, as the target names it. */
+  path: string;
+  /** The filesystem beneath (or give `targetProtocol` / `targetOptions`). */
+  fs?: AbstractFileSystem;
+  targetProtocol?: string;
+  targetOptions?: FileSystemOptions;
+}
+
+export class DirFileSystem extends AbstractFileSystem {
+  static override protocols = ["dir"] as const;
+  static override rootMarker = "";
+
+  /** `dir::memory://data` roots the view at the inner path. */
+  static override chainOptions(
+    inner: { fs: AbstractFileSystem; path: string },
+    outerPath: string,
+    options: FileSystemOptions,
+  ): { options: FileSystemOptions; path: string } {
+    return { options: { ...options, fs: inner.fs, path: inner.path }, path: outerPath || "/" };
+  }
+
+  static override stripProtocol(path: string): string {
+    let p = path;
+    if (/^dir:\/\//i.test(p)) p = p.slice(6);
+    else if (/^dir::/i.test(p)) p = p.slice(5);
+    return trimTrailingSlashes(p).replace(/^\/+/, "");
+  }
+
+  readonly target: AbstractFileSystem;
+  readonly root: string;
+
+  constructor(options: DirFileSystemOptions) {
+    super(options);
+    if (!options?.fs) throw FsError.einval("dir needs a target filesystem: pass fs, or targetProtocol through filesystem()");
+    if (typeof options.path !== "string") throw FsError.einval("dir needs a root path");
+    this.target = options.fs;
+    this.root = options.fs.normalizePath(options.path);
+  }
+
+  /** The view's own name for a path: relative, contained, "" for the root. */
+  override normalizePath(path: string): string {
+    const rel = super.normalizePath(path);
+    return resolveInside("", rel);
+  }
+
+  /** The target's name for a (normalised) view path. */
+  toTarget(path: string): string {
+    return path === "" ? this.root : joinPath(this.root, path);
+  }
+
+  /** The view's name for a target path. */
+  fromTarget(name: string): string {
+    return relativeTo(this.root, trimTrailingSlashes(name));
+  }
+
+  /** Run a target call, reporting its errors with the view's path instead of the target's. */
+  private async guard<T>(path: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof FsError) throw err.withPath(err.path === undefined ? undefined : this.fromTarget(err.path));
+      throw err;
+    }
+  }
+
+  private mapInfo(info: FileInfo): FileInfo {
+    return { ...info, name: this.fromTarget(info.name) };
+  }
+
+  protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
+    const listing = await this.guard(path, () => this.target.ls(this.toTarget(path), { ...options, detail: true }));
+    return listing.map((i) => this.mapInfo(i));
+  }
+
+  protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
+    return this.mapInfo(await this.guard(path, () => this.target.info(this.toTarget(path), options)));
+  }
+
+  protected override async _catFile(path: string, start: number, end: number | undefined, options: SignalOptions): Promise<Uint8Array> {
+    return this.guard(path, () => this.target.catFile(this.toTarget(path), start, end, options));
+  }
+
+  protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode, options: SignalOptions): Promise<void> {
+    await this.guard(path, () => this.target.pipeFile(this.toTarget(path), data, { ...options, mode }));
+  }
+
+  protected override async _rmFile(path: string, options: SignalOptions): Promise<void> {
+    await this.guard(path, () => this.target.rmFile(this.toTarget(path), options));
+  }
+
+  protected override async _mkdir(path: string, createParents: boolean, options: SignalOptions): Promise<void> {
+    await this.guard(path, () => this.target.mkdir(this.toTarget(path), { ...options, createParents }));
+  }
+
+  protected override async _rmdir(path: string, options: SignalOptions): Promise<void> {
+    if (path === "") throw FsError.einval("cannot remove the root of a dir view", path);
+    await this.guard(path, () => this.target.rmdir(this.toTarget(path), options));
+  }
+
+  protected override async _cpFile(src: string, dst: string, options: SignalOptions): Promise<void> {
+    await this.guard(src, () => this.target.cpFile(this.toTarget(src), this.toTarget(dst), options));
+  }
+
+  protected override async _touchExisting(path: string): Promise<void> {
+    await this.guard(path, () => this.target.touch(this.toTarget(path), { truncate: false }));
+  }
+
+  /** The target's own (possibly faster) find, renamed. */
+  protected override async findInfos(path: string, options: FindOptions): Promise<Map<string, FileInfo>> {
+    const found = await this.guard(path, () => this.target.find(this.toTarget(path), { ...options, detail: true }));
+    const out = new Map<string, FileInfo>();
+    for (const info of Object.values(found)) {
+      const mapped = this.mapInfo(info);
+      if (mapped.name === "" && path === "") continue;
+      out.set(mapped.name, mapped);
+    }
+    return out;
+  }
+
+  override async catRanges(
+    paths: string | readonly string[],
+    starts: number | null | ReadonlyArray<number | null>,
+    ends: number | null | ReadonlyArray<number | null>,
+    options: CatRangesOptions = {},
+  ): Promise<Array<Uint8Array | Error>> {
+    const mapped = typeof paths === "string" ? this.toTarget(this.normalizePath(paths)) : paths.map((p) => this.toTarget(this.normalizePath(p)));
+    return this.target.catRanges(mapped, starts, ends, options);
+  }
+
+  override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
+    return this.target.ukey(this.toTarget(this.normalizePath(path)), options);
+  }
+
+  override async sign(path: string, options: { expiration?: number } = {}): Promise<string> {
+    return this.target.sign(this.toTarget(this.normalizePath(path)), options);
+  }
+
+  override invalidateCache(path?: string): void {
+    super.invalidateCache(path);
+    this.target.invalidateCache(path === undefined ? undefined : this.toTarget(this.normalizePath(path)));
+  }
+
+  override open(path: string, mode: TextMode, options?: FileOpenOptions): Promise<TextFile>;
+  override open(path: string, mode?: "rb" | "wb" | "ab" | "xb", options?: FileOpenOptions): Promise<BufferedFile>;
+  override open(path: string, mode?: OpenMode, options?: FileOpenOptions): Promise<BufferedFile | TextFile>;
+  override async open(path: string, mode: OpenMode = "rb", options: FileOpenOptions = {}): Promise<BufferedFile | TextFile> {
+    const { kind, text } = parseMode(mode);
+    const p = this.normalizePath(path);
+    const binary = `${kind}b` as "rb" | "wb" | "ab" | "xb";
+    const raw = await this.guard(p, () =>
+      this.target.open(this.toTarget(p), binary, {
+        ...options,
+        ...(this.inTransaction && kind !== "r" ? { autocommit: false } : {}),
+      }),
+    );
+    if (kind !== "r") this.enlist(raw);
+    return text ? new TextFile(raw, options.encoding ?? "utf8") : raw;
+  }
+}

@@ -1,0 +1,360 @@
+/**
+ * The local disk through node:fs/promises, or through any module shaped like node:fs
+ * (a memfs volume in tests). Whole-file writes and opened writers go to a temporary file
+ * beside the target and are renamed into place, so a killed process never leaves half a file.
+ */
+import * as nodeFs from "node:fs";
+import { randomBytes } from "node:crypto";
+import { homedir } from "node:os";
+import * as nodePath from "node:path";
+import { AbstractFileSystem, setDefaultLocalFileSystem } from "../core/abstract.js";
+import { FsError, isFsError, toFsError } from "../core/errors.js";
+import { mapBounded } from "../core/limiter.js";
+import { basename, normalizePosix, parentOf } from "../core/paths.js";
+import type { FileInfo, FileSystemOptions, PipeMode, RmOptions } from "../core/types.js";
+import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
+
+type FsPromises = typeof nodeFs.promises;
+type FileHandle = nodeFs.promises.FileHandle;
+
+/** What LocalFileSystem needs of an injected `fs` module (node:fs and memfs both fit). */
+export interface NodeFsLike {
+  promises: Pick<
+    FsPromises,
+    "open" | "stat" | "lstat" | "readdir" | "mkdir" | "rmdir" | "unlink" | "rename" | "copyFile" | "link" | "utimes" | "rm"
+  >;
+}
+
+export interface LocalFileSystemOptions extends FileSystemOptions {
+  /** A node:fs-compatible module; defaults to node:fs. Tests pass a memfs volume. */
+  fs?: NodeFsLike;
+  /** Create missing parent directories on write (default true, like object stores). */
+  autoMkdir?: boolean;
+  /** fsync written files before renaming them into place (survives power loss; slower). */
+  fsync?: boolean;
+}
+
+const TEMP_PREFIX = ".fsspec-tmp-";
+/** Parallel positioned reads: large reads are split so libuv's threads share them. */
+const READ_SLICE = 8 * 2 ** 20;
+const READ_PARALLEL = 4;
+
+export class LocalFileSystem extends AbstractFileSystem {
+  static override protocols = ["file", "local"] as const;
+  static override rootMarker = "/";
+
+  static override stripProtocol(path: string): string {
+    let p = path;
+    const m = /^(?:file|local):(?:\/\/)?/i.exec(p);
+    if (m) {
+      p = p.slice(m[0].length);
+      // file:///abs keeps its slash; file://host/abs drops an empty or localhost host.
+      if (m[0].endsWith("//") && !p.startsWith("/")) p = p.replace(/^localhost(?=\/)/, "");
+      if (m[0].endsWith("//") && !p.startsWith("/")) p = `/${p}`;
+    } else if (/^(?:file|local)::/i.test(p)) {
+      p = p.slice(p.indexOf("::") + 2);
+    }
+    if (p === "~" || p.startsWith("~/")) p = homedir() + p.slice(1);
+    if (process.platform === "win32") p = p.replace(/\\/g, "/");
+    if (!p.startsWith("/") && !/^[a-zA-Z]:\//.test(p)) p = `${process.cwd().replace(/\\/g, "/")}/${p}`;
+    return normalizePosix(p, true);
+  }
+
+  readonly fs: NodeFsLike["promises"];
+  private readonly autoMkdir: boolean;
+  private readonly fsyncWrites: boolean;
+
+  constructor(options: LocalFileSystemOptions = {}) {
+    super(options);
+    this.fs = (options.fs ?? nodeFs).promises;
+    this.autoMkdir = options.autoMkdir ?? true;
+    this.fsyncWrites = options.fsync ?? false;
+  }
+
+  /** Run an fs call, mapping its error to an FsError for `path`. */
+  private async call<T>(path: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toFsError(err, path);
+    }
+  }
+
+  private async statInfo(path: string): Promise<FileInfo> {
+    const lst = await this.call(path, () => this.fs.lstat(path));
+    let st: nodeFs.Stats | nodeFs.BigIntStats = lst;
+    const islink = lst.isSymbolicLink();
+    let broken = false;
+    if (islink) {
+      try {
+        st = await this.fs.stat(path);
+      } catch {
+        broken = true;
+      }
+    }
+    const type = broken ? "other" : st.isDirectory() ? "directory" : st.isFile() ? "file" : "other";
+    const info: FileInfo = {
+      name: path,
+      size: type === "directory" ? 0 : Number(st.size),
+      type,
+      mtime: st.mtime,
+      created: st.birthtime,
+      islink,
+      mode: Number(st.mode),
+      ino: Number(st.ino),
+      nlink: Number(st.nlink),
+    };
+    return info;
+  }
+
+  protected override async _info(path: string): Promise<FileInfo> {
+    return this.statInfo(path);
+  }
+
+  protected override async _ls(path: string): Promise<FileInfo[]> {
+    const self = await this.statInfo(path);
+    if (self.type !== "directory") return [self];
+    const names = (await this.call(path, () => this.fs.readdir(path))) as string[];
+    const infos = await mapBounded(
+      names.map(String).sort(),
+      async (name) => {
+        try {
+          return await this.statInfo(path === "/" ? `/${name}` : `${path}/${name}`);
+        } catch (err) {
+          if (isFsError(err, "ENOENT")) return undefined; // removed while we listed
+          throw err;
+        }
+      },
+      { concurrency: 64 },
+    );
+    return infos.filter((i): i is FileInfo => i !== undefined);
+  }
+
+  protected override async _catFile(path: string, start: number, end: number | undefined): Promise<Uint8Array> {
+    const fh = await this.call(path, () => this.fs.open(path, "r"));
+    try {
+      const st = await this.call(path, () => fh.stat());
+      if (st.isDirectory()) throw FsError.eisdir(path);
+      const size = Number(st.size);
+      const s = Math.min(start, size);
+      const e = Math.min(end ?? size, size);
+      return await this.readRange(fh, path, s, Math.max(s, e));
+    } finally {
+      await fh.close().catch(() => undefined);
+    }
+  }
+
+  /** Read [start, end) into one buffer, with a few positioned reads in flight for big ranges. */
+  private async readRange(fh: FileHandle, path: string, start: number, end: number): Promise<Uint8Array> {
+    const length = end - start;
+    const out = Buffer.allocUnsafe(length);
+    const slice = Math.max(READ_SLICE, Math.ceil(length / READ_PARALLEL));
+    const offsets: number[] = [];
+    for (let off = 0; off < length; off += slice) offsets.push(off);
+    let filledTotal = 0;
+    await mapBounded(
+      offsets,
+      async (off) => {
+        const want = Math.min(slice, length - off);
+        let filled = 0;
+        while (filled < want) {
+          const { bytesRead } = await this.call(path, () => fh.read(out, off + filled, want - filled, start + off + filled));
+          if (bytesRead === 0) break; // file shrank under us
+          filled += bytesRead;
+        }
+        filledTotal += filled;
+      },
+      { concurrency: READ_PARALLEL },
+    );
+    if (filledTotal !== length) throw new FsError("EIO", `file changed size while reading`, { path });
+    return out;
+  }
+
+  private tempPathFor(path: string): string {
+    return `${parentOf(path)}/${TEMP_PREFIX}${randomBytes(6).toString("hex")}-${basename(path)}`.replace(/^\/\//, "/");
+  }
+
+  private async prepareParent(path: string): Promise<void> {
+    const parent = parentOf(path);
+    if (this.autoMkdir) {
+      await this.call(parent, () => this.fs.mkdir(parent, { recursive: true }));
+    }
+  }
+
+  /** Move a finished temporary file to `path`; with "create", never over an existing file. */
+  private async publish(tmp: string, path: string, mode: PipeMode): Promise<void> {
+    try {
+      if (mode === "create") {
+        try {
+          await this.fs.link(tmp, path);
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (code !== "EPERM" && code !== "ENOTSUP" && code !== "ENOSYS" && code !== "EXDEV") throw err;
+          // No hard links here: check, then rename (a small race window, documented).
+          if (await this.exists(path)) throw FsError.eexist(path);
+          await this.fs.rename(tmp, path);
+          return;
+        }
+        await this.fs.unlink(tmp).catch(() => undefined);
+        return;
+      }
+      await this.fs.rename(tmp, path);
+    } catch (err) {
+      await this.fs.unlink(tmp).catch(() => undefined);
+      throw toFsError(err, path);
+    }
+  }
+
+  protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode): Promise<void> {
+    await this.checkWritable(path, mode);
+    const tmp = this.tempPathFor(path);
+    const fh = await this.call(path, () => this.fs.open(tmp, "wx"));
+    try {
+      let written = 0;
+      while (written < data.byteLength) {
+        const { bytesWritten } = await fh.write(data, written, data.byteLength - written);
+        written += bytesWritten;
+      }
+      if (this.fsyncWrites) await fh.sync();
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await this.fs.unlink(tmp).catch(() => undefined);
+      throw toFsError(err, path);
+    }
+    await fh.close();
+    await this.publish(tmp, path, mode);
+  }
+
+  private async checkWritable(path: string, mode: PipeMode): Promise<void> {
+    const info = await this.statInfo(path).catch((err) => {
+      if (isFsError(err, "ENOENT")) return undefined;
+      throw err;
+    });
+    if (info?.type === "directory") throw FsError.eisdir(path);
+    if (info && mode === "create") throw FsError.eexist(path);
+    await this.prepareParent(path);
+  }
+
+  protected override async _rmFile(path: string): Promise<void> {
+    const info = await this.statInfo(path);
+    if (info.type === "directory") throw FsError.eisdir(path);
+    await this.call(path, () => this.fs.unlink(path));
+  }
+
+  protected override async _mkdir(path: string, createParents: boolean): Promise<void> {
+    const info = await this.statInfo(path).catch(() => undefined);
+    if (info) throw FsError.eexist(path, info.type === "directory" ? undefined : "a file exists at this path");
+    await this.call(path, () => this.fs.mkdir(path, { recursive: createParents }));
+  }
+
+  protected override async _rmdir(path: string): Promise<void> {
+    await this.call(path, () => this.fs.rmdir(path));
+  }
+
+  protected override async _cpFile(src: string, dst: string): Promise<void> {
+    const info = await this.statInfo(src);
+    if (info.type === "directory") throw FsError.eisdir(src);
+    await this.checkWritable(dst, "overwrite");
+    const tmp = this.tempPathFor(dst);
+    try {
+      await this.fs.copyFile(src, tmp);
+    } catch (err) {
+      await this.fs.unlink(tmp).catch(() => undefined);
+      throw toFsError(err, src);
+    }
+    await this.publish(tmp, dst, "overwrite");
+  }
+
+  protected override async _touchExisting(path: string): Promise<void> {
+    const now = new Date();
+    await this.call(path, () => this.fs.utimes(path, now, now));
+  }
+
+  protected override async _openWriter(path: string, options: SinkOptions): Promise<UploadSink> {
+    await this.checkWritable(path, options.mode === "x" ? "create" : "overwrite");
+    const tmp = this.tempPathFor(path);
+    if (options.mode === "a" && (await this.exists(path))) {
+      await this.call(path, () => this.fs.copyFile(path, tmp));
+    }
+    const fh = await this.call(path, () => this.fs.open(tmp, options.mode === "a" ? "a" : "wx"));
+    return new LocalFileSink(this, fh, tmp, path, options.mode === "x" ? "create" : "overwrite", this.fsyncWrites);
+  }
+
+  /** @internal used by the sink */
+  async publishTemp(tmp: string, path: string, mode: PipeMode): Promise<void> {
+    await this.publish(tmp, path, mode);
+  }
+
+  /** Recursive deletes of whole trees go to the OS in one call. */
+  override async rm(pathOrPaths: string | readonly string[], options: RmOptions = {}): Promise<void> {
+    if (typeof pathOrPaths === "string" && options.recursive && options.maxDepth === undefined && !/[*?[]/.test(pathOrPaths)) {
+      const p = this.normalizePath(pathOrPaths);
+      if (p === "/") throw FsError.eacces(p, "refusing to delete the root directory");
+      await this.statInfo(p);
+      await this.call(p, () => this.fs.rm(p, { recursive: true, force: false }));
+      return;
+    }
+    return super.rm(pathOrPaths, options);
+  }
+
+  /** Remove temporary files left by killed writers under `dir` (not recursive). */
+  async cleanTempFiles(dir: string): Promise<number> {
+    const p = this.normalizePath(dir);
+    const names = (await this.call(p, () => this.fs.readdir(p))) as string[];
+    let removed = 0;
+    for (const name of names.map(String)) {
+      if (name.startsWith(TEMP_PREFIX)) {
+        await this.fs.unlink(nodePath.posix.join(p, name)).catch(() => undefined);
+        removed++;
+      }
+    }
+    return removed;
+  }
+}
+
+/** Streams an opened writer's chunks to a temporary file; commit renames it into place. */
+class LocalFileSink implements UploadSink {
+  private closed = false;
+
+  constructor(
+    private readonly owner: LocalFileSystem,
+    private readonly fh: FileHandle,
+    private readonly tmp: string,
+    private readonly path: string,
+    private readonly mode: PipeMode,
+    private readonly fsync: boolean,
+  ) {}
+
+  async uploadChunk(data: Uint8Array): Promise<boolean> {
+    let written = 0;
+    try {
+      while (written < data.byteLength) {
+        const { bytesWritten } = await this.fh.write(data, written, data.byteLength - written);
+        written += bytesWritten;
+      }
+    } catch (err) {
+      throw toFsError(err, this.path);
+    }
+    return true;
+  }
+
+  private async closeHandle(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.fsync) await this.fh.sync();
+    await this.fh.close();
+  }
+
+  async commit(): Promise<void> {
+    await this.closeHandle();
+    await this.owner.publishTemp(this.tmp, this.path, this.mode);
+  }
+
+  async discard(): Promise<void> {
+    await this.closeHandle().catch(() => undefined);
+    await this.owner.fs.unlink(this.tmp).catch(() => undefined);
+  }
+}
+
+let defaultLocal: LocalFileSystem | undefined;
+setDefaultLocalFileSystem(() => (defaultLocal ??= new LocalFileSystem()));

@@ -1,0 +1,46 @@
+/** fsspec-ts: one async filesystem interface for every storage. Public exports only. */
+export { AbstractFileSystem } from "./core/abstract.js";
+export { planTransfer, runTransfers, transferFile } from "./core/transfer.js";
+export type { TransferPair } from "./core/transfer.js";
+export type { CatResult, FileSystemClass, FileSystemJSON, WalkEntry, WalkEntryDetail } from "./core/abstract.js";
+export { FsError, isFsError, toFsError } from "./core/errors.js";
+export type { FsErrorCode } from "./core/errors.js";
+export {
+  registerImplementation,
+  getFilesystemClass,
+  availableProtocols,
+  filesystem,
+  clearInstanceCache,
+  tokenize,
+} from "./core/registry.js";
+export type { FileSystemLoader } from "./core/registry.js";
+export { urlToFs, open, openFiles, OpenFile } from "./core/url-chain.js";
+export type { OpenOptions, OpenFilesOptions, OpenedFile, UrlToFsResult } from "./core/url-chain.js";
+export { globToRegExp, hasMagic } from "./core/glob.js";
+export { planDestinations } from "./core/copy-plan.js";
+export { mapBounded, settleBounded, Semaphore, DEFAULT_CONCURRENCY } from "./core/limiter.js";
+export { ListingsCache } from "./core/listings-cache.js";
+export * as paths from "./core/paths.js";
+export type * from "./core/types.js";
+
+export { BufferedFile, parseMode } from "./files/buffered-file.js";
+export type { FileOpenOptions, OpenMode, BinaryMode, TextMode } from "./files/buffered-file.js";
+export { TextFile } from "./files/text-file.js";
+export { CompressedFile, registerCompression, availableCompressions, inferCompression } from "./files/compression.js";
+export {
+  ReadCache,
+  registerReadCache,
+  readCacheNames,
+  makeReadCache,
+  DEFAULT_BLOCK_SIZE,
+} from "./files/read-caches.js";
+export type { CacheStats, RangeFetcher, ReadCacheInit } from "./files/read-caches.js";
+export { coalesceRanges } from "./files/coalesce.js";
+export type { UploadSink, SinkOptions } from "./files/upload-sink.js";
+
+export { MemoryFileSystem, MemoryStore } from "./implementations/memory.js";
+export type { MemoryFileSystemOptions } from "./implementations/memory.js";
+export { LocalFileSystem } from "./implementations/local.js";
+export type { LocalFileSystemOptions, NodeFsLike } from "./implementations/local.js";
+export { DirFileSystem } from "./implementations/dir.js";
+export type { DirFileSystemOptions } from "./implementations/dir.js";
