@@ -1,0 +1,113 @@
+/**
+ * A tiny benchmark harness: each case measures a few variants side by side in one process and
+ * reports medians and ratios against its baseline. Goals are printed, never asserted: these
+ * machines are noisy, so read medians and ratios, not single runs.
+ */
+
+export interface Sample {
+  /** What was measured ("catFile", "fs.readFile"...). */
+  label: string;
+  /** Median wall time in milliseconds. */
+  medianMs: number;
+  /** All runs, milliseconds. */
+  runsMs: number[];
+  /** Anything else worth printing (fetch counts, bytes...). */
+  extra?: Record<string, string | number>;
+}
+
+export interface Ratio {
+  /** e.g. "catFile speed-up over fs.readFile" */
+  label: string;
+  /** Higher is better: baseline time / candidate time (or a count ratio). */
+  value: number;
+  /** The issue's goal for this ratio, if any. */
+  goal?: number;
+}
+
+export interface CaseResult {
+  samples: Sample[];
+  ratios: Ratio[];
+  notes?: string[];
+}
+
+export interface BenchCase {
+  name: string;
+  run(): Promise<CaseResult>;
+}
+
+export interface MeasureOptions {
+  runs?: number;
+  warmup?: number;
+  /** Called before each run (not timed), e.g. to reset state. */
+  before?: () => Promise<void> | void;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Time `fn` `runs` times after `warmup` untimed runs. */
+export async function measure(label: string, fn: () => Promise<unknown>, options: MeasureOptions = {}): Promise<Sample> {
+  const runs = options.runs ?? 7;
+  for (let i = 0; i < (options.warmup ?? 1); i++) {
+    await options.before?.();
+    await fn();
+  }
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    await options.before?.();
+    const t0 = process.hrtime.bigint();
+    await fn();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return { label, medianMs: median(times), runsMs: times };
+}
+
+/**
+ * Measure several variants interleaved (A B C A B C ...) so drift in machine load hits all of
+ * them alike; returns one Sample per variant.
+ */
+export async function measureInterleaved(
+  variants: Array<{ label: string; fn: () => Promise<unknown>; before?: () => Promise<void> | void }>,
+  options: { runs?: number; warmup?: number } = {},
+): Promise<Sample[]> {
+  const runs = options.runs ?? 7;
+  for (let w = 0; w < (options.warmup ?? 1); w++) {
+    for (const v of variants) {
+      await v.before?.();
+      await v.fn();
+    }
+  }
+  const times = variants.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) {
+    for (const [k, v] of variants.entries()) {
+      await v.before?.();
+      const t0 = process.hrtime.bigint();
+      await v.fn();
+      times[k]!.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  }
+  return variants.map((v, k) => ({ label: v.label, medianMs: median(times[k]!), runsMs: times[k]! }));
+}
+
+/** baseline time / candidate time: above 1 means the candidate is faster. */
+export function speedup(label: string, baseline: Sample, candidate: Sample, goal?: number): Ratio {
+  return { label, value: baseline.medianMs / candidate.medianMs, goal };
+}
+
+export function formatResult(name: string, result: CaseResult): string {
+  const lines = [`## ${name}`];
+  const width = Math.max(...result.samples.map((s) => s.label.length), 10);
+  for (const s of result.samples) {
+    const extra = s.extra ? "  " + Object.entries(s.extra).map(([k, v]) => `${k}=${v}`).join(" ") : "";
+    lines.push(`  ${s.label.padEnd(width)}  median ${s.medianMs.toFixed(2).padStart(9)} ms  (${s.runsMs.length} runs)${extra}`);
+  }
+  for (const r of result.ratios) {
+    const goal = r.goal === undefined ? "" : `  goal >= ${r.goal}  ${r.value >= r.goal ? "MET" : "NOT MET"}`;
+    lines.push(`  ratio: ${r.label} = ${r.value.toFixed(2)}x${goal}`);
+  }
+  for (const n of result.notes ?? []) lines.push(`  note: ${n}`);
+  return lines.join("\n");
+}
