@@ -42,6 +42,11 @@ export interface MeasureOptions {
   before?: () => Promise<void> | void;
 }
 
+/** Collect garbage between timed runs when node runs with --expose-gc (npm run bench does). */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -58,6 +63,7 @@ export async function measure(label: string, fn: () => Promise<unknown>, options
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     await options.before?.();
+    collectGarbage();
     const t0 = process.hrtime.bigint();
     await fn();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
@@ -84,6 +90,7 @@ export async function measureInterleaved(
   for (let i = 0; i < runs; i++) {
     for (const [k, v] of variants.entries()) {
       await v.before?.();
+      collectGarbage();
       const t0 = process.hrtime.bigint();
       await v.fn();
       times[k]!.push(Number(process.hrtime.bigint() - t0) / 1e6);

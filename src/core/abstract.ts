@@ -623,18 +623,27 @@ export abstract class AbstractFileSystem {
    * Bytes [start, end) of one file with slice semantics: negative offsets count from the end,
    * undefined/null means the end, past-the-end gives fewer bytes (or none), never an error.
    */
-  async catFile(path: string, start?: number | null, end?: number | null, options: SignalOptions = {}): Promise<Uint8Array> {
-    const p = this.normalizePath(path);
-    checkOffset("start", start, p);
-    checkOffset("end", end, p);
-    let s = start ?? 0;
-    let e = end ?? undefined;
-    if (s < 0 || (e !== undefined && e < 0)) {
-      const size = (await this._info(p, options)).size;
-      if (size === null) throw FsError.enotsup("negative offsets need a known size", p);
-      if (s < 0) s = Math.max(0, size + s);
-      if (e !== undefined && e < 0) e = Math.max(0, size + e);
+  catFile(path: string, start?: number | null, end?: number | null, options: SignalOptions = {}): Promise<Uint8Array> {
+    // Not async on purpose: the common case hands back the backend's promise without extra ticks.
+    try {
+      const p = this.normalizePath(path);
+      checkOffset("start", start, p);
+      checkOffset("end", end, p);
+      const s = start ?? 0;
+      const e = end ?? undefined;
+      if (s < 0 || (e !== undefined && e < 0)) return this.catFileFromEnd(p, s, e, options);
+      return this._catFile(p, s, e !== undefined && e < s ? s : e, options);
+    } catch (err) {
+      return Promise.reject(err);
     }
+  }
+
+  /** catFile with offsets counted from the end: needs the size first. */
+  private async catFileFromEnd(p: string, start: number, end: number | undefined, options: SignalOptions): Promise<Uint8Array> {
+    const size = (await this._info(p, options)).size;
+    if (size === null) throw FsError.enotsup("negative offsets need a known size", p);
+    const s = start < 0 ? Math.max(0, size + start) : start;
+    let e = end !== undefined && end < 0 ? Math.max(0, size + end) : end;
     if (e !== undefined && e < s) e = s;
     return this._catFile(p, s, e, options);
   }
@@ -803,22 +812,25 @@ export abstract class AbstractFileSystem {
     await mapBounded(entries, ([p, d]) => this.pipeFile(p, d, options), { concurrency: this.concurrency, signal: options.signal });
   }
 
-  async pipeFile(path: string, data: BytesLike, options: PipeOptions = {}): Promise<void> {
-    const p = this.normalizePath(path);
-    const bytes = toBytes(data, p);
-    const mode = options.mode ?? "overwrite";
-    if (mode !== "overwrite" && mode !== "create") throw FsError.einval(`mode must be "overwrite" or "create", got ${String(mode)}`, p);
-    if (this.activeTransaction) {
-      const f = await this.open(p, mode === "create" ? "xb" : "wb");
-      await f.write(bytes);
-      await f.close();
-      return;
-    }
+  pipeFile(path: string, data: BytesLike, options: PipeOptions = {}): Promise<void> {
+    // Not async on purpose (see catFile): small writes are the memory backend's hot path.
     try {
-      await this._pipeFile(p, bytes, mode, options);
-    } finally {
-      this.invalidateNormalized(p);
+      const p = this.normalizePath(path);
+      const bytes = toBytes(data, p);
+      const mode = options.mode ?? "overwrite";
+      if (mode !== "overwrite" && mode !== "create") throw FsError.einval(`mode must be "overwrite" or "create", got ${String(mode)}`, p);
+      if (this.activeTransaction) return this.pipeInTransaction(p, bytes, mode);
+      if (!this.dircache) return this._pipeFile(p, bytes, mode, options);
+      return this._pipeFile(p, bytes, mode, options).finally(() => this.invalidateNormalized(p));
+    } catch (err) {
+      return Promise.reject(err);
     }
+  }
+
+  private async pipeInTransaction(p: string, bytes: Uint8Array, mode: PipeMode): Promise<void> {
+    const f = await this.open(p, mode === "create" ? "xb" : "wb");
+    await f.write(bytes);
+    await f.close();
   }
 
   async touch(path: string, options: { truncate?: boolean } & SignalOptions = {}): Promise<void> {

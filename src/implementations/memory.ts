@@ -14,8 +14,21 @@ import { CollectingSink, type SinkOptions, type UploadSink } from "../files/uplo
 interface MemoryEntry {
   /** Never mutated after it is stored, so readers can hold it as a snapshot. */
   data: Uint8Array;
-  created: Date;
-  mtime: Date;
+  /** Milliseconds since the epoch (Dates are made only when info asks). */
+  created: number;
+  mtime: number;
+}
+
+/**
+ * A private copy of bytes [start, end). Small copies come from Node's shared buffer pool,
+ * which is several times cheaper than a fresh ArrayBuffer per call.
+ */
+function copyBytes(data: Uint8Array, start = 0, end = data.byteLength): Uint8Array {
+  const s = Math.min(start, data.byteLength);
+  const e = Math.max(s, Math.min(end, data.byteLength));
+  const out = Buffer.allocUnsafe(e - s);
+  out.set(s === 0 && e === data.byteLength ? data : data.subarray(s, e));
+  return out;
 }
 
 /** The files and directories behind one or more MemoryFileSystem instances. */
@@ -37,10 +50,10 @@ export class MemoryStore {
   }
 
   /** Record `path` under its parent, creating implied ancestors as needed. */
-  link(path: string): void {
+  link(path: string, parentOfPath = parentOf(path)): void {
     let child = path;
-    while (child !== "/") {
-      const parent = parentOf(child);
+    let parent = parentOfPath;
+    for (;;) {
       let set = this.children.get(parent);
       if (set === undefined) {
         set = new Set();
@@ -49,7 +62,9 @@ export class MemoryStore {
         return; // ancestors are linked already
       }
       set.add(child);
+      if (parent === "/") return;
       child = parent;
+      parent = parentOf(child);
     }
   }
 
@@ -115,7 +130,7 @@ export class MemoryFileSystem extends AbstractFileSystem {
   }
 
   private fileInfo(path: string, entry: MemoryEntry): FileInfo {
-    return { name: path, size: entry.data.byteLength, type: "file", created: entry.created, mtime: entry.mtime };
+    return { name: path, size: entry.data.byteLength, type: "file", created: new Date(entry.created), mtime: new Date(entry.mtime) };
   }
 
   private dirInfo(path: string): FileInfo {
@@ -150,7 +165,7 @@ export class MemoryFileSystem extends AbstractFileSystem {
 
   protected override async _catFile(path: string, start: number, end: number | undefined): Promise<Uint8Array> {
     // A copy: callers may write into what they get back.
-    return this.entryOf(path).data.slice(start, end);
+    return copyBytes(this.entryOf(path).data, start, end);
   }
 
   /** Store `data` (owned by the store from now on) at `path`. */
@@ -166,13 +181,13 @@ export class MemoryFileSystem extends AbstractFileSystem {
         if (store.files.has(a)) throw FsError.enotdir(path, `'${a}' is a file`);
       }
     }
-    const now = new Date();
+    const now = Date.now();
     store.files.set(path, { data, created: existing?.created ?? now, mtime: now });
-    if (!existing) store.link(path);
+    if (!existing) store.link(path, parent);
   }
 
   protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode): Promise<void> {
-    this.storeFile(path, data.slice(), mode);
+    this.storeFile(path, copyBytes(data), mode);
   }
 
   protected override async _rmFile(path: string): Promise<void> {
@@ -215,7 +230,7 @@ export class MemoryFileSystem extends AbstractFileSystem {
 
   protected override async _touchExisting(path: string): Promise<void> {
     const entry = this.store.files.get(path);
-    if (entry) entry.mtime = new Date();
+    if (entry) entry.mtime = Date.now();
   }
 
   protected override async _openWriter(path: string, options: SinkOptions): Promise<UploadSink> {
