@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { FsError, mapBounded, Semaphore, settleBounded } from "../../src/index.js";
+
+const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("mapBounded", () => {
+  it("keeps input order and never exceeds the concurrency", async () => {
+    let active = 0;
+    let peak = 0;
+    const out = await mapBounded(
+      Array.from({ length: 20 }, (_, i) => i),
+      async (i) => {
+        active++;
+        peak = Math.max(peak, active);
+        await tick((20 - i) % 5);
+        active--;
+        return i * 2;
+      },
+      { concurrency: 3 },
+    );
+    expect(out).toEqual(Array.from({ length: 20 }, (_, i) => i * 2));
+    expect(peak).toBe(3);
+  });
+
+  it("stops starting work after the first error and signals in-flight work", async () => {
+    const started: number[] = [];
+    let abortedSeen = 0;
+    const err = await mapBounded(
+      Array.from({ length: 50 }, (_, i) => i),
+      async (i, _idx, signal) => {
+        started.push(i);
+        if (i === 2) throw new FsError("EIO", "boom");
+        await tick(5);
+        if (signal.aborted) abortedSeen++;
+        return i;
+      },
+      { concurrency: 4 },
+    ).catch((e: FsError) => e);
+    expect(err.code).toBe("EIO");
+    expect(started.length).toBeLessThanOrEqual(4);
+    expect(abortedSeen).toBeGreaterThan(0);
+  });
+
+  it("onError return and omit", async () => {
+    const fn = async (i: number) => {
+      if (i % 2) throw new Error(`odd ${i}`);
+      return i;
+    };
+    const returned = await mapBounded([0, 1, 2, 3], fn, { onError: "return" });
+    expect(returned[0]).toBe(0);
+    expect(returned[1]).toBeInstanceOf(Error);
+    expect(await mapBounded([0, 1, 2, 3], fn, { onError: "omit" })).toEqual([0, 2]);
+    const settled = await settleBounded([0, 1], fn, { onError: "return" });
+    expect(settled.map((s) => s.ok)).toEqual([true, false]);
+  });
+
+  it("an aborted outer signal rejects", async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const err = await mapBounded([1], async (x) => x, { signal: ac.signal }).catch((e: FsError) => e);
+    expect(err.code).toBe("EABORT");
+  });
+});
+
+describe("Semaphore", () => {
+  it("admits at most `limit` holders, handing slots over in order", async () => {
+    const sem = new Semaphore(2);
+    const order: string[] = [];
+    let active = 0;
+    let peak = 0;
+    await Promise.all(
+      ["a", "b", "c", "d", "e"].map((name) =>
+        sem.run(async () => {
+          active++;
+          peak = Math.max(peak, active);
+          order.push(name);
+          await tick(3);
+          active--;
+        }),
+      ),
+    );
+    expect(peak).toBe(2);
+    expect(order).toEqual(["a", "b", "c", "d", "e"]);
+  });
+});
