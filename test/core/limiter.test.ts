@@ -1,3 +1,4 @@
+import { errorOf } from "../support/errors.js";
 import { describe, expect, it } from "vitest";
 import { FsError, mapBounded, Semaphore, settleBounded } from "../../src/index.js";
 
@@ -25,7 +26,7 @@ describe("mapBounded", () => {
   it("stops starting work after the first error and signals in-flight work", async () => {
     const started: number[] = [];
     let abortedSeen = 0;
-    const err = await mapBounded(
+    const err = await errorOf(mapBounded(
       Array.from({ length: 50 }, (_, i) => i),
       async (i, _idx, signal) => {
         started.push(i);
@@ -35,7 +36,7 @@ describe("mapBounded", () => {
         return i;
       },
       { concurrency: 4 },
-    ).catch((e: FsError) => e);
+    ));
     expect(err.code).toBe("EIO");
     expect(started.length).toBeLessThanOrEqual(4);
     expect(abortedSeen).toBeGreaterThan(0);
@@ -57,7 +58,7 @@ describe("mapBounded", () => {
   it("an aborted outer signal rejects", async () => {
     const ac = new AbortController();
     ac.abort();
-    const err = await mapBounded([1], async (x) => x, { signal: ac.signal }).catch((e: FsError) => e);
+    const err = await errorOf(mapBounded([1], async (x) => x, { signal: ac.signal }));
     expect(err.code).toBe("EABORT");
   });
 });

@@ -1,3 +1,4 @@
+import { errorOf } from "../support/errors.js";
 import { describe, expect, it } from "vitest";
 import {
   AbstractFileSystem,
@@ -45,7 +46,7 @@ describe("registry", () => {
   });
 
   it("unknown protocols and bad names are EINVAL naming the known protocols", async () => {
-    const err = await getFilesystemClass("nope").catch((e: FsError) => e);
+    const err = await errorOf(getFilesystemClass("nope"));
     expect(err).toBeInstanceOf(FsError);
     expect(err.code).toBe("EINVAL");
     expect(err.message).toContain("memory");
@@ -78,7 +79,7 @@ describe("registry", () => {
     registerImplementation("broken-test", async () => {
       throw new Error("module missing");
     });
-    const err = await filesystem("broken-test").catch((e: FsError) => e);
+    const err = await errorOf(filesystem("broken-test"));
     expect(err.code).toBe("ENOTSUP");
     expect(err.message).toContain("module missing");
     registerImplementation("notaclass-test", (async () => ({})) as never);

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { errorOf } from "../support/errors.js";
 import { DirFileSystem, FsError, LocalFileSystem, MemoryFileSystem, type AbstractFileSystem } from "../../src/index.js";
 
 const ESCAPES = ["..", "../secret", "a/../../secret", "/../secret", "%2e%2e/secret", "%2E%2E%2Fsecret", "sub/%2e%2e/%2e%2e/secret", "..\\secret", "sub\\..\\..\\secret", "%252e%252e/secret", "..%5csecret", "dir://../secret"];
@@ -70,7 +71,7 @@ describe.each(views)("dir view over %s", (_name, make) => {
   }
 
   it("errors carry the view's path, not the target's", async () => {
-    const err = await fs.info("sub/missing").catch((e: FsError) => e);
+    const err = await errorOf(fs.info("sub/missing"));
     expect(err.code).toBe("ENOENT");
     expect(err.path).toBe("sub/missing");
     expect(err.message).not.toContain("root/sub");

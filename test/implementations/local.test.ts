@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm, stat, symlink, writeFile } from "node:fs/promises
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { errorOf } from "../support/errors.js";
 import { createFsFromVolume, Volume } from "memfs";
 import { FsError, LocalFileSystem, type NodeFsLike } from "../../src/index.js";
 
@@ -55,7 +56,7 @@ describe("LocalFileSystem metadata", () => {
 
   it("autoMkdir: false refuses writes into missing directories", async () => {
     const strict = new LocalFileSystem({ autoMkdir: false });
-    const err = await strict.pipeFile(join(dir, "no/such/dir/f"), "x").catch((e: FsError) => e);
+    const err = await errorOf(strict.pipeFile(join(dir, "no/such/dir/f"), "x"));
     expect(err).toBeInstanceOf(FsError);
     expect(err.code).toBe("ENOENT");
   });
@@ -123,7 +124,7 @@ describe("LocalFileSystem atomic writes", () => {
     await fs.pipe({ [join(dir, "t/a")]: "1", [join(dir, "t/b/c")]: "2" });
     await fs.rm(join(dir, "t"), { recursive: true });
     expect(await fs.exists(join(dir, "t"))).toBe(false);
-    const err = await fs.rm("/", { recursive: true }).catch((e: FsError) => e);
+    const err = await errorOf(fs.rm("/", { recursive: true }));
     expect(err.code).toBe("EACCES");
   });
 });
