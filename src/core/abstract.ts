@@ -31,7 +31,7 @@ import type {
   WalkOptions,
 } from "./types.js";
 import { BufferedFile, parseMode, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
-import { coalesceRanges, DEFAULT_MAX_BLOCK, DEFAULT_MAX_GAP } from "../files/coalesce.js";
+import { coalesceRanges, DEFAULT_MAX_BLOCK, DEFAULT_MAX_GAP, sliceMerged, type ByteRange, type MergedRange } from "../files/coalesce.js";
 import { CollectingSink, type SinkOptions, type UploadSink } from "../files/upload-sink.js";
 import { TextFile } from "../files/text-file.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
@@ -679,7 +679,7 @@ export abstract class AbstractFileSystem {
     ps.forEach((p, i) => groups.get(p)?.push(i) ?? groups.set(p, [i]));
     const maxGap = options.maxGap ?? DEFAULT_MAX_GAP;
     const maxBlock = options.maxBlock ?? DEFAULT_MAX_BLOCK;
-    type Job = { path: string; start: number; end: number; members: Array<{ index: number; start: number; end: number }> };
+    type Job = { path: string; start: number; end: number; merged: MergedRange; ranges: ByteRange[]; members: Array<{ index: number; start: number; end: number }> };
     const jobs: Job[] = [];
     const failures = new Map<string, unknown>();
     await mapBounded([...groups.keys()], async (p) => {
@@ -694,6 +694,10 @@ export abstract class AbstractFileSystem {
           return;
         }
       }
+      if (size === null && idx.some((i) => (ss[i] ?? 0) < 0 || (es[i] ?? 0) < 0)) {
+        failures.set(p, FsError.enotsup("negative offsets need a known size", p));
+        return;
+      }
       const ranges = idx.map((i) => {
         let s = ss[i] ?? 0;
         let e = es[i] ?? size ?? Number.MAX_SAFE_INTEGER;
@@ -707,6 +711,8 @@ export abstract class AbstractFileSystem {
       });
       for (const merged of coalesceRanges(ranges, maxGap, maxBlock)) {
         jobs.push({
+          merged,
+          ranges,
           path: p,
           start: merged.start,
           end: merged.end,
@@ -726,17 +732,13 @@ export abstract class AbstractFileSystem {
     );
     settled.forEach((r, j) => {
       const job = jobs[j]!;
-      for (const m of job.members) {
-        if (!r.ok) {
-          results[m.index] = r.error as Error;
-          continue;
-        }
-        // A single-member job hands back the fetched buffer itself, no copy.
-        results[m.index] =
-          job.members.length === 1 && m.start === job.start
-            ? r.value.subarray(0, m.end - m.start)
-            : r.value.slice(m.start - job.start, m.end - job.start);
+      if (!r.ok) {
+        for (const m of job.members) results[m.index] = r.error as Error;
+        return;
       }
+      // Views into the fetched buffer where that is safe; see sliceMerged.
+      const slices = sliceMerged(job.merged, job.ranges, r.value);
+      job.members.forEach((m, k) => (results[m.index] = slices[k]!));
     });
     if (onError === "omit") return results.filter((r) => r instanceof Uint8Array);
     return results;
@@ -764,7 +766,9 @@ export abstract class AbstractFileSystem {
   /**
    * `length` bytes from `offset`; with a delimiter the block starts just after the first
    * delimiter at or after `offset` (unless offset is 0) and ends just after the first
-   * delimiter at or after `offset + length` (or at the end of the file).
+   * delimiter at or after `offset + length` (unless that is 0), or at the end of the file.
+   * So blocks [0, n), [n, 2n), ... hand out every record exactly once, and a block in which no
+   * record starts is empty (fsspec's rule).
    */
   async readBlock(path: string, offset: number, length: number | null, delimiter?: Uint8Array | string, options: SignalOptions = {}): Promise<Uint8Array> {
     const p = this.normalizePath(path);
@@ -778,9 +782,9 @@ export abstract class AbstractFileSystem {
     const size = (await this._info(p, options)).size ?? Infinity;
     const start = offset === 0 ? 0 : await this.seekDelimiter(p, offset, delim, size, options);
     if (length === null) return this.catFile(p, start, undefined, options);
-    const target = Math.max(start, offset + length);
-    const end = target >= size ? size : await this.seekDelimiter(p, target, delim, size, options);
-    return this.catFile(p, start, end, options);
+    const target = offset + length;
+    const end = target === 0 ? 0 : target >= size ? size : await this.seekDelimiter(p, target, delim, size, options);
+    return this.catFile(p, start, Math.max(start, end), options);
   }
 
   /** Position just after the first `delim` at or after `from`, or the end of the file. */
@@ -1074,7 +1078,16 @@ export abstract class AbstractFileSystem {
     if (!tx) throw FsError.einval("no transaction in progress");
     this.activeTransaction = undefined;
     if (commit) {
-      for (const f of tx.files) await f.commit();
+      for (const [i, f] of tx.files.entries()) {
+        if (f.discarded) continue;
+        try {
+          await f.commit();
+        } catch (err) {
+          // Publish no more: the files not yet committed are dropped, not left half-done.
+          await Promise.all(tx.files.slice(i + 1).map((g) => g.discard().catch(() => undefined)));
+          throw err;
+        }
+      }
     } else {
       await Promise.all(tx.files.map((f) => f.discard().catch(() => undefined)));
     }

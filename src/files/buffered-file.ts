@@ -55,6 +55,13 @@ export interface BufferedFileInit {
   onClose?: (file: BufferedFile) => void;
 }
 
+/** A plain Uint8Array copy (never a Buffer, whose `slice` would be a view). */
+function ownedCopy(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(data.byteLength);
+  out.set(data);
+  return out;
+}
+
 export class BufferedFile implements AsyncIterable<Uint8Array> {
   readonly path: string;
   readonly mode: "rb" | "wb" | "ab" | "xb";
@@ -65,12 +72,17 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
   private position = 0;
   private isClosed = false;
   private readonly cache: ReadCache | undefined;
+  private readonly cacheName: string | undefined;
   private readonly fileSize: number;
   private readonly sink: UploadSink | undefined;
   private buffer: Uint8Array[] = [];
   private buffered = 0;
   private uploadedFinal = false;
   private committed = false;
+  private isDiscarded = false;
+  /** Buffered bytes at which the next chunk is offered (one block; more after a refusal). */
+  private offerAt: number;
+  private uploads: Promise<void> = Promise.resolve();
   private forced: Promise<void> = Promise.resolve();
   private readonly onClose: ((file: BufferedFile) => void) | undefined;
 
@@ -79,13 +91,15 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     this.mode = init.mode;
     this.blockSize = init.blockSize ?? DEFAULT_BLOCK_SIZE;
     if (!(this.blockSize > 0)) throw FsError.einval(`blockSize must be positive, got ${init.blockSize}`, init.path);
+    this.offerAt = this.blockSize;
     this.details = init.details ?? {};
     this.autocommit = init.autocommit ?? true;
     this.onClose = init.onClose;
     if (init.mode === "rb") {
       if (init.size === undefined || !init.fetcher) throw FsError.einval("a readable file needs size and fetcher", init.path);
       this.fileSize = init.size;
-      this.cache = makeReadCache(init.cacheType ?? "readahead", {
+      this.cacheName = init.cacheType ?? "readahead";
+      this.cache = makeReadCache(this.cacheName, {
         blockSize: this.blockSize,
         size: init.size,
         fetcher: init.fetcher,
@@ -101,6 +115,11 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
 
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  /** True once `discard()` dropped the file. */
+  get discarded(): boolean {
+    return this.isDiscarded;
   }
 
   get readable(): boolean {
@@ -121,8 +140,9 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     return this.cache?.stats ?? { hits: 0, misses: 0, fetches: 0, bytesRequested: 0 };
   }
 
+  /** The read cache's registered name ("readahead", "blockcache"...); undefined for writers. */
   get cacheType(): string | undefined {
-    return this.cache?.constructor.name;
+    return this.cacheName;
   }
 
   private checkOpen(): void {
@@ -166,8 +186,9 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     if (end <= start) return new Uint8Array(0);
     const out = await this.cache!.read(start, end);
     this.position = end;
-    // Views into cache memory are copied so callers can never corrupt the cache.
-    return out.byteLength === out.buffer.byteLength ? out : out.slice();
+    // Always a private copy: what a cache returns may be its own memory, a backend's stored
+    // bytes (memory), or a Node Buffer whose `slice` is a view. `readInto` avoids the copy.
+    return ownedCopy(out);
   }
 
   /** Read into `target`, returning the number of bytes placed. */
@@ -199,7 +220,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
       parts.push(data);
       this.position = start + data.byteLength;
     }
-    return concatBytes(parts).slice();
+    return parts.length === 1 ? ownedCopy(parts[0]!) : concatBytes(parts);
   }
 
   /** Lines (bytes, each ending with `\n` except perhaps the last). */
@@ -256,11 +277,11 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     if (this.uploadedFinal) throw FsError.einval("file already finished uploading", this.path);
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
     if (bytes.byteLength === 0) return 0;
-    // Copy: the caller may reuse its buffer after write returns.
-    this.buffer.push(bytes.slice());
+    // Copy: the caller may reuse its buffer after write returns (Node's pooled Buffers do).
+    this.buffer.push(ownedCopy(bytes));
     this.buffered += bytes.byteLength;
     this.position += bytes.byteLength;
-    if (this.buffered >= this.blockSize) await this.flush();
+    if (this.buffered >= this.offerAt) await this.queueUpload(false);
     return bytes.byteLength;
   }
 
@@ -271,26 +292,45 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
   async flush(force = false): Promise<void> {
     this.checkOpen();
     if (!this.writable) return;
-    await this.uploadBuffered(force);
+    await this.queueUpload(force);
+  }
+
+  /**
+   * Uploads run one at a time and in order, so writes that are not awaited neither lose
+   * bytes nor reorder chunks. After a failed upload every later one fails the same way.
+   */
+  private queueUpload(final: boolean): Promise<void> {
+    const next = this.uploads.then(() => this.uploadBuffered(final));
+    this.uploads = next;
+    return next;
   }
 
   private async uploadBuffered(final: boolean): Promise<void> {
     if (this.uploadedFinal) return;
-    if (!final && this.buffered < this.blockSize) return;
-    const data = concatBytes(this.buffer, this.buffered);
+    if (!final && this.buffered < this.offerAt) return;
+    // Take the buffer before awaiting: writes during the upload start a new one.
+    const size = this.buffered;
+    const data = concatBytes(this.buffer, size);
+    this.buffer = [];
+    this.buffered = 0;
     const accepted = await this.sink!.uploadChunk(data, final);
     if (accepted) {
-      this.buffer = [];
-      this.buffered = 0;
+      this.offerAt = this.blockSize;
       if (final) this.uploadedFinal = true;
-    } else {
-      if (final) throw new FsError("EIO", "the backend refused the final chunk", { path: this.path });
-      // Keep it (as one chunk) and offer it again once more bytes arrive.
-      this.buffer = [data];
+      return;
     }
+    if (final) throw new FsError("EIO", "the backend refused the final chunk", { path: this.path });
+    // Keep it (as one chunk, ahead of newer writes) and offer it again one block later, so a
+    // backend with a part minimum (S3: 5 MiB) is not asked, and the buffer not re-joined, per write.
+    this.buffer.unshift(data);
+    this.buffered += size;
+    this.offerAt = size + this.blockSize;
   }
 
-  /** A Node Writable that writes into this file; `final` closes (and publishes) it. */
+  /**
+   * A Node Writable into this file: `end()` closes (and publishes) it; a stream destroyed by
+   * an error discards the file, so a failed pipeline publishes nothing.
+   */
   createWriteStream(): Writable {
     this.checkWritable();
     return new Writable({
@@ -300,6 +340,13 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
       },
       final: (cb) => {
         this.close().then(() => cb(), cb);
+      },
+      destroy: (err, cb) => {
+        if (!err || this.isClosed) return cb(err);
+        this.discard().then(
+          () => cb(err),
+          () => cb(err),
+        );
       },
     });
   }
@@ -315,7 +362,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
   private async finish(): Promise<void> {
     try {
       if (this.writable) {
-        await this.uploadBuffered(true);
+        await this.queueUpload(true);
         if (this.autocommit) await this.commitNow();
       }
     } catch (err) {
@@ -330,12 +377,19 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
   private async commitNow(): Promise<void> {
     if (this.committed) return;
     this.committed = true;
-    await this.sink!.commit();
+    try {
+      await this.sink!.commit();
+    } catch (err) {
+      // Nothing was published: drop what the backend holds (temp file, multipart upload).
+      await this.sink!.discard().catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Publish a file written with `autocommit: false` (closing it first if needed). */
   async commit(): Promise<void> {
     if (!this.writable) throw FsError.einval("commit is only for files open for writing", this.path);
+    if (this.isDiscarded) throw FsError.einval("file was discarded; nothing to commit", this.path);
     if (!this.isClosed) {
       this.autocommit = false;
       await this.close();
@@ -348,12 +402,18 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
   /** Drop a file written with `autocommit: false`; nothing is published. */
   async discard(): Promise<void> {
     if (!this.writable) throw FsError.einval("discard is only for files open for writing", this.path);
+    if (this.isDiscarded) return;
     if (this.committed) throw FsError.einval("file already committed", this.path);
+    // Set before waiting, so a close in progress does not publish.
     this.autocommit = false;
+    this.committed = true;
+    this.isDiscarded = true;
+    const wasClosing = this.isClosed;
     this.isClosed = true;
     this.buffer = [];
     this.buffered = 0;
-    this.committed = true;
+    await this.uploads.catch(() => undefined);
+    if (wasClosing) await this.forced.catch(() => undefined);
     this.notifyClosed();
     await this.sink!.discard();
   }

@@ -46,3 +46,32 @@ export function coalesceRanges(
   }
   return out;
 }
+
+/**
+ * Cut the bytes fetched for `merged` (`data`, which may be short if the file ended early) back
+ * into its members' ranges, returned in `merged.members` order. A result is a view into `data`,
+ * never a copy, unless that would pin a buffer that is mostly gap bytes (useful bytes under
+ * half of it: then every result is copied so the buffer can be freed) or make two results
+ * share bytes (overlapping ranges: the later one is copied).
+ */
+export function sliceMerged(merged: MergedRange, ranges: readonly ByteRange[], data: Uint8Array): Uint8Array[] {
+  let useful = 0;
+  let coveredTo = merged.start;
+  for (const m of merged.members) {
+    const r = ranges[m]!;
+    useful += Math.max(0, r.end - Math.max(r.start, coveredTo));
+    coveredTo = Math.max(coveredTo, r.end);
+  }
+  const copyAll = useful * 2 < data.byteLength;
+  coveredTo = merged.start;
+  return merged.members.map((m) => {
+    const r = ranges[m]!;
+    const view = data.subarray(r.start - merged.start, r.end - merged.start);
+    const shared = r.start < coveredTo && r.end > r.start;
+    coveredTo = Math.max(coveredTo, r.end);
+    if (!copyAll && !shared) return view;
+    const copy = new Uint8Array(view.byteLength);
+    copy.set(view);
+    return copy;
+  });
+}

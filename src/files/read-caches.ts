@@ -110,24 +110,34 @@ export class ReadAheadCache extends ReadCache {
   }
 }
 
-/** One contiguous window, extended forward when reads continue past its end. */
+/**
+ * One contiguous window, extended forward when reads continue past its end (only the missing
+ * tail is fetched). Bytes more than a block behind the read are dropped as the window moves,
+ * so sequential reads through a large file neither grow it nor re-copy it without bound.
+ */
 export class BytesCache extends ReadCache {
   private winStart = 0;
   private win: Uint8Array = new Uint8Array(0);
 
   async read(start: number, end: number): Promise<Uint8Array> {
     if (end <= start) return new Uint8Array(0);
-    const winEnd = this.winStart + this.win.byteLength;
-    if (start >= this.winStart && end <= winEnd) {
+    // Captured before any await: a concurrent read may replace the window meanwhile.
+    const win = this.win;
+    const winStart = this.winStart;
+    const winEnd = winStart + win.byteLength;
+    if (start >= winStart && end <= winEnd) {
       this.stats.hits++;
-      return this.win.subarray(start - this.winStart, end - this.winStart);
+      return win.subarray(start - winStart, end - winStart);
     }
     this.stats.misses++;
-    if (start >= this.winStart && start <= winEnd && this.win.byteLength > 0) {
-      const more = await this.fetch(winEnd, Math.min(this.size, end + this.blockSize));
-      this.win = concatBytes([this.win, more]);
+    const fetchEnd = Math.min(this.size, end + this.blockSize);
+    if (win.byteLength > 0 && start >= winStart && start <= winEnd) {
+      const more = await this.fetch(winEnd, fetchEnd);
+      const keepFrom = Math.max(winStart, start - this.blockSize);
+      this.win = concatBytes([win.subarray(keepFrom - winStart), more]);
+      this.winStart = keepFrom;
     } else {
-      this.win = await this.fetch(start, Math.min(this.size, end + this.blockSize));
+      this.win = await this.fetch(start, fetchEnd);
       this.winStart = start;
     }
     return this.win.subarray(start - this.winStart, end - this.winStart);
@@ -138,10 +148,18 @@ export class BytesCache extends ReadCache {
   }
 }
 
-/** Fixed blocks in an LRU (`maxBlocks`, default 32); consecutive missing blocks are fetched together. */
+/**
+ * Fixed blocks in an LRU (`maxBlocks`, default 32); consecutive missing blocks are fetched in
+ * one request, and a block already being fetched is waited for, not fetched twice. Counters
+ * are per block: a block found (or in flight) is a hit, a block fetched is a miss.
+ */
 export class BlockCache extends ReadCache {
   protected readonly blocks: LRUCache<number, Uint8Array>;
   private readonly inFlight = new Map<number, Promise<Uint8Array>>();
+  /** Blocks whose in-flight fetch is a prefetch (its failure must not fail a read). */
+  private readonly prefetching = new Set<number>();
+  /** Bumped by clear(): fetches that land afterwards are not kept. */
+  private generation = 0;
 
   constructor(init: ReadCacheInit) {
     super(init);
@@ -170,35 +188,17 @@ export class BlockCache extends ReadCache {
     let runStart = -1;
     const flushRun = (runEnd: number) => {
       if (runStart < 0) return;
-      const from = runStart;
-      const fetched = this.fetch(from * this.blockSize, (runEnd + 1) * this.blockSize);
-      for (let b = from; b <= runEnd; b++) {
-        const p = fetched.then((data) => {
-          const block = data.subarray((b - from) * this.blockSize, (b - from + 1) * this.blockSize);
-          this.blocks.set(b, block);
-          return block;
-        });
-        this.inFlight.set(b, p);
-        p.then(
-          () => this.inFlight.delete(b),
-          () => this.inFlight.delete(b),
-        );
-        pending[b - first] = p;
-      }
+      this.fetchRun(runStart, runEnd).forEach((p, k) => (pending[runStart + k - first] = p));
       runStart = -1;
     };
     for (let b = first; b <= last; b++) {
       const have = this.blocks.get(b);
-      const flying = this.inFlight.get(b);
+      const flying = have ? undefined : this.inFlight.get(b);
       if (have || flying) {
         flushRun(b - 1);
-        if (have) {
-          this.stats.hits++;
-          pending[b - first] = Promise.resolve(have);
-        } else {
-          this.stats.hits++;
-          pending[b - first] = flying!;
-        }
+        this.stats.hits++;
+        if (have) pending[b - first] = Promise.resolve(have);
+        else pending[b - first] = this.prefetching.has(b) ? flying!.catch(() => this.refetch(b)) : flying!;
       } else {
         this.stats.misses++;
         if (runStart < 0) runStart = b;
@@ -208,15 +208,47 @@ export class BlockCache extends ReadCache {
     return Promise.all(pending);
   }
 
-  /** Start fetching block `b` without waiting (used by the background cache). */
+  /** One request for blocks from..to; a promise per block. */
+  private fetchRun(from: number, to: number): Array<Promise<Uint8Array>> {
+    const generation = this.generation;
+    const fetched = this.fetch(from * this.blockSize, (to + 1) * this.blockSize);
+    const out: Array<Promise<Uint8Array>> = [];
+    for (let b = from; b <= to; b++) {
+      const p = fetched.then((data) => {
+        const block = data.subarray((b - from) * this.blockSize, (b - from + 1) * this.blockSize);
+        if (generation === this.generation) this.blocks.set(b, block);
+        return block;
+      });
+      this.inFlight.set(b, p);
+      const settle = () => {
+        if (this.inFlight.get(b) !== p) return;
+        this.inFlight.delete(b);
+        this.prefetching.delete(b);
+      };
+      p.then(settle, settle);
+      out.push(p);
+    }
+    return out;
+  }
+
+  /** A read found its block in a prefetch that failed: it is a miss after all, fetched now. */
+  private refetch(b: number): Promise<Uint8Array> {
+    this.stats.hits--;
+    this.stats.misses++;
+    return this.fetchRun(b, b)[0]!;
+  }
+
+  /** Start fetching block `b` without waiting (the background cache). Counts a fetch, not a miss. */
   protected prefetch(b: number): void {
-    if (b * this.blockSize >= this.size || this.blocks.has(b) || this.inFlight.has(b)) return;
-    this.blocksFor(b, b).catch(() => undefined);
-    // The prefetch itself is not a miss the caller saw.
-    this.stats.misses--;
+    if (b < 0 || b * this.blockSize >= this.size || this.blocks.has(b) || this.inFlight.has(b)) return;
+    const [p] = this.fetchRun(b, b);
+    this.prefetching.add(b);
+    // A failed prefetch is retried by the read that needs the block.
+    p!.catch(() => undefined);
   }
 
   override clear(): void {
+    this.generation++;
     this.blocks.clear();
   }
 }
@@ -241,12 +273,10 @@ export class FirstChunkCache extends ReadCache {
       this.stats.misses++;
       return this.fetch(start, end);
     }
-    if (this.first === undefined) {
-      this.stats.misses++;
-      this.first = await this.fetch(0, firstEnd);
-    } else {
-      this.stats.hits++;
-    }
+    // A read is a hit only when block 0 alone serves it.
+    if (this.first === undefined || end > firstEnd) this.stats.misses++;
+    else this.stats.hits++;
+    if (this.first === undefined) this.first = await this.fetch(0, firstEnd);
     if (end <= firstEnd) return this.first.subarray(start, end);
     const rest = await this.fetch(firstEnd, end);
     return concatBytes([this.first.subarray(start), rest]);
@@ -263,7 +293,12 @@ export class AllBytesCache extends ReadCache {
   constructor(init: ReadCacheInit) {
     super(init);
     const given = init.options?.data;
-    if (given instanceof Uint8Array) this.data = given;
+    if (given instanceof Uint8Array) {
+      if (given.byteLength !== init.size) {
+        throw FsError.einval(`options.data has ${given.byteLength} bytes but the file has ${init.size}`, init.path);
+      }
+      this.data = given;
+    }
   }
 
   async read(start: number, end: number): Promise<Uint8Array> {
@@ -292,16 +327,21 @@ export class KnownPartsCache extends ReadCache {
   constructor(init: ReadCacheInit) {
     super(init);
     const data = init.options?.data;
+    // A copy of the caller's list: sorting and merging must not touch it.
     const entries: Array<[number, Uint8Array]> = Array.isArray(data)
-      ? (data as Array<[number, Uint8Array]>)
+      ? (data as Array<[number, Uint8Array]>).map(([off, bytes]) => [Number(off), bytes])
       : Object.entries((data ?? {}) as Record<string, Uint8Array>).map(([k, v]) => [Number(k), v]);
-    // Sort and merge touching parts so a read across a seam is served.
+    // Sort and merge touching or overlapping parts so a read across a seam is served.
     entries.sort((a, b) => a[0] - b[0]);
     const merged: Array<[number, Uint8Array]> = [];
     for (const [off, bytes] of entries) {
       const prev = merged[merged.length - 1];
-      if (prev && prev[0] + prev[1].byteLength === off) prev[1] = concatBytes([prev[1], bytes]);
-      else merged.push([off, bytes]);
+      const prevEnd = prev ? prev[0] + prev[1].byteLength : -1;
+      if (prev && off <= prevEnd) {
+        if (off + bytes.byteLength > prevEnd) prev[1] = concatBytes([prev[1], bytes.subarray(prevEnd - off)]);
+      } else {
+        merged.push([off, bytes]);
+      }
     }
     this.parts = merged;
   }
