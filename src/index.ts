@@ -44,3 +44,18 @@ export { LocalFileSystem } from "./implementations/local.js";
 export type { LocalFileSystemOptions, NodeFsLike } from "./implementations/local.js";
 export { DirFileSystem } from "./implementations/dir.js";
 export type { DirFileSystemOptions } from "./implementations/dir.js";
+
+export { CacheLayer } from "./cached/layer.js";
+export type { CacheLayerOptions, CachedFileInfo } from "./cached/layer.js";
+export { CachingFileSystem } from "./cached/blockcache.js";
+export type { BlockCacheOptions } from "./cached/blockcache.js";
+export { WholeFileCacheFileSystem } from "./cached/filecache.js";
+export type { WholeFileCacheOptions, FetchOptions, CacheHit } from "./cached/filecache.js";
+export { SimpleCacheFileSystem } from "./cached/simplecache.js";
+export type { SimpleCacheOptions } from "./cached/simplecache.js";
+export { HashMapper, BasenameMapper, makeMapper } from "./cached/mappers.js";
+export type { CacheMapper, MapperSpec } from "./cached/mappers.js";
+export { FileLock } from "./cached/locks.js";
+export type { LockOptions } from "./cached/locks.js";
+export type { CacheEntry } from "./cached/metadata.js";
+export { OFFLINE_ENV } from "./cached/env.js";

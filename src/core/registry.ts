@@ -152,3 +152,8 @@ registerImplementation("memory", async () => (await import("../implementations/m
 registerImplementation("file", async () => (await import("../implementations/local.js")).LocalFileSystem);
 registerImplementation("local", async () => (await import("../implementations/local.js")).LocalFileSystem);
 registerImplementation("dir", async () => (await import("../implementations/dir.js")).DirFileSystem);
+// Cache layers (src/cached): blockcache (alias cached), filecache, simplecache.
+registerImplementation("blockcache", async () => (await import("../cached/blockcache.js")).CachingFileSystem);
+registerImplementation("cached", async () => (await import("../cached/blockcache.js")).CachingFileSystem);
+registerImplementation("filecache", async () => (await import("../cached/filecache.js")).WholeFileCacheFileSystem);
+registerImplementation("simplecache", async () => (await import("../cached/simplecache.js")).SimpleCacheFileSystem);

@@ -1,0 +1,214 @@
+/**
+ * blockcache (alias cached): the blocks of a remote file that were read land in a sparse file
+ * in the cache, and the metadata records which blocks are present. Missing consecutive blocks
+ * are fetched in one ranged request (several runs through the target's catRanges); a file
+ * whose blocks are all present is read locally without touching the target.
+ *
+ * A block is recorded only after its bytes are written, so a killed process costs at most a
+ * refetch. Each entry's data file has a fresh name, so a process still holding an older entry
+ * (expired, or revalidated away by another process) never writes into the current one.
+ */
+import { randomBytes } from "node:crypto";
+import { FsError } from "../core/errors.js";
+import type { SignalOptions } from "../core/types.js";
+import { BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
+import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
+import { CacheLayer, type CacheLayerOptions } from "./layer.js";
+import type { CacheEntry } from "./metadata.js";
+import type { StorageDir } from "./storage.js";
+
+export interface BlockCacheOptions extends CacheLayerOptions {
+  /** Bytes per cached block (default 5 MiB). */
+  blockSize?: number;
+}
+
+interface BlockState {
+  storage: StorageDir;
+  entry: CacheEntry & { size: number; blocksize: number };
+  /** Blocks present, or true when the file is complete. */
+  present: Set<number> | true;
+  /** Fetches in flight by block, shared by concurrent readers. */
+  inflight: Map<number, Promise<void>>;
+}
+
+export class CachingFileSystem extends CacheLayer {
+  static override protocols: readonly string[] = ["blockcache", "cached"];
+  readonly blockSize: number;
+  private readonly states = new Map<string, Promise<BlockState>>();
+
+  constructor(options: BlockCacheOptions) {
+    super(options);
+    if (options.compression) throw FsError.einval("blockcache cannot decompress; use filecache or simplecache with compression");
+    this.blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
+    if (!Number.isInteger(this.blockSize) || this.blockSize <= 0) throw FsError.einval(`blockSize must be a positive integer, got ${options.blockSize}`);
+  }
+
+  protected override async _catFile(path: string, start: number, end: number | undefined, options: SignalOptions): Promise<Uint8Array> {
+    const state = await this.stateFor(path, options.signal);
+    return this.readRange(path, state, start, end ?? state.entry.size, options.signal);
+  }
+
+  protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
+    const state = await this.stateFor(path, options.signal);
+    return new BufferedFile({
+      path,
+      mode: "rb",
+      size: state.entry.size,
+      blockSize: options.blockSize ?? state.entry.blocksize,
+      // Reads map onto cached blocks already; read-ahead would fetch blocks nobody asked for.
+      cacheType: options.cacheType ?? "none",
+      cacheOptions: options.cacheOptions,
+      details: { ...state.entry, name: path },
+      fetcher: (start, end) => this.readRange(path, state, start, end, options.signal),
+    });
+  }
+
+  protected override async removeFromWritable(path: string): Promise<boolean> {
+    this.states.delete(path);
+    return super.removeFromWritable(path);
+  }
+
+  override async clearCache(): Promise<void> {
+    this.states.clear();
+    await super.clearCache();
+  }
+
+  override async clearExpiredCache(expiry?: number): Promise<string[]> {
+    const removed = await super.clearExpiredCache(expiry);
+    for (const p of removed) this.states.delete(p);
+    return removed;
+  }
+
+  // ---------------------------------------------------------------- entries
+
+  /** The entry to read `path` through: kept while valid, found in a layer, or made anew. */
+  private async stateFor(path: string, signal?: AbortSignal): Promise<BlockState> {
+    const known = this.states.get(path);
+    if (known) {
+      const state = await known.catch(() => undefined);
+      if (state && (await this.stillValid(path, state, signal))) return state;
+      if (this.states.get(path) === known) this.states.delete(path);
+    }
+    const made = this.findOrCreate(path, signal);
+    this.states.set(path, made);
+    made.catch(() => {
+      if (this.states.get(path) === made) this.states.delete(path);
+    });
+    return made;
+  }
+
+  private async valid(path: string, entry: CacheEntry, signal?: AbortSignal): Promise<boolean> {
+    if (this.offline) return true;
+    if (this.isExpired(entry)) return false;
+    return !this.checkFiles || entry.uid === (await this.target.ukey(path, { signal }));
+  }
+
+  /** Still usable, with blocks other processes fetched meanwhile added in. */
+  private async stillValid(path: string, state: BlockState, signal?: AbortSignal): Promise<boolean> {
+    if (!(await this.valid(path, state.entry, signal))) return false;
+    if (state.present === true || state.storage.readOnly) return true;
+    const onDisk = (await this.freshMetadata(state.storage)).get(path);
+    if (onDisk && onDisk.fn !== state.entry.fn && onDisk.time > state.entry.time) return false;
+    if (onDisk?.fn === state.entry.fn) this.addBlocks(state, onDisk.blocks === true ? true : onDisk.blocks);
+    return true;
+  }
+
+  private async findOrCreate(path: string, signal?: AbortSignal): Promise<BlockState> {
+    for (const storage of this.storages) {
+      if (this.shadowed.has(`${storage.index}\0${path}`)) continue;
+      const e = (await this.freshMetadata(storage)).get(path);
+      if (!e || typeof e.size !== "number") continue;
+      // A read-only layer's partial file is of no use online: its missing blocks cannot be added.
+      if (storage.readOnly && e.blocks !== true && !this.offline) continue;
+      if (!(await this.valid(path, e, signal))) continue;
+      if ((e.blocks === true || e.blocks.length > 0) && !(await storage.stat(e.fn))) continue;
+      const entry = { ...e, size: e.size, blocksize: e.blocksize ?? this.blockSize };
+      return { storage, entry, present: e.blocks === true ? true : new Set(e.blocks), inflight: new Map() };
+    }
+    if (this.offline) throw this.offlineError(path);
+    return this.createEntry(path, signal);
+  }
+
+  private async createEntry(path: string, signal?: AbortSignal): Promise<BlockState> {
+    const info = await this.target.info(path, { signal });
+    if (info.type === "directory") throw FsError.eisdir(path);
+    if (info.size === null) throw FsError.enotsup("blockcache needs files of known size", path);
+    const uid = this.checkFiles ? await this.target.ukey(path, { signal }) : null;
+    const storage = this.writable;
+    await storage.ensureDir();
+    const md = await this.freshMetadata(storage, true);
+    const old = md.delete(path);
+    if (old) await storage.remove(old.fn);
+    // A fresh name per entry: see the module comment.
+    const fn = `${this.mapper.map(path).slice(0, 200)}~${randomBytes(4).toString("hex")}`;
+    const entry = { original: path, fn, blocks: [] as number[], time: Date.now() / 1000, uid, size: info.size, blocksize: this.blockSize };
+    md.set(path, entry);
+    if (old) await md.save();
+    return { storage, entry, present: new Set(), inflight: new Map() };
+  }
+
+  // ---------------------------------------------------------------- blocks
+
+  private async readRange(path: string, state: BlockState, start: number, end: number, signal?: AbortSignal): Promise<Uint8Array> {
+    const { size, blocksize, fn } = state.entry;
+    const e = Math.min(end, size);
+    if (start >= e) return new Uint8Array(0);
+    if (state.present !== true) {
+      const waits: Array<Promise<void>> = [];
+      const missing: number[] = [];
+      for (let b = Math.floor(start / blocksize); b <= Math.floor((e - 1) / blocksize); b++) {
+        if (state.present.has(b)) continue;
+        const pending = state.inflight.get(b);
+        if (pending) waits.push(pending);
+        else missing.push(b);
+      }
+      if (missing.length > 0) {
+        if (this.offline) throw FsError.enoent(path, `offline mode: bytes ${start}-${e} are not all in the block cache`);
+        const fetching = this.fetchBlocks(path, state, missing, signal);
+        for (const b of missing) state.inflight.set(b, fetching);
+        void fetching.finally(() => missing.forEach((b) => state.inflight.get(b) === fetching && state.inflight.delete(b))).catch(() => undefined);
+        waits.push(fetching);
+      }
+      await Promise.all(waits);
+    }
+    const data = await state.storage.fs.catFile(state.storage.pathOf(fn), start, e, { signal });
+    if (data.byteLength !== e - start) {
+      throw new FsError("EIO", `the block cache file is shorter than its recorded blocks (${data.byteLength} of ${e - start} bytes)`, { path });
+    }
+    return data;
+  }
+
+  /** Fetch `blocks` (sorted), one request per run of consecutive blocks, and record them. */
+  private async fetchBlocks(path: string, state: BlockState, blocks: number[], signal?: AbortSignal): Promise<void> {
+    const { size, blocksize, fn } = state.entry;
+    const runs: Array<[number, number]> = [];
+    for (const b of blocks) {
+      const last = runs[runs.length - 1];
+      if (last && last[1] === b - 1) last[1] = b;
+      else runs.push([b, b]);
+    }
+    const starts = runs.map(([first]) => first * blocksize);
+    const ends = runs.map(([, last]) => Math.min(size, (last + 1) * blocksize));
+    const fetched = await this.target.catRanges(path, starts, ends, { onError: "raise", maxGap: 0, signal });
+    for (let i = 0; i < runs.length; i++) {
+      const data = fetched[i] as Uint8Array;
+      if (data.byteLength !== ends[i]! - starts[i]!) {
+        throw new FsError("EIO", `the target returned ${data.byteLength} bytes for ${starts[i]}-${ends[i]}; did the file change?`, { path });
+      }
+      await state.storage.writeAt(fn, starts[i]!, data);
+      const [first, last] = runs[i]!;
+      this.addBlocks(state, Array.from({ length: last - first + 1 }, (_, k) => first + k));
+    }
+    const md = this.metadataOf(state.storage);
+    md.set(path, { ...state.entry, blocks: state.present === true ? true : [...state.present].sort((a, b) => a - b) });
+    await md.save();
+  }
+
+  private addBlocks(state: BlockState, blocks: true | number[]): void {
+    if (state.present === true) return;
+    if (blocks === true) state.present = true;
+    else for (const b of blocks) state.present.add(b);
+    if (state.present !== true && state.present.size >= Math.ceil(state.entry.size / state.entry.blocksize)) state.present = true;
+    state.entry.blocks = state.present === true ? true : state.entry.blocks;
+  }
+}

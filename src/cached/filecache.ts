@@ -1,0 +1,273 @@
+/**
+ * filecache: whole files are downloaded on first open and served from the cache after that,
+ * with metadata (fetch time, the target's ukey) for expiry and revalidation. Writes go to a
+ * local temporary that is uploaded on close or on transaction commit.
+ *
+ * A download: lookup -> (miss) one shared promise per file in this process -> the entry's lock
+ * across processes -> lookup again (someone may have finished meanwhile) -> download to a
+ * temporary, verified -> rename into place -> metadata merged and saved. A killed process
+ * leaves at most a temporary file, which later runs delete.
+ */
+import type { AbstractFileSystem } from "../core/abstract.js";
+import { FsError, isFsError } from "../core/errors.js";
+import type { FileInfo, ProgressCallback, SignalOptions } from "../core/types.js";
+import { BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
+import { resolveCompression } from "../files/compression.js";
+import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
+import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
+import { downloadTo } from "./download.js";
+import { CacheLayer, type CacheLayerOptions } from "./layer.js";
+import { DEFAULT_STALE_MS, FileLock } from "./locks.js";
+import type { CacheEntry } from "./metadata.js";
+import { lockNameFor, type StorageDir } from "./storage.js";
+import { WriteThroughSink, type WrittenFile } from "./write-through.js";
+
+export interface WholeFileCacheOptions extends CacheLayerOptions {
+  /** fsync downloads before renaming them into place (survives power loss; slower). */
+  fsync?: boolean;
+  /** Bytes per ranged read of a download (default 8 MiB), and reads in flight (default 4). */
+  downloadChunkSize?: number;
+  downloadConcurrency?: number;
+}
+
+export interface FetchOptions extends SignalOptions {
+  /** Progress of a download; never called when the file is served from the cache. */
+  callback?: ProgressCallback;
+}
+
+/** Where a valid cached copy of a file is. */
+export interface CacheHit {
+  storage: StorageDir;
+  fn: string;
+  entry?: CacheEntry;
+}
+
+/** Downloads in progress in this process, per storage filesystem and file: shared by callers. */
+const inflight = new WeakMap<AbstractFileSystem, Map<string, Promise<CacheHit>>>();
+
+export class WholeFileCacheFileSystem extends CacheLayer {
+  static override protocols: readonly string[] = ["filecache"];
+
+  constructor(options: WholeFileCacheOptions) {
+    super(options);
+    const c = options.compression;
+    if (c !== undefined && c !== null && c !== "infer") resolveCompression(c, "");
+  }
+
+  private get wholeOptions(): WholeFileCacheOptions {
+    return this.options as WholeFileCacheOptions;
+  }
+
+  /** A valid cached copy of `path` in some layer (first hit wins), or undefined. */
+  protected async lookup(path: string, signal?: AbortSignal): Promise<CacheHit | undefined> {
+    const offline = this.offline;
+    const fn = this.mapper.map(path);
+    let ukey: string | undefined;
+    const currentUkey = async () => (ukey ??= await this.target.ukey(path, { signal }));
+    for (const storage of this.storages) {
+      if (this.shadowed.has(`${storage.index}\0${path}`)) continue;
+      if (this.usesMetadata) {
+        const entry = (await this.freshMetadata(storage)).get(path);
+        if (entry) {
+          if (entry.blocks !== true) continue; // a block cache's partial file
+          if (!offline && (this.isExpired(entry) || (this.checkFiles && entry.uid !== (await currentUkey())))) continue;
+          if (await storage.stat(entry.fn)) return { storage, fn: entry.fn, entry };
+          continue;
+        }
+      }
+      const st = await storage.stat(fn);
+      if (!st) continue;
+      if (offline || !this.usesMetadata) return { storage, fn };
+      const adopted = await this.adopt(storage, path, fn, st, signal);
+      if (adopted) return adopted;
+    }
+    return undefined;
+  }
+
+  /**
+   * A complete file under the mapped name but without an entry (seeded by hand, or its metadata
+   * was lost) is used when the target agrees on its size; its entry is recorded if it can be.
+   */
+  private async adopt(storage: StorageDir, path: string, fn: string, st: FileInfo, signal?: AbortSignal): Promise<CacheHit | undefined> {
+    if (this.checkFiles || resolveCompression(this.options.compression as string | undefined, path)) return undefined;
+    const time = st.mtime instanceof Date ? st.mtime.getTime() / 1000 : Date.now() / 1000;
+    if (this.isExpired({ time })) return undefined;
+    const remote = await this.target.info(path, { signal });
+    if (remote.type !== "file" || remote.size !== st.size) return undefined;
+    const entry: CacheEntry = { original: path, fn, blocks: true, time, uid: null, size: st.size };
+    if (!storage.readOnly) {
+      const md = this.metadataOf(storage);
+      md.set(path, entry);
+      await md.save();
+    }
+    return { storage, fn, entry };
+  }
+
+  /** The cached copy of `path`, downloading it first if needed. */
+  async ensureCached(path: string, options: FetchOptions = {}): Promise<CacheHit> {
+    const hit = await this.lookup(path, options.signal);
+    if (hit) return hit;
+    if (this.offline) throw this.offlineError(path);
+    const storage = this.writable;
+    const fn = this.mapper.map(path);
+    let table = inflight.get(storage.fs);
+    if (!table) inflight.set(storage.fs, (table = new Map()));
+    const key = `${storage.dir}\0${fn}`;
+    let pending = table.get(key);
+    if (!pending) {
+      pending = this.fetchLocked(path, fn, options).finally(() => table.delete(key));
+      table.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async fetchLocked(path: string, fn: string, options: FetchOptions): Promise<CacheHit> {
+    const storage = this.writable;
+    await storage.ensureDir();
+    await storage.cleanTemporaries(this.lockOptions.staleMs ?? DEFAULT_STALE_MS);
+    const lockPath = storage.pathOf(lockNameFor(fn));
+    return FileLock.with(storage.fs, lockPath, { ...this.lockOptions, signal: options.signal }, async () => {
+      // Another process may have fetched it while we waited for the lock.
+      if (this.usesMetadata) await this.freshMetadata(storage, true);
+      const again = await this.lookup(path, options.signal);
+      if (again) return again;
+      try {
+        return await this.fetchOnce(path, fn, options);
+      } catch (err) {
+        // Changed under our feet: one more try reads the new version whole.
+        if (!isFsError(err, "ECHANGED")) throw err;
+        return this.fetchOnce(path, fn, options);
+      }
+    });
+  }
+
+  private async fetchOnce(path: string, fn: string, options: FetchOptions): Promise<CacheHit> {
+    const storage = this.writable;
+    const uid = this.checkFiles ? await this.target.ukey(path, { signal: options.signal }) : null;
+    const temp = await storage.createTemp("partial", { fsync: this.wholeOptions.fsync });
+    let done: Awaited<ReturnType<typeof downloadTo>>;
+    try {
+      done = await downloadTo(this.target, path, temp, {
+        signal: options.signal,
+        callback: options.callback,
+        compression: resolveCompression(this.options.compression as string | undefined, path),
+        chunkSize: this.wholeOptions.downloadChunkSize,
+        concurrency: this.wholeOptions.downloadConcurrency,
+      });
+      await temp.close();
+      await storage.rename(temp.name, fn);
+    } catch (err) {
+      await temp.abort();
+      throw err;
+    }
+    const entry: CacheEntry = { original: path, fn, blocks: true, time: Date.now() / 1000, uid, size: done.size, sha256: done.sha256 };
+    if (this.usesMetadata) {
+      const md = this.metadataOf(storage);
+      md.set(path, entry);
+      await md.save();
+    }
+    return { storage, fn, entry };
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  protected override async _catFile(path: string, start: number, end: number | undefined, options: SignalOptions): Promise<Uint8Array> {
+    for (let attempt = 0; ; attempt++) {
+      // Only the signal: progress callbacks in `options` belong to the caller's own transfer.
+      const hit = await this.ensureCached(path, { signal: options.signal });
+      try {
+        return await hit.storage.fs.catFile(hit.storage.pathOf(hit.fn), start, end, options);
+      } catch (err) {
+        // Removed by another process between lookup and read: look again (and fetch) once.
+        if (attempt > 0 || !isFsError(err, "ENOENT")) throw err;
+      }
+    }
+  }
+
+  protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
+    for (let attempt = 0; ; attempt++) {
+      const hit = await this.ensureCached(path, { signal: options.signal, callback: options.callback as ProgressCallback | undefined });
+      const reader = await hit.storage.openReader(hit.fn);
+      if (!reader) {
+        if (attempt > 0) throw FsError.enoent(path, "the cached copy vanished while opening it");
+        continue;
+      }
+      return new BufferedFile({
+        path,
+        mode: "rb",
+        size: reader.size,
+        blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE,
+        // The bytes are local already: a read-ahead layer would only copy them again.
+        cacheType: options.cacheType ?? "none",
+        cacheOptions: options.cacheOptions,
+        details: { ...hit.entry, name: path, localPath: hit.storage.pathOf(hit.fn) },
+        fetcher: (start, end) => reader.read(start, end),
+        onClose: () => void reader.close().catch(() => undefined),
+      });
+    }
+  }
+
+  /** The path of the cached copy on the local disk, downloading first if needed. */
+  async localPath(path: string, options: FetchOptions = {}): Promise<string> {
+    const p = this.normalizePath(path);
+    if (!this.writable.local) {
+      throw FsError.enotsup(
+        `${this.protocol}.localPath needs cache storage on the local disk (a LocalFileSystem); this layer stores its cache on '${this.writable.fs.protocol}'`,
+        p,
+      );
+    }
+    const hit = await this.ensureCached(p, options);
+    return hit.storage.pathOf(hit.fn);
+  }
+
+  /** fsspec's open_local: local paths of cached copies, for one path or several. */
+  openLocal(path: string, options?: FetchOptions): Promise<string>;
+  openLocal(paths: readonly string[], options?: FetchOptions): Promise<string[]>;
+  async openLocal(paths: string | readonly string[], options: FetchOptions = {}): Promise<string | string[]> {
+    if (typeof paths === "string") return this.localPath(paths, options);
+    return Promise.all(paths.map((p) => this.localPath(p, options)));
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  protected override async _openWriter(path: string, options: SinkOptions): Promise<UploadSink> {
+    this.refuseOffline(path);
+    if (this.options.compression) {
+      throw FsError.enotsup(`${this.protocol} with compression only reads; write to the target directly`, path);
+    }
+    const storage = this.writable;
+    const temp = await storage.createTemp("write");
+    const sink = new WriteThroughSink(this.target, path, storage, temp, options.mode, (w) => this.publishWritten(path, w));
+    try {
+      if (options.mode === "a" && (await this.target.isFile(path, options))) {
+        const hit = await this.ensureCached(path, options);
+        const reader = await hit.storage.openReader(hit.fn);
+        if (!reader) throw FsError.enoent(path, "the cached copy vanished while appending");
+        try {
+          for (let off = 0; off < reader.size; off += DEFAULT_BLOCK_SIZE) {
+            await sink.seed(await reader.read(off, Math.min(reader.size, off + DEFAULT_BLOCK_SIZE)));
+          }
+        } finally {
+          await reader.close();
+        }
+      }
+    } catch (err) {
+      await temp.abort();
+      throw err;
+    }
+    return sink;
+  }
+
+  /** After an upload: the written temporary becomes the cached copy. */
+  private async publishWritten(path: string, written: WrittenFile): Promise<void> {
+    const storage = this.writable;
+    const fn = this.mapper.map(path);
+    for (const s of this.storages) if (s.readOnly) this.shadowed.add(`${s.index}\0${path}`);
+    await storage.rename(written.tempName, fn);
+    if (!this.usesMetadata) return;
+    const uid = this.checkFiles ? await this.target.ukey(path) : null;
+    const md = await this.freshMetadata(storage);
+    md.set(path, { original: path, fn, blocks: true, time: Date.now() / 1000, uid, size: written.size, sha256: written.sha256 });
+    await md.save();
+  }
+}

@@ -1,0 +1,420 @@
+/**
+ * What the three cache layers share: a target filesystem that every call the layer does not
+ * handle goes to (paths are the target's own), the cache storage directories with their
+ * metadata, the name mapper, offline mode, and the management API (clear, expire, pop, size,
+ * list). The layers add how bytes are cached: whole files (filecache, simplecache) or blocks
+ * (blockcache).
+ */
+import { AbstractFileSystem, type FileSystemJSON } from "../core/abstract.js";
+import { FsError } from "../core/errors.js";
+import { isInside, trimTrailingSlashes } from "../core/paths.js";
+import type { FileInfo, FileSystemOptions, FindOptions, PipeMode, SignalOptions } from "../core/types.js";
+import { offlineFromEnv, OFFLINE_ENV } from "./env.js";
+import { DEFAULT_STALE_MS, type LockOptions } from "./locks.js";
+import { makeMapper, type CacheMapper, type MapperSpec } from "./mappers.js";
+import { CacheMetadata, type CacheEntry } from "./metadata.js";
+import { isInternalName, resolveStorage, type StorageDir, type StorageOptions } from "./storage.js";
+
+export interface CacheLayerOptions extends FileSystemOptions, StorageOptions {
+  /** The filesystem being cached (or `targetProtocol` / `targetOptions` through `filesystem()`). */
+  fs?: AbstractFileSystem;
+  targetProtocol?: string;
+  targetOptions?: FileSystemOptions;
+  /** Seconds between re-reads of the metadata files (default 10; 0 = on every lookup). */
+  cacheCheck?: number | false;
+  /** Compare the target's `ukey` with the recorded one on every open (default false). */
+  checkFiles?: boolean;
+  /** Seconds a cached file stays valid (default 7 days); 0 or false = forever. */
+  expiryTime?: number | false;
+  /** Cache files under their basename instead of a hash of the path. */
+  sameNames?: boolean;
+  /** How paths become file names: a mapper, "hash", "basename", or {type: "basename", directoryLevels}. */
+  cacheMapper?: CacheMapper | MapperSpec;
+  /** Decompress at download: a codec name, or "infer" from the extension (whole-file layers). */
+  compression?: string | null;
+  /** Never touch the target: serve what is cached (even expired), ENOENT otherwise. */
+  offline?: boolean;
+  /** A lock or temporary file untouched this long belongs to a dead process (ms, default 60 s). */
+  lockStaleMs?: number;
+  /** Give up waiting for another process's download after this long (ms; default: no limit). */
+  lockTimeoutMs?: number;
+}
+
+export const DEFAULT_EXPIRY_SECONDS = 7 * 24 * 3600;
+export const DEFAULT_CACHE_CHECK_SECONDS = 10;
+
+/** One cached file as the management API reports it. */
+export interface CachedFileInfo {
+  /** The target path, when known (simplecache and files without metadata have none). */
+  path: string | undefined;
+  /** File name in the storage directory. */
+  fn: string;
+  /** Full path of the file on the storage filesystem. */
+  localPath: string;
+  /** The storage directory, and whether it is a read-only layer. */
+  storage: string;
+  readOnly: boolean;
+  /** Bytes on disk. */
+  size: number;
+  /** When it was fetched (seconds since the epoch; file mtime without metadata), and its age. */
+  time: number | undefined;
+  age: number | undefined;
+  /** False for a block-cached file still missing blocks. */
+  complete: boolean;
+  uid?: string | null;
+}
+
+export abstract class CacheLayer extends AbstractFileSystem {
+  /** Whether entries are recorded in metadata files (not for simplecache). */
+  static keepsMetadata = true;
+
+  readonly target: AbstractFileSystem;
+  readonly storages: readonly StorageDir[];
+  readonly mapper: CacheMapper;
+  readonly checkFiles: boolean;
+  readonly expiryTime: number;
+  readonly cacheCheckMs: number;
+  protected readonly lockOptions: LockOptions;
+  private readonly metadatas = new Map<StorageDir, CacheMetadata>();
+  /** Read-only copies made stale by writes through this instance, as `index\0path`. */
+  protected readonly shadowed = new Set<string>();
+
+  constructor(options: CacheLayerOptions) {
+    super(options);
+    if (!options?.fs) throw FsError.einval("a cache layer needs a target filesystem: pass fs, or targetProtocol through filesystem()");
+    if (!(options.fs instanceof AbstractFileSystem)) throw FsError.einval("fs must be a filesystem instance");
+    this.target = options.fs;
+    this.storages = resolveStorage(options);
+    this.mapper = makeMapper(options.cacheMapper, options.sameNames);
+    this.checkFiles = options.checkFiles ?? false;
+    const keeps = (this.constructor as typeof CacheLayer).keepsMetadata;
+    this.expiryTime = !keeps ? 0 : options.expiryTime === undefined ? DEFAULT_EXPIRY_SECONDS : Number(options.expiryTime || 0);
+    const check = options.cacheCheck === undefined ? DEFAULT_CACHE_CHECK_SECONDS : Number(options.cacheCheck || 0);
+    this.cacheCheckMs = check * 1000;
+    this.lockOptions = { staleMs: options.lockStaleMs ?? DEFAULT_STALE_MS, timeoutMs: options.lockTimeoutMs };
+  }
+
+  protected get usesMetadata(): boolean {
+    return (this.constructor as typeof CacheLayer).keepsMetadata;
+  }
+
+  /** The last storage directory: the only one written. */
+  get writable(): StorageDir {
+    return this.storages[this.storages.length - 1]!;
+  }
+
+  /** Offline by option or by `FSSPEC_TS_OFFLINE` (read at call time; the variable wins). */
+  get offline(): boolean {
+    return this.options.offline === true || offlineFromEnv();
+  }
+
+  protected metadataOf(storage: StorageDir): CacheMetadata {
+    let md = this.metadatas.get(storage);
+    if (!md) {
+      md = new CacheMetadata(storage, this.lockOptions);
+      this.metadatas.set(storage, md);
+    }
+    return md;
+  }
+
+  /** Metadata of `storage`, re-read when older than `cacheCheck`. */
+  protected async freshMetadata(storage: StorageDir, force = false): Promise<CacheMetadata> {
+    const md = this.metadataOf(storage);
+    if (force) await md.load();
+    else await md.refresh(this.cacheCheckMs);
+    return md;
+  }
+
+  protected isExpired(entry: Pick<CacheEntry, "time">): boolean {
+    return this.expiryTime > 0 && Date.now() / 1000 - entry.time > this.expiryTime;
+  }
+
+  protected offlineError(path: string): FsError {
+    return FsError.enoent(path, `not in the cache, and offline mode (offline option or ${OFFLINE_ENV}) forbids fetching it`);
+  }
+
+  protected refuseOffline(path: string): void {
+    if (this.offline) throw FsError.eacces(path, `offline mode (offline option or ${OFFLINE_ENV}): the target is not touched`);
+  }
+
+  // ---------------------------------------------------------------- paths: the target's own
+
+  override normalizePath(path: string): string {
+    return this.target.normalizePath(super.normalizePath(path));
+  }
+
+  override get rootMarker(): string {
+    return this.target.rootMarker;
+  }
+
+  override unstripProtocol(name: string): string {
+    return this.target.unstripProtocol(name);
+  }
+
+  // ---------------------------------------------------------------- delegation
+
+  protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
+    if (this.offline) return this.offlineLs(path);
+    return this.target.ls(path, { ...options, detail: true });
+  }
+
+  protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
+    if (this.offline) return this.offlineInfo(path);
+    return this.target.info(path, options);
+  }
+
+  protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode, options: SignalOptions): Promise<void> {
+    this.refuseOffline(path);
+    try {
+      await this.target.pipeFile(path, data, { ...options, mode });
+    } finally {
+      await this.forget(path);
+    }
+  }
+
+  protected override async _rmFile(path: string, options: SignalOptions): Promise<void> {
+    this.refuseOffline(path);
+    try {
+      await this.target.rmFile(path, options);
+    } finally {
+      await this.forget(path);
+    }
+  }
+
+  protected override async _cpFile(src: string, dst: string, options: SignalOptions): Promise<void> {
+    this.refuseOffline(dst);
+    try {
+      await this.target.cpFile(src, dst, options);
+    } finally {
+      await this.forget(dst);
+    }
+  }
+
+  protected override async _mkdir(path: string, createParents: boolean, options: SignalOptions): Promise<void> {
+    this.refuseOffline(path);
+    await this.target.mkdir(path, { ...options, createParents });
+  }
+
+  protected override async _rmdir(path: string, options: SignalOptions): Promise<void> {
+    this.refuseOffline(path);
+    await this.target.rmdir(path, options);
+  }
+
+  protected override async _touchExisting(path: string): Promise<void> {
+    this.refuseOffline(path);
+    await this.target.touch(path, { truncate: false });
+    await this.forget(path);
+  }
+
+  /** The target's own (possibly one-request) find when online. */
+  protected override async findInfos(path: string, options: FindOptions): Promise<Map<string, FileInfo>> {
+    if (this.offline) return super.findInfos(path, options);
+    const found = await this.target.find(path, { ...options, detail: true });
+    return new Map(Object.entries(found));
+  }
+
+  override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
+    if (this.offline) return super.ukey(path, options);
+    return this.target.ukey(this.normalizePath(path), options);
+  }
+
+  override async sign(path: string, options: { expiration?: number } = {}): Promise<string> {
+    this.refuseOffline(path);
+    return this.target.sign(this.normalizePath(path), options);
+  }
+
+  override invalidateCache(path?: string): void {
+    super.invalidateCache(path);
+    this.target.invalidateCache(path === undefined ? undefined : this.normalizePath(path));
+  }
+
+  /** A mapper instance is saved as its plain-data spec. */
+  override toJSON(): FileSystemJSON {
+    const view = Object.create(this, { options: { value: { ...this.options, cacheMapper: undefined } } }) as this;
+    const json = super.toJSON.call(view);
+    if (this.options.cacheMapper !== undefined) json.options.cacheMapper = this.mapper.toJSON();
+    return json;
+  }
+
+  // ---------------------------------------------------------------- what a layer defines
+
+  /** Drop the cached copy of `path` after a write through this layer made it stale. */
+  protected async forget(path: string): Promise<void> {
+    for (const storage of this.storages) {
+      if (storage.readOnly) this.shadowed.add(`${storage.index}\0${path}`);
+    }
+    await this.removeFromWritable(path).catch(() => undefined);
+  }
+
+  /** Remove `path`'s cached file and entry from the writable layer; true if there was one. */
+  protected async removeFromWritable(path: string): Promise<boolean> {
+    const storage = this.writable;
+    let removed = false;
+    if (this.usesMetadata) {
+      const md = await this.freshMetadata(storage);
+      const entry = md.delete(path);
+      if (entry) {
+        await storage.remove(entry.fn);
+        await md.save();
+        removed = true;
+      }
+    }
+    // A file under the mapped name without an entry (simplecache, seeded or adopted files).
+    if (await storage.remove(this.mapper.map(path))) removed = true;
+    return removed;
+  }
+
+  /** Where `path` is cached in `storage`, if it is (expired or not). */
+  protected async findIn(storage: StorageDir, path: string): Promise<{ fn: string; entry?: CacheEntry } | undefined> {
+    if (this.usesMetadata) {
+      const entry = (await this.freshMetadata(storage)).get(path);
+      if (entry && (await storage.stat(entry.fn))) return { fn: entry.fn, entry };
+    }
+    const fn = this.mapper.map(path);
+    return (await storage.stat(fn)) ? { fn } : undefined;
+  }
+
+  // ---------------------------------------------------------------- offline listings
+
+  /** info from the cache alone: a cached file, or a directory holding cached files. */
+  protected async offlineInfo(path: string): Promise<FileInfo> {
+    for (const storage of this.storages) {
+      const found = await this.findIn(storage, path);
+      if (found) {
+        const size = found.entry?.size ?? (await storage.stat(found.fn))?.size ?? null;
+        return { name: path, size, type: "file" };
+      }
+    }
+    if ((await this.cachedPaths()).some((p) => p !== path && isInside(p, path))) {
+      return { name: path, size: 0, type: "directory" };
+    }
+    throw this.offlineError(path);
+  }
+
+  protected async offlineLs(path: string): Promise<FileInfo[]> {
+    const self = await this.offlineInfo(path);
+    if (self.type === "file") return [self];
+    const base = trimTrailingSlashes(path);
+    const children = new Map<string, FileInfo>();
+    for (const p of await this.cachedPaths()) {
+      if (p === base || !isInside(p, base)) continue;
+      const rest = p.slice(base === "/" ? 1 : base.length + 1);
+      const slash = rest.indexOf("/");
+      const name = base === "/" ? `/${slash < 0 ? rest : rest.slice(0, slash)}` : `${base}/${slash < 0 ? rest : rest.slice(0, slash)}`;
+      if (slash < 0) children.set(name, await this.offlineInfo(name));
+      else if (!children.has(name)) children.set(name, { name, size: 0, type: "directory" });
+    }
+    return [...children.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /** Target paths with a metadata entry in any layer. */
+  private async cachedPaths(): Promise<string[]> {
+    if (!this.usesMetadata) return [];
+    const out = new Set<string>();
+    for (const storage of this.storages) for (const p of (await this.freshMetadata(storage)).entries.keys()) out.add(p);
+    return [...out];
+  }
+
+  // ---------------------------------------------------------------- management
+
+  /** Every cached file in every layer, with sizes and ages. */
+  async listCache(): Promise<CachedFileInfo[]> {
+    const now = Date.now() / 1000;
+    const out: CachedFileInfo[] = [];
+    for (const storage of this.storages) {
+      const files = new Map((await storage.list()).map((i) => [i.name.slice(i.name.lastIndexOf("/") + 1), i]));
+      const seen = new Set<string>();
+      const entries = this.usesMetadata ? (await this.freshMetadata(storage, true)).entries : new Map<string, CacheEntry>();
+      for (const [path, e] of entries) {
+        const file = files.get(e.fn);
+        if (!file) continue;
+        seen.add(e.fn);
+        out.push({
+          path, fn: e.fn, localPath: storage.pathOf(e.fn), storage: storage.dir, readOnly: storage.readOnly,
+          size: file.size ?? 0, time: e.time, age: now - e.time, complete: e.blocks === true, uid: e.uid,
+        });
+      }
+      for (const [fn, file] of files) {
+        if (seen.has(fn) || isInternalName(fn)) continue;
+        const time = file.mtime instanceof Date ? file.mtime.getTime() / 1000 : undefined;
+        out.push({
+          path: undefined, fn, localPath: storage.pathOf(fn), storage: storage.dir, readOnly: storage.readOnly,
+          size: file.size ?? 0, time, age: time === undefined ? undefined : now - time, complete: true,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Bytes used by the writable cache directory (metadata included). */
+  async cacheSize(): Promise<number> {
+    return (await this.writable.list()).reduce((n, i) => n + (i.size ?? 0), 0);
+  }
+
+  /**
+   * Remove every cached file and the metadata of the writable layer. Read-only layers are left
+   * alone; downloads other processes have in progress finish normally.
+   */
+  async clearCache(): Promise<void> {
+    const storage = this.writable;
+    const md = this.metadataOf(storage);
+    await storage.ensureDir();
+    await md.withLock(async () => {
+      for (const info of await storage.list()) {
+        const fn = info.name.slice(info.name.lastIndexOf("/") + 1);
+        // Locks and live temporaries belong to running work (the metadata lock is ours).
+        if (isInternalName(fn) && fn !== "cache") continue;
+        await storage.remove(fn);
+      }
+      await storage.writeWhole("cache", "{}");
+      md.entries = new Map();
+    });
+    await storage.cleanTemporaries(this.lockOptions.staleMs ?? DEFAULT_STALE_MS, true);
+    this.shadowed.clear();
+  }
+
+  /**
+   * Remove files of the writable layer fetched more than `expiry` seconds ago (default: the
+   * layer's expiryTime). Returns the paths (or, without metadata, file names) removed.
+   */
+  async clearExpiredCache(expiry?: number): Promise<string[]> {
+    const limit = expiry ?? (this.expiryTime || undefined);
+    if (limit === undefined || !(limit >= 0)) {
+      throw FsError.einval("clearExpiredCache needs an expiry in seconds (this layer has no expiryTime)");
+    }
+    const storage = this.writable;
+    const now = Date.now() / 1000;
+    const removed: string[] = [];
+    if (this.usesMetadata) {
+      const md = await this.freshMetadata(storage, true);
+      for (const [path, e] of [...md.entries]) {
+        if (now - e.time <= limit) continue;
+        md.delete(path);
+        await storage.remove(e.fn);
+        removed.push(path);
+      }
+      await md.save();
+      return removed;
+    }
+    for (const info of await storage.list()) {
+      const fn = info.name.slice(info.name.lastIndexOf("/") + 1);
+      if (isInternalName(fn) || !(info.mtime instanceof Date)) continue;
+      if (now - info.mtime.getTime() / 1000 > limit && (await storage.remove(fn))) removed.push(fn);
+    }
+    return removed;
+  }
+
+  /**
+   * Remove the cached copy of `path`. The first layer holding it decides: a read-only layer
+   * gives EACCES. Returns whether anything was removed.
+   */
+  async popFromCache(path: string): Promise<boolean> {
+    const p = this.normalizePath(path);
+    for (const storage of this.storages) {
+      if (!(await this.findIn(storage, p))) continue;
+      if (storage.readOnly) throw FsError.eacces(p, `cached in the read-only layer '${storage.dir}'`);
+      return this.removeFromWritable(p);
+    }
+    return false;
+  }
+}

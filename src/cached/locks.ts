@@ -1,0 +1,216 @@
+/**
+ * A lock file per cache entry, shared by every process that uses the cache directory. The lock
+ * is taken by creating the file exclusively (`pipeFile(..., {mode: "create"})`: `link` on local
+ * disks, so it is atomic) and holds `{pid, host, token, time}`; the holder rewrites `time`
+ * while it works. A waiter breaks the lock when its holder is dead (same host, pid gone) or has
+ * not refreshed it for `staleMs`. Cached data never depends on a lock for correctness (files
+ * are renamed into place whole); locks spare duplicate downloads and keep metadata merges
+ * from losing entries.
+ */
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import type { AbstractFileSystem } from "../core/abstract.js";
+import { FsError, isFsError, throwIfAborted } from "../core/errors.js";
+import { basename, joinPath, parentOf } from "../core/paths.js";
+
+export interface LockOptions {
+  /** A lock not refreshed for this long is taken to be abandoned (default 60 s). */
+  staleMs?: number;
+  /** First pause between tries; doubles up to `maxPollMs` (defaults 25 and 500 ms). */
+  pollMs?: number;
+  maxPollMs?: number;
+  /** Give up with ETIMEDOUT after this long (default: wait as long as the holder lives). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_STALE_MS = 60_000;
+/** A breaker file is held for a few milliseconds; older than this, its maker died. */
+const BREAKER_STALE_MS = 10_000;
+
+interface Holder {
+  pid: number;
+  host: string;
+  token: string;
+  time: number;
+}
+
+const HOST = hostname();
+const decoder = new TextDecoder();
+
+/** Whether a process with this pid exists on this host (EPERM: it exists, owned by another user). */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === "EPERM";
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined, path: string): Promise<void> {
+  throwIfAborted(signal, path);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new FsError("EABORT", "aborted while waiting for a cache lock", { path, cause: signal?.reason }));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** The lock's holder; "gone" when there is no lock file, "corrupt" when it cannot be parsed. */
+async function readHolder(fs: AbstractFileSystem, path: string): Promise<Holder | "gone" | "corrupt"> {
+  let raw: Uint8Array;
+  try {
+    raw = await fs.catFile(path);
+  } catch (err) {
+    if (isFsError(err, "ENOENT")) return "gone";
+    throw err;
+  }
+  try {
+    const h = JSON.parse(decoder.decode(raw)) as Holder;
+    if (typeof h.pid === "number" && typeof h.token === "string" && typeof h.time === "number") return h;
+  } catch {
+    // fall through
+  }
+  return "corrupt";
+}
+
+function isStale(holder: Holder, staleMs: number): boolean {
+  if (holder.host === HOST && holder.pid !== process.pid && !pidAlive(holder.pid)) return true;
+  return Date.now() - holder.time > staleMs;
+}
+
+export class FileLock {
+  private timer: NodeJS.Timeout | undefined;
+  private released = false;
+  /** Set when another process broke this lock while we held it (we were taken for dead). */
+  compromised = false;
+
+  private constructor(
+    private readonly fs: AbstractFileSystem,
+    readonly path: string,
+    private readonly token: string,
+    staleMs: number,
+  ) {
+    // Refresh well inside the stale limit so a slow but live holder is never broken.
+    this.timer = setInterval(() => void this.refresh(), Math.max(50, Math.floor(staleMs / 4)));
+    this.timer.unref();
+  }
+
+  /** Wait for and take the lock at `path`. */
+  static async acquire(fs: AbstractFileSystem, path: string, options: LockOptions = {}): Promise<FileLock> {
+    const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
+    const maxPoll = options.maxPollMs ?? 500;
+    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    let poll = options.pollMs ?? 25;
+    let corruptSince: number | undefined;
+    const token = randomBytes(12).toString("hex");
+    for (;;) {
+      throwIfAborted(options.signal, path);
+      if (await tryCreate(fs, path, token)) return new FileLock(fs, path, token, staleMs);
+      const holder = await readHolder(fs, path);
+      if (holder === "gone") continue;
+      if (holder === "corrupt") corruptSince ??= Date.now();
+      else corruptSince = undefined;
+      const stale = holder === "corrupt" ? Date.now() - corruptSince! > staleMs : isStale(holder, staleMs);
+      if (stale) {
+        await breakLock(fs, path, holder);
+        continue;
+      }
+      if (Date.now() + poll > deadline) {
+        throw new FsError("ETIMEDOUT", `timed out waiting for the cache lock held by pid ${holder === "corrupt" ? "?" : holder.pid}`, { path });
+      }
+      await sleep(poll, options.signal, path);
+      poll = Math.min(maxPoll, poll * 2);
+    }
+  }
+
+  /** Run `fn` holding the lock at `path`. */
+  static async with<T>(fs: AbstractFileSystem, path: string, options: LockOptions, fn: (lock: FileLock) => Promise<T>): Promise<T> {
+    const lock = await FileLock.acquire(fs, path, options);
+    try {
+      return await fn(lock);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private async refresh(): Promise<void> {
+    if (this.released) return;
+    try {
+      const holder = await readHolder(this.fs, this.path);
+      if (this.released) return;
+      if (holder === "gone" || holder === "corrupt" || holder.token !== this.token) {
+        this.compromised = true;
+        return;
+      }
+      await this.fs.pipeFile(this.path, holderBytes(this.token));
+    } catch {
+      // A missed heartbeat only risks the lock being broken later; the work itself goes on.
+    }
+  }
+
+  /** Give the lock up (only if it is still ours). */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    const holder = await readHolder(this.fs, this.path).catch(() => "corrupt" as const);
+    if (holder !== "gone" && holder !== "corrupt" && holder.token === this.token) {
+      await this.fs.rmFile(this.path).catch((err: unknown) => {
+        if (!isFsError(err, "ENOENT")) throw err;
+      });
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.release();
+  }
+}
+
+function holderBytes(token: string): string {
+  return JSON.stringify({ pid: process.pid, host: HOST, token, time: Date.now() } satisfies Holder);
+}
+
+async function tryCreate(fs: AbstractFileSystem, path: string, token: string): Promise<boolean> {
+  try {
+    await fs.pipeFile(path, holderBytes(token), { mode: "create" });
+    return true;
+  } catch (err) {
+    if (isFsError(err, "EEXIST")) return false;
+    throw err;
+  }
+}
+
+/**
+ * Remove an abandoned lock. A second, short-lived "breaker" lock makes sure only one waiter
+ * does it, and the holder is read again under it so a lock taken meanwhile is left alone.
+ */
+async function breakLock(fs: AbstractFileSystem, path: string, seen: Holder | "corrupt"): Promise<void> {
+  // Its own prefix, so it can never be the lock of another entry.
+  const breaker = joinPath(parentOf(path), `.fsspec-break-${basename(path)}`);
+  const token = randomBytes(12).toString("hex");
+  if (!(await tryCreate(fs, breaker, token))) {
+    const other = await readHolder(fs, breaker);
+    if (other === "corrupt" || (other !== "gone" && isStale(other, BREAKER_STALE_MS))) {
+      await fs.rmFile(breaker).catch(() => undefined);
+    }
+    await sleep(5, undefined, path);
+    return;
+  }
+  try {
+    const now = await readHolder(fs, path);
+    const same = now === "corrupt" ? seen === "corrupt" : now !== "gone" && seen !== "corrupt" && now.token === seen.token;
+    if (same) await fs.rmFile(path).catch(() => undefined);
+  } finally {
+    await fs.rmFile(breaker).catch(() => undefined);
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * simplecache: whole files like filecache, but without metadata: a file present under its
+ * mapped name is a hit. No expiry, no revalidation; downloads are as safe as filecache's
+ * (temporary file, verification, rename, per-file lock across processes).
+ */
+import { FsError } from "../core/errors.js";
+import { WholeFileCacheFileSystem, type WholeFileCacheOptions } from "./filecache.js";
+
+export type SimpleCacheOptions = Omit<WholeFileCacheOptions, "checkFiles" | "expiryTime" | "cacheCheck">;
+
+export class SimpleCacheFileSystem extends WholeFileCacheFileSystem {
+  static override protocols: readonly string[] = ["simplecache"];
+  static override keepsMetadata = false;
+
+  constructor(options: SimpleCacheOptions) {
+    for (const key of ["checkFiles", "expiryTime", "cacheCheck"] as const) {
+      if ((options as WholeFileCacheOptions)?.[key]) {
+        throw FsError.einval(`simplecache keeps no metadata, so '${key}' cannot be used; use filecache`);
+      }
+    }
+    super(options);
+  }
+}

@@ -1,0 +1,356 @@
+/**
+ * Cache storage: the directories cached files live in, reached through a filesystem interface
+ * (a LocalFileSystem by default, a MemoryFileSystem in tests). `cacheStorage` may list several
+ * directories: lookups scan them in order and only the last one is written; the earlier ones
+ * are read-only layers (a shared or hand-seeded cache, for instance).
+ *
+ * Local storage gets fast paths through the node:fs-like module underneath (file handles,
+ * positioned writes, atomic rename); any other filesystem works through its public API.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { hostname, tmpdir } from "node:os";
+import type { AbstractFileSystem } from "../core/abstract.js";
+import { FsError, isFsError, toFsError } from "../core/errors.js";
+import { joinPath } from "../core/paths.js";
+import type { FileInfo } from "../core/types.js";
+import { LocalFileSystem } from "../implementations/local.js";
+import type { BufferedFile } from "../files/buffered-file.js";
+import { RESERVED_PREFIX } from "./mappers.js";
+import { pidAlive } from "./locks.js";
+
+const HOST_TAG = createHash("sha256").update(hostname()).digest("hex").slice(0, 8);
+/** `.fsspec-partial-<host>-<pid>-<random>`: downloads in progress; `write` for opened writers. */
+const TEMP_RE = /^\.fsspec-(partial|write)-([0-9a-f]{8})-(\d+)-/;
+/** LocalFileSystem's own temporaries (metadata saves, lock refreshes). */
+const LOCAL_TEMP_PREFIX = ".fsspec-tmp-";
+
+type NodePromises = LocalFileSystem["fs"];
+type Handle = Awaited<ReturnType<NodePromises["open"]>>;
+
+/** A readable cached file, pinned at open: a replaced cache file does not change it. */
+export interface StoredReader {
+  size: number;
+  read(start: number, end: number): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/** A temporary file being written in a cache directory, later renamed into place. */
+export interface TempFile {
+  readonly name: string;
+  write(data: Uint8Array): Promise<void>;
+  /** Finish writing (the bytes are then readable under `name`). */
+  close(): Promise<void>;
+  /** Close and delete. */
+  abort(): Promise<void>;
+}
+
+/** One cache directory on one filesystem. */
+export class StorageDir {
+  /** Serialises read-modify-write block writes on storage without positioned writes. */
+  private readonly writeChains = new Map<string, Promise<void>>();
+  private cleaned = false;
+
+  constructor(
+    readonly fs: AbstractFileSystem,
+    readonly dir: string,
+    readonly readOnly: boolean,
+    readonly index: number,
+  ) {}
+
+  /** The node:fs-like module when the storage is a local disk (or a memfs volume). */
+  get local(): NodePromises | undefined {
+    return this.fs instanceof LocalFileSystem ? this.fs.fs : undefined;
+  }
+
+  pathOf(name: string): string {
+    return joinPath(this.dir, name);
+  }
+
+  /** The entry for `name`, or undefined when absent. */
+  async stat(name: string): Promise<FileInfo | undefined> {
+    try {
+      const info = await this.fs.info(this.pathOf(name));
+      return info.type === "file" ? info : undefined;
+    } catch (err) {
+      if (isFsError(err, "ENOENT") || isFsError(err, "ENOTDIR")) return undefined;
+      throw err;
+    }
+  }
+
+  /** Files in the directory (none when it does not exist yet). */
+  async list(): Promise<FileInfo[]> {
+    try {
+      const infos = await this.fs.ls(this.dir, { detail: true, refresh: true });
+      return infos.filter((i) => i.type === "file");
+    } catch (err) {
+      if (isFsError(err, "ENOENT") || isFsError(err, "ENOTDIR")) return [];
+      throw err;
+    }
+  }
+
+  async ensureDir(): Promise<void> {
+    if (this.readOnly) return;
+    const local = this.local;
+    if (local) {
+      await local.mkdir(this.dir, { recursive: true }).catch((err) => {
+        throw toFsError(err, this.dir);
+      });
+    } else {
+      await this.fs.makedirs(this.dir, { existOk: true }).catch((err: unknown) => {
+        // Made meanwhile by a concurrent call.
+        if (!isFsError(err, "EEXIST")) throw err;
+      });
+    }
+  }
+
+  async readWhole(name: string): Promise<Uint8Array | undefined> {
+    try {
+      return await this.fs.catFile(this.pathOf(name));
+    } catch (err) {
+      if (isFsError(err, "ENOENT")) return undefined;
+      throw err;
+    }
+  }
+
+  /** Replace a small file atomically (the backends write a temporary and rename it). */
+  async writeWhole(name: string, data: Uint8Array | string): Promise<void> {
+    this.checkWritable(name);
+    await this.fs.pipeFile(this.pathOf(name), data);
+  }
+
+  async remove(name: string): Promise<boolean> {
+    this.checkWritable(name);
+    try {
+      await this.fs.rmFile(this.pathOf(name));
+      return true;
+    } catch (err) {
+      if (isFsError(err, "ENOENT")) return false;
+      throw err;
+    }
+  }
+
+  /** Move `from` over `to` in one step where the storage can (rename on local disks). */
+  async rename(from: string, to: string): Promise<void> {
+    this.checkWritable(to);
+    const local = this.local;
+    if (local) {
+      await local.rename(this.pathOf(from), this.pathOf(to)).catch((err) => {
+        throw toFsError(err, this.pathOf(to));
+      });
+      return;
+    }
+    // Memory stores share immutable buffers, so the copy is cheap and the target appears whole.
+    await this.fs.cpFile(this.pathOf(from), this.pathOf(to));
+    await this.fs.rmFile(this.pathOf(from));
+  }
+
+  async copy(from: string, to: string): Promise<void> {
+    this.checkWritable(to);
+    await this.fs.cpFile(this.pathOf(from), this.pathOf(to));
+  }
+
+  /** Open `name` for reading; undefined when it does not exist. */
+  async openReader(name: string): Promise<StoredReader | undefined> {
+    const path = this.pathOf(name);
+    const local = this.local;
+    try {
+      if (local) {
+        const fh = await local.open(path, "r");
+        const size = Number((await fh.stat()).size);
+        return {
+          size,
+          read: (start, end) => readAt(fh, path, start, end),
+          close: () => fh.close(),
+        };
+      }
+      const file: BufferedFile = await this.fs.open(path, "rb", { cacheType: "none" });
+      let queue: Promise<unknown> = Promise.resolve();
+      return {
+        size: file.size,
+        // One seek+read at a time: the opened file has a single position.
+        read: (start, end) => {
+          const next = queue.then(() => {
+            file.seek(start);
+            return file.read(end - start);
+          });
+          queue = next.catch(() => undefined);
+          return next;
+        },
+        close: () => file.close(),
+      };
+    } catch (err) {
+      const e = toFsError(err, path);
+      if (e.code === "ENOENT") return undefined;
+      throw e;
+    }
+  }
+
+  /** Write `data` at `offset` of `name`, creating it (sparse) if needed. */
+  async writeAt(name: string, offset: number, data: Uint8Array): Promise<void> {
+    this.checkWritable(name);
+    const path = this.pathOf(name);
+    const local = this.local;
+    if (local) {
+      let fh: Handle;
+      try {
+        fh = await local.open(path, "r+");
+      } catch (err) {
+        if ((err as { code?: string }).code !== "ENOENT") throw toFsError(err, path);
+        fh = await local.open(path, "wx").catch(async (e2) => {
+          if ((e2 as { code?: string }).code === "EEXIST") return local.open(path, "r+");
+          throw e2;
+        });
+      }
+      try {
+        await writeFully(fh, data, offset, path);
+      } finally {
+        await fh.close();
+      }
+      return;
+    }
+    const prev = this.writeChains.get(name) ?? Promise.resolve();
+    const next = prev.then(async () => {
+      const old = (await this.readWhole(name)) ?? new Uint8Array(0);
+      const out = new Uint8Array(Math.max(old.byteLength, offset + data.byteLength));
+      out.set(old);
+      out.set(data, offset);
+      await this.fs.pipeFile(path, out);
+    });
+    this.writeChains.set(name, next.catch(() => undefined));
+    await next;
+  }
+
+  /** A new temporary file for a download (`partial`) or an opened writer (`write`). */
+  async createTemp(kind: "partial" | "write", options: { fsync?: boolean } = {}): Promise<TempFile> {
+    this.checkWritable("temporary file");
+    await this.ensureDir();
+    const name = `${RESERVED_PREFIX}${kind}-${HOST_TAG}-${process.pid}-${randomBytes(6).toString("hex")}`;
+    const path = this.pathOf(name);
+    const local = this.local;
+    if (local) {
+      const fh = await local.open(path, "wx").catch((err) => {
+        throw toFsError(err, path);
+      });
+      let position = 0;
+      let closed = false;
+      const close = async () => {
+        if (closed) return;
+        closed = true;
+        try {
+          if (options.fsync) await fh.sync();
+        } finally {
+          await fh.close();
+        }
+      };
+      return {
+        name,
+        write: async (data) => {
+          await writeFully(fh, data, position, path);
+          position += data.byteLength;
+        },
+        close,
+        abort: async () => {
+          await close().catch(() => undefined);
+          await local.unlink(path).catch(() => undefined);
+        },
+      };
+    }
+    const writer = await this.fs.open(path, "wb");
+    return {
+      name,
+      write: async (data) => {
+        await writer.write(data);
+      },
+      close: () => writer.close(),
+      abort: async () => {
+        await writer.discard().catch(() => undefined);
+        await this.fs.rmFile(path).catch(() => undefined);
+      },
+    };
+  }
+
+  /**
+   * Delete temporaries left by killed processes: those of dead processes on this host, and any
+   * not written to for `staleMs` (a live download keeps touching its file). Once per instance.
+   */
+  async cleanTemporaries(staleMs: number, force = false): Promise<number> {
+    if (this.readOnly || (this.cleaned && !force)) return 0;
+    this.cleaned = true;
+    let removed = 0;
+    for (const info of await this.list()) {
+      const name = info.name.slice(info.name.lastIndexOf("/") + 1);
+      const m = TEMP_RE.exec(name);
+      const age = info.mtime instanceof Date ? Date.now() - info.mtime.getTime() : 0;
+      const abandoned = m
+        ? (m[2] === HOST_TAG && Number(m[3]) !== process.pid && !pidAlive(Number(m[3]))) || age > staleMs
+        : name.startsWith(LOCAL_TEMP_PREFIX) && age > staleMs;
+      if (abandoned && (await this.remove(name))) removed++;
+    }
+    return removed;
+  }
+
+  private checkWritable(name: string): void {
+    if (this.readOnly) throw FsError.eacces(this.pathOf(name), "read-only cache storage layer");
+  }
+}
+
+async function writeFully(fh: Handle, data: Uint8Array, position: number, path: string): Promise<void> {
+  let done = 0;
+  try {
+    while (done < data.byteLength) {
+      const { bytesWritten } = await fh.write(data, done, data.byteLength - done, position + done);
+      done += bytesWritten;
+    }
+  } catch (err) {
+    throw toFsError(err, path);
+  }
+}
+
+async function readAt(fh: Handle, path: string, start: number, end: number): Promise<Uint8Array> {
+  const out = Buffer.allocUnsafe(Math.max(0, end - start));
+  let done = 0;
+  try {
+    while (done < out.byteLength) {
+      const { bytesRead } = await fh.read(out, done, out.byteLength - done, start + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+  } catch (err) {
+    throw toFsError(err, path);
+  }
+  return done === out.byteLength ? out : out.subarray(0, done);
+}
+
+/** The lock file of a cache entry: fixed length, whatever the length of the entry's name. */
+export function lockNameFor(fn: string): string {
+  return `${RESERVED_PREFIX}lock-${createHash("sha256").update(fn).digest("hex").slice(0, 32)}`;
+}
+
+/** Whether a file name belongs to the cache itself (metadata, locks, temporaries). */
+export function isInternalName(name: string): boolean {
+  return name === "cache" || name.startsWith(RESERVED_PREFIX);
+}
+
+export interface StorageOptions {
+  /** A directory, or a list: only the last is written, earlier ones are read-only layers. */
+  cacheStorage?: string | readonly string[];
+  /** The filesystem holding the cache directories (default: the local disk). */
+  storageFs?: AbstractFileSystem;
+}
+
+/** The storage directories of a layer, read-only layers first and the writable one last. */
+export function resolveStorage(options: StorageOptions): StorageDir[] {
+  const fs = options.storageFs ?? new LocalFileSystem();
+  const given = options.cacheStorage ?? defaultStorageDir(fs);
+  const dirs = typeof given === "string" ? [given] : [...given];
+  if (dirs.length === 0 || dirs.some((d) => typeof d !== "string" || d === "")) {
+    throw FsError.einval("cacheStorage must be a directory or a non-empty list of directories");
+  }
+  return dirs.map((d, i) => new StorageDir(fs, fs.normalizePath(d), i < dirs.length - 1, i));
+}
+
+/** Like fsspec's "TMP": a fresh directory per layer instance. */
+function defaultStorageDir(fs: AbstractFileSystem): string {
+  const base = fs instanceof LocalFileSystem ? tmpdir() : "/tmp";
+  return joinPath(base, "fsspec-ts-cache", `${process.pid}-${randomBytes(6).toString("hex")}`);
+}
