@@ -20,7 +20,8 @@ export const DEFAULT_MAX_BLOCK = 256 * 2 ** 20;
 /**
  * Merge `ranges` (end exclusive, start <= end): a range joins the previous request when the
  * gap between them is at most `maxGap` (overlaps count as no gap) and the merged request stays
- * within `maxBlock` bytes. `maxGap <= 0` turns coalescing off: one request per range.
+ * within `maxBlock` bytes (or the range lies inside it already). `maxGap <= 0` turns
+ * coalescing off: one request per range.
  */
 export function coalesceRanges(
   ranges: readonly ByteRange[],
@@ -36,7 +37,9 @@ export function coalesceRanges(
       last &&
       maxGap > 0 &&
       r.start - last.end <= maxGap &&
-      Math.max(last.end, r.end) - last.start <= maxBlock
+      // A range inside the request so far costs nothing, even when that request is already
+      // over maxBlock (a single large range).
+      (r.end <= last.end || r.end - last.start <= maxBlock)
     ) {
       last.end = Math.max(last.end, r.end);
       last.members.push(i);

@@ -31,11 +31,17 @@ export class TextFile implements AsyncIterable<string> {
     return this.raw.closed;
   }
 
-  /** Decode up to `length` bytes (everything left by default); multi-byte characters never split. */
+  /**
+   * Decode about `length` bytes (everything left by default). Multi-byte characters never
+   * split: a character cut at the end waits for the next read, so "" means the end of the file.
+   */
   async read(length = -1): Promise<string> {
-    const bytes = await this.raw.read(length);
-    if (bytes.byteLength === 0) return this.decoder.end();
-    return this.decoder.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    for (;;) {
+      const bytes = await this.raw.read(length);
+      if (bytes.byteLength === 0) return this.decoder.end();
+      const text = this.decoder.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      if (text !== "") return text;
+    }
   }
 
   /** The next line including its `\n`; "" at the end. */

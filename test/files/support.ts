@@ -54,6 +54,8 @@ export interface RecordingOptions {
   minChunk?: number;
   /** Make the upload of chunk number N (0-based, non-final and final alike) fail. */
   failChunk?: number;
+  /** Refuse the final chunk too (a broken backend). */
+  refuseFinal?: boolean;
   /** Await this before answering each upload (to hold uploads in flight). */
   gate?: () => Promise<void>;
 }
@@ -84,7 +86,8 @@ export class RecordingMemoryFs extends MemoryFileSystem {
         await this.recording.gate?.();
         if (this.recording.failChunk === index) throw new Error(`upload of chunk ${index} failed`);
         const min = this.recording.minChunk ?? 0;
-        const accepted = final || data.byteLength >= min ? await inner.uploadChunk(data, final) : false;
+        const refuse = final ? this.recording.refuseFinal === true : data.byteLength < min;
+        const accepted = refuse ? false : await inner.uploadChunk(data, final);
         this.events.push({ kind: "chunk", bytes: data.byteLength, final, accepted });
         return accepted;
       },
