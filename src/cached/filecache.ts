@@ -90,6 +90,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
    */
   private async adopt(storage: StorageDir, path: string, fn: string, st: FileInfo, signal?: AbortSignal): Promise<CacheHit | undefined> {
     if (this.checkFiles || resolveCompression(this.options.compression as string | undefined, path)) return undefined;
+    // A file another path's entry owns (same basename) holds that path's bytes.
+    for (const e of this.metadataOf(storage).entries.values()) if (e.fn === fn) return undefined;
     const time = st.mtime instanceof Date ? st.mtime.getTime() / 1000 : Date.now() / 1000;
     if (this.isExpired({ time })) return undefined;
     const remote = await this.target.info(path, { signal });
@@ -97,7 +99,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     const entry: CacheEntry = { original: path, fn, blocks: true, time, uid: null, size: st.size };
     if (!storage.readOnly) {
       const md = this.metadataOf(storage);
-      md.set(path, entry);
+      md.claim(path, entry);
       await md.save();
     }
     return { storage, fn, entry };
@@ -163,7 +165,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     const entry: CacheEntry = { original: path, fn, blocks: true, time: Date.now() / 1000, uid, size: done.size, sha256: done.sha256 };
     if (this.usesMetadata) {
       const md = this.metadataOf(storage);
-      md.set(path, entry);
+      md.claim(path, entry);
       await md.save();
     }
     return { storage, fn, entry };
@@ -172,11 +174,22 @@ export class WholeFileCacheFileSystem extends CacheLayer {
   // ---------------------------------------------------------------- reading
 
   protected override async _catFile(path: string, start: number, end: number | undefined, options: SignalOptions): Promise<Uint8Array> {
+    return this.readCached(path, start, end, options.signal);
+  }
+
+  /** Offsets from the end are resolved against the cached copy, not with a call to the target. */
+  override catFile(path: string, start?: number | null, end?: number | null, options: SignalOptions = {}): Promise<Uint8Array> {
+    if ((start ?? 0) >= 0 && (end ?? 0) >= 0) return super.catFile(path, start, end, options);
+    return Promise.resolve().then(() => this.readCached(this.normalizePath(path), start, end, options.signal));
+  }
+
+  /** Bytes of the cached copy (slice semantics), fetching it first if needed. */
+  private async readCached(path: string, start: number | null | undefined, end: number | null | undefined, signal?: AbortSignal): Promise<Uint8Array> {
     for (let attempt = 0; ; attempt++) {
-      // Only the signal: progress callbacks in `options` belong to the caller's own transfer.
-      const hit = await this.ensureCached(path, { signal: options.signal });
+      // Only the signal: progress callbacks in a caller's options belong to its own transfer.
+      const hit = await this.ensureCached(path, { signal });
       try {
-        return await hit.storage.fs.catFile(hit.storage.pathOf(hit.fn), start, end, options);
+        return await hit.storage.fs.catFile(hit.storage.pathOf(hit.fn), start, end, { signal });
       } catch (err) {
         // Removed by another process between lookup and read: look again (and fetch) once.
         if (attempt > 0 || !isFsError(err, "ENOENT")) throw err;
@@ -267,7 +280,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     if (!this.usesMetadata) return;
     const uid = this.checkFiles ? await this.target.ukey(path) : null;
     const md = await this.freshMetadata(storage);
-    md.set(path, { original: path, fn, blocks: true, time: Date.now() / 1000, uid, size: written.size, sha256: written.sha256 });
+    md.claim(path, { original: path, fn, blocks: true, time: Date.now() / 1000, uid, size: written.size, sha256: written.sha256 });
     await md.save();
   }
 }

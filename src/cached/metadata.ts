@@ -143,6 +143,15 @@ export class CacheMetadata {
     this.removed.delete(path);
   }
 
+  /**
+   * Record `entry` as the owner of its file name: other paths mapped to the same name
+   * (basename mappers) lost their bytes to it, so their entries go.
+   */
+  claim(path: string, entry: CacheEntry): void {
+    for (const [other, e] of [...this.entries]) if (other !== path && e.fn === entry.fn) this.delete(other);
+    this.set(path, entry);
+  }
+
   delete(path: string): CacheEntry | undefined {
     const e = this.entries.get(path);
     if (!e) return undefined;

@@ -1,0 +1,102 @@
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FileLock, LocalFileSystem, MemoryFileSystem, type AbstractFileSystem } from "../../src/index.js";
+import { pidAlive } from "../../src/cached/locks.js";
+import { errorOf } from "../support/errors.js";
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The pid of a process that has exited (and been reaped). */
+const deadPid = () => spawnSync(process.execPath, ["-e", ""]).pid!;
+const holder = (pid: number, time: number) => JSON.stringify({ pid, host: hostname(), token: "someone-else", time });
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "fsspec-ts-locks-"));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const backends: Array<[string, () => { fs: AbstractFileSystem; path: string }]> = [
+  ["memory", () => ({ fs: new MemoryFileSystem({ store: "private" }), path: "/locks/entry.lock" })],
+  ["local disk", () => ({ fs: new LocalFileSystem(), path: join(dir, `l-${Math.random().toString(36).slice(2)}.lock`) })],
+];
+
+describe.each(backends)("FileLock on %s", (_name, make) => {
+  it("holds the lock file while held and removes it on release", async () => {
+    const { fs, path } = make();
+    const lock = await FileLock.acquire(fs, path);
+    const content = JSON.parse(await fs.readText(path));
+    expect(content).toMatchObject({ pid: process.pid, host: hostname() });
+    await lock.release();
+    expect(await fs.exists(path)).toBe(false);
+  });
+
+  it("a second taker waits until the first releases", async () => {
+    const { fs, path } = make();
+    const events: string[] = [];
+    const first = await FileLock.acquire(fs, path);
+    const second = FileLock.acquire(fs, path, { pollMs: 5 }).then((l) => {
+      events.push("second acquired");
+      return l;
+    });
+    await pause(100);
+    events.push("first releasing");
+    await first.release();
+    await (await second).release();
+    expect(events).toEqual(["first releasing", "second acquired"]);
+  });
+
+  it("breaks the lock of a dead process on this host at once", async () => {
+    const { fs, path } = make();
+    const pid = deadPid();
+    expect(pidAlive(pid)).toBe(false);
+    await fs.pipe(path, holder(pid, Date.now()));
+    const lock = await FileLock.acquire(fs, path, { timeoutMs: 5_000 });
+    expect(JSON.parse(await fs.readText(path)).pid).toBe(process.pid);
+    await lock.release();
+  });
+
+  it("breaks a lock not refreshed for staleMs, even if its pid lives", async () => {
+    const { fs, path } = make();
+    await fs.pipe(path, holder(process.ppid, Date.now() - 10_000));
+    const lock = await FileLock.acquire(fs, path, { staleMs: 1_000, timeoutMs: 5_000 });
+    await lock.release();
+  });
+
+  it("breaks a corrupt lock once it stays corrupt for staleMs", async () => {
+    const { fs, path } = make();
+    await fs.pipe(path, "{not json");
+    const lock = await FileLock.acquire(fs, path, { staleMs: 50, pollMs: 5 });
+    expect(JSON.parse(await fs.readText(path)).pid).toBe(process.pid);
+    await lock.release();
+  });
+
+  it("never breaks a live holder that keeps refreshing; gives up with ETIMEDOUT", async () => {
+    const { fs, path } = make();
+    const first = await FileLock.acquire(fs, path, { staleMs: 200 });
+    const err = await errorOf(FileLock.acquire(fs, path, { staleMs: 200, pollMs: 10, timeoutMs: 700 }));
+    expect(err.code).toBe("ETIMEDOUT");
+    expect(first.compromised).toBe(false);
+    await first.release();
+  });
+
+  it("waiting can be aborted", async () => {
+    const { fs, path } = make();
+    const first = await FileLock.acquire(fs, path);
+    const controller = new AbortController();
+    const waiting = FileLock.acquire(fs, path, { signal: controller.signal, pollMs: 5 });
+    controller.abort();
+    expect((await errorOf(waiting)).code).toBe("EABORT");
+    await first.release();
+  });
+
+  it("release leaves a lock alone that another process took over", async () => {
+    const { fs, path } = make();
+    const lock = await FileLock.acquire(fs, path);
+    await fs.pipe(path, holder(process.ppid, Date.now()));
+    await lock.release();
+    expect(JSON.parse(await fs.readText(path)).token).toBe("someone-else");
+  });
+});

@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import { MemoryFileSystem } from "../../src/index.js";
+import { CacheMetadata, parseMetadata, type CacheEntry } from "../../src/cached/metadata.js";
+import { StorageDir } from "../../src/cached/storage.js";
+
+const entry = (path: string, over: Partial<CacheEntry> = {}): CacheEntry => ({
+  original: path, fn: `fn-${path.replace(/\//g, "")}`, blocks: true, time: 1000, uid: null, ...over,
+});
+
+/** Two metadata objects over one directory stand for two processes sharing a cache. */
+function twoProcesses() {
+  const fs = new MemoryFileSystem({ store: "private" });
+  const storage = new StorageDir(fs, "/cache", false, 0);
+  return { fs, storage, a: new CacheMetadata(storage), b: new CacheMetadata(storage) };
+}
+
+async function onDisk(fs: MemoryFileSystem): Promise<Record<string, CacheEntry>> {
+  return JSON.parse(await fs.readText("/cache/cache"));
+}
+
+describe("cache metadata", () => {
+  it("saves fsspec's shape: a JSON object keyed by path", async () => {
+    const { fs, a } = twoProcesses();
+    a.set("/x", entry("/x", { size: 3, uid: "u1" }));
+    await a.save();
+    expect(await onDisk(fs)).toEqual({ "/x": { original: "/x", fn: "fn-x", blocks: true, time: 1000, uid: "u1", size: 3 } });
+  });
+
+  it("merges saves from several processes without losing entries", async () => {
+    const { fs, a, b } = twoProcesses();
+    await a.load();
+    await b.load();
+    a.set("/a", entry("/a"));
+    b.set("/b", entry("/b"));
+    await Promise.all([a.save(), b.save()]);
+    expect(Object.keys(await onDisk(fs)).sort()).toEqual(["/a", "/b"]);
+    await a.load();
+    expect([...a.entries.keys()].sort()).toEqual(["/a", "/b"]);
+  });
+
+  it("adds up the blocks of one file version and lets the newer version win otherwise", async () => {
+    const { fs, a, b } = twoProcesses();
+    a.set("/f", entry("/f", { blocks: [0, 2], fn: "d1" }));
+    b.set("/f", entry("/f", { blocks: [1, 2], fn: "d1" }));
+    await a.save();
+    await b.save();
+    expect((await onDisk(fs))["/f"]!.blocks).toEqual([0, 1, 2]);
+    a.set("/f", entry("/f", { blocks: [5], fn: "d2", time: 2000 }));
+    await a.save();
+    b.set("/f", entry("/f", { blocks: [0, 1, 2, 3], fn: "d1", time: 1500 }));
+    await b.save();
+    expect((await onDisk(fs))["/f"]).toMatchObject({ fn: "d2", blocks: [5] });
+  });
+
+  it("a removal is saved, but never removes a newer entry another process wrote", async () => {
+    const { fs, a, b } = twoProcesses();
+    a.set("/gone", entry("/gone"));
+    a.set("/renewed", entry("/renewed"));
+    await a.save();
+    await b.load();
+    b.delete("/gone");
+    b.delete("/renewed");
+    a.set("/renewed", entry("/renewed", { time: 5000 }));
+    await a.save();
+    await b.save();
+    expect(Object.keys(await onDisk(fs))).toEqual(["/renewed"]);
+  });
+
+  it("a corrupted file is rebuilt from the entries whose files exist", async () => {
+    const { fs, storage, a } = twoProcesses();
+    await fs.pipe({ "/cache/fn-kept": "k" });
+    a.set("/kept", entry("/kept"));
+    a.set("/lost", entry("/lost"));
+    await a.save();
+    await fs.pipe("/cache/cache", '{"truncated": {"fn": ');
+    await a.load();
+    expect(a.rebuilt).toBe(true);
+    expect([...a.entries.keys()]).toEqual(["/kept"]);
+    expect(Object.keys(await onDisk(fs))).toEqual(["/kept"]);
+    // A fresh process that finds garbage starts empty, and still writes valid JSON.
+    await fs.pipe("/cache/cache", new Uint8Array([0, 255, 7]));
+    const fresh = new CacheMetadata(storage);
+    await fresh.load();
+    expect(fresh.entries.size).toBe(0);
+    expect(await onDisk(fs)).toEqual({});
+  });
+
+  it("bad entries are dropped one by one, good ones kept", () => {
+    const raw = new TextEncoder().encode(JSON.stringify({
+      "/ok": entry("/ok"),
+      "/no-fn": { blocks: true, time: 1 },
+      "/slash": { fn: "a/b", blocks: true, time: 1 },
+      "/blocks": { fn: "x", blocks: "all", time: 1 },
+    }));
+    expect([...parseMetadata(raw)!.keys()]).toEqual(["/ok"]);
+    expect(parseMetadata(new TextEncoder().encode("[1,2]"))).toBeUndefined();
+  });
+
+  it("read-only storage is read but never written", async () => {
+    const fs = new MemoryFileSystem({ store: "private" });
+    await fs.pipe("/ro/cache", JSON.stringify({ "/x": entry("/x") }));
+    const md = new CacheMetadata(new StorageDir(fs, "/ro", true, 0));
+    await md.load();
+    expect(md.get("/x")?.fn).toBe("fn-x");
+    md.set("/y", entry("/y"));
+    await md.save();
+    expect(Object.keys(JSON.parse(await fs.readText("/ro/cache")))).toEqual(["/x"]);
+  });
+});
