@@ -44,6 +44,8 @@ export { LocalFileSystem } from "./implementations/local.js";
 export type { LocalFileSystemOptions, NodeFsLike } from "./implementations/local.js";
 export { DirFileSystem } from "./implementations/dir.js";
 export type { DirFileSystemOptions } from "./implementations/dir.js";
+export { HTTPFileSystem } from "./implementations/http.js";
+export type { HTTPFileSystemOptions, HttpCallOptions, HttpAuth } from "./implementations/http.js";
 
 export { CacheLayer } from "./cached/layer.js";
 export type { CacheLayerOptions, CachedFileInfo } from "./cached/layer.js";

@@ -157,3 +157,5 @@ registerImplementation("blockcache", async () => (await import("../cached/blockc
 registerImplementation("cached", async () => (await import("../cached/blockcache.js")).CachingFileSystem);
 registerImplementation("filecache", async () => (await import("../cached/filecache.js")).WholeFileCacheFileSystem);
 registerImplementation("simplecache", async () => (await import("../cached/simplecache.js")).SimpleCacheFileSystem);
+registerImplementation("http", async () => (await import("../implementations/http.js")).HTTPFileSystem);
+registerImplementation("https", async () => (await import("../implementations/http.js")).HTTPFileSystem);

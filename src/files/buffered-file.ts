@@ -44,6 +44,8 @@ export interface BufferedFileInit {
   /** Read mode: total size and the ranged fetch. */
   size?: number;
   fetcher?: RangeFetcher;
+  /** Read mode without a ranged fetch: a ready cache (a forward-only stream); `size` may be Infinity. */
+  readCache?: ReadCache;
   cacheType?: string;
   cacheOptions?: Record<string, unknown>;
   /** Write modes: where the bytes go. */
@@ -95,7 +97,10 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     this.details = init.details ?? {};
     this.autocommit = init.autocommit ?? true;
     this.onClose = init.onClose;
-    if (init.mode === "rb") {
+    if (init.mode === "rb" && init.readCache) {
+      this.fileSize = init.size ?? init.readCache.size;
+      this.cache = init.readCache;
+    } else if (init.mode === "rb") {
       if (init.size === undefined || !init.fetcher) throw FsError.einval("a readable file needs size and fetcher", init.path);
       this.fileSize = init.size;
       this.cacheName = init.cacheType ?? "readahead";
@@ -171,6 +176,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     if (!Number.isFinite(offset) || ![0, 1, 2].includes(whence)) {
       throw FsError.einval(`invalid seek(${offset}, ${whence})`, this.path);
     }
+    if (whence === 2 && !Number.isFinite(this.fileSize)) throw FsError.einval("seeking from the end needs a known size", this.path);
     const base = whence === 0 ? 0 : whence === 1 ? this.position : this.fileSize;
     const next = base + Math.trunc(offset);
     if (next < 0) throw FsError.einval(`seek to negative position ${next}`, this.path);
@@ -185,7 +191,8 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     const end = length < 0 ? this.fileSize : Math.min(this.fileSize, start + Math.floor(length));
     if (end <= start) return new Uint8Array(0);
     const out = await this.cache!.read(start, end);
-    this.position = end;
+    // Fewer bytes only at the end of a file whose size was not known.
+    this.position = start + out.byteLength;
     // Always a private copy: what a cache returns may be its own memory, a backend's stored
     // bytes (memory), or a Node Buffer whose `slice` is a view. `readInto` avoids the copy.
     return ownedCopy(out);
@@ -199,7 +206,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     if (end <= start) return 0;
     const data = await this.cache!.read(start, end);
     target.set(data);
-    this.position = end;
+    this.position = start + data.byteLength;
     return data.byteLength;
   }
 
@@ -211,6 +218,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     while (this.position < this.fileSize) {
       const start = this.position;
       const data = await this.cache!.read(start, Math.min(this.fileSize, start + chunk));
+      if (data.byteLength === 0) break;
       const nl = data.indexOf(10);
       if (nl >= 0) {
         parts.push(data.subarray(0, nl + 1));

@@ -42,6 +42,8 @@ export interface FaultSpec {
   noRanges?: boolean;
   /** Send the body at roughly this rate. */
   throttleBytesPerSec?: number;
+  /** Extension: omit Content-Length (the body goes chunked), as servers streaming generated content do. */
+  noContentLength?: boolean;
 }
 
 export interface RecordedRequest {
@@ -73,6 +75,10 @@ export interface TestHttpServer {
   setIndexStyle(style: IndexStyle): void;
   requests: RecordedRequest[];
   requestCount(path?: string, method?: string): number;
+  /** Extension: TCP connections accepted since the last resetCounts (keep-alive shows as 1). */
+  connectionCount(): number;
+  /** Extension: most requests being handled at once since the last resetCounts. */
+  peakInFlight(): number;
   resetCounts(): void;
   throttle(bytesPerSec: number | undefined): void;
   close(): Promise<void>;
@@ -154,6 +160,9 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
   let indexStyle: IndexStyle = "relative";
   let globalThrottle: number | undefined;
   let baseUrl = "";
+  let connectionsAccepted = 0;
+  let inFlight = 0;
+  let peak = 0;
 
   function makeMeta(data: Uint8Array, opts: { etag?: string; lastModified?: Date; contentType?: string } = {}): FileMeta {
     let etag = opts.etag ?? `"${sha1(data)}"`;
@@ -273,6 +282,7 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
       ...headers,
       "Content-Length": String(fault?.wrongContentLength ?? body.length),
     };
+    if (fault?.noContentLength) delete all["Content-Length"];
     if (fault?.retryAfter !== undefined) all["Retry-After"] = fault.retryAfter;
 
     if (fault?.wrongContentLength !== undefined) return sendRaw(ctx, status, all, isHead ? EMPTY : body);
@@ -399,7 +409,11 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const ctx: Ctx = { req, res, fault: undefined, closed: false };
-    res.once("close", () => (ctx.closed = true));
+    res.once("close", () => {
+      ctx.closed = true;
+      inFlight--;
+    });
+    peak = Math.max(peak, ++inFlight);
 
     const rawUrl = req.url ?? "/";
     // Prefixing the origin keeps "//x" targets as paths rather than hosts.
@@ -447,6 +461,7 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
   });
   server.on("connection", (sock) => {
     sockets.add(sock);
+    connectionsAccepted++;
     sock.once("close", () => sockets.delete(sock));
   });
 
@@ -489,8 +504,16 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
       return requests.filter((r) => (path === undefined || r.path === path) && (m === undefined || r.method === m))
         .length;
     },
+    connectionCount() {
+      return connectionsAccepted;
+    },
+    peakInFlight() {
+      return peak;
+    },
     resetCounts() {
       requests.length = 0;
+      connectionsAccepted = 0;
+      peak = inFlight;
     },
     throttle(bytesPerSec) {
       globalThrottle = bytesPerSec;

@@ -1,0 +1,333 @@
+/**
+ * HTTP(S) as a filesystem (`http`, `https`): paths are full URLs. Files are read with ranged
+ * GETs that are checked, retried and resumed (see http/download.ts); directories are HTML
+ * index pages; uploads are PUT (or POST). One undici Agent per instance keeps connections
+ * alive and caps them per origin.
+ */
+import { createHash } from "node:crypto";
+import { AbstractFileSystem } from "../core/abstract.js";
+import { FsError, isFsError } from "../core/errors.js";
+import { mapBounded } from "../core/limiter.js";
+import { trimTrailingSlashes } from "../core/paths.js";
+import type { ExpandOptions, FileInfo, FileSystemOptions, PipeMode, ProgressCallback, SignalOptions } from "../core/types.js";
+import { BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
+import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
+import { discardBody, header, HttpClient, type HttpAuth, type HttpResponse, type SendOptions } from "./http/client.js";
+import { parseContentRange, RangeDownload, type DownloadOptions, type Validators } from "./http/download.js";
+import { redactUrl, statusError } from "./http/errors.js";
+import { childrenOf } from "./http/index-page.js";
+import { StreamingCache } from "./http/stream-cache.js";
+
+export type { HttpAuth } from "./http/client.js";
+
+export interface HTTPFileSystemOptions extends FileSystemOptions {
+  /** Sent with every request (credentials in them are dropped on redirects to other origins). */
+  headers?: Record<string, string>;
+  /** Basic (`{username, password}`) or bearer (`{bearer}`) credentials; user info in a URL wins. */
+  auth?: HttpAuth;
+  /** Most connections per origin (default 16), kept alive between requests. */
+  connections?: number;
+  /** Milliseconds to connect and to receive response headers (default 30,000). */
+  timeout?: number;
+  /** Milliseconds a response body may go without a byte (default 30,000). */
+  bodyTimeout?: number;
+  /** Further tries after a retryable failure (default 5). */
+  retries?: number;
+  /** First backoff step in milliseconds, doubled per try, with jitter (default 100). */
+  retryDelay?: number;
+  /** Longest single wait in milliseconds; a longer Retry-After fails at once (default 15,000). */
+  maxRetryDelay?: number;
+  /** Redirects followed per request (default 10). */
+  maxRedirects?: number;
+  /** Milliseconds an idle connection is kept (default 4,000). */
+  keepAliveTimeout?: number;
+  /** Upload method of pipeFile/put/opened writers (default PUT; POST is never retried once sent). */
+  uploadMethod?: "PUT" | "POST";
+  /** Fill in file sizes of index listings with a HEAD per file (default true; false: size null). */
+  listSizes?: boolean;
+}
+
+/** Per-call options of reads and writes: an AbortSignal and a progress callback. */
+export interface HttpCallOptions extends SignalOptions {
+  callback?: ProgressCallback;
+}
+
+const MAX_DIR_HINTS = 10_000;
+
+function option(options: HTTPFileSystemOptions, name: keyof HTTPFileSystemOptions, fallback: number, min: number): number {
+  const v = options[name] ?? fallback;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < min) throw FsError.einval(`${String(name)} must be a number >= ${min}, got ${String(v)}`);
+  return v;
+}
+
+function isHtml(res: HttpResponse): boolean {
+  const type = header(res.headers, "content-type");
+  return type === undefined || /^\s*(text\/html|application\/xhtml\+xml)\b/i.test(type);
+}
+
+export class HTTPFileSystem extends AbstractFileSystem {
+  static override protocols = ["http", "https"] as const;
+  static override rootMarker = "";
+
+  /** A URL names itself; only trailing slashes go (directories are found by the server's answer). */
+  static override stripProtocol(path: string): string {
+    if (!/^https?:\/\/./i.test(path)) throw FsError.einval("HTTP paths are full URLs (http:// or https://)", redactUrl(path));
+    const q = path.search(/[?#]/);
+    return q < 0 ? trimTrailingSlashes(path) : trimTrailingSlashes(path.slice(0, q)) + path.slice(q);
+  }
+
+  readonly client: HttpClient;
+  private readonly listSizes: boolean;
+  private readonly uploadMethod: "PUT" | "POST";
+  /** Names that listings showed to be directories: asked for with their trailing slash. */
+  private readonly dirHints = new Set<string>();
+
+  constructor(options: HTTPFileSystemOptions = {}) {
+    super(options);
+    const method = options.uploadMethod ?? "PUT";
+    if (method !== "PUT" && method !== "POST") throw FsError.einval(`uploadMethod must be PUT or POST, got ${String(method)}`);
+    this.uploadMethod = method;
+    this.listSizes = options.listSizes ?? true;
+    this.client = new HttpClient({
+      headers: { ...options.headers },
+      auth: options.auth,
+      connections: Math.floor(option(options, "connections", 16, 1)),
+      timeout: option(options, "timeout", 30_000, 1),
+      bodyTimeout: option(options, "bodyTimeout", 30_000, 1),
+      retries: Math.floor(option(options, "retries", 5, 0)),
+      retryDelay: option(options, "retryDelay", 100, 0),
+      maxRetryDelay: option(options, "maxRetryDelay", 15_000, 0),
+      maxRedirects: Math.floor(option(options, "maxRedirects", 10, 0)),
+      keepAliveTimeout: option(options, "keepAliveTimeout", 4_000, 1),
+    });
+  }
+
+  protected override get listsRemotely(): boolean {
+    return true;
+  }
+
+  /** Close the connections of this instance (do not use it afterwards). */
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ---------------------------------------------------------------- metadata
+
+  private hint(path: string): void {
+    if (this.dirHints.size >= MAX_DIR_HINTS) this.dirHints.clear();
+    this.dirHints.add(path);
+  }
+
+  /** Send to `path`, asking for the directory form when a listing showed it is one. */
+  private async sendTo(path: string, options: SendOptions): Promise<HttpResponse> {
+    if (this.dirHints.has(path)) {
+      const res = await this.client.send(`${path}/`, options);
+      if (res.status !== 404) return res;
+      discardBody(res.body);
+      this.dirHints.delete(path);
+    }
+    return this.client.send(path, options);
+  }
+
+  private fileInfo(path: string, res: HttpResponse, size: number | null): FileInfo {
+    const info: FileInfo = { name: path, size, type: "file" };
+    const etag = header(res.headers, "etag");
+    if (etag) info.etag = etag;
+    const modified = header(res.headers, "last-modified");
+    if (modified && !Number.isNaN(Date.parse(modified))) {
+      info.mtime = new Date(modified);
+      // Kept verbatim: If-Range must repeat the server's own date string.
+      info.lastModified = modified;
+    }
+    const type = header(res.headers, "content-type");
+    if (type) info.mimetype = type.split(";")[0]!.trim();
+    const ranges = header(res.headers, "accept-ranges");
+    if (ranges) info.acceptRanges = ranges.trim().toLowerCase() !== "none";
+    return info;
+  }
+
+  /** Size a response states: Content-Range's total for partial answers, else Content-Length. */
+  private static sizeOf(res: HttpResponse): number | null {
+    if (res.status === 206 || res.status === 416) return parseContentRange(header(res.headers, "content-range"))?.total ?? null;
+    const len = header(res.headers, "content-length");
+    const encoded = header(res.headers, "content-encoding");
+    return len !== undefined && /^\d+$/.test(len.trim()) && (!encoded || encoded === "identity") ? Number(len) : null;
+  }
+
+  protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
+    const listed = this.dircache?.get(this.parent(path))?.find((e) => e.name === path);
+    if (listed && (listed.type === "directory" || listed.size !== null)) return listed;
+    return this.headInfo(path, options);
+  }
+
+  /** Info by HEAD; a server without HEAD, or without a length, is asked for byte 0 instead. */
+  private async headInfo(path: string, options: SignalOptions): Promise<FileInfo> {
+    const res = await this.sendTo(path, { method: "HEAD", signal: options.signal });
+    discardBody(res.body);
+    if (res.status === 405 || res.status === 501) return this.probe(path, options);
+    if (res.status < 200 || res.status >= 300) throw statusError(res.status, path, res.statusText);
+    if (res.url.pathname.endsWith("/") && isHtml(res)) {
+      this.hint(path);
+      return { name: path, size: 0, type: "directory" };
+    }
+    const info = this.fileInfo(path, res, HTTPFileSystem.sizeOf(res));
+    if (info.size === null) info.size = (await this.probe(path, options)).size;
+    return info;
+  }
+
+  /** Info from a `bytes=0-0` GET: its Content-Range carries the size. */
+  private async probe(path: string, options: SignalOptions): Promise<FileInfo> {
+    const res = await this.sendTo(path, { headers: { range: "bytes=0-0" }, signal: options.signal });
+    discardBody(res.body);
+    if (res.status !== 200 && res.status !== 206 && res.status !== 416) throw statusError(res.status, path, res.statusText);
+    if (res.url.pathname.endsWith("/") && isHtml(res)) {
+      this.hint(path);
+      return { name: path, size: 0, type: "directory" };
+    }
+    return this.fileInfo(path, res, HTTPFileSystem.sizeOf(res));
+  }
+
+  /** An index page's links below the URL, or `[info]` when the URL is a file. */
+  protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
+    const res = await this.sendTo(path, { signal: options.signal });
+    if (res.status < 200 || res.status >= 300) {
+      discardBody(res.body);
+      throw statusError(res.status, path, res.statusText);
+    }
+    if (!isHtml(res)) {
+      discardBody(res.body);
+      return [this.fileInfo(path, res, HTTPFileSystem.sizeOf(res))];
+    }
+    const page = await res.body.text();
+    const children = childrenOf(page, res.url);
+    if (!res.url.pathname.endsWith("/") && children.length === 0) {
+      return [this.fileInfo(path, res, Buffer.byteLength(page))];
+    }
+    this.hint(path);
+    const entries: FileInfo[] = children.map((c) => {
+      const name = `${path}/${c.segment}`;
+      if (c.type === "directory") this.hint(name);
+      return c.type === "directory" ? { name, size: 0, type: "directory" } : { name, size: null, type: "file" };
+    });
+    if (this.listSizes) {
+      const files = entries.filter((e) => e.type === "file");
+      await mapBounded(files, async (entry) => {
+        try {
+          Object.assign(entry, await this.headInfo(entry.name, options));
+        } catch (err) {
+          // A dead link stays listed with an unknown size; an abort stops the listing.
+          if (isFsError(err, "EABORT")) throw err;
+        }
+      }, { concurrency: this.concurrency, signal: options.signal });
+    }
+    return entries;
+  }
+
+  /** A key that changes with the content: the URL plus its ETag (else size and date). */
+  override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
+    const info = await this.info(path, options);
+    const version = info.etag ? [String(info.etag)] : [String(info.size), String(info.lastModified ?? "")];
+    return createHash("sha256").update([info.name, ...version].join("\n")).digest("hex");
+  }
+
+  // ---------------------------------------------------------------- bytes
+
+  protected override _catFile(path: string, start: number, end: number | undefined, options: HttpCallOptions): Promise<Uint8Array> {
+    return this.fetchRange(path, start, end, options);
+  }
+
+  private async fetchRange(path: string, start: number, end: number | undefined, options: DownloadOptions): Promise<Uint8Array> {
+    if (end !== undefined && end <= start) return new Uint8Array(0);
+    const download = await RangeDownload.open(this.client, path, { start, end }, options);
+    return download.readAll();
+  }
+
+  /** A negative start without an end is one suffix request (`bytes=-N`): no HEAD for the size. */
+  override catFile(path: string, start?: number | null, end?: number | null, options: HttpCallOptions = {}): Promise<Uint8Array> {
+    if (typeof start === "number" && Number.isInteger(start) && start < 0 && (end === undefined || end === null)) {
+      try {
+        const p = this.normalizePath(path);
+        return RangeDownload.open(this.client, p, { suffix: -start }, options).then((d) => d.readAll());
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return super.catFile(path, start, end, options);
+  }
+
+  /**
+   * In a URL `?` starts the query, so a URL without `*` or `[` names itself in cat, copy, get
+   * and rm, even when it has a query (signed URLs); `glob()` still reads `?` as a wildcard.
+   */
+  override async expandInfos(pathOrPaths: string | readonly string[], options: ExpandOptions = {}): Promise<Map<string, FileInfo | undefined>> {
+    const inputs = typeof pathOrPaths === "string" ? [pathOrPaths] : [...pathOrPaths];
+    const isQueryUrl = (p: string) => p.includes("?") && !/[*[]/.test(p);
+    const queries = inputs.filter(isQueryUrl);
+    if (queries.length === 0 || options.recursive) return super.expandInfos(pathOrPaths, options);
+    const rest = inputs.filter((p) => !isQueryUrl(p));
+    const out = new Map<string, FileInfo | undefined>();
+    if (rest.length > 0) {
+      // The query URLs already make the result non-empty, so rest matching nothing is fine.
+      const found = await super.expandInfos(rest, options).catch((err) => {
+        if (isFsError(err, "ENOENT")) return new Map<string, FileInfo | undefined>();
+        throw err;
+      });
+      for (const [k, v] of found) out.set(k, v);
+    }
+    for (const q of queries) {
+      const p = this.normalizePath(q);
+      if (!out.has(p)) out.set(p, undefined);
+    }
+    return out;
+  }
+
+  /**
+   * A seekable file over ranged GETs pinned to the version opened (If-Range + ETag) when the
+   * size is known and ranges are not refused; otherwise (or with `streaming: true`) a
+   * forward-only file over one streamed response.
+   */
+  protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
+    const info = await this._info(path, options);
+    if (info.type === "directory") throw FsError.eisdir(redactUrl(path));
+    const size = options.size ?? info.size;
+    const expect: Validators = { etag: info.etag, lastModified: info.lastModified as string | undefined, size };
+    const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
+    const signal = options.signal;
+    const callback = options.callback as ProgressCallback | undefined;
+    if (size !== null) callback?.setSize?.(size);
+    const progress: ProgressCallback | undefined = callback?.relativeUpdate ? { relativeUpdate: (n) => callback.relativeUpdate!(n) } : undefined;
+    const common = { path, mode: "rb" as const, blockSize, details: info };
+    if (size === null || info.acceptRanges === false || options.streaming === true) {
+      const open = (start: number) => RangeDownload.open(this.client, path, { start }, { signal, callback: progress, expect });
+      return new BufferedFile({ ...common, size: size ?? Infinity, readCache: new StreamingCache(size ?? Infinity, blockSize, path, open) });
+    }
+    return new BufferedFile({
+      ...common,
+      size,
+      cacheType: options.cacheType,
+      cacheOptions: options.cacheOptions,
+      fetcher: (start, end) => this.fetchRange(path, start, end, { signal, callback: progress, expect }),
+    });
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  /** One PUT (or POST); `create` checks first and sends `If-None-Match: *` for servers that honour it. */
+  protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode, options: HttpCallOptions): Promise<void> {
+    const headers: Record<string, string> = {};
+    if (mode === "create") {
+      if (await this.exists(path, options)) throw FsError.eexist(redactUrl(path));
+      headers["if-none-match"] = "*";
+    }
+    options.callback?.setSize?.(data.byteLength);
+    const res = await this.client.send(path, { method: this.uploadMethod, body: data, headers, signal: options.signal });
+    discardBody(res.body);
+    if (res.status === 412 && mode === "create") throw FsError.eexist(redactUrl(path));
+    if (res.status < 200 || res.status >= 300) throw statusError(res.status, path, res.statusText);
+    options.callback?.relativeUpdate?.(data.byteLength);
+  }
+}

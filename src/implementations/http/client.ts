@@ -1,0 +1,173 @@
+/**
+ * The request layer under HTTPFileSystem: one undici Agent per filesystem (keep-alive, a
+ * connection limit per origin), default headers and auth, redirects followed by hand (so the
+ * final URL is known and credentials never follow a redirect to another origin), and retries
+ * with backoff that honour Retry-After.
+ */
+import type { IncomingHttpHeaders } from "node:http";
+import { Agent, type Dispatcher } from "undici";
+import { FsError } from "../../core/errors.js";
+import { redactUrl, transportFailure } from "./errors.js";
+import { backoffMs, isRetryableStatus, retryAfterMs, sleep, type RetryPolicy } from "./retry.js";
+
+/** Basic (`username` + `password`) or bearer-token credentials. */
+export type HttpAuth = { username: string; password: string } | { bearer: string };
+
+export interface HttpClientOptions extends RetryPolicy {
+  headers: Record<string, string>;
+  auth: HttpAuth | undefined;
+  /** Most open connections per origin. */
+  connections: number;
+  /** Milliseconds to connect and to receive the response headers. */
+  timeout: number;
+  /** Milliseconds the body may go without sending a byte. */
+  bodyTimeout: number;
+  maxRedirects: number;
+  keepAliveTimeout: number;
+}
+
+export type HttpMethod = "GET" | "HEAD" | "PUT" | "POST" | "DELETE";
+export type ResponseBody = Dispatcher.ResponseData["body"];
+
+export interface HttpResponse {
+  status: number;
+  statusText: string;
+  headers: IncomingHttpHeaders;
+  body: ResponseBody;
+  /** Where the response came from, after redirects (credentials removed). */
+  url: URL;
+}
+
+export interface SendOptions {
+  method?: HttpMethod;
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  signal?: AbortSignal;
+  /** May a retry repeat the request's effect? Default: every method but POST. */
+  idempotent?: boolean;
+  /** Tries after the first, instead of the client's `retries`. */
+  retries?: number;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** A header value as one string (undici gives arrays for repeated headers). */
+export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Drain or drop a body we do not need; small leftovers are read so the connection is kept. */
+export function discardBody(body: ResponseBody): void {
+  body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+}
+
+function basicAuth(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+}
+
+export class HttpClient {
+  readonly agent: Agent;
+  private readonly authHeader: string | undefined;
+
+  constructor(readonly options: HttpClientOptions) {
+    this.agent = new Agent({
+      connections: options.connections,
+      keepAliveTimeout: options.keepAliveTimeout,
+      headersTimeout: options.timeout,
+      bodyTimeout: options.bodyTimeout,
+      connect: { timeout: options.timeout },
+    });
+    const auth = options.auth;
+    if (auth && "bearer" in auth) this.authHeader = `Bearer ${auth.bearer}`;
+    else if (auth) this.authHeader = basicAuth(auth.username, auth.password);
+  }
+
+  /**
+   * Send one request, following redirects and retrying transport failures and retryable
+   * statuses. Resolves with the final response whatever its status; the caller maps it.
+   * A non-idempotent request is retried only when it provably never left this machine.
+   */
+  async send(url: string, options: SendOptions = {}): Promise<HttpResponse> {
+    const method = options.method ?? "GET";
+    const idempotent = options.idempotent ?? method !== "POST";
+    const retries = options.retries ?? this.options.retries;
+    const { target, auth } = this.prepare(url);
+    for (let attempt = 0; ; attempt++) {
+      let res: HttpResponse;
+      try {
+        res = await this.follow(target, method, auth, options);
+      } catch (err) {
+        const failure = transportFailure(err, url, options.signal);
+        if (!failure.retryable || !(idempotent || failure.notStarted) || attempt >= retries) throw failure.error;
+        await sleep(backoffMs(this.options, attempt), options.signal, redactUrl(url));
+        continue;
+      }
+      if (!idempotent || attempt >= retries || !isRetryableStatus(res.status)) return res;
+      const asked = retryAfterMs(res.headers["retry-after"]);
+      // A server asking for a longer pause than we would ever wait: report its status now.
+      if (asked !== undefined && asked > this.options.maxRetryDelay) return res;
+      discardBody(res.body);
+      await sleep(Math.max(asked ?? 0, backoffMs(this.options, attempt)), options.signal, redactUrl(url));
+    }
+  }
+
+  /** The URL without user info, and the Authorization header to send to its origin. */
+  private prepare(url: string): { target: URL; auth: string | undefined } {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      throw FsError.einval("not a valid URL", redactUrl(url));
+    }
+    if (target.protocol !== "http:" && target.protocol !== "https:") {
+      throw FsError.einval(`unsupported URL scheme '${target.protocol}'`, redactUrl(url));
+    }
+    let auth = this.authHeader;
+    if (target.username || target.password) {
+      auth = basicAuth(decodeURIComponent(target.username), decodeURIComponent(target.password));
+      target.username = "";
+      target.password = "";
+    }
+    return { target, auth };
+  }
+
+  private async follow(start: URL, method: HttpMethod, auth: string | undefined, options: SendOptions): Promise<HttpResponse> {
+    let url = start;
+    for (let hop = 0; ; hop++) {
+      const headers: Record<string, string> = { ...this.options.headers, ...options.headers };
+      if (url.origin === start.origin) {
+        if (auth) headers.authorization = auth;
+      } else {
+        // Credentials are for the origin they were given for, never for where it redirects.
+        for (const k of Object.keys(headers)) if (k.toLowerCase() === "authorization") delete headers[k];
+      }
+      const res = await this.agent.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method,
+        headers,
+        body: options.body,
+        signal: options.signal,
+      });
+      const location = header(res.headers, "location");
+      const follows = REDIRECTS.has(res.statusCode) && location !== undefined;
+      // Only 307/308 promise the same method and body; other redirects of uploads are errors.
+      if (!follows || (method !== "GET" && method !== "HEAD" && res.statusCode !== 307 && res.statusCode !== 308)) {
+        return { status: res.statusCode, statusText: res.statusText ?? "", headers: res.headers, body: res.body, url };
+      }
+      discardBody(res.body);
+      if (hop >= this.options.maxRedirects) {
+        throw new FsError("EIO", `more than ${this.options.maxRedirects} redirects`, {
+          path: redactUrl(start.href),
+          status: res.statusCode,
+        });
+      }
+      url = new URL(location, url);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}

@@ -1,0 +1,359 @@
+/**
+ * Reading a byte range over HTTP without ever handing back wrong bytes: the first response
+ * is checked against what was asked (Content-Range, Content-Length, validators), a body that
+ * breaks off is resumed from the last byte received with `If-Range`, and a file that changed
+ * meanwhile fails with ECHANGED instead of splicing two versions.
+ */
+import { FsError } from "../../core/errors.js";
+import type { ProgressCallback } from "../../core/types.js";
+import { discardBody, header, type HttpClient, type HttpResponse, type ResponseBody } from "./client.js";
+import { redactUrl, retryableError, statusError, transportFailure } from "./errors.js";
+import { backoffMs, sleep } from "./retry.js";
+
+/** Bytes [start, end) (end undefined: to the end of the file), or the last `suffix` bytes. */
+export type RangeSpec = { start: number; end?: number; suffix?: undefined } | { suffix: number; start?: undefined; end?: undefined };
+
+/** What the bytes must belong to: an opened file pins the version it was opened on. */
+export interface Validators {
+  etag?: string | undefined;
+  lastModified?: string | undefined;
+  size?: number | null | undefined;
+}
+
+export interface DownloadOptions {
+  signal?: AbortSignal;
+  callback?: ProgressCallback;
+  expect?: Validators;
+}
+
+interface ContentRange {
+  start: number;
+  end: number;
+  total: number | undefined;
+}
+
+/** `bytes a-b/N`, `bytes a-b/*` or `bytes * /N` (unsatisfied: start and end are -1). */
+export function parseContentRange(value: string | undefined): ContentRange | undefined {
+  if (!value) return undefined;
+  const m = /^\s*bytes\s+(?:(\d+)-(\d+)|\*)\s*\/\s*(\d+|\*)\s*$/i.exec(value);
+  if (!m) return undefined;
+  const total = m[3] === "*" ? undefined : Number(m[3]);
+  if (m[1] === undefined) return { start: -1, end: -1, total };
+  return { start: Number(m[1]), end: Number(m[2]), total };
+}
+
+/** A strong ETag can guard If-Range; a weak one only says "equivalent", which is not enough. */
+function isStrong(etag: string | undefined): etag is string {
+  return etag !== undefined && !etag.startsWith("W/");
+}
+
+/** True when the server answered `…/name` by redirecting to `…/name/`: a directory. */
+export function isDirectoryRedirect(requested: string, final: URL): boolean {
+  let path: string;
+  try {
+    path = new URL(requested).pathname;
+  } catch {
+    return false;
+  }
+  return !path.endsWith("/") && final.pathname === `${path}/`;
+}
+
+function contentLength(res: HttpResponse): number | undefined {
+  const v = header(res.headers, "content-length");
+  if (v === undefined || !/^\d+$/.test(v.trim())) return undefined;
+  const encoding = header(res.headers, "content-encoding");
+  // A compressed body's length is not the file's.
+  return encoding && encoding !== "identity" ? undefined : Number(v);
+}
+
+export class RangeDownload {
+  /** Absolute offset of the next byte handed out. */
+  private pos = 0;
+  /** Exclusive end of what is wanted; undefined while it is "to the end" of an unknown size. */
+  private end: number | undefined;
+  /** Where the current body ends, by its own declaration. */
+  private bodyEnd: number | undefined;
+  /** Bytes at the start of the current body to drop (a 200 answer to a range request). */
+  private skip = 0;
+  private body: ResponseBody | undefined;
+  private iter: AsyncIterator<Buffer> | undefined;
+  private tail: Uint8Array | undefined;
+  private failures = 0;
+  private finished = false;
+  /** Size of the whole file, once a response said it. */
+  total: number | undefined;
+  etag: string | undefined;
+  lastModified: string | undefined;
+  /** Offset of the first byte of the range (known after `open`). */
+  first = 0;
+
+  private constructor(
+    private readonly client: HttpClient,
+    readonly url: string,
+    private readonly options: DownloadOptions,
+  ) {}
+
+  /** Send the first request and check its answer; bytes come from `next()` / `readAll()`. */
+  static async open(client: HttpClient, url: string, range: RangeSpec, options: DownloadOptions = {}): Promise<RangeDownload> {
+    const d = new RangeDownload(client, url, options);
+    await d.begin(range);
+    return d;
+  }
+
+  /** Bytes in the range, when known. */
+  get length(): number | undefined {
+    return this.end === undefined ? undefined : this.end - this.first;
+  }
+
+  private get path(): string {
+    return redactUrl(this.url);
+  }
+
+  private fail(code: "EPROTO" | "ECHANGED" | "EISDIR", message: string, status?: number): FsError {
+    return new FsError(code, message, { path: this.path, status });
+  }
+
+  private async begin(range: RangeSpec): Promise<void> {
+    const headers: Record<string, string> = {
+      range: range.suffix !== undefined ? `bytes=-${range.suffix}` : `bytes=${range.start}-${range.end === undefined ? "" : range.end - 1}`,
+    };
+    const expect = this.options.expect;
+    const guard = isStrong(expect?.etag) ? expect.etag : expect?.lastModified;
+    if (guard) headers["if-range"] = guard;
+    const res = await this.client.send(this.url, { headers, signal: this.options.signal });
+    if (isDirectoryRedirect(this.url, res.url)) {
+      discardBody(res.body);
+      throw this.fail("EISDIR", "is a directory (the server redirects to its index)");
+    }
+    if (res.status === 416) {
+      discardBody(res.body);
+      const cr = parseContentRange(header(res.headers, "content-range"));
+      this.total = cr?.total;
+      if (range.suffix === undefined && this.total !== undefined && range.start < this.total) {
+        throw this.fail("EPROTO", `server refused bytes from ${range.start} of a ${this.total}-byte file`, 416);
+      }
+      // Slice semantics: a start at or past the end reads nothing.
+      this.first = this.pos = range.start ?? 0;
+      this.end = this.pos;
+      this.finished = true;
+      this.options.callback?.setSize?.(0);
+      return;
+    }
+    if (res.status !== 200 && res.status !== 206) {
+      discardBody(res.body);
+      throw res.status === 412 ? this.fail("ECHANGED", "file changed on the server (412)", 412) : statusError(res.status, this.url, res.statusText);
+    }
+    this.checkVersion(res, expect);
+    this.etag = header(res.headers, "etag");
+    this.lastModified = header(res.headers, "last-modified");
+    if (res.status === 206) {
+      const cr = this.checkPartial(res, range.start);
+      this.total = cr.total;
+      this.first = this.pos = cr.start;
+      this.end = range.end === undefined ? cr.end + 1 : Math.min(range.end, cr.end + 1);
+    } else {
+      this.total = contentLength(res);
+      this.bodyEnd = this.total;
+      let start = range.start ?? 0;
+      if (range.suffix !== undefined) {
+        if (this.total === undefined) return this.readTail(res.body, range.suffix);
+        start = Math.max(0, this.total - range.suffix);
+      }
+      this.first = this.pos = this.skip = start;
+      this.end = range.end === undefined ? this.total : this.total === undefined ? range.end : Math.min(range.end, this.total);
+      if (this.total !== undefined && start >= this.total) this.end = start;
+    }
+    if (expect?.size != null && this.total !== undefined && this.total !== expect.size) {
+      discardBody(res.body);
+      throw this.fail("ECHANGED", `file size changed from ${expect.size} to ${this.total} bytes`);
+    }
+    this.body = res.body;
+    this.iter = res.body[Symbol.asyncIterator]();
+    const len = this.length;
+    if (len !== undefined) this.options.callback?.setSize?.(len);
+  }
+
+  /** A 206 must cover what was asked and agree with its own Content-Length. */
+  private checkPartial(res: HttpResponse, wantedStart: number | undefined): ContentRange {
+    const cr = parseContentRange(header(res.headers, "content-range"));
+    const fail = (why: string) => {
+      discardBody(res.body);
+      return this.fail("EPROTO", why, 206);
+    };
+    if (!cr || cr.start < 0 || cr.end < cr.start) throw fail("206 response without a usable Content-Range");
+    if (wantedStart !== undefined && cr.start !== wantedStart) throw fail(`asked for bytes from ${wantedStart}, got ${cr.start}`);
+    if (cr.total !== undefined && cr.end >= cr.total) throw fail("Content-Range ends past the file's size");
+    const declared = contentLength(res);
+    if (declared !== undefined && declared !== cr.end - cr.start + 1) {
+      throw fail(`Content-Length ${declared} disagrees with Content-Range ${cr.start}-${cr.end}`);
+    }
+    this.bodyEnd = cr.end + 1;
+    return cr;
+  }
+
+  /** ECHANGED when the response belongs to another version than the one expected. */
+  private checkVersion(res: HttpResponse, expect: Validators | undefined): void {
+    if (!expect) return;
+    const etag = header(res.headers, "etag");
+    const modified = header(res.headers, "last-modified");
+    const changed =
+      (expect.etag !== undefined && etag !== undefined && etag !== expect.etag) ||
+      (expect.etag === undefined && expect.lastModified !== undefined && modified !== undefined && modified !== expect.lastModified);
+    if (changed) {
+      discardBody(res.body);
+      throw this.fail("ECHANGED", `file changed on the server (ETag ${expect.etag ?? "-"} -> ${etag ?? "-"})`);
+    }
+  }
+
+  /** Suffix asked, whole body sent, size unknown: keep only its last bytes. */
+  private async readTail(body: ResponseBody, n: number): Promise<void> {
+    const all = new Uint8Array(await body.arrayBuffer());
+    this.tail = all.subarray(Math.max(0, all.byteLength - n));
+    this.total = all.byteLength;
+    this.first = this.pos = all.byteLength - this.tail.byteLength;
+    this.end = all.byteLength;
+  }
+
+  /** The next chunk of the range, or undefined at its end. Resumes broken bodies. */
+  async next(): Promise<Uint8Array | undefined> {
+    if (this.tail) {
+      const t = this.tail;
+      this.tail = undefined;
+      this.finished = true;
+      return this.deliver(t);
+    }
+    for (;;) {
+      if (this.finished) return undefined;
+      if (this.end !== undefined && this.pos >= this.end && this.bodyEnd !== this.end) {
+        // The body holds more than we want (a clipped or ignored range): stop it here.
+        this.cancel();
+        return undefined;
+      }
+      let r: IteratorResult<Buffer>;
+      try {
+        r = await this.iter!.next();
+      } catch (err) {
+        await this.recover(err);
+        continue;
+      }
+      if (r.done) {
+        if (this.end === undefined || this.pos >= this.end) {
+          this.total ??= this.pos;
+          this.end ??= this.pos;
+          this.finished = true;
+          return undefined;
+        }
+        await this.recover(retryableError("EPROTO", `body ended at byte ${this.pos}, expected ${this.end}`, this.url));
+        continue;
+      }
+      let chunk: Uint8Array = r.value;
+      if (this.skip > 0) {
+        if (chunk.byteLength <= this.skip) {
+          this.skip -= chunk.byteLength;
+          continue;
+        }
+        chunk = chunk.subarray(this.skip);
+        this.skip = 0;
+      }
+      if (this.end !== undefined && this.pos + chunk.byteLength > this.end) {
+        if (this.bodyEnd === this.end) throw this.fail("EPROTO", `body longer than its declared ${this.end - this.first} bytes`);
+        chunk = chunk.subarray(0, this.end - this.pos);
+      }
+      if (chunk.byteLength === 0) continue;
+      return this.deliver(chunk);
+    }
+  }
+
+  private deliver(chunk: Uint8Array): Uint8Array {
+    this.pos += chunk.byteLength;
+    this.failures = 0;
+    this.options.callback?.relativeUpdate?.(chunk.byteLength);
+    return chunk;
+  }
+
+  /** All bytes of the range in one buffer (allocated once when the length is known). */
+  async readAll(): Promise<Uint8Array> {
+    const len = this.length;
+    if (len === 0) {
+      this.cancel();
+      return new Uint8Array(0);
+    }
+    if (len === undefined) {
+      const parts: Uint8Array[] = [];
+      for (let c = await this.next(); c; c = await this.next()) parts.push(c);
+      return Buffer.concat(parts);
+    }
+    const out = Buffer.allocUnsafe(len);
+    let off = 0;
+    for (let c = await this.next(); c; c = await this.next()) {
+      out.set(c, off);
+      off += c.byteLength;
+    }
+    if (off !== len) throw this.fail("EPROTO", `received ${off} of ${len} bytes`);
+    return out;
+  }
+
+  /**
+   * A transfer broke: resume from `pos` if the failure is transient, the version can be
+   * pinned (strong ETag or Last-Modified) and tries remain; otherwise report the failure.
+   * Tries count only failures without progress in between.
+   */
+  private async recover(err: unknown): Promise<void> {
+    this.cancel();
+    const failure = transportFailure(err, this.url, this.options.signal);
+    const guard = isStrong(this.etag) ? this.etag : this.lastModified;
+    const policy = this.client.options;
+    if (!failure.retryable || !guard || this.failures >= policy.retries) throw failure.error;
+    await sleep(backoffMs(policy, this.failures), this.options.signal, this.path);
+    this.failures++;
+    const res = await this.client.send(this.url, {
+      headers: { range: `bytes=${this.pos}-${this.end === undefined ? "" : this.end - 1}`, "if-range": guard },
+      signal: this.options.signal,
+    });
+    const mine: Validators = { etag: this.etag, lastModified: this.lastModified };
+    if (res.status === 206) {
+      this.checkVersion(res, mine);
+      const cr = this.checkPartial(res, this.pos);
+      if (this.total !== undefined && cr.total !== undefined && cr.total !== this.total) {
+        discardBody(res.body);
+        throw this.fail("ECHANGED", `file size changed from ${this.total} to ${cr.total} bytes during the read`);
+      }
+    } else if (res.status === 200) {
+      // If-Range failed (a new version), or the server ignores ranges for an unchanged file.
+      const sameVersion =
+        (this.etag !== undefined && header(res.headers, "etag") === this.etag) ||
+        (this.etag === undefined && this.lastModified !== undefined && header(res.headers, "last-modified") === this.lastModified);
+      if (!sameVersion) {
+        discardBody(res.body);
+        throw this.fail("ECHANGED", "file changed on the server during the read; not splicing two versions");
+      }
+      this.skip = this.pos;
+      this.bodyEnd = contentLength(res);
+    } else if (res.status === 416) {
+      discardBody(res.body);
+      const total = parseContentRange(header(res.headers, "content-range"))?.total ?? this.total;
+      if (this.end === undefined && total !== undefined && this.pos >= total) {
+        // The body broke exactly at the end of a file of unknown length: nothing is missing.
+        this.total = this.end = this.pos;
+        return;
+      }
+      throw this.fail("EPROTO", `the server declared ${this.end ?? "more"} bytes but the file has ${total ?? "fewer"}`, 416);
+    } else {
+      discardBody(res.body);
+      throw res.status === 412 ? this.fail("ECHANGED", "file changed on the server (412)", 412) : statusError(res.status, this.url, res.statusText);
+    }
+    this.body = res.body;
+    this.iter = res.body[Symbol.asyncIterator]();
+    this.finished = false;
+  }
+
+  /** Stop the current body (frees its connection). Safe to call more than once. */
+  cancel(): void {
+    this.finished = true;
+    const iter = this.iter;
+    this.iter = undefined;
+    if (iter?.return) iter.return().catch(() => undefined);
+    else if (this.body) this.body.destroy();
+    this.body = undefined;
+  }
+}

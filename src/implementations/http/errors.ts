@@ -1,0 +1,103 @@
+/**
+ * HTTP statuses and undici failures as FsErrors. Every message names the URL with its
+ * credentials (user info, signature-like query values) replaced, so errors can be logged.
+ */
+import { FsError, type FsErrorCode } from "../../core/errors.js";
+
+const SECRET_PARAM = /^(x-amz-signature|x-amz-credential|x-amz-security-token|signature|sig|token|access_token|api_key|apikey|key|password|secret)$/i;
+
+/** `url` with user info and secret-looking query values replaced by `***`. */
+export function redactUrl(url: string): string {
+  let out = url.replace(/^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/?#@]*@/, "$1***@");
+  const q = out.indexOf("?");
+  if (q >= 0) {
+    const query = out
+      .slice(q + 1)
+      .split("&")
+      .map((pair) => {
+        const eq = pair.indexOf("=");
+        if (eq < 0) return pair;
+        let name = pair.slice(0, eq);
+        try {
+          name = decodeURIComponent(name);
+        } catch {
+          // keep the raw name
+        }
+        return SECRET_PARAM.test(name) ? `${pair.slice(0, eq)}=***` : pair;
+      })
+      .join("&");
+    out = `${out.slice(0, q)}?${query}`;
+  }
+  return out;
+}
+
+/** The error for a final response with a status the caller does not handle itself. */
+export function statusError(status: number, url: string, statusText = ""): FsError {
+  const path = redactUrl(url);
+  const what = `HTTP ${status}${statusText ? ` ${statusText}` : ""}`;
+  if (status === 404 || status === 410) return new FsError("ENOENT", `no such file (${what})`, { path, status });
+  if (status === 401 || status === 403) return new FsError("EACCES", `access denied (${what})`, { path, status });
+  return new FsError("EIO", what, { path, status });
+}
+
+/** Transport failures undici reports, by its error code. */
+const TRANSPORT_CODES: Record<string, { code: FsErrorCode; retry: boolean; text: string }> = {
+  UND_ERR_CONNECT_TIMEOUT: { code: "ETIMEDOUT", retry: true, text: "connect timed out" },
+  UND_ERR_HEADERS_TIMEOUT: { code: "ETIMEDOUT", retry: true, text: "no response headers in time" },
+  UND_ERR_BODY_TIMEOUT: { code: "ETIMEDOUT", retry: true, text: "response body stalled" },
+  UND_ERR_SOCKET: { code: "EIO", retry: true, text: "connection closed" },
+  UND_ERR_CLOSED: { code: "EIO", retry: true, text: "connection closed" },
+  UND_ERR_RES_CONTENT_LENGTH_MISMATCH: { code: "EPROTO", retry: true, text: "body shorter than its Content-Length" },
+  ECONNRESET: { code: "EIO", retry: true, text: "connection reset" },
+  ECONNREFUSED: { code: "EIO", retry: true, text: "connection refused" },
+  ECONNABORTED: { code: "EIO", retry: true, text: "connection aborted" },
+  EPIPE: { code: "EIO", retry: true, text: "broken pipe" },
+  ETIMEDOUT: { code: "ETIMEDOUT", retry: true, text: "connection timed out" },
+  EAI_AGAIN: { code: "EIO", retry: true, text: "DNS lookup failed (temporary)" },
+  ENOTFOUND: { code: "EIO", retry: false, text: "host not found" },
+  EHOSTUNREACH: { code: "EIO", retry: true, text: "host unreachable" },
+  ENETUNREACH: { code: "EIO", retry: true, text: "network unreachable" },
+};
+
+/** Failures that happen before any byte of a request is sent: safe to retry even a POST. */
+const NOT_STARTED = new Set(["UND_ERR_CONNECT_TIMEOUT", "ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+export interface TransportFailure {
+  error: FsError;
+  retryable: boolean;
+  /** The request never left this machine. */
+  notStarted: boolean;
+}
+
+/** Classify a thrown value from undici (or our own checks) for `url`. */
+export function transportFailure(err: unknown, url: string, signal?: AbortSignal): TransportFailure {
+  const path = redactUrl(url);
+  if (signal?.aborted) {
+    return { error: new FsError("EABORT", undefined, { path, cause: signal.reason }), retryable: false, notStarted: false };
+  }
+  if (err instanceof FsError) {
+    const retryable = (err as FsError & { retryable?: boolean }).retryable === true;
+    return { error: err, retryable, notStarted: false };
+  }
+  const e = err as { code?: unknown; name?: unknown; message?: unknown };
+  const code = typeof e?.code === "string" ? e.code : "";
+  if (e?.name === "AbortError" || code === "UND_ERR_ABORTED" || code === "ABORT_ERR") {
+    return { error: new FsError("EABORT", undefined, { path, cause: err }), retryable: false, notStarted: false };
+  }
+  const known = TRANSPORT_CODES[code];
+  if (known) {
+    return { error: new FsError(known.code, known.text, { path, cause: err }), retryable: known.retry, notStarted: NOT_STARTED.has(code) };
+  }
+  if (code.startsWith("HPE_")) {
+    return { error: new FsError("EPROTO", `malformed HTTP response (${code})`, { path, cause: err }), retryable: false, notStarted: false };
+  }
+  const message = typeof e?.message === "string" ? e.message : String(err);
+  return { error: new FsError("EIO", message, { path, cause: err }), retryable: false, notStarted: false };
+}
+
+/** An FsError that the download loop may resume from (a body that ended early). */
+export function retryableError(code: FsErrorCode, message: string, url: string): FsError {
+  const err = new FsError(code, message, { path: redactUrl(url) });
+  (err as FsError & { retryable?: boolean }).retryable = true;
+  return err;
+}
