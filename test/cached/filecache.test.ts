@@ -142,7 +142,7 @@ describe("filecache: validity", () => {
 
   it("a download whose size does not match is never published", async () => {
     class Truncating extends CountingMemoryFileSystem {
-      protected override async _catFile(path: string, start: number, end: number | undefined, options: SignalOptions) {
+      protected override async _catFile(path: string, start: number, end: number | undefined, options?: SignalOptions) {
         const data = await super._catFile(path, start, end, options);
         return start > 0 ? data.subarray(0, data.byteLength - 1) : data;
       }
@@ -160,7 +160,7 @@ describe("filecache: validity", () => {
   it("a digest the target states is checked before publishing", async () => {
     class Stating extends CountingMemoryFileSystem {
       digest = "";
-      protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
+      protected override async _info(path: string, options?: SignalOptions): Promise<FileInfo> {
         return { ...(await super._info(path, options)), sha256: this.digest };
       }
     }

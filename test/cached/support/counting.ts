@@ -22,16 +22,16 @@ export class CountingMemoryFileSystem extends MemoryFileSystem {
     Object.assign(this.counts, { reads: 0, bytes: 0, infos: 0, ukeys: 0 });
   }
 
-  protected override async _catFile(path: string, start: number, end: number | undefined, options: SignalOptions): Promise<Uint8Array> {
+  protected override async _catFile(path: string, start: number, end: number | undefined, options?: SignalOptions): Promise<Uint8Array> {
     this.counts.reads++;
-    const data = await super._catFile(path, start, end, options);
+    const data = await super._catFile(path, start, end);
     this.counts.bytes += data.byteLength;
     return data;
   }
 
-  protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
+  protected override async _info(path: string, options?: SignalOptions): Promise<FileInfo> {
     this.counts.infos++;
-    return super._info(path, options);
+    return super._info(path);
   }
 
   override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
