@@ -1,8 +1,9 @@
 /**
  * One whole-file download into a temporary file of the cache, verified before anyone may
- * rename it into place: every byte the target announced (size), the content digest where the
- * target states one (`sha256` / `md5` in its info), and an ETag that did not change while we
- * read. Ranges are fetched a few at a time and written in order.
+ * rename it into place: every byte the target announced (size) and the content digest where
+ * the target states one (`sha256` / `md5` in its info). The bytes are read through one opened
+ * file, so backends that pin an opened file to one version (HTTP: If-Range with the ETag,
+ * ECHANGED otherwise; memory: a snapshot) never hand over a mix of two versions.
  */
 import { createHash, type Hash } from "node:crypto";
 import { once } from "node:events";
@@ -10,17 +11,15 @@ import type { Transform } from "node:stream";
 import type { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, toFsError } from "../core/errors.js";
 import type { FileInfo, ProgressCallback, SignalOptions } from "../core/types.js";
+import type { BufferedFile } from "../files/buffered-file.js";
 import { getCodec } from "../files/compression.js";
 import type { TempFile } from "./storage.js";
 
 export interface DownloadOptions extends SignalOptions {
-  /** The target's info for the path, if the caller has it already. */
-  info?: FileInfo;
   /** Codec name to decompress with (already resolved from "infer"). */
   compression?: string;
-  /** Bytes per ranged read (default 8 MiB) and reads in flight (default 4). */
+  /** Bytes per read (default 8 MiB). */
   chunkSize?: number;
-  concurrency?: number;
   /** Progress: setSize once, then relativeUpdate as bytes arrive. */
   callback?: ProgressCallback;
 }
@@ -34,7 +33,6 @@ export interface Downloaded {
 }
 
 export const DEFAULT_DOWNLOAD_CHUNK = 8 * 2 ** 20;
-export const DEFAULT_DOWNLOAD_CONCURRENCY = 4;
 
 /** A digest the target states for the content, if any. */
 function statedDigest(info: FileInfo): { algorithm: "sha256" | "md5"; hex: string } | undefined {
@@ -51,102 +49,67 @@ export async function downloadTo(
   temp: TempFile,
   options: DownloadOptions = {},
 ): Promise<Downloaded> {
-  const info = options.info ?? (await target.info(path, { signal: options.signal }));
-  if (info.type === "directory") throw FsError.eisdir(path);
-  const size = info.size;
-  const stated = statedDigest(info);
-  const rawHash: Hash | undefined = stated ? createHash(stated.algorithm) : undefined;
-  const storedHash = createHash("sha256");
-  let rawBytes = 0;
-  let stored = 0;
-  options.callback?.setSize?.(size ?? 0);
-
-  const store = async (chunk: Uint8Array) => {
-    storedHash.update(chunk);
-    stored += chunk.byteLength;
-    await temp.write(chunk);
-  };
-  const decompressor = options.compression ? getCodec(options.compression).decompress() : undefined;
-  const drained = decompressor ? pump(decompressor, store) : undefined;
-
-  const consume = async (raw: Uint8Array) => {
-    rawHash?.update(raw);
-    rawBytes += raw.byteLength;
-    options.callback?.relativeUpdate?.(raw.byteLength);
-    if (!decompressor) return store(raw);
-    if (!decompressor.write(raw)) await once(decompressor, "drain");
-  };
-
-  // Stop reads still in flight when one fails, or when the caller aborts.
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(options.signal?.reason);
-  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const chunk = Math.max(1, options.chunkSize ?? DEFAULT_DOWNLOAD_CHUNK);
+  const file = await target.open(path, "rb", { blockSize: chunk, cacheType: "none", signal: options.signal });
   try {
-    if (size === null) {
-      await consume(await target.catFile(path, undefined, undefined, { signal: controller.signal }));
-    } else {
-      await fetchInOrder(target, path, size, options, controller.signal, consume);
-    }
-    if (decompressor) {
-      decompressor.end();
-      await drained;
-    }
-  } catch (err) {
-    controller.abort(err);
-    decompressor?.destroy();
-    if (err instanceof FsError) throw err;
-    if (decompressor) throw new FsError("EIO", `cannot decompress (${options.compression}): ${(err as Error).message}`, { path, cause: err });
-    throw toFsError(err, path);
-  } finally {
-    options.signal?.removeEventListener("abort", onAbort);
-  }
+    // The info the opened file is pinned to, where the backend hands it over.
+    const details = file.details as Partial<FileInfo>;
+    const info: FileInfo = typeof details.type === "string" ? (details as FileInfo) : await target.info(path, { signal: options.signal });
+    const size = Number.isFinite(file.size) ? file.size : null;
+    const stated = statedDigest(info);
+    const rawHash: Hash | undefined = stated ? createHash(stated.algorithm) : undefined;
+    const storedHash = createHash("sha256");
+    let rawBytes = 0;
+    let stored = 0;
+    options.callback?.setSize?.(size ?? 0);
 
-  if (size !== null && rawBytes !== size) {
-    throw new FsError("EIO", `download incomplete: got ${rawBytes} of ${size} bytes`, { path });
-  }
-  if (stated && rawHash!.digest("hex") !== stated.hex) {
-    throw new FsError("EIO", `download corrupt: ${stated.algorithm} differs from the one the target states`, { path });
-  }
-  if (typeof info.etag === "string") {
-    // The file must not have changed while we read it in several requests.
-    target.invalidateCache(path);
-    const again = await target.info(path, { signal: options.signal });
-    if (again.etag !== info.etag) {
-      throw new FsError("ECHANGED", `the file changed during the download (ETag ${info.etag} -> ${String(again.etag)})`, { path });
+    const store = async (data: Uint8Array) => {
+      storedHash.update(data);
+      stored += data.byteLength;
+      await temp.write(data);
+    };
+    const decompressor = options.compression ? getCodec(options.compression).decompress() : undefined;
+    const drained = decompressor ? pump(decompressor, store) : undefined;
+    const consume = async (raw: Uint8Array) => {
+      rawHash?.update(raw);
+      rawBytes += raw.byteLength;
+      options.callback?.relativeUpdate?.(raw.byteLength);
+      if (!decompressor) return store(raw);
+      if (!decompressor.write(raw)) await once(decompressor, "drain");
+    };
+
+    try {
+      await readAll(file, chunk, consume);
+      if (decompressor) {
+        decompressor.end();
+        await drained;
+      }
+    } catch (err) {
+      decompressor?.destroy();
+      if (err instanceof FsError) throw err;
+      if (decompressor) throw new FsError("EIO", `cannot decompress (${options.compression}): ${(err as Error).message}`, { path, cause: err });
+      throw toFsError(err, path);
     }
+    if (size !== null && rawBytes !== size) {
+      throw new FsError("EIO", `download incomplete: got ${rawBytes} of ${size} bytes`, { path });
+    }
+    if (stated && rawHash!.digest("hex") !== stated.hex) {
+      throw new FsError("EIO", `download corrupt: ${stated.algorithm} differs from the one the target states`, { path });
+    }
+    return { size: stored, sha256: storedHash.digest("hex"), info };
+  } finally {
+    await file.close().catch(() => undefined);
   }
-  return { size: stored, sha256: storedHash.digest("hex"), info };
 }
 
-/** Ranged reads of `chunkSize`, `concurrency` in flight, handed to `consume` in file order. */
-async function fetchInOrder(
-  target: AbstractFileSystem,
-  path: string,
-  size: number,
-  options: DownloadOptions,
-  signal: AbortSignal,
-  consume: (data: Uint8Array) => Promise<void>,
-): Promise<void> {
-  const chunk = Math.max(1, options.chunkSize ?? DEFAULT_DOWNLOAD_CHUNK);
-  const concurrency = Math.max(1, options.concurrency ?? DEFAULT_DOWNLOAD_CONCURRENCY);
-  const starts: number[] = [];
-  for (let s = 0; s < size; s += chunk) starts.push(s);
-  const inflight: Array<Promise<Uint8Array>> = [];
-  let next = 0;
-  const startNext = () => {
-    const s = starts[next++]!;
-    const p = target.catFile(path, s, Math.min(size, s + chunk), { signal });
-    p.catch(() => undefined); // awaited in order below; a later failure must not go unhandled
-    inflight.push(p);
-  };
-  while (next < starts.length && inflight.length < concurrency) startNext();
-  for (const s of starts) {
-    const data = await inflight.shift()!;
-    if (next < starts.length) startNext();
-    const want = Math.min(size, s + chunk) - s;
-    if (data.byteLength !== want) {
-      throw new FsError("EIO", `download incomplete: bytes ${s}-${s + want} gave ${data.byteLength} bytes`, { path });
-    }
+/** Read the file to its end in `chunk`s, the next read in flight while the last is stored. */
+async function readAll(file: BufferedFile, chunk: number, consume: (data: Uint8Array) => Promise<void>): Promise<void> {
+  let next = file.read(chunk);
+  for (;;) {
+    const data = await next;
+    if (data.byteLength === 0) return;
+    next = file.read(chunk);
+    next.catch(() => undefined); // awaited on the next turn; a failure must not go unhandled meanwhile
     await consume(data);
   }
 }

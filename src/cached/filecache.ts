@@ -25,9 +25,8 @@ import { WriteThroughSink, type WrittenFile } from "./write-through.js";
 export interface WholeFileCacheOptions extends CacheLayerOptions {
   /** fsync downloads before renaming them into place (survives power loss; slower). */
   fsync?: boolean;
-  /** Bytes per ranged read of a download (default 8 MiB), and reads in flight (default 4). */
+  /** Bytes per read of a download (default 8 MiB). */
   downloadChunkSize?: number;
-  downloadConcurrency?: number;
 }
 
 export interface FetchOptions extends SignalOptions {
@@ -154,7 +153,6 @@ export class WholeFileCacheFileSystem extends CacheLayer {
         callback: options.callback,
         compression: resolveCompression(this.options.compression as string | undefined, path),
         chunkSize: this.wholeOptions.downloadChunkSize,
-        concurrency: this.wholeOptions.downloadConcurrency,
       });
       await temp.close();
       await storage.rename(temp.name, fn);

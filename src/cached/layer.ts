@@ -366,7 +366,7 @@ export abstract class CacheLayer extends AbstractFileSystem {
         if (isInternalName(fn) && fn !== "cache") continue;
         await storage.remove(fn);
       }
-      await storage.writeWhole("cache", "{}");
+      if (this.usesMetadata) await storage.writeWhole("cache", "{}");
       md.entries = new Map();
     });
     await storage.cleanTemporaries(this.lockOptions.staleMs ?? DEFAULT_STALE_MS, true);

@@ -1,6 +1,6 @@
 /** Real filesystems that count what reaches them, so tests can tell cache hits from misses. */
 import { createHash } from "node:crypto";
-import { MemoryFileSystem, type FileInfo, type SignalOptions } from "../../../src/index.js";
+import { AbstractFileSystem, MemoryFileSystem, type BufferedFile, type FileInfo, type FileOpenOptions, type SignalOptions } from "../../../src/index.js";
 
 export interface TargetCounts {
   /** Ranged or whole reads of file bytes, and the bytes they returned. */
@@ -32,6 +32,11 @@ export class CountingMemoryFileSystem extends MemoryFileSystem {
   protected override async _info(path: string, options?: SignalOptions): Promise<FileInfo> {
     this.counts.infos++;
     return super._info(path);
+  }
+
+  /** Opened files read through `_catFile` (the default), so their reads are counted too. */
+  protected override openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
+    return (AbstractFileSystem.prototype as unknown as { openForRead: (p: string, o: FileOpenOptions) => Promise<BufferedFile> }).openForRead.call(this, path, options);
   }
 
   override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
