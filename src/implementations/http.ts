@@ -317,17 +317,15 @@ export class HTTPFileSystem extends AbstractFileSystem {
   // ---------------------------------------------------------------- writing
 
   /** One PUT (or POST); `create` checks first and sends `If-None-Match: *` for servers that honour it. */
-  protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode, options: HttpCallOptions): Promise<void> {
+  protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode, options: SignalOptions): Promise<void> {
     const headers: Record<string, string> = {};
     if (mode === "create") {
       if (await this.exists(path, options)) throw FsError.eexist(redactUrl(path));
       headers["if-none-match"] = "*";
     }
-    options.callback?.setSize?.(data.byteLength);
     const res = await this.client.send(path, { method: this.uploadMethod, body: data, headers, signal: options.signal });
     discardBody(res.body);
     if (res.status === 412 && mode === "create") throw FsError.eexist(redactUrl(path));
     if (res.status < 200 || res.status >= 300) throw statusError(res.status, path, res.statusText);
-    options.callback?.relativeUpdate?.(data.byteLength);
   }
 }

@@ -3,11 +3,16 @@
  * connection limit per origin), default headers and auth, redirects followed by hand (so the
  * final URL is known and credentials never follow a redirect to another origin), and retries
  * with backoff that honour Retry-After.
+ *
+ * Timeouts are timed here rather than left to undici alone, whose parser timers tick about
+ * once a second (a 300 ms timeout would fire after up to 1.3 s). Requests wait for one of the
+ * origin's slots first, so time spent queueing never counts against `timeout`.
  */
 import type { IncomingHttpHeaders } from "node:http";
 import { Agent, type Dispatcher } from "undici";
-import { FsError } from "../../core/errors.js";
-import { redactUrl, transportFailure } from "./errors.js";
+import { FsError, throwIfAborted } from "../../core/errors.js";
+import { Semaphore } from "../../core/limiter.js";
+import { redactUrl, timeoutError, transportFailure } from "./errors.js";
 import { backoffMs, isRetryableStatus, retryAfterMs, sleep, type RetryPolicy } from "./retry.js";
 
 /** Basic (`username` + `password`) or bearer-token credentials. */
@@ -36,6 +41,30 @@ export interface HttpResponse {
   body: ResponseBody;
   /** Where the response came from, after redirects (credentials removed). */
   url: URL;
+  /** Body idle timer for readers that pull chunk by chunk. */
+  watch: BodyWatch;
+}
+
+/**
+ * Aborts a response whose body goes quiet: a reader arms it before waiting for a chunk and
+ * disarms it when the chunk arrives, so time the caller spends elsewhere never counts.
+ */
+export class BodyWatch {
+  private timer: NodeJS.Timeout | undefined;
+  constructor(
+    private readonly controller: AbortController,
+    private readonly ms: number,
+  ) {}
+
+  arm(): void {
+    this.timer ??= setTimeout(() => this.controller.abort(timeoutError("UND_ERR_BODY_TIMEOUT")), this.ms);
+  }
+
+  disarm(): void {
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
 }
 
 export interface SendOptions {
@@ -69,6 +98,7 @@ function basicAuth(username: string, password: string): string {
 export class HttpClient {
   readonly agent: Agent;
   private readonly authHeader: string | undefined;
+  private readonly slots = new Map<string, Semaphore>();
 
   constructor(readonly options: HttpClientOptions) {
     this.agent = new Agent({
@@ -142,19 +172,12 @@ export class HttpClient {
         // Credentials are for the origin they were given for, never for where it redirects.
         for (const k of Object.keys(headers)) if (k.toLowerCase() === "authorization") delete headers[k];
       }
-      const res = await this.agent.request({
-        origin: url.origin,
-        path: url.pathname + url.search,
-        method,
-        headers,
-        body: options.body,
-        signal: options.signal,
-      });
+      const { res, watch } = await this.dispatch(url, method, headers, options);
       const location = header(res.headers, "location");
       const follows = REDIRECTS.has(res.statusCode) && location !== undefined;
       // Only 307/308 promise the same method and body; other redirects of uploads are errors.
       if (!follows || (method !== "GET" && method !== "HEAD" && res.statusCode !== 307 && res.statusCode !== 308)) {
-        return { status: res.statusCode, statusText: res.statusText ?? "", headers: res.headers, body: res.body, url };
+        return { status: res.statusCode, statusText: res.statusText ?? "", headers: res.headers, body: res.body, url, watch };
       }
       discardBody(res.body);
       if (hop >= this.options.maxRedirects) {
@@ -164,6 +187,47 @@ export class HttpClient {
         });
       }
       url = new URL(location, url);
+    }
+  }
+
+  /**
+   * One request on one of the origin's slots, with the connect+headers timeout. The slot and
+   * the link to the caller's signal are let go when the body closes (read, dumped or destroyed).
+   */
+  private async dispatch(url: URL, method: HttpMethod, headers: Record<string, string>, options: SendOptions) {
+    let slots = this.slots.get(url.origin);
+    if (!slots) this.slots.set(url.origin, (slots = new Semaphore(this.options.connections)));
+    const release = await slots.acquire();
+    const controller = new AbortController();
+    const outer = options.signal;
+    const forward = () => controller.abort(outer?.reason);
+    outer?.addEventListener("abort", forward, { once: true });
+    const done = () => {
+      outer?.removeEventListener("abort", forward);
+      release();
+    };
+    const timer = setTimeout(() => controller.abort(timeoutError("UND_ERR_HEADERS_TIMEOUT")), this.options.timeout);
+    try {
+      throwIfAborted(outer, redactUrl(url.href));
+      const res = await this.agent.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method,
+        headers,
+        body: options.body,
+        signal: controller.signal,
+      });
+      const watch = new BodyWatch(controller, this.options.bodyTimeout);
+      res.body.once("close", () => {
+        watch.disarm();
+        done();
+      });
+      return { res, watch };
+    } catch (err) {
+      done();
+      throw err;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -6,7 +6,7 @@
  */
 import { FsError } from "../../core/errors.js";
 import type { ProgressCallback } from "../../core/types.js";
-import { discardBody, header, type HttpClient, type HttpResponse, type ResponseBody } from "./client.js";
+import { discardBody, header, type BodyWatch, type HttpClient, type HttpResponse, type ResponseBody } from "./client.js";
 import { redactUrl, retryableError, statusError, transportFailure } from "./errors.js";
 import { backoffMs, sleep } from "./retry.js";
 
@@ -77,6 +77,7 @@ export class RangeDownload {
   private skip = 0;
   private body: ResponseBody | undefined;
   private iter: AsyncIterator<Buffer> | undefined;
+  private watch: BodyWatch | undefined;
   private tail: Uint8Array | undefined;
   private failures = 0;
   private finished = false;
@@ -165,10 +166,13 @@ export class RangeDownload {
     }
     if (expect?.size != null && this.total !== undefined && this.total !== expect.size) {
       discardBody(res.body);
+      // Same ETag, other length: the server misstates it. Without an ETag: a new version.
+      if (expect.etag !== undefined && this.etag === expect.etag) throw this.fail("EPROTO", `response declares ${this.total} bytes, the file has ${expect.size}`);
       throw this.fail("ECHANGED", `file size changed from ${expect.size} to ${this.total} bytes`);
     }
     this.body = res.body;
     this.iter = res.body[Symbol.asyncIterator]();
+    this.watch = res.watch;
     const len = this.length;
     if (len !== undefined) this.options.callback?.setSize?.(len);
   }
@@ -230,11 +234,14 @@ export class RangeDownload {
         return undefined;
       }
       let r: IteratorResult<Buffer>;
+      this.watch!.arm();
       try {
         r = await this.iter!.next();
       } catch (err) {
         await this.recover(err);
         continue;
+      } finally {
+        this.watch?.disarm();
       }
       if (r.done) {
         if (this.end === undefined || this.pos >= this.end) {
@@ -344,6 +351,7 @@ export class RangeDownload {
     }
     this.body = res.body;
     this.iter = res.body[Symbol.asyncIterator]();
+    this.watch = res.watch;
     this.finished = false;
   }
 
@@ -352,6 +360,7 @@ export class RangeDownload {
     this.finished = true;
     const iter = this.iter;
     this.iter = undefined;
+    this.watch?.disarm();
     if (iter?.return) iter.return().catch(() => undefined);
     else if (this.body) this.body.destroy();
     this.body = undefined;

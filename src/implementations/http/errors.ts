@@ -95,6 +95,11 @@ export function transportFailure(err: unknown, url: string, signal?: AbortSignal
   return { error: new FsError("EIO", message, { path, cause: err }), retryable: false, notStarted: false };
 }
 
+/** The abort reason of our own timers, classified like undici's timeout errors. */
+export function timeoutError(code: "UND_ERR_HEADERS_TIMEOUT" | "UND_ERR_BODY_TIMEOUT"): Error {
+  return Object.assign(new Error(TRANSPORT_CODES[code]!.text), { code });
+}
+
 /** An FsError that the download loop may resume from (a body that ended early). */
 export function retryableError(code: FsErrorCode, message: string, url: string): FsError {
   const err = new FsError(code, message, { path: redactUrl(url) });

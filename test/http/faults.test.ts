@@ -1,0 +1,228 @@
+/**
+ * Injected faults: every test checks the bytes (or the error) and how many requests the
+ * server saw. Timeouts are a few hundred milliseconds; only the timeout tests assert time.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { HTTPFileSystem, MemoryFileSystem } from "../../src/index.js";
+import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { errorOf, expectBytes, pattern } from "./helpers.js";
+
+let srv: TestHttpServer;
+let fs: HTTPFileSystem;
+const SIZE = 1 << 20;
+const data = pattern(SIZE, 11);
+const PATH = "/f/data.bin";
+const url = (p = PATH) => `${srv.url}${p}`;
+const gets = () => srv.requests.filter((r) => r.path === PATH && r.method === "GET");
+
+beforeAll(async () => {
+  srv = await startHttpServer({ acceptPut: true });
+  srv.setFile(PATH, data);
+  fs = new HTTPFileSystem({ retries: 3, retryDelay: 1, timeout: 2_000, bodyTimeout: 2_000 });
+});
+afterAll(async () => {
+  await fs.close();
+  await srv.close();
+});
+afterEach(() => {
+  srv.clearFaults();
+  srv.resetCounts();
+  srv.setFile(PATH, data);
+  fs.invalidateCache();
+});
+
+describe("retries", () => {
+  it("503 twice, then success", async () => {
+    srv.fault({ path: PATH, status: 503, times: 2 });
+    expectBytes(await fs.catFile(url()), data);
+    expect(srv.requestCount(PATH)).toBe(3);
+  });
+
+  it("408 and 429 are retried too; 500 until the tries run out is an error with the status", async () => {
+    srv.fault({ path: PATH, status: 408 });
+    srv.fault({ path: PATH, status: 429 });
+    expectBytes(await fs.catFile(url(), 0, 10), data.subarray(0, 10));
+    expect(srv.requestCount(PATH)).toBe(3);
+    srv.resetCounts();
+    srv.fault({ path: PATH, status: 500, times: Infinity });
+    const err = await errorOf(fs.catFile(url()), "EIO");
+    expect(err.status).toBe(500);
+    expect(srv.requestCount(PATH)).toBe(4);
+  });
+
+  it("404 is not retried", async () => {
+    await errorOf(fs.catFile(url("/f/none")), "ENOENT");
+    expect(srv.requestCount("/f/none")).toBe(1);
+  });
+
+  it("honours Retry-After", async () => {
+    srv.fault({ path: PATH, status: 503, retryAfter: "1" });
+    const t0 = Date.now();
+    expectBytes(await fs.catFile(url(), 5, 50), data.subarray(5, 50));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
+    expect(srv.requestCount(PATH)).toBe(2);
+  });
+
+  it("a Retry-After beyond maxRetryDelay fails at once with the status", async () => {
+    srv.fault({ path: PATH, status: 429, retryAfter: "3600" });
+    const err = await errorOf(fs.catFile(url()), "EIO");
+    expect(err.status).toBe(429);
+    expect(srv.requestCount(PATH)).toBe(1);
+  });
+});
+
+describe("resuming broken bodies", () => {
+  it("a reset after K bytes is resumed from byte K, guarded by If-Range, to the exact bytes", async () => {
+    srv.fault({ path: PATH, method: "GET", resetAfterBytes: 100_000 });
+    expectBytes(await fs.catFile(url()), data);
+    const [first, resumed] = gets();
+    expect(gets()).toHaveLength(2);
+    expect(first!.headers.range).toBe("bytes=0-");
+    expect(resumed!.headers.range).toBe(`bytes=100000-${SIZE - 1}`);
+    expect(resumed!.headers["if-range"]).toMatch(/^"[0-9a-f]+"$/);
+  });
+
+  it("resumes a range read several times, ending at the range's end", async () => {
+    srv.fault({ path: PATH, method: "GET", resetAfterBytes: 30_000, times: 3 });
+    expectBytes(await fs.catFile(url(), 1000, 200_000), data.subarray(1000, 200_000));
+    expect(gets().map((r) => r.headers.range)).toEqual(["bytes=1000-199999", "bytes=31000-199999", "bytes=61000-199999", "bytes=91000-199999"]);
+  });
+
+  it("resumes a forward-only streamed file", async () => {
+    srv.fault({ path: PATH, method: "GET", resetAfterBytes: 500_000 });
+    const f = await fs.open(url(), "rb", { streaming: true });
+    const parts: Uint8Array[] = [];
+    for await (const chunk of f) parts.push(chunk);
+    await f.close();
+    expectBytes(Buffer.concat(parts), data);
+    expect(gets()).toHaveLength(2);
+  });
+
+  it("a server without ranges resumes by skipping to the byte reached, for the same ETag", async () => {
+    srv.fault({ path: PATH, method: "GET", resetAfterBytes: 200_000, noRanges: true });
+    srv.fault({ path: PATH, method: "GET", noRanges: true });
+    expectBytes(await fs.catFile(url()), data);
+    expect(gets()).toHaveLength(2);
+  });
+
+  it("an ETag change during a resumed read is ECHANGED, never spliced bytes", async () => {
+    srv.fault({ path: PATH, method: "GET", resetAfterBytes: 50_000 });
+    srv.fault({ path: PATH, method: "GET", changeEtag: true });
+    const err = await errorOf(fs.catFile(url()), "ECHANGED");
+    expect(err.message).toMatch(/not splicing/);
+    expect(gets()).toHaveLength(2);
+  });
+
+  it("an opened file pinned to its version fails with ECHANGED when the file changes", async () => {
+    const f = await fs.open(url(), "rb", { blockSize: 64 * 1024, cacheType: "none" });
+    expectBytes(await f.read(1000), data.subarray(0, 1000));
+    srv.fault({ path: PATH, method: "GET", changeEtag: true });
+    await errorOf(f.read(1000), "ECHANGED");
+    await f.close();
+    expect(srv.requestCount(PATH, "HEAD")).toBe(1);
+    expect(gets()).toHaveLength(2);
+    expect(gets()[1]!.headers["if-range"]).toBe(gets()[0]!.headers["if-range"]);
+  });
+});
+
+describe("timeouts", () => {
+  it("a body that stalls ends in ETIMEDOUT after bodyTimeout per try", async () => {
+    const quick = new HTTPFileSystem({ bodyTimeout: 300, retries: 1, retryDelay: 1 });
+    try {
+      srv.fault({ path: PATH, method: "GET", stallMs: Infinity, times: Infinity });
+      const t0 = Date.now();
+      await errorOf(quick.catFile(url()), "ETIMEDOUT");
+      const elapsed = Date.now() - t0;
+      expect(elapsed).toBeGreaterThanOrEqual(550);
+      expect(elapsed).toBeLessThan(1_500);
+      expect(gets()).toHaveLength(2);
+    } finally {
+      await quick.close();
+    }
+  });
+
+  it("a server that never answers ends in ETIMEDOUT within `timeout`", async () => {
+    const quick = new HTTPFileSystem({ timeout: 300, retries: 0 });
+    try {
+      srv.fault({ path: PATH, stallBeforeHeadersMs: Infinity });
+      const t0 = Date.now();
+      await errorOf(quick.catFile(url()), "ETIMEDOUT");
+      const elapsed = Date.now() - t0;
+      expect(elapsed).toBeGreaterThanOrEqual(250);
+      expect(elapsed).toBeLessThan(1_000);
+      expect(srv.requestCount(PATH)).toBe(1);
+    } finally {
+      await quick.close();
+    }
+  });
+
+  it("a stall that happens once is resumed", async () => {
+    const quick = new HTTPFileSystem({ bodyTimeout: 200, retryDelay: 1 });
+    try {
+      srv.fault({ path: PATH, method: "GET", stallMs: Infinity });
+      expectBytes(await quick.catFile(url()), data);
+      expect(gets()).toHaveLength(2);
+    } finally {
+      await quick.close();
+    }
+  });
+});
+
+describe("declared lengths", () => {
+  it("a 206 whose Content-Length disagrees with its Content-Range is EPROTO", async () => {
+    srv.fault({ path: PATH, method: "GET", wrongContentLength: SIZE + 100 });
+    await errorOf(fs.catFile(url()), "EPROTO");
+    srv.fault({ path: PATH, method: "GET", wrongContentLength: 10 });
+    await errorOf(fs.catFile(url(), 0, 1000), "EPROTO");
+    expect(gets()).toHaveLength(2);
+  });
+
+  it("a 200 declaring more bytes than the file has is EPROTO after one resume attempt", async () => {
+    srv.fault({ path: PATH, method: "GET", noRanges: true, wrongContentLength: SIZE + 100 });
+    await errorOf(fs.catFile(url()), "EPROTO");
+    // The resume from the last byte meets a 416: the file never had the declared length.
+    expect(gets().map((r) => r.headers.range)).toEqual(["bytes=0-", `bytes=${SIZE}-${SIZE + 99}`]);
+  });
+
+  it("a 200 declaring fewer bytes than the HEAD said is refused, not truncated", async () => {
+    srv.fault({ path: PATH, method: "GET", noRanges: true, wrongContentLength: 10 });
+    const f = await fs.open(url(), "rb", { streaming: true });
+    await errorOf(f.read(), "EPROTO");
+    await f.close();
+    expect(gets()).toHaveLength(1);
+  });
+});
+
+describe("uploads", () => {
+  it("pipeFile PUTs the bytes; a 503 is retried (PUT is idempotent)", async () => {
+    const body = pattern(70_000, 5);
+    srv.fault({ path: "/up/a.bin", method: "PUT", status: 503 });
+    await fs.pipeFile(url("/up/a.bin"), body);
+    expectBytes(srv.files.get("/up/a.bin")!, body);
+    expect(srv.requestCount("/up/a.bin", "PUT")).toBe(2);
+  });
+
+  it("a POST upload is never retried once sent", async () => {
+    const poster = new HTTPFileSystem({ uploadMethod: "POST", retries: 3, retryDelay: 1 });
+    try {
+      srv.fault({ path: "/up/b.bin", method: "POST", status: 503 });
+      expect((await errorOf(poster.pipeFile(url("/up/b.bin"), "x"), "EIO")).status).toBe(503);
+      expect(srv.requestCount("/up/b.bin", "POST")).toBe(1);
+      expect(srv.files.has("/up/b.bin")).toBe(false);
+    } finally {
+      await poster.close();
+    }
+  });
+
+  it("mode create refuses an existing URL without uploading; put copies local files", async () => {
+    await errorOf(fs.pipeFile(url(), "x", { mode: "create" }), "EEXIST");
+    expect(srv.requestCount(PATH, "PUT")).toBe(0);
+    const local = new MemoryFileSystem({ store: "private" });
+    await local.pipe({ "/src/one.txt": "1", "/src/two.txt": "22" });
+    let sent = 0;
+    await fs.put("/src/", `${url("/up/dir")}/`, { recursive: true, localFs: local, callback: { relativeUpdate: (n) => (sent += n) } });
+    expect(new TextDecoder().decode(srv.files.get("/up/dir/two.txt"))).toBe("22");
+    expect(srv.requestCount("/up/dir/one.txt", "PUT")).toBe(1);
+    expect(sent).toBe(3);
+  });
+});
