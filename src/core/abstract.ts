@@ -1022,6 +1022,8 @@ export abstract class AbstractFileSystem {
       cacheOptions: options.cacheOptions,
       details,
       fetcher: (start, end) => this._catFile(path, start, end, { signal: options.signal }),
+      // What _catFile returns is the caller's (as catFile's is), so the cache may hand it on.
+      ownedFetches: true,
     });
   }
 

@@ -44,6 +44,8 @@ export interface BufferedFileInit {
   /** Read mode: total size and the ranged fetch. */
   size?: number;
   fetcher?: RangeFetcher;
+  /** The fetcher's answers are nobody else's memory (see ReadCacheInit.ownedFetches). */
+  ownedFetches?: boolean;
   /** Read mode without a ranged fetch: a ready cache (a forward-only stream); `size` may be Infinity. */
   readCache?: ReadCache;
   cacheType?: string;
@@ -59,9 +61,7 @@ export interface BufferedFileInit {
 
 /** A plain Uint8Array copy (never a Buffer, whose `slice` would be a view). */
 function ownedCopy(data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(data.byteLength);
-  out.set(data);
-  return out;
+  return new Uint8Array(data);
 }
 
 export class BufferedFile implements AsyncIterable<Uint8Array> {
@@ -110,6 +110,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
         fetcher: init.fetcher,
         options: init.cacheOptions,
         path: init.path,
+        ownedFetches: init.ownedFetches,
       });
     } else {
       if (!init.sink) throw FsError.einval("a writable file needs a sink", init.path);
@@ -187,15 +188,16 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
   /** Read up to `length` bytes (all that is left when omitted or negative). */
   async read(length = -1): Promise<Uint8Array> {
     this.checkReadable();
+    if (typeof length !== "number" || Number.isNaN(length)) throw FsError.einval(`invalid read length ${length}`, this.path);
     const start = Math.min(this.position, this.fileSize);
     const end = length < 0 ? this.fileSize : Math.min(this.fileSize, start + Math.floor(length));
     if (end <= start) return new Uint8Array(0);
-    const out = await this.cache!.read(start, end);
+    // The caller's own bytes: a cache hands over memory only when nothing else holds it
+    // (readahead over owned fetches), and copies otherwise. `readInto` never allocates.
+    const out = await this.cache!.take(start, end);
     // Fewer bytes only at the end of a file whose size was not known.
     this.position = start + out.byteLength;
-    // Always a private copy: what a cache returns may be its own memory, a backend's stored
-    // bytes (memory), or a Node Buffer whose `slice` is a view. `readInto` avoids the copy.
-    return ownedCopy(out);
+    return out;
   }
 
   /** Read into `target`, returning the number of bytes placed. */

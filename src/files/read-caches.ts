@@ -29,6 +29,12 @@ export interface ReadCacheInit {
   options?: Record<string, unknown>;
   /** For messages. */
   path?: string;
+  /**
+   * The fetcher returns memory nobody else holds (`_catFile` results are the caller's), so a
+   * cache may hand it to the reader without copying. False (the default) for fetchers that
+   * return views of stored bytes, like the memory backend's.
+   */
+  ownedFetches?: boolean;
 }
 
 export abstract class ReadCache {
@@ -36,6 +42,7 @@ export abstract class ReadCache {
   protected readonly blockSize: number;
   readonly size: number;
   protected readonly path: string | undefined;
+  protected readonly ownedFetches: boolean;
   private readonly fetcher: RangeFetcher;
 
   constructor(init: ReadCacheInit) {
@@ -44,10 +51,23 @@ export abstract class ReadCache {
     this.size = init.size;
     this.fetcher = init.fetcher;
     this.path = init.path;
+    this.ownedFetches = init.ownedFetches ?? false;
   }
 
-  /** Bytes [start, end) with 0 <= start <= end <= size (the file clips before calling). */
+  /**
+   * Bytes [start, end) with 0 <= start <= end <= size (the file clips before calling). The
+   * answer may be the cache's own memory: look, don't change (see `take`).
+   */
   abstract read(start: number, end: number): Promise<Uint8Array>;
+
+  /**
+   * Bytes [start, end) that the caller keeps and may change: never memory the cache will
+   * serve again or the backend still holds. By default a copy of `read`.
+   */
+  async take(start: number, end: number): Promise<Uint8Array> {
+    // The copying constructor: a plain Uint8Array (a Buffer's `slice` would be a view).
+    return new Uint8Array(await this.read(start, end));
+  }
 
   /** Drop held buffers (called on close). */
   clear(): void {}
@@ -103,6 +123,21 @@ export class ReadAheadCache extends ReadCache {
     this.buf = await this.fetch(start, Math.min(this.size, end + this.blockSize));
     this.bufStart = start;
     return this.buf.subarray(0, end - start);
+  }
+
+  /**
+   * Without a copy when fetches are owned: the bytes handed over, and everything before them,
+   * leave the buffer, so nothing the caller does to them can reach a later read (reading them
+   * again is a miss). Sequential reads, the case this cache is for, never look back.
+   */
+  override async take(start: number, end: number): Promise<Uint8Array> {
+    if (!this.ownedFetches) return super.take(start, end);
+    const out = await this.read(start, end);
+    const bufEnd = this.bufStart + this.buf.byteLength;
+    const cut = Math.min(Math.max(end, this.bufStart), bufEnd);
+    this.buf = this.buf.subarray(cut - this.bufStart);
+    this.bufStart = cut;
+    return out;
   }
 
   override clear(): void {

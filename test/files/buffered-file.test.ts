@@ -2,8 +2,11 @@
  * The opened file's reading side and its rules: modes, positions, past-the-end reads, line and
  * chunk iteration, Node and web streams with back-pressure, text modes, and ECLOSED after close.
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FsError, MemoryFileSystem, TextFile, type BufferedFile } from "../../src/index.js";
+import { FsError, LocalFileSystem, MemoryFileSystem, TextFile, type BufferedFile } from "../../src/index.js";
 import { errorOf } from "../support/errors.js";
 import { patterned, settle } from "./support.js";
 
@@ -134,6 +137,27 @@ describe("reading", () => {
       line.fill(0);
       f.seek(0);
       expect(Buffer.from(await f.readline()).equals(data.subarray(0, line.byteLength))).toBe(true);
+    }
+  });
+
+  it("readahead over a local file: read() hands over fetched memory without a copy per read, safely", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fsspec-take-"));
+    try {
+      const data = patterned(100_000);
+      const fs = new LocalFileSystem();
+      await fs.pipeFile(`${dir}/f`, data);
+      const f = await fs.open(`${dir}/f`, "rb", { blockSize: 50_000 });
+      const a = await f.read(1000);
+      const b = await f.read(1000);
+      expect(b.buffer).toBe(a.buffer); // views of one fetched block, no per-read allocation
+      a.fill(0);
+      b.fill(0);
+      f.seek(500);
+      expect(Buffer.from(await f.read(1000)).equals(data.subarray(500, 1500))).toBe(true);
+      expect(f.cacheStats).toEqual({ hits: 1, misses: 2, fetches: 2, bytesRequested: 102_000 });
+      expect(Buffer.from(await fs.catFile(`${dir}/f`)).equals(data)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -48,6 +48,30 @@ describe("read caches: scripted access patterns", () => {
     expect(cache.stats).toEqual({ hits: 3, misses: 4, fetches: 4, bytesRequested: 48 });
   });
 
+  it("readahead take() over owned fetches: hands over buffer memory and forgets it", async () => {
+    const { fetcher, calls } = recordingFetcher(data);
+    const cache = makeReadCache("readahead", { blockSize: 10, size: 100, fetcher, ownedFetches: true });
+    const a = await cache.take(0, 5); // miss: [0, 15)
+    const b = await cache.take(5, 10); // hit, a view of the same fetched buffer
+    expect(b.buffer).toBe(a.buffer);
+    a.fill(0);
+    b.fill(0);
+    expect(Array.from(await cache.take(10, 15))).toEqual(Array.from(data.subarray(10, 15))); // hit
+    expect(Array.from(await cache.take(5, 8))).toEqual(Array.from(data.subarray(5, 8))); // handed out before: a miss
+    expect(calls).toEqual([[0, 15], [5, 18]]);
+    expect(cache.stats).toEqual({ hits: 2, misses: 2, fetches: 2, bytesRequested: 28 });
+  });
+
+  it("take() without owned fetches is a copy and forgets nothing", async () => {
+    for (const name of readCacheNames().filter((n) => n !== "parts" && !n.startsWith("test-"))) {
+      const { cache, calls } = cacheOver(name);
+      const a = await cache.take(0, 5);
+      a.fill(0);
+      expect(Array.from(await cache.take(0, 5)), name).toEqual(Array.from(data.subarray(0, 5)));
+      if (name !== "none") expect(calls.filter(([s]) => s === 0), name).toHaveLength(1); // served again from the cache
+    }
+  });
+
   it("bytes: one window extended forward, trimmed to a block behind the read", async () => {
     const { cache, calls, read } = cacheOver("bytes");
     await read(0, 5); // miss: window [0, 15)
