@@ -97,6 +97,11 @@ export class NoCache extends ReadCache {
     this.stats.misses++;
     return this.fetch(start, end);
   }
+
+  /** Nothing is kept, so owned fetches go to the caller as they are (copies otherwise). */
+  override async take(start: number, end: number): Promise<Uint8Array> {
+    return this.ownedFetches ? this.read(start, end) : super.take(start, end);
+  }
 }
 
 /** The request plus one block ahead; a following sequential read is served from memory. */

@@ -62,6 +62,20 @@ describe("read caches: scripted access patterns", () => {
     expect(cache.stats).toEqual({ hits: 2, misses: 2, fetches: 2, bytesRequested: 28 });
   });
 
+  it("none take() over owned fetches hands over the fetched memory itself", async () => {
+    const fetched: Uint8Array[] = [];
+    const cache = makeReadCache("none", {
+      blockSize: 10,
+      size: 100,
+      ownedFetches: true,
+      fetcher: async (s, e) => {
+        fetched.push(data.slice(s, e));
+        return fetched[fetched.length - 1]!;
+      },
+    });
+    expect(await cache.take(3, 9)).toBe(fetched[0]);
+  });
+
   it("take() without owned fetches is a copy and forgets nothing", async () => {
     for (const name of readCacheNames().filter((n) => n !== "parts" && !n.startsWith("test-"))) {
       const { cache, calls } = cacheOver(name);
