@@ -3,9 +3,12 @@
  * request, how many requests are made and how many at once, per-range errors, the results'
  * memory, and (property) that catFile and catRanges slice exactly like Uint8Array.slice.
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { FsError, type AbstractFileSystem } from "../../src/index.js";
+import { FsError, LocalFileSystem, type AbstractFileSystem } from "../../src/index.js";
 import { errorOf } from "../support/errors.js";
 import { CountingMemoryFs, patterned } from "./support.js";
 
@@ -167,42 +170,66 @@ describe("catRanges: errors per range", () => {
   });
 });
 
-describe("range arithmetic (property): catFile and catRanges agree with Uint8Array.slice", () => {
-  const offset = fc.oneof(fc.integer({ min: -1200, max: 1200 }), fc.constant(null));
+/** The two files of `setup` on memory (counting) and on local disk. */
+const arithmeticBackends: Array<[string, () => Promise<{ fs: AbstractFileSystem; a: string; b: string; done: () => Promise<void> }>]> = [
+  ["memory", async () => ({ fs: await setup(), a: "/a", b: "/b", done: async () => {} })],
+  [
+    "file",
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), "fsspec-ranges-"));
+      const fs = new LocalFileSystem();
+      await fs.pipeFile(`${dir}/a`, data);
+      await fs.pipeFile(`${dir}/b`, data.subarray(0, 100));
+      return { fs, a: `${dir}/a`, b: `${dir}/b`, done: () => rm(dir, { recursive: true, force: true }) };
+    },
+  ],
+];
 
-  it("catFile(path, start, end)", async () => {
-    const fs: AbstractFileSystem = await setup();
-    await fc.assert(
-      fc.asyncProperty(offset, offset, async (start, end) => {
-        const got = await fs.catFile("/a", start, end);
-        const want = data.slice(start ?? 0, end ?? undefined);
-        expect(Buffer.from(got).equals(want)).toBe(true);
-      }),
-      { numRuns: 300 },
-    );
-  });
+for (const [name, make] of arithmeticBackends) {
+  describe(`range arithmetic over ${name} (property): catFile and catRanges agree with Uint8Array.slice`, () => {
+    const offset = fc.oneof(fc.integer({ min: -1200, max: 1200 }), fc.constant(null));
 
-  it("catRanges(path, starts, ends, {maxGap, maxBlock})", async () => {
-    const fs = await setup();
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.tuple(fc.constantFrom("/a", "/b"), offset, offset), { maxLength: 30 }),
-        fc.nat({ max: 300 }),
-        fc.integer({ min: 1, max: 1200 }),
-        async (ranges, maxGap, maxBlock) => {
-          const out = await fs.catRanges(
-            ranges.map(([p]) => p),
-            ranges.map(([, s]) => s),
-            ranges.map(([, , e]) => e),
-            { maxGap, maxBlock },
-          );
-          ranges.forEach(([p, s, e], i) => {
-            const ref = p === "/a" ? data : data.subarray(0, 100);
-            expect(Buffer.from(out[i] as Uint8Array).equals(ref.slice(s ?? 0, e ?? undefined))).toBe(true);
-          });
-        },
-      ),
-      { numRuns: 200 },
-    );
+    it("catFile(path, start, end)", async () => {
+      const { fs, a, done } = await make();
+      try {
+        await fc.assert(
+          fc.asyncProperty(offset, offset, async (start, end) => {
+            const got = await fs.catFile(a, start, end);
+            expect(Buffer.from(got).equals(data.slice(start ?? 0, end ?? undefined))).toBe(true);
+          }),
+          { numRuns: 300 },
+        );
+      } finally {
+        await done();
+      }
+    });
+
+    it("catRanges(paths, starts, ends, {maxGap, maxBlock})", async () => {
+      const { fs, a, b, done } = await make();
+      try {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(fc.tuple(fc.constantFrom(a, b), offset, offset), { maxLength: 30 }),
+            fc.nat({ max: 300 }),
+            fc.integer({ min: 1, max: 1200 }),
+            async (ranges, maxGap, maxBlock) => {
+              const out = await fs.catRanges(
+                ranges.map(([p]) => p),
+                ranges.map(([, s]) => s),
+                ranges.map(([, , e]) => e),
+                { maxGap, maxBlock },
+              );
+              ranges.forEach(([p, s, e], i) => {
+                const ref = p === a ? data : data.subarray(0, 100);
+                expect(Buffer.from(out[i] as Uint8Array).equals(ref.slice(s ?? 0, e ?? undefined))).toBe(true);
+              });
+            },
+          ),
+          { numRuns: 200 },
+        );
+      } finally {
+        await done();
+      }
+    });
   });
-});
+}
