@@ -188,18 +188,31 @@ describe("read caches: scripted access patterns", () => {
     expect(cache.stats).toEqual({ hits: 1, misses: 3, fetches: 6, bytesRequested: 60 });
   });
 
-  it("background: a read waits for the block being prefetched instead of fetching it again", async () => {
+  /** A background cache whose fetch of block 1 waits for `gate` (and fails once if asked). */
+  function gatedBackground(failOnce: boolean) {
     const gate = deferred();
     const calls: Array<[number, number]> = [];
+    let fail = failOnce;
     const cache = makeReadCache("background", {
       blockSize: 10,
       size: 100,
       fetcher: async (s, e) => {
         calls.push([s, e]);
-        if (s === 10) await gate.promise;
+        if (s === 10 && (fail || !failOnce)) {
+          await gate.promise;
+          if (fail) {
+            fail = false;
+            throw new FsError("EIO", "flaky");
+          }
+        }
         return data.slice(s, e);
       },
     });
+    return { cache, calls, gate };
+  }
+
+  it("background: a read waits for the block being prefetched instead of fetching it again", async () => {
+    const { cache, calls, gate } = gatedBackground(false);
     await cache.read(0, 10);
     const pending = cache.read(10, 20); // block 1 is in flight
     gate.resolve();
@@ -209,22 +222,7 @@ describe("read caches: scripted access patterns", () => {
   });
 
   it("background: a failed prefetch does not fail the read that needs the block", async () => {
-    const gate = deferred();
-    let failNext = true;
-    const calls: Array<[number, number]> = [];
-    const cache = makeReadCache("background", {
-      blockSize: 10,
-      size: 100,
-      fetcher: async (s, e) => {
-        calls.push([s, e]);
-        if (s === 10 && failNext) {
-          failNext = false;
-          await gate.promise;
-          throw new FsError("EIO", "flaky");
-        }
-        return data.slice(s, e);
-      },
-    });
+    const { cache, calls, gate } = gatedBackground(true);
     await cache.read(0, 10); // prefetch of block 1 starts and will fail
     const pending = cache.read(10, 20); // waits for the prefetch, then fetches again
     gate.resolve();
