@@ -1,0 +1,180 @@
+/** The cache layers over the HTTP filesystem and the test server, with cache storage on the local disk. */
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  CachingFileSystem,
+  HTTPFileSystem,
+  SimpleCacheFileSystem,
+  urlToFs,
+  WholeFileCacheFileSystem,
+  type WholeFileCacheOptions,
+} from "../../src/index.js";
+import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { errorOf } from "../support/errors.js";
+import { hex, makeBytes, sha256 } from "./support/counting.js";
+
+const SIZE = 3 * 2 ** 20 + 123;
+const DATA = makeBytes(SIZE, 11);
+
+let srv: TestHttpServer;
+let http: HTTPFileSystem;
+let dir: string;
+let n = 0;
+
+beforeAll(async () => {
+  srv = await startHttpServer();
+  http = new HTTPFileSystem({ retryDelay: 1, retries: 3 });
+});
+afterAll(async () => {
+  await http.close();
+  await srv.close();
+});
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "fsspec-ts-cache-http-"));
+});
+afterEach(async () => {
+  srv.clearFaults();
+  srv.resetCounts();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A fresh file on the server, so tests never share cache entries. */
+function serve(data: Uint8Array | string = DATA): { path: string; url: string } {
+  const path = `/files/f${n++}.bin`;
+  srv.setFile(path, data);
+  return { path, url: `${srv.url}${path}` };
+}
+
+const filecache = (more: Partial<WholeFileCacheOptions> = {}) =>
+  new WholeFileCacheFileSystem({ fs: http, cacheStorage: dir, skipInstanceCache: true, downloadChunkSize: 2 ** 20, ...more });
+/** Bytes the server was asked for with GET on `path` (whole answers count the whole file). */
+function bytesRequested(path: string, size: number): number {
+  return srv.requests.filter((r) => r.path === path && r.method === "GET").reduce((total, r) => {
+    const m = /bytes=(\d+)-(\d*)/.exec(String(r.headers.range ?? ""));
+    if (!m) return total + size;
+    return total + Math.min(size, m[2] ? Number(m[2]) + 1 : size) - Number(m[1]);
+  }, 0);
+}
+
+describe("filecache over HTTP", () => {
+  it("downloads once; a later instance reads the local copy with no request at all", async () => {
+    const { path, url } = serve();
+    expect(sha256(await filecache().catFile(url))).toBe(sha256(DATA));
+    expect(bytesRequested(path, SIZE)).toBe(SIZE);
+    srv.resetCounts();
+    const again = filecache();
+    expect(sha256(await again.catFile(url))).toBe(sha256(DATA));
+    const f = await again.open(url);
+    f.seek(SIZE - 10);
+    expect(hex(await f.read())).toBe(hex(DATA.subarray(SIZE - 10)));
+    await f.close();
+    expect(srv.requests).toEqual([]);
+    const names = (await readdir(dir)).filter((x) => x !== "cache");
+    expect(names).toHaveLength(1);
+    expect(sha256(await readFile(join(dir, names[0]!)))).toBe(sha256(DATA));
+  });
+
+  it("checkFiles notices the remote change through the ETag and downloads the new version", async () => {
+    const { path, url } = serve("version one");
+    const fs = filecache({ checkFiles: true });
+    expect(new TextDecoder().decode(await fs.catFile(url))).toBe("version one");
+    srv.resetCounts();
+    expect(new TextDecoder().decode(await fs.catFile(url))).toBe("version one");
+    expect(srv.requestCount(path, "GET")).toBe(0);
+    srv.setFile(path, "version two!");
+    fs.invalidateCache();
+    expect(new TextDecoder().decode(await fs.catFile(url))).toBe("version two!");
+    expect(srv.requestCount(path, "GET")).toBeGreaterThan(0);
+  });
+
+  it("a file that changes during the download is fetched again whole, never mixed", async () => {
+    const { path, url } = serve();
+    // The second ranged GET is served from another version (other bytes, other ETag).
+    srv.fault({ path, method: "GET", times: 1, changeEtag: true });
+    srv.fault({ path, method: "GET", times: 1, changeEtag: true });
+    const fs = filecache();
+    const first = await fs.catFile(url).catch((e: unknown) => e);
+    if (first instanceof Uint8Array) expect(sha256(first)).toBe(sha256(DATA));
+    else expect((first as { code?: string }).code).toBe("ECHANGED");
+    expect(sha256(await fs.catFile(url))).toBe(sha256(DATA));
+    expect(sha256(await readFile(await fs.localPath(url)))).toBe(sha256(DATA));
+  });
+
+  it("a failed or aborted download publishes nothing and leaves no temporary behind", async () => {
+    const { path, url } = serve();
+    const leftovers = async () => (await readdir(dir)).filter((x) => x !== "cache");
+    srv.fault({ path, method: "GET", times: Infinity, status: 503 });
+    const fs = filecache();
+    expect((await errorOf(fs.catFile(url))).code).toBe("EIO");
+    expect(await leftovers()).toEqual([]);
+    srv.clearFaults();
+    // Aborted after its first megabyte arrived: mid-download.
+    const controller = new AbortController();
+    const aborted = fs.ensureCached(url, { signal: controller.signal, callback: { relativeUpdate: () => controller.abort() } });
+    expect((await errorOf(aborted)).code).toBe("EABORT");
+    expect(await leftovers()).toEqual([]);
+    expect(sha256(await fs.catFile(url))).toBe(sha256(DATA));
+  });
+
+  it("expired copies are downloaded again", async () => {
+    const { path, url } = serve("fresh");
+    await filecache({ expiryTime: 60 }).catFile(url);
+    const md = JSON.parse(await readFile(join(dir, "cache"), "utf8"));
+    md[url].time -= 3600;
+    await import("node:fs/promises").then((f) => f.writeFile(join(dir, "cache"), JSON.stringify(md)));
+    srv.resetCounts();
+    await filecache({ expiryTime: 60 }).catFile(url);
+    expect(srv.requestCount(path, "GET")).toBe(1);
+  });
+
+  it("decompresses gzip at download and keeps readable names with sameNames", async () => {
+    const plain = makeBytes(200_000, 5);
+    const path = `/files/archive${n++}.bin.gz`;
+    srv.setFile(path, gzipSync(plain));
+    const fs = filecache({ compression: "infer", sameNames: true });
+    const local = await fs.localPath(`${srv.url}${path}`);
+    expect(local).toBe(join(dir, path.slice("/files/".length)));
+    expect(sha256(await readFile(local))).toBe(sha256(plain));
+  });
+});
+
+describe("simplecache and blockcache over HTTP", () => {
+  it("simplecache through a URL chain, with per-layer options", async () => {
+    const { path, url } = serve();
+    const { fs, path: p } = await urlToFs(`simplecache::${url}`, { simplecache: { cacheStorage: dir, skipInstanceCache: true } });
+    expect(fs).toBeInstanceOf(SimpleCacheFileSystem);
+    expect(sha256(await fs.catFile(p))).toBe(sha256(DATA));
+    srv.resetCounts();
+    expect(sha256(await fs.catFile(p))).toBe(sha256(DATA));
+    expect(srv.requestCount(path)).toBe(0);
+    await ((fs as SimpleCacheFileSystem).target as HTTPFileSystem).close();
+  });
+
+  it("blockcache: random reads fetch only their blocks, and a second pass makes no request", async () => {
+    const { path, url } = serve();
+    const fs = new CachingFileSystem({ fs: http, cacheStorage: dir, blockSize: 256 * 1024, skipInstanceCache: true });
+    const offsets = [3_000_000, 10, 1_500_000, 777_777, 2_500_000];
+    const pass = async () => {
+      const f = await fs.open(url);
+      const out: string[] = [];
+      for (const off of offsets) {
+        f.seek(off);
+        out.push(sha256(await f.read(1000)));
+      }
+      await f.close();
+      return out;
+    };
+    const want = offsets.map((o) => sha256(DATA.subarray(o, o + 1000)));
+    expect(await pass()).toEqual(want);
+    const firstPass = srv.requestCount(path, "GET");
+    expect(firstPass).toBe(offsets.length);
+    expect(bytesRequested(path, SIZE)).toBe(offsets.length * 256 * 1024);
+    expect(await pass()).toEqual(want);
+    expect(srv.requestCount(path, "GET")).toBe(firstPass);
+    const entry = JSON.parse(await readFile(join(dir, "cache"), "utf8"))[url];
+    expect(entry.blocks).toHaveLength(offsets.length);
+  });
+});

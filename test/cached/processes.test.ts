@@ -1,0 +1,179 @@
+/**
+ * Several processes and one cache directory: downloads killed with SIGKILL at random points
+ * never leave a file that looks complete, and eight processes reading one file at once share
+ * one download. Children run test/cached/support/cache-child.ts over the HTTP test server.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HTTPFileSystem, WholeFileCacheFileSystem } from "../../src/index.js";
+import { parseMetadata } from "../../src/cached/metadata.js";
+import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { makeBytes, sha256 } from "./support/counting.js";
+
+const SIZE = 64 * 2 ** 20;
+const MiB = 2 ** 20;
+const CHILD = fileURLToPath(new URL("./support/cache-child.ts", import.meta.url));
+
+let srv: TestHttpServer;
+let http: HTTPFileSystem;
+let source: string;
+
+beforeAll(async () => {
+  srv = await startHttpServer();
+  http = new HTTPFileSystem({ retryDelay: 1 });
+  const data = makeBytes(SIZE, 64);
+  source = sha256(data);
+  srv.setFile("/big.bin", data);
+});
+afterAll(async () => {
+  await http.close();
+  await srv.close();
+});
+
+interface Child {
+  proc: ChildProcessWithoutNullStreams;
+  lines: string[];
+  exited: Promise<number | null>;
+  /** Resolves with the first line `match` accepts. */
+  waitFor(match: (line: string) => boolean): Promise<string>;
+}
+
+function startChild(dir: string, env: Record<string, string> = {}): Child {
+  const proc = spawn(process.execPath, ["--import", "tsx", CHILD, "filecache", `${srv.url}/big.bin`, dir], {
+    env: { ...process.env, ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const lines: string[] = [];
+  const waiters: Array<{ match: (l: string) => boolean; resolve: (l: string) => void }> = [];
+  let stderr = "";
+  let buffered = "";
+  proc.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  proc.stdout.on("data", (d: Buffer) => {
+    buffered += d.toString();
+    const parts = buffered.split("\n");
+    buffered = parts.pop()!;
+    for (const line of parts) {
+      lines.push(line);
+      for (const w of [...waiters]) {
+        if (w.match(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+  return {
+    proc,
+    lines,
+    exited: exited.then((code) => {
+      if (code !== 0 && code !== null) throw new Error(`child failed (${code}): ${stderr}`);
+      return code;
+    }),
+    waitFor: (match) =>
+      new Promise((resolve, reject) => {
+        const hit = lines.find(match);
+        if (hit !== undefined) return resolve(hit);
+        waiters.push({ match, resolve });
+        exited.then(() => reject(new Error(`child exited before the expected line; stderr: ${stderr}`)));
+      }),
+  };
+}
+
+/** Bytes asked of the server for /big.bin with GET since the last reset. */
+function bytesRequested(): number {
+  return srv.requests.filter((r) => r.path === "/big.bin" && r.method === "GET").reduce((total, r) => {
+    const m = /bytes=(\d+)-(\d*)/.exec(String(r.headers.range ?? ""));
+    return total + (m ? Math.min(SIZE, m[2] ? Number(m[2]) + 1 : SIZE) - Number(m[1]) : SIZE);
+  }, 0);
+}
+
+const hashFile = async (path: string) => createHash("sha256").update(await readFile(path)).digest("hex");
+
+/** What a reader could ever see in the directory: complete files only, and valid metadata. */
+async function checkDirectory(dir: string): Promise<{ complete: boolean }> {
+  const names = await readdir(dir);
+  let complete = false;
+  for (const name of names) {
+    if (name === "cache" || name.startsWith(".fsspec-")) continue;
+    expect(await hashFile(join(dir, name)), `a file named ${name} looks cached but is not the source`).toBe(source);
+    complete = true;
+  }
+  if (names.includes("cache")) {
+    const md = parseMetadata(await readFile(join(dir, "cache")));
+    expect(md, "metadata is valid JSON of the right shape").toBeDefined();
+    for (const e of md!.values()) expect(names).toContain(e.fn);
+  }
+  return { complete };
+}
+
+describe("cache layers across processes", () => {
+  it("a download killed at 10 random points never leaves a truncated file; the next read downloads again", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fsspec-ts-kill-"));
+    // Eight points anywhere in the transfer, two just as the last bytes arrive (verify, rename, metadata).
+    const points = [...Array.from({ length: 8 }, () => MiB + Math.floor(Math.random() * (SIZE - 2 * MiB))), SIZE, SIZE];
+    let interrupted = 0;
+    try {
+      for (const point of points) {
+        // About a second for the whole file: 4 MiB per response and tick (the child reads 4 MiB at a time).
+        srv.throttle(80 * MiB);
+        const child = startChild(dir);
+        await child.waitFor((l) => l === "ready");
+        await child.waitFor((l) => l.startsWith("progress ") && Number(l.slice(9)) >= point).catch(() => undefined);
+        // Progress comes per 4 MiB; a random pause puts the kill anywhere inside the next chunk.
+        if (point < SIZE) await new Promise((r) => setTimeout(r, Math.random() * 50));
+        child.proc.kill("SIGKILL");
+        await child.exited;
+        srv.throttle(undefined);
+
+        const { complete } = await checkDirectory(dir);
+        srv.resetCounts();
+        const fs = new WholeFileCacheFileSystem({ fs: http, cacheStorage: dir, skipInstanceCache: true });
+        expect(sha256(await fs.catFile(`${srv.url}/big.bin`)), `killed at ${point}`).toBe(source);
+        expect(bytesRequested(), `killed at ${point}`).toBe(complete ? 0 : SIZE);
+        await checkDirectory(dir);
+        if (!complete) {
+          interrupted++;
+          const left = (await readdir(dir)).filter((n) => n.includes(`-${child.proc.pid}-`));
+          expect(left, "the killed child's temporaries are cleaned by the next download").toEqual([]);
+        }
+        await fs.clearCache();
+      }
+      // The test means something only if kills did land inside downloads.
+      expect(interrupted).toBeGreaterThan(0);
+    } finally {
+      srv.throttle(undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it("8 processes reading one file at once share one download and leave valid metadata", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fsspec-ts-race-"));
+    try {
+      srv.resetCounts();
+      srv.throttle(128 * MiB);
+      const children = Array.from({ length: 8 }, () => startChild(dir, { FSSPEC_TS_CHILD_WAIT: "1" }));
+      await Promise.all(children.map((c) => c.waitFor((l) => l === "ready")));
+      for (const c of children) c.proc.stdin.write("go\n");
+      const hashes = await Promise.all(children.map((c) => c.waitFor((l) => l.startsWith("sha256 "))));
+      await Promise.all(children.map((c) => c.exited));
+      srv.throttle(undefined);
+      expect(hashes).toEqual(Array(8).fill(`sha256 ${source}`));
+      expect(bytesRequested()).toBe(SIZE);
+      // Exactly one child reported download progress: the others waited and read the result.
+      expect(children.filter((c) => c.lines.some((l) => l.startsWith("progress "))).length).toBe(1);
+      const md = parseMetadata(await readFile(join(dir, "cache")))!;
+      expect([...md.keys()]).toEqual([`${srv.url}/big.bin`]);
+      expect(md.get(`${srv.url}/big.bin`)).toMatchObject({ blocks: true, size: SIZE, sha256: source });
+      expect((await readdir(dir)).sort()).toEqual(["cache", md.get(`${srv.url}/big.bin`)!.fn].sort());
+    } finally {
+      srv.throttle(undefined);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
