@@ -316,6 +316,10 @@ export class HTTPFileSystem extends AbstractFileSystem {
 
   // ---------------------------------------------------------------- writing
 
+  protected override async _rmFile(path: string): Promise<void> {
+    throw FsError.enotsup("the HTTP filesystem uploads (PUT/POST) but does not delete", redactUrl(path));
+  }
+
   /** One PUT (or POST); `create` checks first and sends `If-None-Match: *` for servers that honour it. */
   protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode, options: SignalOptions): Promise<void> {
     const headers: Record<string, string> = {};

@@ -202,6 +202,18 @@ describe("uploads", () => {
     expect(srv.requestCount("/up/a.bin", "PUT")).toBe(2);
   });
 
+  it("an opened writer uploads once, on close; deleting is not supported", async () => {
+    const f = await fs.open(url("/up/w.bin"), "wb");
+    await f.write("part one, ");
+    await f.write("part two");
+    expect(srv.requestCount("/up/w.bin", "PUT")).toBe(0);
+    await f.close();
+    expect(new TextDecoder().decode(srv.files.get("/up/w.bin"))).toBe("part one, part two");
+    expect(srv.requestCount("/up/w.bin", "PUT")).toBe(1);
+    await errorOf(fs.rmFile(url("/up/w.bin")), "ENOTSUP");
+    expect(srv.requestCount("/up/w.bin", "DELETE")).toBe(0);
+  });
+
   it("a POST upload is never retried once sent", async () => {
     const poster = new HTTPFileSystem({ uploadMethod: "POST", retries: 3, retryDelay: 1 });
     try {

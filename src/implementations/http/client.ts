@@ -8,9 +8,10 @@
  * once a second (a 300 ms timeout would fire after up to 1.3 s). Requests wait for one of the
  * origin's slots first, so time spent queueing never counts against `timeout`.
  */
+import { EventEmitter } from "node:events";
 import type { IncomingHttpHeaders } from "node:http";
 import { Agent, type Dispatcher } from "undici";
-import { FsError, throwIfAborted } from "../../core/errors.js";
+import { FsError } from "../../core/errors.js";
 import { Semaphore } from "../../core/limiter.js";
 import { redactUrl, timeoutError, transportFailure } from "./errors.js";
 import { backoffMs, isRetryableStatus, retryAfterMs, sleep, type RetryPolicy } from "./retry.js";
@@ -46,18 +47,33 @@ export interface HttpResponse {
 }
 
 /**
- * Aborts a response whose body goes quiet: a reader arms it before waiting for a chunk and
- * disarms it when the chunk arrives, so time the caller spends elsewhere never counts.
+ * The control of one request: what undici watches instead of an AbortSignal (any emitter
+ * with `aborted` and `reason` will do, and one is far cheaper than an AbortController), and
+ * the body idle timer. Readers arm the timer while they wait for bytes (`touch` on each
+ * chunk restarts it) and disarm it otherwise, so time the caller spends elsewhere never counts.
  */
-export class BodyWatch {
+export class BodyWatch extends EventEmitter {
+  aborted = false;
+  reason: unknown = undefined;
   private timer: NodeJS.Timeout | undefined;
-  constructor(
-    private readonly controller: AbortController,
-    private readonly ms: number,
-  ) {}
+
+  constructor(private readonly idleMs: number) {
+    super();
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.emit("abort");
+  }
 
   arm(): void {
-    this.timer ??= setTimeout(() => this.controller.abort(timeoutError("UND_ERR_BODY_TIMEOUT")), this.ms);
+    this.timer ??= setTimeout(() => this.abort(timeoutError("UND_ERR_BODY_TIMEOUT")), this.idleMs);
+  }
+
+  touch(): void {
+    this.timer?.refresh();
   }
 
   disarm(): void {
@@ -191,40 +207,41 @@ export class HttpClient {
   }
 
   /**
-   * One request on one of the origin's slots, with the connect+headers timeout. The slot and
-   * the link to the caller's signal are let go when the body closes (read, dumped or destroyed).
+   * One request on one of the origin's slots, with the connect+headers timeout; the caller's
+   * signal is forwarded to the request's control.
    */
   private async dispatch(url: URL, method: HttpMethod, headers: Record<string, string>, options: SendOptions) {
     let slots = this.slots.get(url.origin);
     if (!slots) this.slots.set(url.origin, (slots = new Semaphore(this.options.connections)));
     const release = await slots.acquire();
-    const controller = new AbortController();
     const outer = options.signal;
-    const forward = () => controller.abort(outer?.reason);
-    outer?.addEventListener("abort", forward, { once: true });
-    const done = () => {
-      outer?.removeEventListener("abort", forward);
+    if (outer?.aborted) {
       release();
-    };
-    const timer = setTimeout(() => controller.abort(timeoutError("UND_ERR_HEADERS_TIMEOUT")), this.options.timeout);
+      throw new FsError("EABORT", undefined, { path: redactUrl(url.href), cause: outer.reason });
+    }
+    const watch = new BodyWatch(this.options.bodyTimeout);
+    const forward = outer ? () => watch.abort(outer.reason) : undefined;
+    if (forward) outer!.addEventListener("abort", forward, { once: true });
+    const timer = setTimeout(() => watch.abort(timeoutError("UND_ERR_HEADERS_TIMEOUT")), this.options.timeout);
     try {
-      throwIfAborted(outer, redactUrl(url.href));
       const res = await this.agent.request({
         origin: url.origin,
         path: url.pathname + url.search,
         method,
         headers,
         body: options.body,
-        signal: controller.signal,
+        signal: watch,
       });
-      const watch = new BodyWatch(controller, this.options.bodyTimeout);
+      // The slot and the link to the caller's signal go when the body closes (read, dumped or destroyed).
       res.body.once("close", () => {
         watch.disarm();
-        done();
+        if (forward) outer!.removeEventListener("abort", forward);
+        release();
       });
       return { res, watch };
     } catch (err) {
-      done();
+      if (forward) outer!.removeEventListener("abort", forward);
+      release();
       throw err;
     } finally {
       clearTimeout(timer);

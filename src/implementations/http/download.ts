@@ -171,7 +171,7 @@ export class RangeDownload {
       throw this.fail("ECHANGED", `file size changed from ${expect.size} to ${this.total} bytes`);
     }
     this.body = res.body;
-    this.iter = res.body[Symbol.asyncIterator]();
+    this.iter = undefined;
     this.watch = res.watch;
     const len = this.length;
     if (len !== undefined) this.options.callback?.setSize?.(len);
@@ -228,15 +228,15 @@ export class RangeDownload {
     }
     for (;;) {
       if (this.finished) return undefined;
-      if (this.end !== undefined && this.pos >= this.end && this.bodyEnd !== this.end) {
-        // The body holds more than we want (a clipped or ignored range): stop it here.
+      if (this.rangeDone()) {
         this.cancel();
         return undefined;
       }
       let r: IteratorResult<Buffer>;
+      this.iter ??= this.body![Symbol.asyncIterator]();
       this.watch!.arm();
       try {
-        r = await this.iter!.next();
+        r = await this.iter.next();
       } catch (err) {
         await this.recover(err);
         continue;
@@ -244,31 +244,114 @@ export class RangeDownload {
         this.watch?.disarm();
       }
       if (r.done) {
-        if (this.end === undefined || this.pos >= this.end) {
-          this.total ??= this.pos;
-          this.end ??= this.pos;
-          this.finished = true;
-          return undefined;
-        }
-        await this.recover(retryableError("EPROTO", `body ended at byte ${this.pos}, expected ${this.end}`, this.url));
+        await this.bodyEnded();
         continue;
       }
-      let chunk: Uint8Array = r.value;
-      if (this.skip > 0) {
-        if (chunk.byteLength <= this.skip) {
-          this.skip -= chunk.byteLength;
-          continue;
-        }
-        chunk = chunk.subarray(this.skip);
-        this.skip = 0;
-      }
-      if (this.end !== undefined && this.pos + chunk.byteLength > this.end) {
-        if (this.bodyEnd === this.end) throw this.fail("EPROTO", `body longer than its declared ${this.end - this.first} bytes`);
-        chunk = chunk.subarray(0, this.end - this.pos);
-      }
-      if (chunk.byteLength === 0) continue;
-      return this.deliver(chunk);
+      const piece = this.accept(r.value);
+      if (piece) return piece;
     }
+  }
+
+  /** All bytes of the range in one buffer (allocated once when the length is known). */
+  async readAll(): Promise<Uint8Array> {
+    if (this.tail) return (await this.next())!;
+    const len = this.length;
+    if (len === 0) {
+      this.cancel();
+      return new Uint8Array(0);
+    }
+    const out = len === undefined ? undefined : Buffer.allocUnsafe(len);
+    const parts: Uint8Array[] = [];
+    let off = 0;
+    const sink = (piece: Uint8Array) => {
+      if (out) out.set(piece, off);
+      else parts.push(piece);
+      off += piece.byteLength;
+    };
+    while (!this.finished) {
+      try {
+        if (await this.pump(sink)) await this.bodyEnded();
+      } catch (err) {
+        await this.recover(err);
+      }
+    }
+    if (!out) return Buffer.concat(parts, off);
+    if (off !== len) throw this.fail("EPROTO", `received ${off} of ${len} bytes`);
+    return out;
+  }
+
+  /**
+   * Read the current body in flowing mode (cheaper than an async iterator per chunk), giving
+   * each wanted piece to `sink`. Resolves true when the body ended, false when the range was
+   * complete first (the rest of the body is dropped).
+   */
+  private pump(sink: (piece: Uint8Array) => void): Promise<boolean> {
+    const body = this.body!;
+    const watch = this.watch!;
+    return new Promise<boolean>((resolve, reject) => {
+      let settled = false;
+      const settle = (err: unknown, ended: boolean) => {
+        if (settled) return;
+        settled = true;
+        watch.disarm();
+        body.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
+        if (err) reject(err);
+        else resolve(ended);
+      };
+      const onData = (chunk: Buffer) => {
+        watch.touch();
+        try {
+          const piece = this.accept(chunk);
+          if (piece) sink(piece);
+        } catch (err) {
+          this.cancel();
+          return settle(err, false);
+        }
+        if (this.rangeDone()) {
+          this.cancel();
+          settle(undefined, false);
+        }
+      };
+      const onEnd = () => settle(undefined, true);
+      const onError = (err: Error) => settle(err, false);
+      // Destroyed without an error: the connection went away mid-body.
+      const onClose = () => settle(retryableError("EIO", "connection closed mid-body", this.url), false);
+      body.on("data", onData).once("end", onEnd).once("error", onError).once("close", onClose);
+      watch.arm();
+    });
+  }
+
+  /** The wanted bytes are all delivered while the body still holds more (clipped or ignored range). */
+  private rangeDone(): boolean {
+    return this.end !== undefined && this.pos >= this.end && this.bodyEnd !== this.end;
+  }
+
+  /** The body ended: done if the range is complete, else resume the missing part. */
+  private async bodyEnded(): Promise<void> {
+    if (this.end === undefined || this.pos >= this.end) {
+      this.total ??= this.pos;
+      this.end ??= this.pos;
+      this.finished = true;
+      return;
+    }
+    await this.recover(retryableError("EPROTO", `body ended at byte ${this.pos}, expected ${this.end}`, this.url));
+  }
+
+  /** The part of a received chunk that belongs to the range (skipping and clipping), if any. */
+  private accept(chunk: Uint8Array): Uint8Array | undefined {
+    if (this.skip > 0) {
+      if (chunk.byteLength <= this.skip) {
+        this.skip -= chunk.byteLength;
+        return undefined;
+      }
+      chunk = chunk.subarray(this.skip);
+      this.skip = 0;
+    }
+    if (this.end !== undefined && this.pos + chunk.byteLength > this.end) {
+      if (this.bodyEnd === this.end) throw this.fail("EPROTO", `body longer than its declared ${this.end - this.first} bytes`);
+      chunk = chunk.subarray(0, this.end - this.pos);
+    }
+    return chunk.byteLength === 0 ? undefined : this.deliver(chunk);
   }
 
   private deliver(chunk: Uint8Array): Uint8Array {
@@ -276,28 +359,6 @@ export class RangeDownload {
     this.failures = 0;
     this.options.callback?.relativeUpdate?.(chunk.byteLength);
     return chunk;
-  }
-
-  /** All bytes of the range in one buffer (allocated once when the length is known). */
-  async readAll(): Promise<Uint8Array> {
-    const len = this.length;
-    if (len === 0) {
-      this.cancel();
-      return new Uint8Array(0);
-    }
-    if (len === undefined) {
-      const parts: Uint8Array[] = [];
-      for (let c = await this.next(); c; c = await this.next()) parts.push(c);
-      return Buffer.concat(parts);
-    }
-    const out = Buffer.allocUnsafe(len);
-    let off = 0;
-    for (let c = await this.next(); c; c = await this.next()) {
-      out.set(c, off);
-      off += c.byteLength;
-    }
-    if (off !== len) throw this.fail("EPROTO", `received ${off} of ${len} bytes`);
-    return out;
   }
 
   /**
@@ -350,7 +411,7 @@ export class RangeDownload {
       throw res.status === 412 ? this.fail("ECHANGED", "file changed on the server (412)", 412) : statusError(res.status, this.url, res.statusText);
     }
     this.body = res.body;
-    this.iter = res.body[Symbol.asyncIterator]();
+    this.iter = undefined;
     this.watch = res.watch;
     this.finished = false;
   }
