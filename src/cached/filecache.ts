@@ -13,6 +13,7 @@ import { FsError, isFsError } from "../core/errors.js";
 import type { FileInfo, ProgressCallback, SignalOptions } from "../core/types.js";
 import { BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { resolveCompression } from "../files/compression.js";
+import { LocalFileSystem } from "../implementations/local.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
 import { downloadTo } from "./download.js";
@@ -43,6 +44,15 @@ export interface CacheHit {
 
 /** Downloads in progress in this process, per storage filesystem and file: shared by callers. */
 const inflight = new WeakMap<AbstractFileSystem, Map<string, Promise<CacheHit>>>();
+/** Every LocalFileSystem on node:fs is the same disk: their downloads are shared too. */
+const diskInflight = new Map<string, Promise<CacheHit>>();
+
+function inflightTable(fs: AbstractFileSystem): Map<string, Promise<CacheHit>> {
+  if (fs instanceof LocalFileSystem && fs.options.fs === undefined) return diskInflight;
+  let table = inflight.get(fs);
+  if (!table) inflight.set(fs, (table = new Map()));
+  return table;
+}
 
 export class WholeFileCacheFileSystem extends CacheLayer {
   static override protocols: readonly string[] = ["filecache"];
@@ -111,8 +121,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     if (this.offline) throw this.offlineError(path);
     const storage = this.writable;
     const fn = this.mapper.map(path);
-    let table = inflight.get(storage.fs);
-    if (!table) inflight.set(storage.fs, (table = new Map()));
+    const table = inflightTable(storage.fs);
     const key = `${storage.dir}\0${fn}`;
     let pending = table.get(key);
     if (!pending) {
@@ -208,8 +217,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
         mode: "rb",
         size: reader.size,
         blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE,
-        // The bytes are local already: a read-ahead layer would only copy them again.
-        cacheType: options.cacheType ?? "none",
+        cacheType: options.cacheType,
         cacheOptions: options.cacheOptions,
         details: { ...hit.entry, name: path, localPath: hit.storage.pathOf(hit.fn) },
         fetcher: (start, end) => reader.read(start, end),

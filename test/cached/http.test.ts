@@ -77,6 +77,13 @@ describe("filecache over HTTP", () => {
     expect(sha256(await readFile(join(dir, names[0]!)))).toBe(sha256(DATA));
   });
 
+  it("layer instances sharing one directory in one process share one download", async () => {
+    const { path, url } = serve();
+    const got = await Promise.all([filecache(), filecache(), filecache()].map((fs) => fs.catFile(url)));
+    expect(got.map(sha256)).toEqual(Array(3).fill(sha256(DATA)));
+    expect(bytesRequested(path, SIZE)).toBe(SIZE);
+  });
+
   it("checkFiles notices the remote change through the ETag and downloads the new version", async () => {
     const { path, url } = serve("version one");
     const fs = filecache({ checkFiles: true });
