@@ -53,6 +53,8 @@ export interface HttpCallOptions extends SignalOptions {
 }
 
 const MAX_DIR_HINTS = 10_000;
+/** Larger pages are taken for files by `ls`, not parsed for links. */
+const MAX_INDEX_PAGE = 16 * 2 ** 20;
 
 function option(options: HTTPFileSystemOptions, name: keyof HTTPFileSystemOptions, fallback: number, min: number): number {
   const v = options[name] ?? fallback;
@@ -198,14 +200,16 @@ export class HTTPFileSystem extends AbstractFileSystem {
       discardBody(res.body);
       throw statusError(res.status, path, res.statusText);
     }
-    if (!isHtml(res)) {
+    const declared = HTTPFileSystem.sizeOf(res);
+    // Not an index page (or too big to be one: an untyped download is never read whole here).
+    if (!isHtml(res) || (declared !== null && declared > MAX_INDEX_PAGE)) {
       discardBody(res.body);
-      return [this.fileInfo(path, res, HTTPFileSystem.sizeOf(res))];
+      return [this.fileInfo(path, res, declared)];
     }
     const page = await res.body.text();
     const children = childrenOf(page, res.url);
     if (!res.url.pathname.endsWith("/") && children.length === 0) {
-      return [this.fileInfo(path, res, Buffer.byteLength(page))];
+      return [this.fileInfo(path, res, declared ?? Buffer.byteLength(page))];
     }
     this.hint(path);
     const entries: FileInfo[] = children.map((c) => {

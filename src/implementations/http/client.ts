@@ -171,7 +171,14 @@ export class HttpClient {
     }
     let auth = this.authHeader;
     if (target.username || target.password) {
-      auth = basicAuth(decodeURIComponent(target.username), decodeURIComponent(target.password));
+      const decode = (v: string) => {
+        try {
+          return decodeURIComponent(v);
+        } catch {
+          return v; // not percent-encoded after all
+        }
+      };
+      auth = basicAuth(decode(target.username), decode(target.password));
       target.username = "";
       target.password = "";
     }
