@@ -315,6 +315,8 @@ export class HTTPFileSystem extends AbstractFileSystem {
       cacheType: options.cacheType,
       cacheOptions: options.cacheOptions,
       fetcher: (start, end) => this.fetchRange(path, start, end, { signal, callback: progress, expect }),
+      // Each fetch is a buffer of its own (readAll allocates it), so the cache may hand it on.
+      ownedFetches: true,
     });
   }
 
