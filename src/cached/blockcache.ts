@@ -60,6 +60,7 @@ export class CachingFileSystem extends CacheLayer {
       cacheOptions: options.cacheOptions,
       details: { ...state.entry, name: path },
       fetcher: (start, end) => this.readRange(path, state, start, end, options.signal),
+      ownedFetches: true,
     });
   }
 

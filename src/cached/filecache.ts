@@ -95,7 +95,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
 
   /**
    * A complete file under the mapped name but without an entry (seeded by hand, or its metadata
-   * was lost) is used when the target agrees on its size; its entry is recorded if it can be.
+   * was lost) is used when the target agrees on its size; its entry is recorded (on disk where
+   * the layer is writable).
    */
   private async adopt(storage: StorageDir, path: string, fn: string, st: FileInfo, signal?: AbortSignal): Promise<CacheHit | undefined> {
     if (this.checkFiles || resolveCompression(this.options.compression as string | undefined, path)) return undefined;
@@ -106,11 +107,10 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     const remote = await this.target.info(path, { signal });
     if (remote.type !== "file" || remote.size !== st.size) return undefined;
     const entry: CacheEntry = { original: path, fn, blocks: true, time, uid: null, size: st.size };
-    if (!storage.readOnly) {
-      const md = this.metadataOf(storage);
-      md.claim(path, entry);
-      await md.save();
-    }
+    // Kept in memory for read-only layers too (saving is a no-op there), so the check is not repeated.
+    const md = this.metadataOf(storage);
+    md.set(path, entry);
+    await md.save();
     return { storage, fn, entry };
   }
 
@@ -221,6 +221,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
         cacheOptions: options.cacheOptions,
         details: { ...hit.entry, name: path, localPath: hit.storage.pathOf(hit.fn) },
         fetcher: (start, end) => reader.read(start, end),
+        // Each read is a fresh buffer, so read caches may hand it on without a copy.
+        ownedFetches: true,
         onClose: () => void reader.close().catch(() => undefined),
       });
     }

@@ -21,6 +21,8 @@ import { pidAlive } from "./locks.js";
 const HOST_TAG = createHash("sha256").update(hostname()).digest("hex").slice(0, 8);
 /** `.fsspec-partial-<host>-<pid>-<random>`: downloads in progress; `write` for opened writers. */
 const TEMP_RE = /^\.fsspec-(partial|write)-([0-9a-f]{8})-(\d+)-/;
+/** A temporary of a live pid on this host this old is taken as a reused pid's leftover. */
+const PID_REUSE_MS = 24 * 3600 * 1000;
 /** LocalFileSystem's own temporaries (metadata saves, lock refreshes). */
 const LOCAL_TEMP_PREFIX = ".fsspec-tmp-";
 
@@ -270,8 +272,9 @@ export class StorageDir {
   }
 
   /**
-   * Delete temporaries left by killed processes: those of dead processes on this host, and any
-   * not written to for `staleMs` (a live download keeps touching its file). Once per instance.
+   * Delete temporaries left by killed processes: on this host those whose process is gone,
+   * from other hosts those not written to for `staleMs` (a live download keeps touching its
+   * file). Once per instance.
    */
   async cleanTemporaries(staleMs: number, force = false): Promise<number> {
     if (this.readOnly || (this.cleaned && !force)) return 0;
@@ -281,9 +284,11 @@ export class StorageDir {
       const name = info.name.slice(info.name.lastIndexOf("/") + 1);
       const m = TEMP_RE.exec(name);
       const age = info.mtime instanceof Date ? Date.now() - info.mtime.getTime() : 0;
-      const abandoned = m
-        ? (m[2] === HOST_TAG && Number(m[3]) !== process.pid && !pidAlive(Number(m[3]))) || age > staleMs
-        : name.startsWith(LOCAL_TEMP_PREFIX) && age > staleMs;
+      const abandoned = !m
+        ? name.startsWith(LOCAL_TEMP_PREFIX) && age > staleMs
+        : m[2] === HOST_TAG
+          ? (Number(m[3]) !== process.pid && !pidAlive(Number(m[3]))) || age > PID_REUSE_MS
+          : age > staleMs;
       if (abandoned && (await this.remove(name))) removed++;
     }
     return removed;

@@ -217,6 +217,19 @@ describe("filecache: storage layers", () => {
     expect(await storageFs.exists(`/rw/${hashName("/shared/a")}`)).toBe(true);
   });
 
+  it("a read-only layer seeded by hand without metadata is adopted once, and never written", async () => {
+    const target = new CountingMemoryFileSystem();
+    const storageFs = new MemoryFileSystem({ store: "private" });
+    await target.pipe("/seeded/model.bin", "remote bytes");
+    await storageFs.pipe(`/ro/${hashName("/seeded/model.bin")}`, "seeded bytes");
+    const fs = new WholeFileCacheFileSystem({ fs: target, storageFs, cacheStorage: ["/ro", "/rw"] });
+    target.reset();
+    expect(text(await fs.catFile("/seeded/model.bin"))).toBe("seeded bytes");
+    expect(text(await fs.catFile("/seeded/model.bin"))).toBe("seeded bytes");
+    expect(target.counts).toMatchObject({ reads: 0, infos: 1 });
+    expect(await storageFs.find("/ro")).toEqual([`/ro/${hashName("/seeded/model.bin")}`]);
+  });
+
   it("writes through the layer shadow a stale read-only copy", async () => {
     const { fs } = await seededReadOnly();
     await fs.pipe("/shared/a", "rewritten");
