@@ -156,6 +156,18 @@ describe("timeouts", () => {
     }
   });
 
+  it("bodyTimeout is idle time, not total: a slow but steady body is read in one request", async () => {
+    const quick = new HTTPFileSystem({ bodyTimeout: 200, retries: 0 });
+    try {
+      srv.fault({ path: PATH, method: "GET", throttleBytesPerSec: 100_000 });
+      // ~600 ms in all, a few KB every 50 ms.
+      expectBytes(await quick.catFile(url(), 0, 60_000), data.subarray(0, 60_000));
+      expect(gets()).toHaveLength(1);
+    } finally {
+      await quick.close();
+    }
+  });
+
   it("a stall that happens once is resumed", async () => {
     const quick = new HTTPFileSystem({ bodyTimeout: 200, retryDelay: 1 });
     try {

@@ -56,6 +56,8 @@ export class BodyWatch extends EventEmitter {
   aborted = false;
   reason: unknown = undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** When the last chunk came: a chunk only stamps the time, the timer re-arms itself lazily. */
+  private lastChunk = 0;
 
   constructor(private readonly idleMs: number) {
     super();
@@ -69,17 +71,27 @@ export class BodyWatch extends EventEmitter {
   }
 
   arm(): void {
-    this.timer ??= setTimeout(() => this.abort(timeoutError("UND_ERR_BODY_TIMEOUT")), this.idleMs);
+    if (this.timer !== undefined) return;
+    this.lastChunk = Date.now();
+    this.schedule(this.idleMs);
   }
 
   touch(): void {
-    this.timer?.refresh();
+    this.lastChunk = Date.now();
   }
 
   disarm(): void {
     if (this.timer === undefined) return;
     clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => {
+      const quiet = Date.now() - this.lastChunk;
+      if (quiet >= this.idleMs) this.abort(timeoutError("UND_ERR_BODY_TIMEOUT"));
+      else this.schedule(this.idleMs - quiet);
+    }, ms);
   }
 }
 
