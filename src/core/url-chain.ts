@@ -5,6 +5,7 @@
 import type { AbstractFileSystem } from "./abstract.js";
 import { FsError } from "./errors.js";
 import { hasMagic } from "./glob.js";
+import { mapBounded } from "./limiter.js";
 import { splitChain, splitProtocol } from "./paths.js";
 import { filesystem, getFilesystemClass } from "./registry.js";
 import type { FileSystemOptions } from "./types.js";
@@ -171,11 +172,18 @@ export async function openFiles(
   let paths: string[];
   if (kind === "r") {
     const stripped = await Promise.all(urls.map(async (u) => (await urlToFs(u, fsOptions)).path));
-    paths = stripped.some((p) => hasMagic(p)) ? await fs.expandPath(stripped) : stripped;
     if (stripped.some((p) => hasMagic(p))) {
-      // Globs name files only.
-      const kinds = await Promise.all(paths.map((p) => fs.isFile(p)));
-      paths = paths.filter((_, i) => kinds[i]);
+      // Globs name files only; the listings already say which matches are files.
+      const found = await fs.expandInfos(stripped);
+      const names = [...found.keys()].sort();
+      const types = await mapBounded(
+        names,
+        async (p) => found.get(p)?.type ?? (await fs.info(p).then((i) => i.type, () => "missing")),
+        { concurrency: fs.concurrency },
+      );
+      paths = names.filter((_, i) => types[i] === "file");
+    } else {
+      paths = stripped;
     }
   } else if (typeof urlpath === "string" && urlpath.includes("*")) {
     if (urlpath.split("*").length > 2) throw FsError.einval("a write path may hold only one '*'", urlpath);
