@@ -190,6 +190,14 @@ async function tryCreate(fs: AbstractFileSystem, path: string, token: string): P
   }
 }
 
+/** Remove the lock at `path` if its holder is dead or stale (tidying a cache directory). */
+export async function removeAbandonedLock(fs: AbstractFileSystem, path: string, staleMs = DEFAULT_STALE_MS): Promise<boolean> {
+  const holder = await readHolder(fs, path).catch(() => "gone" as const);
+  if (holder === "gone" || holder === "corrupt" || !isStale(holder, staleMs)) return false;
+  await breakLock(fs, path, holder);
+  return !(await fs.exists(path));
+}
+
 /**
  * Remove an abandoned lock. A second, short-lived "breaker" lock makes sure only one waiter
  * does it, and the holder is read again under it so a lock taken meanwhile is left alone.

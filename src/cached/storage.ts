@@ -16,13 +16,15 @@ import type { FileInfo } from "../core/types.js";
 import { LocalFileSystem } from "../implementations/local.js";
 import type { BufferedFile } from "../files/buffered-file.js";
 import { RESERVED_PREFIX } from "./mappers.js";
-import { pidAlive } from "./locks.js";
+import { pidAlive, removeAbandonedLock } from "./locks.js";
 
 const HOST_TAG = createHash("sha256").update(hostname()).digest("hex").slice(0, 8);
 /** `.fsspec-partial-<host>-<pid>-<random>`: downloads in progress; `write` for opened writers. */
 const TEMP_RE = /^\.fsspec-(partial|write)-([0-9a-f]{8})-(\d+)-/;
 /** A temporary of a live pid on this host this old is taken as a reused pid's leftover. */
 const PID_REUSE_MS = 24 * 3600 * 1000;
+/** Entry locks (see lockNameFor). */
+const LOCK_PREFIX = `${RESERVED_PREFIX}lock-`;
 /** LocalFileSystem's own temporaries (metadata saves, lock refreshes). */
 const LOCAL_TEMP_PREFIX = ".fsspec-tmp-";
 
@@ -274,7 +276,7 @@ export class StorageDir {
   /**
    * Delete temporaries left by killed processes: on this host those whose process is gone,
    * from other hosts those not written to for `staleMs` (a live download keeps touching its
-   * file). Once per instance.
+   * file); and entry locks whose holder is gone. Once per instance.
    */
   async cleanTemporaries(staleMs: number, force = false): Promise<number> {
     if (this.readOnly || (this.cleaned && !force)) return 0;
@@ -290,6 +292,7 @@ export class StorageDir {
           ? (Number(m[3]) !== process.pid && !pidAlive(Number(m[3]))) || age > PID_REUSE_MS
           : age > staleMs;
       if (abandoned && (await this.remove(name))) removed++;
+      else if (name.startsWith(LOCK_PREFIX) && (await removeAbandonedLock(this.fs, info.name, staleMs))) removed++;
     }
     return removed;
   }
@@ -328,7 +331,7 @@ async function readAt(fh: Handle, path: string, start: number, end: number): Pro
 
 /** The lock file of a cache entry: fixed length, whatever the length of the entry's name. */
 export function lockNameFor(fn: string): string {
-  return `${RESERVED_PREFIX}lock-${createHash("sha256").update(fn).digest("hex").slice(0, 32)}`;
+  return `${LOCK_PREFIX}${createHash("sha256").update(fn).digest("hex").slice(0, 32)}`;
 }
 
 /** Whether a file name belongs to the cache itself (metadata, locks, temporaries). */

@@ -13,6 +13,7 @@ import {
   type SignalOptions,
   type WholeFileCacheOptions,
 } from "../../src/index.js";
+import { lockNameFor } from "../../src/cached/storage.js";
 import { errorOf } from "../support/errors.js";
 import { CountingMemoryFileSystem, hex, makeBytes, sha256, text } from "./support/counting.js";
 
@@ -406,15 +407,18 @@ describe("filecache: management", () => {
     expect(target.counts.reads).toBe(1);
   });
 
-  it("temporaries left by a dead process are removed by the next download", async () => {
+  it("temporaries and the lock left by a dead process are removed by the next download", async () => {
     const { target, storageFs, fs } = setup();
     const hostTag = createHash("sha256").update(hostname()).digest("hex").slice(0, 8);
     const dead = `/cache/.fsspec-partial-${hostTag}-999999999-abcdef`;
     const live = `/cache/.fsspec-partial-${hostTag}-${process.pid}-abcdef`;
-    await storageFs.pipe({ [dead]: "half a download", [live]: "ours, in progress" });
+    const lock = `/cache/${lockNameFor(hashName("/t"))}`;
+    const holder = { pid: 999999999, host: hostname(), token: "dead", time: Date.now() };
+    await storageFs.pipe({ [dead]: "half a download", [live]: "ours, in progress", [lock]: JSON.stringify(holder) });
     await target.pipe("/t", "x");
-    await fs.catFile("/t");
+    expect(text(await fs.catFile("/t"))).toBe("x");
     expect(await storageFs.exists(dead)).toBe(false);
+    expect(await storageFs.exists(lock)).toBe(false);
     expect(await storageFs.exists(live)).toBe(true);
   });
 });

@@ -15,6 +15,7 @@ import {
 import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
 import { errorOf } from "../support/errors.js";
 import { hex, makeBytes, sha256 } from "./support/counting.js";
+import { bytesRequested } from "./support/requests.js";
 
 const SIZE = 3 * 2 ** 20 + 123;
 const DATA = makeBytes(SIZE, 11);
@@ -50,20 +51,11 @@ function serve(data: Uint8Array | string = DATA): { path: string; url: string } 
 
 const filecache = (more: Partial<WholeFileCacheOptions> = {}) =>
   new WholeFileCacheFileSystem({ fs: http, cacheStorage: dir, skipInstanceCache: true, downloadChunkSize: 2 ** 20, ...more });
-/** Bytes the server was asked for with GET on `path` (whole answers count the whole file). */
-function bytesRequested(path: string, size: number): number {
-  return srv.requests.filter((r) => r.path === path && r.method === "GET").reduce((total, r) => {
-    const m = /bytes=(\d+)-(\d*)/.exec(String(r.headers.range ?? ""));
-    if (!m) return total + size;
-    return total + Math.min(size, m[2] ? Number(m[2]) + 1 : size) - Number(m[1]);
-  }, 0);
-}
-
 describe("filecache over HTTP", () => {
   it("downloads once; a later instance reads the local copy with no request at all", async () => {
     const { path, url } = serve();
     expect(sha256(await filecache().catFile(url))).toBe(sha256(DATA));
-    expect(bytesRequested(path, SIZE)).toBe(SIZE);
+    expect(bytesRequested(srv, path, SIZE)).toBe(SIZE);
     srv.resetCounts();
     const again = filecache();
     expect(sha256(await again.catFile(url))).toBe(sha256(DATA));
@@ -81,7 +73,7 @@ describe("filecache over HTTP", () => {
     const { path, url } = serve();
     const got = await Promise.all([filecache(), filecache(), filecache()].map((fs) => fs.catFile(url)));
     expect(got.map(sha256)).toEqual(Array(3).fill(sha256(DATA)));
-    expect(bytesRequested(path, SIZE)).toBe(SIZE);
+    expect(bytesRequested(srv, path, SIZE)).toBe(SIZE);
   });
 
   it("checkFiles notices the remote change through the ETag and downloads the new version", async () => {
@@ -178,7 +170,7 @@ describe("simplecache and blockcache over HTTP", () => {
     expect(await pass()).toEqual(want);
     const firstPass = srv.requestCount(path, "GET");
     expect(firstPass).toBe(offsets.length);
-    expect(bytesRequested(path, SIZE)).toBe(offsets.length * 256 * 1024);
+    expect(bytesRequested(srv, path, SIZE)).toBe(offsets.length * 256 * 1024);
     expect(await pass()).toEqual(want);
     expect(srv.requestCount(path, "GET")).toBe(firstPass);
     const entry = JSON.parse(await readFile(join(dir, "cache"), "utf8"))[url];

@@ -14,6 +14,7 @@ import { HTTPFileSystem, WholeFileCacheFileSystem } from "../../src/index.js";
 import { parseMetadata } from "../../src/cached/metadata.js";
 import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
 import { makeBytes, sha256 } from "./support/counting.js";
+import { bytesRequested } from "./support/requests.js";
 
 const SIZE = 64 * 2 ** 20;
 const MiB = 2 ** 20;
@@ -43,8 +44,9 @@ interface Child {
   waitFor(match: (line: string) => boolean): Promise<string>;
 }
 
-function startChild(dir: string, env: Record<string, string> = {}): Child {
-  const proc = spawn(process.execPath, ["--import", "tsx", CHILD, "filecache", `${srv.url}/big.bin`, dir], {
+function startChild(dir: string, env: Record<string, string> = {}, another?: string): Child {
+  const args = [CHILD, "filecache", `${srv.url}/big.bin`, dir, ...(another ? [another] : [])];
+  const proc = spawn(process.execPath, ["--import", "tsx", ...args], {
     env: { ...process.env, ...env },
     stdio: ["pipe", "pipe", "pipe"],
   });
@@ -83,14 +85,6 @@ function startChild(dir: string, env: Record<string, string> = {}): Child {
         exited.then(() => reject(new Error(`child exited before the expected line; stderr: ${stderr}`)));
       }),
   };
-}
-
-/** Bytes asked of the server for /big.bin with GET since the last reset. */
-function bytesRequested(): number {
-  return srv.requests.filter((r) => r.path === "/big.bin" && r.method === "GET").reduce((total, r) => {
-    const m = /bytes=(\d+)-(\d*)/.exec(String(r.headers.range ?? ""));
-    return total + (m ? Math.min(SIZE, m[2] ? Number(m[2]) + 1 : SIZE) - Number(m[1]) : SIZE);
-  }, 0);
 }
 
 const hashFile = async (path: string) => createHash("sha256").update(await readFile(path)).digest("hex");
@@ -135,7 +129,7 @@ describe("cache layers across processes", () => {
         srv.resetCounts();
         const fs = new WholeFileCacheFileSystem({ fs: http, cacheStorage: dir, skipInstanceCache: true });
         expect(sha256(await fs.catFile(`${srv.url}/big.bin`)), `killed at ${point}`).toBe(source);
-        expect(bytesRequested(), `killed at ${point}`).toBe(complete ? 0 : SIZE);
+        expect(bytesRequested(srv, "/big.bin", SIZE), `killed at ${point}`).toBe(complete ? 0 : SIZE);
         await checkDirectory(dir);
         if (!complete) {
           interrupted++;
@@ -143,6 +137,8 @@ describe("cache layers across processes", () => {
           expect(left, "the killed child's temporaries are cleaned by the next download").toEqual([]);
         }
         await fs.clearCache();
+        // Nothing of the dead child is left: no temporary, no lock.
+        expect(await readdir(dir)).toEqual(["cache"]);
       }
       // The test means something only if kills did land inside downloads.
       expect(interrupted).toBeGreaterThan(0);
@@ -157,20 +153,23 @@ describe("cache layers across processes", () => {
     try {
       srv.resetCounts();
       srv.throttle(128 * MiB);
-      const children = Array.from({ length: 8 }, () => startChild(dir, { FSSPEC_TS_CHILD_WAIT: "1" }));
+      // Each then caches a small file of its own: eight metadata saves that must all survive.
+      const small = (i: number) => `${srv.url}/small-${i}.bin`;
+      for (let i = 0; i < 8; i++) srv.setFile(`/small-${i}.bin`, `small file ${i}`);
+      const children = Array.from({ length: 8 }, (_, i) => startChild(dir, { FSSPEC_TS_CHILD_WAIT: "1" }, small(i)));
       await Promise.all(children.map((c) => c.waitFor((l) => l === "ready")));
       for (const c of children) c.proc.stdin.write("go\n");
       const hashes = await Promise.all(children.map((c) => c.waitFor((l) => l.startsWith("sha256 "))));
       await Promise.all(children.map((c) => c.exited));
       srv.throttle(undefined);
       expect(hashes).toEqual(Array(8).fill(`sha256 ${source}`));
-      expect(bytesRequested()).toBe(SIZE);
+      expect(bytesRequested(srv, "/big.bin", SIZE)).toBe(SIZE);
       // Exactly one child reported download progress: the others waited and read the result.
       expect(children.filter((c) => c.lines.some((l) => l.startsWith("progress "))).length).toBe(1);
       const md = parseMetadata(await readFile(join(dir, "cache")))!;
-      expect([...md.keys()]).toEqual([`${srv.url}/big.bin`]);
+      expect([...md.keys()].sort()).toEqual([`${srv.url}/big.bin`, ...Array.from({ length: 8 }, (_, i) => small(i))].sort());
       expect(md.get(`${srv.url}/big.bin`)).toMatchObject({ blocks: true, size: SIZE, sha256: source });
-      expect((await readdir(dir)).sort()).toEqual(["cache", md.get(`${srv.url}/big.bin`)!.fn].sort());
+      expect((await readdir(dir)).sort()).toEqual(["cache", ...[...md.values()].map((e) => e.fn)].sort());
     } finally {
       srv.throttle(undefined);
       await rm(dir, { recursive: true, force: true });

@@ -1,0 +1,10 @@
+import type { TestHttpServer } from "../../support/http-server.js";
+
+/** Bytes the server was asked for with GET on `path` since its last reset (no Range = the whole file). */
+export function bytesRequested(srv: TestHttpServer, path: string, size: number): number {
+  return srv.requests.filter((r) => r.path === path && r.method === "GET").reduce((total, r) => {
+    const m = /bytes=(\d+)-(\d*)/.exec(String(r.headers.range ?? ""));
+    if (!m) return total + size;
+    return total + Math.min(size, m[2] ? Number(m[2]) + 1 : size) - Number(m[1]);
+  }, 0);
+}
