@@ -19,6 +19,7 @@ import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
 import { downloadTo } from "./download.js";
 import { CacheLayer, type CacheLayerOptions } from "./layer.js";
 import { DEFAULT_STALE_MS, FileLock } from "./locks.js";
+import { SharedTasks } from "./shared-tasks.js";
 import type { CacheEntry } from "./metadata.js";
 import { lockNameFor, type StorageDir } from "./storage.js";
 import { WriteThroughSink, type WrittenFile } from "./write-through.js";
@@ -43,14 +44,14 @@ export interface CacheHit {
 }
 
 /** Downloads in progress in this process, per storage filesystem and file: shared by callers. */
-const inflight = new WeakMap<AbstractFileSystem, Map<string, Promise<CacheHit>>>();
+const inflight = new WeakMap<AbstractFileSystem, SharedTasks<CacheHit>>();
 /** Every LocalFileSystem on node:fs is the same disk: their downloads are shared too. */
-const diskInflight = new Map<string, Promise<CacheHit>>();
+const diskInflight = new SharedTasks<CacheHit>();
 
-function inflightTable(fs: AbstractFileSystem): Map<string, Promise<CacheHit>> {
+function inflightTable(fs: AbstractFileSystem): SharedTasks<CacheHit> {
   if (fs instanceof LocalFileSystem && fs.options.fs === undefined) return diskInflight;
   let table = inflight.get(fs);
-  if (!table) inflight.set(fs, (table = new Map()));
+  if (!table) inflight.set(fs, (table = new SharedTasks()));
   return table;
 }
 
@@ -121,14 +122,10 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     if (this.offline) throw this.offlineError(path);
     const storage = this.writable;
     const fn = this.mapper.map(path);
-    const table = inflightTable(storage.fs);
-    const key = `${storage.dir}\0${fn}`;
-    let pending = table.get(key);
-    if (!pending) {
-      pending = this.fetchLocked(path, fn, options).finally(() => table.delete(key));
-      table.set(key, pending);
-    }
-    return pending;
+    // The progress callback is the starter's: the download is reported once.
+    return inflightTable(storage.fs).run(`${storage.dir}\0${fn}`, options.signal, (signal) =>
+      this.fetchLocked(path, fn, { ...options, signal }),
+    );
   }
 
   private async fetchLocked(path: string, fn: string, options: FetchOptions): Promise<CacheHit> {
