@@ -13,9 +13,11 @@ import { FsError } from "../core/errors.js";
 import type { SignalOptions } from "../core/types.js";
 import { BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
+import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
 import { CacheLayer, type CacheLayerOptions } from "./layer.js";
 import type { CacheEntry } from "./metadata.js";
 import type { StorageDir } from "./storage.js";
+import { TargetWriterSink } from "./write-through.js";
 
 export interface BlockCacheOptions extends CacheLayerOptions {
   /** Bytes per cached block (default 5 MiB). */
@@ -62,6 +64,13 @@ export class CachingFileSystem extends CacheLayer {
       fetcher: (start, end) => this.readRange(path, state, start, end, options.signal),
       ownedFetches: true,
     });
+  }
+
+  /** Writes go to the target's own writer; the cached blocks of the path go once it is published. */
+  protected override async _openWriter(path: string, options: SinkOptions): Promise<UploadSink> {
+    this.refuseOffline(path);
+    await this.forget(path);
+    return TargetWriterSink.open(this.target, path, options, () => this.forget(path));
   }
 
   protected override async removeFromWritable(path: string): Promise<boolean> {

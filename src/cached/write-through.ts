@@ -81,3 +81,33 @@ export class WriteThroughSink implements UploadSink {
     }
   }
 }
+
+/**
+ * Writes that go straight to the target's own opened writer (blockcache), so the target
+ * streams them as it would (multipart uploads and the like); `published` runs after commit.
+ */
+export class TargetWriterSink implements UploadSink {
+  constructor(
+    private readonly file: BufferedFile,
+    private readonly published: () => Promise<void>,
+  ) {}
+
+  static async open(target: AbstractFileSystem, path: string, options: SinkOptions, published: () => Promise<void>): Promise<TargetWriterSink> {
+    const file = await target.open(path, `${options.mode}b` as "wb" | "ab" | "xb", { autocommit: false, signal: options.signal });
+    return new TargetWriterSink(file, published);
+  }
+
+  async uploadChunk(data: Uint8Array): Promise<boolean> {
+    await this.file.write(data);
+    return true;
+  }
+
+  async commit(): Promise<void> {
+    await this.file.commit();
+    await this.published();
+  }
+
+  async discard(): Promise<void> {
+    await this.file.discard();
+  }
+}
