@@ -103,11 +103,11 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     if (this.checkFiles || resolveCompression(this.options.compression as string | undefined, path)) return undefined;
     // A file another path's entry owns (same basename) holds that path's bytes.
     for (const e of this.metadataOf(storage).entries.values()) if (e.fn === fn) return undefined;
-    const time = st.mtime instanceof Date ? st.mtime.getTime() / 1000 : Date.now() / 1000;
-    if (this.isExpired({ time })) return undefined;
     const remote = await this.target.info(path, { signal });
     if (remote.type !== "file" || remote.size !== st.size) return undefined;
-    const entry: CacheEntry = { original: path, fn, blocks: true, time, uid: null, size: st.size };
+    // Checked against the target just now: its expiry counts from here (a seeded file's mtime
+    // says when it was copied, not when it was fetched).
+    const entry: CacheEntry = { original: path, fn, blocks: true, time: Date.now() / 1000, uid: null, size: st.size };
     // Kept in memory for read-only layers too (saving is a no-op there), so the check is not repeated.
     const md = this.metadataOf(storage);
     md.set(path, entry);
