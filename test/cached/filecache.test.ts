@@ -423,6 +423,21 @@ describe("filecache: management", () => {
   });
 });
 
+describe("filecache: another process's download", () => {
+  it("waits for the entry's lock, and gives up after lockTimeoutMs", async () => {
+    const { target, storageFs, fs } = setup({ lockTimeoutMs: 300 });
+    await target.pipe("/busy", "x");
+    const lock = `/cache/${lockNameFor(hashName("/busy"))}`;
+    // A live process (our parent) holding the lock and keeping it fresh.
+    await storageFs.pipe(lock, JSON.stringify({ pid: process.ppid, host: hostname(), token: "other", time: Date.now() }));
+    const err = await errorOf(fs.catFile("/busy"));
+    expect(err.code).toBe("ETIMEDOUT");
+    expect(err.path).toBe(lock);
+    await storageFs.rmFile(lock);
+    expect(text(await fs.catFile("/busy"))).toBe("x");
+  });
+});
+
 describe("filecache: local paths", () => {
   it("localPath needs local storage and says so", async () => {
     const { target, fs } = setup();

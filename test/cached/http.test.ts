@@ -125,7 +125,7 @@ describe("filecache over HTTP", () => {
     md[url].time -= 3600;
     await import("node:fs/promises").then((f) => f.writeFile(join(dir, "cache"), JSON.stringify(md)));
     srv.resetCounts();
-    await filecache({ expiryTime: 60 }).catFile(url);
+    expect(new TextDecoder().decode(await filecache({ expiryTime: 60, fsync: true }).catFile(url))).toBe("fresh");
     expect(srv.requestCount(path, "GET")).toBe(1);
   });
 
