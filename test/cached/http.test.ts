@@ -26,7 +26,7 @@ let dir: string;
 let n = 0;
 
 beforeAll(async () => {
-  srv = await startHttpServer();
+  srv = await startHttpServer({ acceptPut: true });
   http = new HTTPFileSystem({ retryDelay: 1, retries: 3 });
 });
 afterAll(async () => {
@@ -137,6 +137,69 @@ describe("filecache over HTTP", () => {
     const local = await fs.localPath(`${srv.url}${path}`);
     expect(local).toBe(join(dir, path.slice("/files/".length)));
     expect(sha256(await readFile(local))).toBe(sha256(plain));
+  });
+});
+
+describe("filecache over HTTP: layers, names, writes, chains", () => {
+  it("a read-only lower layer is read first and never written", async () => {
+    const { path, url } = serve();
+    const other = serve("not in the read-only layer");
+    const ro = join(dir, "ro");
+    const rw = join(dir, "rw");
+    await new WholeFileCacheFileSystem({ fs: http, cacheStorage: ro, skipInstanceCache: true }).catFile(url);
+    const roFiles = (await readdir(ro)).sort();
+    const roMetadata = await readFile(join(ro, "cache"), "utf8");
+    srv.resetCounts();
+    const fs = filecache({ cacheStorage: [ro, rw] });
+    expect(sha256(await fs.catFile(url))).toBe(sha256(DATA));
+    expect(srv.requestCount(path)).toBe(0);
+    expect(new TextDecoder().decode(await fs.catFile(other.url))).toBe("not in the read-only layer");
+    expect((await readdir(ro)).sort()).toEqual(roFiles);
+    expect(await readFile(join(ro, "cache"), "utf8")).toBe(roMetadata);
+    expect(Object.keys(JSON.parse(await readFile(join(rw, "cache"), "utf8")))).toEqual([other.url]);
+    expect((await errorOf(fs.popFromCache(url))).code).toBe("EACCES");
+  });
+
+  it("a mapper keeping one parent directory names files readably", async () => {
+    srv.setFile("/pkg/a/metadata.json", "A");
+    srv.setFile("/pkg/b/metadata.json", "B");
+    const fs = filecache({ cacheMapper: { type: "basename", directoryLevels: 1 } });
+    expect(await fs.localPath(`${srv.url}/pkg/a/metadata.json`)).toBe(join(dir, "a_@_metadata.json"));
+    expect(await fs.localPath(`${srv.url}/pkg/b/metadata.json`)).toBe(join(dir, "b_@_metadata.json"));
+    expect(await readFile(join(dir, "a_@_metadata.json"), "utf8")).toBe("A");
+  });
+
+  it("writes are uploaded on close, or on transaction commit, and then served from the cache", async () => {
+    const fs = filecache();
+    const url = `${srv.url}/uploads/u${n++}.txt`;
+    const f = await fs.open(url, "wb");
+    await f.write("uploaded");
+    expect(srv.requestCount(new URL(url).pathname, "PUT")).toBe(0);
+    await f.close();
+    expect(new TextDecoder().decode(srv.files.get(new URL(url).pathname)!)).toBe("uploaded");
+    const tx = `${srv.url}/uploads/t${n++}.txt`;
+    await fs.transaction(async () => {
+      await fs.pipe(tx, "in a transaction");
+      expect(srv.files.has(new URL(tx).pathname)).toBe(false);
+    });
+    expect(new TextDecoder().decode(srv.files.get(new URL(tx).pathname)!)).toBe("in a transaction");
+    srv.resetCounts();
+    expect(new TextDecoder().decode(await fs.catFile(url))).toBe("uploaded");
+    expect(new TextDecoder().decode(await fs.catFile(tx))).toBe("in a transaction");
+    expect(srv.requestCount(undefined, "GET")).toBe(0);
+  });
+
+  it("filecache::http through urlToFs, options under both protocols", async () => {
+    const { path, url } = serve();
+    const { fs, path: p } = await urlToFs(`filecache::${url}`, {
+      filecache: { cacheStorage: dir, skipInstanceCache: true },
+      http: { retries: 1, skipInstanceCache: true },
+    });
+    expect(sha256(await fs.catFile(p))).toBe(sha256(DATA));
+    srv.resetCounts();
+    expect(sha256(await fs.catFile(p))).toBe(sha256(DATA));
+    expect(srv.requestCount(path)).toBe(0);
+    await ((fs as WholeFileCacheFileSystem).target as HTTPFileSystem).close();
   });
 });
 
