@@ -11,7 +11,7 @@
 import { randomBytes } from "node:crypto";
 import { FsError } from "../core/errors.js";
 import type { SignalOptions } from "../core/types.js";
-import { BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
+import { BufferedFile, readableFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
 import { CacheLayer, type CacheLayerOptions } from "./layer.js";
@@ -52,16 +52,10 @@ export class CachingFileSystem extends CacheLayer {
 
   protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
     const state = await this.stateFor(path, options.signal);
-    return new BufferedFile({
-      path,
-      mode: "rb",
-      size: state.entry.size,
-      blockSize: options.blockSize ?? state.entry.blocksize,
-      // Reads map onto cached blocks already; read-ahead would fetch blocks nobody asked for.
-      cacheType: options.cacheType ?? "none",
-      cacheOptions: options.cacheOptions,
+    // Reads map onto cached blocks already; read-ahead would fetch blocks nobody asked for.
+    const readOptions = { ...options, blockSize: options.blockSize ?? state.entry.blocksize, cacheType: options.cacheType ?? "none" };
+    return readableFile(path, state.entry.size, (start, end) => this.readRange(path, state, start, end, options.signal), readOptions, {
       details: { ...state.entry, name: path },
-      fetcher: (start, end) => this.readRange(path, state, start, end, options.signal),
       ownedFetches: true,
     });
   }

@@ -11,7 +11,7 @@
 import type { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import type { FileInfo, ProgressCallback, SignalOptions } from "../core/types.js";
-import { BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
+import { BufferedFile, readableFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { resolveCompression } from "../files/compression.js";
 import { LocalFileSystem } from "../implementations/local.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
@@ -209,16 +209,9 @@ export class WholeFileCacheFileSystem extends CacheLayer {
         if (attempt > 0) throw FsError.enoent(path, "the cached copy vanished while opening it");
         continue;
       }
-      return new BufferedFile({
-        path,
-        mode: "rb",
-        size: reader.size,
-        blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE,
-        cacheType: options.cacheType,
-        cacheOptions: options.cacheOptions,
+      // Each read is a fresh buffer, so read caches may hand it on without a copy.
+      return readableFile(path, reader.size, (start, end) => reader.read(start, end), options, {
         details: { ...hit.entry, name: path, localPath: hit.storage.pathOf(hit.fn) },
-        fetcher: (start, end) => reader.read(start, end),
-        // Each read is a fresh buffer, so read caches may hand it on without a copy.
         ownedFetches: true,
         onClose: () => void reader.close().catch(() => undefined),
       });

@@ -21,16 +21,14 @@ import type {
   FindOptions,
   GlobOptions,
   LsOptions,
-  OnError,
   PipeMode,
   PipeOptions,
-  ProgressCallback,
   RmOptions,
   SignalOptions,
   TransferOptions,
   WalkOptions,
 } from "./types.js";
-import { BufferedFile, parseMode, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
+import { BufferedFile, readableFile, parseMode, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
 import { coalesceRanges, DEFAULT_MAX_BLOCK, DEFAULT_MAX_GAP, sliceMerged, type ByteRange, type MergedRange } from "../files/coalesce.js";
 import { CollectingSink, type SinkOptions, type UploadSink } from "../files/upload-sink.js";
 import { TextFile } from "../files/text-file.js";
@@ -305,33 +303,26 @@ export abstract class AbstractFileSystem {
     return this._info(this.normalizePath(path), options);
   }
 
-  async exists(path: string, options: SignalOptions = {}): Promise<boolean> {
-    const p = this.normalizePath(path);
+  /** The entry's type, or undefined when nothing is there (ENOENT/ENOTDIR); other errors propagate. */
+  private async typeOrMissing(path: string, options: SignalOptions): Promise<FileInfo["type"] | undefined> {
     try {
-      await this._info(p, options);
-      return true;
+      return (await this._info(this.normalizePath(path), options)).type;
     } catch (err) {
-      if (isFsError(err, "ENOENT") || isFsError(err, "ENOTDIR")) return false;
+      if (isFsError(err, "ENOENT") || isFsError(err, "ENOTDIR")) return undefined;
       throw err;
     }
+  }
+
+  async exists(path: string, options: SignalOptions = {}): Promise<boolean> {
+    return (await this.typeOrMissing(path, options)) !== undefined;
   }
 
   async isDir(path: string, options: SignalOptions = {}): Promise<boolean> {
-    try {
-      return (await this.info(path, options)).type === "directory";
-    } catch (err) {
-      if (isFsError(err, "ENOENT") || isFsError(err, "ENOTDIR")) return false;
-      throw err;
-    }
+    return (await this.typeOrMissing(path, options)) === "directory";
   }
 
   async isFile(path: string, options: SignalOptions = {}): Promise<boolean> {
-    try {
-      return (await this.info(path, options)).type === "file";
-    } catch (err) {
-      if (isFsError(err, "ENOENT") || isFsError(err, "ENOTDIR")) return false;
-      throw err;
-    }
+    return (await this.typeOrMissing(path, options)) === "file";
   }
 
   async size(path: string, options: SignalOptions = {}): Promise<number | null> {
@@ -1013,16 +1004,9 @@ export abstract class AbstractFileSystem {
       size = info.size;
       details = info;
     }
-    return new BufferedFile({
-      path,
-      mode: "rb",
-      size,
-      blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE,
-      cacheType: options.cacheType,
-      cacheOptions: options.cacheOptions,
+    // What _catFile returns is the caller's (as catFile's is), so the cache may hand it on.
+    return readableFile(path, size, (start, end) => this._catFile(path, start, end, { signal: options.signal }), options, {
       details,
-      fetcher: (start, end) => this._catFile(path, start, end, { signal: options.signal }),
-      // What _catFile returns is the caller's (as catFile's is), so the cache may hand it on.
       ownedFetches: true,
     });
   }

@@ -64,6 +64,29 @@ function ownedCopy(data: Uint8Array): Uint8Array {
   return new Uint8Array(data);
 }
 
+/**
+ * A readable file over `fetcher`, taking the read options a caller gave to `open()`
+ * (blockSize, cacheType, cacheOptions); `extra` adds details, ownedFetches, onClose...
+ */
+export function readableFile(
+  path: string,
+  size: number,
+  fetcher: RangeFetcher,
+  options: FileOpenOptions,
+  extra: Partial<BufferedFileInit> = {},
+): BufferedFile {
+  return new BufferedFile({
+    path,
+    mode: "rb",
+    size,
+    blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE,
+    cacheType: options.cacheType,
+    cacheOptions: options.cacheOptions,
+    fetcher,
+    ...extra,
+  });
+}
+
 export class BufferedFile implements AsyncIterable<Uint8Array> {
   readonly path: string;
   readonly mode: "rb" | "wb" | "ab" | "xb";

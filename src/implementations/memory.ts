@@ -7,8 +7,7 @@ import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError } from "../core/errors.js";
 import { normalizePosix, parentOf } from "../core/paths.js";
 import type { FileInfo, FileSystemOptions, PipeMode } from "../core/types.js";
-import { BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
-import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
+import { BufferedFile, readableFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { CollectingSink, type SinkOptions, type UploadSink } from "../files/upload-sink.js";
 
 interface MemoryEntry {
@@ -258,15 +257,8 @@ export class MemoryFileSystem extends AbstractFileSystem {
   protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
     const entry = this.entryOf(path);
     const data = entry.data;
-    return new BufferedFile({
-      path,
-      mode: "rb",
-      size: data.byteLength,
-      blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE,
-      cacheType: options.cacheType,
-      cacheOptions: options.cacheOptions,
+    return readableFile(path, data.byteLength, async (start, end) => data.subarray(start, end), options, {
       details: this.fileInfo(path, entry),
-      fetcher: async (start, end) => data.subarray(start, end),
     });
   }
 }

@@ -1,9 +1,9 @@
 import { gunzipSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { codeOf } from "../support/errors.js";
 import {
   CompressedFile,
   DirFileSystem,
-  FsError,
   MemoryFileSystem,
   open,
   openFiles,
@@ -13,14 +13,6 @@ import {
 
 const shared = new MemoryFileSystem();
 
-async function code(p: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await p;
-  } catch (e) {
-    return (e as FsError).code;
-  }
-  return undefined;
-}
 
 describe("urlToFs", () => {
   it("resolves protocols and plain paths", async () => {
@@ -55,12 +47,12 @@ describe("urlToFs", () => {
   });
 
   it("malformed chains, unknown protocols and bad option shapes are EINVAL", async () => {
-    expect(await code(urlToFs(""))).toBe("EINVAL");
-    expect(await code(urlToFs("::memory://x"))).toBe("EINVAL");
-    expect(await code(urlToFs("memory://x::"))).toBe("EINVAL");
-    expect(await code(urlToFs("nosuchproto://x"))).toBe("EINVAL");
-    expect(await code(urlToFs("bad layer::memory://x"))).toBe("EINVAL");
-    expect(await code(urlToFs("memory://x", { memory: 5 }))).toBe("EINVAL");
+    expect(await codeOf(urlToFs(""))).toBe("EINVAL");
+    expect(await codeOf(urlToFs("::memory://x"))).toBe("EINVAL");
+    expect(await codeOf(urlToFs("memory://x::"))).toBe("EINVAL");
+    expect(await codeOf(urlToFs("nosuchproto://x"))).toBe("EINVAL");
+    expect(await codeOf(urlToFs("bad layer::memory://x"))).toBe("EINVAL");
+    expect(await codeOf(urlToFs("memory://x", { memory: 5 }))).toBe("EINVAL");
   });
 });
 
@@ -76,7 +68,7 @@ describe("open", () => {
     const b = await open("memory://open-test/t.txt", "rb", { blockSize: 4 });
     expect(new TextDecoder().decode(await b.read())).toBe("héllo\nworld\n");
     await b.close();
-    expect(await code(open("memory://open-test/t.txt", "rw" as "rb"))).toBe("EINVAL");
+    expect(await codeOf(open("memory://open-test/t.txt", "rw" as "rb"))).toBe("EINVAL");
   });
 
   it("compression: 'infer' writes and reads gzip by extension", async () => {
@@ -99,13 +91,13 @@ describe("open", () => {
     const o = await open("memory://open-test/other.gz", "rb", { compression: "gzip" });
     expect(new TextDecoder().decode(await o.read())).toBe("outside");
     await o.close();
-    expect(await code(open("memory://open-test/x.gz", "rb", { compression: "zstd-nope" }))).toBe("EINVAL");
+    expect(await codeOf(open("memory://open-test/x.gz", "rb", { compression: "zstd-nope" }))).toBe("EINVAL");
   });
 
   it("corrupt compressed data is a clear EIO, not garbage", async () => {
     await shared.pipe("/open-test/bad.gz", "not gzip at all");
     const f = await open("memory://open-test/bad.gz", "rb", { compression: "infer" });
-    expect(await code(f.read())).toBe("EIO");
+    expect(await codeOf(f.read())).toBe("EIO");
   });
 });
 
@@ -128,7 +120,7 @@ describe("openFiles", () => {
     expect(await shared.readText("/of-out/part-11.csv")).toBe("row 11\n");
     const named = await openFiles("memory://of-out/x-*.bin", "wb", { num: 2, nameFunction: (i) => `n${i * 10}` });
     expect(named.map((f) => f.path)).toEqual(["/of-out/x-n0.bin", "/of-out/x-n10.bin"]);
-    expect(await code(openFiles("memory://of-out/*-*.csv", "w", { num: 2 }))).toBe("EINVAL");
-    expect(await code(openFiles("memory://of-out/p-*.csv", "w", { num: 0 }))).toBe("EINVAL");
+    expect(await codeOf(openFiles("memory://of-out/*-*.csv", "w", { num: 2 }))).toBe("EINVAL");
+    expect(await codeOf(openFiles("memory://of-out/p-*.csv", "w", { num: 0 }))).toBe("EINVAL");
   });
 });

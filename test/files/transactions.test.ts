@@ -2,7 +2,7 @@
  * Transactions over memory and local disk: files written inside are published together on
  * success, reads inside see the committed state, and a failure publishes nothing.
  */
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";

@@ -10,3 +10,13 @@ export async function errorOf(promise: Promise<unknown>): Promise<FsError> {
   }
   throw new Error("expected the call to fail, but it succeeded");
 }
+
+/** The error code a promise rejects with, or undefined when it resolves. */
+export async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
+  return undefined;
+}
