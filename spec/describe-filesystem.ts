@@ -66,6 +66,19 @@ export function describeFileSystem(
 ): void {
   const caps = { ...DEFAULT_CAPABILITIES, ...capabilities };
   const unsupported = (what: keyof FileSystemCapabilities) => (caps[what] ? "" : ` [skipped: ${name} declares no ${what}]`);
+  /**
+   * A test that needs capabilities: run when all are declared (or, for `without`, when the
+   * capability is absent); otherwise reported as skipped with the reason in its title.
+   */
+  const itNeeds = (needs: Array<keyof FileSystemCapabilities>, title: string, fn: () => Promise<void>, without?: keyof FileSystemCapabilities) => {
+    const missing = needs.filter((c) => !caps[c]);
+    const reason = missing.length
+      ? ` [skipped: ${name} declares no ${missing.join(", ")}]`
+      : without && caps[without]
+        ? ` [skipped: only for backends without ${without}]`
+        : "";
+    it.runIf(reason === "")(title + reason, fn);
+  };
 
   describe(`${name} conformance`, () => {
     let fx: FileSystemFixture;
@@ -283,12 +296,12 @@ export function describeFileSystem(
         expect(await fs.expandPath(p("pre/subdir"), { recursive: true })).toEqual([n("pre/subdir"), n("pre/subdir/subfile.txt")]);
       });
 
-      it.runIf(caps.write)("a recursive copy of subdir does not take subdir.txt", async () => {
+      itNeeds(["write"], "a recursive copy of subdir does not take subdir.txt", async () => {
         await fs.copy(p("pre/subdir"), p("out") + "/", { recursive: true });
         expect(await fs.find(p("out"))).toEqual([n("out/subdir/subfile.txt")]);
       });
 
-      it.runIf(caps.write)("rm of subdir leaves subdir.txt", async () => {
+      itNeeds(["write"], "rm of subdir leaves subdir.txt", async () => {
         await fs.rm(p("pre/subdir"), { recursive: true });
         expect(await fs.exists(p("pre/subdir.txt"))).toBe(true);
         expect(await fs.exists(p("pre/subdir/subfile.txt"))).toBe(false);
@@ -439,7 +452,7 @@ export function describeFileSystem(
     });
 
     describe(`writes${unsupported("write")}`, () => {
-      it.runIf(caps.write)("pipeFile overwrites; mode create refuses an existing file", async () => {
+      itNeeds(["write"], "pipeFile overwrites; mode create refuses an existing file", async () => {
         await fs.pipeFile(p("w/a"), "one");
         await fs.pipeFile(p("w/a"), new TextEncoder().encode("two"));
         expect(await fs.readText(p("w/a"))).toBe("two");
@@ -449,7 +462,7 @@ export function describeFileSystem(
         expect(await fs.readText(p("w/b"))).toBe("new");
       });
 
-      it.runIf(caps.write)("pipe writes one file or a record; writeText round-trips", async () => {
+      itNeeds(["write"], "pipe writes one file or a record; writeText round-trips", async () => {
         await fs.pipe(p("pp/x"), "1");
         await fs.pipe({ [p("pp/y")]: "2", [p("pp/z/w")]: new Uint8Array([51]) });
         expect(await fs.find(p("pp"))).toEqual([n("pp/x"), n("pp/y"), n("pp/z/w")]);
@@ -457,7 +470,7 @@ export function describeFileSystem(
         expect(await fs.readText(p("pp/t"))).toBe("héllo");
       });
 
-      it.runIf(caps.write)("touch creates empty files and truncates by default", async () => {
+      itNeeds(["write"], "touch creates empty files and truncates by default", async () => {
         await fs.touch(p("t/a"));
         expect(await fs.size(p("t/a"))).toBe(0);
         await fs.pipe(p("t/a"), "data");
@@ -467,7 +480,7 @@ export function describeFileSystem(
         expect(await fs.size(p("t/a"))).toBe(0);
       });
 
-      it.runIf(caps.write)("rmFile, rm of files, rm of a directory needs recursive", async () => {
+      itNeeds(["write"], "rmFile, rm of files, rm of a directory needs recursive", async () => {
         await fs.pipe({ [p("del/a")]: "1", [p("del/b")]: "2", [p("del/sub/c")]: "3" });
         await fs.rmFile(p("del/a"));
         expect(await fs.exists(p("del/a"))).toBe(false);
@@ -480,7 +493,7 @@ export function describeFileSystem(
         await expectCode(fs.rm(p("del/zzz")), "ENOENT");
       });
 
-      it.runIf(caps.write)("rm with a glob and with a list", async () => {
+      itNeeds(["write"], "rm with a glob and with a list", async () => {
         await fs.pipe({ [p("g/a.txt")]: "1", [p("g/b.txt")]: "2", [p("g/c.bin")]: "3" });
         await fs.rm(p("g/*.txt"));
         expect(await fs.find(p("g"))).toEqual([n("g/c.bin")]);
@@ -489,7 +502,7 @@ export function describeFileSystem(
         expect(await fs.find(p("g"))).toEqual([]);
       });
 
-      it.runIf(caps.write)("opened writers publish on close, not before; ab appends; xb refuses existing", async () => {
+      itNeeds(["write"], "opened writers publish on close, not before; ab appends; xb refuses existing", async () => {
         const f = await fs.open(p("o/a"), "wb");
         await f.write("hello ");
         await f.write(new TextEncoder().encode("world"));
@@ -506,7 +519,7 @@ export function describeFileSystem(
         expect(await fs.size(p("o/new"))).toBe(0);
       });
 
-      it.runIf(caps.write)("text mode writes strings; asyncDispose closes", async () => {
+      itNeeds(["write"], "text mode writes strings; asyncDispose closes", async () => {
         {
           await using f = await fs.open(p("o/t.txt"), "w");
           await f.write("ünïcode\n");
@@ -514,7 +527,7 @@ export function describeFileSystem(
         expect(await fs.readText(p("o/t.txt"))).toBe("ünïcode\n");
       });
 
-      it.runIf(caps.write)("autocommit: false publishes only on commit; discard drops", async () => {
+      itNeeds(["write"], "autocommit: false publishes only on commit; discard drops", async () => {
         const f = await fs.open(p("ac/a"), "wb", { autocommit: false });
         await f.write("kept");
         await f.close();
@@ -527,7 +540,7 @@ export function describeFileSystem(
         expect(await fs.exists(p("ac/b"))).toBe(false);
       });
 
-      it.runIf(caps.write)("writing over a directory is EISDIR and loses nothing", async () => {
+      itNeeds(["write"], "writing over a directory is EISDIR and loses nothing", async () => {
         await fs.pipe(p("dd/sub/f"), "keep");
         await expectCode(fs.pipeFile(p("dd/sub"), "x"), "EISDIR");
         expect(await fs.readText(p("dd/sub/f"))).toBe("keep");
@@ -535,7 +548,7 @@ export function describeFileSystem(
     });
 
     describe(`directories${unsupported("emptyDirectories")}`, () => {
-      it.runIf(caps.write && caps.emptyDirectories)("mkdir makes an empty directory that ls and info see", async () => {
+      itNeeds(["write", "emptyDirectories"], "mkdir makes an empty directory that ls and info see", async () => {
         await fs.mkdir(p("md/empty"));
         expect(await fs.isDir(p("md/empty"))).toBe(true);
         expect(await fs.ls(p("md/empty"))).toEqual([]);
@@ -543,13 +556,13 @@ export function describeFileSystem(
         await expectCode(fs.mkdir(p("md/empty")), "EEXIST");
       });
 
-      it.runIf(caps.write && caps.emptyDirectories)("mkdir without createParents needs the parent", async () => {
+      itNeeds(["write", "emptyDirectories"], "mkdir without createParents needs the parent", async () => {
         await expectCode(fs.mkdir(p("mp/a/b"), { createParents: false }), "ENOENT");
         await fs.mkdir(p("mp/a/b"));
         expect(await fs.isDir(p("mp/a"))).toBe(true);
       });
 
-      it.runIf(caps.write && caps.emptyDirectories)("makedirs with existOk, rmdir of empty and non-empty", async () => {
+      itNeeds(["write", "emptyDirectories"], "makedirs with existOk, rmdir of empty and non-empty", async () => {
         await fs.makedirs(p("mk/x/y"));
         await expectCode(fs.makedirs(p("mk/x/y")), "EEXIST");
         await fs.makedirs(p("mk/x/y"), { existOk: true });
@@ -560,18 +573,18 @@ export function describeFileSystem(
         expect(await fs.exists(p("mk/x/f"))).toBe(true);
       });
 
-      it.runIf(caps.write && caps.emptyDirectories)("rm recursive removes empty directories too", async () => {
+      itNeeds(["write", "emptyDirectories"], "rm recursive removes empty directories too", async () => {
         await fs.makedirs(p("rr/a/b"), { existOk: true });
         await fs.pipe(p("rr/f"), "1");
         await fs.rm(p("rr"), { recursive: true });
         expect(await fs.exists(p("rr"))).toBe(false);
       });
 
-      it.runIf(caps.write && !caps.emptyDirectories)("mkdir is accepted and a directory appears once it holds a file", async () => {
+      itNeeds(["write"], "mkdir is accepted and a directory appears once it holds a file", async () => {
         await fs.mkdir(p("od/x"));
         await fs.pipe(p("od/x/f"), "1");
         expect(await fs.isDir(p("od/x"))).toBe(true);
-      });
+      }, "emptyDirectories");
     });
 
     describe(`copy, mv, get, put (fsspec's rules)${unsupported("write")}`, () => {
@@ -603,7 +616,7 @@ export function describeFileSystem(
         ["copy(s/missing, t)", () => fs.copy(p("s/missing"), p("t")), "ENOENT"],
       ];
       for (const [title, call, want] of table) {
-        it.runIf(caps.write)(title, async () => {
+        itNeeds(["write"], title, async () => {
           if (want === "ENOENT") {
             await expectCode(call(), "ENOENT");
             return;
@@ -613,20 +626,20 @@ export function describeFileSystem(
         });
       }
 
-      it.runIf(caps.write)("a recursive copy into a missing target, repeated, nests one level deeper", async () => {
+      itNeeds(["write"], "a recursive copy into a missing target, repeated, nests one level deeper", async () => {
         await fs.copy(p("s/sub"), p("t/new"), { recursive: true });
         await fs.copy(p("s/sub"), p("t/new"), { recursive: true });
         expect(await tFiles()).toEqual(["new/g1", "new/g2", "new/n/h", "new/sub/g1", "new/sub/g2", "new/sub/n/h"]);
       });
 
-      it.runIf(caps.write)("copy keeps content and lists pair one to one", async () => {
+      itNeeds(["write"], "copy keeps content and lists pair one to one", async () => {
         await fs.copy([p("s/f1"), p("s/f2")], [p("t/a"), p("t/b")]);
         expect(await fs.readText(p("t/a"))).toBe("f1");
         expect(await fs.readText(p("t/b"))).toBe("f2");
         await expectCode(fs.copy([p("s/f1")], [p("t/a"), p("t/b")]), "EINVAL");
       });
 
-      it.runIf(caps.write)("mv moves a file and a directory tree", async () => {
+      itNeeds(["write"], "mv moves a file and a directory tree", async () => {
         await fs.mv(p("s/f1"), p("t/moved"));
         expect(await fs.exists(p("s/f1"))).toBe(false);
         expect(await fs.readText(p("t/moved"))).toBe("f1");
@@ -635,7 +648,7 @@ export function describeFileSystem(
         expect(await tFiles()).toEqual(["moved", "subm/g1", "subm/g2", "subm/n/h"]);
       });
 
-      it.runIf(caps.write)("get and put follow the same rules, with progress", async () => {
+      itNeeds(["write"], "get and put follow the same rules, with progress", async () => {
         const local = new MemoryFileSystem({ store: "private" });
         const sizes: number[] = [];
         let done = 0;
@@ -660,7 +673,8 @@ export function describeFileSystem(
         if (!caps.emptyDirectories) await fs.pipe(p("tgt/.keep"), "");
       });
       for (const row of COPY_ROWS) {
-        it.runIf(caps.write)(
+        itNeeds(
+          ["write"],
           `copy('${row.pattern}', 'tgt/${row.dst}', recursive ${row.recursive}${row.maxDepth ? `, maxDepth ${row.maxDepth}` : ""})`,
           async () => {
             await fs.copy(p(`src/${row.pattern}`), `${p("tgt")}/${row.dst}`, {
@@ -675,7 +689,7 @@ export function describeFileSystem(
     });
 
     describe(`transactions${unsupported("transactions")}`, () => {
-      it.runIf(caps.write && caps.transactions)("files written in a transaction appear together on success", async () => {
+      itNeeds(["write", "transactions"], "files written in a transaction appear together on success", async () => {
         await fs.transaction(async () => {
           await fs.pipe(p("tx/a"), "1");
           const f = await fs.open(p("tx/b"), "wb");
@@ -688,7 +702,7 @@ export function describeFileSystem(
         expect(await fs.readText(p("tx/b"))).toBe("2");
       });
 
-      it.runIf(caps.write && caps.transactions)("a throwing transaction publishes nothing", async () => {
+      itNeeds(["write", "transactions"], "a throwing transaction publishes nothing", async () => {
         await fs.pipe(p("tx2/keep"), "old");
         await expect(
           fs.transaction(async () => {
@@ -719,7 +733,7 @@ export function describeFileSystem(
         })(), "EINVAL");
       });
 
-      it.runIf(caps.write)("pipeFile rejects data that is not bytes or text and a bad mode", async () => {
+      itNeeds(["write"], "pipeFile rejects data that is not bytes or text and a bad mode", async () => {
         await expectCode(fs.pipeFile(p("bad"), 123 as unknown as string), "EINVAL");
         await expectCode(fs.pipeFile(p("bad"), "x", { mode: "append" as "create" }), "EINVAL");
         expect(await fs.exists(p("bad"))).toBe(false);
@@ -727,7 +741,7 @@ export function describeFileSystem(
     });
 
     describe(`serialisation${unsupported("serializable")}`, () => {
-      it.runIf(caps.serializable)("toJSON / fromJSON rebuilds an equivalent filesystem", async () => {
+      itNeeds(["serializable"], "toJSON / fromJSON rebuilds an equivalent filesystem", async () => {
         await seed({ "j/a": "json" });
         const json = JSON.parse(JSON.stringify(fs.toJSON()));
         const again = await AbstractFileSystem.fromJSON(json);
