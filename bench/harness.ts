@@ -40,6 +40,12 @@ export interface MeasureOptions {
   warmup?: number;
   /** Called before each run (not timed), e.g. to reset state. */
   before?: () => Promise<void> | void;
+  /**
+   * Force a full GC before each timed run (default true). Allocation-heavy micro cases turn it
+   * off: right after a full collection the young generation is small, and the run pays for
+   * regrowing it rather than for its own work.
+   */
+  gcBetweenRuns?: boolean;
 }
 
 /** Collect garbage between timed runs when node runs with --expose-gc (npm run bench does). */
@@ -63,7 +69,7 @@ export async function measure(label: string, fn: () => Promise<unknown>, options
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     await options.before?.();
-    collectGarbage();
+    if (options.gcBetweenRuns ?? true) collectGarbage();
     const t0 = process.hrtime.bigint();
     await fn();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);

@@ -73,9 +73,9 @@ const bench: BenchCase = {
     try {
       // Measured one after another, not interleaved: memfs's heavy allocation otherwise slows
       // whatever runs next, which would measure memfs's garbage rather than our code.
-      const mem = await measure(`memory pipe+catFile x${FILES} (1 KiB)`, pipeCatMemory, { runs: 15, warmup: 10 });
-      const memfs = await measure(`memfs writeFileSync+readFileSync x${FILES}`, pipeCatMemfs, { runs: 11, warmup: 3 });
-      const map = await measure(`Map set+get x${FILES}`, pipeCatMap, { runs: 15, warmup: 10 });
+      const mem = await measure(`memory pipe+catFile x${FILES} (1 KiB)`, pipeCatMemory, { runs: 15, warmup: 10, gcBetweenRuns: false });
+      const memfs = await measure(`memfs writeFileSync+readFileSync x${FILES}`, pipeCatMemfs, { runs: 11, warmup: 3, gcBetweenRuns: false });
+      const map = await measure(`Map set+get x${FILES}`, pipeCatMap, { runs: 15, warmup: 10, gcBetweenRuns: false });
       const [cat, read] = await measureInterleaved(
         [
           { label: "LocalFileSystem.catFile 64 MiB", fn: () => local.catFile(big) },

@@ -19,16 +19,44 @@ interface MemoryEntry {
 }
 
 /**
- * A private copy of bytes [start, end). Small copies come from Node's shared buffer pool,
- * which is several times cheaper than a fresh ArrayBuffer per call.
+ * Private copies of small byte runs carved out of shared slabs, the way Node's Buffer pool
+ * works but with larger slabs: a fresh ArrayBuffer per 1 KiB file is most of the cost of a small
+ * write or read. A slab lives as long as any copy in it does, so only runs up to `maxPooled`
+ * bytes share one (a held copy can keep at most `slabSize` bytes alive).
  */
-function copyBytes(data: Uint8Array, start = 0, end = data.byteLength): Uint8Array {
-  const s = Math.min(start, data.byteLength);
-  const e = Math.max(s, Math.min(end, data.byteLength));
-  const out = Buffer.allocUnsafe(e - s);
-  out.set(s === 0 && e === data.byteLength ? data : data.subarray(s, e));
-  return out;
+class SlabCopier {
+  private slab = new ArrayBuffer(0);
+  private offset = 0;
+
+  constructor(
+    private readonly slabSize: number,
+    private readonly maxPooled: number,
+  ) {}
+
+  copy(data: Uint8Array, start = 0, end = data.byteLength): Uint8Array {
+    const s = Math.min(start, data.byteLength);
+    const e = Math.max(s, Math.min(end, data.byteLength));
+    const n = e - s;
+    const src = s === 0 && e === data.byteLength ? data : data.subarray(s, e);
+    if (n > this.maxPooled) {
+      const out = new Uint8Array(n);
+      out.set(src);
+      return out;
+    }
+    if (this.offset + n > this.slab.byteLength) {
+      this.slab = new ArrayBuffer(this.slabSize);
+      this.offset = 0;
+    }
+    const out = new Uint8Array(this.slab, this.offset, n);
+    out.set(src);
+    this.offset += (n + 7) & ~7; // keep copies 8-byte aligned, like Node's pool
+    return out;
+  }
 }
+
+/** Stored files and read results come from separate slabs: results are usually short-lived. */
+const storedCopies = new SlabCopier(64 * 1024, 4 * 1024);
+const readCopies = new SlabCopier(32 * 1024, 1024);
 
 /** The files and directories behind one or more MemoryFileSystem instances. */
 export class MemoryStore {
@@ -168,7 +196,7 @@ export class MemoryFileSystem extends AbstractFileSystem {
   protected override _catFile(path: string, start: number, end: number | undefined): Promise<Uint8Array> {
     try {
       // A copy: callers may write into what they get back.
-      return Promise.resolve(copyBytes(this.entryOf(path).data, start, end));
+      return Promise.resolve(readCopies.copy(this.entryOf(path).data, start, end));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -194,7 +222,7 @@ export class MemoryFileSystem extends AbstractFileSystem {
 
   protected override _pipeFile(path: string, data: Uint8Array, mode: PipeMode): Promise<void> {
     try {
-      this.storeFile(path, copyBytes(data), mode);
+      this.storeFile(path, storedCopies.copy(data), mode);
       return DONE;
     } catch (err) {
       return Promise.reject(err);
