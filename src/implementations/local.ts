@@ -36,7 +36,7 @@ export interface LocalFileSystemOptions extends FileSystemOptions {
 
 const TEMP_PREFIX = ".fsspec-tmp-";
 /** Parallel positioned reads: large reads are split so libuv's threads share them. */
-const READ_SLICE = 8 * 2 ** 20;
+const READ_SLICE = 2 ** 20;
 const READ_PARALLEL = 4;
 
 export class LocalFileSystem extends AbstractFileSystem {
