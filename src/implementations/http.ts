@@ -14,7 +14,7 @@ import { BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 import { discardBody, header, HttpClient, type HttpAuth, type HttpResponse, type SendOptions } from "./http/client.js";
 import { parseContentRange, RangeDownload, type DownloadOptions, type Validators } from "./http/download.js";
-import { redactUrl, statusError } from "./http/errors.js";
+import { redactUrl, statusError, transportFailure } from "./http/errors.js";
 import { childrenOf } from "./http/index-page.js";
 import { StreamingCache } from "./http/stream-cache.js";
 
@@ -60,6 +60,21 @@ function option(options: HTTPFileSystemOptions, name: keyof HTTPFileSystemOption
   const v = options[name] ?? fallback;
   if (typeof v !== "number" || !Number.isFinite(v) || v < min) throw FsError.einval(`${String(name)} must be a number >= ${min}, got ${String(v)}`);
   return v;
+}
+
+/** The whole body, or undefined (and the body dropped) once it is longer than `limit`. */
+async function readUpTo(body: HttpResponse["body"], limit: number): Promise<Buffer | undefined> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    n += chunk.byteLength;
+    if (n > limit) {
+      body.destroy();
+      return undefined;
+    }
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts, n);
 }
 
 function isHtml(res: HttpResponse): boolean {
@@ -206,10 +221,13 @@ export class HTTPFileSystem extends AbstractFileSystem {
       discardBody(res.body);
       return [this.fileInfo(path, res, declared)];
     }
-    const page = await res.body.text();
-    const children = childrenOf(page, res.url);
+    const bytes = await readUpTo(res.body, MAX_INDEX_PAGE).catch((err: unknown) => {
+      throw transportFailure(err, path, options.signal).error;
+    });
+    if (bytes === undefined) return [this.fileInfo(path, res, null)];
+    const children = childrenOf(bytes.toString("utf8"), res.url);
     if (!res.url.pathname.endsWith("/") && children.length === 0) {
-      return [this.fileInfo(path, res, declared ?? Buffer.byteLength(page))];
+      return [this.fileInfo(path, res, declared ?? bytes.byteLength)];
     }
     this.hint(path);
     const entries: FileInfo[] = children.map((c) => {
@@ -304,10 +322,12 @@ export class HTTPFileSystem extends AbstractFileSystem {
     const callback = options.callback as ProgressCallback | undefined;
     if (size !== null) callback?.setSize?.(size);
     const progress: ProgressCallback | undefined = callback?.relativeUpdate ? { relativeUpdate: (n) => callback.relativeUpdate!(n) } : undefined;
-    const common = { path, mode: "rb" as const, blockSize, details: info };
+    // The file and its cache name the URL in their errors: redacted, like every other error here.
+    const shown = redactUrl(path);
+    const common = { path: shown, mode: "rb" as const, blockSize, details: info };
     if (size === null || info.acceptRanges === false || options.streaming === true) {
       const open = (start: number) => RangeDownload.open(this.client, path, { start }, { signal, callback: progress, expect });
-      return new BufferedFile({ ...common, size: size ?? Infinity, readCache: new StreamingCache(size ?? Infinity, blockSize, path, open) });
+      return new BufferedFile({ ...common, size: size ?? Infinity, readCache: new StreamingCache(size ?? Infinity, blockSize, shown, open) });
     }
     return new BufferedFile({
       ...common,

@@ -3,7 +3,7 @@
  * server saw. Timeouts are a few hundred milliseconds; only the timeout tests assert time.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { HTTPFileSystem, MemoryFileSystem } from "../../src/index.js";
+import { FsError, HTTPFileSystem, MemoryFileSystem } from "../../src/index.js";
 import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
 import { errorOf, expectBytes, pattern } from "./helpers.js";
 
@@ -122,6 +122,125 @@ describe("resuming broken bodies", () => {
     expect(srv.requestCount(PATH, "HEAD")).toBe(1);
     expect(gets()).toHaveLength(2);
     expect(gets()[1]!.headers["if-range"]).toBe(gets()[0]!.headers["if-range"]);
+  });
+});
+
+describe("answers other than asked never become wrong bytes", () => {
+  it("a 200 that breaks while skipping to the range's start, resumed by a 206, hands back the range's bytes", async () => {
+    // The first answer ignores the range; the resume is honoured: nothing left over from the skip may apply to it.
+    srv.fault({ path: PATH, method: "GET", noRanges: true, resetAfterBytes: 50_000 });
+    expectBytes(await fs.catFile(url(), 100_000, 600_000), data.subarray(100_000, 600_000));
+    expect(gets().map((r) => r.headers.range)).toEqual(["bytes=100000-599999", "bytes=100000-599999"]);
+  });
+
+  it("a 206 covering less than asked inside a file of known size is completed, not handed back short", async () => {
+    srv.fault({ path: PATH, method: "GET", answerRange: "bytes=1000-1999" });
+    expectBytes(await fs.catFile(url(), 1000, 5000), data.subarray(1000, 5000));
+    expect(gets().map((r) => r.headers.range)).toEqual(["bytes=1000-4999", "bytes=2000-4999"]);
+    srv.resetCounts();
+    const p = url();
+    srv.fault({ path: PATH, method: "GET", answerRange: "bytes=0-99" });
+    const [a, b] = await fs.catRanges([p, p], [0, 200_000], [10, 200_010]);
+    expectBytes(a as Uint8Array, data.subarray(0, 10));
+    expectBytes(b as Uint8Array, data.subarray(200_000, 200_010));
+  });
+
+  it("a 206 answering a suffix request with bytes other than the file's last is EPROTO", async () => {
+    srv.fault({ path: PATH, method: "GET", answerRange: "bytes=0-99" });
+    await errorOf(fs.catFile(url(), -100), "EPROTO");
+    expect(gets()).toHaveLength(1);
+  });
+
+  it("a 200 without a length (ranges ignored, chunked) ends where its body ends, even before the end asked", async () => {
+    srv.fault({ path: PATH, method: "GET", noRanges: true, noContentLength: true, times: Infinity });
+    expectBytes(await fs.catFile(url(), 0, SIZE + 1000), data);
+    expectBytes(await fs.catFile(url(), 1000, Number.MAX_SAFE_INTEGER), data.subarray(1000));
+    expect(gets()).toHaveLength(2);
+  });
+
+  it("a streamed file holds the size it was opened with when the body declares none", async () => {
+    srv.fault({ path: PATH, method: "HEAD", wrongContentLength: SIZE + 100, times: 2 });
+    srv.fault({ path: PATH, method: "GET", noRanges: true, noContentLength: true });
+    const f = await fs.open(url(), "rb", { streaming: true });
+    expect(f.size).toBe(SIZE + 100);
+    await errorOf(f.read(), "EPROTO");
+    await f.close();
+    // A start inside the size opened with, answered 416: not an empty read at "the end".
+    const g = await fs.open(url(), "rb", { streaming: true });
+    g.seek(SIZE + 50);
+    await errorOf(g.read(10), "EPROTO");
+    await g.close();
+  });
+
+  it("a streamed file whose read failed keeps failing instead of reporting the end of the file", async () => {
+    const once = new HTTPFileSystem({ retries: 0 });
+    try {
+      srv.fault({ path: PATH, method: "GET", resetAfterBytes: 100_000 });
+      const f = await once.open(url(), "rb", { streaming: true });
+      expectBytes(await f.read(10), data.subarray(0, 10));
+      const first = await f.read().then(() => undefined, (e: unknown) => e as { code?: string });
+      expect(first?.code).toBeDefined();
+      await errorOf(f.read(), first!.code!);
+      expect(f.tell()).toBe(10);
+      await f.close();
+    } finally {
+      await once.close();
+    }
+  });
+});
+
+describe("bodies read whole fail as FsErrors", () => {
+  it("a suffix read of a body without length or ranges, and an index page, that break are EIO", async () => {
+    srv.fault({ path: PATH, method: "GET", noRanges: true, noContentLength: true, resetAfterBytes: 1000 });
+    await errorOf(fs.catFile(url(), -100), "EIO");
+    srv.fault({ path: "/f/", method: "GET", noContentLength: true, resetAfterBytes: 50 });
+    await errorOf(fs.ls(url("/f/")), "EIO");
+  });
+});
+
+describe("aborts and credentials", () => {
+  it("a call waiting for a free connection fails with EABORT as soon as it is aborted", { timeout: 5_000 }, async () => {
+    const one = new HTTPFileSystem({ connections: 1 });
+    try {
+      const f = await one.open(url(), "rb", { streaming: true });
+      expectBytes(await f.read(10), data.subarray(0, 10)); // the rest of the body holds the one connection
+      const controller = new AbortController();
+      const pending = one.catFile(url(), 0, 10, { signal: controller.signal });
+      await new Promise((r) => setTimeout(r, 10));
+      controller.abort();
+      await errorOf(pending, "EABORT");
+      await f.close();
+      // The abandoned wait did not keep the slot: the connection is usable again.
+      expectBytes(await one.catFile(url(), 0, 10), data.subarray(0, 10));
+    } finally {
+      await one.close();
+    }
+  });
+
+  it("errors of an opened file name its URL with credentials redacted", async () => {
+    const secret = `http://me:hunter2@127.0.0.1:${srv.port}${PATH}?sig=abc123`;
+    const f = await fs.open(secret, "rb", { streaming: true });
+    await f.read(10);
+    f.seek(200_000);
+    await f.read(10);
+    f.seek(0);
+    const back = await errorOf(f.read(1), "ENOTSUP");
+    await f.close();
+    const closed = await errorOf(f.read(1), "ECLOSED");
+    const g = await fs.open(secret, "rb", { blockSize: 1000 });
+    srv.fault({ path: PATH, method: "GET", answerRange: "bytes=0-9", times: Infinity });
+    // A fetch that cannot be completed (EPROTO, or EIO from the read cache): either way, named redacted.
+    const short = await g.read(100).then(
+      () => expect.fail("a read of a range the server never serves must fail"),
+      (e: unknown) => e as FsError,
+    );
+    expect(short).toBeInstanceOf(FsError);
+    await g.close();
+    for (const err of [back, closed, short]) {
+      expect(err.message).not.toContain("hunter2");
+      expect(err.message).not.toContain("abc123");
+      expect(err.path).not.toContain("hunter2");
+    }
   });
 });
 

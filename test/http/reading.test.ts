@@ -162,6 +162,14 @@ describe("catFile and catRanges", () => {
     expect(done).toBe(data.byteLength);
   });
 
+  it("close is idempotent, so an explicit close and `await using` go together", async () => {
+    const closing = new HTTPFileSystem();
+    expect(text(await closing.catFile(url("/r/small.txt")))).toBe("hello world");
+    await closing.close();
+    await closing.close();
+    await closing[Symbol.asyncDispose]();
+  });
+
   it("is reachable through the registry and URL chains", async () => {
     const viaRegistry = await filesystem("https", { skipInstanceCache: true });
     expect(viaRegistry).toBeInstanceOf(HTTPFileSystem);
@@ -262,6 +270,18 @@ describe("listing HTML index pages", () => {
     }
   });
 
+  it("ls of a page without a declared length: its size in bytes, and no reading past an index page's limit", async () => {
+    // A UTF-8 BOM and a byte that is not UTF-8: a decoded string would miscount both.
+    const page = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("<html><body>caf\xe9, no links</body></html>", "latin1")]);
+    srv.setFile("/r/page.html", page, { contentType: "text/html" });
+    srv.fault({ path: "/r/page.html", method: "GET", noContentLength: true });
+    expect(await fs.ls(url("/r/page.html"))).toMatchObject([{ name: url("/r/page.html"), type: "file", size: page.byteLength }]);
+    // Bigger than any index page (16 MiB) and of unknown length: a file, not read to its end.
+    srv.setFile("/r/huge.html", new Uint8Array((16 << 20) + 4096).fill(0x61), { contentType: "text/html" });
+    srv.fault({ path: "/r/huge.html", method: "GET", noContentLength: true });
+    expect(await fs.ls(url("/r/huge.html"))).toMatchObject([{ name: url("/r/huge.html"), type: "file", size: null }]);
+  });
+
   it("ls of a file is the file; of a missing URL ENOENT", async () => {
     expect(await fs.ls(url("/tree/a.txt"))).toMatchObject([{ name: url("/tree/a.txt"), size: 1, type: "file" }]);
     await errorOf(fs.ls(url("/nothing/here")), "ENOENT");
@@ -318,6 +338,25 @@ describe("redirects and auth", () => {
     } finally {
       await secure.close();
     }
+  });
+});
+
+describe("redaction", () => {
+  it("redacts a whole password with an unescaped @, and GCS signed-URL values", async () => {
+    const secure = await startHttpServer({ auth: { basic: { user: "me", password: "hunter@2" } } });
+    try {
+      secure.setFile("/s.txt", "secret");
+      const base = `http://me:hunter@2@127.0.0.1:${secure.port}`;
+      expect(text(await fs.catFile(`${base}/s.txt`))).toBe("secret");
+      const err = await errorOf(fs.catFile(`${base}/missing`), "ENOENT");
+      expect(err.message).not.toContain("@2@");
+      expect(err.path).toBe(`http://***@127.0.0.1:${secure.port}/missing`);
+    } finally {
+      await secure.close();
+    }
+    const gcs = await errorOf(fs.catFile(url("/missing?X-Goog-Credential=svc%40p.iam&X-Goog-Signature=deadbeef")), "ENOENT");
+    expect(gcs.message).not.toContain("deadbeef");
+    expect(gcs.message).not.toContain("svc%40p");
   });
 });
 

@@ -347,6 +347,16 @@ describe("test http server", () => {
       expectBytes(r.body, body);
     });
 
+    it("answers a ranged GET as if another range was asked (answerRange), correctly labelled", async () => {
+      srv.fault({ answerRange: "bytes=0-9" });
+      const r = await get(url(), { headers: { range: "bytes=-100" } });
+      expect(r.status).toBe(206);
+      expect(r.headers["content-range"]).toBe(`bytes 0-9/${body.length}`);
+      expectBytes(r.body, body.subarray(0, 10));
+      srv.fault({ answerRange: "bytes=0-9" });
+      expect((await get(url())).status).toBe(200); // no Range asked: the whole file as usual
+    });
+
     it("throttles bodies per fault and globally", async () => {
       srv.setFile("/f/small.bin", bytes(20_000));
       srv.fault({ throttleBytesPerSec: 50_000 });

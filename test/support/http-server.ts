@@ -44,6 +44,11 @@ export interface FaultSpec {
   throttleBytesPerSec?: number;
   /** Extension: omit Content-Length (the body goes chunked), as servers streaming generated content do. */
   noContentLength?: boolean;
+  /**
+   * Extension: answer a ranged GET as if it had asked for this Range instead (e.g. "bytes=0-99"),
+   * with a correct Content-Range: a server that truncates ranges or misreads suffix ranges.
+   */
+  answerRange?: string;
 }
 
 export interface RecordedRequest {
@@ -362,7 +367,7 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
       "Last-Modified": m.lastModified,
       "Accept-Ranges": noRanges ? "none" : "bytes",
     };
-    const rangeHeader = ctx.req.headers.range;
+    const rangeHeader = ctx.req.headers.range && (ctx.fault?.answerRange ?? ctx.req.headers.range);
     const ifRange = ctx.req.headers["if-range"];
     // If-Range that doesn't match the current validator means "send it all" (RFC 7233 §3.2).
     const rangeAllowed = !noRanges && (ifRange === undefined || ifRange === etag || ifRange === m.lastModified);

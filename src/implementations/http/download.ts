@@ -101,9 +101,9 @@ export class RangeDownload {
     return d;
   }
 
-  /** Bytes in the range, when known. */
+  /** Bytes in the range, when known (not while a body without a declared length may end first). */
   get length(): number | undefined {
-    return this.end === undefined ? undefined : this.end - this.first;
+    return this.end === undefined || (this.bodyEnd === undefined && !this.finished) ? undefined : this.end - this.first;
   }
 
   private get path(): string {
@@ -130,6 +130,8 @@ export class RangeDownload {
       discardBody(res.body);
       const cr = parseContentRange(header(res.headers, "content-range"));
       this.total = cr?.total;
+      const resized = this.sizeChanged(header(res.headers, "etag"), expect);
+      if (resized) throw resized;
       if (range.suffix === undefined && this.total !== undefined && range.start < this.total) {
         throw this.fail("EPROTO", `server refused bytes from ${range.start} of a ${this.total}-byte file`, 416);
       }
@@ -148,12 +150,15 @@ export class RangeDownload {
     this.etag = header(res.headers, "etag");
     this.lastModified = header(res.headers, "last-modified");
     if (res.status === 206) {
-      const cr = this.checkPartial(res, range.start);
+      const cr = this.checkPartial(res, range.start, range.suffix);
       this.total = cr.total;
       this.first = this.pos = cr.start;
-      this.end = range.end === undefined ? cr.end + 1 : Math.min(range.end, cr.end + 1);
+      // Up to the file's end when known: a 206 covering less is completed by resuming, not handed back short.
+      const available = cr.total ?? cr.end + 1;
+      this.end = range.end === undefined ? available : Math.min(range.end, available);
     } else {
-      this.total = contentLength(res);
+      // A body without a length of its own must still hold the size the file was opened with.
+      this.total = contentLength(res) ?? expect?.size ?? undefined;
       this.bodyEnd = this.total;
       let start = range.start ?? 0;
       if (range.suffix !== undefined) {
@@ -164,11 +169,10 @@ export class RangeDownload {
       this.end = range.end === undefined ? this.total : this.total === undefined ? range.end : Math.min(range.end, this.total);
       if (this.total !== undefined && start >= this.total) this.end = start;
     }
-    if (expect?.size != null && this.total !== undefined && this.total !== expect.size) {
+    const resized = this.sizeChanged(this.etag, expect);
+    if (resized) {
       discardBody(res.body);
-      // Same ETag, other length: the server misstates it. Without an ETag: a new version.
-      if (expect.etag !== undefined && this.etag === expect.etag) throw this.fail("EPROTO", `response declares ${this.total} bytes, the file has ${expect.size}`);
-      throw this.fail("ECHANGED", `file size changed from ${expect.size} to ${this.total} bytes`);
+      throw resized;
     }
     this.body = res.body;
     this.iter = undefined;
@@ -177,8 +181,16 @@ export class RangeDownload {
     if (len !== undefined) this.options.callback?.setSize?.(len);
   }
 
-  /** A 206 must cover what was asked and agree with its own Content-Length. */
-  private checkPartial(res: HttpResponse, wantedStart: number | undefined): ContentRange {
+  /** The error when a response gives a file another size than the one it was opened with. */
+  private sizeChanged(etag: string | undefined, expect: Validators | undefined): FsError | undefined {
+    if (expect?.size == null || this.total === undefined || this.total === expect.size) return undefined;
+    // Same ETag, other length: the server misstates it. Without an ETag: a new version.
+    if (expect.etag !== undefined && etag === expect.etag) return this.fail("EPROTO", `response declares ${this.total} bytes, the file has ${expect.size}`);
+    return this.fail("ECHANGED", `file size changed from ${expect.size} to ${this.total} bytes`);
+  }
+
+  /** A 206 must cover what was asked (the file's last bytes for a suffix) and agree with its own Content-Length. */
+  private checkPartial(res: HttpResponse, wantedStart: number | undefined, suffix?: number): ContentRange {
     const cr = parseContentRange(header(res.headers, "content-range"));
     const fail = (why: string) => {
       discardBody(res.body);
@@ -187,6 +199,9 @@ export class RangeDownload {
     if (!cr || cr.start < 0 || cr.end < cr.start) throw fail("206 response without a usable Content-Range");
     if (wantedStart !== undefined && cr.start !== wantedStart) throw fail(`asked for bytes from ${wantedStart}, got ${cr.start}`);
     if (cr.total !== undefined && cr.end >= cr.total) throw fail("Content-Range ends past the file's size");
+    if (suffix !== undefined && cr.total !== undefined && (cr.start !== Math.max(0, cr.total - suffix) || cr.end !== cr.total - 1)) {
+      throw fail(`asked for the last ${suffix} bytes, got ${cr.start}-${cr.end} of ${cr.total}`);
+    }
     const declared = contentLength(res);
     if (declared !== undefined && declared !== cr.end - cr.start + 1) {
       throw fail(`Content-Length ${declared} disagrees with Content-Range ${cr.start}-${cr.end}`);
@@ -211,7 +226,9 @@ export class RangeDownload {
 
   /** Suffix asked, whole body sent, size unknown: keep only its last bytes. */
   private async readTail(body: ResponseBody, n: number): Promise<void> {
-    const all = new Uint8Array(await body.arrayBuffer());
+    const all = new Uint8Array(await body.arrayBuffer().catch((err: unknown) => {
+      throw transportFailure(err, this.url, this.options.signal).error;
+    }));
     this.tail = all.subarray(Math.max(0, all.byteLength - n));
     this.total = all.byteLength;
     this.first = this.pos = all.byteLength - this.tail.byteLength;
@@ -328,9 +345,10 @@ export class RangeDownload {
 
   /** The body ended: done if the range is complete, else resume the missing part. */
   private async bodyEnded(): Promise<void> {
-    if (this.end === undefined || this.pos >= this.end) {
+    // A body that declared no length (a whole file) ends the file, even before the end asked.
+    if (this.end === undefined || this.pos >= this.end || this.bodyEnd === undefined) {
       this.total ??= this.pos;
-      this.end ??= this.pos;
+      if (this.end === undefined || this.pos < this.end) this.end = this.pos;
       this.finished = true;
       return;
     }
@@ -347,10 +365,10 @@ export class RangeDownload {
       chunk = chunk.subarray(this.skip);
       this.skip = 0;
     }
-    if (this.end !== undefined && this.pos + chunk.byteLength > this.end) {
-      if (this.bodyEnd === this.end) throw this.fail("EPROTO", `body longer than its declared ${this.end - this.first} bytes`);
-      chunk = chunk.subarray(0, this.end - this.pos);
+    if (this.bodyEnd !== undefined && this.pos + chunk.byteLength > this.bodyEnd) {
+      throw this.fail("EPROTO", `body longer than declared: it should end at byte ${this.bodyEnd}`);
     }
+    if (this.end !== undefined && this.pos + chunk.byteLength > this.end) chunk = chunk.subarray(0, this.end - this.pos);
     return chunk.byteLength === 0 ? undefined : this.deliver(chunk);
   }
 
@@ -386,6 +404,9 @@ export class RangeDownload {
         discardBody(res.body);
         throw this.fail("ECHANGED", `file size changed from ${this.total} to ${cr.total} bytes during the read`);
       }
+      // The body starts at `pos`: nothing left to skip from an earlier 200 that broke while skipping.
+      this.skip = 0;
+      this.learnSize(cr.total);
     } else if (res.status === 200) {
       // If-Range failed (a new version), or the server ignores ranges for an unchanged file.
       const sameVersion =
@@ -396,11 +417,12 @@ export class RangeDownload {
         throw this.fail("ECHANGED", "file changed on the server during the read; not splicing two versions");
       }
       this.skip = this.pos;
-      this.bodyEnd = contentLength(res);
+      this.learnSize(contentLength(res));
+      this.bodyEnd = contentLength(res) ?? this.total;
     } else if (res.status === 416) {
       discardBody(res.body);
       const total = parseContentRange(header(res.headers, "content-range"))?.total ?? this.total;
-      if (this.end === undefined && total !== undefined && this.pos >= total) {
+      if ((this.end === undefined || this.bodyEnd === undefined) && total !== undefined && this.pos >= total) {
         // The body broke exactly at the end of a file of unknown length: nothing is missing.
         this.total = this.end = this.pos;
         return;
@@ -414,6 +436,13 @@ export class RangeDownload {
     this.iter = undefined;
     this.watch = res.watch;
     this.finished = false;
+  }
+
+  /** A resume told the file's size: the read now ends there (no earlier, no later). */
+  private learnSize(total: number | undefined): void {
+    if (this.total !== undefined || total === undefined) return;
+    this.total = total;
+    if (this.end === undefined || this.end > total) this.end = total;
   }
 
   /** Stop the current body (frees its connection). Safe to call more than once. */

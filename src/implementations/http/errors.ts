@@ -4,11 +4,12 @@
  */
 import { FsError, type FsErrorCode } from "../../core/errors.js";
 
-const SECRET_PARAM = /^(x-amz-signature|x-amz-credential|x-amz-security-token|signature|sig|token|access_token|api_key|apikey|key|password|secret)$/i;
+const SECRET_PARAM = /^(x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|signature|sig|token|access_token|api_key|apikey|key|password|secret)$/i;
 
 /** `url` with user info and secret-looking query values replaced by `***`. */
 export function redactUrl(url: string): string {
-  let out = url.replace(/^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/?#@]*@/, "$1***@");
+  // Up to the last @ of the authority: a password may hold an unescaped @ (URL parsers allow it).
+  let out = url.replace(/^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/?#]*@/, "$1***@");
   const q = out.indexOf("?");
   if (q >= 0) {
     const query = out

@@ -15,6 +15,8 @@ export class StreamingCache extends ReadCache {
   private chunks: Uint8Array[] = [];
   private buffered = 0;
   private eof = false;
+  /** Why the stream broke: every later read fails the same way (it must never look like the end). */
+  private failure: unknown;
 
   /** `open(start)` sends the request, from `start` where the server allows it. */
   constructor(
@@ -33,6 +35,7 @@ export class StreamingCache extends ReadCache {
 
   async read(start: number, end: number): Promise<Uint8Array> {
     if (end <= start) return new Uint8Array(0);
+    if (this.failure !== undefined) throw this.failure;
     if (start < this.bufStart) {
       throw FsError.enotsup(`cannot go back to byte ${start} of a streamed file (now at ${this.bufStart})`, this.path);
     }
@@ -46,7 +49,13 @@ export class StreamingCache extends ReadCache {
     if (missing) this.stats.misses++;
     else this.stats.hits++;
     while (!this.eof && this.bufStart + this.buffered < end) {
-      const chunk = await this.download.next();
+      let chunk: Uint8Array | undefined;
+      try {
+        chunk = await this.download.next();
+      } catch (err) {
+        this.failure = err;
+        throw err;
+      }
       if (!chunk) {
         this.eof = true;
         break;
