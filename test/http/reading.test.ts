@@ -325,6 +325,25 @@ describe("redirects and auth", () => {
     }
   });
 
+  it("drops cookies and proxy credentials too on a redirect to another origin, keeping other headers", async () => {
+    const origin = await startHttpServer();
+    const other = await startHttpServer();
+    try {
+      other.setFile("/t.txt", "elsewhere");
+      origin.addRedirect("/go", `${other.url}/t.txt`);
+      const withHeaders = new HTTPFileSystem({ headers: { Cookie: "session=secret", "Proxy-Authorization": "Basic eA==", "x-trace": "keep" } });
+      expect(text(await withHeaders.catFile(`${origin.url}/go`))).toBe("elsewhere");
+      expect(origin.requests[0]!.headers.cookie).toBe("session=secret");
+      const seen = other.requests[0]!.headers;
+      expect(seen.cookie).toBeUndefined();
+      expect(seen["proxy-authorization"]).toBeUndefined();
+      expect(seen["x-trace"]).toBe("keep");
+      await withHeaders.close();
+    } finally {
+      await Promise.all([origin.close(), other.close()]);
+    }
+  });
+
   it("uses credentials in the URL and redacts them from error messages", async () => {
     const secure = await startHttpServer({ auth: { basic: { user: "me", password: "hunter2" } } });
     try {

@@ -106,6 +106,8 @@ export interface SendOptions {
   retries?: number;
 }
 
+/** Headers that carry credentials: dropped on a redirect to another origin (as browsers and curl do). */
+const CREDENTIAL_HEADERS = new Set(["authorization", "proxy-authorization", "cookie"]);
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** A header value as one string (undici gives arrays for repeated headers). */
@@ -228,7 +230,7 @@ export class HttpClient {
         if (auth) headers.authorization = auth;
       } else {
         // Credentials are for the origin they were given for, never for where it redirects.
-        for (const k of Object.keys(headers)) if (k.toLowerCase() === "authorization") delete headers[k];
+        for (const k of Object.keys(headers)) if (CREDENTIAL_HEADERS.has(k.toLowerCase())) delete headers[k];
       }
       const { res, watch } = await this.dispatch(url, method, headers, options);
       const location = header(res.headers, "location");
