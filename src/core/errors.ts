@@ -2,6 +2,7 @@
  * One error type for every backend. Codes follow Node's `errno` names so callers can
  * switch on `err.code` exactly as they would for `node:fs` errors.
  */
+import { redactUrl } from "./redact.js";
 export type FsErrorCode =
   | "ENOENT"
   | "EEXIST"
@@ -51,12 +52,14 @@ export class FsError extends Error {
 
   constructor(code: FsErrorCode, message?: string, options: FsErrorOptions = {}) {
     const text = message ?? DEFAULT_MESSAGES[code];
-    super(options.path !== undefined ? `${code}: ${text}: '${options.path}'` : `${code}: ${text}`, {
+    // URLs keep no credentials in errors, whichever layer raised them.
+    const path = options.path === undefined ? undefined : redactUrl(options.path);
+    super(path !== undefined ? `${code}: ${text}: '${path}'` : `${code}: ${text}`, {
       cause: options.cause,
     });
     this.name = "FsError";
     this.code = code;
-    this.path = options.path;
+    this.path = path;
     this.status = options.status;
     this.detail = text;
   }
