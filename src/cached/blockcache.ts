@@ -9,7 +9,7 @@
  * (expired, or revalidated away by another process) never writes into the current one.
  */
 import { randomBytes } from "node:crypto";
-import { FsError } from "../core/errors.js";
+import { FsError, isFsError } from "../core/errors.js";
 import type { SignalOptions } from "../core/types.js";
 import { BufferedFile, readableFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
@@ -31,6 +31,12 @@ interface BlockState {
   present: Set<number> | true;
   /** Fetches in flight by block, shared by concurrent readers. */
   inflight: Map<number, Promise<void>>;
+  /**
+   * Set when the entry was removed (popped, cleared, expired, dropped by a write, or its data
+   * file vanished): nothing more is written or recorded for it, and readers still holding it
+   * (opened files) read from the target.
+   */
+  retired?: boolean;
 }
 
 export class CachingFileSystem extends CacheLayer {
@@ -48,6 +54,17 @@ export class CachingFileSystem extends CacheLayer {
   protected override async _catFile(path: string, start: number, end: number | undefined, options: SignalOptions): Promise<Uint8Array> {
     const state = await this.stateFor(path, options.signal);
     return this.readRange(path, state, start, end ?? state.entry.size, options.signal);
+  }
+
+  /** Offsets from the end are resolved against the entry's size, not with a call to the target. */
+  override catFile(path: string, start?: number | null, end?: number | null, options: SignalOptions = {}): Promise<Uint8Array> {
+    if ((start ?? 0) >= 0 && (end ?? 0) >= 0) return super.catFile(path, start, end, options);
+    return Promise.resolve().then(async () => {
+      const p = this.normalizePath(path);
+      const { size } = (await this.stateFor(p, options.signal)).entry;
+      const fromEnd = (v: number) => (v < 0 ? Math.max(0, size + v) : v);
+      return super.catFile(p, fromEnd(start ?? 0), end === null || end === undefined ? end : fromEnd(end), options);
+    });
   }
 
   protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
@@ -68,19 +85,42 @@ export class CachingFileSystem extends CacheLayer {
   }
 
   protected override async removeFromWritable(path: string): Promise<boolean> {
-    this.states.delete(path);
+    await this.retireState(path);
     return super.removeFromWritable(path);
   }
 
   override async clearCache(): Promise<void> {
-    this.states.clear();
+    for (const path of [...this.states.keys()]) await this.retireState(path);
     await super.clearCache();
   }
 
   override async clearExpiredCache(expiry?: number): Promise<string[]> {
     const removed = await super.clearExpiredCache(expiry);
-    for (const p of removed) this.states.delete(p);
+    for (const p of removed) await this.retireState(p);
     return removed;
+  }
+
+  /** Drop the state of `path`, and retire it for the opened files still holding it. */
+  private async retireState(path: string): Promise<void> {
+    const known = this.states.get(path);
+    this.states.delete(path);
+    const state = await known?.catch(() => undefined);
+    if (state) state.retired = true;
+  }
+
+  /** The data file of `state` vanished (removed by another process or instance). */
+  private retire(path: string, state: BlockState): void {
+    state.retired = true;
+    const known = this.states.get(path);
+    void known?.then((s) => {
+      if (s === state && this.states.get(path) === known) this.states.delete(path);
+    }, () => undefined);
+  }
+
+  /** Bytes straight from the target, for a retired state whose cached blocks are gone. */
+  private readDirect(path: string, start: number, end: number, signal?: AbortSignal): Promise<Uint8Array> {
+    if (this.offline) return Promise.reject(this.offlineError(path));
+    return this.target.catFile(path, start, end, { signal });
   }
 
   // ---------------------------------------------------------------- entries
@@ -109,10 +149,12 @@ export class CachingFileSystem extends CacheLayer {
 
   /** Still usable, with blocks other processes fetched meanwhile added in. */
   private async stillValid(path: string, state: BlockState, signal?: AbortSignal): Promise<boolean> {
-    if (!(await this.valid(path, state.entry, signal))) return false;
+    if (state.retired || !(await this.valid(path, state.entry, signal))) return false;
     if (state.present === true || state.storage.readOnly) return true;
     const onDisk = (await this.freshMetadata(state.storage)).get(path);
-    if (onDisk && onDisk.fn !== state.entry.fn && onDisk.time > state.entry.time) return false;
+    // Removed by another process or instance (its blocks went with it).
+    if (!onDisk) return false;
+    if (onDisk.fn !== state.entry.fn && onDisk.time > state.entry.time) return false;
     if (onDisk?.fn === state.entry.fn) this.addBlocks(state, onDisk.blocks === true ? true : onDisk.blocks);
     return true;
   }
@@ -157,6 +199,7 @@ export class CachingFileSystem extends CacheLayer {
     const { size, blocksize, fn } = state.entry;
     const e = Math.min(end, size);
     if (start >= e) return new Uint8Array(0);
+    if (state.retired) return this.readDirect(path, start, e, signal);
     if (state.present !== true) {
       const waits: Array<Promise<void>> = [];
       const missing: number[] = [];
@@ -173,9 +216,21 @@ export class CachingFileSystem extends CacheLayer {
         void fetching.finally(() => missing.forEach((b) => state.inflight.get(b) === fetching && state.inflight.delete(b))).catch(() => undefined);
         waits.push(fetching);
       }
-      await Promise.all(waits);
+      try {
+        await Promise.all(waits);
+      } catch (err) {
+        if (!state.retired) throw err;
+      }
+      if (state.retired) return this.readDirect(path, start, e, signal);
     }
-    const data = await state.storage.fs.catFile(state.storage.pathOf(fn), start, e, { signal });
+    let data: Uint8Array;
+    try {
+      data = await state.storage.fs.catFile(state.storage.pathOf(fn), start, e, { signal });
+    } catch (err) {
+      if (!isFsError(err, "ENOENT")) throw err;
+      this.retire(path, state);
+      return this.readDirect(path, start, e, signal);
+    }
     if (data.byteLength !== e - start) {
       throw new FsError("EIO", `the block cache file is shorter than its recorded blocks (${data.byteLength} of ${e - start} bytes)`, { path });
     }
@@ -185,6 +240,9 @@ export class CachingFileSystem extends CacheLayer {
   /** Fetch `blocks` (sorted), one request per run of consecutive blocks, and record them. */
   private async fetchBlocks(path: string, state: BlockState, blocks: number[], signal?: AbortSignal): Promise<void> {
     const { size, blocksize, fn } = state.entry;
+    // Only an entry without blocks yet may create its data file: if one with blocks finds it
+    // missing, the entry was removed, and a new file would hold zeros where blocks are recorded.
+    const mayCreate = state.present !== true && state.present.size === 0;
     const runs: Array<[number, number]> = [];
     for (const b of blocks) {
       const last = runs[runs.length - 1];
@@ -199,9 +257,20 @@ export class CachingFileSystem extends CacheLayer {
       if (data.byteLength !== ends[i]! - starts[i]!) {
         throw new FsError("EIO", `the target returned ${data.byteLength} bytes for ${starts[i]}-${ends[i]}; did the file change?`, { path });
       }
-      await state.storage.writeAt(fn, starts[i]!, data);
+      try {
+        await state.storage.writeAt(fn, starts[i]!, data, mayCreate);
+      } catch (err) {
+        if (isFsError(err, "ENOENT") && !mayCreate) this.retire(path, state);
+        throw err;
+      }
       const [first, last] = runs[i]!;
       this.addBlocks(state, Array.from({ length: last - first + 1 }, (_, k) => first + k));
+    }
+    if (state.retired) {
+      // Removed while we fetched: record nothing (that would bring the entry back), and drop
+      // the data file this fetch may have made anew.
+      await state.storage.remove(fn).catch(() => undefined);
+      return;
     }
     const md = this.metadataOf(state.storage);
     md.set(path, { ...state.entry, blocks: state.present === true ? true : [...state.present].sort((a, b) => a - b) });

@@ -19,6 +19,7 @@ import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
 import { downloadTo } from "./download.js";
 import { CacheLayer, type CacheLayerOptions } from "./layer.js";
 import { DEFAULT_STALE_MS, FileLock } from "./locks.js";
+import { HashMapper } from "./mappers.js";
 import { SharedTasks } from "./shared-tasks.js";
 import type { CacheEntry } from "./metadata.js";
 import { lockNameFor, type StorageDir } from "./storage.js";
@@ -76,22 +77,44 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     const currentUkey = async () => (ukey ??= await this.target.ukey(path, { signal }));
     for (const storage of this.storages) {
       if (this.shadowed.has(`${storage.index}\0${path}`)) continue;
-      if (this.usesMetadata) {
-        const entry = (await this.freshMetadata(storage)).get(path);
-        if (entry) {
-          if (entry.blocks !== true) continue; // a block cache's partial file
-          if (!offline && (this.isExpired(entry) || (this.checkFiles && entry.uid !== (await currentUkey())))) continue;
-          if (await storage.stat(entry.fn)) return { storage, fn: entry.fn, entry };
-          continue;
-        }
-      }
-      const st = await storage.stat(fn);
-      if (!st) continue;
-      if (offline || !this.usesMetadata) return { storage, fn };
-      const adopted = await this.adopt(storage, path, fn, st, signal);
-      if (adopted) return adopted;
+      const hit = await this.lookupIn(storage, path, fn, offline, currentUkey, signal);
+      if (hit) return hit;
     }
     return undefined;
+  }
+
+  private async lookupIn(
+    storage: StorageDir, path: string, fn: string, offline: boolean,
+    currentUkey: () => Promise<string>, signal: AbortSignal | undefined, fresh = false,
+  ): Promise<CacheHit | undefined> {
+    if (this.usesMetadata) {
+      const entry = (fresh ? this.metadataOf(storage) : await this.freshMetadata(storage)).get(path);
+      if (entry) {
+        if (entry.blocks !== true) return undefined; // a block cache's partial file
+        if (!offline && (this.isExpired(entry) || (this.checkFiles && entry.uid !== (await currentUkey())))) return undefined;
+        const st = await storage.stat(entry.fn);
+        if (!st) return undefined;
+        // Written after its entry was recorded: another process took the file over (basename
+        // mappers: for another path), so our view is stale; read the metadata again first.
+        if (!fresh && !(this.mapper instanceof HashMapper) && st.mtime instanceof Date && st.mtime.getTime() > entry.time * 1000) {
+          await this.freshMetadata(storage, true);
+          return this.lookupIn(storage, path, fn, offline, currentUkey, signal, true);
+        }
+        return { storage, fn: entry.fn, entry };
+      }
+    }
+    const st = await storage.stat(fn);
+    if (!st) return undefined;
+    if (!this.usesMetadata) return { storage, fn };
+    // A file without an entry in our view: another process may have recorded it since we last
+    // read the metadata, for this path or (basename mappers) for another one, whose bytes it holds.
+    if (!fresh) {
+      await this.freshMetadata(storage, true);
+      return this.lookupIn(storage, path, fn, offline, currentUkey, signal, true);
+    }
+    if (this.ownedByOther(storage, path, fn)) return undefined;
+    if (offline) return { storage, fn };
+    return this.adopt(storage, path, fn, st, signal);
   }
 
   /**
@@ -101,8 +124,6 @@ export class WholeFileCacheFileSystem extends CacheLayer {
    */
   private async adopt(storage: StorageDir, path: string, fn: string, st: FileInfo, signal?: AbortSignal): Promise<CacheHit | undefined> {
     if (this.checkFiles || resolveCompression(this.options.compression as string | undefined, path)) return undefined;
-    // A file another path's entry owns (same basename) holds that path's bytes.
-    for (const e of this.metadataOf(storage).entries.values()) if (e.fn === fn) return undefined;
     const remote = await this.target.info(path, { signal });
     if (remote.type !== "file" || remote.size !== st.size) return undefined;
     // Checked against the target just now: its expiry counts from here (a seeded file's mtime
@@ -123,7 +144,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     const storage = this.writable;
     const fn = this.mapper.map(path);
     // The progress callback is the starter's: the download is reported once.
-    return inflightTable(storage.fs).run(`${storage.dir}\0${fn}`, options.signal, (signal) =>
+    // Keyed by path too: two paths mapped to one name (basename mappers) are two downloads.
+    return inflightTable(storage.fs).run(`${storage.dir}\0${fn}\0${path}`, options.signal, (signal) =>
       this.fetchLocked(path, fn, { ...options, signal }),
     );
   }
@@ -272,13 +294,42 @@ export class WholeFileCacheFileSystem extends CacheLayer {
   /** After an upload: the written temporary becomes the cached copy. */
   private async publishWritten(path: string, written: WrittenFile): Promise<void> {
     const storage = this.writable;
-    const fn = this.mapper.map(path);
     for (const s of this.storages) if (s.readOnly) this.shadowed.add(`${s.index}\0${path}`);
-    await storage.rename(written.tempName, fn);
-    if (!this.usesMetadata) return;
-    const uid = this.checkFiles ? await this.target.ukey(path) : null;
-    const md = await this.freshMetadata(storage);
-    md.claim(path, { original: path, fn, blocks: true, time: Date.now() / 1000, uid, size: written.size, sha256: written.sha256 });
-    await md.save();
+    try {
+      const fn = this.mapper.map(path);
+      await this.withEntryLock(fn, async () => {
+        await storage.rename(written.tempName, fn);
+        if (!this.usesMetadata) return;
+        const uid = this.checkFiles ? await this.target.ukey(path) : null;
+        const md = await this.freshMetadata(storage);
+        md.claim(path, { original: path, fn, blocks: true, time: Date.now() / 1000, uid, size: written.size, sha256: written.sha256 });
+        await md.save();
+      });
+    } catch {
+      // The upload succeeded; the cache only must not keep the bytes it replaced.
+      await storage.remove(written.tempName).catch(() => undefined);
+      await this.forget(path);
+    }
+  }
+
+  /**
+   * Drop the cached copy after a write, under the entry's lock: a download that began before
+   * the write (and so may hold the old bytes) finishes first, instead of publishing them after.
+   */
+  protected override async forget(path: string): Promise<void> {
+    let fn: string;
+    try {
+      fn = this.mapper.map(path);
+    } catch {
+      return super.forget(path);
+    }
+    await this.withEntryLock(fn, () => super.forget(path)).catch(() => super.forget(path));
+  }
+
+  /** Run `fn` holding the lock downloads of the entry `name` take. */
+  private async withEntryLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const storage = this.writable;
+    await storage.ensureDir();
+    return FileLock.with(storage.fs, storage.pathOf(lockNameFor(name)), this.lockOptions, fn);
   }
 }

@@ -251,7 +251,8 @@ export abstract class CacheLayer extends AbstractFileSystem {
     const storage = this.writable;
     let removed = false;
     if (this.usesMetadata) {
-      const md = await this.freshMetadata(storage);
+      // Read afresh: an entry another process or instance made since the last read must go too.
+      const md = await this.freshMetadata(storage, true);
       const entry = md.delete(path);
       if (entry) {
         await storage.remove(entry.fn);
@@ -265,13 +266,28 @@ export abstract class CacheLayer extends AbstractFileSystem {
   }
 
   /** Where `path` is cached in `storage`, if it is (expired or not). */
-  protected async findIn(storage: StorageDir, path: string): Promise<{ fn: string; entry?: CacheEntry } | undefined> {
+  protected async findIn(storage: StorageDir, path: string, fresh = false): Promise<{ fn: string; entry?: CacheEntry } | undefined> {
     if (this.usesMetadata) {
-      const entry = (await this.freshMetadata(storage)).get(path);
+      const entry = (fresh ? this.metadataOf(storage) : await this.freshMetadata(storage)).get(path);
       if (entry && (await storage.stat(entry.fn))) return { fn: entry.fn, entry };
     }
     const fn = this.mapper.map(path);
-    return (await storage.stat(fn)) ? { fn } : undefined;
+    if (!(await storage.stat(fn))) return undefined;
+    if (!this.usesMetadata) return { fn };
+    // A file without an entry in our view: another process may have recorded it (for this path
+    // or, with basename mappers, for another one) since we last read the metadata.
+    if (!fresh) {
+      await this.freshMetadata(storage, true);
+      return this.findIn(storage, path, true);
+    }
+    return this.ownedByOther(storage, path, fn) ? undefined : { fn };
+  }
+
+  /** Whether another path's entry owns the file `fn` (basename mappers): it holds that path's bytes. */
+  protected ownedByOther(storage: StorageDir, path: string, fn: string): boolean {
+    if (!this.usesMetadata) return false;
+    for (const [other, e] of this.metadataOf(storage).entries) if (other !== path && e.fn === fn) return true;
+    return false;
   }
 
   // ---------------------------------------------------------------- offline listings
@@ -367,7 +383,8 @@ export abstract class CacheLayer extends AbstractFileSystem {
         await storage.remove(fn);
       }
       if (this.usesMetadata) await storage.writeWhole("cache", "{}");
-      md.entries = new Map();
+      // Unsaved changes too: they name files just deleted, and would be saved back half-empty.
+      md.clear();
     });
     await storage.cleanTemporaries(this.lockOptions.staleMs ?? DEFAULT_STALE_MS, true);
     this.shadowed.clear();
@@ -411,6 +428,7 @@ export abstract class CacheLayer extends AbstractFileSystem {
   async popFromCache(path: string): Promise<boolean> {
     const p = this.normalizePath(path);
     for (const storage of this.storages) {
+      if (this.usesMetadata) await this.freshMetadata(storage, true);
       if (!(await this.findIn(storage, p))) continue;
       if (storage.readOnly) throw FsError.eacces(p, `cached in the read-only layer '${storage.dir}'`);
       return this.removeFromWritable(p);

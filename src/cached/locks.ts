@@ -90,6 +90,8 @@ function isStale(holder: Holder, staleMs: number): boolean {
 export class FileLock {
   private timer: NodeJS.Timeout | undefined;
   private released = false;
+  /** The heartbeat in progress: release waits for it, so it cannot rewrite a removed lock file. */
+  private refreshing: Promise<void> | undefined;
   /** Set when another process broke this lock while we held it (we were taken for dead). */
   compromised = false;
 
@@ -100,7 +102,9 @@ export class FileLock {
     staleMs: number,
   ) {
     // Refresh well inside the stale limit so a slow but live holder is never broken.
-    this.timer = setInterval(() => void this.refresh(), Math.max(50, Math.floor(staleMs / 4)));
+    this.timer = setInterval(() => {
+      this.refreshing ??= this.refresh().finally(() => (this.refreshing = undefined));
+    }, Math.max(50, Math.floor(staleMs / 4)));
     this.timer.unref();
   }
 
@@ -163,6 +167,7 @@ export class FileLock {
     this.released = true;
     clearInterval(this.timer);
     this.timer = undefined;
+    await this.refreshing;
     const holder = await readHolder(this.fs, this.path).catch(() => "corrupt" as const);
     if (holder !== "gone" && holder !== "corrupt" && holder.token === this.token) {
       await this.fs.rmFile(this.path).catch((err: unknown) => {

@@ -152,6 +152,13 @@ export class CacheMetadata {
     this.set(path, entry);
   }
 
+  /** Forget every entry and every unsaved change (the directory was emptied). */
+  clear(): void {
+    this.entries = new Map();
+    this.dirty.clear();
+    this.removed.clear();
+  }
+
   delete(path: string): CacheEntry | undefined {
     const e = this.entries.get(path);
     if (!e) return undefined;

@@ -48,10 +48,14 @@ export interface TempFile {
   abort(): Promise<void>;
 }
 
+/**
+ * Serialises read-modify-write block writes on storage without positioned writes: per storage
+ * filesystem and file, so the layer instances of one process sharing a directory do too.
+ */
+const writeChains = new WeakMap<AbstractFileSystem, Map<string, Promise<void>>>();
+
 /** One cache directory on one filesystem. */
 export class StorageDir {
-  /** Serialises read-modify-write block writes on storage without positioned writes. */
-  private readonly writeChains = new Map<string, Promise<void>>();
   private cleaned = false;
 
   constructor(
@@ -189,8 +193,11 @@ export class StorageDir {
     }
   }
 
-  /** Write `data` at `offset` of `name`, creating it (sparse) if needed. */
-  async writeAt(name: string, offset: number, data: Uint8Array): Promise<void> {
+  /**
+   * Write `data` at `offset` of `name`, creating it (sparse) if needed and `create` allows;
+   * otherwise a missing file is ENOENT (it was removed, and with it the bytes written before).
+   */
+  async writeAt(name: string, offset: number, data: Uint8Array, create = true): Promise<void> {
     this.checkWritable(name);
     const path = this.pathOf(name);
     const local = this.local;
@@ -199,7 +206,7 @@ export class StorageDir {
       try {
         fh = await local.open(path, "r+");
       } catch (err) {
-        if ((err as { code?: string }).code !== "ENOENT") throw toFsError(err, path);
+        if ((err as { code?: string }).code !== "ENOENT" || !create) throw toFsError(err, path);
         fh = await local.open(path, "wx").catch(async (e2) => {
           if ((e2 as { code?: string }).code === "EEXIST") return local.open(path, "r+");
           throw e2;
@@ -212,15 +219,20 @@ export class StorageDir {
       }
       return;
     }
-    const prev = this.writeChains.get(name) ?? Promise.resolve();
+    let chains = writeChains.get(this.fs);
+    if (!chains) writeChains.set(this.fs, (chains = new Map()));
+    const prev = chains.get(path) ?? Promise.resolve();
     const next = prev.then(async () => {
-      const old = (await this.readWhole(name)) ?? new Uint8Array(0);
-      const out = new Uint8Array(Math.max(old.byteLength, offset + data.byteLength));
-      out.set(old);
+      const old = await this.readWhole(name);
+      if (!old && !create) throw FsError.enoent(path);
+      const out = new Uint8Array(Math.max(old?.byteLength ?? 0, offset + data.byteLength));
+      if (old) out.set(old);
       out.set(data, offset);
       await this.fs.pipeFile(path, out);
     });
-    this.writeChains.set(name, next.catch(() => undefined));
+    const settled = next.catch(() => undefined);
+    chains.set(path, settled);
+    void settled.then(() => chains.get(path) === settled && chains.delete(path));
     await next;
   }
 

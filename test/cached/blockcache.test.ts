@@ -175,3 +175,103 @@ describe("blockcache", () => {
     expect((await errorOf(Promise.resolve().then(() => new CachingFileSystem({ fs: target, blockSize: 0 })))).code).toBe("EINVAL");
   });
 });
+
+describe("blockcache: entries removed under a reader", () => {
+  const NEW = makeBytes(100, 9);
+  const memfsLocal = () => new LocalFileSystem({ fs: createFsFromVolume(new Volume()) as unknown as NodeFsLike });
+
+  for (const [name, storage] of [["memory", () => new MemoryFileSystem({ store: "private" })], ["local", memfsLocal]] as const) {
+    it(`(${name}) an entry popped by another instance is never filled again with zeros where its blocks were`, async () => {
+      const { storageFs, fs: a, make } = await setup({}, storage());
+      const f = await a.open("/f.bin");
+      expect(hex(await f.read(10))).toBe(slice(0, 10));
+      expect(await make().popFromCache("/f.bin")).toBe(true);
+      // The reader holds the entry: the next block must not recreate its data file as a sparse one.
+      f.seek(50);
+      expect(hex(await f.read(10))).toBe(slice(50, 60));
+      f.seek(0);
+      expect(hex(await f.read(20))).toBe(slice(0, 20));
+      await f.close();
+      expect(hex(await make().catFile("/f.bin", 0, 60))).toBe(slice(0, 60));
+      expect(hex(await a.catFile("/f.bin", 0, 60))).toBe(slice(0, 60));
+      expect(await entryOf(storageFs)).toBeDefined();
+    });
+  }
+
+  it("with cacheCheck 0 another instance's removal starts a new entry at once", async () => {
+    const { fs: a, make } = await setup({ cacheCheck: 0 });
+    await a.catFile("/f.bin", 0, 10);
+    expect(await make().popFromCache("/f.bin")).toBe(true);
+    await a.catFile("/f.bin", 10, 20);
+    expect(hex(await make().catFile("/f.bin", 0, 20))).toBe(slice(0, 20));
+    expect(hex(await a.catFile("/f.bin", 0, 20))).toBe(slice(0, 20));
+  });
+
+  it("a complete file popped by another instance is fetched again, not ENOENT on a cache path", async () => {
+    const { target, fs: a, make } = await setup();
+    await a.catFile("/f.bin");
+    expect(await make().popFromCache("/f.bin")).toBe(true);
+    target.reset();
+    expect(hex(await a.catFile("/f.bin", 0, 20))).toBe(slice(0, 20));
+    expect(target.counts.reads).toBe(1);
+  });
+
+  it("a file opened before a write through the layer records nothing for the old version", async () => {
+    const { target, fs: a, make } = await setup();
+    const f = await a.open("/f.bin");
+    await f.read(10);
+    await a.pipe("/f.bin", NEW);
+    f.seek(50);
+    await f.read(10); // the cached blocks are gone: read from the target
+    await f.close();
+    expect(hex(await make().catFile("/f.bin"))).toBe(hex(NEW));
+    expect(hex(await target.catFile("/f.bin"))).toBe(hex(NEW));
+  });
+
+  it("a write drops the blocks another instance cached after this one last read the metadata", async () => {
+    const { target, fs: a, make } = await setup();
+    await target.pipe("/g.bin", DATA);
+    await a.catFile("/g.bin", 0, 10); // a's view of the metadata is from now
+    await make().catFile("/f.bin");
+    await a.pipe("/f.bin", NEW);
+    expect(hex(await make().catFile("/f.bin"))).toBe(hex(NEW));
+  });
+
+  it("popFromCache finds blocks another instance cached after this one last read the metadata", async () => {
+    const { target, fs: a, make } = await setup();
+    await target.pipe("/g.bin", DATA);
+    await a.catFile("/g.bin", 0, 10);
+    await make().catFile("/f.bin");
+    expect(await a.popFromCache("/f.bin")).toBe(true);
+    expect(await make().popFromCache("/f.bin")).toBe(false);
+  });
+
+  it("clearCache while an entry is not saved yet, then listCache: no crash, nothing listed", async () => {
+    const { fs } = await setup();
+    const f = await fs.open("/f.bin"); // an entry made, not saved before its first block
+    await fs.clearCache();
+    expect(await fs.listCache()).toEqual([]);
+    await fs.catFile("/f.bin", 0, 10);
+    expect((await fs.listCache()).map((e) => e.path)).toEqual(["/f.bin"]);
+    await f.close();
+  });
+
+  it("instances sharing memory storage fill blocks at once without losing each other's bytes", async () => {
+    const { fs: a, make } = await setup({ cacheCheck: 0 });
+    await a.catFile("/f.bin", 0, 10);
+    const others = Array.from({ length: 9 }, () => make());
+    await Promise.all(others.map((fs, i) => fs.catFile("/f.bin", (i + 1) * 10, (i + 2) * 10)));
+    expect(hex(await make().catFile("/f.bin"))).toBe(slice(0, 100));
+  });
+
+  it("offsets from the end are answered from the entry, without an info call", async () => {
+    const { target, fs } = await setup();
+    await fs.catFile("/f.bin");
+    target.reset();
+    expect(hex(await fs.catFile("/f.bin", -3))).toBe(slice(97, 100));
+    expect(hex(await fs.catFile("/f.bin", -30, -20))).toBe(slice(70, 80));
+    expect(hex(await fs.catFile("/f.bin", 90, -5))).toBe(slice(90, 95));
+    expect(target.counts).toEqual({ reads: 0, bytes: 0, infos: 0, ukeys: 0 });
+    expect((await errorOf(fs.catFile("/f.bin", -1.5))).code).toBe("EINVAL");
+  });
+});

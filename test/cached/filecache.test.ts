@@ -10,6 +10,7 @@ import {
   WholeFileCacheFileSystem,
   type FileInfo,
   type NodeFsLike,
+  type PipeMode,
   type SignalOptions,
   type WholeFileCacheOptions,
 } from "../../src/index.js";
@@ -462,5 +463,113 @@ describe("filecache: local paths", () => {
     expect(text(await f.read())).toBe("weights");
     await f.close();
     expect(target.counts.reads).toBe(0);
+  });
+});
+
+describe("filecache: same-named files (sameNames)", () => {
+  it("concurrent first reads of two same-named files each get their own bytes", async () => {
+    const { target, fs } = setup({ sameNames: true });
+    await target.pipe({ "/a/x.json": "AAAA", "/b/x.json": "BBBB" });
+    const [a, b] = await Promise.all([fs.catFile("/a/x.json"), fs.catFile("/b/x.json")]);
+    expect([text(a), text(b)]).toEqual(["AAAA", "BBBB"]);
+  });
+
+  it("offline, a file another path's entry owns is not served, listed or popped for this path", async () => {
+    const { target, storageFs, fs, make } = setup({ sameNames: true });
+    await target.pipe({ "/a/x.json": "AAAA", "/b/x.json": "BBBB" });
+    await fs.catFile("/a/x.json");
+    const off = make({ offline: true });
+    expect((await errorOf(off.catFile("/b/x.json"))).code).toBe("ENOENT");
+    expect(await off.exists("/b/x.json")).toBe(false);
+    expect(await fs.popFromCache("/b/x.json")).toBe(false);
+    expect(await storageFs.readText("/cache/x.json")).toBe("AAAA");
+    expect(text(await off.catFile("/a/x.json"))).toBe("AAAA");
+  });
+
+  it("a file another instance recorded for another path is not adopted from a stale view", async () => {
+    const { target, make } = setup({ sameNames: true });
+    await target.pipe({ "/a/x.json": "AAAA", "/b/x.json": "BBBB", "/c": "c" });
+    const x = make();
+    const y = make();
+    const yOffline = make({ offline: true });
+    await y.catFile("/c"); // y's view of the metadata is from now (cacheCheck 10 s)
+    expect(await yOffline.exists("/c")).toBe(true);
+    await x.catFile("/a/x.json");
+    expect(await yOffline.exists("/b/x.json")).toBe(false);
+    expect(text(await y.catFile("/b/x.json"))).toBe("BBBB"); // same size as A's: adoption would take it
+  });
+
+  it("an entry whose file another instance took over since this one read the metadata is not trusted", async () => {
+    const { target, storageFs, make } = setup({ sameNames: true });
+    await target.pipe({ "/a/x.json": "AAAA", "/b/x.json": "BBBB" });
+    await make().catFile("/a/x.json");
+    await age(storageFs, "/a/x.json", 60); // fetched a minute ago (by a clock of its own)
+    const x = make();
+    expect(text(await x.catFile("/a/x.json"))).toBe("AAAA"); // x's view of the metadata is from now
+    expect(text(await make().catFile("/b/x.json"))).toBe("BBBB"); // takes x.json over
+    expect(text(await x.catFile("/a/x.json"))).toBe("AAAA");
+  });
+});
+
+/** A target whose reads take their bytes at once, then wait at a gate the test opens. */
+class GatedReadsFileSystem extends CountingMemoryFileSystem {
+  gate: Promise<void> | undefined;
+  readonly reading: Promise<void>;
+  readonly written: Promise<void>;
+  private signalReading!: () => void;
+  private signalWritten!: () => void;
+
+  constructor() {
+    super();
+    this.reading = new Promise((r) => (this.signalReading = r));
+    this.written = new Promise((r) => (this.signalWritten = r));
+  }
+
+  protected override async _catFile(path: string, start: number, end: number | undefined, options?: SignalOptions): Promise<Uint8Array> {
+    const data = await super._catFile(path, start, end, options);
+    if (this.gate) {
+      this.signalReading();
+      await this.gate;
+    }
+    return data;
+  }
+
+  protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode): Promise<void> {
+    await super._pipeFile(path, data, mode);
+    this.signalWritten();
+  }
+}
+
+describe("filecache: writes racing downloads", () => {
+  it("a write through the layer while the old version downloads does not leave the old bytes cached", async () => {
+    const target = new GatedReadsFileSystem();
+    await target.pipe("/f", "old bytes");
+    const fs = new WholeFileCacheFileSystem({ fs: target, storageFs: new MemoryFileSystem({ store: "private" }), cacheStorage: "/cache" });
+    let open!: () => void;
+    target.gate = new Promise((r) => (open = r));
+    const reading = fs.catFile("/f");
+    await target.reading; // the download holds the old bytes and has not published them yet
+    target.gate = undefined;
+    const writing = fs.pipe("/f", "new bytes, longer");
+    await target.written;
+    open();
+    expect(text(await reading)).toBe("old bytes");
+    await writing;
+    expect(text(await fs.catFile("/f"))).toBe("new bytes, longer");
+  });
+
+  it("an upload whose copy cannot become the cached one (lock busy) drops the old copy instead", async () => {
+    const { target, storageFs, fs } = setup({ lockTimeoutMs: 0 });
+    await target.pipe("/f", "old");
+    expect(text(await fs.catFile("/f"))).toBe("old");
+    const lock = `/cache/${lockNameFor(hashName("/f"))}`;
+    await storageFs.pipe(lock, JSON.stringify({ pid: process.ppid, host: hostname(), token: "other", time: Date.now() }));
+    const w = await fs.open("/f", "wb");
+    await w.write(new TextEncoder().encode("new!"));
+    await w.close(); // uploaded: the write succeeded
+    await storageFs.rmFile(lock);
+    expect(text(await target.catFile("/f"))).toBe("new!");
+    expect(text(await fs.catFile("/f"))).toBe("new!");
+    expect((await storageFs.ls("/cache", { detail: false })).filter((n) => n.includes(".fsspec-write-"))).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FileLock, LocalFileSystem, MemoryFileSystem, type AbstractFileSystem } from "../../src/index.js";
+import { FileLock, LocalFileSystem, MemoryFileSystem, type AbstractFileSystem, type PipeMode } from "../../src/index.js";
 import { pidAlive } from "../../src/cached/locks.js";
 import { errorOf } from "../support/errors.js";
 
@@ -98,5 +98,46 @@ describe.each(backends)("FileLock on %s", (_name, make) => {
     await fs.pipe(path, holder(process.ppid, Date.now()));
     await lock.release();
     expect(JSON.parse(await fs.readText(path)).token).toBe("someone-else");
+  });
+});
+
+/** A memory filesystem whose overwrites (lock heartbeats) wait at a gate, then land a turn later. */
+class GatedOverwrites extends MemoryFileSystem {
+  gate: Promise<void> | undefined;
+  landed: Promise<void> | undefined;
+  readonly entered: Promise<void>;
+  private signalEntered!: () => void;
+
+  constructor() {
+    super({ store: "private" });
+    this.entered = new Promise((r) => (this.signalEntered = r));
+  }
+
+  protected override _pipeFile(path: string, data: Uint8Array, mode: PipeMode): Promise<void> {
+    if (mode !== "overwrite" || !this.gate) return super._pipeFile(path, data, mode);
+    this.signalEntered();
+    this.landed = this.gate
+      .then(() => new Promise<void>((r) => setImmediate(r)))
+      .then(() => super._pipeFile(path, data, mode));
+    return this.landed;
+  }
+}
+
+describe("FileLock heartbeat", () => {
+  it("a refresh in flight when the lock is released cannot write the lock file back", async () => {
+    const fs = new GatedOverwrites();
+    await fs.pipe("/l/other", "keeps the directory");
+    let open!: () => void;
+    fs.gate = new Promise((r) => (open = r));
+    const lock = await FileLock.acquire(fs, "/l/entry.lock", { staleMs: 200 });
+    await fs.entered; // the heartbeat is rewriting the lock file
+    const released = lock.release();
+    open();
+    await released;
+    await fs.landed;
+    expect(await fs.exists("/l/entry.lock")).toBe(false);
+    // So the next taker gets it at once rather than waiting out staleMs.
+    const next = await FileLock.acquire(fs, "/l/entry.lock", { timeoutMs: 0 });
+    await next.release();
   });
 });
