@@ -193,7 +193,10 @@ export class CacheMetadata {
     if (this.dirty.size === 0 && this.removed.size === 0 && !replaceCorrupt) return;
     await this.storage.ensureDir();
     await this.withLock(async () => {
-      const raw = await this.storage.readWhole(METADATA_NAME).catch(() => undefined);
+      // A read that fails (not a missing file: readWhole says undefined for that) fails the save:
+      // writing over a file we could not read would drop other processes' entries. A file that
+      // reads but does not parse is corrupt and is replaced, as documented.
+      const raw = await this.storage.readWhole(METADATA_NAME);
       const disk = (raw && parseMetadata(raw)) || new Map<string, CacheEntry>();
       const dirty = [...this.dirty];
       const removed = [...this.removed];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MemoryFileSystem } from "../../src/index.js";
+import { FsError, MemoryFileSystem } from "../../src/index.js";
 import { CacheMetadata, parseMetadata, type CacheEntry } from "../../src/cached/metadata.js";
 import { StorageDir } from "../../src/cached/storage.js";
 
@@ -18,7 +18,32 @@ async function onDisk(fs: MemoryFileSystem): Promise<Record<string, CacheEntry>>
   return JSON.parse(await fs.readText("/cache/cache"));
 }
 
+/** Memory storage whose metadata file cannot be read while `failing` is set (a flaky disk). */
+class FlakyStorage extends MemoryFileSystem {
+  failing = false;
+  protected override _catFile(path: string, start: number, end: number | undefined): Promise<Uint8Array> {
+    if (this.failing && path.endsWith("/cache")) return Promise.reject(new FsError("EIO", "disk read failed", { path }));
+    return super._catFile(path, start, end);
+  }
+}
+
 describe("cache metadata", () => {
+  it("a save that cannot read the file on disk fails instead of writing over other entries", async () => {
+    const fs = new FlakyStorage({ store: "private" });
+    const storage = new StorageDir(fs, "/cache", false, 0);
+    const other = new CacheMetadata(storage);
+    other.set("/theirs", entry("/theirs"));
+    await other.save();
+    const mine = new CacheMetadata(storage);
+    mine.set("/mine", entry("/mine"));
+    fs.failing = true;
+    await expect(mine.save()).rejects.toMatchObject({ code: "EIO" });
+    fs.failing = false;
+    expect(Object.keys(JSON.parse(await fs.readText("/cache/cache")))).toEqual(["/theirs"]);
+    await mine.save(); // the change is still pending and lands once the disk reads again
+    expect(Object.keys(JSON.parse(await fs.readText("/cache/cache"))).sort()).toEqual(["/mine", "/theirs"]);
+  });
+
   it("saves fsspec's shape: a JSON object keyed by path", async () => {
     const { fs, a } = twoProcesses();
     a.set("/x", entry("/x", { size: 3, uid: "u1" }));
