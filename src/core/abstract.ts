@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { FsError, isFsError, throwIfAborted } from "./errors.js";
-import { firstMagicIndex, globToRegExp, hasMagic } from "./glob.js";
+import { hasMagic, planGlob } from "./glob.js";
 import { DEFAULT_CONCURRENCY, mapBounded, settleBounded } from "./limiter.js";
 import { ListingsCache } from "./listings-cache.js";
 import { basename, isInside, normalizePosix, parentOf, trimTrailingSlashes } from "./paths.js";
@@ -506,28 +506,10 @@ export abstract class AbstractFileSystem {
       }
       return out;
     }
-    const regex = globToRegExp(path + (endsWithSep ? "/" : ""));
-    const slashForDirs = endsWithSep || path.endsWith("/**");
-    const magicAt = firstMagicIndex(path);
-    const cut = path.lastIndexOf("/", magicAt);
-    const root = cut < 0 ? this.rootMarker : cut === 0 ? "/" : path.slice(0, cut);
-    const rest = cut < 0 ? path : path.slice(cut + 1);
-    let depth: number | undefined = rest.split("/").length;
-    if (path.includes("**")) {
-      if (options.maxDepth !== undefined) {
-        const starsDepth = path.slice(path.indexOf("**")).split("/").length;
-        depth = depth - starsDepth + options.maxDepth;
-      } else {
-        depth = undefined;
-      }
-    }
+    const { root, depth, matches } = planGlob(path, endsWithSep, options.maxDepth, this.rootMarker);
     const all = await this.findInfos(root, { maxDepth: depth, withDirs: true, signal: options.signal });
     for (const [name, info] of all) {
-      const candidate = slashForDirs && info.type === "directory" ? `${name}/` : name;
-      if (regex.test(candidate)) {
-        if (endsWithSep && info.type !== "directory") continue;
-        out.set(name, info);
-      }
+      if (matches(name, info.type === "directory")) out.set(name, info);
     }
     return out;
   }

@@ -98,3 +98,34 @@ export function firstMagicIndex(path: string): number {
   const m = /[*?[]/.exec(path);
   return m ? m.index : path.length;
 }
+
+export interface GlobPlan {
+  /** The deepest literal directory: listing starts there. */
+  root: string;
+  /** How deep to list below the root (undefined: all the way, for an unbounded `**`). */
+  depth: number | undefined;
+  /** Whether a listed name matches (directories may match a trailing `/` or `/**`). */
+  matches(name: string, isDir: boolean): boolean;
+}
+
+/**
+ * How to answer a glob over `path` (protocol stripped, with magic): where to list from, how
+ * deep, and the test for each listed name. `maxDepth` bounds the first `**`.
+ */
+export function planGlob(path: string, endsWithSep: boolean, maxDepth: number | undefined, rootMarker: string): GlobPlan {
+  const regex = globToRegExp(path + (endsWithSep ? "/" : ""));
+  // A trailing "/" keeps directories only; "/**" also matches the directory itself.
+  const slashForDirs = endsWithSep || path.endsWith("/**");
+  const cut = path.lastIndexOf("/", firstMagicIndex(path));
+  const root = cut < 0 ? rootMarker : cut === 0 ? "/" : path.slice(0, cut);
+  const rest = cut < 0 ? path : path.slice(cut + 1);
+  let depth: number | undefined = rest.split("/").length;
+  if (path.includes("**")) {
+    depth = maxDepth === undefined ? undefined : depth - path.slice(path.indexOf("**")).split("/").length + maxDepth;
+  }
+  return {
+    root,
+    depth,
+    matches: (name, isDir) => (!endsWithSep || isDir) && regex.test(slashForDirs && isDir ? `${name}/` : name),
+  };
+}
