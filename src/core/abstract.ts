@@ -29,7 +29,8 @@ import type {
   WalkOptions,
 } from "./types.js";
 import { BufferedFile, readableFile, parseMode, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
-import { coalesceRanges, DEFAULT_MAX_BLOCK, DEFAULT_MAX_GAP, sliceMerged, type ByteRange, type MergedRange } from "../files/coalesce.js";
+import { DEFAULT_MAX_BLOCK, DEFAULT_MAX_GAP, sliceMerged } from "../files/coalesce.js";
+import { broadcastRanges, needsSize, planRangeJobs, resolveRange, type RangeJob } from "./ranges.js";
 import { CollectingSink, type SinkOptions, type UploadSink } from "../files/upload-sink.js";
 import { TextFile } from "../files/text-file.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
@@ -631,35 +632,23 @@ export abstract class AbstractFileSystem {
     ends: number | null | ReadonlyArray<number | null>,
     options: CatRangesOptions = {},
   ): Promise<Array<Uint8Array | Error>> {
-    const n = Array.isArray(paths) ? paths.length : Array.isArray(starts) ? starts.length : Array.isArray(ends) ? (ends as unknown[]).length : 1;
-    const listOf = <T,>(v: T | readonly T[], name: string): T[] => {
-      if (Array.isArray(v)) {
-        if (v.length !== n) throw FsError.einval(`${name} has ${v.length} entries but there are ${n} ranges`);
-        return [...v];
-      }
-      return Array.from({ length: n }, () => v as T);
-    };
-    const ps = listOf(paths as string | readonly string[], "paths").map((p) => this.normalizePath(p));
-    const ss = listOf(starts, "starts");
-    const es = listOf(ends, "ends");
+    const list = broadcastRanges(paths, starts, ends);
+    const ps = list.paths.map((p) => this.normalizePath(p));
+    const { starts: ss, ends: es } = list;
     ss.forEach((s, i) => checkOffset("start", s, ps[i]!));
     es.forEach((e, i) => checkOffset("end", e, ps[i]!));
     const onError = options.onError ?? "return";
-    const results: Array<Uint8Array | Error> = new Array(n);
+    const results: Array<Uint8Array | Error> = new Array(ps.length);
 
     // Group by file; offsets that need the size get it once per file.
     const groups = new Map<string, number[]>();
     ps.forEach((p, i) => groups.get(p)?.push(i) ?? groups.set(p, [i]));
-    const maxGap = options.maxGap ?? DEFAULT_MAX_GAP;
-    const maxBlock = options.maxBlock ?? DEFAULT_MAX_BLOCK;
-    type Job = { path: string; start: number; end: number; merged: MergedRange; ranges: ByteRange[]; members: Array<{ index: number; start: number; end: number }> };
-    const jobs: Job[] = [];
+    const jobs: RangeJob[] = [];
     const failures = new Map<string, unknown>();
     await mapBounded([...groups.keys()], async (p) => {
-      const idx = groups.get(p)!;
+      const slots = groups.get(p)!;
       let size: number | null | undefined;
-      const needsSize = idx.some((i) => (ss[i] ?? 0) < 0 || es[i] === null || es[i] === undefined || (es[i] as number) < 0);
-      if (needsSize) {
+      if (slots.some((i) => needsSize(ss[i], es[i]))) {
         try {
           size = (await this._info(p, options)).size;
         } catch (err) {
@@ -667,31 +656,12 @@ export abstract class AbstractFileSystem {
           return;
         }
       }
-      if (size === null && idx.some((i) => (ss[i] ?? 0) < 0 || (es[i] ?? 0) < 0)) {
+      if (size === null && slots.some((i) => (ss[i] ?? 0) < 0 || (es[i] ?? 0) < 0)) {
         failures.set(p, FsError.enotsup("negative offsets need a known size", p));
         return;
       }
-      const ranges = idx.map((i) => {
-        let s = ss[i] ?? 0;
-        let e = es[i] ?? size ?? Number.MAX_SAFE_INTEGER;
-        if (s < 0) s = Math.max(0, (size ?? 0) + s);
-        if (e < 0) e = Math.max(0, (size ?? 0) + e);
-        if (size !== null && size !== undefined) {
-          s = Math.min(s, size);
-          e = Math.min(e, size);
-        }
-        return { start: s, end: Math.max(s, e) };
-      });
-      for (const merged of coalesceRanges(ranges, maxGap, maxBlock)) {
-        jobs.push({
-          merged,
-          ranges,
-          path: p,
-          start: merged.start,
-          end: merged.end,
-          members: merged.members.map((m) => ({ index: idx[m]!, start: ranges[m]!.start, end: ranges[m]!.end })),
-        });
-      }
+      const ranges = slots.map((i) => resolveRange(ss[i], es[i], size));
+      jobs.push(...planRangeJobs(p, slots, ranges, options.maxGap ?? DEFAULT_MAX_GAP, options.maxBlock ?? DEFAULT_MAX_BLOCK));
     }, { concurrency: this.concurrency, signal: options.signal });
 
     for (const [p, err] of failures) {
@@ -700,18 +670,18 @@ export abstract class AbstractFileSystem {
     }
     const settled = await settleBounded(
       jobs,
-      (job) => this._catFile(job.path, job.start, job.end, options),
+      (job) => this._catFile(job.path, job.merged.start, job.merged.end, options),
       { concurrency: options.concurrency ?? this.concurrency, signal: options.signal, onError: onError === "raise" ? "raise" : "return" },
     );
     settled.forEach((r, j) => {
       const job = jobs[j]!;
       if (!r.ok) {
-        for (const m of job.members) results[m.index] = r.error as Error;
+        for (const slot of job.slots) results[slot] = r.error as Error;
         return;
       }
       // Views into the fetched buffer where that is safe; see sliceMerged.
       const slices = sliceMerged(job.merged, job.ranges, r.value);
-      job.members.forEach((m, k) => (results[m.index] = slices[k]!));
+      job.slots.forEach((slot, k) => (results[slot] = slices[k]!));
     });
     if (onError === "omit") return results.filter((r) => r instanceof Uint8Array);
     return results;
