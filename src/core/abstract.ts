@@ -616,10 +616,8 @@ export abstract class AbstractFileSystem {
   private async catFileFromEnd(p: string, start: number, end: number | undefined, options: SignalOptions): Promise<Uint8Array> {
     const size = (await this._info(p, options)).size;
     if (size === null) throw FsError.enotsup("negative offsets need a known size", p);
-    const s = start < 0 ? Math.max(0, size + start) : start;
-    let e = end !== undefined && end < 0 ? Math.max(0, size + end) : end;
-    if (e !== undefined && e < s) e = s;
-    return this._catFile(p, s, e, options);
+    const range = resolveRange(start, end, size);
+    return this._catFile(p, range.start, range.end, options);
   }
 
   /**
