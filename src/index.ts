@@ -61,3 +61,10 @@ export { FileLock } from "./cached/locks.js";
 export type { LockOptions } from "./cached/locks.js";
 export type { CacheEntry } from "./cached/metadata.js";
 export { OFFLINE_ENV } from "./cached/env.js";
+
+export { Package, PACKAGE_ENV } from "./models/package.js";
+export type { PackageOptions, ProgressFactory } from "./models/package.js";
+export { AutoModel, AutoModelMixin } from "./models/auto-model.js";
+export type { AutoModelStatics } from "./models/auto-model.js";
+export { progressBar } from "./models/progress.js";
+export { formatBytes } from "./core/format.js";

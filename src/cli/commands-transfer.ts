@@ -4,7 +4,7 @@ import { FsError } from "../core/errors.js";
 import { planTransfer, runTransfers } from "../core/transfer.js";
 import { urlToFs } from "../core/url-chain.js";
 import { parseCount } from "./options.js";
-import { progressBar } from "./progress.js";
+import { progressBar } from "../models/progress.js";
 import type { CliIO } from "./io.js";
 import type { OptionsFor } from "./commands-files.js";
 

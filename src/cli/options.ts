@@ -50,14 +50,4 @@ export function parseCount(name: string, text: string | undefined): number | und
   return n;
 }
 
-/** `1.5K`, `20M`, `3G` or plain bytes, for human-friendly size limits. */
-export function formatBytes(n: number): string {
-  const units = ["B", "K", "M", "G", "T"];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n}B` : `${v.toFixed(v < 10 ? 1 : 0)}${units[u]}`;
-}
+export { formatBytes } from "../core/format.js";

@@ -4,7 +4,7 @@
  */
 import { SingleBar } from "cli-progress";
 import type { ProgressCallback } from "../core/types.js";
-import { formatBytes } from "./options.js";
+import { formatBytes } from "../core/format.js";
 
 export interface ProgressBar extends ProgressCallback {
   stop(): void;
