@@ -46,6 +46,8 @@ export { DirFileSystem } from "./implementations/dir.js";
 export type { DirFileSystemOptions } from "./implementations/dir.js";
 export { HTTPFileSystem } from "./implementations/http.js";
 export type { HTTPFileSystemOptions, HttpCallOptions, HttpAuth } from "./implementations/http.js";
+export { HuggingFaceFileSystem, parseHfPath, formatHfPath } from "./implementations/hf.js";
+export type { HuggingFaceFileSystemOptions, HfPath, HfRepoType } from "./implementations/hf.js";
 
 export { CacheLayer } from "./cached/layer.js";
 export type { CacheLayerOptions, CachedFileInfo } from "./cached/layer.js";

@@ -159,3 +159,4 @@ registerImplementation("filecache", async () => (await import("../cached/filecac
 registerImplementation("simplecache", async () => (await import("../cached/simplecache.js")).SimpleCacheFileSystem);
 registerImplementation("http", async () => (await import("../implementations/http.js")).HTTPFileSystem);
 registerImplementation("https", async () => (await import("../implementations/http.js")).HTTPFileSystem);
+registerImplementation("hf", async () => (await import("../implementations/hf.js")).HuggingFaceFileSystem);

@@ -1,0 +1,361 @@
+/**
+ * The Hugging Face Hub as a read-only filesystem (`hf`):
+ * `hf://[datasets/|spaces/]<namespace>/<repo>[@<revision>]/<path>`.
+ *
+ * Listings come from the Hub's tree API (paginated, kept in the listings cache); bytes come
+ * from `resolve` URLs (LFS files redirect to a CDN) through the HTTP backend's client and its
+ * checked, retried and resumable ranged downloads. Each branch or tag is resolved to its
+ * commit once per filesystem, and every later call reads that commit: one filesystem sees one
+ * snapshot of a repo until `invalidateCache()`.
+ */
+import { AbstractFileSystem } from "../core/abstract.js";
+import { FsError, isFsError, toFsError } from "../core/errors.js";
+import type { FileInfo, FileSystemOptions, ProgressCallback, SignalOptions } from "../core/types.js";
+import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
+import { HTTPFileSystem, type HTTPFileSystemOptions, type HttpCallOptions } from "./http.js";
+import { discardBody, header } from "./http/client.js";
+import { RangeDownload, type Validators } from "./http/download.js";
+import { transportFailure } from "./http/errors.js";
+import { backoffMs, sleep } from "./http/retry.js";
+import { hubError, nextLink, resolveUrl, revisionUrl, treePage, treeUrl } from "./hf/api.js";
+import { effectiveRevision, formatHfPath, isCommitSha, parseHfPath, pinKey, withPath, type HfPath } from "./hf/path.js";
+
+export type { HfPath, HfRepoType } from "./hf/path.js";
+export { parseHfPath, formatHfPath } from "./hf/path.js";
+
+/** The HTTP client options the Hub backend passes through. */
+const HTTP_OPTIONS = ["headers", "connections", "timeout", "bodyTimeout", "retries", "retryDelay", "maxRetryDelay", "maxRedirects", "keepAliveTimeout"] as const;
+
+export interface HuggingFaceFileSystemOptions
+  extends FileSystemOptions, Pick<HTTPFileSystemOptions, (typeof HTTP_OPTIONS)[number]> {
+  /** The Hub's address (default: the `HF_ENDPOINT` environment variable, else https://huggingface.co). */
+  endpoint?: string;
+  /**
+   * Sent as `Authorization: Bearer <token>` to the endpoint (never to other origins a download
+   * redirects to). Default: the `HF_TOKEN` environment variable; `false` sends none.
+   */
+  token?: string | false;
+}
+
+export const DEFAULT_HF_ENDPOINT = "https://huggingface.co";
+/** A listing longer than this many pages is taken for a pagination loop. */
+const MAX_PAGES = 100_000;
+
+/** The environment variables the backend reads (at construction). */
+function fromEnvironment(): { endpoint: string | undefined; token: string | undefined } {
+  return { endpoint: process.env.HF_ENDPOINT || undefined, token: process.env.HF_TOKEN || undefined };
+}
+
+function checkEndpoint(value: unknown): string {
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    throw FsError.einval(`endpoint must be an http(s) URL, got '${String(value)}'`);
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.search || url.hash) {
+    throw FsError.einval(`endpoint must be an http(s) URL without query or fragment, got '${String(value)}'`);
+  }
+  return url.href.replace(/\/+$/, "");
+}
+
+/** Wait for a shared promise, giving up (EABORT) when the caller's signal fires. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, path: string): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(new FsError("EABORT", undefined, { path, cause: signal.reason }));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new FsError("EABORT", undefined, { path, cause: signal.reason }));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+interface Pin {
+  commit: Promise<string>;
+  at: number;
+}
+
+export class HuggingFaceFileSystem extends AbstractFileSystem {
+  static override protocols = ["hf"] as const;
+  static override rootMarker = "";
+
+  /** The canonical name of a path (see hf/path.ts); anything but a repo path is EINVAL. */
+  static override stripProtocol(path: string): string {
+    return formatHfPath(parseHfPath(path));
+  }
+
+  readonly endpoint: string;
+  /** The HTTP backend whose client (retries, redirects, timeouts, resumes) does every request. */
+  private readonly http: HTTPFileSystem;
+  private readonly hasToken: boolean;
+  /** Branch or tag -> the commit this filesystem reads, by repo and revision. */
+  private readonly pins = new Map<string, Pin>();
+  private readonly endpointOrigin: string;
+
+  constructor(options: HuggingFaceFileSystemOptions = {}) {
+    super(options);
+    const env = fromEnvironment();
+    this.endpoint = checkEndpoint(options.endpoint ?? env.endpoint ?? DEFAULT_HF_ENDPOINT);
+    this.endpointOrigin = new URL(this.endpoint).origin;
+    const token = options.token === false ? undefined : (options.token ?? env.token);
+    if (token !== undefined && (typeof token !== "string" || token === "")) throw FsError.einval("token must be a non-empty string or false");
+    this.hasToken = token !== undefined;
+    const http: Record<string, unknown> = { useListingsCache: false, skipInstanceCache: true };
+    for (const key of HTTP_OPTIONS) if (options[key] !== undefined) http[key] = options[key];
+    if (token !== undefined) http.auth = { bearer: token };
+    this.http = new HTTPFileSystem(http as HTTPFileSystemOptions);
+  }
+
+  protected override get listsRemotely(): boolean {
+    return true;
+  }
+
+  /** Close this instance's connections (do not use it afterwards). */
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ---------------------------------------------------------------- snapshots
+
+  /**
+   * The commit `p` reads: a sha as given, else its branch or tag resolved once (one request,
+   * shared by concurrent callers) and kept until `invalidateCache` or `listingsExpiryTime`.
+   */
+  private async commitOf(p: HfPath, signal: AbortSignal | undefined): Promise<string> {
+    const revision = effectiveRevision(p);
+    if (isCommitSha(revision)) return revision;
+    const key = pinKey(p);
+    let pin = this.pins.get(key);
+    const expiry = Number(this.options.listingsExpiryTime ?? 0) * 1000;
+    if (pin && expiry > 0 && Date.now() - pin.at > expiry) {
+      this.unpin(p);
+      pin = undefined;
+    }
+    if (!pin) {
+      const fresh: Pin = { commit: this.fetchCommit(p), at: Date.now() };
+      this.pins.set(key, (pin = fresh));
+      // A failure is not kept: the next call asks again.
+      fresh.commit.catch(() => this.pins.get(key) === fresh && this.pins.delete(key));
+    }
+    const name = formatHfPath(p);
+    try {
+      return await abortable(pin.commit, signal, name);
+    } catch (err) {
+      throw isFsError(err) && err.path !== name && err.code !== "EABORT" ? err.withPath(name) : err;
+    }
+  }
+
+  private async fetchCommit(p: HfPath): Promise<string> {
+    const repo = withPath(p, "");
+    const { body } = await this.getJson(revisionUrl(this.endpoint, repo), repo, undefined);
+    const sha = (body as { sha?: unknown } | null)?.sha;
+    if (typeof sha !== "string" || !isCommitSha(sha)) {
+      throw new FsError("EPROTO", "the Hub's revision answer has no commit sha", { path: formatHfPath(repo) });
+    }
+    return sha;
+  }
+
+  /** Forget the commit of `p`'s repo and revision, and every listing read from it. */
+  private unpin(p: HfPath): void {
+    this.pins.delete(pinKey(p));
+    const revision = effectiveRevision(p);
+    // Both spellings of the default branch name listings of the same snapshot.
+    const spellings = p.revision === undefined || revision === "main" ? [undefined, "main"] : [revision];
+    for (const r of spellings) this.dircache?.invalidate(formatHfPath({ ...p, revision: r, path: "" }), this.rootMarker);
+  }
+
+  /** Also forgets pinned commits: the next call reads the branch's current commit. */
+  override invalidateCache(path?: string): void {
+    if (path === undefined) {
+      this.pins.clear();
+      super.invalidateCache();
+      return;
+    }
+    this.unpin(parseHfPath(this.normalizePath(path)));
+  }
+
+  // ---------------------------------------------------------------- API calls
+
+  /** A JSON GET of the Hub's API; a body that breaks off is fetched again like a failed request. */
+  private async getJson(url: string, p: HfPath, signal: AbortSignal | undefined): Promise<{ body: unknown; next: string | undefined }> {
+    const client = this.http.client;
+    for (let attempt = 0; ; attempt++) {
+      const res = await client.send(url, { signal, headers: { accept: "application/json" } }).catch((err: unknown) => {
+        throw toFsError(err).withPath(formatHfPath(p));
+      });
+      if (res.status !== 200) {
+        discardBody(res.body);
+        throw hubError(res.status, header(res.headers, "x-error-code"), p, this.hasToken);
+      }
+      let text: string;
+      try {
+        text = await res.body.text();
+      } catch (err) {
+        const failure = transportFailure(err, url, signal);
+        if (!failure.retryable || attempt >= client.options.retries) throw failure.error.withPath(formatHfPath(p));
+        await sleep(backoffMs(client.options, attempt), signal, formatHfPath(p));
+        continue;
+      }
+      try {
+        return { body: JSON.parse(text), next: nextLink(header(res.headers, "link")) };
+      } catch (err) {
+        throw new FsError("EPROTO", "the Hub answered with malformed JSON", { path: formatHfPath(p), cause: err });
+      }
+    }
+  }
+
+  /** Every page of one directory's tree listing at `commit`. */
+  private async listTree(p: HfPath, commit: string, signal: AbortSignal | undefined): Promise<FileInfo[]> {
+    const out: FileInfo[] = [];
+    const seen = new Set<string>();
+    let url: string | undefined = treeUrl(this.endpoint, p, commit);
+    while (url !== undefined) {
+      if (seen.has(url) || seen.size >= MAX_PAGES) throw new FsError("EPROTO", "the Hub's tree pagination does not end", { path: formatHfPath(p) });
+      seen.add(url);
+      const page: { body: unknown; next: string | undefined } = await this.getJson(url, p, signal);
+      out.push(...treePage(page.body, p));
+      url = page.next === undefined ? undefined : this.samePlace(page.next, url, p);
+    }
+    return out;
+  }
+
+  /** A next-page link, which must stay on the endpoint's origin (the token goes with it). */
+  private samePlace(link: string, base: string, p: HfPath): string {
+    let next: URL;
+    try {
+      next = new URL(link, base);
+    } catch {
+      throw new FsError("EPROTO", "the Hub's next-page link is not a URL", { path: formatHfPath(p) });
+    }
+    if (next.origin !== this.endpointOrigin) {
+      throw new FsError("EPROTO", "the Hub's next-page link leaves the endpoint's origin; not following it", { path: formatHfPath(p) });
+    }
+    return next.href;
+  }
+
+  // ---------------------------------------------------------------- metadata
+
+  /** A directory of the repo (tree API); a file gives `[itself]`. */
+  protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
+    const p = parseHfPath(path);
+    const commit = await this.commitOf(p, options.signal);
+    let listing: FileInfo[];
+    try {
+      listing = await this.listTree(p, commit, options.signal);
+    } catch (err) {
+      // The tree of a file is "not found": the file is in its parent's listing.
+      if (!isFsError(err, "ENOENT") || p.path === "") throw err;
+      const entry = await this.entryOf(path, options).catch(() => undefined);
+      if (entry?.type === "file") return [entry];
+      throw err;
+    }
+    if (listing.length === 0 && p.path !== "") {
+      // Git has no empty directories: an empty answer for a path names a file (or nothing).
+      const entry = await this.entryOf(path, options);
+      if (entry?.type === "file") return [entry];
+      throw hubError(404, "EntryNotFound", p, this.hasToken);
+    }
+    return listing;
+  }
+
+  /** The entry of `path` in its parent's (cached) listing. */
+  private async entryOf(path: string, options: SignalOptions): Promise<FileInfo | undefined> {
+    const listing = await this.listDir(this.parent(path), options);
+    return listing.find((e) => e.name === path);
+  }
+
+  protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
+    const p = parseHfPath(path);
+    if (p.path === "") {
+      await this.commitOf(p, options.signal);
+      return { name: path, size: 0, type: "directory" };
+    }
+    let entry: FileInfo | undefined;
+    try {
+      entry = await this.entryOf(path, options);
+    } catch (err) {
+      // A missing parent names itself in the message; the error is about this path.
+      throw isFsError(err) && err.path !== path ? err.withPath(path) : err;
+    }
+    if (!entry) throw hubError(404, "EntryNotFound", p, this.hasToken);
+    return entry;
+  }
+
+  /** The file's version: its LFS sha256, else its git blob id. Stable for a given content. */
+  override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
+    const info = await this.info(path, options);
+    const oid = (info.lfs as { oid?: unknown } | undefined)?.oid ?? info.oid;
+    return typeof oid === "string" && oid !== "" ? oid : super.ukey(path, options);
+  }
+
+  // ---------------------------------------------------------------- bytes
+
+  /** The resolve URL of a file at its pinned commit. */
+  private async fileUrl(path: string, signal: AbortSignal | undefined): Promise<string> {
+    const p = parseHfPath(path);
+    if (p.path === "") throw FsError.eisdir(path, "is the root of a repository");
+    return resolveUrl(this.endpoint, p, await this.commitOf(p, signal));
+  }
+
+  /** A failed read named by its hf path; a "not found" is explained by the listing (which part is missing, or a directory). */
+  private async readError(err: unknown, path: string, options: SignalOptions): Promise<FsError> {
+    const e = toFsError(err);
+    if (e.status === 401 || e.status === 403) return hubError(e.status, undefined, parseHfPath(path), this.hasToken);
+    if (e.code !== "ENOENT") return e.path === path ? e : e.withPath(path);
+    let info: FileInfo;
+    try {
+      info = await this._info(path, options);
+    } catch (why) {
+      return toFsError(why);
+    }
+    if (info.type === "directory") return FsError.eisdir(path);
+    return e.withPath(path);
+  }
+
+  protected override async _catFile(path: string, start: number, end: number | undefined, options: HttpCallOptions): Promise<Uint8Array> {
+    const url = await this.fileUrl(path, options.signal);
+    if (end !== undefined && end <= start) return new Uint8Array(0);
+    try {
+      const download = await RangeDownload.open(this.http.client, url, { start, end }, { signal: options.signal, callback: options.callback });
+      return await download.readAll();
+    } catch (err) {
+      throw await this.readError(err, path, options);
+    }
+  }
+
+  /**
+   * A seekable file over ranged reads of the pinned commit. The first answer's ETag and the
+   * listed size pin the version: a later block from anything else fails with ECHANGED.
+   */
+  protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
+    const info = options.size === undefined ? await this._info(path, options) : undefined;
+    if (info?.type === "directory") throw FsError.eisdir(path);
+    const size = options.size ?? info?.size ?? null;
+    if (size === null) throw FsError.enotsup("cannot open a file of unknown size for random access", path);
+    const url = await this.fileUrl(path, options.signal);
+    const signal = options.signal;
+    const callback = options.callback as ProgressCallback | undefined;
+    callback?.setSize?.(size);
+    const progress: ProgressCallback | undefined = callback?.relativeUpdate ? { relativeUpdate: (n) => callback.relativeUpdate!(n) } : undefined;
+    const expect: Validators = { size };
+    const fetcher = async (start: number, end: number): Promise<Uint8Array> => {
+      if (end <= start) return new Uint8Array(0);
+      try {
+        const download = await RangeDownload.open(this.http.client, url, { start, end }, { signal, callback: progress, expect });
+        if (expect.etag === undefined && expect.lastModified === undefined) {
+          expect.etag = download.etag;
+          expect.lastModified = download.lastModified;
+        }
+        return await download.readAll();
+      } catch (err) {
+        throw await this.readError(err, path, { signal });
+      }
+    };
+    // Each fetch is a fresh buffer (readAll allocates it), so the read cache may hand it on.
+    return readableFile(path, size, fetcher, options, { details: info ?? {}, ownedFetches: true });
+  }
+}

@@ -1,0 +1,300 @@
+/**
+ * A small Hugging Face Hub on node:http (127.0.0.1, ephemeral port) speaking the real API's
+ * shapes, for the `hf` backend's tests:
+ *
+ * - `GET /api/{models|datasets|spaces}/{ns}/{name}/revision/{rev}` -> `{id, sha, siblings}`
+ * - `GET /api/{...}/{ns}/{name}/tree/{rev}[/{dir}]` -> `[{type, path, size, oid, lfs?}]`, paginated
+ *   (`pageSize` entries, `Link: <...?cursor=N>; rel="next"`)
+ * - `GET|HEAD /[datasets/|spaces/]{ns}/{name}/resolve/{rev}/{path}`: regular files answered in
+ *   place (ranges, ETag = git blob id); LFS files redirected (302) to `/cdn/lfs/{sha256}?sig=...`
+ *   on this same server, which serves ranges with `ETag: "<sha256 of the bytes served>"`.
+ * - 404 with `X-Error-Code: RepoNotFound | RevisionNotFound | EntryNotFound`; gated repos answer
+ *   401 `GatedRepo` and private ones 401 `RepoNotFound` without a valid bearer token.
+ *
+ * Repos are snapshots per commit; branches (any name, `refs/pr/1` too) point at commits. Every
+ * request is recorded; `breakNext` cuts bodies short and `tamper` makes the CDN serve other bytes.
+ */
+import { createHash } from "node:crypto";
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+
+export type HfFileSpec = string | Uint8Array | { data: string | Uint8Array; lfs: boolean };
+
+export interface HfServerOptions {
+  /** Entries per tree page (default 2, so listings paginate). */
+  pageSize?: number;
+  /** Bearer tokens that open gated and private repos (default ["hf_test_token"]). */
+  tokens?: string[];
+  /** Files of at least this many bytes are stored in LFS (default: only those marked `lfs`). */
+  lfsThreshold?: number;
+}
+
+export interface HfRecordedRequest {
+  method: string;
+  /** Raw pathname (still percent-encoded). */
+  path: string;
+  url: string;
+  kind: "api" | "resolve" | "cdn" | "other";
+  headers: IncomingMessage["headers"];
+}
+
+export interface TestHfServer {
+  url: string;
+  /** `org/name`, `datasets/org/name` or `spaces/org/name`, with one empty commit on `main`. */
+  createRepo(key: string, access?: { gated?: boolean; private?: boolean }): string;
+  /** A new commit on `branch` (default main; a new branch starts from main): files set, `null` deletes. Returns its sha. */
+  commit(key: string, files: Record<string, HfFileSpec | null>, branch?: string): string;
+  /** Where a branch points now. */
+  head(key: string, branch?: string): string;
+  /** The CDN serves `data` for the LFS object `sha256` from now on (a changed or corrupted object). */
+  tamper(sha256: string, data: Uint8Array): void;
+  /** The next `times` GETs whose path contains `match` send `afterBytes` bytes of their body, then hang up. */
+  breakNext(match: string, afterBytes: number, times?: number): void;
+  requests: HfRecordedRequest[];
+  count(kind?: HfRecordedRequest["kind"]): number;
+  resetCounts(): void;
+  close(): Promise<void>;
+}
+
+interface Blob {
+  data: Uint8Array;
+  oid: string;
+  /** sha256 of the content, for LFS files. */
+  lfs?: string;
+}
+
+interface Repo {
+  gated: boolean;
+  private: boolean;
+  commits: Map<string, Map<string, Blob>>;
+  branches: Map<string, string>;
+}
+
+const PLURAL: Record<string, string> = { models: "model", datasets: "dataset", spaces: "space" };
+const sha1 = (data: Uint8Array | string) => createHash("sha1").update(data).digest("hex");
+const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
+const bytes = (v: string | Uint8Array) => (typeof v === "string" ? new TextEncoder().encode(v) : v);
+
+/** `datasets/org/name` -> `dataset:org/name`; `org/name` -> `model:org/name`. */
+function repoKey(key: string): string {
+  const parts = key.split("/");
+  const type = parts.length === 3 ? PLURAL[parts[0]!] : "model";
+  if (!type || parts.length < 2 || parts.length > 3) throw new Error(`bad repo key ${key}`);
+  return `${type}:${parts.slice(-2).join("/")}`;
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+export async function startHfServer(options: HfServerOptions = {}): Promise<TestHfServer> {
+  const pageSize = options.pageSize ?? 2;
+  const tokens = new Set((options.tokens ?? ["hf_test_token"]).map((t) => `Bearer ${t}`));
+  const repos = new Map<string, Repo>();
+  const lfsStore = new Map<string, Uint8Array>();
+  const tampered = new Map<string, Uint8Array>();
+  const breaks: Array<{ match: string; afterBytes: number; times: number }> = [];
+  const requests: HfRecordedRequest[] = [];
+  const sockets = new Set<Socket>();
+  let commits = 0;
+
+  function repoOf(key: string): Repo {
+    const repo = repos.get(repoKey(key));
+    if (!repo) throw new Error(`no repo ${key}`);
+    return repo;
+  }
+
+  function commit(key: string, files: Record<string, HfFileSpec | null>, branch = "main"): string {
+    const repo = repoOf(key);
+    const base = repo.commits.get(repo.branches.get(branch) ?? repo.branches.get("main")!)!;
+    const tree = new Map(base);
+    for (const [path, spec] of Object.entries(files)) {
+      if (spec === null) {
+        tree.delete(path);
+        continue;
+      }
+      const data = bytes(typeof spec === "object" && "lfs" in spec ? spec.data : spec);
+      const lfs = (typeof spec === "object" && "lfs" in spec && spec.lfs) || data.byteLength >= (options.lfsThreshold ?? Infinity);
+      const blob: Blob = { data, oid: sha1(Buffer.concat([Buffer.from(`blob ${data.byteLength}\0`), data])) };
+      if (lfs) lfsStore.set((blob.lfs = sha256(data)), data);
+      tree.set(path, blob);
+    }
+    const sha = sha1(`${key}\0${branch}\0${++commits}`);
+    repo.commits.set(sha, tree);
+    repo.branches.set(branch, sha);
+    return sha;
+  }
+
+  // ------------------------------------------------------------ responses
+
+  function send(res: ServerResponse, status: number, headers: OutgoingHttpHeaders, body: Uint8Array | string = ""): void {
+    const data = bytes(body);
+    res.writeHead(status, { "Content-Length": String(data.byteLength), ...headers });
+    res.end(res.req.method === "HEAD" ? undefined : data);
+  }
+
+  function json(res: ServerResponse, value: unknown, headers: OutgoingHttpHeaders = {}): void {
+    send(res, 200, { "Content-Type": "application/json", ...headers }, JSON.stringify(value));
+  }
+
+  function hubError(res: ServerResponse, status: number, code: string, message: string): void {
+    send(res, status, { "Content-Type": "application/json", "X-Error-Code": code, "X-Error-Message": message }, JSON.stringify({ error: message }));
+  }
+
+  /** File bytes with single ranges, If-Range, and the injected breaks. */
+  function serveBytes(req: IncomingMessage, res: ServerResponse, data: Uint8Array, etag: string, headers: OutgoingHttpHeaders): void {
+    const all = { ...headers, ETag: etag, "Accept-Ranges": "bytes", "Content-Type": "application/octet-stream" };
+    const m = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? "");
+    const ifRange = req.headers["if-range"];
+    let start = 0;
+    let end = data.byteLength;
+    let status = 200;
+    if (m && (m[1] !== "" || m[2] !== "") && (ifRange === undefined || ifRange === etag)) {
+      start = m[1] === "" ? Math.max(0, data.byteLength - Number(m[2])) : Number(m[1]);
+      end = m[1] === "" || m[2] === "" ? data.byteLength : Math.min(data.byteLength, Number(m[2]) + 1);
+      if (start >= data.byteLength) return send(res, 416, { ...all, "Content-Range": `bytes */${data.byteLength}` });
+      status = 206;
+      Object.assign(all, { "Content-Range": `bytes ${start}-${end - 1}/${data.byteLength}` });
+    }
+    const body = data.subarray(start, end);
+    const cut = req.method === "GET" ? breaks.find((b) => req.url!.includes(b.match)) : undefined;
+    if (!cut) return send(res, status, all, body);
+    if (--cut.times <= 0) breaks.splice(breaks.indexOf(cut), 1);
+    res.writeHead(status, { ...all, "Content-Length": String(body.byteLength) });
+    res.write(body.subarray(0, cut.afterBytes));
+    const sock = res.socket;
+    sock?.end(() => sock.destroy());
+  }
+
+  // ------------------------------------------------------------ routes
+
+  /** The repo, after its access check; undefined when the answer was sent already. */
+  function access(req: IncomingMessage, res: ServerResponse, type: string, id: string): Repo | undefined {
+    const repo = repos.get(`${type}:${id}`);
+    if (!repo) return void hubError(res, 404, "RepoNotFound", "Repository not found");
+    if ((repo.gated || repo.private) && !tokens.has(String(req.headers.authorization))) {
+      if (repo.private) return void hubError(res, 401, "RepoNotFound", "Repository not found");
+      return void hubError(res, 401, "GatedRepo", `Access to ${type} ${id} is restricted. You must be authenticated to access it.`);
+    }
+    return repo;
+  }
+
+  function snapshot(res: ServerResponse, repo: Repo, revision: string): [string, Map<string, Blob>] | undefined {
+    const sha = repo.branches.get(revision) ?? (repo.commits.has(revision) ? revision : undefined);
+    if (sha === undefined) return void hubError(res, 404, "RevisionNotFound", `Invalid rev id: ${revision}`);
+    return [sha, repo.commits.get(sha)!];
+  }
+
+  function tree(req: IncomingMessage, res: ServerResponse, files: Map<string, Blob>, dir: string, url: URL): void {
+    const prefix = dir === "" ? "" : `${dir}/`;
+    const entries = new Map<string, unknown>();
+    for (const [path, blob] of files) {
+      if (!path.startsWith(prefix)) continue;
+      const rest = path.slice(prefix.length);
+      const slash = rest.indexOf("/");
+      if (slash >= 0) {
+        const sub = prefix + rest.slice(0, slash);
+        entries.set(sub, { type: "directory", oid: sha1(sub), size: 0, path: sub });
+      } else {
+        const lfs = blob.lfs ? { lfs: { oid: blob.lfs, size: blob.data.byteLength, pointerSize: 134 } } : {};
+        entries.set(path, { type: "file", oid: blob.oid, size: blob.data.byteLength, path, ...lfs });
+      }
+    }
+    // Like the Hub: the tree of a file, or of nothing, is "not found".
+    if (dir !== "" && entries.size === 0) return hubError(res, 404, "EntryNotFound", `${dir} does not exist on the revision`);
+    const sorted = [...entries.keys()].sort().map((k) => entries.get(k));
+    const cursor = Number(url.searchParams.get("cursor") ?? 0);
+    const page = sorted.slice(cursor, cursor + pageSize);
+    const more = cursor + pageSize < sorted.length;
+    json(res, page, more ? { Link: `<http://${req.headers.host}${url.pathname}?cursor=${cursor + pageSize}>; rel="next"` } : {});
+  }
+
+  function api(req: IncomingMessage, res: ServerResponse, seg: string[], url: URL): void {
+    const [, plural, ns, name, op, rawRev, ...rest] = seg;
+    const type = PLURAL[plural ?? ""];
+    if (!type || !ns || !name || (op !== "revision" && op !== "tree") || rawRev === undefined) return send(res, 404, {}, "Not Found");
+    const repo = access(req, res, type, `${ns}/${name}`);
+    const snap = repo && snapshot(res, repo, decode(rawRev));
+    if (!snap) return;
+    if (op === "revision") return json(res, { id: `${ns}/${name}`, sha: snap[0], siblings: [...snap[1].keys()].sort().map((rfilename) => ({ rfilename })) });
+    return tree(req, res, snap[1], rest.map(decode).filter((s) => s !== "").join("/"), url);
+  }
+
+  function resolve(req: IncomingMessage, res: ServerResponse, seg: string[]): void {
+    const type = PLURAL[seg[0]!] ?? "model";
+    const [ns, name, op, rawRev, ...rest] = type === "model" ? seg : seg.slice(1);
+    if (!ns || !name || op !== "resolve" || rawRev === undefined) return send(res, 404, {}, "Not Found");
+    const repo = access(req, res, type, `${ns}/${name}`);
+    const snap = repo && snapshot(res, repo, decode(rawRev));
+    if (!snap) return;
+    const path = rest.map(decode).join("/");
+    const blob = snap[1].get(path);
+    if (!blob) return hubError(res, 404, "EntryNotFound", `${path} does not exist on the revision`);
+    const common = { "X-Repo-Commit": snap[0] };
+    if (!blob.lfs) return serveBytes(req, res, blob.data, `"${blob.oid}"`, common);
+    send(res, 302, {
+      ...common,
+      Location: `/cdn/lfs/${blob.lfs}?sig=cdn-signature`,
+      ETag: `"${blob.lfs}"`,
+      "X-Linked-Etag": `"${blob.lfs}"`,
+      "X-Linked-Size": String(blob.data.byteLength),
+    });
+  }
+
+  function cdn(req: IncomingMessage, res: ServerResponse, oid: string): void {
+    const data = tampered.get(oid) ?? lfsStore.get(oid);
+    if (!data) return send(res, 404, {}, "NoSuchKey");
+    serveBytes(req, res, data, `"${sha256(data)}"`, {});
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const seg = url.pathname.split("/").slice(1);
+    const kind: HfRecordedRequest["kind"] = seg[0] === "api" ? "api" : seg[0] === "cdn" ? "cdn" : seg.includes("resolve") ? "resolve" : "other";
+    requests.push({ method: req.method ?? "GET", path: url.pathname, url: req.url ?? "/", kind, headers: req.headers });
+    if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, { Allow: "GET, HEAD" });
+    if (kind === "api") return api(req, res, seg, url);
+    if (kind === "cdn") return cdn(req, res, seg[2] ?? "");
+    return resolve(req, res, seg);
+  }
+
+  const server = createServer(handle);
+  server.on("connection", (sock) => {
+    sockets.add(sock);
+    sock.once("close", () => sockets.delete(sock));
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    createRepo(key, access = {}) {
+      const k = repoKey(key);
+      if (repos.has(k)) throw new Error(`repo ${key} exists`);
+      repos.set(k, { gated: access.gated ?? false, private: access.private ?? false, commits: new Map(), branches: new Map() });
+      const sha = sha1(`${key}\0initial`);
+      repos.get(k)!.commits.set(sha, new Map());
+      repos.get(k)!.branches.set("main", sha);
+      return sha;
+    },
+    commit,
+    head: (key, branch = "main") => repoOf(key).branches.get(branch)!,
+    tamper: (oid, data) => void tampered.set(oid, data),
+    breakNext: (match, afterBytes, times = 1) => void breaks.push({ match, afterBytes, times }),
+    requests,
+    count: (kind) => requests.filter((r) => kind === undefined || r.kind === kind).length,
+    resetCounts: () => void (requests.length = 0),
+    close() {
+      closing ??= new Promise<void>((ok, fail) => {
+        server.close((err) => (err ? fail(err) : ok()));
+        for (const s of sockets) s.destroy();
+      });
+      return closing;
+    },
+  };
+}
