@@ -48,6 +48,8 @@ export { HTTPFileSystem } from "./implementations/http.js";
 export type { HTTPFileSystemOptions, HttpCallOptions, HttpAuth } from "./implementations/http.js";
 export { HuggingFaceFileSystem, parseHfPath, formatHfPath } from "./implementations/hf.js";
 export type { HuggingFaceFileSystemOptions, HfPath, HfRepoType } from "./implementations/hf.js";
+export { NGCFileSystem, parseNgcPath, formatNgcPath } from "./implementations/ngc.js";
+export type { NGCFileSystemOptions, NgcPath } from "./implementations/ngc.js";
 
 export { CacheLayer } from "./cached/layer.js";
 export type { CacheLayerOptions, CachedFileInfo } from "./cached/layer.js";

@@ -160,3 +160,4 @@ registerImplementation("simplecache", async () => (await import("../cached/simpl
 registerImplementation("http", async () => (await import("../implementations/http.js")).HTTPFileSystem);
 registerImplementation("https", async () => (await import("../implementations/http.js")).HTTPFileSystem);
 registerImplementation("hf", async () => (await import("../implementations/hf.js")).HuggingFaceFileSystem);
+registerImplementation("ngc", async () => (await import("../implementations/ngc.js")).NGCFileSystem);
