@@ -249,17 +249,18 @@ export class HuggingFaceFileSystem extends AbstractFileSystem {
     } catch (err) {
       // The tree of a file is "not found": the file is in its parent's listing.
       if (!isFsError(err, "ENOENT") || p.path === "") throw err;
-      const entry = await this.entryOf(path, options).catch(() => undefined);
-      if (entry?.type === "file") return [entry];
-      throw err;
+      return [await this.fileItself(path, p, options)];
     }
-    if (listing.length === 0 && p.path !== "") {
-      // Git has no empty directories: an empty answer for a path names a file (or nothing).
-      const entry = await this.entryOf(path, options);
-      if (entry?.type === "file") return [entry];
-      throw hubError(404, "EntryNotFound", p, this.hasToken);
-    }
+    // Git has no empty directories: an empty answer for a path names a file (or nothing).
+    if (listing.length === 0 && p.path !== "") return [await this.fileItself(path, p, options)];
     return listing;
+  }
+
+  /** `path` as a file, from its parent's listing; ENOENT (naming the missing part) otherwise. */
+  private async fileItself(path: string, p: HfPath, options: SignalOptions): Promise<FileInfo> {
+    const info = await this._info(path, options);
+    if (info.type !== "file") throw hubError(404, "EntryNotFound", p, this.hasToken);
+    return info;
   }
 
   /** The entry of `path` in its parent's (cached) listing. */
