@@ -10,7 +10,7 @@
  */
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, toFsError } from "../core/errors.js";
-import type { FileInfo, FileSystemOptions, ProgressCallback, SignalOptions } from "../core/types.js";
+import type { FileInfo, FileSystemOptions, FindOptions, ProgressCallback, SignalOptions } from "../core/types.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { HTTPFileSystem, type HTTPFileSystemOptions, type HttpCallOptions } from "./http.js";
 import { discardBody, header } from "./http/client.js";
@@ -208,16 +208,16 @@ export class HuggingFaceFileSystem extends AbstractFileSystem {
     }
   }
 
-  /** Every page of one directory's tree listing at `commit`. */
-  private async listTree(p: HfPath, commit: string, signal: AbortSignal | undefined): Promise<FileInfo[]> {
+  /** Every page of one directory's tree listing at `commit` (with `recursive`, everything below it). */
+  private async listTree(p: HfPath, commit: string, signal: AbortSignal | undefined, recursive = false): Promise<FileInfo[]> {
     const out: FileInfo[] = [];
     const seen = new Set<string>();
-    let url: string | undefined = treeUrl(this.endpoint, p, commit);
+    let url: string | undefined = treeUrl(this.endpoint, p, commit, recursive);
     while (url !== undefined) {
       if (seen.has(url) || seen.size >= MAX_PAGES) throw new FsError("EPROTO", "the Hub's tree pagination does not end", { path: formatHfPath(p) });
       seen.add(url);
       const page: { body: unknown; next: string | undefined } = await this.getJson(url, p, signal);
-      out.push(...treePage(page.body, p));
+      out.push(...treePage(page.body, p, recursive));
       url = page.next === undefined ? undefined : this.samePlace(page.next, url, p);
     }
     return out;
@@ -284,6 +284,37 @@ export class HuggingFaceFileSystem extends AbstractFileSystem {
     }
     if (!entry) throw hubError(404, "EntryNotFound", p, this.hasToken);
     return entry;
+  }
+
+  /**
+   * Without maxDepth: one recursive tree listing (paginated) instead of one listing per
+   * directory. The directory listings it holds go to the listings cache, whole, for later calls.
+   */
+  protected override async findInfos(path: string, options: FindOptions): Promise<Map<string, FileInfo>> {
+    if (options.maxDepth !== undefined) return super.findInfos(path, options);
+    const p = parseHfPath(path);
+    let below: FileInfo[];
+    try {
+      below = await this.listTree(p, await this.commitOf(p, options.signal), options.signal, true);
+    } catch (err) {
+      if (!isFsError(err, "ENOENT")) throw err;
+      below = [];
+    }
+    // A file, or nothing: the per-directory walk answers that (as for every backend).
+    if (below.length === 0 && p.path !== "") return super.findInfos(path, options);
+    if (this.dircache) {
+      const listings = new Map<string, FileInfo[]>([[path, []]]);
+      for (const info of below) if (info.type === "directory") listings.set(info.name, []);
+      for (const info of below) listings.get(this.parent(info.name))?.push(info);
+      for (const [dir, listing] of listings) this.dircache.set(dir, listing);
+    }
+    const out = new Map<string, FileInfo>();
+    if (options.withDirs) {
+      const stub: FileInfo = { name: path, size: 0, type: "directory" };
+      out.set(path, options.detail ? await this._info(path, options).catch(() => stub) : stub);
+    }
+    for (const info of below) if (info.type !== "directory" || options.withDirs) out.set(info.name, info);
+    return out;
   }
 
   /** The file's version: its LFS sha256, else its git blob id. Stable for a given content. */

@@ -145,6 +145,34 @@ describe("listings", () => {
     expect(await fs.readText("hf://datasets/org/table/train/0.csv")).toBe("a,b\n1,2\n");
   });
 
+  it("find without maxDepth is one recursive listing, whose directories later calls reuse", async () => {
+    const fs = hf();
+    expect(await fs.find("hf://org/weights/sub", { withDirs: true })).toEqual([
+      "org/weights/sub", "org/weights/sub/deep", "org/weights/sub/deep/w.txt", "org/weights/sub/x.txt", "org/weights/sub/y.txt", "org/weights/sub/z.txt",
+    ]);
+    const trees = srv.requests.filter((r) => r.path.includes("/tree/"));
+    // 5 entries, 2 a page: 3 pages of one recursive listing.
+    expect(trees.map((r) => new URL(r.url, srv.url).search)).toEqual(["?recursive=true", "?recursive=true&cursor=2", "?recursive=true&cursor=4"]);
+    srv.resetCounts();
+    expect(await fs.ls("hf://org/weights/sub/deep", { detail: false })).toEqual(["org/weights/sub/deep/w.txt"]);
+    expect(await fs.glob("hf://org/weights/sub/*.txt")).toHaveLength(3);
+    expect(await fs.info("hf://org/weights/sub/deep/w.txt")).toMatchObject({ size: 4 });
+    expect(srv.count()).toBe(0);
+  });
+
+  it("a next-page link to another origin is not followed (the token would go with it)", async () => {
+    const elsewhere = await startHfServer({ pageSize: 1, linkOrigin: "http://127.0.0.2:9" });
+    try {
+      elsewhere.createRepo("org/r");
+      elsewhere.commit("org/r", { a: "1", b: "2" });
+      const fs = hf({ endpoint: elsewhere.url, token: TOKEN });
+      const err = await errorOf(fs.ls("hf://org/r"), "EPROTO");
+      expect(err.message).toMatch(/leaves the endpoint's origin/);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
   it("ls of a file is [that file]", async () => {
     const fs = hf();
     expect(await fs.ls("hf://org/weights/sub/x.txt")).toEqual([expect.objectContaining({ name: "org/weights/sub/x.txt", size: 1, type: "file" })]);

@@ -3,8 +3,8 @@
  * shapes, for the `hf` backend's tests:
  *
  * - `GET /api/{models|datasets|spaces}/{ns}/{name}/revision/{rev}` -> `{id, sha, siblings}`
- * - `GET /api/{...}/{ns}/{name}/tree/{rev}[/{dir}]` -> `[{type, path, size, oid, lfs?}]`, paginated
- *   (`pageSize` entries, `Link: <...?cursor=N>; rel="next"`)
+ * - `GET /api/{...}/{ns}/{name}/tree/{rev}[/{dir}][?recursive=true]` -> `[{type, path, size, oid, lfs?}]`,
+ *   paginated (`pageSize` entries, `Link: <...cursor=N>; rel="next"`)
  * - `GET|HEAD /[datasets/|spaces/]{ns}/{name}/resolve/{rev}/{path}`: regular files answered in
  *   place (ranges, ETag = git blob id); LFS files redirected (302) to `/cdn/lfs/{sha256}?sig=...`
  *   on this same server, which serves ranges with `ETag: "<sha256 of the bytes served>"`.
@@ -27,6 +27,8 @@ export interface HfServerOptions {
   tokens?: string[];
   /** Files of at least this many bytes are stored in LFS (default: only those marked `lfs`). */
   lfsThreshold?: number;
+  /** Origin written into next-page links (default: the Host asked for). */
+  linkOrigin?: string;
 }
 
 export interface HfRecordedRequest {
@@ -191,18 +193,19 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
 
   function tree(req: IncomingMessage, res: ServerResponse, files: Map<string, Blob>, dir: string, url: URL): void {
     const prefix = dir === "" ? "" : `${dir}/`;
+    const recursive = url.searchParams.get("recursive") === "true";
     const entries = new Map<string, unknown>();
     for (const [path, blob] of files) {
       if (!path.startsWith(prefix)) continue;
       const rest = path.slice(prefix.length);
-      const slash = rest.indexOf("/");
-      if (slash >= 0) {
+      // Directories on the way (only the first level unless recursive), then the file itself.
+      for (let slash = rest.indexOf("/"); slash >= 0; slash = recursive ? rest.indexOf("/", slash + 1) : -1) {
         const sub = prefix + rest.slice(0, slash);
         entries.set(sub, { type: "directory", oid: sha1(sub), size: 0, path: sub });
-      } else {
-        const lfs = blob.lfs ? { lfs: { oid: blob.lfs, size: blob.data.byteLength, pointerSize: 134 } } : {};
-        entries.set(path, { type: "file", oid: blob.oid, size: blob.data.byteLength, path, ...lfs });
       }
+      if (!recursive && rest.includes("/")) continue;
+      const lfs = blob.lfs ? { lfs: { oid: blob.lfs, size: blob.data.byteLength, pointerSize: 134 } } : {};
+      entries.set(path, { type: "file", oid: blob.oid, size: blob.data.byteLength, path, ...lfs });
     }
     // Like the Hub: the tree of a file, or of nothing, is "not found".
     if (dir !== "" && entries.size === 0) return hubError(res, 404, "EntryNotFound", `${dir} does not exist on the revision`);
@@ -210,7 +213,8 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
     const cursor = Number(url.searchParams.get("cursor") ?? 0);
     const page = sorted.slice(cursor, cursor + pageSize);
     const more = cursor + pageSize < sorted.length;
-    json(res, page, more ? { Link: `<http://${req.headers.host}${url.pathname}?cursor=${cursor + pageSize}>; rel="next"` } : {});
+    url.searchParams.set("cursor", String(cursor + pageSize));
+    json(res, page, more ? { Link: `<${options.linkOrigin ?? `http://${req.headers.host}`}${url.pathname}${url.search}>; rel="next"` } : {});
   }
 
   function api(req: IncomingMessage, res: ServerResponse, seg: string[], url: URL): void {

@@ -18,10 +18,10 @@ export function revisionUrl(endpoint: string, p: HfPath): string {
   return `${endpoint}/api/${API_PLURAL[p.repoType]}/${p.repoId}/revision/${encodeURIComponent(effectiveRevision(p))}`;
 }
 
-/** `GET {endpoint}/api/{kind}/{repo}/tree/{commit}/{path}`: one directory, paginated. */
-export function treeUrl(endpoint: string, p: HfPath, commit: string): string {
+/** `GET {endpoint}/api/{kind}/{repo}/tree/{commit}/{path}`: one directory (or, recursive, all below it), paginated. */
+export function treeUrl(endpoint: string, p: HfPath, commit: string, recursive = false): string {
   const tail = p.path === "" ? "" : `/${encodePath(p.path)}`;
-  return `${endpoint}/api/${API_PLURAL[p.repoType]}/${p.repoId}/tree/${encodeURIComponent(commit)}${tail}`;
+  return `${endpoint}/api/${API_PLURAL[p.repoType]}/${p.repoId}/tree/${encodeURIComponent(commit)}${tail}${recursive ? "?recursive=true" : ""}`;
 }
 
 /** `GET {endpoint}/[datasets/|spaces/]{repo}/resolve/{commit}/{path}`: the bytes (LFS: a redirect). */
@@ -63,9 +63,10 @@ function isTreeEntry(v: unknown): v is TreeEntry {
 
 /**
  * One page of a tree listing as FileInfos named like `dir` (same repo and revision form).
- * Only direct children of `dir` are kept; anything malformed is EPROTO.
+ * Only what lies below `dir` is kept (only its direct children unless `recursive`); anything
+ * malformed is EPROTO.
  */
-export function treePage(body: unknown, dir: HfPath): FileInfo[] {
+export function treePage(body: unknown, dir: HfPath, recursive = false): FileInfo[] {
   const shown = formatHfPath(dir);
   if (!Array.isArray(body)) throw new FsError("EPROTO", "the Hub's tree listing is not a JSON array", { path: shown });
   const prefix = dir.path === "" ? "" : `${dir.path}/`;
@@ -73,7 +74,7 @@ export function treePage(body: unknown, dir: HfPath): FileInfo[] {
   for (const raw of body) {
     if (!isTreeEntry(raw)) throw new FsError("EPROTO", "malformed entry in the Hub's tree listing", { path: shown });
     const rel = raw.path.startsWith(prefix) ? raw.path.slice(prefix.length) : "";
-    if (rel === "" || rel.includes("/")) continue;
+    if (rel === "" || (!recursive && rel.includes("/"))) continue;
     const name = formatHfPath(withPath(dir, raw.path));
     if (raw.type === "directory") {
       out.push({ name, size: 0, type: "directory", ...(raw.oid ? { oid: raw.oid } : {}) });
