@@ -76,6 +76,13 @@ function listingUnavailable(err: unknown): boolean {
   return err.code === "EPROTO" || (s !== undefined && s >= 400 && s < 500 && s !== 408 && s !== 429);
 }
 
+/** An org or team setting: a `[\w-]+` word, or undefined when empty. */
+function owner(value: unknown, what: string): string | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value !== "string" || !/^[\w-]+$/.test(value)) throw FsError.einval(`${what} must be a word of letters, digits, '_' or '-'`);
+  return value;
+}
+
 /** The same failure, reported for the NGC name instead of the presigned URL. */
 function forName(err: unknown, name: string): unknown {
   if (!(err instanceof FsError)) return err;
@@ -108,15 +115,15 @@ export class NGCFileSystem extends AbstractFileSystem {
     super(options);
     this.baseUrl = baseWithSlash(options.baseUrl ?? env(NGC_ENV.baseUrl) ?? DEFAULT_BASE_URL, "baseUrl");
     this.authUrl = baseWithSlash(options.authUrl ?? DEFAULT_AUTH_URL, "authUrl");
+    // An option given (even null or "") wins over the environment.
+    const apiKey = options.apiKey === undefined ? env(NGC_ENV.apiKey) : options.apiKey || undefined;
+    if (apiKey !== undefined && typeof apiKey !== "string") throw FsError.einval("apiKey must be a string");
+    this.org = owner(options.org === undefined ? env(NGC_ENV.org) : options.org, "org");
+    this.team = owner(options.team === undefined ? env(NGC_ENV.team) : options.team, "team");
     const transport: HTTPFileSystemOptions = { skipInstanceCache: true, useListingsCache: false };
     for (const k of TRANSPORT_KEYS) if (options[k] !== undefined) (transport as Record<string, unknown>)[k] = options[k];
     this.http = new HTTPFileSystem(transport);
-    const apiKey = options.apiKey === undefined ? env(NGC_ENV.apiKey) : options.apiKey || undefined;
-    if (apiKey !== undefined && typeof apiKey !== "string") throw FsError.einval("apiKey must be a string");
     this.tokens = apiKey ? new TokenSource(this.client, this.authUrl, apiKey) : undefined;
-    // As for the key: an option given (even "") wins over the environment.
-    this.org = (options.org === undefined ? env(NGC_ENV.org) : options.org) || undefined;
-    this.team = (options.team === undefined ? env(NGC_ENV.team) : options.team) || undefined;
   }
 
   protected override get listsRemotely(): boolean {
@@ -171,16 +178,20 @@ export class NGCFileSystem extends AbstractFileSystem {
       }
       const said = statusDescription(await readErrorJson(res, name));
       const base = statusError(res.status, name, res.statusText);
-      const hint = base.code === "EACCES" && !scope ? `; private models need an API key (${NGC_ENV.apiKey} or the apiKey option)` : "";
-      const what404 = base.code === "ENOENT" ? "NGC has no such model, version or file" : `NGC ${what} failed`;
-      throw new FsError(base.code, `${what404} (HTTP ${res.status})${said ? `: ${said}` : ""}${hint}`, { path: name, status: res.status });
+      const hint = base.code !== "EACCES" || scope ? ""
+        : this.tokens ? `; a token needs an org: name it in the path or set ${NGC_ENV.org} (or the org option)`
+        : `; private models need an API key (${NGC_ENV.apiKey} or the apiKey option)`;
+      const failed = base.code !== "ENOENT" ? `NGC ${what} failed`
+        : what === "listing" ? "NGC has no such model version, or no listing of it"
+        : "NGC has no such model, version or file";
+      throw new FsError(base.code, `${failed} (HTTP ${res.status})${said ? `: ${said}` : ""}${hint}`, { path: name, status: res.status });
     }
   }
 
   /** The presigned download URL of a file: kept, or looked up (one lookup per file at a time). */
-  private async fileUrl(p: NgcPath, name: string, signal: AbortSignal | undefined, fresh: boolean): Promise<{ url: string; kept: boolean }> {
-    const kept = fresh ? undefined : this.urls.get(name);
-    if (kept !== undefined) return { url: kept, kept: true };
+  private async fileUrl(p: NgcPath, name: string, signal: AbortSignal | undefined, refused?: string): Promise<{ url: string; kept: boolean }> {
+    const kept = this.urls.get(name);
+    if (kept !== undefined && kept !== refused) return { url: kept, kept: true };
     let pending = this.resolving.get(name);
     if (!pending) {
       const url = fileLookupUrl(this.baseUrl, p, p.path, this.scopeOf(p) !== undefined);
@@ -199,12 +210,14 @@ export class NGCFileSystem extends AbstractFileSystem {
    * dropped and the file looked up again, once; errors name the NGC path, not the URL.
    */
   private async withUrl<T>(p: NgcPath, name: string, signal: AbortSignal | undefined, read: (url: string) => Promise<T>): Promise<T> {
-    for (let fresh = false; ; fresh = true) {
-      const { url, kept } = await this.fileUrl(p, name, signal, fresh);
+    let refused: string | undefined;
+    for (let attempt = 0; ; attempt++) {
+      const { url, kept } = await this.fileUrl(p, name, signal, refused);
       try {
         return await read(url);
       } catch (err) {
-        if (kept && isFsError(err) && err.status !== undefined && STALE_URL_STATUSES.has(err.status)) {
+        if (attempt === 0 && kept && isFsError(err) && err.status !== undefined && STALE_URL_STATUSES.has(err.status)) {
+          refused = url;
           if (this.urls.get(name) === url) this.urls.delete(name);
           continue;
         }
@@ -347,6 +360,7 @@ export class NGCFileSystem extends AbstractFileSystem {
     const name = this.normalizePath(path);
     const p = parseNgcPath(name);
     if (p.path === "") throw FsError.eisdir(name);
-    return (await this.fileUrl(p, name, undefined, true)).url;
+    this.urls.delete(name);
+    return (await this.fileUrl(p, name, undefined)).url;
   }
 }

@@ -160,6 +160,17 @@ describe("without a key", () => {
   });
 });
 
+describe("a key without an org", () => {
+  it("paths without an org go out anonymously, and a refusal says an org is needed", async () => {
+    const fs = keyed();
+    const err = await errorOf(fs.catFile("ngc://models/orgless@2/f.txt"));
+    expect(err.code).toBe("EACCES");
+    expect(err.message).toContain("NGC_CLI_ORG");
+    expect(tokenRequests()).toHaveLength(0);
+    expect(srv.requests.find((r) => r.kind === "lookup")!.headers.authorization).toBeUndefined();
+  });
+});
+
 describe("secrets stay out of errors", () => {
   const WRONG = "nvapi-WRONG-secret-key-do-not-print";
 

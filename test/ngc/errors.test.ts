@@ -55,7 +55,8 @@ describe("ENOENT, the same code as every other backend", () => {
   it("a missing version's root: ls and info are ENOENT, the message says what NGC lacks", async () => {
     const err = await errorOf(fs.ls("ngc://models/nvidia/modulus/fcn@9.9"));
     expect(err.code).toBe("ENOENT");
-    expect(err.message).toMatch(/NGC has no such model, version or file \(HTTP 404\)/);
+    expect(err.message).toMatch(/NGC has no such model version, or no listing of it \(HTTP 404\)/);
+    expect((await errorOf(fs.catFile("ngc://models/nvidia/modulus/fcn@9.9/f"))).message).toMatch(/NGC has no such model, version or file \(HTTP 404\)/);
     expect((await errorOf(fs.info("ngc://models/nvidia/modulus/fcn@9.9"))).code).toBe("ENOENT");
   });
 
@@ -96,6 +97,12 @@ describe("other failures", () => {
     srv.failNext("listing", 400);
     expect(await fs.info(`ngc://${LISTED}/fcn.mdlus`)).toMatchObject({ size: 7, type: "file" });
     expect(srv.requests.map((r) => r.kind)).toEqual(["listing", "lookup", "download"]);
+  });
+
+  it("bad options are EINVAL", () => {
+    for (const bad of [{ baseUrl: "not a url" }, { baseUrl: "ftp://x/" }, { authUrl: "::" }, { org: "a/b" }, { team: "t t" }, { apiKey: 42 as unknown as string }]) {
+      expect(() => ngcFs(srv, bad)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    }
   });
 
   it("malformed paths are EINVAL before any request", async () => {
