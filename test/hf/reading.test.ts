@@ -90,6 +90,17 @@ describe("reading over the LFS redirect", () => {
     expect(ranges.every((r) => typeof r === "string" && r.startsWith("bytes="))).toBe(true);
   });
 
+  it("an opened file reports its size and the bytes as they arrive", async () => {
+    const fs = hf();
+    const sizes: number[] = [];
+    let received = 0;
+    const callback = { setSize: (n: number) => sizes.push(n), relativeUpdate: (n: number) => void (received += n) };
+    await using f = await fs.open("hf://org/weights/model.bin", "rb", { blockSize: 65536, cacheType: "none", callback });
+    expectBytes(await f.read(), WEIGHTS);
+    expect(sizes).toEqual([WEIGHTS.byteLength]);
+    expect(received).toBe(WEIGHTS.byteLength);
+  });
+
   it("a body cut off mid-way is resumed from the byte where it stopped, pinned by If-Range", async () => {
     const fs = hf();
     srv.breakNext("/cdn/lfs/", 50_000);
@@ -216,6 +227,17 @@ describe("one snapshot per filesystem", () => {
     expect(await fs.readText("hf://org/busy/a")).toBe("1");
     fs.invalidateCache();
     expect(await fs.readText("hf://org/busy/a")).toBe("changed");
+  });
+
+  it("with listingsExpiryTime, pinned commits expire with the listings", async () => {
+    srv.createRepo("org/expiring");
+    srv.commit("org/expiring", { f: "old" });
+    const fs = hf({ listingsExpiryTime: 0.01 });
+    expect(await fs.readText("hf://org/expiring/f")).toBe("old");
+    srv.commit("org/expiring", { f: "new" });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await fs.readText("hf://org/expiring/f")).toBe("new");
+    expect(await fs.info("hf://org/expiring/f")).toMatchObject({ size: 3, oid: gitOid("new") });
   });
 
   it("branches, PR refs (encoded or not) and datasets each resolve on their own", async () => {
