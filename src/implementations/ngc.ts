@@ -331,6 +331,19 @@ export class NGCFileSystem extends AbstractFileSystem {
     return this.fetchRange(p, path, start, end, { signal: options.signal });
   }
 
+  protected override async _mkdir(path: string): Promise<void> {
+    throw FsError.enotsup("ngc is read-only", path);
+  }
+
+  protected override async _rmdir(path: string): Promise<void> {
+    throw FsError.enotsup("ngc is read-only", path);
+  }
+
+  /** Refused at open rather than at close, so nothing is buffered for nothing. */
+  protected override async openForWrite(path: string): Promise<BufferedFile> {
+    throw FsError.enotsup("ngc is read-only", path);
+  }
+
   /** A seekable file over ranged reads, pinned to the version (size, then ETag) it was opened on. */
   protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
     const p = parseNgcPath(path);

@@ -1,9 +1,9 @@
 /** filecache over ngc through a URL chain: the first read downloads, the second makes no request at all. */
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clearInstanceCache, urlToFs, WholeFileCacheFileSystem, type NGCFileSystem } from "../../src/index.js";
+import { clearInstanceCache, Package, urlToFs, WholeFileCacheFileSystem, type NGCFileSystem } from "../../src/index.js";
 import { startNgcServer, type TestNgcServer } from "../support/ngc-server.js";
 import { pattern } from "./helpers.js";
 
@@ -67,5 +67,25 @@ describe("filecache::ngc://", () => {
     const layer = new WholeFileCacheFileSystem({ fs: target, cacheStorage: dir, skipInstanceCache: true });
     expect(same(await layer.catFile(`ngc://${ROOT}/file`), DATA)).toBe(true);
     expect(srv.requests).toEqual([]);
+  });
+});
+
+describe("Package over ngc://", () => {
+  it("resolves a checkpoint file to a local path, downloading it once", async () => {
+    const storage = await mkdtemp(join(tmpdir(), "fsspec-ts-ngc-pkg-"));
+    try {
+      const options = { fsOptions: { ngc: { baseUrl: srv.url, apiKey: null, skipInstanceCache: true } }, cacheOptions: { cacheStorage: storage }, progress: false as const };
+      const pkg = new Package(`ngc://${ROOT}`, options);
+      srv.resetCounts();
+      const local = await pkg.resolve("other.txt");
+      expect(await readFile(local, "utf8")).toBe("other");
+      expect(srv.count("download")).toBe(1);
+      srv.resetCounts();
+      expect(await new Package(`ngc://${ROOT}`, options).resolve("other.txt")).toBe(local);
+      expect(srv.requests).toEqual([]);
+      await expect(pkg.resolve("missing.bin")).rejects.toMatchObject({ code: "ENOENT" });
+    } finally {
+      await rm(storage, { recursive: true, force: true });
+    }
   });
 });

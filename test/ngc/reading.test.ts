@@ -16,6 +16,7 @@ beforeAll(async () => {
   srv = await startNgcServer({ pageSize: 3 });
   srv.addFiles(ROOT, { "fcn.mdlus": BIG, "metadata.json": '{"a":1}', "stats/mean.npy": "mean", "stats/std.npy": "std!", "stats/deep/x": "x" });
   srv.addFiles("models/org/unlisted@2", { "w.bin": "weights", "sub/c.txt": "c" }, { listing: false });
+  srv.addFiles("models/org/sizeless@1", { "a.bin": "12345", "d/b.bin": "12" }, { sizes: false });
   fs = ngcFs(srv);
 });
 afterAll(async () => {
@@ -128,6 +129,20 @@ describe("presigned URLs", () => {
   });
 });
 
+describe("read-only", () => {
+  it("writes, deletes and directories are ENOTSUP", async () => {
+    const calls = [
+      () => fs.pipeFile(url("new.bin"), "x"),
+      () => fs.rmFile(url("metadata.json")),
+      () => fs.mkdir(url("newdir")),
+      () => fs.rmdir(url("stats")),
+      () => fs.open(url("new.bin"), "wb"),
+    ];
+    for (const call of calls) expect((await errorOf(call())).code).toBe("ENOTSUP");
+    expect(await fs.readText(url("metadata.json"))).toBe('{"a":1}');
+  });
+});
+
 describe("listings", () => {
   it("ls, find, glob, walk and du work from the version's listing, fetched once (all pages)", async () => {
     expect(await fs.ls(`ngc://${ROOT}`, { detail: false })).toEqual([
@@ -167,6 +182,17 @@ describe("listings", () => {
     expect((await errorOf(fs.ls(`ngc://${root}`))).code).toBe("ENOENT");
     // The unavailable listing is asked for once, not on every call.
     expect(srv.count("listing")).toBe(1);
+  });
+
+  it("a listing without sizes is completed from the download when a size is needed", async () => {
+    const root = "models/org/sizeless@1";
+    expect(await fs.ls(`ngc://${root}/d`)).toEqual([{ name: `${root}/d/b.bin`, size: null, type: "file" }]);
+    expect(await fs.info(url("a.bin", root))).toMatchObject({ size: 5, type: "file", etag: expect.any(String) });
+    expect(await fs.size(url("d/b.bin", root))).toBe(2);
+    const f = await fs.open(url("a.bin", root));
+    expect(f.size).toBe(5);
+    expect(text(await f.read())).toBe("12345");
+    await f.close();
   });
 
   it("ukey changes with the content and differs between files", async () => {

@@ -40,6 +40,8 @@ export interface NgcVersionOptions {
   private?: boolean;
   /** false: the listing endpoint answers 404 for this version. */
   listing?: boolean;
+  /** false: the listing gives paths without sizes. */
+  sizes?: boolean;
 }
 
 export interface NgcServerOptions {
@@ -83,6 +85,7 @@ export interface TestNgcServer {
 interface Version {
   private: boolean;
   listing: boolean;
+  sizes: boolean;
   org: string | undefined;
   files: Map<string, Uint8Array>;
 }
@@ -171,7 +174,7 @@ export async function startNgcServer(options: NgcServerOptions = {}): Promise<Te
     if (refused) return json(res, refused, { requestStatus: { statusCode: "UNAUTHORIZED" } });
     const all = [...v.files].sort(([a], [b]) => (a < b ? -1 : 1));
     const page = Number(query.get("page-number") ?? 0);
-    const modelFiles = all.slice(page * pageSize, (page + 1) * pageSize).map(([path, data]) => ({ path, sizeInBytes: data.byteLength }));
+    const modelFiles = all.slice(page * pageSize, (page + 1) * pageSize).map(([path, data]) => (v.sizes ? { path, sizeInBytes: data.byteLength } : { path }));
     const totalPages = Math.max(1, Math.ceil(all.length / pageSize));
     json(res, 200, { modelFiles, paginationInfo: { index: page, size: pageSize, totalPages }, requestStatus: { statusCode: "SUCCESS" } });
   }
@@ -284,9 +287,10 @@ export async function startNgcServer(options: NgcServerOptions = {}): Promise<Te
       const m = /^models\/(?:([\w-]+)\/)?(?:([\w-]+)\/)?([\w-]+)@([A-Za-z0-9.]+)$/.exec(root);
       if (!m) throw new Error(`not a model version root: ${root}`);
       let v = versions.get(root);
-      if (!v) versions.set(root, (v = { private: false, listing: true, org: m[1], files: new Map() }));
+      if (!v) versions.set(root, (v = { private: false, listing: true, sizes: true, org: m[1], files: new Map() }));
       if (opts.private !== undefined) v.private = opts.private;
       if (opts.listing !== undefined) v.listing = opts.listing;
+      if (opts.sizes !== undefined) v.sizes = opts.sizes;
       for (const [path, data] of Object.entries(files)) {
         const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
         v.files.set(path, bytes);

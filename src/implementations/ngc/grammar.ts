@@ -74,8 +74,3 @@ export function formatNgcPath(p: NgcPath): string {
   const pkg = packageName(p);
   return p.path === "" ? pkg : `${pkg}/${p.path}`;
 }
-
-/** A path `rel` inside the same package as `p`. */
-export function withPath(p: NgcPath, rel: string): NgcPath {
-  return { ...p, path: rel };
-}
