@@ -111,6 +111,22 @@ describe("reading over the LFS redirect", () => {
     expect(cdn[1]!.headers["if-range"]).toBe(`"${sha256(WEIGHTS)}"`);
   });
 
+  it("the HTTP options reach the client: with retries: 0 a cut body is an error, named by its hf path", async () => {
+    const fs = hf({ retries: 0 });
+    srv.breakNext("/cdn/lfs/", 10_000);
+    const err = await fs.catFile("hf://org/weights/model.bin").catch((e: unknown) => e as FsError);
+    expect(err).toBeInstanceOf(FsError);
+    expect(["EIO", "EPROTO"]).toContain(err.code);
+    expect(err.path).toBe("org/weights/model.bin");
+    expect(srv.count("cdn")).toBe(1);
+  });
+
+  it("an aborted signal stops a read with EABORT", async () => {
+    const fs = hf();
+    await errorOf(fs.catFile("hf://org/weights/model.bin", 0, 10, { signal: AbortSignal.abort() }), "EABORT");
+    await errorOf(fs.ls("hf://org/weights/sub", { signal: AbortSignal.abort() }), "EABORT");
+  });
+
   it("an opened file whose object changes on the CDN fails with ECHANGED, never mixing versions", async () => {
     srv.createRepo("org/tampered");
     const data = pattern(100_000, 1);
