@@ -114,7 +114,7 @@ describe("reading over the LFS redirect", () => {
   it("the HTTP options reach the client: with retries: 0 a cut body is an error, named by its hf path", async () => {
     const fs = hf({ retries: 0 });
     srv.breakNext("/cdn/lfs/", 10_000);
-    const err = await fs.catFile("hf://org/weights/model.bin").catch((e: unknown) => e as FsError);
+    const err = (await fs.catFile("hf://org/weights/model.bin").then(() => undefined, (e: unknown) => e)) as FsError;
     expect(err).toBeInstanceOf(FsError);
     expect(["EIO", "EPROTO"]).toContain(err.code);
     expect(err.path).toBe("org/weights/model.bin");
