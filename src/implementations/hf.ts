@@ -298,6 +298,7 @@ export class HuggingFaceFileSystem extends AbstractFileSystem {
       below = await this.listTree(p, await this.commitOf(p, options.signal), options.signal, true);
     } catch (err) {
       if (!isFsError(err, "ENOENT")) throw err;
+      if (p.path === "") return new Map();
       below = [];
     }
     // A file, or nothing: the per-directory walk answers that (as for every backend).

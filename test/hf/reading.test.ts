@@ -365,6 +365,13 @@ describe("not found, and which part", () => {
     });
   }
 
+  it("find of a missing repo is [] and leaves nothing cached", async () => {
+    const fs = hf();
+    expect(await fs.find("hf://org/nope", { withDirs: true })).toEqual([]);
+    expect(await fs.glob("hf://org/nope/**")).toEqual([]);
+    expect(fs.dircache?.size).toBe(0);
+  });
+
   it("reading a directory is EISDIR; listing the Hub's root is EINVAL", async () => {
     const fs = hf();
     await errorOf(fs.catFile("hf://org/weights/sub"), "EISDIR");
