@@ -99,6 +99,16 @@ describe("other failures", () => {
     expect(srv.requests.map((r) => r.kind)).toEqual(["listing", "lookup", "download"]);
   });
 
+  it("an aborted signal is EABORT, with or without a kept download URL", async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const url = `ngc://${LISTED}/fcn.mdlus`;
+    expect((await errorOf(fs.catFile(url, 0, 3, { signal: ac.signal }))).code).toBe("EABORT");
+    expect(await fs.readText(url)).toBe("weights");
+    expect((await errorOf(fs.catFile(url, 0, 3, { signal: ac.signal }))).code).toBe("EABORT");
+    expect((await errorOf(fs.ls(`ngc://${LISTED}`, { signal: ac.signal }))).code).toBe("EABORT");
+  });
+
   it("bad options are EINVAL", () => {
     for (const bad of [{ baseUrl: "not a url" }, { baseUrl: "ftp://x/" }, { authUrl: "::" }, { org: "a/b" }, { team: "t t" }, { apiKey: 42 as unknown as string }]) {
       expect(() => ngcFs(srv, bad)).toThrow(expect.objectContaining({ code: "EINVAL" }));
