@@ -3,12 +3,12 @@
  * pinning, auth, the ENOENT flavours, token redaction, and a filecache layer on top.
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { clearInstanceCache, FsError, HuggingFaceFileSystem, urlToFs, type HuggingFaceFileSystemOptions } from "../../src/index.js";
+import { clearInstanceCache, FsError, HuggingFaceFileSystem, Package, urlToFs, type HuggingFaceFileSystemOptions } from "../../src/index.js";
 import { startHfServer, type TestHfServer } from "../support/hf-server.js";
 import { errorOf, expectBytes, pattern, text } from "../http/helpers.js";
 
@@ -419,6 +419,25 @@ describe("under a filecache layer", () => {
     } finally {
       clearInstanceCache();
       await rm(cacheStorage, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("Package over hf://", () => {
+  it("resolves checkpoint files to local paths, downloading each once", async () => {
+    const storage = await mkdtemp(join(tmpdir(), "hf-package-"));
+    try {
+      const options = { fsOptions: { hf: { endpoint: srv.url, token: false, skipInstanceCache: true } }, cacheOptions: { cacheStorage: storage }, progress: false as const };
+      const pkg = new Package("hf://org/weights", options);
+      const weights = await pkg.resolve("model.bin");
+      expectBytes(new Uint8Array(await readFile(weights)), WEIGHTS);
+      expect(await readFile(await pkg.resolve("sub/x.txt"), "utf8")).toBe("x");
+      srv.resetCounts();
+      expect(await new Package("hf://org/weights", options).resolve("model.bin")).toBe(weights);
+      expect(srv.count()).toBe(0);
+      await expect(pkg.resolve("missing.bin")).rejects.toMatchObject({ code: "ENOENT" });
+    } finally {
+      await rm(storage, { recursive: true, force: true });
     }
   });
 });
