@@ -4,16 +4,19 @@
  * 1. A checkpoint is written and served over HTTP on 127.0.0.1 (standing in for a model hub).
  * 2. TinyModel.fromPretrained() downloads it through a Package into a whole-file cache.
  * 3. A second load costs zero requests; offline mode serves the cache with the server gone.
- * 4. The same model loads from a local folder in place, and the CLI shows the cache.
+ * 4. The same model loads from a local Hugging Face Hub (hf://) and NGC registry (ngc://) that
+ *    speak the real APIs, and from a local folder in place; the CLI shows the cache.
  * Everything lands in a temporary directory that is removed at the end.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { runCli } from "../src/cli/main.js";
 import { formatBytes, Package, PACKAGE_ENV, progressBar, type ProgressFactory } from "../src/index.js";
 import { serveDirectory } from "./support/static-server.js";
+import { startHfServer } from "../test/support/hf-server.js";
+import { startNgcServer } from "../test/support/ngc-server.js";
 import { makeCheckpoint } from "./tiny-model/make-checkpoint.js";
 import { TinyModel } from "./tiny-model/model.js";
 
@@ -70,6 +73,30 @@ try {
     console.log(`  a file never cached: ${(err as Error).message}`);
   }
   delete process.env.FSSPEC_TS_OFFLINE;
+
+  step("the same checkpoint on a Hugging Face Hub (hf://) and an NGC registry (ngc://), both local");
+  const checkpoint = join(work, "hub", "tiny-model", "v1");
+  const files = {
+    "config.json": await readFile(join(checkpoint, "config.json")),
+    "weights.bin": await readFile(join(checkpoint, "weights.bin")),
+  };
+  const hub = await startHfServer();
+  const ngc = await startNgcServer();
+  try {
+    hub.createRepo("demo/tiny-model");
+    hub.commit("demo/tiny-model", { "config.json": files["config.json"], "weights.bin": { data: files["weights.bin"], lfs: true } });
+    const fromHf = await TinyModel.fromPretrained(
+      new Package("hf://demo/tiny-model", { fsOptions: { hf: { endpoint: hub.url, token: false } }, cacheOptions: { cacheStorage: Package.defaultCache("tiny-model-hf") }, progress }),
+    );
+    console.log(`  hf://demo/tiny-model -> ${fromHf.config.inputs}x${fromHf.config.outputs}; Hub requests: ${hub.count()} (the LFS file redirected to the CDN)`);
+    ngc.addFiles("models/demo/tiny-model@1.0", files);
+    const fromNgc = await TinyModel.fromPretrained(
+      new Package("ngc://models/demo/tiny-model@1.0", { fsOptions: { ngc: { baseUrl: ngc.url, authUrl: ngc.authUrl, apiKey: "" } }, cacheOptions: { cacheStorage: Package.defaultCache("tiny-model-ngc") }, progress }),
+    );
+    console.log(`  ngc://models/demo/tiny-model@1.0 -> ${fromNgc.config.inputs}x${fromNgc.config.outputs}; registry lookups ${ngc.count("lookup")}, downloads ${ngc.count("download")}`);
+  } finally {
+    await Promise.all([hub.close(), ngc.close()]);
+  }
 
   step("a local checkpoint folder is read in place (no cache)");
   const localModel = await TinyModel.fromPretrained(join(work, "hub", "tiny-model", "v1"));

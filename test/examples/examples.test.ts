@@ -17,6 +17,8 @@ describe("examples", () => {
     expect(stdout).toMatch(/load again: served from the cache\n\s+HTTP requests: 0/);
     expect(stdout).toMatch(/loaded 1024x1024; HTTP requests: 0/);
     expect(stdout).toContain("EACCES: path leaves the package root");
+    expect(stdout).toMatch(/hf:\/\/demo\/tiny-model -> 1024x1024/);
+    expect(stdout).toMatch(/ngc:\/\/models\/demo\/tiny-model@1\.0 -> 1024x1024/);
     expect(stdout).toMatch(/4\.0M\s+\S+ weights\.bin\s+<- http:\/\/127\.0\.0\.1:\d+\/tiny-model\/v1\/weights\.bin/);
   });
 
