@@ -50,6 +50,8 @@ export { HuggingFaceFileSystem, parseHfPath, formatHfPath } from "./implementati
 export type { HuggingFaceFileSystemOptions, HfPath, HfRepoType } from "./implementations/hf.js";
 export { NGCFileSystem, parseNgcPath, formatNgcPath } from "./implementations/ngc.js";
 export type { NGCFileSystemOptions, NgcPath } from "./implementations/ngc.js";
+export { S3FileSystem } from "./implementations/s3.js";
+export type { S3FileSystemOptions } from "./implementations/s3.js";
 
 export { CacheLayer } from "./cached/layer.js";
 export type { CacheLayerOptions, CachedFileInfo } from "./cached/layer.js";

@@ -1,0 +1,697 @@
+/**
+ * Amazon S3 (and S3-compatible stores) as a filesystem (`s3`, `s3a`) on @aws-sdk/client-s3.
+ * Paths are `bucket/key`; the root ("") lists the buckets. Directories are implied by key
+ * prefixes (ListObjectsV2 with a delimiter); `find` is one listing without one. Reads are
+ * ranged GetObjects, small writes one PutObject, large ones a multipart upload streamed while
+ * the file is written (see s3/upload.ts).
+ */
+import { createHash } from "node:crypto";
+import { inspect } from "node:util";
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCopyCommand,
+  type BucketLocationConstraint,
+  type ListObjectsV2CommandOutput,
+  type S3Client,
+  type _Object,
+} from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { AbstractFileSystem } from "../core/abstract.js";
+import { FsError, isFsError } from "../core/errors.js";
+import { mapBounded } from "../core/limiter.js";
+import { trimTrailingSlashes } from "../core/paths.js";
+import type { FileInfo, FileSystemOptions, FindOptions, PipeMode, RmOptions, SignalOptions } from "../core/types.js";
+import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
+import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
+import { makeClient, type S3ClientSettings } from "./s3/client.js";
+import { isNotFound, s3CodeOf, s3Error, statusOf, type PreconditionMeaning } from "./s3/errors.js";
+import { copySource, dirPrefix, joinObject, objectOf, splitPath } from "./s3/paths.js";
+import { MAX_PART_SIZE, MIN_PART_SIZE, S3UploadSink, planCopyParts } from "./s3/upload.js";
+
+export interface S3FileSystemOptions extends FileSystemOptions, S3ClientSettings {
+  /** Bytes per part of a multipart upload, and the size up to which a written file is one PutObject (default 8 MiB, at least 5 MiB). */
+  partSize?: number;
+  /** Parts of one opened writer uploaded at once (default 4). */
+  partConcurrency?: number;
+  /** Keys per ListObjectsV2 page (default 1000, S3's maximum). */
+  maxKeys?: number;
+  /** Keys per DeleteObjects request of `rm` (default 1000, S3's maximum; some compatible stores take fewer). */
+  deleteBatchSize?: number;
+  /** Refuse writes over a directory (EISDIR), at one LIST per write (default true). */
+  checkDirectories?: boolean;
+  /** Extra parameters for PutObject, CreateMultipartUpload and CopyObject (ContentType, ServerSideEncryption, StorageClass...). */
+  uploadParams?: Record<string, unknown>;
+}
+
+export const DEFAULT_PART_SIZE = 8 * 2 ** 20;
+const DEFAULT_PART_CONCURRENCY = 4;
+const OPTIONS_SHOWN_REDACTED = new Set(["secret", "token", "key", "clientOptions"]);
+
+function positiveInt(options: S3FileSystemOptions, name: keyof S3FileSystemOptions, fallback: number, min: number, max = Infinity): number {
+  const v = options[name] ?? fallback;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    throw FsError.einval(`${String(name)} must be an integer from ${min} to ${max}, got ${String(v)}`);
+  }
+  return v;
+}
+
+const directory = (name: string): FileInfo => ({ name, size: 0, type: "directory" });
+
+export class S3FileSystem extends AbstractFileSystem {
+  static override protocols = ["s3", "s3a"] as const;
+  static override rootMarker = "";
+
+  /** `s3://bucket/key/` -> `bucket/key`; leading slashes go too (`s3:///b/k`). */
+  static override stripProtocol(path: string): string {
+    const p = super.stripProtocol(path);
+    return p.replace(/^\/+/, "");
+  }
+
+  readonly client: S3Client;
+  readonly partSize: number;
+  readonly partConcurrency: number;
+  private readonly maxKeys: number;
+  private readonly deleteBatchSize: number;
+  private readonly checkDirectories: boolean;
+  private readonly uploadParams: Record<string, unknown> | undefined;
+  /** Values never shown in an error. */
+  private readonly secrets: string[];
+  /** Buckets this instance saw exist (mkdir of a prefix then costs no request); forgotten when it deletes them. */
+  private readonly knownBuckets = new Set<string>();
+
+  constructor(options: S3FileSystemOptions = {}) {
+    super(options);
+    this.partSize = positiveInt(options, "partSize", DEFAULT_PART_SIZE, MIN_PART_SIZE, MAX_PART_SIZE);
+    this.partConcurrency = positiveInt(options, "partConcurrency", DEFAULT_PART_CONCURRENCY, 1);
+    this.maxKeys = positiveInt(options, "maxKeys", 1000, 1, 1000);
+    this.deleteBatchSize = positiveInt(options, "deleteBatchSize", 1000, 1, 1000);
+    this.checkDirectories = options.checkDirectories ?? true;
+    this.uploadParams = options.uploadParams;
+    this.secrets = [options.secret, options.token].filter((s): s is string => typeof s === "string" && s !== "");
+    this.client = makeClient(options);
+  }
+
+  protected override get listsRemotely(): boolean {
+    return true;
+  }
+
+  /** Close the client's connections (do not use the instance afterwards). */
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Printed without credentials. */
+  [inspect.custom](): string {
+    const shown = Object.fromEntries(
+      Object.entries(this.options)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, OPTIONS_SHOWN_REDACTED.has(k) ? "***" : v]),
+    );
+    return `S3FileSystem ${inspect(shown)}`;
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  private error(err: unknown, path: string, precondition?: PreconditionMeaning, signal?: AbortSignal): FsError {
+    return s3Error(err, path, { precondition, signal, secrets: this.secrets });
+  }
+
+  /** One SDK call; every failure becomes an FsError naming `path`. */
+  private async send<T>(command: unknown, path: string, options: SignalOptions & { precondition?: PreconditionMeaning } = {}): Promise<T> {
+    try {
+      return (await this.client.send(command as never, { abortSignal: options.signal })) as T;
+    } catch (err) {
+      throw this.error(err, path, options.precondition, options.signal);
+    }
+  }
+
+  /** Pages of ListObjectsV2 under `prefix` (with `delimiter`, or the whole subtree without). */
+  private async *listPages(bucket: string, prefix: string, delimiter: string | undefined, path: string, signal?: AbortSignal, maxKeys = this.maxKeys): AsyncGenerator<ListObjectsV2CommandOutput> {
+    let token: string | undefined;
+    do {
+      const page = await this.send<ListObjectsV2CommandOutput>(
+        new ListObjectsV2Command({
+          Bucket: bucket,
+          Prefix: prefix === "" ? undefined : prefix,
+          Delimiter: delimiter,
+          MaxKeys: maxKeys,
+          ContinuationToken: token,
+        }),
+        path,
+        { signal },
+      );
+      yield page;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  private objectInfo(bucket: string, obj: _Object): FileInfo {
+    const info: FileInfo = { name: joinObject(bucket, obj.Key ?? ""), size: obj.Size ?? 0, type: "file" };
+    if (obj.LastModified) info.mtime = obj.LastModified;
+    if (obj.ETag) info.etag = obj.ETag;
+    if (obj.StorageClass) info.storageClass = obj.StorageClass;
+    return info;
+  }
+
+  private async headObject(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<FileInfo> {
+    const out = await this.send<{
+      ContentLength?: number;
+      LastModified?: Date;
+      ETag?: string;
+      ContentType?: string;
+      VersionId?: string;
+      StorageClass?: string;
+    }>(new HeadObjectCommand({ Bucket: bucket, Key: key }), path, { signal });
+    const info: FileInfo = { name: path, size: out.ContentLength ?? 0, type: "file" };
+    if (out.LastModified) info.mtime = out.LastModified;
+    if (out.ETag) info.etag = out.ETag;
+    if (out.ContentType) info.contentType = out.ContentType;
+    if (out.VersionId) info.versionId = out.VersionId;
+    if (out.StorageClass) info.storageClass = out.StorageClass;
+    return info;
+  }
+
+  /** Whether any key lies below `key/` (a directory). */
+  private async hasChildren(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<boolean> {
+    for await (const page of this.listPages(bucket, dirPrefix(key), undefined, path, signal, 1)) {
+      return (page.KeyCount ?? 0) > 0 || (page.Contents?.length ?? 0) > 0;
+    }
+    return false;
+  }
+
+  /** EISDIR when `key` is a directory (keys below it), so a write never hides a tree behind a file. */
+  private async refuseDirectory(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<void> {
+    if (this.checkDirectories && (await this.hasChildren(bucket, key, path, signal))) throw FsError.eisdir(path);
+  }
+
+  private rememberBucket(bucket: string): void {
+    if (this.knownBuckets.size >= 10_000) this.knownBuckets.clear();
+    this.knownBuckets.add(bucket);
+  }
+
+  // ---------------------------------------------------------------- listing and metadata
+
+  private async listBuckets(signal?: AbortSignal): Promise<FileInfo[]> {
+    const out: FileInfo[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.send<{ Buckets?: Array<{ Name?: string; CreationDate?: Date }>; ContinuationToken?: string }>(
+        new ListBucketsCommand({ ContinuationToken: token }),
+        "",
+        { signal },
+      );
+      for (const b of page.Buckets ?? []) {
+        if (!b.Name) continue;
+        const info = directory(b.Name);
+        if (b.CreationDate) info.created = b.CreationDate;
+        out.push(info);
+      }
+      token = page.ContinuationToken;
+    } while (token);
+    return out;
+  }
+
+  protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
+    if (path === "") return this.listBuckets(options.signal);
+    const { bucket, key } = splitPath(path);
+    const prefix = dirPrefix(key);
+    const entries: FileInfo[] = [];
+    let seen = false;
+    for await (const page of this.listPages(bucket, prefix, "/", path, options.signal)) {
+      for (const cp of page.CommonPrefixes ?? []) {
+        seen = true;
+        const name = joinObject(bucket, cp.Prefix ?? "");
+        if (name !== path) entries.push(directory(name));
+      }
+      for (const obj of page.Contents ?? []) {
+        seen = true;
+        // The directory's own marker object (`key/`, made by consoles) is not an entry.
+        if (obj.Key === prefix || obj.Key === undefined) continue;
+        entries.push(this.objectInfo(bucket, obj));
+      }
+    }
+    // A bucket that lists at all exists (a missing one is NoSuchBucket above).
+    this.rememberBucket(bucket);
+    if (seen || key === "") return entries;
+    return [await this.headObject(bucket, key, path, options.signal)];
+  }
+
+  protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
+    if (path === "") return directory("");
+    const { bucket, key } = splitPath(path);
+    const listed = this.dircache?.get(this.parent(path))?.find((e) => e.name === path);
+    if (listed) return listed;
+    if (key === "") {
+      try {
+        await this.send(new HeadBucketCommand({ Bucket: bucket }), path, options);
+      } catch (err) {
+        this.knownBuckets.delete(bucket);
+        if (isFsError(err, "ENOENT")) throw FsError.enoent(path, "no such bucket", err);
+        throw err;
+      }
+      this.rememberBucket(bucket);
+      return directory(bucket);
+    }
+    let failure: FsError;
+    try {
+      return await this.headObject(bucket, key, path, options.signal);
+    } catch (err) {
+      // Not an object: maybe a prefix. (403 too: without s3:ListBucket, S3 answers HEAD of a missing key so.)
+      if (!isFsError(err, "ENOENT") && !isFsError(err, "EACCES")) throw err;
+      failure = err;
+    }
+    if (await this.hasChildren(bucket, key, path, options.signal)) return directory(path);
+    throw failure;
+  }
+
+  /**
+   * Without maxDepth, one listing of the whole subtree (no delimiter, paginated) instead of one
+   * per directory. Its results never enter the listings cache; with maxDepth (globs with `*`)
+   * the base walks directory by directory.
+   */
+  protected override async findInfos(path: string, options: FindOptions): Promise<Map<string, FileInfo>> {
+    if (options.maxDepth !== undefined || path === "") return super.findInfos(path, options);
+    const { bucket, key } = splitPath(path);
+    const prefix = dirPrefix(key);
+    const out = new Map<string, FileInfo>();
+    const dirs = new Set<string>();
+    let seen = false;
+    try {
+      for await (const page of this.listPages(bucket, prefix, undefined, path, options.signal)) {
+        for (const obj of page.Contents ?? []) {
+          if (obj.Key === undefined) continue;
+          seen = true;
+          const rel = obj.Key.slice(prefix.length);
+          // Directories between `path` and the object (a key ending in `/` is a directory marker).
+          const segments = rel.split("/");
+          const isMarker = rel.endsWith("/");
+          let dir = path;
+          for (const seg of segments.slice(0, -1)) {
+            dir = `${dir}/${seg}`;
+            dirs.add(dir);
+          }
+          if (!isMarker && rel !== "") out.set(joinObject(bucket, obj.Key), this.objectInfo(bucket, obj));
+        }
+      }
+    } catch (err) {
+      if (isFsError(err, "ENOENT")) return out;
+      throw err;
+    }
+    if (!seen) {
+      if (key === "") {
+        if (options.withDirs) out.set(path, directory(path));
+        return out;
+      }
+      // Nothing below: a file gives itself, a missing path nothing.
+      try {
+        const info = await this.headObject(bucket, key, path, options.signal);
+        out.set(path, info);
+      } catch (err) {
+        if (!isFsError(err, "ENOENT")) throw err;
+      }
+      return out;
+    }
+    if (options.withDirs) {
+      out.set(path, directory(path));
+      for (const d of dirs) if (!out.has(d)) out.set(d, directory(d));
+    }
+    return out;
+  }
+
+  /** sha256 of the name and ETag (which changes with the content). */
+  override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
+    const info = await this.info(path, options);
+    if (typeof info.etag !== "string") return super.ukey(path, options);
+    return createHash("sha256").update(`${info.name}\n${info.etag}\n${info.size}`).digest("hex");
+  }
+
+  /** A digest of name, size and ETag: the same whether the info came from a listing or a HEAD. */
+  override async checksum(path: string, options: SignalOptions = {}): Promise<string> {
+    const info = await this.info(path, options);
+    return createHash("sha256").update(`${info.name}\n${info.size}\n${String(info.etag ?? "")}\n${info.type}`).digest("hex").slice(0, 32);
+  }
+
+  /** A presigned GetObject URL valid for `expiration` seconds (default 3600); anonymous instances get the plain URL. */
+  override async sign(path: string, options: { expiration?: number } = {}): Promise<string> {
+    const p = this.normalizePath(path);
+    const { bucket, key } = objectOf(p);
+    const expiresIn = options.expiration ?? 3600;
+    if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 604_800) {
+      throw FsError.einval(`expiration must be whole seconds from 1 to 604800, got ${String(expiresIn)}`, p);
+    }
+    let url: string;
+    try {
+      url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn });
+    } catch (err) {
+      throw this.error(err, p);
+    }
+    return this.options.anon ? url.split("?")[0]! : url;
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  protected override _catFile(path: string, start: number, end: number | undefined, options: SignalOptions): Promise<Uint8Array> {
+    return this.getRange(path, start, end, options);
+  }
+
+  private async getRange(path: string, start: number, end: number | undefined, options: SignalOptions & { ifMatch?: string }): Promise<Uint8Array> {
+    const { bucket, key } = objectOf(path);
+    if (end !== undefined && end <= start) return new Uint8Array(0);
+    const range = start === 0 && end === undefined ? undefined : `bytes=${start}-${end === undefined ? "" : end - 1}`;
+    return this.getObject(bucket, key, path, range, options);
+  }
+
+  /** One GetObject; a range starting past the end (416) is empty bytes. */
+  private async getObject(bucket: string, key: string, path: string, range: string | undefined, options: SignalOptions & { ifMatch?: string }): Promise<Uint8Array> {
+    let out: { Body?: { transformToByteArray(): Promise<Uint8Array> }; ContentLength?: number };
+    try {
+      out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range, IfMatch: options.ifMatch }), {
+        abortSignal: options.signal,
+      });
+    } catch (err) {
+      if (s3CodeOf(err) === "InvalidRange" || statusOf(err) === 416) return new Uint8Array(0);
+      throw this.error(err, path, "ECHANGED", options.signal);
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = out.Body ? await out.Body.transformToByteArray() : new Uint8Array(0);
+    } catch (err) {
+      throw this.error(err, path, "ECHANGED", options.signal);
+    }
+    if (out.ContentLength !== undefined && bytes.byteLength !== out.ContentLength) {
+      throw new FsError("EPROTO", `body of ${bytes.byteLength} bytes, Content-Length said ${out.ContentLength}`, { path });
+    }
+    return bytes;
+  }
+
+  /** A negative start without an end is one suffix request (`bytes=-N`): no HEAD for the size. */
+  override catFile(path: string, start?: number | null, end?: number | null, options: SignalOptions = {}): Promise<Uint8Array> {
+    if (typeof start === "number" && Number.isInteger(start) && start < 0 && (end === undefined || end === null)) {
+      try {
+        const p = this.normalizePath(path);
+        const { bucket, key } = objectOf(p);
+        return this.getObject(bucket, key, p, `bytes=${start}`, options);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return super.catFile(path, start, end, options);
+  }
+
+  /** Blocks are GetObjects pinned to the ETag seen at open: a replaced object fails with ECHANGED. */
+  protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
+    const info = options.size === undefined ? await this._info(path, options) : undefined;
+    if (info?.type === "directory") throw FsError.eisdir(path);
+    const size = options.size ?? info?.size ?? 0;
+    const ifMatch = typeof info?.etag === "string" ? info.etag : undefined;
+    return readableFile(path, size, (start, end) => this.getRange(path, start, end, { signal: options.signal, ifMatch }), options, {
+      details: info ?? {},
+      ownedFetches: true,
+    });
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode, options: SignalOptions): Promise<void> {
+    const { bucket, key } = objectOf(path);
+    await this.refuseDirectory(bucket, key, path, options.signal);
+    await this.send(
+      new PutObjectCommand({
+        ...this.uploadParams,
+        Bucket: bucket,
+        Key: key,
+        Body: data,
+        ContentLength: data.byteLength,
+        IfNoneMatch: mode === "create" ? "*" : undefined,
+      }),
+      path,
+      { signal: options.signal, precondition: "EEXIST" },
+    );
+  }
+
+  /** Whether the client sends checksums by default (then parts carry CRC32s the upload must declare). */
+  private async sendsChecksums(): Promise<boolean> {
+    const setting = this.client.config.requestChecksumCalculation;
+    const value = typeof setting === "function" ? await setting() : setting;
+    return value !== "WHEN_REQUIRED";
+  }
+
+  private async makeSink(path: string, mode: "w" | "a" | "x", signal: AbortSignal | undefined, existing: FileInfo | undefined): Promise<UploadSink> {
+    const { bucket, key } = objectOf(path);
+    return S3UploadSink.open({
+      client: this.client,
+      bucket,
+      key,
+      path,
+      mode,
+      partSize: this.partSize,
+      partConcurrency: this.partConcurrency,
+      checksums: await this.sendsChecksums(),
+      signal,
+      existing,
+      uploadParams: this.uploadParams,
+      toError: (err, precondition, sig) => this.error(err, path, precondition, sig),
+    });
+  }
+
+  protected override async _openWriter(path: string, options: SinkOptions): Promise<UploadSink> {
+    const existing = options.mode === "a" ? await this.existingFile(path, options) : undefined;
+    return this.makeSink(path, options.mode, options.signal, existing);
+  }
+
+  private async existingFile(path: string, options: SignalOptions): Promise<FileInfo | undefined> {
+    try {
+      return await this._info(path, options);
+    } catch (err) {
+      if (isFsError(err, "ENOENT")) return undefined;
+      throw err;
+    }
+  }
+
+  /** Writers default to `partSize` blocks, so each block is one part. */
+  protected override async openForWrite(path: string, kind: "w" | "a" | "x", options: FileOpenOptions): Promise<BufferedFile> {
+    objectOf(path);
+    return super.openForWrite(path, kind, { ...options, blockSize: options.blockSize ?? this.partSize });
+  }
+
+  /** Touch without truncating: copy the object onto itself (S3 has no other way to renew its date). */
+  protected override async _touchExisting(path: string): Promise<void> {
+    const { bucket, key } = objectOf(path);
+    const head = await this.send<{ ContentType?: string; Metadata?: Record<string, string> }>(
+      new HeadObjectCommand({ Bucket: bucket, Key: key }),
+      path,
+    );
+    await this.send(
+      new CopyObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        CopySource: copySource(bucket, key),
+        MetadataDirective: "REPLACE",
+        ContentType: head.ContentType,
+        Metadata: head.Metadata,
+      }),
+      path,
+    );
+  }
+
+  protected override async _rmFile(path: string, options: SignalOptions): Promise<void> {
+    const { bucket, key } = objectOf(path);
+    // S3 deletes missing keys without complaint; the filesystem contract wants ENOENT (or EISDIR).
+    try {
+      await this.headObject(bucket, key, path, options.signal);
+    } catch (err) {
+      if (isFsError(err, "ENOENT") && (await this.hasChildren(bucket, key, path, options.signal))) throw FsError.eisdir(path);
+      throw err;
+    }
+    await this.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }), path, options);
+  }
+
+  /**
+   * Files go in DeleteObjects batches of 1000 keys (`deleteBatchSize`; `concurrency` batches at once), with the
+   * marker objects (`dir/`) of directories; implied directories vanish with their keys. A
+   * bucket removed recursively is deleted too (as in s3fs); the root never is.
+   */
+  override async rm(pathOrPaths: string | readonly string[], options: RmOptions = {}): Promise<void> {
+    const found = await this.expandInfos(pathOrPaths, { recursive: options.recursive, maxDepth: options.maxDepth, signal: options.signal });
+    const entries = (await mapBounded(
+      [...found.keys()],
+      async (p): Promise<FileInfo> => found.get(p) ?? (await this._info(p, options)),
+      { concurrency: this.concurrency, signal: options.signal },
+    )) as FileInfo[];
+    const files = entries.filter((e) => e.type !== "directory").map((e) => trimTrailingSlashes(e.name));
+    const dirs = entries.filter((e) => e.type === "directory").map((e) => trimTrailingSlashes(e.name));
+    if (!options.recursive && dirs.length > 0) throw FsError.eisdir(dirs[0]!, "is a directory; pass recursive: true to delete it");
+    const byBucket = new Map<string, string[]>();
+    const add = (bucket: string, key: string) => byBucket.get(bucket)?.push(key) ?? byBucket.set(bucket, [key]);
+    for (const f of files) {
+      const { bucket, key } = splitPath(f);
+      if (key !== "") add(bucket, key);
+    }
+    const buckets: string[] = [];
+    for (const d of dirs) {
+      const { bucket, key } = splitPath(d);
+      if (d === "") continue;
+      if (key === "") buckets.push(bucket);
+      else add(bucket, `${key}/`);
+    }
+    const batches: Array<{ bucket: string; keys: string[] }> = [];
+    for (const [bucket, keys] of byBucket) {
+      for (let i = 0; i < keys.length; i += this.deleteBatchSize) batches.push({ bucket, keys: keys.slice(i, i + this.deleteBatchSize) });
+    }
+    try {
+      await mapBounded(batches, (b) => this.deleteBatch(b.bucket, b.keys, options.signal), { concurrency: this.concurrency, signal: options.signal });
+      for (const bucket of buckets) {
+        this.knownBuckets.delete(bucket);
+        try {
+          await this.send(new DeleteBucketCommand({ Bucket: bucket }), bucket, options);
+        } catch (err) {
+          if (!isFsError(err, "ENOENT")) throw err;
+        }
+      }
+    } finally {
+      for (const p of [...files, ...dirs]) this.invalidateNormalized(p);
+    }
+  }
+
+  private async deleteBatch(bucket: string, keys: string[], signal?: AbortSignal): Promise<void> {
+    const out = await this.send<{ Errors?: Array<{ Key?: string; Code?: string; Message?: string }> }>(
+      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }),
+      bucket,
+      { signal },
+    );
+    const failed = (out.Errors ?? []).filter((e) => !isNotFound({ Code: e.Code }));
+    if (failed.length > 0) {
+      const first = failed[0]!;
+      const err = Object.assign(new Error(first.Message ?? first.Code ?? "DeleteObjects failed"), { Code: first.Code });
+      const mapped = this.error(err, joinObject(bucket, first.Key ?? ""));
+      throw failed.length === 1 ? mapped : new FsError(mapped.code, `${mapped.detail}; ${failed.length - 1} more keys failed too`, { path: mapped.path, cause: err });
+    }
+  }
+
+  /** A bucket is made with CreateBucket; a prefix needs nothing (only its bucket, made when `createParents`). */
+  protected override async _mkdir(path: string, createParents: boolean, options: SignalOptions): Promise<void> {
+    if (path === "") throw FsError.eexist("s3://", "the root exists");
+    const { bucket, key } = splitPath(path);
+    if (key === "") return this.createBucket(bucket, options);
+    if (this.knownBuckets.has(bucket)) return;
+    const exists = await this._info(bucket, options).then(
+      () => true,
+      (err: unknown) => {
+        if (isFsError(err, "ENOENT")) return false;
+        throw err;
+      },
+    );
+    if (exists) return;
+    if (!createParents) throw FsError.enoent(bucket, "no such bucket");
+    await this.createBucket(bucket, options);
+  }
+
+  private async createBucket(bucket: string, options: SignalOptions): Promise<void> {
+    const region = await this.client.config.region();
+    const location = region && region !== "us-east-1" ? { LocationConstraint: region as BucketLocationConstraint } : undefined;
+    await this.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: location }), bucket, options);
+    this.rememberBucket(bucket);
+  }
+
+  /** A bucket: DeleteBucket (ENOTEMPTY unless empty). A prefix: ENOTEMPTY when keys remain below it; its marker is removed. */
+  protected override async _rmdir(path: string, options: SignalOptions): Promise<void> {
+    if (path === "") throw FsError.eacces("s3://", "the root cannot be removed");
+    const { bucket, key } = splitPath(path);
+    if (key === "") {
+      this.knownBuckets.delete(bucket);
+      await this.send(new DeleteBucketCommand({ Bucket: bucket }), path, options);
+      return;
+    }
+    const prefix = dirPrefix(key);
+    let marker = false;
+    for await (const page of this.listPages(bucket, prefix, undefined, path, options.signal, 2)) {
+      const keys = (page.Contents ?? []).map((o) => o.Key);
+      marker = keys.includes(prefix);
+      if (keys.some((k) => k !== prefix)) throw new FsError("ENOTEMPTY", undefined, { path });
+      break;
+    }
+    if (!marker) throw FsError.enoent(path);
+    await this.send(new DeleteObjectCommand({ Bucket: bucket, Key: prefix }), path, options);
+  }
+
+  /**
+   * Server-side CopyObject; sources over 5 GiB are copied as a multipart upload of
+   * UploadPartCopy parts. No directory check on the destination (copy planning already puts
+   * files inside existing directories; a check would double the requests of a large copy).
+   */
+  protected override async _cpFile(src: string, dst: string, options: SignalOptions): Promise<void> {
+    const from = objectOf(src);
+    const to = objectOf(dst);
+    try {
+      await this.client.send(
+        new CopyObjectCommand({ ...this.uploadParams, Bucket: to.bucket, Key: to.key, CopySource: copySource(from.bucket, from.key) }),
+        { abortSignal: options.signal },
+      );
+    } catch (err) {
+      const code = s3CodeOf(err);
+      if (code === "NoSuchBucket") throw this.error(err, dst);
+      if (code !== "InvalidRequest" && code !== "EntityTooLarge") throw this.error(err, src, undefined, options.signal);
+      // Too large for one CopyObject: copy it part by part.
+      const info = await this.headObject(from.bucket, from.key, src, options.signal);
+      if ((info.size ?? 0) <= MAX_PART_SIZE) throw this.error(err, src, undefined, options.signal);
+      await this.copyMultipart(from.bucket, from.key, to.bucket, to.key, info, dst, options);
+    }
+  }
+
+  private async copyMultipart(
+    srcBucket: string,
+    srcKey: string,
+    bucket: string,
+    key: string,
+    info: FileInfo,
+    path: string,
+    options: SignalOptions,
+  ): Promise<void> {
+    const created = await this.send<{ UploadId?: string }>(new CreateMultipartUploadCommand({ ...this.uploadParams, Bucket: bucket, Key: key }), path, options);
+    const uploadId = created.UploadId!;
+    try {
+      const ranges = planCopyParts(info.size ?? 0);
+      const parts = await mapBounded(ranges, async ([first, last], i) => {
+        const out = await this.send<{ CopyPartResult?: { ETag?: string } }>(
+          new UploadPartCopyCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId: uploadId,
+            PartNumber: i + 1,
+            CopySource: copySource(srcBucket, srcKey),
+            CopySourceRange: `bytes=${first}-${last}`,
+            CopySourceIfMatch: typeof info.etag === "string" ? info.etag : undefined,
+          }),
+          path,
+          { signal: options.signal, precondition: "ECHANGED" },
+        );
+        return { PartNumber: i + 1, ETag: out.CopyPartResult?.ETag };
+      }, { concurrency: this.partConcurrency, signal: options.signal });
+      await this.send(
+        new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts as Array<{ PartNumber: number; ETag?: string }> } }),
+        path,
+        options,
+      );
+    } catch (err) {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+      throw err;
+    }
+  }
+}
