@@ -589,18 +589,24 @@ export class S3FileSystem extends AbstractFileSystem {
   protected override async _mkdir(path: string, createParents: boolean, options: SignalOptions): Promise<void> {
     if (path === "") throw FsError.eexist("s3://", "the root exists");
     const { bucket, key } = splitPath(path);
-    if (key === "") return this.createBucket(bucket, options);
-    if (this.knownBuckets.has(bucket)) return;
-    const exists = await this._info(bucket, options).then(
+    if (key === "") {
+      // Asked first: us-east-1 answers a CreateBucket of a bucket you own with 200, not an error.
+      if (await this.bucketExists(bucket, options)) throw FsError.eexist(bucket, "the bucket already exists");
+      return this.createBucket(bucket, options);
+    }
+    if (this.knownBuckets.has(bucket) || (await this.bucketExists(bucket, options))) return;
+    if (!createParents) throw FsError.enoent(bucket, "no such bucket");
+    await this.createBucket(bucket, options);
+  }
+
+  private bucketExists(bucket: string, options: SignalOptions): Promise<boolean> {
+    return this._info(bucket, options).then(
       () => true,
       (err: unknown) => {
         if (isFsError(err, "ENOENT")) return false;
         throw err;
       },
     );
-    if (exists) return;
-    if (!createParents) throw FsError.enoent(bucket, "no such bucket");
-    await this.createBucket(bucket, options);
   }
 
   private async createBucket(bucket: string, options: SignalOptions): Promise<void> {

@@ -57,7 +57,7 @@ export function statusOf(err: unknown): number | undefined {
 /** The S3 error code (`NoSuchKey`, `AccessDenied`...) of an SDK error. */
 export function s3CodeOf(err: unknown): string {
   const e = err as SdkErrorLike | undefined;
-  for (const v of [e?.Code, e?.name, e?.code]) if (typeof v === "string" && v !== "Error") return v;
+  for (const v of [e?.Code, e?.name, e?.code]) if (typeof v === "string" && v !== "Error" && v !== "Unknown" && v !== "UnknownError") return v;
   return "";
 }
 
