@@ -375,12 +375,22 @@ export class S3FileSystem extends AbstractFileSystem {
     const { bucket, key } = objectOf(path);
     if (end !== undefined && end <= start) return new Uint8Array(0);
     const range = start === 0 && end === undefined ? undefined : `bytes=${start}-${end === undefined ? "" : end - 1}`;
-    return this.getObject(bucket, key, path, range, options);
+    return this.getObject(bucket, key, path, range, options, (whole) => whole.subarray(start, end));
   }
 
-  /** One GetObject; a range starting past the end (416) is empty bytes. */
-  private async getObject(bucket: string, key: string, path: string, range: string | undefined, options: SignalOptions & { ifMatch?: string }): Promise<Uint8Array> {
-    let out: { Body?: { transformToByteArray(): Promise<Uint8Array> }; ContentLength?: number };
+  /**
+   * One GetObject; a range starting past the end (416) is empty bytes. A store that ignores
+   * the Range (a 200 without Content-Range) has `cut` take the asked part from the whole body.
+   */
+  private async getObject(
+    bucket: string,
+    key: string,
+    path: string,
+    range: string | undefined,
+    options: SignalOptions & { ifMatch?: string },
+    cut: (whole: Uint8Array) => Uint8Array,
+  ): Promise<Uint8Array> {
+    let out: { Body?: { transformToByteArray(): Promise<Uint8Array> }; ContentLength?: number; ContentRange?: string };
     try {
       out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range, IfMatch: options.ifMatch }), {
         abortSignal: options.signal,
@@ -398,7 +408,7 @@ export class S3FileSystem extends AbstractFileSystem {
     if (out.ContentLength !== undefined && bytes.byteLength !== out.ContentLength) {
       throw new FsError("EPROTO", `body of ${bytes.byteLength} bytes, Content-Length said ${out.ContentLength}`, { path });
     }
-    return bytes;
+    return range !== undefined && out.ContentRange === undefined ? cut(bytes) : bytes;
   }
 
   /** A negative start without an end is one suffix request (`bytes=-N`): no HEAD for the size. */
@@ -407,7 +417,7 @@ export class S3FileSystem extends AbstractFileSystem {
       try {
         const p = this.normalizePath(path);
         const { bucket, key } = objectOf(p);
-        return this.getObject(bucket, key, p, `bytes=${start}`, options);
+        return this.getObject(bucket, key, p, `bytes=${start}`, options, (whole) => whole.subarray(Math.max(0, whole.byteLength + start)));
       } catch (err) {
         return Promise.reject(err);
       }
@@ -529,6 +539,9 @@ export class S3FileSystem extends AbstractFileSystem {
    * bucket removed recursively is deleted too (as in s3fs); the root never is.
    */
   override async rm(pathOrPaths: string | readonly string[], options: RmOptions = {}): Promise<void> {
+    for (const p of typeof pathOrPaths === "string" ? [pathOrPaths] : pathOrPaths) {
+      if (this.normalizePath(p) === "") throw FsError.eacces("s3://", "refusing to delete every bucket; remove buckets one by one");
+    }
     const found = await this.expandInfos(pathOrPaths, { recursive: options.recursive, maxDepth: options.maxDepth, signal: options.signal });
     const entries = (await mapBounded(
       [...found.keys()],
