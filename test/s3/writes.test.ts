@@ -84,6 +84,8 @@ describe("opened writers", () => {
       "CompleteMultipartUploadCommand",
     ]);
     expect(uploads(t).map((r) => [r.input.PartNumber, r.bodySize])).toEqual([[1, 5 * MiB], [2, 5 * MiB], [3, 2 * MiB + 123]]);
+    // The SDK checksums parts by default, so the upload declares CRC32 (S3 refuses a mismatch).
+    expect(t.requests.find((r) => r.command === "CreateMultipartUploadCommand")!.input.ChecksumAlgorithm).toBe("CRC32");
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: path.slice(5 + bucket.length + 1) }));
     client.destroy();
     expect(head.ETag).toMatch(/-3"$/);
@@ -210,6 +212,21 @@ describe("opened writers", () => {
     expect(all.byteLength).toBe(6 * MiB + 4);
     expect(all.subarray(0, 6 * MiB).equals(first)).toBe(true);
     expect(all.subarray(6 * MiB).toString()).toBe("tail");
+  });
+
+  it("with checksums only WHEN_REQUIRED (stores that refuse them), parts carry none and the upload declares none", async () => {
+    const plain = makeFs({ partSize: 5 * MiB, clientOptions: { requestChecksumCalculation: "WHEN_REQUIRED" } });
+    const t = trace(plain);
+    const path = `${fresh()}/plain.bin`;
+    const data = bytes(11 * MiB, 12);
+    const f = await plain.open(path, "wb");
+    await f.write(data);
+    await f.close();
+    const create = t.requests.find((r) => r.command === "CreateMultipartUploadCommand")!;
+    expect(create.input.ChecksumAlgorithm).toBeUndefined();
+    expect(uploads(t).every((r) => r.input.ChecksumAlgorithm === undefined)).toBe(true);
+    expect(Buffer.from(await plain.catFile(path)).equals(data)).toBe(true);
+    await plain.close();
   });
 
   it("a transaction publishes a multipart file only at its end", async () => {
