@@ -76,7 +76,8 @@ function startServer(python: string): Promise<{ child: ChildProcess; port: numbe
   });
 }
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+/** Start moto's server (tests, benchmarks): its endpoint, and a function that stops it. */
+export async function startMoto(): Promise<{ endpoint: string; stop: () => Promise<void> }> {
   const python = findMotoPython();
   if (!python) {
     throw new Error(
@@ -85,8 +86,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     );
   }
   const { child, port } = await startServer(python);
-  project.provide("s3Endpoint", `http://127.0.0.1:${port}`);
-  return async () => {
+  const stop = async () => {
     if (child.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     child.stdin!.end();
@@ -94,4 +94,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await exited;
     clearTimeout(timer);
   };
+  return { endpoint: `http://127.0.0.1:${port}`, stop };
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const { endpoint, stop } = await startMoto();
+  project.provide("s3Endpoint", endpoint);
+  return stop;
 }
