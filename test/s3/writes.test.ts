@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { ListMultipartUploadsCommand, ListPartsCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
-import { FsError } from "../../src/index.js";
+import { FsError, MemoryFileSystem } from "../../src/index.js";
 import type { S3FileSystem } from "../../src/implementations/s3.js";
 import { bucketName, createBucket, makeFs, rawClient, trace } from "./helpers.js";
 
@@ -242,6 +242,24 @@ describe("opened writers", () => {
     });
     expect(Buffer.from(await fs.catFile(`${dir}/tx.bin`)).equals(data)).toBe(true);
     expect(await fs.readText(`${dir}/small`)).toBe("s");
+  });
+});
+
+describe("transfers", () => {
+  it("put of a large local file streams it up as a multipart upload; get streams it back", async () => {
+    const fs = makeFs();
+    const t = trace(fs);
+    const local = new MemoryFileSystem({ store: "private" });
+    const data = bytes(13 * MiB, 13);
+    await local.pipe("/up/big.bin", data);
+    const dir = fresh();
+    await fs.put("/up/big.bin", `${dir}/big.bin`, { localFs: local });
+    // Transfers hand over 5 MiB blocks; with 8 MiB parts the sink takes them two at a time.
+    expect(uploads(t).map((r) => r.bodySize)).toEqual([10 * MiB, 3 * MiB]);
+    expect(t.names()).toContain("CompleteMultipartUploadCommand");
+    await fs.get(`${dir}/big.bin`, "/down/big.bin", { localFs: local });
+    expect(Buffer.from(await local.catFile("/down/big.bin")).equals(data)).toBe(true);
+    await fs.close();
   });
 });
 
