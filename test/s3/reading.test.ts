@@ -89,6 +89,18 @@ describe("ranged reads", () => {
   });
 });
 
+describe("signals", () => {
+  it("an aborted signal is EABORT for reads and listings", async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expectCode(fs.catFile(`s3://${bucket}/data`, 0, 4, { signal: ac.signal }), "EABORT");
+    await expectCode(fs.ls(`s3://${bucket}/dir`, { signal: ac.signal, refresh: true }), "EABORT");
+    await expectCode(fs.find(`s3://${bucket}`, { signal: ac.signal }), "EABORT");
+    await expectCode(fs.pipeFile(`s3://${bucket}/never`, "x", { signal: ac.signal }), "EABORT");
+    expect(await fs.exists(`s3://${bucket}/never`)).toBe(false);
+  });
+});
+
 describe("sign", () => {
   it("a presigned GetObject URL fetches the object; expiration is checked", async () => {
     const url = await fs.sign(`s3://${bucket}/data`, { expiration: 60 });
