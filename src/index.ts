@@ -44,14 +44,14 @@ export { LocalFileSystem } from "./implementations/local.js";
 export type { LocalFileSystemOptions, NodeFsLike } from "./implementations/local.js";
 export { DirFileSystem } from "./implementations/dir.js";
 export type { DirFileSystemOptions } from "./implementations/dir.js";
-export { HTTPFileSystem } from "./implementations/http.js";
-export type { HTTPFileSystemOptions, HttpCallOptions, HttpAuth } from "./implementations/http.js";
-export { HuggingFaceFileSystem, parseHfPath, formatHfPath } from "./implementations/hf.js";
-export type { HuggingFaceFileSystemOptions, HfPath, HfRepoType } from "./implementations/hf.js";
-export { NGCFileSystem, parseNgcPath, formatNgcPath } from "./implementations/ngc.js";
-export type { NGCFileSystemOptions, NgcPath } from "./implementations/ngc.js";
-export { S3FileSystem } from "./implementations/s3.js";
-export type { S3FileSystemOptions } from "./implementations/s3.js";
+// Network backends load on first use (filesystem("s3"), urlToFs("hf://...")): their clients
+// (undici, the AWS SDK) cost hundreds of milliseconds to import. Their classes are imported from
+// subpaths, "fsspec-ts/http", "fsspec-ts/hf", "fsspec-ts/ngc" and "fsspec-ts/s3"; the root
+// exports only their types.
+export type { HTTPFileSystem, HTTPFileSystemOptions, HttpCallOptions, HttpAuth } from "./implementations/http.js";
+export type { HuggingFaceFileSystem, HuggingFaceFileSystemOptions, HfPath, HfRepoType } from "./implementations/hf.js";
+export type { NGCFileSystem, NGCFileSystemOptions, NgcPath } from "./implementations/ngc.js";
+export type { S3FileSystem, S3FileSystemOptions } from "./implementations/s3.js";
 
 export { CacheLayer } from "./cached/layer.js";
 export type { CacheLayerOptions, CachedFileInfo } from "./cached/layer.js";

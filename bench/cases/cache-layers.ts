@@ -6,7 +6,8 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CachingFileSystem, HTTPFileSystem, LocalFileSystem, MemoryFileSystem, WholeFileCacheFileSystem } from "../../src/index.js";
+import { CachingFileSystem, LocalFileSystem, MemoryFileSystem, WholeFileCacheFileSystem } from "../../src/index.js";
+import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { startHttpServer } from "../../test/support/http-server.js";
 import { measure, measureInterleaved, speedup, type BenchCase, type CaseResult, type Sample } from "../harness.js";
 

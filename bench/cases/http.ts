@@ -7,7 +7,8 @@ import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { Agent, request } from "undici";
-import { HTTPFileSystem, mapBounded } from "../../src/index.js";
+import { mapBounded } from "../../src/index.js";
+import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { measureInterleaved, speedup, type BenchCase, type CaseResult } from "../harness.js";
 import { benchBytes } from "../support/http-server-process.js";
 

@@ -18,7 +18,8 @@ import {
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { S3FileSystem, mapBounded } from "../../src/index.js";
+import { mapBounded } from "../../src/index.js";
+import { S3FileSystem } from "../../src/implementations/s3.js";
 import { startMoto } from "../../test/support/moto-global-setup.js";
 import { measureInterleaved, speedup, type BenchCase, type CaseResult } from "../harness.js";
 

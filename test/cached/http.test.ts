@@ -4,14 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  CachingFileSystem,
-  HTTPFileSystem,
-  SimpleCacheFileSystem,
-  urlToFs,
-  WholeFileCacheFileSystem,
-  type WholeFileCacheOptions,
-} from "../../src/index.js";
+import { CachingFileSystem, SimpleCacheFileSystem, urlToFs, WholeFileCacheFileSystem, type WholeFileCacheOptions } from "../../src/index.js";
+import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
 import { errorOf } from "../support/errors.js";
 import { hex, makeBytes, sha256 } from "./support/counting.js";

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll } from "vitest";
 import { describeFileSystem } from "../../spec/index.js";
-import { HuggingFaceFileSystem } from "../../src/index.js";
+import { HuggingFaceFileSystem } from "../../src/implementations/hf.js";
 import { startHfServer, type TestHfServer } from "../support/hf-server.js";
 
 let srv: TestHfServer;

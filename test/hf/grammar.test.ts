@@ -1,6 +1,7 @@
 /** The pure parts of `hf`: the URL grammar, and the Hub API's pagination links, tree entries and errors. */
 import { describe, expect, it } from "vitest";
-import { FsError, HuggingFaceFileSystem, formatHfPath, parseHfPath, type HfPath } from "../../src/index.js";
+import { FsError } from "../../src/index.js";
+import { HuggingFaceFileSystem, formatHfPath, parseHfPath, type HfPath } from "../../src/implementations/hf.js";
 import { hubError, nextLink, resolveUrl, revisionUrl, treePage, treeUrl } from "../../src/implementations/hf/api.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";

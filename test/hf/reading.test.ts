@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { clearInstanceCache, FsError, HuggingFaceFileSystem, Package, urlToFs, type HuggingFaceFileSystemOptions } from "../../src/index.js";
+import { clearInstanceCache, FsError, Package, urlToFs } from "../../src/index.js";
+import { HuggingFaceFileSystem, type HuggingFaceFileSystemOptions } from "../../src/implementations/hf.js";
 import { startHfServer, type TestHfServer } from "../support/hf-server.js";
 import { errorOf, expectBytes, pattern, text } from "../http/helpers.js";
 

@@ -1,7 +1,7 @@
 /** The read-only part of the conformance suite against `http`, over the local test server. */
 import { afterAll, beforeAll } from "vitest";
 import { describeFileSystem } from "../../spec/index.js";
-import { HTTPFileSystem } from "../../src/index.js";
+import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
 
 let srv: TestHttpServer;

@@ -3,7 +3,8 @@
  * server saw. Timeouts are a few hundred milliseconds; only the timeout tests assert time.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { FsError, HTTPFileSystem, MemoryFileSystem } from "../../src/index.js";
+import { FsError, MemoryFileSystem } from "../../src/index.js";
+import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
 import { errorOf, expectBytes, pattern } from "./helpers.js";
 

@@ -1,6 +1,7 @@
 /** HTTPFileSystem reads against the local test server: metadata, ranges, opened files, listings. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { filesystem, HTTPFileSystem, urlToFs } from "../../src/index.js";
+import { filesystem, urlToFs } from "../../src/index.js";
+import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
 import { errorOf, expectBytes, pattern, text } from "./helpers.js";
 

@@ -1,7 +1,7 @@
 /** API keys and bearer tokens: one token for many reads, a new one after a 401, expiry, scopes, and no secret in any error. */
 import { inspect } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { NGCFileSystem } from "../../src/index.js";
+import { NGCFileSystem } from "../../src/implementations/ngc.js";
 import { startNgcServer, type TestNgcServer } from "../support/ngc-server.js";
 import { errorOf } from "../support/errors.js";
 import { API_KEY, ngcFs } from "./helpers.js";

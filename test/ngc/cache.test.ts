@@ -3,7 +3,8 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { clearInstanceCache, Package, urlToFs, WholeFileCacheFileSystem, type NGCFileSystem } from "../../src/index.js";
+import { clearInstanceCache, Package, urlToFs, WholeFileCacheFileSystem } from "../../src/index.js";
+import { type NGCFileSystem } from "../../src/implementations/ngc.js";
 import { startNgcServer, type TestNgcServer } from "../support/ngc-server.js";
 import { pattern } from "./helpers.js";
 

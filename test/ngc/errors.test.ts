@@ -1,6 +1,7 @@
 /** NGC failures as FsErrors: missing model, version or file is ENOENT (as on every backend), other statuses EIO. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { isFsError, MemoryFileSystem, type NGCFileSystem } from "../../src/index.js";
+import { isFsError, MemoryFileSystem } from "../../src/index.js";
+import { type NGCFileSystem } from "../../src/implementations/ngc.js";
 import { startNgcServer, type TestNgcServer } from "../support/ngc-server.js";
 import { errorOf } from "../support/errors.js";
 import { ngcFs } from "./helpers.js";

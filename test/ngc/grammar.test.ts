@@ -1,6 +1,7 @@
 /** The ngc:// grammar as a table: what parses to what, what is EINVAL, and the name round trip. */
 import { describe, expect, it } from "vitest";
-import { FsError, NGCFileSystem } from "../../src/index.js";
+import { FsError } from "../../src/index.js";
+import { NGCFileSystem } from "../../src/implementations/ngc.js";
 import { formatNgcPath, parseNgcPath, type NgcPath } from "../../src/implementations/ngc.js";
 import { fileLookupUrl, listingUrl, tokenUrl } from "../../src/implementations/ngc/api.js";
 

@@ -1,5 +1,5 @@
 /** Shared bits of the NGC backend tests: a server per file and filesystems pointed at it. */
-import { NGCFileSystem, type NGCFileSystemOptions } from "../../src/index.js";
+import { NGCFileSystem, type NGCFileSystemOptions } from "../../src/implementations/ngc.js";
 import type { TestNgcServer } from "../support/ngc-server.js";
 
 export const API_KEY = "nvapi-test-key-0123456789abcdef";

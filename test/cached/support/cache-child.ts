@@ -7,7 +7,8 @@
  */
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { HTTPFileSystem, SimpleCacheFileSystem, WholeFileCacheFileSystem } from "../../../src/index.js";
+import { SimpleCacheFileSystem, WholeFileCacheFileSystem } from "../../../src/index.js";
+import { HTTPFileSystem } from "../../../src/implementations/http.js";
 
 const [layer, url, cacheStorage, another] = process.argv.slice(2) as [string, string, string, string | undefined];
 const http = new HTTPFileSystem({ retryDelay: 1 });
