@@ -86,7 +86,7 @@ function owner(value: unknown, what: string): string | undefined {
 /** The same failure, reported for the NGC name instead of the presigned URL. */
 function forName(err: unknown, name: string): unknown {
   if (!(err instanceof FsError)) return err;
-  return new FsError(err.code, err.detail, { path: name, cause: err, status: err.status });
+  return err.withPath(name);
 }
 
 export class NGCFileSystem extends AbstractFileSystem {
