@@ -95,7 +95,7 @@ export async function runTransfers(
     async (pair, i) => {
       callback?.branch?.(pair.src, pair.dst, sizes[i] ?? null);
       try {
-        await transferFile(srcFs, pair.src, dstFs, pair.dst, { ...options, onBytes: (n) => callback?.relativeUpdate?.(n) });
+        await transferFile(srcFs, pair.src, dstFs, pair.dst, { ...options, info: pair.info, onBytes: bytesOf(callback) });
       } catch (err) {
         if (isFsError(err, "EISDIR") && pair.info === undefined) {
           // A literal source that turned out to be a directory is made, not copied.
@@ -118,13 +118,23 @@ export async function transferOne(
   options: TransferOptions = {},
 ): Promise<void> {
   const callback = options.callback;
-  if (callback?.setSize) callback.setSize((await srcFs.size(src, options)) ?? 0);
-  await transferFile(srcFs, src, dstFs, dst, { ...options, onBytes: (n) => callback?.relativeUpdate?.(n) });
+  // One lookup serves both the progress total and the copy.
+  const info = callback?.setSize ? await srcFs.info(src, options) : undefined;
+  if (info) callback!.setSize!(info.size ?? 0);
+  await transferFile(srcFs, src, dstFs, dst, { ...options, info, onBytes: bytesOf(callback) });
+}
+
+/** Byte increments for a callback that wants them; undefined otherwise (so nothing is looked up for it). */
+function bytesOf(callback: ProgressCallback | undefined): ((bytes: number) => void) | undefined {
+  const update = callback?.relativeUpdate;
+  return update ? (n) => update.call(callback, n) : undefined;
 }
 
 export interface TransferFileOptions extends SignalOptions {
   /** Called with each increment of bytes written. */
   onBytes?: (bytes: number) => void;
+  /** The source's info when the caller already has it (saves a lookup). */
+  info?: FileInfo;
   blockSize?: number;
 }
 
@@ -140,13 +150,14 @@ export async function transferFile(
   dst: string,
   options: TransferFileOptions = {},
 ): Promise<void> {
+  const known = options.info?.type === "file" && options.info.size !== null ? options.info : undefined;
   if (srcFs === dstFs) {
     await srcFs.cpFile(src, dst, options);
-    if (options.onBytes) options.onBytes((await srcFs.size(src, options).catch(() => 0)) ?? 0);
+    if (options.onBytes) options.onBytes(known?.size ?? (await srcFs.size(src, options).catch(() => 0)) ?? 0);
     return;
   }
   const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
-  const info = await srcFs.info(src, options);
+  const info = known ?? (await srcFs.info(src, options));
   if (info.type === "directory") throw FsError.eisdir(src);
   if (info.size !== null && info.size <= blockSize) {
     const data = await srcFs.catFile(src, undefined, undefined, options);
