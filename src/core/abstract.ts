@@ -962,8 +962,13 @@ export abstract class AbstractFileSystem {
   }
 
   protected async openForWrite(path: string, kind: "w" | "a" | "x", options: FileOpenOptions): Promise<BufferedFile> {
-    if (kind === "x" && (await this.exists(path))) throw FsError.eexist(path);
-    const existing = await this._info(path, options).catch(() => undefined);
+    // One lookup. Only "x" must know for sure; other modes write even where a lookup is refused
+    // (a presigned PUT URL may forbid HEAD).
+    const existing = await this._info(path, options).catch((err) => {
+      if (kind === "x" && !isFsError(err, "ENOENT") && !isFsError(err, "ENOTDIR")) throw err;
+      return undefined;
+    });
+    if (kind === "x" && existing) throw FsError.eexist(path);
     if (existing?.type === "directory") throw FsError.eisdir(path);
     const sink = await this._openWriter(path, { mode: kind, signal: options.signal });
     const transaction = this.activeTransaction;
