@@ -174,10 +174,18 @@ export class LocalFileSystem extends AbstractFileSystem {
     return `${parentOf(path)}/${TEMP_PREFIX}${randomBytes(6).toString("hex")}-${basename(path)}`.replace(/^\/\//, "/");
   }
 
-  private async prepareParent(path: string): Promise<void> {
-    const parent = parentOf(path);
-    if (this.autoMkdir) {
+  /**
+   * Run `fn`, which creates something beside `path`; if the parent directory is missing and
+   * autoMkdir is on, make it and run `fn` again. Trying first spares a mkdir on every write.
+   */
+  private async withParent<T>(path: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if ((err as { code?: string }).code !== "ENOENT" || !this.autoMkdir) throw toFsError(err, path);
+      const parent = parentOf(path);
       await this.call(parent, () => this.fs.mkdir(parent, { recursive: true }));
+      return this.call(path, fn);
     }
   }
 
@@ -208,7 +216,7 @@ export class LocalFileSystem extends AbstractFileSystem {
   protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode): Promise<void> {
     await this.checkWritable(path, mode);
     const tmp = this.tempPathFor(path);
-    const fh = await this.call(path, () => this.fs.open(tmp, "wx"));
+    const fh = await this.withParent(path, () => this.fs.open(tmp, "wx"));
     try {
       let written = 0;
       while (written < data.byteLength) {
@@ -225,14 +233,15 @@ export class LocalFileSystem extends AbstractFileSystem {
     await this.publish(tmp, path, mode);
   }
 
-  private async checkWritable(path: string, mode: PipeMode): Promise<void> {
+  /** What is at `path` now (undefined: nothing), refusing directories and, for "create", files. */
+  private async checkWritable(path: string, mode: PipeMode): Promise<FileInfo | undefined> {
     const info = await this.statInfo(path).catch((err) => {
-      if (isFsError(err, "ENOENT")) return undefined;
+      if (isFsError(err, "ENOENT") || isFsError(err, "ENOTDIR")) return undefined;
       throw err;
     });
     if (info?.type === "directory") throw FsError.eisdir(path);
     if (info && mode === "create") throw FsError.eexist(path);
-    await this.prepareParent(path);
+    return info;
   }
 
   protected override async _rmFile(path: string): Promise<void> {
@@ -257,7 +266,7 @@ export class LocalFileSystem extends AbstractFileSystem {
     await this.checkWritable(dst, "overwrite");
     const tmp = this.tempPathFor(dst);
     try {
-      await this.fs.copyFile(src, tmp);
+      await this.withParent(dst, () => this.fs.copyFile(src, tmp));
     } catch (err) {
       await this.fs.unlink(tmp).catch(() => undefined);
       throw toFsError(err, src);
@@ -271,12 +280,12 @@ export class LocalFileSystem extends AbstractFileSystem {
   }
 
   protected override async _openWriter(path: string, options: SinkOptions): Promise<UploadSink> {
-    await this.checkWritable(path, options.mode === "x" ? "create" : "overwrite");
+    const existing = await this.checkWritable(path, options.mode === "x" ? "create" : "overwrite");
     const tmp = this.tempPathFor(path);
-    if (options.mode === "a" && (await this.exists(path))) {
+    if (options.mode === "a" && existing) {
       await this.call(path, () => this.fs.copyFile(path, tmp));
     }
-    const fh = await this.call(path, () => this.fs.open(tmp, options.mode === "a" ? "a" : "wx"));
+    const fh = await this.withParent(path, () => this.fs.open(tmp, options.mode === "a" ? "a" : "wx"));
     return new LocalFileSink(this, fh, tmp, path, options.mode === "x" ? "create" : "overwrite", this.fsyncWrites);
   }
 
