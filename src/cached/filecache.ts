@@ -9,6 +9,7 @@
  * leaves at most a temporary file, which later runs delete.
  */
 import type { AbstractFileSystem } from "../core/abstract.js";
+import { mapBounded } from "../core/limiter.js";
 import { FsError, isFsError } from "../core/errors.js";
 import type { FileInfo, ProgressCallback, SignalOptions } from "../core/types.js";
 import { BufferedFile, readableFile, type FileOpenOptions } from "../files/buffered-file.js";
@@ -258,7 +259,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
   openLocal(paths: readonly string[], options?: FetchOptions): Promise<string[]>;
   async openLocal(paths: string | readonly string[], options: FetchOptions = {}): Promise<string | string[]> {
     if (typeof paths === "string") return this.localPath(paths, options);
-    return Promise.all(paths.map((p) => this.localPath(p, options)));
+    return (await mapBounded(paths, (p) => this.localPath(p, options), { concurrency: this.concurrency, signal: options.signal })) as string[];
   }
 
   // ---------------------------------------------------------------- writing
