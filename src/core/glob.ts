@@ -94,7 +94,7 @@ export function hasMagic(path: string): boolean {
 }
 
 /** Index of the first magic character, or the length when there is none. */
-export function firstMagicIndex(path: string): number {
+function firstMagicIndex(path: string): number {
   const m = /[*?[]/.exec(path);
   return m ? m.index : path.length;
 }

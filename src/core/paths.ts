@@ -42,10 +42,6 @@ export function protocolOf(url: string): string | undefined {
   return m && (m[2] === "://" || splitChain(url).length > 1) ? m[1]!.toLowerCase() : undefined;
 }
 
-export function hasGlobMagic(path: string): boolean {
-  return /[*?[]/.test(path);
-}
-
 export function trimTrailingSlashes(path: string): string {
   let end = path.length;
   while (end > 1 && path[end - 1] === "/") end--;
