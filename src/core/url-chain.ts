@@ -168,10 +168,12 @@ export async function openFiles(
   const { fileOptions, fsOptions } = splitOpenOptions(rest);
   const urls = typeof urlpath === "string" ? [urlpath] : [...urlpath];
   if (urls.length === 0) throw FsError.einval("openFiles needs at least one path");
-  const { fs } = await urlToFs(urls[0]!, fsOptions);
+  // Each URL resolved once; every file is opened on the first URL's filesystem.
+  const resolved = await Promise.all(urls.map((u) => urlToFs(u, fsOptions)));
+  const fs = resolved[0]!.fs;
+  const stripped = resolved.map((r) => r.path);
   let paths: string[];
   if (kind === "r") {
-    const stripped = await Promise.all(urls.map(async (u) => (await urlToFs(u, fsOptions)).path));
     if (stripped.some((p) => hasMagic(p))) {
       // Globs name files only; the listings already say which matches are files.
       const found = await fs.expandInfos(stripped);
@@ -191,10 +193,9 @@ export async function openFiles(
     if (!Number.isInteger(count) || count < 1) throw FsError.einval(`num must be a positive integer, got ${count}`);
     const width = String(count - 1).length;
     const name = nameFunction ?? ((i: number) => String(i).padStart(width, "0"));
-    const { path: template } = await urlToFs(urlpath, fsOptions);
-    paths = Array.from({ length: count }, (_, i) => template.replace("*", name(i)));
+    paths = Array.from({ length: count }, (_, i) => stripped[0]!.replace("*", name(i)));
   } else {
-    paths = await Promise.all(urls.map(async (u) => (await urlToFs(u, fsOptions)).path));
+    paths = stripped;
   }
   return paths.map((p) => new OpenFile(fs, p, mode, fileOptions));
 }
