@@ -406,7 +406,8 @@ export abstract class AbstractFileSystem {
     for (const info of listing) {
       const name = trimTrailingSlashes(info.name);
       if (name === path) continue;
-      const base = basename(name);
+      // What follows `path/`, so that path + "/" + name names the entry again (S3's `d//f` is `/f` in `d`).
+      const base = name.startsWith(`${path}/`) ? name.slice(path.length + 1) : basename(name);
       if (info.type === "directory") dirs[base] = info;
       else files[base] = info;
     }

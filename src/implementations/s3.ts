@@ -38,7 +38,7 @@ import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
 import { makeClient, type S3ClientSettings } from "./s3/client.js";
 import { isNotFound, s3CodeOf, s3Error, statusOf, type PreconditionMeaning } from "./s3/errors.js";
-import { copySource, dirPrefix, joinObject, objectOf, splitPath } from "./s3/paths.js";
+import { copySource, directoriesOf, dirPrefix, isMarkerOf, joinObject, objectOf, splitPath } from "./s3/paths.js";
 import { MAX_PART_SIZE, MIN_PART_SIZE, S3UploadSink, planCopyParts } from "./s3/upload.js";
 
 export interface S3FileSystemOptions extends FileSystemOptions, S3ClientSettings {
@@ -91,6 +91,8 @@ export class S3FileSystem extends AbstractFileSystem {
   private readonly secrets: string[];
   /** Buckets this instance saw exist (mkdir of a prefix then costs no request); forgotten when it deletes them. */
   private readonly knownBuckets = new Set<string>();
+  /** The marker objects (`d/`, `d//`) a subtree listing found for the directory infos it made; rm deletes them. */
+  private readonly markerKeys = new WeakMap<FileInfo, string[]>();
 
   constructor(options: S3FileSystemOptions = {}) {
     super(options);
@@ -231,14 +233,27 @@ export class S3FileSystem extends AbstractFileSystem {
   protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
     if (path === "") return this.listBuckets(options.signal);
     const { bucket, key } = splitPath(path);
-    const prefix = dirPrefix(key);
     const entries: FileInfo[] = [];
+    const seen = await this.listLevel(bucket, dirPrefix(key), path, entries, options.signal);
+    // A bucket that lists at all exists (a missing one is NoSuchBucket above).
+    this.rememberBucket(bucket);
+    if (seen || key === "") return entries;
+    return [await this.headObject(bucket, key, path, options.signal)];
+  }
+
+  /**
+   * Add the entries of one directory level (keys under `prefix`, up to the next slash) to
+   * `entries`; whether any key lies under `prefix`. An empty segment is no level of its own:
+   * the prefix `prefix/` is listed as part of this one, so `d//f` is an entry of `d`.
+   */
+  private async listLevel(bucket: string, prefix: string, path: string, entries: FileInfo[], signal?: AbortSignal): Promise<boolean> {
     let seen = false;
-    for await (const page of this.listPages(bucket, prefix, "/", path, options.signal)) {
+    for await (const page of this.listPages(bucket, prefix, "/", path, signal)) {
       for (const cp of page.CommonPrefixes ?? []) {
+        if (cp.Prefix === undefined) continue;
         seen = true;
-        const name = joinObject(bucket, cp.Prefix ?? "");
-        if (name !== path) entries.push(directory(name));
+        if (cp.Prefix === `${prefix}/`) await this.listLevel(bucket, cp.Prefix, path, entries, signal);
+        else entries.push(directory(joinObject(bucket, cp.Prefix)));
       }
       for (const obj of page.Contents ?? []) {
         seen = true;
@@ -247,10 +262,12 @@ export class S3FileSystem extends AbstractFileSystem {
         entries.push(this.objectInfo(bucket, obj));
       }
     }
-    // A bucket that lists at all exists (a missing one is NoSuchBucket above).
-    this.rememberBucket(bucket);
-    if (seen || key === "") return entries;
-    return [await this.headObject(bucket, key, path, options.signal)];
+    return seen;
+  }
+
+  /** The directory `path` is listed in: an empty segment's slashes stay with the name (`b/d//f` is in `b/d`). */
+  protected override parent(path: string): string {
+    return trimTrailingSlashes(super.parent(path));
   }
 
   protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
@@ -292,6 +309,7 @@ export class S3FileSystem extends AbstractFileSystem {
     const prefix = dirPrefix(key);
     const out = new Map<string, FileInfo>();
     const dirs = new Set<string>();
+    const markers = new Map<string, string[]>();
     let seen = false;
     try {
       for await (const page of this.listPages(bucket, prefix, undefined, path, options.signal)) {
@@ -299,15 +317,15 @@ export class S3FileSystem extends AbstractFileSystem {
           if (obj.Key === undefined) continue;
           seen = true;
           const rel = obj.Key.slice(prefix.length);
-          // Directories between `path` and the object (a key ending in `/` is a directory marker).
-          const segments = rel.split("/");
-          const isMarker = rel.endsWith("/");
-          let dir = path;
-          for (const seg of segments.slice(0, -1)) {
-            dir = `${dir}/${seg}`;
-            dirs.add(dir);
+          // Directories between `path` and the object; a key ending in `/` marks the last of them.
+          const levels = directoriesOf(rel);
+          for (const level of levels) dirs.add(joinObject(bucket, prefix + level));
+          if (rel === "" || rel.endsWith("/")) {
+            const marked = levels.length > 0 ? joinObject(bucket, prefix + levels[levels.length - 1]!) : path;
+            markers.get(marked)?.push(obj.Key) ?? markers.set(marked, [obj.Key]);
+          } else {
+            out.set(joinObject(bucket, obj.Key), this.objectInfo(bucket, obj));
           }
-          if (!isMarker && rel !== "") out.set(joinObject(bucket, obj.Key), this.objectInfo(bucket, obj));
         }
       }
     } catch (err) {
@@ -329,8 +347,13 @@ export class S3FileSystem extends AbstractFileSystem {
       return out;
     }
     if (options.withDirs) {
-      out.set(path, directory(path));
-      for (const d of dirs) if (!out.has(d)) out.set(d, directory(d));
+      for (const d of [path, ...dirs]) {
+        if (out.has(d)) continue;
+        const info = directory(d);
+        const found = markers.get(d);
+        if (found) this.markerKeys.set(info, found);
+        out.set(d, info);
+      }
     }
     return out;
   }
@@ -549,23 +572,26 @@ export class S3FileSystem extends AbstractFileSystem {
       { concurrency: this.concurrency, signal: options.signal },
     )) as FileInfo[];
     const files = entries.filter((e) => e.type !== "directory").map((e) => trimTrailingSlashes(e.name));
-    const dirs = entries.filter((e) => e.type === "directory").map((e) => trimTrailingSlashes(e.name));
+    const dirEntries = entries.filter((e) => e.type === "directory");
+    const dirs = dirEntries.map((e) => trimTrailingSlashes(e.name));
     if (!options.recursive && dirs.length > 0) throw FsError.eisdir(dirs[0]!, "is a directory; pass recursive: true to delete it");
-    const byBucket = new Map<string, string[]>();
-    const add = (bucket: string, key: string) => byBucket.get(bucket)?.push(key) ?? byBucket.set(bucket, [key]);
+    const byBucket = new Map<string, Set<string>>();
+    const add = (bucket: string, key: string) => byBucket.get(bucket)?.add(key) ?? byBucket.set(bucket, new Set([key]));
     for (const f of files) {
       const { bucket, key } = splitPath(f);
       if (key !== "") add(bucket, key);
     }
     const buckets: string[] = [];
-    for (const d of dirs) {
-      const { bucket, key } = splitPath(d);
-      if (d === "") continue;
+    dirEntries.forEach((entry, i) => {
+      const { bucket, key } = splitPath(dirs[i]!);
+      if (dirs[i] === "") return;
+      for (const marker of this.markerKeys.get(entry) ?? []) add(bucket, marker);
       if (key === "") buckets.push(bucket);
       else add(bucket, `${key}/`);
-    }
+    });
     const batches: Array<{ bucket: string; keys: string[] }> = [];
-    for (const [bucket, keys] of byBucket) {
+    for (const [bucket, keySet] of byBucket) {
+      const keys = [...keySet];
       for (let i = 0; i < keys.length; i += this.deleteBatchSize) batches.push({ bucket, keys: keys.slice(i, i + this.deleteBatchSize) });
     }
     try {
@@ -639,15 +665,16 @@ export class S3FileSystem extends AbstractFileSystem {
       return;
     }
     const prefix = dirPrefix(key);
-    let marker = false;
+    // Its markers: `key/`, and `key//`... (empty segments are no level of their own).
+    const markers: string[] = [];
     for await (const page of this.listPages(bucket, prefix, undefined, path, options.signal, 2)) {
-      const keys = (page.Contents ?? []).map((o) => o.Key);
-      marker = keys.includes(prefix);
-      if (keys.some((k) => k !== prefix)) throw new FsError("ENOTEMPTY", undefined, { path });
-      break;
+      for (const k of (page.Contents ?? []).map((o) => o.Key ?? "")) {
+        if (!isMarkerOf(k, prefix)) throw new FsError("ENOTEMPTY", undefined, { path });
+        markers.push(k);
+      }
     }
-    if (!marker) throw FsError.enoent(path);
-    await this.send(new DeleteObjectCommand({ Bucket: bucket, Key: prefix }), path, options);
+    if (markers.length === 0) throw FsError.enoent(path);
+    for (const marker of markers) await this.send(new DeleteObjectCommand({ Bucket: bucket, Key: marker }), path, options);
   }
 
   /**
