@@ -24,6 +24,7 @@ import {
   PutObjectCommand,
   UploadPartCopyCommand,
   type BucketLocationConstraint,
+  type CompletedPart,
   type ListObjectsV2CommandOutput,
   type S3Client,
   type _Object,
@@ -486,6 +487,15 @@ export class S3FileSystem extends AbstractFileSystem {
     return value !== "WHEN_REQUIRED";
   }
 
+  /**
+   * The checksum a server-side copy asks the store to compute. A multipart source carries a
+   * composite CRC32 (of its parts) that stores copy as if it covered the whole object, so a
+   * full read of the copy would fail validation; asking for CRC32 makes them compute a fresh one.
+   */
+  private async copyChecksum(): Promise<"CRC32" | undefined> {
+    return (await this.sendsChecksums()) ? "CRC32" : undefined;
+  }
+
   private async makeSink(path: string, mode: "w" | "a" | "x", signal: AbortSignal | undefined, existing: FileInfo | undefined): Promise<UploadSink> {
     const { bucket, key } = objectOf(path);
     return S3UploadSink.open({
@@ -539,6 +549,7 @@ export class S3FileSystem extends AbstractFileSystem {
         MetadataDirective: "REPLACE",
         ContentType: head.ContentType,
         Metadata: head.Metadata,
+        ChecksumAlgorithm: await this.copyChecksum(),
       }),
       path,
     );
@@ -687,7 +698,13 @@ export class S3FileSystem extends AbstractFileSystem {
     const to = objectOf(dst);
     try {
       await this.client.send(
-        new CopyObjectCommand({ ...this.uploadParams, Bucket: to.bucket, Key: to.key, CopySource: copySource(from.bucket, from.key) }),
+        new CopyObjectCommand({
+          ...this.uploadParams,
+          Bucket: to.bucket,
+          Key: to.key,
+          CopySource: copySource(from.bucket, from.key),
+          ChecksumAlgorithm: await this.copyChecksum(),
+        }),
         { abortSignal: options.signal },
       );
     } catch (err) {
@@ -710,12 +727,16 @@ export class S3FileSystem extends AbstractFileSystem {
     path: string,
     options: SignalOptions,
   ): Promise<void> {
-    const created = await this.send<{ UploadId?: string }>(new CreateMultipartUploadCommand({ ...this.uploadParams, Bucket: bucket, Key: key }), path, options);
+    const created = await this.send<{ UploadId?: string }>(
+      new CreateMultipartUploadCommand({ ...this.uploadParams, Bucket: bucket, Key: key, ChecksumAlgorithm: await this.copyChecksum() }),
+      path,
+      options,
+    );
     const uploadId = created.UploadId!;
     try {
       const ranges = planCopyParts(info.size ?? 0);
       const parts = await mapBounded(ranges, async ([first, last], i) => {
-        const out = await this.send<{ CopyPartResult?: { ETag?: string } }>(
+        const out = await this.send<{ CopyPartResult?: { ETag?: string; ChecksumCRC32?: string } }>(
           new UploadPartCopyCommand({
             Bucket: bucket,
             Key: key,
@@ -728,10 +749,11 @@ export class S3FileSystem extends AbstractFileSystem {
           path,
           { signal: options.signal, precondition: "ECHANGED" },
         );
-        return { PartNumber: i + 1, ETag: out.CopyPartResult?.ETag };
+        const r = out.CopyPartResult ?? {};
+        return r.ChecksumCRC32 ? { PartNumber: i + 1, ETag: r.ETag, ChecksumCRC32: r.ChecksumCRC32 } : { PartNumber: i + 1, ETag: r.ETag };
       }, { concurrency: this.partConcurrency, signal: options.signal });
       await this.send(
-        new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts as Array<{ PartNumber: number; ETag?: string }> } }),
+        new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts as CompletedPart[] } }),
         path,
         options,
       );
