@@ -207,6 +207,8 @@ export class LocalFileSystem extends AbstractFileSystem {
       if (!st.isSymbolicLink()) {
         if (st.isDirectory()) throw FsError.eisdir(path);
         if (mode === "create") throw FsError.eexist(path);
+        // A rename over a device, FIFO or socket would replace the node itself (/dev/null as root).
+        if (!st.isFile()) throw FsError.einval("not a regular file; refusing to replace it", path);
         return { path: p, existing: st };
       }
       if (mode === "create") throw FsError.eexist(path, "a symbolic link exists at this path");

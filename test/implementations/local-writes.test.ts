@@ -4,6 +4,7 @@
  * allows (255 bytes), with temporaries that are recognisable and never wider than the file.
  */
 import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, utimes, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -174,6 +175,34 @@ describe("local writes through symlinks", () => {
     await fs.pipe(join(dir, "dangling"), "created");
     expect((await lstat(join(dir, "dangling"))).isSymbolicLink()).toBe(true);
     expect(await readFile(join(dir, "made-by-write"), "utf8")).toBe("created");
+  });
+
+  it("a FIFO, a device node, or a link to one is refused (EINVAL) and stays what it was", async () => {
+    execFileSync("mkfifo", [join(dir, "fifo")]);
+    const nodes = ["fifo", "fifo-link"];
+    await symlink("fifo", join(dir, "fifo-link"));
+    // A private device node (as root) rather than /dev/null: a regression must not replace a real one.
+    const hasDevice = (() => {
+      try {
+        execFileSync("mknod", [join(dir, "null-copy"), "c", "1", "3"], { stdio: "ignore" });
+        return true;
+      } catch {
+        return false;
+      }
+    })();
+    if (hasDevice) nodes.push("null-copy");
+    for (const [name, write] of Object.entries(WRITERS)) {
+      for (const p of nodes) {
+        const err = await errorOf(write(join(dir, p), name));
+        expect(err.code, `${name} ${p}`).toBe("EINVAL");
+        expect(err.message).toContain("not a regular file");
+      }
+    }
+    expect((await lstat(join(dir, "fifo"))).isFIFO()).toBe(true);
+    expect((await lstat(join(dir, "fifo-link"))).isSymbolicLink()).toBe(true);
+    if (hasDevice) expect((await lstat(join(dir, "null-copy"))).isCharacterDevice()).toBe(true);
+    // Only the writers' own sources are new: no temp file is left beside the refused nodes.
+    expect((await readdir(dir)).filter((n) => !n.startsWith("src-")).sort()).toEqual([...nodes].sort());
   });
 
   it("touch without truncating: renews the target's time, or creates a dangling link's target", async () => {
