@@ -5,11 +5,13 @@
  * be faster, never to change their meaning.
  */
 import { createHash } from "node:crypto";
+import { inspect, type InspectOptions } from "node:util";
 import { FsError, isFsError, throwIfAborted } from "./errors.js";
 import { hasMagic, planGlob } from "./glob.js";
 import { DEFAULT_CONCURRENCY, mapBounded, settleBounded } from "./limiter.js";
 import { ListingsCache } from "./listings-cache.js";
 import { basename, isInside, normalizePosix, parentOf, trimTrailingSlashes } from "./paths.js";
+import { printRedacted, redactOptions } from "./redact.js";
 import type {
   BytesLike,
   CatOptions,
@@ -102,6 +104,12 @@ export abstract class AbstractFileSystem {
   static protocols: readonly string[] = ["abstract"];
   /** The path of the root as this filesystem names it ("/" or ""). */
   static rootMarker = "/";
+  /**
+   * Options holding credentials: printed as `***` (`util.inspect`, `console.log`, `String()`).
+   * Names that look secret (`isSecretName`: token, password, headers like Authorization...) are
+   * redacted at every depth of the options whatever a class declares; `toJSON` keeps them all.
+   */
+  static secretOptions: readonly string[] = [];
 
   /** Whether `filesystem()` may hand out one shared instance for these options. */
   static cacheable(_options: FileSystemOptions): boolean {
@@ -1046,6 +1054,24 @@ export abstract class AbstractFileSystem {
     }
     await this.endTransaction(true);
     return result;
+  }
+
+  // ---------------------------------------------------------------- printing
+
+  /** The options as printed: secrets as `***` (see `secretOptions`), nested filesystems print themselves. */
+  protected printedOptions(): Record<string, unknown> {
+    const shown = redactOptions(this.options, new Set(this.klass.secretOptions));
+    delete shown.skipInstanceCache;
+    return shown;
+  }
+
+  [inspect.custom](depth: number, options: InspectOptions, show?: typeof inspect): string {
+    return printRedacted(this.constructor.name, this.printedOptions(), depth, options, show);
+  }
+
+  /** `ClassName { options }` with secrets as `***` (template strings and `String()` too). */
+  toString(): string {
+    return printRedacted(this.constructor.name, this.printedOptions());
   }
 
   // ---------------------------------------------------------------- serialisation

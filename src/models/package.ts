@@ -4,9 +4,11 @@
  */
 import { homedir } from "node:os";
 import { posix } from "node:path";
+import { inspect, type InspectOptions } from "node:util";
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { basename, joinPath, resolveInside, splitChain, splitProtocol } from "../core/paths.js";
+import { printRedacted, redactOptions, redactUrl } from "../core/redact.js";
 import type { ProgressCallback } from "../core/types.js";
 import { urlToFs } from "../core/url-chain.js";
 import { WholeFileCacheFileSystem, type WholeFileCacheOptions } from "../cached/filecache.js";
@@ -75,6 +77,19 @@ export class Package {
     if (typeof root !== "string" || root === "") throw FsError.einval("a package needs a root (a URL or a path)");
     this.root = root;
     this.options = options;
+  }
+
+  /** Root and options as printed: credentials in the root URL, fsOptions and cacheOptions as `***`. */
+  private printed(): Record<string, unknown> {
+    return { root: redactUrl(this.root), ...redactOptions(this.options) };
+  }
+
+  [inspect.custom](depth: number, options: InspectOptions, show?: typeof inspect): string {
+    return printRedacted("Package", this.printed(), depth, options, show);
+  }
+
+  toString(): string {
+    return printRedacted("Package", this.printed());
   }
 
   get timeoutSeconds(): number {
@@ -151,8 +166,10 @@ export class Package {
 
   private progressFor(path: string): (ProgressCallback & { stop?(): void }) | undefined {
     const p = this.options.progress;
-    if (typeof p === "function") return p(basename(path));
-    return progressBar(`Downloading ${basename(path)}`, p ?? Boolean(process.stderr.isTTY));
+    // Redacted before the basename is cut: a query token would otherwise survive as `f.bin?sig=...`.
+    const name = basename(redactUrl(path));
+    if (typeof p === "function") return p(name);
+    return progressBar(`Downloading ${name}`, p ?? Boolean(process.stderr.isTTY));
   }
 
   /**
