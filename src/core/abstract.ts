@@ -10,7 +10,7 @@ import { FsError, isFsError, throwIfAborted } from "./errors.js";
 import { hasMagic, planGlob } from "./glob.js";
 import { DEFAULT_CONCURRENCY, mapBounded, settleBounded } from "./limiter.js";
 import { ListingsCache } from "./listings-cache.js";
-import { basename, isInside, normalizePosix, parentOf, trimTrailingSlashes } from "./paths.js";
+import { basename, checkPathCharacters, isInside, normalizePosix, parentOf, trimTrailingSlashes } from "./paths.js";
 import { printRedacted, redactOptions } from "./redact.js";
 import type {
   BytesLike,
@@ -197,7 +197,7 @@ export abstract class AbstractFileSystem {
   normalizePath(path: string): string {
     if (typeof path !== "string") throw FsError.einval(`path must be a string, got ${typeof path}`);
     if (path === "") throw FsError.einval("empty path; use the root ('/' or 'protocol://') to mean the top");
-    if (path.includes("\0")) throw FsError.einval("path contains a NUL byte", path);
+    checkPathCharacters(path);
     return this.klass.stripProtocol(path);
   }
 
@@ -375,12 +375,13 @@ export abstract class AbstractFileSystem {
 
   /** A URL that grants temporary access, where the backend can make one. */
   async sign(path: string, _options: { expiration?: number } = {}): Promise<string> {
-    throw FsError.enotsup(`${this.protocol} cannot sign URLs`, path);
+    throw FsError.enotsup(`${this.protocol} cannot sign URLs`, this.normalizePath(path));
   }
 
   invalidateCache(path?: string): void {
-    if (!this.dircache) return;
-    this.dircache.invalidate(path === undefined ? undefined : this.normalizePath(path), this.rootMarker);
+    // Normalised even without a listings cache, so a bad path is refused everywhere alike.
+    const p = path === undefined ? undefined : this.normalizePath(path);
+    this.dircache?.invalidate(p, this.rootMarker);
   }
 
   /** Forget the listing of `path` (already normalised) after a write. */
