@@ -10,7 +10,7 @@ import { FsError, isFsError, throwIfAborted } from "./errors.js";
 import { hasMagic, planGlob } from "./glob.js";
 import { DEFAULT_CONCURRENCY, mapBounded, settleBounded } from "./limiter.js";
 import { ListingsCache } from "./listings-cache.js";
-import { basename, checkPathCharacters, isInside, normalizePosix, parentOf, trimTrailingSlashes } from "./paths.js";
+import { basename, checkPathCharacters, parentOf, trimTrailingSlashes } from "./paths.js";
 import { printRedacted, redactOptions } from "./redact.js";
 import type {
   BytesLike,
@@ -910,16 +910,8 @@ export abstract class AbstractFileSystem {
   /** Download to the local filesystem (or `localFs`), with fsspec's copy rules. */
   async get(rpath: string | readonly string[], lpath: string | readonly string[], options: TransferOptions & { localFs?: AbstractFileSystem } = {}): Promise<void> {
     const local = options.localFs ?? localFileSystem();
+    // planTransfer refuses remote names that would steer a download outside `lpath`.
     const pairs = await planTransfer(this, rpath, local, lpath, options);
-    if (typeof lpath === "string") {
-      // Remote names must never steer a download outside the local target.
-      const root = local.normalizePath(lpath);
-      for (const pair of pairs) {
-        if (!isInside(normalizePosix(pair.dst), root)) {
-          throw FsError.eacces(pair.dst, `destination escapes the target directory '${root}'`);
-        }
-      }
-    }
     await runTransfers(pairs, this, local, options);
   }
 
