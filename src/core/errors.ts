@@ -2,6 +2,7 @@
  * One error type for every backend. Codes follow Node's `errno` names so callers can
  * switch on `err.code` exactly as they would for `node:fs` errors.
  */
+import { inspect, type InspectOptions } from "node:util";
 import { redactText, redactUrl } from "./redact.js";
 export type FsErrorCode =
   | "ENOENT"
@@ -62,6 +63,11 @@ export class FsError extends Error {
     this.path = path;
     this.status = options.status;
     this.detail = text;
+  }
+
+  /** Printed (console.log) with its causes redacted too: a wrapped error's message may name a signed URL. */
+  [inspect.custom](_depth: number, options: InspectOptions, show: typeof inspect = inspect): string {
+    return redactText(show(this, { ...options, customInspect: false }));
   }
 
   /** The same error reported for another path (a rooted view renaming its target's paths). */

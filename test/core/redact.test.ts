@@ -76,6 +76,9 @@ describe("redactUrl and FsError", () => {
     expect(err.detail).not.toContain("hunter2");
     expect(err.stack).not.toMatch(/hunter2|S1|S2/);
     expect(err.withPath("y?token=***").message).not.toMatch(/hunter2|S1/);
+    // console.log(err) prints the cause chain: the wrapped error's own message is redacted there.
+    expect(inspect(err)).toContain("[cause]: Error: redirect to https://***@cdn/x?sig=*** refused");
+    expect(inspect(new FsError("EIO", "outer", { cause: err }))).not.toMatch(/hunter2|S1|S2/);
   });
 
   it("user info goes, in chains too, and local names are left as they are", () => {
