@@ -117,3 +117,12 @@ export function printRedacted(name: string, fields: object, depth?: number, opti
   const shown = options ? { ...options, depth: options.depth == null ? options.depth : options.depth - 1 } : { breakLength: Infinity, depth: 4 };
   return `${name} ${show(fields, shown)}`;
 }
+
+/**
+ * An inspect hook's output for an object that names a path (an opened file): its own fields
+ * printed as Node would print them (nested filesystems use their own hooks), every URL in
+ * the text redacted.
+ */
+export function inspectRedacted(obj: object, depth: number, options: InspectOptions, show?: typeof inspect): string {
+  return redactText(printRedacted(obj.constructor.name, { ...obj }, depth, options, show));
+}

@@ -15,6 +15,7 @@ import {
   filesystem,
   LocalFileSystem,
   MemoryFileSystem,
+  open,
   SimpleCacheFileSystem,
   WholeFileCacheFileSystem,
 } from "../../src/index.js";
@@ -22,6 +23,7 @@ import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { HuggingFaceFileSystem } from "../../src/implementations/hf.js";
 import { NGCFileSystem } from "../../src/implementations/ngc.js";
 import { S3FileSystem } from "../../src/implementations/s3.js";
+import { startHttpServer } from "../support/http-server.js";
 
 /** Every secret below is spelled SECRET<n>; none may appear in printed text. */
 const LEAK = /SECRET\d+/g;
@@ -138,6 +140,25 @@ describe("printed filesystems show secrets as ***", () => {
   it("backends without secrets print their options", () => {
     expect(String(new MemoryFileSystem({ store: "private" }))).toBe("MemoryFileSystem { store: 'private' }");
     expect(inspect(new LocalFileSystem({ autoMkdir: false }))).toBe("LocalFileSystem { autoMkdir: false }");
+  });
+
+  it("opened files and OpenFile print their URL without user info or signatures", async () => {
+    const server = await startHttpServer();
+    server.setFile("/a.txt", "abc");
+    const fs = http({ bearer: "SECRET22" });
+    const url = `${server.url.replace("http://", "http://u:SECRET23@")}/a.txt?X-Amz-Signature=SECRET24&part=1`;
+    const binary = await fs.open(url, "rb");
+    const text = await fs.open(url, "r");
+    const lazy = await open(`${server.url}/a.txt?sig=SECRET25`, "rb", { skipInstanceCache: true } as never);
+    for (const value of [binary, text, lazy]) {
+      expect(leaks(value)).toEqual([]);
+      expect(inspect(value)).toContain("a.txt?");
+    }
+    expect(inspect(binary)).toContain("X-Amz-Signature=***&part=1");
+    expect(Buffer.from(await binary.read()).toString()).toBe("abc");
+    await binary.close();
+    await text.close();
+    await server.close();
   });
 
   it("toJSON keeps the secrets: it is how an instance is rebuilt", () => {
