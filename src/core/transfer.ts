@@ -7,6 +7,7 @@ import { planDestinations } from "./copy-plan.js";
 import { FsError, isFsError, throwIfAborted } from "./errors.js";
 import { hasMagic } from "./glob.js";
 import { mapBounded } from "./limiter.js";
+import { isInside, normalizePosix } from "./paths.js";
 import type { ExpandOptions, FileInfo, OnError, ProgressCallback, SignalOptions, TransferOptions } from "./types.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 
@@ -56,7 +57,23 @@ export async function planTransfer(
     sourceHasMagic: single && hasMagic(src),
     sourceTrailingSlash: single && src.endsWith("/"),
   });
-  return sources.map((s, i) => ({ src: s, dst: dsts[i]!, info: found.get(s) }));
+  const pairs = sources.map((s, i) => ({ src: s, dst: dsts[i]!, info: found.get(s) }));
+  checkContained(pairs, dstNorm);
+  return pairs;
+}
+
+/**
+ * Names found on the source (an S3 key `tree/../../evil`) never steer a transfer outside the
+ * destination it was given: every planned destination must stay inside it once `..` is
+ * resolved, or the whole batch is refused with EACCES before anything moves.
+ */
+function checkContained(pairs: readonly TransferPair[], destination: string): void {
+  const root = normalizePosix(destination);
+  for (const pair of pairs) {
+    if (!isInside(normalizePosix(pair.dst), root)) {
+      throw FsError.eacces(pair.dst, `destination escapes the target directory '${destination}'`);
+    }
+  }
 }
 
 /**

@@ -6,7 +6,6 @@
  * the file is written (see s3/upload.ts).
  */
 import { createHash } from "node:crypto";
-import { inspect } from "node:util";
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -59,7 +58,6 @@ export interface S3FileSystemOptions extends FileSystemOptions, S3ClientSettings
 
 export const DEFAULT_PART_SIZE = 8 * 2 ** 20;
 const DEFAULT_PART_CONCURRENCY = 4;
-const OPTIONS_SHOWN_REDACTED = new Set(["secret", "token", "key", "clientOptions"]);
 
 function positiveInt(options: S3FileSystemOptions, name: keyof S3FileSystemOptions, fallback: number, min: number, max = Infinity): number {
   const v = options[name] ?? fallback;
@@ -74,6 +72,7 @@ const directory = (name: string): FileInfo => ({ name, size: 0, type: "directory
 export class S3FileSystem extends AbstractFileSystem {
   static override protocols = ["s3", "s3a"] as const;
   static override rootMarker = "";
+  static override secretOptions = ["key", "secret", "token", "clientOptions"];
 
   /** `s3://bucket/key/` -> `bucket/key`; leading slashes go too (`s3:///b/k`). */
   static override stripProtocol(path: string): string {
@@ -118,16 +117,6 @@ export class S3FileSystem extends AbstractFileSystem {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-
-  /** Printed without credentials. */
-  [inspect.custom](): string {
-    const shown = Object.fromEntries(
-      Object.entries(this.options)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => [k, OPTIONS_SHOWN_REDACTED.has(k) ? "***" : v]),
-    );
-    return `S3FileSystem ${inspect(shown)}`;
   }
 
   // ---------------------------------------------------------------- requests
