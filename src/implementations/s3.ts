@@ -34,6 +34,7 @@ import { FsError, isFsError } from "../core/errors.js";
 import { mapBounded } from "../core/limiter.js";
 import { trimTrailingSlashes } from "../core/paths.js";
 import type { FileInfo, FileSystemOptions, FindOptions, PipeMode, RmOptions, SignalOptions } from "../core/types.js";
+import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
 import { makeClient, type S3ClientSettings } from "./s3/client.js";
@@ -69,7 +70,7 @@ function positiveInt(options: S3FileSystemOptions, name: keyof S3FileSystemOptio
 
 const directory = (name: string): FileInfo => ({ name, size: 0, type: "directory" });
 
-export class S3FileSystem extends AbstractFileSystem {
+export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["s3", "s3a"] as const;
   static override rootMarker = "";
   static override secretOptions = ["key", "secret", "token", "clientOptions"];
@@ -436,6 +437,18 @@ export class S3FileSystem extends AbstractFileSystem {
       }
     }
     return super.catFile(path, start, end, options);
+  }
+
+  /** What a read can be pinned to: the object's ETag and size. */
+  async fileVersion(path: string, options: SignalOptions = {}): Promise<FileVersion> {
+    const info = await this.info(path, options);
+    if (info.type === "directory") throw FsError.eisdir(info.name);
+    return typeof info.etag === "string" ? { size: info.size, etag: info.etag } : { size: info.size };
+  }
+
+  /** A GetObject with IfMatch on the version's ETag: a replaced object fails with ECHANGED. */
+  async catFilePinned(path: string, start: number, end: number, options: PinnedReadOptions): Promise<Uint8Array> {
+    return this.getRange(this.normalizePath(path), start, end, { signal: options.signal, ifMatch: options.version.etag });
   }
 
   /** Blocks are GetObjects pinned to the ETag seen at open: a replaced object fails with ECHANGED. */
