@@ -154,11 +154,14 @@ export class CachingFileSystem extends CacheLayer {
    */
   private async dropEntry(path: string, state: BlockState): Promise<void> {
     this.retire(path, state);
-    if (state.storage.readOnly) return;
-    await state.storage.remove(state.entry.fn).catch(() => undefined);
+    if (!state.storage.readOnly) await this.removeEntry(state.storage, path, state.entry.fn);
+  }
+
+  private async removeEntry(storage: StorageDir, path: string, fn: string): Promise<void> {
+    await storage.remove(fn).catch(() => undefined);
     try {
-      const md = await this.freshMetadata(state.storage, true);
-      if (md.get(path)?.fn !== state.entry.fn) return;
+      const md = await this.freshMetadata(storage, true);
+      if (md.get(path)?.fn !== fn) return;
       md.delete(path);
       await md.save();
     } catch {
@@ -212,7 +215,15 @@ export class CachingFileSystem extends CacheLayer {
       // A read-only layer's partial file is of no use online: its missing blocks cannot be added.
       if (storage.readOnly && e.blocks !== true && !this.offline) continue;
       if (!(await this.valid(path, e, signal))) continue;
-      if ((e.blocks === true || e.blocks.length > 0) && !(await storage.stat(e.fn))) continue;
+      if (e.blocks === true || e.blocks.length > 0) {
+        const st = await storage.stat(e.fn);
+        if (!st) continue;
+        // A complete file of another size, or a partial one past the end, is not what was recorded.
+        if (e.blocks === true ? st.size !== e.size : (st.size ?? 0) > e.size) {
+          if (!storage.readOnly) await this.removeEntry(storage, path, e.fn);
+          continue;
+        }
+      }
       const entry = { ...e, size: e.size, blocksize: e.blocksize ?? this.blockSize };
       return { storage, entry, present: e.blocks === true ? true : new Set(e.blocks), inflight: new Map() };
     }
@@ -277,7 +288,11 @@ export class CachingFileSystem extends CacheLayer {
       return this.readDirect(path, state, start, e, signal);
     }
     if (data.byteLength !== e - start) {
-      throw new FsError("EIO", `the block cache file is shorter than its recorded blocks (${data.byteLength} of ${e - start} bytes)`, { path });
+      // Damaged (cut short outside the cache): never served; the entry goes, the target has the bytes.
+      const why = `the block cache file is shorter than its recorded blocks (${data.byteLength} of ${e - start} bytes)`;
+      await this.dropEntry(path, state);
+      if (this.offline) throw new FsError("EIO", `${why}: damaged, and offline mode forbids fetching it again`, { path });
+      return this.readDirect(path, state, start, e, signal);
     }
     return data;
   }

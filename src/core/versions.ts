@@ -75,10 +75,24 @@ export async function catFilePinned(
 ): Promise<Uint8Array> {
   if (hasPinnedReads(fs)) return fs.catFilePinned(path, start, end, { ...options, version });
   const data = await fs.catFile(path, start, end, options);
-  // Read, then look again: a key still unchanged after the read means the bytes are of it.
-  // Listings caches would answer with what they saw before the read.
-  fs.invalidateCache(path);
-  const now = await fs.ukey(path, options);
-  if (now !== version.key) throw versionChanged(path);
+  await checkKey(fs, path, version.key, options);
   return data;
+}
+
+/**
+ * For reads through a file opened on `fs`: backends with pinned reads pin their opened files
+ * themselves; for the others the file's ukey is taken now, and the returned check (to run after
+ * the last read) fails with ECHANGED when it moved.
+ */
+export async function guardOpenedReads(fs: AbstractFileSystem, path: string, options: SignalOptions = {}): Promise<() => Promise<void>> {
+  if (hasPinnedReads(fs)) return async () => undefined;
+  const key = await fs.ukey(path, options);
+  return () => checkKey(fs, path, key, options);
+}
+
+/** Read, then look again: a key unchanged after the reads means the bytes are of it. */
+async function checkKey(fs: AbstractFileSystem, path: string, key: string | undefined, options: SignalOptions): Promise<void> {
+  // A listings cache would answer with what it saw before the reads.
+  fs.invalidateCache(path);
+  if ((await fs.ukey(path, options)) !== key) throw versionChanged(path);
 }

@@ -7,7 +7,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CachingFileSystem, DirFileSystem, LocalFileSystem, MemoryFileSystem, type AbstractFileSystem } from "../../src/index.js";
+import {
+  CachingFileSystem, DirFileSystem, LocalFileSystem, MemoryFileSystem, SimpleCacheFileSystem, WholeFileCacheFileSystem, type AbstractFileSystem,
+} from "../../src/index.js";
 import { catFilePinned, fileVersion, hasPinnedReads } from "../../src/core/versions.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { HuggingFaceFileSystem } from "../../src/implementations/hf.js";
@@ -39,7 +41,6 @@ let hfSrv: TestHfServer;
 let ngcSrv: TestNgcServer;
 let localDir: string;
 const closers: Array<() => Promise<void>> = [];
-const backends: Backend[] = [];
 let n = 0;
 
 beforeAll(async () => {
@@ -138,4 +139,21 @@ describe.each(makers.map((make) => [make.name, make] as const))("pinned reads: %
     // A later instance over the same cache directory (a later process).
     expect(hex(await cache(b.fs()).catFile(b.path))).toBe(hex(NEW));
   });
+});
+
+describe.each(makers.map((make) => [make.name, make] as const))("whole-file downloads never publish a mix: %s", (_name, make) => {
+  for (const Layer of [WholeFileCacheFileSystem, SimpleCacheFileSystem]) {
+    it(`${Layer.protocols[0]}: a file replaced in the middle of its download is cached as one version`, async () => {
+      const b = await make();
+      const storageFs = new MemoryFileSystem({ store: "private" });
+      const fs = new Layer({ fs: b.fs(), storageFs, cacheStorage: "/cache", downloadChunkSize: 25, skipInstanceCache: true });
+      let replaced: Promise<void> | undefined;
+      // After the first chunk arrived, the file is replaced (same size, other bytes).
+      const hit = await fs.ensureCached(b.path, { callback: { relativeUpdate: () => void (replaced ??= b.replace(NEW)) } });
+      await replaced;
+      const cached = await storageFs.catFile(hit.storage.pathOf(hit.fn));
+      expect([hex(OLD), hex(NEW)]).toContain(hex(cached));
+      expect([hex(OLD), hex(NEW)]).toContain(hex(await fs.catFile(b.path)));
+    });
+  }
 });
