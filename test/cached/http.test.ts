@@ -96,6 +96,27 @@ describe("filecache over HTTP", () => {
     expect(sha256(await readFile(await fs.localPath(url)))).toBe(sha256(DATA));
   });
 
+  for (const Layer of [WholeFileCacheFileSystem, SimpleCacheFileSystem]) {
+    const layer = () => new Layer({ fs: http, cacheStorage: dir, skipInstanceCache: true, downloadChunkSize: 2 ** 20 });
+
+    it(`${Layer.protocols[0]}: a file that changes between its HEAD and the first GET is cached as one version`, async () => {
+      const { path, url } = serve();
+      srv.fault({ path, method: "GET", times: 1, changeEtag: true });
+      expect(sha256(await layer().catFile(url))).toBe(sha256(DATA));
+      expect(sha256(await readFile(await layer().localPath(url)))).toBe(sha256(DATA));
+    });
+
+    it(`${Layer.protocols[0]}: a download whose resumed request meets a new version is cached as one version`, async () => {
+      const { path, url } = serve();
+      // The first response breaks off; the request resuming it is answered by another version.
+      srv.fault({ path, method: "GET", times: 1, resetAfterBytes: 100_000 });
+      srv.fault({ path, method: "GET", times: 1, changeEtag: true });
+      expect(sha256(await layer().catFile(url))).toBe(sha256(DATA));
+      expect(sha256(await readFile(await layer().localPath(url)))).toBe(sha256(DATA));
+      expect(srv.requests.some((r) => r.method === "GET" && r.headers["if-range"] !== undefined)).toBe(true);
+    });
+  }
+
   it("a failed or aborted download publishes nothing and leaves no temporary behind", async () => {
     const { path, url } = serve();
     const leftovers = async () => (await readdir(dir)).filter((x) => x !== "cache");
