@@ -115,6 +115,24 @@ async function ngc(): Promise<Backend> {
 
 const makers = [memory, local, dir, httpBackend, s3, hf, ngc];
 
+describe("memory: ukey", () => {
+  it("changes with every write, even one of the same size in the same millisecond; not with touch", async () => {
+    const fs = new MemoryFileSystem({ store: "private" });
+    const keys = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      await fs.pipe("/f.bin", makeBytes(100, 40 + i));
+      keys.add(await fs.ukey("/f.bin"));
+    }
+    expect(keys.size).toBe(5);
+    const before = await fs.ukey("/f.bin");
+    await fs.touch("/f.bin", { truncate: false });
+    expect(await fs.ukey("/f.bin")).toBe(before);
+    // Instances over one store agree.
+    const shared = new MemoryFileSystem({ store: fs.store });
+    expect(await shared.ukey("/f.bin")).toBe(before);
+  });
+});
+
 describe.each(makers.map((make) => [make.name, make] as const))("pinned reads: %s", (_name, make) => {
   it("a read pinned to a version gives its bytes, and ECHANGED once the file is another version", async () => {
     const b = await make();
