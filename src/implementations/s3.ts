@@ -32,7 +32,6 @@ import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { mapBounded } from "../core/limiter.js";
-import { trimTrailingSlashes } from "../core/paths.js";
 import type { FileInfo, FileSystemOptions, FindOptions, PipeMode, RmOptions, SignalOptions } from "../core/types.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
@@ -542,15 +541,14 @@ export class S3FileSystem extends AbstractFileSystem {
     for (const p of typeof pathOrPaths === "string" ? [pathOrPaths] : pathOrPaths) {
       if (this.normalizePath(p) === "") throw FsError.eacces("s3://", "refusing to delete every bucket; remove buckets one by one");
     }
-    const found = await this.expandInfos(pathOrPaths, { recursive: options.recursive, maxDepth: options.maxDepth, signal: options.signal });
-    const entries = (await mapBounded(
-      [...found.keys()],
-      async (p): Promise<FileInfo> => found.get(p) ?? (await this._info(p, options)),
-      { concurrency: this.concurrency, signal: options.signal },
-    )) as FileInfo[];
-    const files = entries.filter((e) => e.type !== "directory").map((e) => trimTrailingSlashes(e.name));
-    const dirs = entries.filter((e) => e.type === "directory").map((e) => trimTrailingSlashes(e.name));
-    if (!options.recursive && dirs.length > 0) throw FsError.eisdir(dirs[0]!, "is a directory; pass recursive: true to delete it");
+    await super.rm(pathOrPaths, options);
+  }
+
+  /**
+   * A directory's marker goes whether or not keys remain below it (they keep it implied); a
+   * bucket that still holds keys is ENOTEMPTY, or kept with `keepNonEmpty` (a move).
+   */
+  protected override async removeEntries(files: readonly string[], dirs: readonly string[], options: SignalOptions & { keepNonEmpty?: boolean }): Promise<void> {
     const byBucket = new Map<string, string[]>();
     const add = (bucket: string, key: string) => byBucket.get(bucket)?.push(key) ?? byBucket.set(bucket, [key]);
     for (const f of files) {
@@ -575,7 +573,7 @@ export class S3FileSystem extends AbstractFileSystem {
         try {
           await this.send(new DeleteBucketCommand({ Bucket: bucket }), bucket, options);
         } catch (err) {
-          if (!isFsError(err, "ENOENT")) throw err;
+          if (!isFsError(err, "ENOENT") && !(options.keepNonEmpty && isFsError(err, "ENOTEMPTY"))) throw err;
         }
       }
     } finally {
