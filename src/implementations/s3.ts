@@ -396,7 +396,10 @@ export class S3FileSystem extends AbstractFileSystem {
       });
     } catch (err) {
       if (s3CodeOf(err) === "InvalidRange" || statusOf(err) === 416) return new Uint8Array(0);
-      throw this.error(err, path, "ECHANGED", options.signal);
+      const mapped = this.error(err, path, "ECHANGED", options.signal);
+      // No such key, but keys below it: a directory.
+      if (isFsError(mapped, "ENOENT") && key !== "" && (await this.hasChildren(bucket, key, path, options.signal))) throw FsError.eisdir(path);
+      throw mapped;
     }
     let bytes: Uint8Array;
     try {
