@@ -117,6 +117,7 @@ for (const [name, make] of backends) {
       await seed({ "k/[!": "a", "k/[]": "b", "k/[x": "c", "k/b": "d" });
       expect(rels(await fs.glob(p("k/[!")))).toEqual(["k/[!"]);
       expect(rels(await fs.glob(p("k/[]")))).toEqual(["k/[]"]);
+      expect(rels(await fs.glob(p("k/[x")))).toEqual(["k/[x"]);
       expect(rels(await fs.glob(p("k/[[]*")))).toEqual(["k/[!", "k/[]", "k/[x"]);
       expect(await codeOf(fs.expandPath(p("k/[!]"), { recursive: true }))).toBe("ENOENT");
     });

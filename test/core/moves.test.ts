@@ -93,6 +93,20 @@ for (const [name, make] of backends) {
       expect(await tree(fs, root)).toEqual({ "/a": "A", "/b": "B", "/x/b": "XB" });
     });
 
+    it("get and put onto the same instance follow the same rules; two files to one destination is EINVAL anywhere", async () => {
+      const { fs, root } = await make();
+      await fs.pipe({ [`${root}/e/a`]: "A", [`${root}/e/b/c`]: "C" });
+      await fs.get(`${root}/e/a`, `${root}/e`, { localFs: fs });
+      await fs.put(`${root}/e/a`, `${root}/e/`, { localFs: fs });
+      expect(await codeOf(fs.get(`${root}/e`, `${root}/e/sub`, { recursive: true, localFs: fs }))).toBe("EINVAL");
+      expect(await codeOf(fs.put(`${root}/e`, `${root}/e/sub`, { recursive: true, localFs: fs }))).toBe("EINVAL");
+      const other = new MemoryFileSystem({ store: "private" });
+      await fs.pipe(`${root}/x/a`, "XA");
+      expect(await codeOf(fs.get([`${root}/e/a`, `${root}/x/a`], "/t/", { localFs: other }))).toBe("EINVAL");
+      expect(await other.exists("/t")).toBe(false);
+      expect(await tree(fs, root)).toEqual({ "/e/a": "A", "/e/b/c": "C", "/x/a": "XA" });
+    });
+
     it("a directory handed to mv without recursive is EISDIR, and nothing moves", async () => {
       const { fs, root } = await make();
       await fs.pipe({ [`${root}/p/f`]: "F", [`${root}/p/sub/g`]: "G" });
