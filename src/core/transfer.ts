@@ -5,9 +5,9 @@
 import type { AbstractFileSystem } from "./abstract.js";
 import { planDestinations } from "./copy-plan.js";
 import { FsError, isFsError, throwIfAborted } from "./errors.js";
-import { parentOf } from "./paths.js";
 import { hasMagic } from "./glob.js";
 import { mapBounded } from "./limiter.js";
+import { parentOf } from "./paths.js";
 import type { ExpandOptions, FileInfo, OnError, ProgressCallback, SignalOptions, TransferOptions } from "./types.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 
@@ -211,7 +211,10 @@ function sameTime(a: unknown, b: unknown): boolean {
 
 /** The copy of `src` at `dst` is there, a file of the same size; EIO (so the source stays) otherwise. */
 async function confirmCopy(src: FileInfo, dstFs: AbstractFileSystem, dst: string, options: SignalOptions): Promise<void> {
-  const copied = await dstFs.info(dst, options).catch(() => undefined);
+  const copied = await dstFs.info(dst, options).catch((err) => {
+    if (isFsError(err, "ENOENT") || isFsError(err, "ENOTDIR")) return undefined;
+    throw err;
+  });
   const sizesDiffer = src.size !== null && copied?.size !== null && copied?.size !== src.size;
   if (!copied || copied.type !== "file" || sizesDiffer) {
     const found = copied ? `a ${copied.type} of ${copied.size} bytes` : "nothing";
