@@ -871,11 +871,12 @@ export abstract class AbstractFileSystem {
   }
 
   /**
-   * Delete these files, then these directories deepest first (each empty by its turn). With
-   * `keepNonEmpty`, a directory that still holds something stays (a move leaves what it did not
-   * move). Backends that delete in batches override this.
+   * rm's deleting half: exactly these files, then these directories deepest first (each empty
+   * by its turn), with no expansion. With `keepNonEmpty`, a directory that still holds
+   * something stays (a move leaves what it did not move). Backends that delete in batches
+   * override this; moves across filesystems call it (runMoves).
    */
-  protected async removeEntries(files: readonly string[], dirs: readonly string[], options: SignalOptions & { keepNonEmpty?: boolean }): Promise<void> {
+  async removeEntries(files: readonly string[], dirs: readonly string[], options: SignalOptions & { keepNonEmpty?: boolean }): Promise<void> {
     try {
       await mapBounded(files, (f) => this._rmFile(f, options), { concurrency: this.concurrency, signal: options.signal });
       // Deepest directories first so each is empty when its turn comes.

@@ -551,7 +551,7 @@ export class S3FileSystem extends AbstractFileSystem {
    * A directory's marker goes whether or not keys remain below it (they keep it implied); a
    * bucket that still holds keys is ENOTEMPTY, or kept with `keepNonEmpty` (a move).
    */
-  protected override async removeEntries(files: readonly string[], dirs: readonly string[], options: SignalOptions & { keepNonEmpty?: boolean }): Promise<void> {
+  override async removeEntries(files: readonly string[], dirs: readonly string[], options: SignalOptions & { keepNonEmpty?: boolean }): Promise<void> {
     const byBucket = new Map<string, string[]>();
     const add = (bucket: string, key: string) => byBucket.get(bucket)?.push(key) ?? byBucket.set(bucket, [key]);
     for (const f of files) {
