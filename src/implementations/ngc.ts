@@ -330,7 +330,13 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
   protected override async _catFile(path: string, start: number, end: number | undefined, options: SignalOptions): Promise<Uint8Array> {
     const p = parseNgcPath(path);
     if (p.path === "") throw FsError.eisdir(path);
-    return this.fetchRange(p, path, start, end, { signal: options.signal });
+    try {
+      return await this.fetchRange(p, path, start, end, { signal: options.signal });
+    } catch (err) {
+      // Nothing to download there, but the version's listing may hold a directory of that name.
+      if (isFsError(err, "ENOENT") && (await this._info(path, options).then((i) => i.type === "directory", () => false))) throw FsError.eisdir(path);
+      throw err;
+    }
   }
 
   protected override async _mkdir(path: string): Promise<void> {

@@ -6,6 +6,7 @@
  * the file is written (see s3/upload.ts).
  */
 import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -92,8 +93,11 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
   private readonly secrets: string[];
   /** Buckets this instance saw exist (mkdir of a prefix then costs no request); forgotten when it deletes them. */
   private readonly knownBuckets = new Set<string>();
-  /** The marker objects (`d/`, `d//`) a subtree listing found for the directory infos it made; rm deletes them. */
-  private readonly markerKeys = new WeakMap<FileInfo, string[]>();
+  /**
+   * The marker objects (`d/`, `d//`) recent subtree listings found, by directory; rm deletes
+   * them. Bounded: a forgotten marker only means a directory listed long ago keeps its marker.
+   */
+  private readonly markerKeys = new LRUCache<string, string[]>({ max: 10_000 });
 
   constructor(options: S3FileSystemOptions = {}) {
     super(options);
@@ -342,7 +346,7 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
         if (out.has(d)) continue;
         const info = directory(d);
         const found = markers.get(d);
-        if (found) this.markerKeys.set(info, found);
+        if (found) this.markerKeys.set(d, found);
         out.set(d, info);
       }
     }
@@ -411,7 +415,10 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
       });
     } catch (err) {
       if (s3CodeOf(err) === "InvalidRange" || statusOf(err) === 416) return new Uint8Array(0);
-      throw this.error(err, path, "ECHANGED", options.signal);
+      const mapped = this.error(err, path, "ECHANGED", options.signal);
+      // No such key, but keys below it: a directory.
+      if (isFsError(mapped, "ENOENT") && key !== "" && (await this.hasChildren(bucket, key, path, options.signal))) throw FsError.eisdir(path);
+      throw mapped;
     }
     let bytes: Uint8Array;
     try {
@@ -578,16 +585,14 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     for (const p of typeof pathOrPaths === "string" ? [pathOrPaths] : pathOrPaths) {
       if (this.normalizePath(p) === "") throw FsError.eacces("s3://", "refusing to delete every bucket; remove buckets one by one");
     }
-    const found = await this.expandInfos(pathOrPaths, { recursive: options.recursive, maxDepth: options.maxDepth, signal: options.signal });
-    const entries = (await mapBounded(
-      [...found.keys()],
-      async (p): Promise<FileInfo> => found.get(p) ?? (await this._info(p, options)),
-      { concurrency: this.concurrency, signal: options.signal },
-    )) as FileInfo[];
-    const files = entries.filter((e) => e.type !== "directory").map((e) => trimTrailingSlashes(e.name));
-    const dirEntries = entries.filter((e) => e.type === "directory");
-    const dirs = dirEntries.map((e) => trimTrailingSlashes(e.name));
-    if (!options.recursive && dirs.length > 0) throw FsError.eisdir(dirs[0]!, "is a directory; pass recursive: true to delete it");
+    await super.rm(pathOrPaths, options);
+  }
+
+  /**
+   * A directory's marker goes whether or not keys remain below it (they keep it implied); a
+   * bucket that still holds keys is ENOTEMPTY, or kept with `keepNonEmpty` (a move).
+   */
+  override async removeEntries(files: readonly string[], dirs: readonly string[], options: SignalOptions & { keepNonEmpty?: boolean }): Promise<void> {
     const byBucket = new Map<string, Set<string>>();
     const add = (bucket: string, key: string) => byBucket.get(bucket)?.add(key) ?? byBucket.set(bucket, new Set([key]));
     for (const f of files) {
@@ -595,13 +600,14 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
       if (key !== "") add(bucket, key);
     }
     const buckets: string[] = [];
-    dirEntries.forEach((entry, i) => {
-      const { bucket, key } = splitPath(dirs[i]!);
-      if (dirs[i] === "") return;
-      for (const marker of this.markerKeys.get(entry) ?? []) add(bucket, marker);
+    for (const d of dirs) {
+      const { bucket, key } = splitPath(d);
+      if (d === "") continue;
+      for (const marker of this.markerKeys.get(d) ?? []) add(bucket, marker);
+      this.markerKeys.delete(d);
       if (key === "") buckets.push(bucket);
       else add(bucket, `${key}/`);
-    });
+    }
     const batches: Array<{ bucket: string; keys: string[] }> = [];
     for (const [bucket, keySet] of byBucket) {
       const keys = [...keySet];
@@ -614,7 +620,7 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
         try {
           await this.send(new DeleteBucketCommand({ Bucket: bucket }), bucket, options);
         } catch (err) {
-          if (!isFsError(err, "ENOENT")) throw err;
+          if (!isFsError(err, "ENOENT") && !(options.keepNonEmpty && isFsError(err, "ENOTEMPTY"))) throw err;
         }
       }
     } finally {
