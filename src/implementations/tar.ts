@@ -33,8 +33,9 @@ interface TarEntry extends IndexedEntry {
   dangling?: boolean;
 }
 
-/** Header reads (and the format sniff) go through windows of this size. */
-const WINDOW = MiB;
+/** The first read (format sniff and first headers); header windows then grow from it to 4 MiB. */
+const WINDOW = 256 * 1024;
+const HEADER_WINDOWS = { min: WINDOW, max: 4 * MiB };
 /** A gzip archive is read in requests from 4 MiB, doubling to 16 MiB. */
 const GZIP_PLAN = { first: 4 * MiB, max: 16 * MiB };
 
@@ -83,7 +84,7 @@ export class TarFileSystem extends ArchiveFileSystem<TarEntry> {
       throw FsError.enotsup(`a ${format} archive; tar reads plain and gzip-compressed tar archives`, path);
     }
     this.compression = format === "gzip" ? "gzip" : "none";
-    const headers = await scanTar(new WindowReader(source, WINDOW, initial), path);
+    const headers = await scanTar(new WindowReader(source, HEADER_WINDOWS, initial), path);
     return entriesOf(headers, source);
   }
 
@@ -111,10 +112,14 @@ export class TarFileSystem extends ArchiveFileSystem<TarEntry> {
     void spool?.release();
   }
 
-  protected override async readEntry(entry: TarEntry, start: number, end: number, _options: SignalOptions): Promise<Uint8Array> {
+  protected override checkReadable(entry: TarEntry): void {
     const name = entry.member.path ?? entry.member.rawName;
     if (entry.dangling) throw FsError.enoent(name, `hardlink to '${entry.member.linkname}', which is not a file of the archive`);
     if (entry.info.type !== "file") throw FsError.enotsup(`a tar member of type '${entry.header.typeflag}' has no readable content`, name);
+  }
+
+  protected override async readEntry(entry: TarEntry, start: number, end: number, _options: SignalOptions): Promise<Uint8Array> {
+    const name = entry.member.path ?? entry.member.rawName;
     const data = await entry.source(entry.dataOffset + start, entry.dataOffset + end);
     if (data.byteLength !== end - start) throw new FsError("EIO", "archive truncated inside this member", { path: name });
     return data;

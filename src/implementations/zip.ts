@@ -77,6 +77,10 @@ export class ZipFileSystem extends ArchiveFileSystem<ZipEntry> {
 
   // ---------------------------------------------------------------- reading members
 
+  protected override checkReadable(entry: ZipEntry): void {
+    checkReadable(entry);
+  }
+
   protected override async readEntry(entry: ZipEntry, start: number, end: number, options: SignalOptions): Promise<Uint8Array> {
     const name = checkReadable(entry);
     const c = entry.central;
@@ -103,7 +107,6 @@ export class ZipFileSystem extends ArchiveFileSystem<ZipEntry> {
 
   /** A deflated member opened for reading keeps one inflation going: reads forward continue it, a backwards seek restarts it. */
   protected override openEntry(entry: ZipEntry, path: string, options: FileOpenOptions): BufferedFile {
-    checkReadable(entry);
     if (entry.central.method !== DEFLATE) return super.openEntry(entry, path, options);
     const cursor = new StreamCursor(() => this.inflated(entry, STREAM_PLAN.first, { signal: options.signal }));
     return readableFile(path, entry.central.size, (s, e) => cursor.read(s, e), options, {

@@ -4,9 +4,14 @@
  * reference when it is installed ($FSSPEC_PYTHON or /tmp/fsvenv/bin/python).
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { afterAll, beforeAll, expect } from "vitest";
+import { HTTPFileSystem } from "../../src/implementations/http.js";
+import { MemoryFileSystem, type AbstractFileSystem } from "../../src/index.js";
+import { codeOf } from "../support/errors.js";
+import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
 
 export type ArchiveKind = "zip" | "tar" | "tgz";
 
@@ -92,4 +97,78 @@ export function sampleBytes(size: number, seed = 7): Uint8Array {
     out[i] = i % 64 < 48 ? 97 + ((x >>> 16) % 6) : (x >>> 24);
   }
   return out;
+}
+
+/** The tree most tests archive: a small file, a member that deflates well, one that does not, an empty one. */
+export const SAMPLE_TREE = {
+  "a.txt": "hello",
+  "d/lines.txt": "a line\n".repeat(9000),
+  "d/random.bin": sampleBytes(70_000),
+  "d/sub/empty": "",
+  "top.md": "# top",
+};
+
+const sharedMemory = new MemoryFileSystem();
+let stored = 0;
+
+/** `bytes` put in the shared memory store; returns its path there, for `{fo, fs: sharedMemory}`. */
+export async function inMemory(bytes: Uint8Array, name = `a${stored++}`): Promise<{ fo: string; fs: MemoryFileSystem }> {
+  const fo = `/archive-tests/${name}`;
+  await sharedMemory.pipeFile(fo, bytes);
+  return { fo, fs: sharedMemory };
+}
+
+/** The warnings about unsafe archive members emitted while `fn` runs (and the turn after). */
+export async function unsafeMemberWarnings(fn: () => Promise<void>): Promise<Error[]> {
+  const seen: Array<Error & { code?: string }> = [];
+  const onWarning = (w: Error) => seen.push(w);
+  process.on("warning", onWarning);
+  try {
+    await fn();
+    await new Promise((r) => setImmediate(r));
+  } finally {
+    process.off("warning", onWarning);
+  }
+  return seen.filter((w) => w.code === "FSSPEC_TS_UNSAFE_ARCHIVE_MEMBER");
+}
+
+/** A test HTTP server and a client over it for the tests of the enclosing describe block. */
+export function useHttpServer(): { readonly srv: TestHttpServer; readonly http: HTTPFileSystem } {
+  const state = {} as { srv: TestHttpServer; http: HTTPFileSystem };
+  beforeAll(async () => {
+    state.srv = await startHttpServer();
+    state.http = new HTTPFileSystem({ retries: 0, timeout: 5_000 });
+  });
+  afterAll(async () => {
+    await state.http.close();
+    await state.srv.close();
+  });
+  return state;
+}
+
+/**
+ * A tree with links under `dir`: `data/real.txt`, symlinks `inside` (to it), `chain` (to
+ * `inside`), `escape` (`../../etc/hostname`), `absolute` (`/etc/hostname`), and a hardlink `zhard.txt`.
+ */
+export function linkTree(dir: string): void {
+  writeTree(dir, { "data/real.txt": "real content" });
+  symlinkSync("data/real.txt", join(dir, "inside"));
+  symlinkSync("inside", join(dir, "chain"));
+  symlinkSync("../../etc/hostname", join(dir, "escape"));
+  symlinkSync("/etc/hostname", join(dir, "absolute"));
+  linkSync(join(dir, "data/real.txt"), join(dir, "zhard.txt"));
+}
+
+/** The symlinks of `linkTree` as an archive filesystem must treat them: followed inside only. */
+export async function expectLinksFollowedInside(fs: AbstractFileSystem): Promise<void> {
+  expect(await fs.readText("inside")).toBe("real content");
+  expect(await fs.readText("chain")).toBe("real content");
+  expect(await codeOf(fs.catFile("escape"))).toBe("EACCES");
+  expect(await codeOf(fs.open("absolute"))).toBe("EACCES");
+}
+
+/** `find(root, {withDirs, detail})` reduced to size and type, as `fsspecListing` gives it. */
+export async function sizesAndTypes(fs: AbstractFileSystem, root: string): Promise<Record<string, { size: number | null; type: string }>> {
+  const found = await fs.find(root, { withDirs: true, detail: true });
+  return Object.fromEntries(Object.entries(found).map(([k, v]) => [k, { size: v.size, type: v.type }]));
 }

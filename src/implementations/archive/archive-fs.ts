@@ -68,6 +68,9 @@ export abstract class ArchiveFileSystem<E extends IndexedEntry> extends Abstract
   /** Bytes [start, end) of a member's content, 0 <= start < end <= its size. */
   protected abstract readEntry(entry: E, start: number, end: number, options: SignalOptions): Promise<Uint8Array>;
 
+  /** Throw when the member's content cannot be read (checked before any read, empty ones too). */
+  protected checkReadable(_entry: E): void {}
+
   /** What a symlink member points to. */
   protected async linkTarget(entry: E): Promise<string> {
     if (entry.member.linkname === undefined) throw new FsError("EIO", "symlink without a target", { path: entry.member.path });
@@ -183,7 +186,10 @@ export abstract class ArchiveFileSystem<E extends IndexedEntry> extends Abstract
       if (!hit) throw FsError.enoent(current, current === path ? undefined : `symlink '${path}' points to a missing member`);
       if (hit.isDir) throw FsError.eisdir(current);
       const entry = hit.entry!;
-      if (entry.member.kind !== "symlink") return entry;
+      if (entry.member.kind !== "symlink") {
+        this.checkReadable(entry);
+        return entry;
+      }
       if (hops === MAX_LINK_HOPS) throw new FsError("EIO", "too many levels of symbolic links", { path });
       current = resolveLink(current, await this.linkTarget(entry));
     }

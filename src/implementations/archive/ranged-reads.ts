@@ -45,24 +45,28 @@ export async function* rangeChunks(
 }
 
 /**
- * Small reads at increasing offsets (tar headers) served from one window of `windowSize`
- * bytes, refetched only when a read falls outside it.
+ * Small reads at increasing offsets (tar headers) served from one window, refetched only when
+ * a read falls outside it. The window grows (doubling up to `max`) while reads keep going on
+ * where it ended, as when members are small, and shrinks back to `min` after a jump over a
+ * large member, so indexing a tar of big files does not fetch much more than its headers.
  */
 export class WindowReader {
   private windowStart = 0;
   private window: Uint8Array = new Uint8Array(0);
+  private size: number;
   /** The file's length once a read has come back short. */
   private knownEnd: number | undefined;
 
   constructor(
     private readonly read: RangeRead,
-    private readonly windowSize: number,
+    private readonly plan: { min: number; max: number },
     /** Bytes from offset 0 already read (the read that identified the format). */
     initial?: Uint8Array,
   ) {
+    this.size = plan.min;
     if (initial) {
       this.window = initial;
-      if (initial.byteLength < windowSize) this.knownEnd = initial.byteLength;
+      if (initial.byteLength < plan.min) this.knownEnd = initial.byteLength;
     }
   }
 
@@ -73,7 +77,8 @@ export class WindowReader {
     // A window that reached the end of the file already holds all there is past `pos`.
     const windowHasTheEnd = this.knownEnd === windowEnd && pos >= this.windowStart;
     if (!inWindow && !windowHasTheEnd) {
-      const want = Math.max(n, this.windowSize);
+      this.size = pos <= windowEnd + this.plan.min ? Math.min(this.plan.max, this.size * 2) : this.plan.min;
+      const want = Math.max(n, this.size);
       this.window = await this.read(pos, pos + want);
       this.windowStart = pos;
       if (this.window.byteLength < want) this.knownEnd = pos + this.window.byteLength;
