@@ -134,6 +134,18 @@ with tarfile.open(sys.argv[2], 'w', format=tarfile.GNU_FORMAT) as t:
     expect(await gnu.readText("big-uid.txt")).toBe("gnu");
   });
 
+  it("old-style directories (a regular-file type with a trailing slash) are directories, as Python reads them", async () => {
+    const file = join(work.dir, "olddir.tar");
+    const isDir = python(
+      "import tarfile,sys\nwith tarfile.open(sys.argv[1],'w',format=tarfile.USTAR_FORMAT) as t:\n i=tarfile.TarInfo('olddir/'); i.type=tarfile.AREGTYPE; t.addfile(i)\nprint(tarfile.open(sys.argv[1]).getmembers()[0].isdir())",
+      [file],
+    );
+    expect(isDir.trim()).toBe("True");
+    const fs = new TarFileSystem({ fo: file, fs: new LocalFileSystem() });
+    expect(await fs.info("olddir")).toMatchObject({ type: "directory", size: 0 });
+    expect((await fs.members())[0]!.kind).toBe("directory");
+  });
+
   it("a member appended again (tar -r): the last one wins, the earlier one is marked shadowed", async () => {
     const file = tarOnDisk("dup.tar", { "f.txt": "first" });
     writeTree(join(work.dir, "dup.tar-src"), { "f.txt": "second!" });
