@@ -68,7 +68,7 @@ export class TarFileSystem extends ArchiveFileSystem<TarEntry> {
   }
 
   protected override async readIndex({ fs, path }: ArchiveLocation): Promise<TarEntry[]> {
-    const read: RangeRead = (s, e) => fs.catFile(path, s, e);
+    const read: RangeRead = (s, e, options) => fs.catFile(path, s, e, options);
     const head = await read(0, WINDOW);
     if (head.byteLength === 0) throw new FsError("EIO", "not a tar archive (the file is empty)", { path });
     const format = sniff(head);
@@ -118,9 +118,9 @@ export class TarFileSystem extends ArchiveFileSystem<TarEntry> {
     if (entry.info.type !== "file") throw FsError.enotsup(`a tar member of type '${entry.header.typeflag}' has no readable content`, name);
   }
 
-  protected override async readEntry(entry: TarEntry, start: number, end: number, _options: SignalOptions): Promise<Uint8Array> {
+  protected override async readEntry(entry: TarEntry, start: number, end: number, options: SignalOptions): Promise<Uint8Array> {
     const name = entry.member.path ?? entry.member.rawName;
-    const data = await entry.source(entry.dataOffset + start, entry.dataOffset + end);
+    const data = await entry.source(entry.dataOffset + start, entry.dataOffset + end, options);
     if (data.byteLength !== end - start) throw new FsError("EIO", "archive truncated inside this member", { path: name });
     return data;
   }

@@ -16,9 +16,11 @@ import {
   open,
   urlToFs,
   ZipFileSystem,
+  type AbstractFileSystem,
   type ArchiveMember,
 } from "../../src/index.js";
 import { codeOf, errorOf } from "../support/errors.js";
+import { startHfServer } from "../support/hf-server.js";
 import { expectBytes, text } from "../http/helpers.js";
 import {
   buildArchive,
@@ -351,6 +353,27 @@ describe("URL chains and options", () => {
     expect(await offline.fs.find("/d")).toEqual(["d/lines.txt", "d/random.bin", "d/sub/empty"]);
   });
 
+  it("the issue's chain, zip://weights/fcn.mdlus::filecache::hf://org/repo/fcn.zip, over the local Hub", async () => {
+    const hub = await startHfServer({ lfsThreshold: 10 });
+    try {
+      const weights = sampleBytes(300_000, 9);
+      hub.createRepo("org/repo");
+      hub.commit("org/repo", { "fcn.zip": buildArchive("zip", { "weights/fcn.mdlus": weights, "metadata.json": "{}" }) });
+      const options = { hf: { endpoint: hub.url, token: false }, filecache: { cacheStorage: join(work.dir, "hf-cache") } };
+      const url = "zip://weights/fcn.mdlus::filecache::hf://org/repo/fcn.zip";
+      const { fs, path } = await urlToFs(url, options);
+      expectBytes(await fs.catFile(path), weights);
+      // The archive is now a local file: other members cost no download.
+      hub.resetCounts();
+      expect(await fs.readText("metadata.json")).toBe("{}");
+      expect(hub.count("cdn") + hub.count("resolve")).toBe(0);
+      const hf = (await urlToFs("hf://org/repo/fcn.zip", options.hf)).fs as AbstractFileSystem & { close(): Promise<void> };
+      await hf.close();
+    } finally {
+      await hub.close();
+    }
+  });
+
   it("fo as a URL without fs, and targetProtocol / targetOptions through filesystem()", async () => {
     await mem.pipeFile("/chain/o.zip", buildArchive("zip", { "k.txt": "kk" }));
     expect(await new ZipFileSystem({ fo: "memory://chain/o.zip" }).readText("k.txt")).toBe("kk");
@@ -388,6 +411,33 @@ describe("requests over HTTP", () => {
     // One request for the local header, then one per read.
     expect(srv.requestCount()).toBe(3);
     for (const r of srv.requests.slice(1)) expect(r.headers.range).toMatch(/^bytes=\d+-\d+$/);
+  });
+
+  it("an opened deflated member: reading on continues one inflation, a backwards seek starts a new one", async () => {
+    const { srv, http } = server;
+    const data = sampleBytes(6 * 2 ** 20, 8);
+    srv.setFile("/d.zip", buildArchive("zip", { "data.bin": data }));
+    const fs = new ZipFileSystem({ fo: `${srv.url}/d.zip`, fs: http });
+    await fs.info("data.bin");
+    srv.resetCounts();
+    const f = await fs.open("data.bin", "rb", { blockSize: 64 * 1024, cacheType: "none" });
+    for (let at = 0; at < 5_000_000; at += 1_000_000) {
+      f.seek(at);
+      expectBytes(await f.read(1000), data.subarray(at, at + 1000));
+    }
+    const forward = srv.requests.map((r) => String(r.headers.range));
+    f.seek(100);
+    expectBytes(await f.read(1000), data.subarray(100, 1100));
+    await f.close();
+    const starts = (ranges: string[]) => ranges.map((r) => Number(/bytes=(\d+)-/.exec(r)![1]));
+    // Forward: the local header with the first compressed bytes, then chunks, each after the last.
+    const s = starts(forward);
+    expect(s[0]).toBe(0);
+    expect(s.length).toBeGreaterThan(1);
+    for (let i = 1; i < s.length; i++) expect(s[i]).toBeGreaterThan(s[i - 1]!);
+    // Backwards: the member is read again from its start.
+    const after = starts(srv.requests.slice(forward.length).map((r) => String(r.headers.range)));
+    expect(after).toEqual([0]);
   });
 
   it("listing a 1,000-member zip takes a handful of requests, a member one or two, a second listing none", async () => {

@@ -3,9 +3,10 @@
  * growing chunks (member data, a gzip stream) or through one cached window (headers).
  */
 import { FsError } from "../../core/errors.js";
+import type { SignalOptions } from "../../core/types.js";
 
 /** Bytes [start, end) of the archive file; fewer only at its end. */
-export type RangeRead = (start: number, end: number) => Promise<Uint8Array>;
+export type RangeRead = (start: number, end: number, options?: SignalOptions) => Promise<Uint8Array>;
 
 export interface ChunkPlan {
   /** Size of the first read. */
