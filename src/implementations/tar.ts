@@ -55,16 +55,23 @@ function sniff(head: Uint8Array): string {
   return "none";
 }
 
+/** Spools of instances dropped without `close()`: their temporary files are closed all the same. */
+const unclaimedSpools = new FinalizationRegistry<Spool>((spool) => void spool.release());
+
 export class TarFileSystem extends ArchiveFileSystem<TarEntry> {
   static override protocols = ["tar"] as const;
 
   declare readonly options: Readonly<TarFileSystemOptions>;
   private spool: Spool | undefined;
-  /** How the archive is compressed ("gzip" or "none"), once indexed. */
-  compression: "gzip" | "none" | undefined;
+  private format: "gzip" | "none" | undefined;
 
   constructor(options: TarFileSystemOptions) {
     super(options);
+  }
+
+  /** How the archive is compressed ("gzip" or "none"), once indexed. */
+  get compression(): "gzip" | "none" | undefined {
+    return this.format;
   }
 
   protected override async readIndex({ fs, path }: ArchiveLocation): Promise<TarEntry[]> {
@@ -76,14 +83,13 @@ export class TarFileSystem extends ArchiveFileSystem<TarEntry> {
     let initial: Uint8Array | undefined = head;
     if (format === "gzip") {
       const spool = await this.inflateToSpool(read, head, path);
-      this.spool?.release().catch(() => undefined);
-      this.spool = spool;
+      this.keepSpool(spool);
       source = (s, e) => spool.read(s, e);
       initial = undefined;
     } else if (format !== "none") {
       throw FsError.enotsup(`a ${format} archive; tar reads plain and gzip-compressed tar archives`, path);
     }
-    this.compression = format === "gzip" ? "gzip" : "none";
+    this.format = format === "gzip" ? "gzip" : "none";
     const headers = await scanTar(new WindowReader(source, HEADER_WINDOWS, initial), path);
     return entriesOf(headers, source);
   }
@@ -105,11 +111,20 @@ export class TarFileSystem extends ArchiveFileSystem<TarEntry> {
     }
   }
 
+  /** Hold `spool` for the index; it is released with the index, or if this instance is collected first. */
+  private keepSpool(spool: Spool | undefined): void {
+    const old = this.spool;
+    if (old) {
+      unclaimedSpools.unregister(old);
+      void old.release();
+    }
+    this.spool = spool;
+    if (spool) unclaimedSpools.register(this, spool, spool);
+  }
+
   protected override releaseIndex(): void {
-    const spool = this.spool;
-    this.spool = undefined;
-    this.compression = undefined;
-    void spool?.release();
+    this.keepSpool(undefined);
+    this.format = undefined;
   }
 
   protected override checkReadable(entry: TarEntry): void {

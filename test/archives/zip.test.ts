@@ -90,6 +90,17 @@ describe("listing", () => {
     expect(await sizesAndTypes(fs, "zip://")).toEqual(fsspecListing("zip", file));
   });
 
+  it("an end-record signature inside the archive comment does not fool the reader", async () => {
+    const file = join(work.dir, "comment.zip");
+    python(
+      "import zipfile,sys\nwith zipfile.ZipFile(sys.argv[1],'w') as z:\n z.writestr('real.txt','real')\n z.comment=b'PK\\x05\\x06'+bytes(18)+b'then more comment'",
+      [file],
+    );
+    expect(readFileSync(file).lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]))).toBe(readFileSync(file).byteLength - 39);
+    const fs = new ZipFileSystem({ fo: file, fs: new LocalFileSystem() });
+    expect(await fs.find("/")).toEqual(["real.txt"]);
+  });
+
   it("an archive with bytes in front (a self-extractor stub) is read through its recorded offsets", async () => {
     const plain = buildArchive("zip", { "a.txt": "after the stub", "b/c.txt": "cc" });
     const stub = new TextEncoder().encode("#!/bin/sh\necho this is a stub\nexit 0\n".repeat(20));

@@ -64,20 +64,22 @@ export interface EndRecord {
 }
 
 /**
- * Find the end record in `tail` (the last bytes of an archive of `size` bytes). The last
- * signature whose comment length fits is taken, so a comment cannot fake one.
+ * Find the end record in `tail` (the last bytes of an archive of `size` bytes): the last
+ * signature whose comment runs exactly to the end of the file, so a signature inside the
+ * comment does not count; failing that, the last one whose comment fits.
  */
 export function findEndRecord(tail: Uint8Array, size: number, path: string): { at: number; record: EndRecord } {
   const dv = view(tail);
   const tailStart = size - tail.byteLength;
+  // A record whose comment ends exactly at the end of the file first; then one followed by junk.
   let at = -1;
-  for (let i = tail.byteLength - EOCD_SIZE; i >= 0 && i >= tail.byteLength - EOCD_SIZE - MAX_COMMENT; i--) {
-    if (dv.getUint32(i, true) !== EOCD_SIG) continue;
-    const commentLength = dv.getUint16(i + 20, true);
-    if (i + EOCD_SIZE + commentLength <= tail.byteLength) {
-      at = i;
-      break;
+  for (const exact of [true, false]) {
+    for (let i = tail.byteLength - EOCD_SIZE; at < 0 && i >= 0 && i >= tail.byteLength - EOCD_SIZE - MAX_COMMENT; i--) {
+      if (dv.getUint32(i, true) !== EOCD_SIG) continue;
+      const end = i + EOCD_SIZE + dv.getUint16(i + 20, true);
+      if (exact ? end === tail.byteLength : end <= tail.byteLength) at = i;
     }
+    if (at >= 0) break;
   }
   if (at < 0) throw new FsError("EIO", "not a zip archive (no end of central directory record)", { path });
   const disk = dv.getUint16(at + 4, true);
