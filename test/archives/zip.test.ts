@@ -167,6 +167,19 @@ describe("reading members", () => {
     await f.close();
   });
 
+  it("a member that inflates past its recorded size is stopped there: EIO (a zip bomb does not fill memory)", async () => {
+    const file = join(work.dir, "bomb.zip");
+    python(
+      "import zipfile,sys,struct\nwith zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED) as z: z.writestr('zeros.bin', bytes(50*2**20))\nd=bytearray(open(sys.argv[1],'rb').read()); c=d.rfind(b'PK\\x01\\x02'); d[c+24:c+28]=struct.pack('<I',1000)\nopen(sys.argv[1],'wb').write(d)",
+      [file],
+    );
+    const fs = new ZipFileSystem({ fo: file, fs: new LocalFileSystem() });
+    expect(await fs.size("zeros.bin")).toBe(1000);
+    const err = await errorOf(fs.catFile("zeros.bin"));
+    expect(err.code).toBe("EIO");
+    expect(err.message).toMatch(/more than its recorded size of 1000 bytes/);
+  });
+
   it("methods other than stored and deflate, and encrypted members, are ENOTSUP naming what they are", async () => {
     const file = join(work.dir, "methods.zip");
     python(
@@ -446,9 +459,14 @@ describe("requests over HTTP", () => {
     expect(s[0]).toBe(0);
     expect(s.length).toBeGreaterThan(1);
     for (let i = 1; i < s.length; i++) expect(s[i]).toBeGreaterThan(s[i - 1]!);
-    // Backwards: the member is read again from its start.
+    // Backwards: the member is read again from its start, and no further than needed.
     const after = starts(srv.requests.slice(forward.length).map((r) => String(r.headers.range)));
     expect(after).toEqual([0]);
+    // A part of a deflated member read by catFile: one request, no read-ahead.
+    srv.resetCounts();
+    expectBytes(await fs.catFile("data.bin", 3_000_000, 3_000_100), data.subarray(3_000_000, 3_000_100));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(srv.requestCount()).toBe(1);
   });
 
   it("listing a 1,000-member zip takes a handful of requests, a member one or two, a second listing none", async () => {

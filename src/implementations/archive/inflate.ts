@@ -4,25 +4,76 @@
  * holds a member to its recorded size and CRC-32; `StreamCursor` gives an opened file ranged
  * reads over a forward-only stream (a backwards seek starts the stream again).
  */
-import { pipeline, Readable, type Transform } from "node:stream";
+import type { Transform } from "node:stream";
 import { FsError, isFsError } from "../../core/errors.js";
 import { concatBytes } from "../../files/upload-sink.js";
 import { crc32 } from "./crc32.js";
 
-/** `source` through a zlib transform (createInflateRaw, createGunzip...). Errors are EIO naming `path`. */
+/**
+ * Compressed input is handed to zlib in slices this small, so the output of one slice stays
+ * bounded (deflate expands at most ~1,032 times: 64 MiB) and a zip bomb is stopped by the size
+ * check before it fills memory.
+ */
+const INPUT_SLICE = 64 * 1024;
+
+/**
+ * `source` through a zlib transform (createInflateRaw, createGunzip...), pulled: the next
+ * compressed chunk is asked of `source` only when everything from the last one has been taken,
+ * so a reader that stops early never costs an extra read. Errors are EIO naming `path`.
+ */
 export async function* decompressChunks(
   source: AsyncIterable<Uint8Array>,
   transform: Transform,
   path: string,
 ): AsyncGenerator<Uint8Array> {
-  // pipeline carries a source failure into the transform, so iterating the transform raises it;
-  // stopping early destroys both (and returns the source generator).
-  const out = pipeline(Readable.from(source, { objectMode: false }), transform, () => undefined);
+  const out: Uint8Array[] = [];
+  let failure: unknown;
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const signal = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  transform.on("data", (chunk: Uint8Array) => {
+    out.push(chunk);
+    signal();
+  });
+  transform.on("error", (err) => {
+    failure = err;
+    signal();
+  });
+  transform.on("end", () => {
+    ended = true;
+    signal();
+  });
+  /** Yield what `transform` produces until `done()` (or it fails). */
+  async function* drain(done: () => boolean): AsyncGenerator<Uint8Array> {
+    for (;;) {
+      while (out.length > 0) yield out.shift()!;
+      if (failure !== undefined) throw failure;
+      if (done()) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  }
   try {
-    for await (const chunk of out) yield chunk as Uint8Array;
+    for await (const chunk of source) {
+      for (let at = 0; at < chunk.byteLength; at += INPUT_SLICE) {
+        let taken = false;
+        transform.write(chunk.subarray(at, at + INPUT_SLICE), () => {
+          taken = true;
+          signal();
+        });
+        yield* drain(() => taken);
+      }
+    }
+    transform.end();
+    yield* drain(() => ended);
   } catch (err) {
     if (isFsError(err)) throw err;
     throw new FsError("EIO", `corrupt compressed data: ${(err as Error).message}`, { path, cause: err });
+  } finally {
+    transform.destroy();
   }
 }
 
