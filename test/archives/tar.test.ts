@@ -192,7 +192,7 @@ describe("unsafe names", () => {
   it("are not listed; members() reports them with the reason; one warning per archive", async () => {
     const file = join(work.dir, "unsafe.tar");
     python(
-      "import tarfile,sys,io\nwith tarfile.open(sys.argv[1],'w') as t:\n for n in ['../evil','a/../../b','/abs/x','back\\\\slash','ok']:\n  i=tarfile.TarInfo(n); d=n.encode(); i.size=len(d); t.addfile(i, io.BytesIO(d))",
+      "import tarfile,sys,io\nwith tarfile.open(sys.argv[1],'w') as t:\n for n in ['../evil','a/../../b','/abs/x','back\\\\slash','tab\\there','ok']:\n  i=tarfile.TarInfo(n); d=n.encode(); i.size=len(d); t.addfile(i, io.BytesIO(d))",
       [file],
     );
     const warnings = await unsafeMemberWarnings(async () => {
@@ -200,7 +200,11 @@ describe("unsafe names", () => {
       expect(await fs.find("/", { withDirs: true })).toEqual(["abs", "abs/x", "back", "back/slash", "ok"]);
       expect(await fs.readText("abs/x")).toBe("/abs/x");
       const members = await fs.members();
-      expect(members.filter((m) => m.path === undefined).map((m) => m.rawName)).toEqual(["../evil", "a/../../b"]);
+      expect(members.filter((m) => m.path === undefined).map((m) => [m.rawName, m.problem])).toEqual([
+        ["../evil", expect.stringMatching(/'\.\.'/)],
+        ["a/../../b", expect.stringMatching(/'\.\.'/)],
+        ["tab\there", "the name holds a control character"],
+      ]);
     });
     expect(warnings).toHaveLength(1);
   });

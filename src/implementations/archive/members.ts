@@ -1,8 +1,9 @@
 /**
  * An archive's members as stored, and the tree a filesystem shows of them. Member names come
  * from whoever made the archive, so each is checked before it becomes a path: backslashes are
- * separators, a leading `/` or drive letter is dropped, and a name with a `..` segment or a NUL
- * byte is not listed at all (`members()` still reports it, with the reason).
+ * separators, a leading `/` or drive letter is dropped, and a name with a `..` segment, a NUL
+ * byte or another control character is not listed at all (`members()` still reports it, with the
+ * reason).
  */
 import type { FileInfo } from "../../core/types.js";
 
@@ -31,6 +32,8 @@ export interface ArchiveMember {
 /** The listed path for a stored name, or why it cannot be one. */
 export function memberPath(rawName: string): { path: string } | { problem: string } {
   if (rawName.includes("\0")) return { problem: "the name holds a NUL byte" };
+  // Paths with control characters are refused everywhere, so such a member could not be addressed.
+  if (/[\u0001-\u001f\u007f]/.test(rawName)) return { problem: "the name holds a control character" };
   const segments = rawName
     .replace(/\\/g, "/")
     .replace(/^[A-Za-z]:(?=\/|$)/, "")
