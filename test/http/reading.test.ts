@@ -4,6 +4,9 @@ import { filesystem, urlToFs } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
 import { errorOf, expectBytes, pattern, text } from "./helpers.js";
+import { guardProcess } from "../support/process-guard.js";
+
+guardProcess();
 
 let srv: TestHttpServer;
 let fs: HTTPFileSystem;

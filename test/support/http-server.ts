@@ -40,6 +40,8 @@ export interface FaultSpec {
   changeEtag?: boolean;
   /** Ignore Range, send 200 with the full body and "Accept-Ranges: none". */
   noRanges?: boolean;
+  /** Extension: ignore Range and say nothing about ranges (no Accept-Ranges), as python's http.server does. */
+  rangesIgnored?: boolean;
   /** Send the body at roughly this rate. */
   throttleBytesPerSec?: number;
   /** Extension: omit Content-Length (the body goes chunked), as servers streaming generated content do. */
@@ -359,7 +361,8 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
       if (data.length) data[0] ^= 0xff;
       etag = `"changed-${sha1(data)}"`; // "changed-" prefix: differs even for empty files
     }
-    const noRanges = ctx.fault?.noRanges === true;
+    const ignored = ctx.fault?.rangesIgnored === true;
+    const noRanges = ctx.fault?.noRanges === true || ignored;
     const size = data.length;
     const headers: OutgoingHttpHeaders = {
       "Content-Type": m.contentType,
@@ -367,6 +370,7 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
       "Last-Modified": m.lastModified,
       "Accept-Ranges": noRanges ? "none" : "bytes",
     };
+    if (ignored) delete headers["Accept-Ranges"];
     const rangeHeader = ctx.req.headers.range && (ctx.fault?.answerRange ?? ctx.req.headers.range);
     const ifRange = ctx.req.headers["if-range"];
     // If-Range that doesn't match the current validator means "send it all" (RFC 7233 §3.2).

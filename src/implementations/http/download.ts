@@ -445,14 +445,17 @@ export class RangeDownload {
     if (this.end === undefined || this.end > total) this.end = total;
   }
 
-  /** Stop the current body (frees its connection). Safe to call more than once. */
+  /**
+   * Stop the current body: a small rest is read so the connection stays open, a large one is
+   * dropped (the client's error listener keeps that from crashing). Safe to call more than once.
+   */
   cancel(): void {
     this.finished = true;
     const iter = this.iter;
     this.iter = undefined;
     this.watch?.disarm();
     if (iter?.return) iter.return().catch(() => undefined);
-    else if (this.body) this.body.destroy();
+    else if (this.body) discardBody(this.body);
     this.body = undefined;
   }
 }
