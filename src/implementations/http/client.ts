@@ -18,6 +18,7 @@ import { Agent, type Dispatcher } from "undici";
 import { FsError } from "../../core/errors.js";
 import { Semaphore } from "../../core/limiter.js";
 import { redactUrl, timeoutError, transportFailure } from "./errors.js";
+import { escapeLonePercents } from "./names.js";
 import { backoffMs, isRetryableStatus, retryAfterMs, sleep, type RetryPolicy } from "./retry.js";
 
 /** Basic (`username` + `password`) or bearer-token credentials. */
@@ -166,8 +167,15 @@ export class HttpClient {
   readonly agent: Agent;
   private readonly authHeader: string | undefined;
   private readonly slots = new Map<string, Semaphore>();
+  /**
+   * The configured headers, asking for the bytes as stored unless they say otherwise: bodies
+   * are never decompressed here, so a compressed answer would not be the file.
+   */
+  private readonly baseHeaders: Record<string, string>;
 
   constructor(readonly options: HttpClientOptions) {
+    const asksEncoding = Object.keys(options.headers).some((k) => k.toLowerCase() === "accept-encoding");
+    this.baseHeaders = asksEncoding ? { ...options.headers } : { "accept-encoding": "identity", ...options.headers };
     this.agent = new Agent({
       connections: options.connections,
       keepAliveTimeout: options.keepAliveTimeout,
@@ -213,7 +221,7 @@ export class HttpClient {
   private prepare(url: string): { target: URL; auth: string | undefined } {
     let target: URL;
     try {
-      target = new URL(url);
+      target = new URL(escapeLonePercents(url));
     } catch {
       throw FsError.einval("not a valid URL", redactUrl(url));
     }
@@ -239,7 +247,7 @@ export class HttpClient {
   private async follow(start: URL, method: HttpMethod, auth: string | undefined, options: SendOptions): Promise<HttpResponse> {
     let url = start;
     for (let hop = 0; ; hop++) {
-      const headers: Record<string, string> = { ...this.options.headers, ...options.headers };
+      const headers: Record<string, string> = { ...this.baseHeaders, ...options.headers };
       if (url.origin === start.origin) {
         if (auth) headers.authorization = auth;
       } else {

@@ -58,12 +58,10 @@ export function isDirectoryRedirect(requested: string, final: URL): boolean {
   return !path.endsWith("/") && final.pathname === `${path}/`;
 }
 
+/** The body's declared length (a Content-Encoding changes nothing: bodies are never decompressed). */
 function contentLength(res: HttpResponse): number | undefined {
   const v = header(res.headers, "content-length");
-  if (v === undefined || !/^\d+$/.test(v.trim())) return undefined;
-  const encoding = header(res.headers, "content-encoding");
-  // A compressed body's length is not the file's.
-  return encoding && encoding !== "identity" ? undefined : Number(v);
+  return v === undefined || !/^\d+$/.test(v.trim()) ? undefined : Number(v);
 }
 
 export class RangeDownload {
@@ -122,10 +120,6 @@ export class RangeDownload {
     const guard = isStrong(expect?.etag) ? expect.etag : expect?.lastModified;
     if (guard) headers["if-range"] = guard;
     const res = await this.client.send(this.url, { headers, signal: this.options.signal });
-    if (isDirectoryRedirect(this.url, res.url)) {
-      discardBody(res.body);
-      throw this.fail("EISDIR", "is a directory (the server redirects to its index)");
-    }
     if (res.status === 416) {
       discardBody(res.body);
       const cr = parseContentRange(header(res.headers, "content-range"));
@@ -142,9 +136,14 @@ export class RangeDownload {
       this.options.callback?.setSize?.(0);
       return;
     }
+    // The final status decides: a redirect to `name/` that ends in 404 is no directory.
     if (res.status !== 200 && res.status !== 206) {
       discardBody(res.body);
-      throw res.status === 412 ? this.fail("ECHANGED", "file changed on the server (412)", 412) : statusError(res.status, this.url, res.statusText);
+      throw res.status === 412 ? this.refused(isStrong(expect?.etag) ? "ETag" : "Last-Modified") : statusError(res.status, this.url, res.statusText);
+    }
+    if (isDirectoryRedirect(this.url, res.url)) {
+      discardBody(res.body);
+      throw this.fail("EISDIR", "is a directory (the server redirects to its index)");
     }
     this.checkVersion(res, expect);
     this.etag = header(res.headers, "etag");
@@ -210,17 +209,32 @@ export class RangeDownload {
     return cr;
   }
 
+  /** A 412: the server refused the version the read was pinned to. */
+  private refused(validator: "ETag" | "Last-Modified"): FsError {
+    return this.fail("ECHANGED", `file changed on the server: it refused the ${validator} the read is pinned to (HTTP 412)`, 412);
+  }
+
+  /**
+   * What tells the response apart from the version expected, in words ("ETag "a" -> "b"",
+   * "Last-Modified X -> Y"), or undefined when nothing does. ETags are compared when the
+   * version has one, else dates.
+   */
+  private static change(expect: Validators, res: HttpResponse): string | undefined {
+    const etag = header(res.headers, "etag");
+    if (expect.etag !== undefined) return etag !== undefined && etag !== expect.etag ? `ETag ${expect.etag} -> ${etag}` : undefined;
+    const modified = header(res.headers, "last-modified");
+    if (expect.lastModified !== undefined && modified !== undefined && modified !== expect.lastModified) {
+      return `Last-Modified ${expect.lastModified} -> ${modified}`;
+    }
+    return undefined;
+  }
+
   /** ECHANGED when the response belongs to another version than the one expected. */
   private checkVersion(res: HttpResponse, expect: Validators | undefined): void {
-    if (!expect) return;
-    const etag = header(res.headers, "etag");
-    const modified = header(res.headers, "last-modified");
-    const changed =
-      (expect.etag !== undefined && etag !== undefined && etag !== expect.etag) ||
-      (expect.etag === undefined && expect.lastModified !== undefined && modified !== undefined && modified !== expect.lastModified);
+    const changed = expect && RangeDownload.change(expect, res);
     if (changed) {
       discardBody(res.body);
-      throw this.fail("ECHANGED", `file changed on the server (ETag ${expect.etag ?? "-"} -> ${etag ?? "-"})`);
+      throw this.fail("ECHANGED", `file changed on the server (${changed})`);
     }
   }
 
@@ -414,7 +428,8 @@ export class RangeDownload {
         (this.etag === undefined && this.lastModified !== undefined && header(res.headers, "last-modified") === this.lastModified);
       if (!sameVersion) {
         discardBody(res.body);
-        throw this.fail("ECHANGED", "file changed on the server during the read; not splicing two versions");
+        const changed = RangeDownload.change(mine, res) ?? `the answer carries no ${this.etag !== undefined ? "ETag" : "Last-Modified"} to compare`;
+        throw this.fail("ECHANGED", `file changed on the server during the read (${changed}); not splicing two versions`);
       }
       this.skip = this.pos;
       this.learnSize(contentLength(res));
@@ -430,7 +445,7 @@ export class RangeDownload {
       throw this.fail("EPROTO", `the server declared ${this.end ?? "more"} bytes but the file has ${total ?? "fewer"}`, 416);
     } else {
       discardBody(res.body);
-      throw res.status === 412 ? this.fail("ECHANGED", "file changed on the server (412)", 412) : statusError(res.status, this.url, res.statusText);
+      throw res.status === 412 ? this.refused(isStrong(this.etag) ? "ETag" : "Last-Modified") : statusError(res.status, this.url, res.statusText);
     }
     this.body = res.body;
     this.iter = undefined;
