@@ -28,6 +28,7 @@ import { parseContentRange, RangeDownload, type DownloadOptions, type Validators
 import { redactUrl, statusError, transportFailure } from "./http/errors.js";
 import { childrenOf } from "./http/index-page.js";
 import { decodeSegment, encodeSegment } from "./http/names.js";
+import { OpenedFileFetcher } from "./http/file-fetcher.js";
 import { StreamingCache } from "./http/stream-cache.js";
 
 export type { HttpAuth } from "./http/client.js";
@@ -463,14 +464,16 @@ export class HTTPFileSystem extends AbstractFileSystem {
       const open = (start: number) => RangeDownload.open(this.client, path, { start }, { signal, callback: progress, expect });
       return new BufferedFile({ ...common, size: size ?? Infinity, readCache: new StreamingCache(size ?? Infinity, blockSize, shown, open) });
     }
+    const fetcher = new OpenedFileFetcher((start, end) => RangeDownload.open(this.client, path, { start, end }, { signal, callback: progress, expect, keepRest: true }));
     return new BufferedFile({
       ...common,
       size,
       cacheType: options.cacheType,
       cacheOptions: options.cacheOptions,
-      fetcher: (start, end) => this.fetchRange(path, start, end, { signal, callback: progress, expect }),
+      fetcher: (start, end) => (end <= start ? Promise.resolve(new Uint8Array(0)) : fetcher.fetch(start, end)),
       // Each fetch is a buffer of its own (readAll allocates it), so the cache may hand it on.
       ownedFetches: true,
+      onClose: () => fetcher.close(),
     });
   }
 

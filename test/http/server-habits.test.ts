@@ -62,6 +62,49 @@ describe("percent-encoding", () => {
   });
 });
 
+describe("servers that ignore Range (200 with the whole file, like python's http.server)", () => {
+  const PATH = "/noranges/big.bin";
+  const data = pattern(3 * 2 ** 20 + 17, 4);
+  beforeAll(() => srv.setFile(PATH, data));
+  const gets = () => srv.requests.filter((r) => r.method === "GET" && r.path === PATH).length;
+
+  it("an opened file read from start to end is one download, not one per block", async () => {
+    srv.fault({ path: PATH, method: "GET", rangesIgnored: true, times: Infinity });
+    const f = await fs.open(url(PATH), "rb", { blockSize: 256 * 1024 });
+    const parts: Uint8Array[] = [];
+    for (let chunk = await f.read(100_000); chunk.byteLength > 0; chunk = await f.read(100_000)) parts.push(chunk);
+    await f.close();
+    expectBytes(Buffer.concat(parts), data);
+    expect(gets()).toBe(1);
+  });
+
+  it("a read elsewhere starts another download; bytes stay right", async () => {
+    srv.fault({ path: PATH, method: "GET", rangesIgnored: true, times: Infinity });
+    const f = await fs.open(url(PATH), "rb", { blockSize: 65536 });
+    for (const at of [2 ** 20, 2 ** 20 + 65536, 10, 3 * 2 ** 20]) {
+      f.seek(at);
+      expectBytes(await f.read(1000), data.subarray(at, at + 1000));
+    }
+    await f.close();
+    // 1 MiB on, then its next block from the same body, then back to 10, then forward again.
+    expect(gets()).toBe(3);
+  });
+
+  it("get of a file of many blocks is one download", async () => {
+    const larger = pattern(12 * 2 ** 20 + 3, 8);
+    srv.setFile("/noranges/larger.bin", larger);
+    srv.fault({ path: "/noranges/larger.bin", method: "GET", rangesIgnored: true, times: Infinity });
+    const dir = await mkdtemp(join(tmpdir(), "fsspec-http-noranges-"));
+    try {
+      await fs.get(url("/noranges/larger.bin"), join(dir, "larger.bin"));
+      expectBytes(await readFile(join(dir, "larger.bin")), larger);
+      expect(srv.requestCount("/noranges/larger.bin", "GET")).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("redirects: the final status decides", () => {
   it("a redirect to the slashed form that ends in 404 is ENOENT for every call (not EISDIR)", async () => {
     srv.addRedirect("/e/x.bin", "/e/x.bin/", 301);

@@ -24,6 +24,11 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   callback?: ProgressCallback;
   expect?: Validators;
+  /**
+   * Keep a body that holds more than the range (a server that ignored Range sent the whole
+   * file) instead of dropping it, so `continueTo` can read on from it.
+   */
+  keepRest?: boolean;
 }
 
 interface ContentRange {
@@ -77,6 +82,8 @@ export class RangeDownload {
   private iter: AsyncIterator<Buffer> | undefined;
   private watch: BodyWatch | undefined;
   private tail: Uint8Array | undefined;
+  /** With keepRest: the part of the last chunk past the range, first in line for continueTo. */
+  private leftover: Uint8Array | undefined;
   private failures = 0;
   private finished = false;
   /** Size of the whole file, once a response said it. */
@@ -299,6 +306,13 @@ export class RangeDownload {
       else parts.push(piece);
       off += piece.byteLength;
     };
+    if (this.leftover) {
+      const held = this.leftover;
+      const n = Math.min(held.byteLength, this.end! - this.pos);
+      this.leftover = n < held.byteLength ? held.subarray(n) : undefined;
+      sink(this.deliver(held.subarray(0, n)));
+      if (this.pos >= this.end!) this.finished = true;
+    }
     while (!this.finished) {
       try {
         if (await this.pump(sink)) await this.bodyEnded();
@@ -311,14 +325,40 @@ export class RangeDownload {
     return out;
   }
 
+  /** With keepRest: whether the body still holds bytes from `start` on (the range ended there). */
+  continuesAt(start: number): boolean {
+    const body = this.body;
+    return this.options.keepRest === true && body !== undefined && !body.destroyed && this.pos === start && this.bodyEnd !== undefined && start < this.bodyEnd;
+  }
+
+  /** With keepRest: the bytes from where the range ended up to `end`, read on from the same body. */
+  continueTo(end: number): Promise<Uint8Array> {
+    this.first = this.pos;
+    this.end = Math.min(end, this.bodyEnd!);
+    this.finished = false;
+    return this.readAll();
+  }
+
+  /** The range is complete: drop the rest of the body, or (keepRest) hold it, paused. */
+  private rangeComplete(body: ResponseBody): void {
+    if (this.options.keepRest && this.bodyEnd !== undefined && this.pos < this.bodyEnd) {
+      this.finished = true;
+      body.pause();
+    } else {
+      this.cancel();
+    }
+  }
+
   /**
    * Read the current body in flowing mode (cheaper than an async iterator per chunk), giving
    * each wanted piece to `sink`. Resolves true when the body ended, false when the range was
-   * complete first (the rest of the body is dropped).
+   * complete first (the rest of the body is dropped, or held with keepRest).
    */
   private pump(sink: (piece: Uint8Array) => void): Promise<boolean> {
     const body = this.body!;
     const watch = this.watch!;
+    // A held body that went away meanwhile: resumed like a break.
+    if (body.destroyed) return Promise.reject(retryableError("EIO", "connection closed mid-body", this.url));
     return new Promise<boolean>((resolve, reject) => {
       let settled = false;
       const settle = (err: unknown, ended: boolean) => {
@@ -339,7 +379,7 @@ export class RangeDownload {
           return settle(err, false);
         }
         if (this.rangeDone()) {
-          this.cancel();
+          this.rangeComplete(body);
           settle(undefined, false);
         }
       };
@@ -348,6 +388,8 @@ export class RangeDownload {
       // Destroyed without an error: the connection went away mid-body.
       const onClose = () => settle(retryableError("EIO", "connection closed mid-body", this.url), false);
       body.on("data", onData).once("end", onEnd).once("error", onError).once("close", onClose);
+      // A held body was paused (a body left flowing would drop its chunks).
+      body.resume();
       watch.arm();
     });
   }
@@ -382,7 +424,10 @@ export class RangeDownload {
     if (this.bodyEnd !== undefined && this.pos + chunk.byteLength > this.bodyEnd) {
       throw this.fail("EPROTO", `body longer than declared: it should end at byte ${this.bodyEnd}`);
     }
-    if (this.end !== undefined && this.pos + chunk.byteLength > this.end) chunk = chunk.subarray(0, this.end - this.pos);
+    if (this.end !== undefined && this.pos + chunk.byteLength > this.end) {
+      if (this.options.keepRest) this.leftover = chunk.subarray(this.end - this.pos);
+      chunk = chunk.subarray(0, this.end - this.pos);
+    }
     return chunk.byteLength === 0 ? undefined : this.deliver(chunk);
   }
 
@@ -466,6 +511,7 @@ export class RangeDownload {
    */
   cancel(): void {
     this.finished = true;
+    this.leftover = undefined;
     const iter = this.iter;
     this.iter = undefined;
     this.watch?.disarm();
