@@ -9,8 +9,10 @@ import { createHash } from "node:crypto";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { urlToFs, type FileInfo } from "../../src/index.js";
+import { runCli } from "../../src/cli/main.js";
+import { Package, urlToFs, type FileInfo } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { REAL_SERVER_NAMES, type RealServer } from "../support/real-servers.js";
 import { BIG_FILE, BIG_SIZE, ODD_NAMES } from "../support/served-tree.js";
@@ -35,6 +37,18 @@ async function diskTree(root: string): Promise<DiskEntry[]> {
     out.push({ rel, type: d.isDirectory() ? "directory" : "file", size: d.isDirectory() ? 0 : (await stat(join(root, rel))).size });
   }
   return out.sort((a, b) => (a.rel < b.rel ? -1 : 1));
+}
+
+/** One run of the fsspec-ts command, in this process. */
+async function cli(...args: string[]): Promise<{ code: number; bytes: Buffer; err: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on("data", (c: Buffer) => out.push(c));
+  stderr.on("data", (c: Buffer) => err.push(c));
+  const code = await runCli(args, { stdout, stderr, progress: false });
+  return { code, bytes: Buffer.concat(out), err: Buffer.concat(err).toString() };
 }
 
 /** A relative name as a URL path: each segment percent-encoded the way listings spell it. */
@@ -200,6 +214,27 @@ function matrix(server: RealServer): void {
       }
       const bytes = await disk(BIG_FILE);
       expectBytes(await cached.catFile(u(BIG_FILE), 1000, 2000), bytes.subarray(1000, 2000));
+    });
+  });
+
+  describe("the CLI and packages over it", () => {
+    it("fsspec-ts head, cat and cp give the bytes on disk", async () => {
+      const readme = await disk("README.txt");
+      expect((await cli("head", "-c", "5", u("README.txt"))).bytes).toEqual(readme.subarray(0, 5));
+      expect((await cli("tail", "-c", "5", u("README.txt"))).bytes).toEqual(readme.subarray(-5));
+      expect((await cli("cat", u(ODD_NAMES[1]))).bytes).toEqual(await disk(ODD_NAMES[1]));
+      const dest = join(local, "cli-cp");
+      const copied = await cli("cp", "-r", `${u("nested")}/`, `${dest}/`);
+      expect(copied.code, copied.err).toBe(0);
+      for (const e of tree.filter((f) => f.type === "file" && f.rel.startsWith("nested/"))) {
+        expectBytes(await readFile(join(dest, e.rel.slice("nested/".length))), await disk(e.rel));
+      }
+    });
+
+    it("Package.resolve of the 50 MiB file", async () => {
+      const pkg = new Package(base, { cacheOptions: { cacheStorage: join(local, "package") }, progress: false });
+      const path = await pkg.resolve(BIG_FILE);
+      expect(sha256(await readFile(path))).toBe(sha256(await disk(BIG_FILE)));
     });
   });
 
