@@ -1,5 +1,6 @@
 /** Reading and listing: ls, cat, head, tail, info, find, glob, du, mkdir, rm, touch. */
 import type { Command } from "commander";
+import type { AbstractFileSystem } from "../core/abstract.js";
 import { urlToFs } from "../core/url-chain.js";
 import type { FileInfo } from "../core/types.js";
 import { formatBytes, parseCount } from "./options.js";
@@ -12,6 +13,11 @@ function longLine(info: FileInfo, human: boolean): string {
   const size = info.size === null ? "?" : human ? formatBytes(info.size) : String(info.size);
   const mtime = info.mtime instanceof Date ? info.mtime.toISOString().replace(/\.\d+Z$/, "Z") : "-".padEnd(20);
   return `${kind} ${size.padStart(human ? 6 : 12)} ${mtime} ${info.name}`;
+}
+
+/** `find` and `du` name a path: a missing one is ENOENT (info's error), not an empty answer. */
+async function mustExist(fs: AbstractFileSystem, path: string): Promise<void> {
+  await fs.info(path);
 }
 
 function toJson(value: unknown): string {
@@ -82,8 +88,10 @@ export function registerFileCommands(program: Command, io: CliIO, fsOptions: Opt
     .action(async (url: string, opts: { maxDepth?: string; withDirs?: boolean; json?: boolean }) => {
       const { fs, path } = await urlToFs(url, fsOptions());
       const maxDepth = parseCount("--max-depth", opts.maxDepth);
-      if (opts.json) return println(io.stdout, toJson(await fs.find(path, { maxDepth, withDirs: opts.withDirs, detail: true })));
-      for (const name of await fs.find(path, { maxDepth, withDirs: opts.withDirs })) await println(io.stdout, name);
+      const found = await fs.find(path, { maxDepth, withDirs: opts.withDirs, detail: true });
+      if (Object.keys(found).length === 0) await mustExist(fs, path);
+      if (opts.json) return println(io.stdout, toJson(found));
+      for (const name of Object.keys(found)) await println(io.stdout, name);
     });
 
   program
@@ -106,10 +114,10 @@ export function registerFileCommands(program: Command, io: CliIO, fsOptions: Opt
     .action(async (url: string, opts: { all?: boolean; human?: boolean }) => {
       const { fs, path } = await urlToFs(url, fsOptions());
       const show = (n: number) => (opts.human ? formatBytes(n) : String(n));
-      if (!opts.all) return println(io.stdout, `${show((await fs.du(path)) as number)}\t${path}`);
-      for (const [name, size] of Object.entries((await fs.du(path, { total: false })) as Record<string, number>)) {
-        await println(io.stdout, `${show(size)}\t${name}`);
-      }
+      const sizes = (await fs.du(path, { total: false })) as Record<string, number>;
+      if (Object.keys(sizes).length === 0) await mustExist(fs, path);
+      if (!opts.all) return println(io.stdout, `${show(Object.values(sizes).reduce((a, b) => a + b, 0))}\t${path}`);
+      for (const [name, size] of Object.entries(sizes)) await println(io.stdout, `${show(size)}\t${name}`);
     });
 
   program

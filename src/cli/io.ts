@@ -1,5 +1,6 @@
 /** Where the CLI writes: real streams in the binary, buffers in tests. */
 import type { Writable } from "node:stream";
+import { redactText } from "../core/redact.js";
 
 export interface CliIO {
   stdout: Writable;
@@ -13,6 +14,7 @@ export async function write(stream: Writable, data: string | Uint8Array): Promis
   if (!stream.write(data)) await new Promise<void>((resolve) => stream.once("drain", resolve));
 }
 
+/** One line of text; URLs in it lose their credentials (user info, tokens in queries). File bytes go through `write`. */
 export async function println(stream: Writable, line = ""): Promise<void> {
-  await write(stream, `${line}\n`);
+  await write(stream, `${redactText(line)}\n`);
 }

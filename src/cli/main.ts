@@ -7,6 +7,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { FsError } from "../core/errors.js";
+import { redactText } from "../core/redact.js";
 import "../index.js"; // registers every backend
 import { registerCacheCommands } from "./commands-cache.js";
 import { registerFileCommands } from "./commands-files.js";
@@ -26,8 +27,9 @@ export async function runCli(argv: readonly string[], io: CliIO = { stdout: proc
     .option("--storage-options <json>", "filesystem options as one JSON object")
     .exitOverride()
     .configureOutput({
-      writeOut: (s) => void io.stdout.write(s),
-      writeErr: (s) => void io.stderr.write(s),
+      // Usage errors echo arguments ("unknown command 'https://user:pass@...'").
+      writeOut: (s) => void io.stdout.write(redactText(s)),
+      writeErr: (s) => void io.stderr.write(redactText(s)),
     });
   const fsOptions = () => {
     const opts = program.opts<{ option: string[]; storageOptions?: string }>();
@@ -42,7 +44,7 @@ export async function runCli(argv: readonly string[], io: CliIO = { stdout: proc
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     const message = err instanceof FsError ? err.message : (err as Error)?.stack ?? String(err);
-    io.stderr.write(`fsspec-ts: ${message}\n`);
+    io.stderr.write(`fsspec-ts: ${redactText(message)}\n`);
     return err instanceof FsError && err.code === "EINVAL" ? 2 : 1;
   }
 }

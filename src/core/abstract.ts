@@ -5,11 +5,13 @@
  * be faster, never to change their meaning.
  */
 import { createHash } from "node:crypto";
+import { inspect, type InspectOptions } from "node:util";
 import { FsError, isFsError, throwIfAborted } from "./errors.js";
 import { hasMagic, planGlob } from "./glob.js";
 import { DEFAULT_CONCURRENCY, mapBounded, settleBounded } from "./limiter.js";
 import { ListingsCache } from "./listings-cache.js";
-import { basename, isInside, normalizePosix, parentOf, trimTrailingSlashes } from "./paths.js";
+import { basename, checkPathCharacters, parentOf, trimTrailingSlashes } from "./paths.js";
+import { printRedacted, redactOptions } from "./redact.js";
 import type {
   BytesLike,
   CatOptions,
@@ -102,6 +104,12 @@ export abstract class AbstractFileSystem {
   static protocols: readonly string[] = ["abstract"];
   /** The path of the root as this filesystem names it ("/" or ""). */
   static rootMarker = "/";
+  /**
+   * Options holding credentials: printed as `***` (`util.inspect`, `console.log`, `String()`).
+   * Names that look secret (`isSecretName`: token, password, headers like Authorization...) are
+   * redacted at every depth of the options whatever a class declares; `toJSON` keeps them all.
+   */
+  static secretOptions: readonly string[] = [];
 
   /** Whether `filesystem()` may hand out one shared instance for these options. */
   static cacheable(_options: FileSystemOptions): boolean {
@@ -189,7 +197,7 @@ export abstract class AbstractFileSystem {
   normalizePath(path: string): string {
     if (typeof path !== "string") throw FsError.einval(`path must be a string, got ${typeof path}`);
     if (path === "") throw FsError.einval("empty path; use the root ('/' or 'protocol://') to mean the top");
-    if (path.includes("\0")) throw FsError.einval("path contains a NUL byte", path);
+    checkPathCharacters(path);
     return this.klass.stripProtocol(path);
   }
 
@@ -381,12 +389,13 @@ export abstract class AbstractFileSystem {
 
   /** A URL that grants temporary access, where the backend can make one. */
   async sign(path: string, _options: { expiration?: number } = {}): Promise<string> {
-    throw FsError.enotsup(`${this.protocol} cannot sign URLs`, path);
+    throw FsError.enotsup(`${this.protocol} cannot sign URLs`, this.normalizePath(path));
   }
 
   invalidateCache(path?: string): void {
-    if (!this.dircache) return;
-    this.dircache.invalidate(path === undefined ? undefined : this.normalizePath(path), this.rootMarker);
+    // Normalised even without a listings cache, so a bad path is refused everywhere alike.
+    const p = path === undefined ? undefined : this.normalizePath(path);
+    this.dircache?.invalidate(p, this.rootMarker);
   }
 
   /** Forget the listing of `path` (already normalised) after a write. */
@@ -420,7 +429,8 @@ export abstract class AbstractFileSystem {
     for (const info of listing) {
       const name = trimTrailingSlashes(info.name);
       if (name === path) continue;
-      const base = basename(name);
+      // What follows `path/`, so that path + "/" + name names the entry again (S3's `d//f` is `/f` in `d`).
+      const base = name.startsWith(`${path}/`) ? name.slice(path.length + 1) : basename(name);
       if (info.type === "directory") dirs[base] = info;
       else files[base] = info;
     }
@@ -919,16 +929,8 @@ export abstract class AbstractFileSystem {
   /** Download to the local filesystem (or `localFs`), with fsspec's copy rules. */
   async get(rpath: string | readonly string[], lpath: string | readonly string[], options: TransferOptions & { localFs?: AbstractFileSystem } = {}): Promise<void> {
     const local = options.localFs ?? localFileSystem();
+    // planTransfer refuses remote names that would steer a download outside `lpath`.
     const pairs = await planTransfer(this, rpath, local, lpath, options);
-    if (typeof lpath === "string") {
-      // Remote names must never steer a download outside the local target.
-      const root = local.normalizePath(lpath);
-      for (const pair of pairs) {
-        if (!isInside(normalizePosix(pair.dst), root)) {
-          throw FsError.eacces(pair.dst, `destination escapes the target directory '${root}'`);
-        }
-      }
-    }
     await runTransfers(pairs, this, local, options);
   }
 
@@ -1064,6 +1066,24 @@ export abstract class AbstractFileSystem {
     }
     await this.endTransaction(true);
     return result;
+  }
+
+  // ---------------------------------------------------------------- printing
+
+  /** The options as printed: secrets as `***` (see `secretOptions`), nested filesystems print themselves. */
+  protected printedOptions(): Record<string, unknown> {
+    const shown = redactOptions(this.options, new Set(this.klass.secretOptions));
+    delete shown.skipInstanceCache;
+    return shown;
+  }
+
+  [inspect.custom](depth: number, options: InspectOptions, show?: typeof inspect): string {
+    return printRedacted(this.constructor.name, this.printedOptions(), depth, options, show);
+  }
+
+  /** `ClassName { options }` with secrets as `***` (template strings and `String()` too). */
+  toString(): string {
+    return printRedacted(this.constructor.name, this.printedOptions());
   }
 
   // ---------------------------------------------------------------- serialisation

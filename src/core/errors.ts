@@ -2,7 +2,8 @@
  * One error type for every backend. Codes follow Node's `errno` names so callers can
  * switch on `err.code` exactly as they would for `node:fs` errors.
  */
-import { redactUrl } from "./redact.js";
+import { inspect, type InspectOptions } from "node:util";
+import { redactText, redactUrl } from "./redact.js";
 export type FsErrorCode =
   | "ENOENT"
   | "EEXIST"
@@ -51,8 +52,8 @@ export class FsError extends Error {
   readonly detail: string;
 
   constructor(code: FsErrorCode, message?: string, options: FsErrorOptions = {}) {
-    const text = message ?? DEFAULT_MESSAGES[code];
-    // URLs keep no credentials in errors, whichever layer raised them.
+    // URLs keep no credentials in errors (message, path and so stack), whichever layer raised them.
+    const text = message === undefined ? DEFAULT_MESSAGES[code] : redactText(message);
     const path = options.path === undefined ? undefined : redactUrl(options.path);
     super(path !== undefined ? `${code}: ${text}: '${path}'` : `${code}: ${text}`, {
       cause: options.cause,
@@ -62,6 +63,11 @@ export class FsError extends Error {
     this.path = path;
     this.status = options.status;
     this.detail = text;
+  }
+
+  /** Printed (console.log) with its causes redacted too: a wrapped error's message may name a signed URL. */
+  [inspect.custom](_depth: number, options: InspectOptions, show: typeof inspect = inspect): string {
+    return redactText(show(this, { ...options, customInspect: false }));
   }
 
   /** The same error reported for another path (a rooted view renaming its target's paths). */

@@ -7,7 +7,7 @@ import { planDestinations } from "./copy-plan.js";
 import { FsError, isFsError, throwIfAborted } from "./errors.js";
 import { hasMagic } from "./glob.js";
 import { mapBounded } from "./limiter.js";
-import { trimTrailingSlashes } from "./paths.js";
+import { isInside, normalizePosix, trimTrailingSlashes } from "./paths.js";
 import type { ExpandOptions, FileInfo, OnError, ProgressCallback, SignalOptions, TransferOptions } from "./types.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 
@@ -58,7 +58,9 @@ export async function planTransfer(
     sourceTrailingSlash: single && src.endsWith("/"),
   });
   const root = trimTrailingSlashes(dstNorm);
-  return sources.map((s, i) => ({ src: s, dst: srcFs === dstFs ? dsts[i]! : respell(dsts[i]!, root, s, srcFs, dstFs), info: found.get(s) }));
+  const pairs = sources.map((s, i) => ({ src: s, dst: srcFs === dstFs ? dsts[i]! : respell(dsts[i]!, root, s, srcFs, dstFs), info: found.get(s) }));
+  checkContained(pairs, dstNorm);
+  return pairs;
 }
 
 /**
@@ -81,6 +83,20 @@ function respell(dst: string, root: string, src: string, srcFs: AbstractFileSyst
     return dstFs.segmentOf(name);
   });
   return base + segments.join("/");
+}
+
+/**
+ * Names found on the source (an S3 key `tree/../../evil`) never steer a transfer outside the
+ * destination it was given: every planned destination must stay inside it once `..` is
+ * resolved, or the whole batch is refused with EACCES before anything moves.
+ */
+function checkContained(pairs: readonly TransferPair[], destination: string): void {
+  const root = normalizePosix(destination);
+  for (const pair of pairs) {
+    if (!isInside(normalizePosix(pair.dst), root)) {
+      throw FsError.eacces(pair.dst, `destination escapes the target directory '${destination}'`);
+    }
+  }
 }
 
 /**

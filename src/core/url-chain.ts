@@ -2,11 +2,13 @@
  * URLs to filesystems: `urlToFs("filecache::s3://bucket/key", {s3: {...}, filecache: {...}})`
  * builds the innermost layer first and wraps it outward; `open` and `openFiles` sit on top.
  */
+import { inspect, type InspectOptions } from "node:util";
 import type { AbstractFileSystem } from "./abstract.js";
 import { FsError } from "./errors.js";
 import { hasMagic } from "./glob.js";
 import { mapBounded } from "./limiter.js";
 import { splitChain, splitProtocol } from "./paths.js";
+import { inspectRedacted } from "./redact.js";
 import { filesystem, getFilesystemClass } from "./registry.js";
 import type { FileSystemOptions } from "./types.js";
 import { BufferedFile, parseMode, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
@@ -126,6 +128,11 @@ export class OpenFile {
     readonly mode: OpenMode,
     readonly options: OpenOptions,
   ) {}
+
+  /** Printed with the credentials of its URL as `***` (the filesystem prints itself redacted). */
+  [inspect.custom](depth: number, options: InspectOptions, show?: typeof inspect): string {
+    return inspectRedacted(this, depth, options, show);
+  }
 
   /** The path with its protocol. */
   get fullName(): string {

@@ -3,7 +3,9 @@
  * fetch, writes are buffered and handed to an upload sink in blocks.
  */
 import { Readable, Writable } from "node:stream";
+import { inspect, type InspectOptions } from "node:util";
 import { FsError } from "../core/errors.js";
+import { inspectRedacted } from "../core/redact.js";
 import { DEFAULT_BLOCK_SIZE, makeReadCache, type CacheStats, type RangeFetcher, type ReadCache } from "./read-caches.js";
 import { concatBytes, type UploadSink } from "./upload-sink.js";
 
@@ -110,6 +112,11 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
   private uploads: Promise<void> = Promise.resolve();
   private forced: Promise<void> = Promise.resolve();
   private readonly onClose: ((file: BufferedFile) => void) | undefined;
+
+  /** Printed with the credentials of a URL path (user info, signatures) as `***`. */
+  [inspect.custom](depth: number, options: InspectOptions, show?: typeof inspect): string {
+    return inspectRedacted(this, depth, options, show);
+  }
 
   constructor(init: BufferedFileInit) {
     this.path = init.path;

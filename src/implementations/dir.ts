@@ -1,11 +1,15 @@
 /**
  * A view of another filesystem rooted at a path. Names go in relative to the root and come
  * back relative to it. A leading "/" means the view's root, and any path that could leave
- * the root (`..`, `%2e%2e`, backslashes) is refused with EACCES, whatever the backend.
+ * the root under some layer's reading (`..`, `%2e%2e`, `%2f`, backslashes, NFKC lookalikes)
+ * is refused with EACCES, whatever the backend; control characters are EINVAL. Symlinks inside
+ * a local root are followed unless `confineSymlinks` is on.
  */
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError } from "../core/errors.js";
 import { joinPath, relativeTo, resolveInside, trimTrailingSlashes } from "../core/paths.js";
+import { LocalFileSystem } from "./local.js";
+import { RealPathConfinement } from "./real-path-confinement.js";
 import type {
   CatRangesOptions,
   FileInfo,
@@ -24,6 +28,11 @@ export interface DirFileSystemOptions extends FileSystemOptions {
   fs?: AbstractFileSystem;
   targetProtocol?: string;
   targetOptions?: FileSystemOptions;
+  /**
+   * Local disk only: refuse (EACCES) any path whose real path, symlinks resolved, leaves the
+   * root, and leave links pointing out of listings. Default false: symlinks are followed.
+   */
+  confineSymlinks?: boolean;
 }
 
 export class DirFileSystem extends AbstractFileSystem {
@@ -48,6 +57,7 @@ export class DirFileSystem extends AbstractFileSystem {
 
   readonly target: AbstractFileSystem;
   readonly root: string;
+  private readonly confinement: RealPathConfinement | undefined;
 
   constructor(options: DirFileSystemOptions) {
     super(options);
@@ -55,6 +65,10 @@ export class DirFileSystem extends AbstractFileSystem {
     if (typeof options.path !== "string") throw FsError.einval("dir needs a root path");
     this.target = options.fs;
     this.root = options.fs.normalizePath(options.path);
+    if (options.confineSymlinks) {
+      if (!(options.fs instanceof LocalFileSystem)) throw FsError.einval("confineSymlinks needs a target on local disk (file://)");
+      this.confinement = new RealPathConfinement(options.fs, this.root);
+    }
   }
 
   /** The view's own name for a path: relative, contained, "" for the root. */
@@ -73,8 +87,22 @@ export class DirFileSystem extends AbstractFileSystem {
     return relativeTo(this.root, trimTrailingSlashes(name));
   }
 
+  /** The target's name for a view path, once confinement (if on) has allowed it. */
+  private async allowed(path: string): Promise<string> {
+    const target = this.toTarget(path);
+    if (this.confinement) {
+      try {
+        await this.confinement.check(target);
+      } catch (err) {
+        throw err instanceof FsError ? err.withPath(path) : err;
+      }
+    }
+    return target;
+  }
+
   /** Run a target call, reporting its errors with the view's path instead of the target's. */
   private async guard<T>(path: string, fn: () => Promise<T>): Promise<T> {
+    await this.allowed(path);
     try {
       return await fn();
     } catch (err) {
@@ -88,7 +116,12 @@ export class DirFileSystem extends AbstractFileSystem {
   }
 
   protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
-    const listing = await this.guard(path, () => this.target.ls(this.toTarget(path), { ...options, detail: true }));
+    let listing = await this.guard(path, () => this.target.ls(this.toTarget(path), { ...options, detail: true }));
+    const confinement = this.confinement;
+    if (confinement) {
+      const shown = await Promise.all(listing.map((i) => confinement.allows(i)));
+      listing = listing.filter((_, i) => shown[i]);
+    }
     return listing.map((i) => this.mapInfo(i));
   }
 
@@ -118,6 +151,7 @@ export class DirFileSystem extends AbstractFileSystem {
   }
 
   protected override async _cpFile(src: string, dst: string, options: SignalOptions): Promise<void> {
+    await this.allowed(dst);
     await this.guard(src, () => this.target.cpFile(this.toTarget(src), this.toTarget(dst), options));
   }
 
@@ -125,8 +159,9 @@ export class DirFileSystem extends AbstractFileSystem {
     await this.guard(path, () => this.target.touch(this.toTarget(path), { truncate: false }));
   }
 
-  /** The target's own (possibly faster) find, renamed. */
+  /** The target's own (possibly faster) find, renamed; when confined, a walk of checked listings. */
   protected override async findInfos(path: string, options: FindOptions): Promise<Map<string, FileInfo>> {
+    if (this.confinement) return super.findInfos(path, options);
     const found = await this.guard(path, () => this.target.find(this.toTarget(path), { ...options, detail: true }));
     const out = new Map<string, FileInfo>();
     for (const info of Object.values(found)) {
@@ -143,16 +178,16 @@ export class DirFileSystem extends AbstractFileSystem {
     ends: number | null | ReadonlyArray<number | null>,
     options: CatRangesOptions = {},
   ): Promise<Array<Uint8Array | Error>> {
-    const mapped = typeof paths === "string" ? this.toTarget(this.normalizePath(paths)) : paths.map((p) => this.toTarget(this.normalizePath(p)));
+    const mapped = typeof paths === "string" ? await this.allowed(this.normalizePath(paths)) : await Promise.all(paths.map((p) => this.allowed(this.normalizePath(p))));
     return this.target.catRanges(mapped, starts, ends, options);
   }
 
   override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
-    return this.target.ukey(this.toTarget(this.normalizePath(path)), options);
+    return this.target.ukey(await this.allowed(this.normalizePath(path)), options);
   }
 
   override async sign(path: string, options: { expiration?: number } = {}): Promise<string> {
-    return this.target.sign(this.toTarget(this.normalizePath(path)), options);
+    return this.target.sign(await this.allowed(this.normalizePath(path)), options);
   }
 
   override invalidateCache(path?: string): void {

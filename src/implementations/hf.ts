@@ -78,6 +78,7 @@ interface Pin {
 export class HuggingFaceFileSystem extends AbstractFileSystem {
   static override protocols = ["hf"] as const;
   static override rootMarker = "";
+  static override secretOptions = ["token"];
 
   /** The canonical name of a path (see hf/path.ts); anything but a repo path is EINVAL. */
   static override stripProtocol(path: string): string {

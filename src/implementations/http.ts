@@ -116,6 +116,8 @@ function isHtml(res: HttpResponse): boolean {
 export class HTTPFileSystem extends AbstractFileSystem {
   static override protocols = ["http", "https"] as const;
   static override rootMarker = "";
+  /** `headers` is printed with its credential headers (Authorization, Cookie, X-Api-Key...) as `***`. */
+  static override secretOptions = ["auth"];
 
   /** A URL names itself; only trailing slashes go (directories are found by the server's answer). */
   static override stripProtocol(path: string): string {

@@ -2,6 +2,7 @@
  * The local disk through node:fs/promises, or through any module shaped like node:fs
  * (a memfs volume in tests). Whole-file writes and opened writers go to a temporary file
  * beside the target and are renamed into place, so a killed process never leaves half a file.
+ * A write through a symlink lands on its target, and a rewritten file keeps its mode and owner.
  */
 import * as nodeFs from "node:fs";
 import { randomBytes } from "node:crypto";
@@ -10,7 +11,7 @@ import * as nodePath from "node:path";
 import { AbstractFileSystem, setDefaultLocalFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, toFsError } from "../core/errors.js";
 import { mapBounded } from "../core/limiter.js";
-import { basename, normalizePosix, parentOf } from "../core/paths.js";
+import { normalizePosix, parentOf } from "../core/paths.js";
 import type { FileInfo, FileSystemOptions, PipeMode, RmOptions } from "../core/types.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
 
@@ -21,8 +22,14 @@ type FileHandle = nodeFs.promises.FileHandle;
 export interface NodeFsLike {
   promises: Pick<
     FsPromises,
-    "open" | "stat" | "lstat" | "readdir" | "mkdir" | "rmdir" | "unlink" | "rename" | "copyFile" | "link" | "utimes" | "rm"
+    "open" | "stat" | "lstat" | "readlink" | "readdir" | "mkdir" | "rmdir" | "unlink" | "rename" | "copyFile" | "link" | "utimes" | "rm"
   >;
+}
+
+/** Where a write lands and the file there now (whose mode and owner it keeps). */
+interface WriteTarget {
+  path: string;
+  existing?: nodeFs.Stats;
 }
 
 export interface LocalFileSystemOptions extends FileSystemOptions {
@@ -34,7 +41,14 @@ export interface LocalFileSystemOptions extends FileSystemOptions {
   fsync?: boolean;
 }
 
+/** Temporaries are `.fsspec-tmp-` and 12 hex digits: short, so any name the filesystem allows can be written. */
 const TEMP_PREFIX = ".fsspec-tmp-";
+/** Links followed before a write gives up (ELOOP), as Linux does. */
+const MAX_LINK_HOPS = 40;
+/** Bytes per read when a write starts from an existing file's bytes (append, cpFile over a file). */
+const COPY_CHUNK = 2 ** 20;
+/** Errors of chown/chmod on a temporary that mean "this filesystem or process cannot", not a failed write. */
+const UNSETTABLE = new Set(["EPERM", "EINVAL", "ENOSYS", "ENOTSUP", "EOPNOTSUPP"]);
 /** Parallel positioned reads: large reads are split so libuv's threads share them. */
 const READ_SLICE = 2 ** 20;
 const READ_PARALLEL = 4;
@@ -171,7 +185,81 @@ export class LocalFileSystem extends AbstractFileSystem {
   }
 
   private tempPathFor(path: string): string {
-    return `${parentOf(path)}/${TEMP_PREFIX}${randomBytes(6).toString("hex")}-${basename(path)}`.replace(/^\/\//, "/");
+    return `${parentOf(path)}/${TEMP_PREFIX}${randomBytes(6).toString("hex")}`.replace(/^\/\//, "/");
+  }
+
+  /**
+   * Where a write to `path` lands: `path`, or the end of the chain of symlinks at `path` (a
+   * dangling link's target is created), and the file there now. Directories (and links to
+   * them) are EISDIR; with "create" anything at `path`, a link too, is EEXIST (as O_EXCL).
+   */
+  private async writeTarget(path: string, mode: PipeMode): Promise<WriteTarget> {
+    let p = path;
+    for (let hops = 0; ; hops++) {
+      let st: nodeFs.Stats;
+      try {
+        st = (await this.fs.lstat(p)) as nodeFs.Stats;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === "ENOENT" || code === "ENOTDIR") return { path: p };
+        throw toFsError(err, path);
+      }
+      if (!st.isSymbolicLink()) {
+        if (st.isDirectory()) throw FsError.eisdir(path);
+        if (mode === "create") throw FsError.eexist(path);
+        // A rename over a device, FIFO or socket would replace the node itself (/dev/null as root).
+        if (!st.isFile()) throw FsError.einval("not a regular file; refusing to replace it", path);
+        return { path: p, existing: st };
+      }
+      if (mode === "create") throw FsError.eexist(path, "a symbolic link exists at this path");
+      if (hops === MAX_LINK_HOPS) throw FsError.einval("too many levels of symbolic links", path);
+      const link = String(await this.call(path, () => this.fs.readlink(p)));
+      const target = process.platform === "win32" ? link.replace(/\\/g, "/") : link;
+      // Not normalised: the OS resolves `..` from the link's real directory, as it would for open().
+      p = nodePath.isAbsolute(target) ? target : `${parentOf(p)}/${target}`.replace(/^\/\//, "/");
+    }
+  }
+
+  /**
+   * A new temporary file beside `target.path`. Over an existing file it starts private and
+   * takes the file's owner (where the process may: root) and mode before any byte is written,
+   * so it is never readable by more users than the file it replaces; a new file gets Node's
+   * default mode (0666 less the umask).
+   */
+  private async openTemp(target: WriteTarget, path: string): Promise<{ tmp: string; fh: FileHandle }> {
+    const tmp = this.tempPathFor(target.path);
+    const existing = target.existing;
+    const fh = await this.withParent(target.path, () => this.fs.open(tmp, "wx", existing ? 0o600 : 0o666));
+    if (!existing) return { tmp, fh };
+    try {
+      // chown first: it clears setuid/setgid bits, which chmod then restores.
+      if (process.platform !== "win32") await fh.chown(existing.uid, existing.gid).catch(ignoreUnsettable);
+      await fh.chmod(existing.mode & 0o7777).catch(ignoreUnsettable);
+    } catch (err) {
+      await this.dropTemp(fh, tmp);
+      throw toFsError(err, path);
+    }
+    return { tmp, fh };
+  }
+
+  private async dropTemp(fh: FileHandle, tmp: string): Promise<void> {
+    await fh.close().catch(() => undefined);
+    await this.fs.unlink(tmp).catch(() => undefined);
+  }
+
+  /** Append the bytes of the file `src` to the open `fh`. */
+  private async copyInto(fh: FileHandle, src: string, path: string): Promise<void> {
+    const from = await this.call(src, () => this.fs.open(src, "r"));
+    try {
+      const buf = Buffer.allocUnsafe(COPY_CHUNK);
+      for (;;) {
+        const { bytesRead } = await this.call(src, () => from.read(buf, 0, buf.byteLength, null));
+        if (bytesRead === 0) return;
+        await writeAll(fh, buf.subarray(0, bytesRead), path);
+      }
+    } finally {
+      await from.close().catch(() => undefined);
+    }
   }
 
   /**
@@ -214,34 +302,17 @@ export class LocalFileSystem extends AbstractFileSystem {
   }
 
   protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode): Promise<void> {
-    await this.checkWritable(path, mode);
-    const tmp = this.tempPathFor(path);
-    const fh = await this.withParent(path, () => this.fs.open(tmp, "wx"));
+    const target = await this.writeTarget(path, mode);
+    const { tmp, fh } = await this.openTemp(target, path);
     try {
-      let written = 0;
-      while (written < data.byteLength) {
-        const { bytesWritten } = await fh.write(data, written, data.byteLength - written);
-        written += bytesWritten;
-      }
+      await writeAll(fh, data, path);
       if (this.fsyncWrites) await fh.sync();
     } catch (err) {
-      await fh.close().catch(() => undefined);
-      await this.fs.unlink(tmp).catch(() => undefined);
+      await this.dropTemp(fh, tmp);
       throw toFsError(err, path);
     }
     await fh.close();
-    await this.publish(tmp, path, mode);
-  }
-
-  /** What is at `path` now (undefined: nothing), refusing directories and, for "create", files. */
-  private async checkWritable(path: string, mode: PipeMode): Promise<FileInfo | undefined> {
-    const info = await this.statInfo(path).catch((err) => {
-      if (isFsError(err, "ENOENT") || isFsError(err, "ENOTDIR")) return undefined;
-      throw err;
-    });
-    if (info?.type === "directory") throw FsError.eisdir(path);
-    if (info && mode === "create") throw FsError.eexist(path);
-    return info;
+    await this.publish(tmp, target.path, mode);
   }
 
   protected override async _rmFile(path: string): Promise<void> {
@@ -260,33 +331,58 @@ export class LocalFileSystem extends AbstractFileSystem {
     await this.call(path, () => this.fs.rmdir(path));
   }
 
+  /** A new destination is a copyFile (it gets the source's mode); an existing one keeps its own mode and owner. */
   protected override async _cpFile(src: string, dst: string): Promise<void> {
     const info = await this.statInfo(src);
     if (info.type === "directory") throw FsError.eisdir(src);
-    await this.checkWritable(dst, "overwrite");
-    const tmp = this.tempPathFor(dst);
-    try {
-      await this.withParent(dst, () => this.fs.copyFile(src, tmp));
-    } catch (err) {
-      await this.fs.unlink(tmp).catch(() => undefined);
-      throw toFsError(err, src);
+    const target = await this.writeTarget(dst, "overwrite");
+    let tmp: string;
+    if (target.existing) {
+      const temp = await this.openTemp(target, dst);
+      tmp = temp.tmp;
+      try {
+        await this.copyInto(temp.fh, src, dst);
+        await temp.fh.close();
+      } catch (err) {
+        await this.dropTemp(temp.fh, tmp);
+        throw toFsError(err, src);
+      }
+    } else {
+      tmp = this.tempPathFor(target.path);
+      try {
+        await this.withParent(target.path, () => this.fs.copyFile(src, tmp));
+      } catch (err) {
+        await this.fs.unlink(tmp).catch(() => undefined);
+        throw toFsError(err, src);
+      }
     }
-    await this.publish(tmp, dst, "overwrite");
+    await this.publish(tmp, target.path, "overwrite");
   }
 
+  /** utimes follows links; a dangling link (or a file removed meanwhile) gets an empty file, as `touch` makes. */
   protected override async _touchExisting(path: string): Promise<void> {
     const now = new Date();
-    await this.call(path, () => this.fs.utimes(path, now, now));
+    try {
+      await this.fs.utimes(path, now, now);
+    } catch (err) {
+      if ((err as { code?: string }).code !== "ENOENT") throw toFsError(err, path);
+      await this._pipeFile(path, new Uint8Array(0), "overwrite");
+    }
   }
 
   protected override async _openWriter(path: string, options: SinkOptions): Promise<UploadSink> {
-    const existing = await this.checkWritable(path, options.mode === "x" ? "create" : "overwrite");
-    const tmp = this.tempPathFor(path);
-    if (options.mode === "a" && existing) {
-      await this.call(path, () => this.fs.copyFile(path, tmp));
+    const mode = options.mode === "x" ? "create" : "overwrite";
+    const target = await this.writeTarget(path, mode);
+    const { tmp, fh } = await this.openTemp(target, path);
+    if (options.mode === "a" && target.existing) {
+      try {
+        await this.copyInto(fh, target.path, path);
+      } catch (err) {
+        await this.dropTemp(fh, tmp);
+        throw err;
+      }
     }
-    const fh = await this.withParent(path, () => this.fs.open(tmp, options.mode === "a" ? "a" : "wx"));
-    return new LocalFileSink(this, fh, tmp, path, options.mode === "x" ? "create" : "overwrite", this.fsyncWrites);
+    return new LocalFileSink(this, fh, tmp, path, target.path, mode, this.fsyncWrites);
   }
 
   /** @internal used by the sink */
@@ -329,21 +425,16 @@ class LocalFileSink implements UploadSink {
     private readonly owner: LocalFileSystem,
     private readonly fh: FileHandle,
     private readonly tmp: string,
+    /** The path errors name. */
     private readonly path: string,
+    /** Where the file is published (the target of a link at `path`). */
+    private readonly target: string,
     private readonly mode: PipeMode,
     private readonly fsync: boolean,
   ) {}
 
   async uploadChunk(data: Uint8Array): Promise<boolean> {
-    let written = 0;
-    try {
-      while (written < data.byteLength) {
-        const { bytesWritten } = await this.fh.write(data, written, data.byteLength - written);
-        written += bytesWritten;
-      }
-    } catch (err) {
-      throw toFsError(err, this.path);
-    }
+    await writeAll(this.fh, data, this.path);
     return true;
   }
 
@@ -356,13 +447,30 @@ class LocalFileSink implements UploadSink {
 
   async commit(): Promise<void> {
     await this.closeHandle();
-    await this.owner.publishTemp(this.tmp, this.path, this.mode);
+    await this.owner.publishTemp(this.tmp, this.target, this.mode);
   }
 
   async discard(): Promise<void> {
     await this.closeHandle().catch(() => undefined);
     await this.owner.fs.unlink(this.tmp).catch(() => undefined);
   }
+}
+
+/** Write all of `data` at the handle's position. */
+async function writeAll(fh: FileHandle, data: Uint8Array, path: string): Promise<void> {
+  let written = 0;
+  try {
+    while (written < data.byteLength) {
+      const { bytesWritten } = await fh.write(data, written, data.byteLength - written);
+      written += bytesWritten;
+    }
+  } catch (err) {
+    throw toFsError(err, path);
+  }
+}
+
+function ignoreUnsettable(err: unknown): void {
+  if (!UNSETTABLE.has(String((err as { code?: string }).code))) throw err;
 }
 
 let defaultLocal: LocalFileSystem | undefined;

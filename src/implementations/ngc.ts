@@ -92,6 +92,7 @@ function forName(err: unknown, name: string): unknown {
 export class NGCFileSystem extends AbstractFileSystem {
   static override protocols = ["ngc"] as const;
   static override rootMarker = "";
+  static override secretOptions = ["apiKey"];
 
   /** The canonical name: `models/[org/[team/]]name@version[/path]`; anything else is EINVAL. */
   static override stripProtocol(path: string): string {

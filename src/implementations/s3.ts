@@ -6,7 +6,6 @@
  * the file is written (see s3/upload.ts).
  */
 import { createHash } from "node:crypto";
-import { inspect } from "node:util";
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -24,6 +23,7 @@ import {
   PutObjectCommand,
   UploadPartCopyCommand,
   type BucketLocationConstraint,
+  type CompletedPart,
   type ListObjectsV2CommandOutput,
   type S3Client,
   type _Object,
@@ -38,7 +38,7 @@ import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
 import { makeClient, type S3ClientSettings } from "./s3/client.js";
 import { isNotFound, s3CodeOf, s3Error, statusOf, type PreconditionMeaning } from "./s3/errors.js";
-import { copySource, dirPrefix, joinObject, objectOf, splitPath } from "./s3/paths.js";
+import { copySource, directoriesOf, dirPrefix, isMarkerOf, joinObject, objectOf, splitPath } from "./s3/paths.js";
 import { MAX_PART_SIZE, MIN_PART_SIZE, S3UploadSink, planCopyParts } from "./s3/upload.js";
 
 export interface S3FileSystemOptions extends FileSystemOptions, S3ClientSettings {
@@ -58,7 +58,6 @@ export interface S3FileSystemOptions extends FileSystemOptions, S3ClientSettings
 
 export const DEFAULT_PART_SIZE = 8 * 2 ** 20;
 const DEFAULT_PART_CONCURRENCY = 4;
-const OPTIONS_SHOWN_REDACTED = new Set(["secret", "token", "key", "clientOptions"]);
 
 function positiveInt(options: S3FileSystemOptions, name: keyof S3FileSystemOptions, fallback: number, min: number, max = Infinity): number {
   const v = options[name] ?? fallback;
@@ -73,6 +72,7 @@ const directory = (name: string): FileInfo => ({ name, size: 0, type: "directory
 export class S3FileSystem extends AbstractFileSystem {
   static override protocols = ["s3", "s3a"] as const;
   static override rootMarker = "";
+  static override secretOptions = ["key", "secret", "token", "clientOptions"];
 
   /** `s3://bucket/key/` -> `bucket/key`; leading slashes go too (`s3:///b/k`). */
   static override stripProtocol(path: string): string {
@@ -91,6 +91,8 @@ export class S3FileSystem extends AbstractFileSystem {
   private readonly secrets: string[];
   /** Buckets this instance saw exist (mkdir of a prefix then costs no request); forgotten when it deletes them. */
   private readonly knownBuckets = new Set<string>();
+  /** The marker objects (`d/`, `d//`) a subtree listing found for the directory infos it made; rm deletes them. */
+  private readonly markerKeys = new WeakMap<FileInfo, string[]>();
 
   constructor(options: S3FileSystemOptions = {}) {
     super(options);
@@ -115,16 +117,6 @@ export class S3FileSystem extends AbstractFileSystem {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-
-  /** Printed without credentials. */
-  [inspect.custom](): string {
-    const shown = Object.fromEntries(
-      Object.entries(this.options)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => [k, OPTIONS_SHOWN_REDACTED.has(k) ? "***" : v]),
-    );
-    return `S3FileSystem ${inspect(shown)}`;
   }
 
   // ---------------------------------------------------------------- requests
@@ -231,14 +223,27 @@ export class S3FileSystem extends AbstractFileSystem {
   protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
     if (path === "") return this.listBuckets(options.signal);
     const { bucket, key } = splitPath(path);
-    const prefix = dirPrefix(key);
     const entries: FileInfo[] = [];
+    const seen = await this.listLevel(bucket, dirPrefix(key), path, entries, options.signal);
+    // A bucket that lists at all exists (a missing one is NoSuchBucket above).
+    this.rememberBucket(bucket);
+    if (seen || key === "") return entries;
+    return [await this.headObject(bucket, key, path, options.signal)];
+  }
+
+  /**
+   * Add the entries of one directory level (keys under `prefix`, up to the next slash) to
+   * `entries`; whether any key lies under `prefix`. An empty segment is no level of its own:
+   * the prefix `prefix/` is listed as part of this one, so `d//f` is an entry of `d`.
+   */
+  private async listLevel(bucket: string, prefix: string, path: string, entries: FileInfo[], signal?: AbortSignal): Promise<boolean> {
     let seen = false;
-    for await (const page of this.listPages(bucket, prefix, "/", path, options.signal)) {
+    for await (const page of this.listPages(bucket, prefix, "/", path, signal)) {
       for (const cp of page.CommonPrefixes ?? []) {
+        if (cp.Prefix === undefined) continue;
         seen = true;
-        const name = joinObject(bucket, cp.Prefix ?? "");
-        if (name !== path) entries.push(directory(name));
+        if (cp.Prefix === `${prefix}/`) await this.listLevel(bucket, cp.Prefix, path, entries, signal);
+        else entries.push(directory(joinObject(bucket, cp.Prefix)));
       }
       for (const obj of page.Contents ?? []) {
         seen = true;
@@ -247,10 +252,12 @@ export class S3FileSystem extends AbstractFileSystem {
         entries.push(this.objectInfo(bucket, obj));
       }
     }
-    // A bucket that lists at all exists (a missing one is NoSuchBucket above).
-    this.rememberBucket(bucket);
-    if (seen || key === "") return entries;
-    return [await this.headObject(bucket, key, path, options.signal)];
+    return seen;
+  }
+
+  /** The directory `path` is listed in: an empty segment's slashes stay with the name (`b/d//f` is in `b/d`). */
+  protected override parent(path: string): string {
+    return trimTrailingSlashes(super.parent(path));
   }
 
   protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
@@ -292,6 +299,7 @@ export class S3FileSystem extends AbstractFileSystem {
     const prefix = dirPrefix(key);
     const out = new Map<string, FileInfo>();
     const dirs = new Set<string>();
+    const markers = new Map<string, string[]>();
     let seen = false;
     try {
       for await (const page of this.listPages(bucket, prefix, undefined, path, options.signal)) {
@@ -299,15 +307,15 @@ export class S3FileSystem extends AbstractFileSystem {
           if (obj.Key === undefined) continue;
           seen = true;
           const rel = obj.Key.slice(prefix.length);
-          // Directories between `path` and the object (a key ending in `/` is a directory marker).
-          const segments = rel.split("/");
-          const isMarker = rel.endsWith("/");
-          let dir = path;
-          for (const seg of segments.slice(0, -1)) {
-            dir = `${dir}/${seg}`;
-            dirs.add(dir);
+          // Directories between `path` and the object; a key ending in `/` marks the last of them.
+          const levels = directoriesOf(rel);
+          for (const level of levels) dirs.add(joinObject(bucket, prefix + level));
+          if (rel === "" || rel.endsWith("/")) {
+            const marked = levels.length > 0 ? joinObject(bucket, prefix + levels[levels.length - 1]!) : path;
+            markers.get(marked)?.push(obj.Key) ?? markers.set(marked, [obj.Key]);
+          } else {
+            out.set(joinObject(bucket, obj.Key), this.objectInfo(bucket, obj));
           }
-          if (!isMarker && rel !== "") out.set(joinObject(bucket, obj.Key), this.objectInfo(bucket, obj));
         }
       }
     } catch (err) {
@@ -329,8 +337,13 @@ export class S3FileSystem extends AbstractFileSystem {
       return out;
     }
     if (options.withDirs) {
-      out.set(path, directory(path));
-      for (const d of dirs) if (!out.has(d)) out.set(d, directory(d));
+      for (const d of [path, ...dirs]) {
+        if (out.has(d)) continue;
+        const info = directory(d);
+        const found = markers.get(d);
+        if (found) this.markerKeys.set(info, found);
+        out.set(d, info);
+      }
     }
     return out;
   }
@@ -463,6 +476,15 @@ export class S3FileSystem extends AbstractFileSystem {
     return value !== "WHEN_REQUIRED";
   }
 
+  /**
+   * The checksum a server-side copy asks the store to compute. A multipart source carries a
+   * composite CRC32 (of its parts) that stores copy as if it covered the whole object, so a
+   * full read of the copy would fail validation; asking for CRC32 makes them compute a fresh one.
+   */
+  private async copyChecksum(): Promise<"CRC32" | undefined> {
+    return (await this.sendsChecksums()) ? "CRC32" : undefined;
+  }
+
   private async makeSink(path: string, mode: "w" | "a" | "x", signal: AbortSignal | undefined, existing: FileInfo | undefined): Promise<UploadSink> {
     const { bucket, key } = objectOf(path);
     return S3UploadSink.open({
@@ -516,6 +538,7 @@ export class S3FileSystem extends AbstractFileSystem {
         MetadataDirective: "REPLACE",
         ContentType: head.ContentType,
         Metadata: head.Metadata,
+        ChecksumAlgorithm: await this.copyChecksum(),
       }),
       path,
     );
@@ -549,23 +572,26 @@ export class S3FileSystem extends AbstractFileSystem {
       { concurrency: this.concurrency, signal: options.signal },
     )) as FileInfo[];
     const files = entries.filter((e) => e.type !== "directory").map((e) => trimTrailingSlashes(e.name));
-    const dirs = entries.filter((e) => e.type === "directory").map((e) => trimTrailingSlashes(e.name));
+    const dirEntries = entries.filter((e) => e.type === "directory");
+    const dirs = dirEntries.map((e) => trimTrailingSlashes(e.name));
     if (!options.recursive && dirs.length > 0) throw FsError.eisdir(dirs[0]!, "is a directory; pass recursive: true to delete it");
-    const byBucket = new Map<string, string[]>();
-    const add = (bucket: string, key: string) => byBucket.get(bucket)?.push(key) ?? byBucket.set(bucket, [key]);
+    const byBucket = new Map<string, Set<string>>();
+    const add = (bucket: string, key: string) => byBucket.get(bucket)?.add(key) ?? byBucket.set(bucket, new Set([key]));
     for (const f of files) {
       const { bucket, key } = splitPath(f);
       if (key !== "") add(bucket, key);
     }
     const buckets: string[] = [];
-    for (const d of dirs) {
-      const { bucket, key } = splitPath(d);
-      if (d === "") continue;
+    dirEntries.forEach((entry, i) => {
+      const { bucket, key } = splitPath(dirs[i]!);
+      if (dirs[i] === "") return;
+      for (const marker of this.markerKeys.get(entry) ?? []) add(bucket, marker);
       if (key === "") buckets.push(bucket);
       else add(bucket, `${key}/`);
-    }
+    });
     const batches: Array<{ bucket: string; keys: string[] }> = [];
-    for (const [bucket, keys] of byBucket) {
+    for (const [bucket, keySet] of byBucket) {
+      const keys = [...keySet];
       for (let i = 0; i < keys.length; i += this.deleteBatchSize) batches.push({ bucket, keys: keys.slice(i, i + this.deleteBatchSize) });
     }
     try {
@@ -639,15 +665,16 @@ export class S3FileSystem extends AbstractFileSystem {
       return;
     }
     const prefix = dirPrefix(key);
-    let marker = false;
+    // Its markers: `key/`, and `key//`... (empty segments are no level of their own).
+    const markers: string[] = [];
     for await (const page of this.listPages(bucket, prefix, undefined, path, options.signal, 2)) {
-      const keys = (page.Contents ?? []).map((o) => o.Key);
-      marker = keys.includes(prefix);
-      if (keys.some((k) => k !== prefix)) throw new FsError("ENOTEMPTY", undefined, { path });
-      break;
+      for (const k of (page.Contents ?? []).map((o) => o.Key ?? "")) {
+        if (!isMarkerOf(k, prefix)) throw new FsError("ENOTEMPTY", undefined, { path });
+        markers.push(k);
+      }
     }
-    if (!marker) throw FsError.enoent(path);
-    await this.send(new DeleteObjectCommand({ Bucket: bucket, Key: prefix }), path, options);
+    if (markers.length === 0) throw FsError.enoent(path);
+    for (const marker of markers) await this.send(new DeleteObjectCommand({ Bucket: bucket, Key: marker }), path, options);
   }
 
   /**
@@ -660,7 +687,13 @@ export class S3FileSystem extends AbstractFileSystem {
     const to = objectOf(dst);
     try {
       await this.client.send(
-        new CopyObjectCommand({ ...this.uploadParams, Bucket: to.bucket, Key: to.key, CopySource: copySource(from.bucket, from.key) }),
+        new CopyObjectCommand({
+          ...this.uploadParams,
+          Bucket: to.bucket,
+          Key: to.key,
+          CopySource: copySource(from.bucket, from.key),
+          ChecksumAlgorithm: await this.copyChecksum(),
+        }),
         { abortSignal: options.signal },
       );
     } catch (err) {
@@ -683,12 +716,16 @@ export class S3FileSystem extends AbstractFileSystem {
     path: string,
     options: SignalOptions,
   ): Promise<void> {
-    const created = await this.send<{ UploadId?: string }>(new CreateMultipartUploadCommand({ ...this.uploadParams, Bucket: bucket, Key: key }), path, options);
+    const created = await this.send<{ UploadId?: string }>(
+      new CreateMultipartUploadCommand({ ...this.uploadParams, Bucket: bucket, Key: key, ChecksumAlgorithm: await this.copyChecksum() }),
+      path,
+      options,
+    );
     const uploadId = created.UploadId!;
     try {
       const ranges = planCopyParts(info.size ?? 0);
       const parts = await mapBounded(ranges, async ([first, last], i) => {
-        const out = await this.send<{ CopyPartResult?: { ETag?: string } }>(
+        const out = await this.send<{ CopyPartResult?: { ETag?: string; ChecksumCRC32?: string } }>(
           new UploadPartCopyCommand({
             Bucket: bucket,
             Key: key,
@@ -701,10 +738,11 @@ export class S3FileSystem extends AbstractFileSystem {
           path,
           { signal: options.signal, precondition: "ECHANGED" },
         );
-        return { PartNumber: i + 1, ETag: out.CopyPartResult?.ETag };
+        const r = out.CopyPartResult ?? {};
+        return r.ChecksumCRC32 ? { PartNumber: i + 1, ETag: r.ETag, ChecksumCRC32: r.ChecksumCRC32 } : { PartNumber: i + 1, ETag: r.ETag };
       }, { concurrency: this.partConcurrency, signal: options.signal });
       await this.send(
-        new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts as Array<{ PartNumber: number; ETag?: string }> } }),
+        new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts as CompletedPart[] } }),
         path,
         options,
       );

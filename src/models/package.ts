@@ -4,15 +4,18 @@
  */
 import { homedir } from "node:os";
 import { posix } from "node:path";
+import { inspect, type InspectOptions } from "node:util";
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { basename, joinPath, resolveInside, splitChain, splitProtocol } from "../core/paths.js";
+import { printRedacted, redactOptions, redactUrl } from "../core/redact.js";
 import type { ProgressCallback } from "../core/types.js";
 import { urlToFs } from "../core/url-chain.js";
 import { WholeFileCacheFileSystem, type WholeFileCacheOptions } from "../cached/filecache.js";
 import type { BufferedFile, FileOpenOptions, OpenMode, TextMode } from "../files/buffered-file.js";
 import type { TextFile } from "../files/text-file.js";
 import { LocalFileSystem } from "../implementations/local.js";
+import { RealPathConfinement } from "../implementations/real-path-confinement.js";
 import { progressBar } from "./progress.js";
 
 /** Environment variables of packages, read at call time. */
@@ -44,6 +47,11 @@ export interface PackageOptions {
   progress?: boolean | ProgressFactory;
   /** Seconds a download may stall before ETIMEDOUT (default: FSSPEC_TS_PACKAGE_TIMEOUT, else 300). */
   timeout?: number;
+  /**
+   * Local roots only: refuse (EACCES) a path whose real path, symlinks resolved, leaves the
+   * root. Default false: symlinks inside the root are followed wherever they point.
+   */
+  confineSymlinks?: boolean;
 }
 
 interface PackageState {
@@ -51,6 +59,7 @@ interface PackageState {
   fs: AbstractFileSystem;
   rootPath: string;
   cache: WholeFileCacheFileSystem | undefined;
+  confinement: RealPathConfinement | undefined;
 }
 
 export class Package {
@@ -75,6 +84,19 @@ export class Package {
     if (typeof root !== "string" || root === "") throw FsError.einval("a package needs a root (a URL or a path)");
     this.root = root;
     this.options = options;
+  }
+
+  /** Root and options as printed: credentials in the root URL, fsOptions and cacheOptions as `***`. */
+  private printed(): Record<string, unknown> {
+    return { root: redactUrl(this.root), ...redactOptions(this.options) };
+  }
+
+  [inspect.custom](depth: number, options: InspectOptions, show?: typeof inspect): string {
+    return printRedacted("Package", this.printed(), depth, options, show);
+  }
+
+  toString(): string {
+    return printRedacted("Package", this.printed());
   }
 
   get timeoutSeconds(): number {
@@ -102,7 +124,12 @@ export class Package {
       ({ fs: target, path: rootPath } = await urlToFs(this.root, this.networkOptions()));
     }
     const local = target instanceof LocalFileSystem;
-    if (!(this.options.cache ?? !local)) return { fs: target, rootPath, cache: undefined };
+    let confinement: RealPathConfinement | undefined;
+    if (this.options.confineSymlinks) {
+      if (!(target instanceof LocalFileSystem)) throw FsError.einval("confineSymlinks needs a package root on local disk", redactUrl(this.root));
+      confinement = new RealPathConfinement(target, rootPath);
+    }
+    if (!(this.options.cache ?? !local)) return { fs: target, rootPath, cache: undefined, confinement };
     const cache = new WholeFileCacheFileSystem({
       cacheStorage: Package.defaultCache(),
       expiryTime: ONE_YEAR,
@@ -110,7 +137,7 @@ export class Package {
       fs: target,
       skipInstanceCache: true,
     });
-    return { fs: cache, rootPath, cache };
+    return { fs: cache, rootPath, cache, confinement };
   }
 
   /** The stall timeout goes to the network layers of the root's URL unless the caller set one. */
@@ -133,10 +160,13 @@ export class Package {
     try {
       inner = resolveInside("", path);
     } catch (err) {
+      if (!isFsError(err, "EACCES")) throw err;
       throw new FsError("EACCES", "path leaves the package root", { path, cause: err });
     }
     const state = await this.setup();
-    return { state, full: inner === "" ? state.rootPath : joinPath(state.rootPath, inner) };
+    const full = inner === "" ? state.rootPath : joinPath(state.rootPath, inner);
+    await state.confinement?.check(full);
+    return { state, full };
   }
 
   /** ETIMEDOUT from a stalled download names the variable that sets the limit. */
@@ -151,8 +181,10 @@ export class Package {
 
   private progressFor(path: string): (ProgressCallback & { stop?(): void }) | undefined {
     const p = this.options.progress;
-    if (typeof p === "function") return p(basename(path));
-    return progressBar(`Downloading ${basename(path)}`, p ?? Boolean(process.stderr.isTTY));
+    // Redacted before the basename is cut: a query token would otherwise survive as `f.bin?sig=...`.
+    const name = basename(redactUrl(path));
+    if (typeof p === "function") return p(name);
+    return progressBar(`Downloading ${name}`, p ?? Boolean(process.stderr.isTTY));
   }
 
   /**

@@ -14,8 +14,10 @@
  */
 import { EventEmitter } from "node:events";
 import type { IncomingHttpHeaders } from "node:http";
+import { inspect, type InspectOptions } from "node:util";
 import { Agent, type Dispatcher } from "undici";
 import { FsError } from "../../core/errors.js";
+import { printRedacted, redactOptions } from "../../core/redact.js";
 import { Semaphore } from "../../core/limiter.js";
 import { redactUrl, timeoutError, transportFailure } from "./errors.js";
 import { escapeLonePercents } from "./names.js";
@@ -186,6 +188,11 @@ export class HttpClient {
     const auth = options.auth;
     if (auth && "bearer" in auth) this.authHeader = `Bearer ${auth.bearer}`;
     else if (auth) this.authHeader = basicAuth(auth.username, auth.password);
+  }
+
+  /** Printed as its options, with `auth` and credential headers as `***`. */
+  [inspect.custom](depth: number, options: InspectOptions, show?: typeof inspect): string {
+    return printRedacted("HttpClient", redactOptions(this.options, new Set(["auth"])), depth, options, show);
   }
 
   /**

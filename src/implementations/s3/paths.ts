@@ -28,6 +28,23 @@ export function dirPrefix(key: string): string {
   return key === "" ? "" : `${key}/`;
 }
 
+/**
+ * Keys with empty segments (`a//b//c`, `/x`): a run of slashes is one separator, so no
+ * directory level is named "". The key prefixes (relative, without a trailing slash) of the
+ * directories that `rel` lies in, outermost first: each ends a non-empty segment (`a//b//c`
+ * -> `a`, `a//b`). A key ending in `/` is a directory marker and names its own directory last.
+ */
+export function directoriesOf(rel: string): string[] {
+  const out: string[] = [];
+  for (let i = 1; i < rel.length; i++) if (rel[i] === "/" && rel[i - 1] !== "/") out.push(rel.slice(0, i));
+  return out;
+}
+
+/** Whether `key` is a marker object of the directory listed with `prefix`: `prefix` followed by slashes only. */
+export function isMarkerOf(key: string, prefix: string): boolean {
+  return key.startsWith(prefix) && /^\/*$/.test(key.slice(prefix.length));
+}
+
 /** A path that names an object (bucket and key), or EISDIR/EINVAL for the root and buckets. */
 export function objectOf(path: string): ObjectPath & { key: string } {
   if (path === "") throw FsError.eisdir("s3://", "the root of S3 is the list of buckets");
