@@ -466,7 +466,11 @@ export class HTTPFileSystem extends AbstractFileSystem {
       const open = (start: number) => RangeDownload.open(this.client, path, { start }, { signal, callback: progress, expect });
       return new BufferedFile({ ...common, size: size ?? Infinity, readCache: new StreamingCache(size ?? Infinity, blockSize, shown, open) });
     }
-    const fetcher = new OpenedFileFetcher((start, end) => RangeDownload.open(this.client, path, { start, end }, { signal, callback: progress, expect, keepRest: true }));
+    // A body held for the next read is kept as long as an idle connection would be.
+    const fetcher = new OpenedFileFetcher(
+      (start, end) => RangeDownload.open(this.client, path, { start, end }, { signal, callback: progress, expect, keepRest: true }),
+      this.client.options.keepAliveTimeout,
+    );
     return new BufferedFile({
       ...common,
       size,

@@ -121,6 +121,20 @@ describe("no read keeps its slot or lets an error escape", () => {
     await stillServes();
   });
 
+  it("a file left open on a server that ignores Range gives its held body back after keepAliveTimeout", async () => {
+    client({ connections: 1, keepAliveTimeout: 100, timeout: 3_000 });
+    srv.fault({ path: FILE, method: "GET", rangesIgnored: true, times: 3 });
+    const forgotten = await fs.open(url(), "rb", { blockSize: 1000 });
+    expectBytes(await forgotten.read(10), data.subarray(0, 10)); // the rest of the body is held for the next read
+    const t0 = Date.now();
+    expectBytes(await fs.catFile(url(), 0, 10), data.subarray(0, 10));
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    // Reading on still works: another download.
+    expectBytes(await forgotten.read(10), data.subarray(10, 20));
+    await forgotten.close();
+    await stillServes();
+  });
+
   it("empty bodies: an empty file answered 200 (as real servers do) or 416", async () => {
     client();
     await rounds(undefined, async () => {
