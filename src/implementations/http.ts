@@ -499,6 +499,12 @@ export class HTTPFileSystem extends AbstractFileSystem {
     const res = await this.client.send(path, { method: this.uploadMethod, body: data, headers, signal: options.signal });
     discardBody(res.body);
     if (res.status === 412 && mode === "create") throw FsError.eexist(redactUrl(path));
+    if (res.status === 409) {
+      throw new FsError("EIO", "HTTP 409 Conflict (a WebDAV server's answer when the parent directory does not exist: Apache's mod_dav makes none)", {
+        path: redactUrl(path),
+        status: 409,
+      });
+    }
     if (res.status < 200 || res.status >= 300) throw statusError(res.status, path, res.statusText);
   }
 }

@@ -301,6 +301,10 @@ function matrix(server: RealServer): void {
         await mkdir(join(src, n, ".."), { recursive: true });
         await writeFile(join(src, n), b);
       }
+      if (!dav.makesParents) {
+        const err = await errorOf(fs.pipeFile(`${dav.url}/nowhere/x.bin`, "x"), "EIO");
+        expect(err.message).toMatch(/409 Conflict .*parent directory does not exist/);
+      }
       // A server that makes no parents (Apache) gets the collection made on its disk first.
       await mkdir(join(dav.dir, "put"), { recursive: true });
       await chmod(join(dav.dir, "put"), 0o777);

@@ -321,6 +321,13 @@ describe("get writes the decoded names; put sends encoded ones", () => {
     }
   });
 
+  it("an upload answered 409 says what a WebDAV server means by it", async () => {
+    srv.fault({ path: "/up/missing/x.bin", method: "PUT", status: 409 });
+    const err = await errorOf(fs.pipeFile(url("/up/missing/x.bin"), "x"), "EIO");
+    expect(err.status).toBe(409);
+    expect(err.message).toMatch(/parent directory does not exist/);
+  });
+
   it("put of local names with spaces, ü, #, ? and % stores those names on the server", async () => {
     const src = join(local, "up");
     const names = ["a b.txt", "ü.txt", "x#y.txt", "q?.txt", "p%.txt", "p%41.txt", "sub dir/z.txt"];
