@@ -174,8 +174,7 @@ export class HTTPFileSystem extends AbstractFileSystem {
   /** A URL written with a trailing slash names a directory: it is asked for in that form. */
   override normalizePath(path: string): string {
     const p = super.normalizePath(path);
-    const q = path.search(/[?#]/);
-    if ((q < 0 ? path : path.slice(0, q)).endsWith("/") && p !== this.rootMarker) this.hint(p);
+    if (path.endsWith("/") && !/[?#]/.test(path)) this.hint(p);
     return p;
   }
 
@@ -208,10 +207,11 @@ export class HTTPFileSystem extends AbstractFileSystem {
    * which one a directory answers. A URL with a query is only ever sent as written.
    */
   private async sendTo(path: string, options: SendOptions): Promise<HttpResponse> {
+    if (path.includes("?")) return this.client.send(path, options);
     const slashed = `${path}/`;
     const asDir = this.dirHints.has(path);
     const res = await this.client.send(asDir ? slashed : path, options);
-    if (res.status !== 404 || path.includes("?")) return res;
+    if (res.status !== 404) return res;
     discardBody(res.body);
     if (asDir) this.dirHints.delete(path);
     const other = await this.client.send(asDir ? path : slashed, options);

@@ -195,6 +195,12 @@ describe("directory URLs are asked for as written", () => {
     srv.setFile("/slashed/file.txt", "file");
     expect(await fs.ls(url("/slashed/file.txt/"))).toMatchObject([{ name: url("/slashed/file.txt"), type: "file" }]);
     expect(srv.requests.filter((r) => r.method === "GET").map((r) => r.url)).toEqual(["/slashed/file.txt/", "/slashed/file.txt"]);
+    // A URL with a query (a signed URL) gets no slash after its query, nor a second try.
+    srv.resetCounts();
+    expect(text(await fs.catFile(url("/slashed/file.txt?sig=abc")))).toBe("file");
+    expect((await fs.info(url("/slashed/file.txt?sig=abc"))).size).toBe(4);
+    await errorOf(fs.info(url("/slashed/none.txt?sig=abc")), "ENOENT");
+    expect(srv.requests.map((r) => r.url)).toEqual(["/slashed/file.txt?sig=abc", "/slashed/file.txt?sig=abc", "/slashed/none.txt?sig=abc"]);
   });
 });
 
