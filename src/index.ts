@@ -1,7 +1,7 @@
 /** fsspec-ts: one async filesystem interface for every storage. Public exports only. */
 export { AbstractFileSystem } from "./core/abstract.js";
-export { planTransfer, runTransfers, transferFile } from "./core/transfer.js";
-export type { TransferPair } from "./core/transfer.js";
+export { makeTransferPlan, planTransfer, runMoves, runTransfers, transferFile } from "./core/transfer.js";
+export type { TransferPair, TransferPlan } from "./core/transfer.js";
 export type { CatResult, FileSystemClass, FileSystemJSON, WalkEntry, WalkEntryDetail } from "./core/abstract.js";
 export { FsError, isFsError, toFsError } from "./core/errors.js";
 export type { FsErrorCode } from "./core/errors.js";

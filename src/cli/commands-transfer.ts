@@ -1,7 +1,7 @@
 /** Moving bytes: cp and mv between any two filesystems, with fsspec's copy rules. */
 import type { Command } from "commander";
 import { FsError } from "../core/errors.js";
-import { planTransfer, runTransfers } from "../core/transfer.js";
+import { makeTransferPlan, runMoves, runTransfers } from "../core/transfer.js";
 import { urlToFs } from "../core/url-chain.js";
 import { parseCount } from "./options.js";
 import { progressBar } from "../models/progress.js";
@@ -33,9 +33,11 @@ async function transfer(srcUrls: string[], dstUrl: string, flags: TransferFlags,
       else await srcFs.copy(src, dst, { ...options, callback: bar, onError: "raise" });
       return;
     }
-    const pairs = await planTransfer(srcFs, src, dstFs, dst, options);
-    await runTransfers(pairs, srcFs, dstFs, { ...options, callback: bar });
-    if (move) await srcFs.rm(src, { recursive: flags.recursive });
+    const plan = await makeTransferPlan(srcFs, src, dstFs, dst, options);
+    if (!move) return await runTransfers(plan.pairs, srcFs, dstFs, { ...options, callback: bar });
+    if (plan.skippedDir !== undefined) throw FsError.eisdir(plan.skippedDir, "is a directory; pass -r to move it");
+    // Only the sources whose copies were confirmed are removed (never a new expansion of src).
+    await runMoves(plan, srcFs, dstFs, { ...options, callback: bar }, (files, dirs) => srcFs.removeEntries(files, dirs, { keepNonEmpty: true }));
   } finally {
     bar?.stop();
   }

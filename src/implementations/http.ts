@@ -21,6 +21,7 @@ import type {
   SignalOptions,
   WalkOptions,
 } from "../core/types.js";
+import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
 import { BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 import { discardBody, header, HttpClient, type HttpAuth, type HttpResponse, type SendOptions } from "./http/client.js";
@@ -113,7 +114,7 @@ function isHtml(res: HttpResponse): boolean {
   return type === undefined || /^\s*(text\/html|application\/xhtml\+xml)\b/i.test(type);
 }
 
-export class HTTPFileSystem extends AbstractFileSystem {
+export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["http", "https"] as const;
   static override rootMarker = "";
   /** `headers` is printed with its credential headers (Authorization, Cookie, X-Api-Key...) as `***`. */
@@ -403,6 +404,22 @@ export class HTTPFileSystem extends AbstractFileSystem {
     if (end !== undefined && end <= start) return new Uint8Array(0);
     const download = await RangeDownload.open(this.client, path, { start, end }, options);
     return download.readAll();
+  }
+
+  /** What a read can be pinned to: the ETag, the Last-Modified date (verbatim) and the size. */
+  async fileVersion(path: string, options: SignalOptions = {}): Promise<FileVersion> {
+    const info = await this.info(path, options);
+    if (info.type === "directory") throw FsError.eisdir(redactUrl(info.name));
+    const version: FileVersion = { size: info.size };
+    if (typeof info.etag === "string") version.etag = info.etag;
+    if (typeof info.lastModified === "string") version.lastModified = info.lastModified;
+    return version;
+  }
+
+  /** Bytes of `options.version` only, checked as an opened file's are (If-Range; ECHANGED for another version). */
+  async catFilePinned(path: string, start: number, end: number, options: PinnedReadOptions): Promise<Uint8Array> {
+    const { etag, lastModified, size } = options.version;
+    return this.fetchRange(this.normalizePath(path), start, end, { signal: options.signal, expect: { etag, lastModified, size } });
   }
 
   /** A negative start without an end is one suffix request (`bytes=-N`): no HEAD for the size. */

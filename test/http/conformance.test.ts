@@ -32,5 +32,5 @@ describeFileSystem(
       },
     };
   },
-  { write: false, emptyDirectories: false, mtime: true, serializable: true, transactions: false },
+  { write: false, emptyDirectories: false, mtime: true, serializable: true, transactions: false, plainNames: false },
 );
