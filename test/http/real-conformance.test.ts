@@ -38,6 +38,6 @@ for (const name of REAL_SERVER_NAMES) {
         },
       };
     },
-    { write: false, emptyDirectories: false, mtime: true, serializable: true, transactions: false },
+    { write: false, emptyDirectories: false, mtime: true, serializable: true, transactions: false, plainNames: false },
   );
 }
