@@ -103,7 +103,7 @@ function fill(template: string, values: Record<string, string>): string {
 }
 
 /** Resolves when `GET /tree/` answers (any status), rejects when the process exits first. */
-async function waitUntilServing(port: number, child: ChildProcess, describe: () => string): Promise<void> {
+async function waitUntilServing(port: number, child: ChildProcess, diagnose: () => string): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   let exited = false;
   child.once("exit", () => (exited = true));
@@ -117,8 +117,8 @@ async function waitUntilServing(port: number, child: ChildProcess, describe: () 
       req.end();
     });
     if (answered) return;
-    if (exited) throw new Error(`exited during startup. ${describe()}`);
-    if (Date.now() > deadline) throw new Error(`did not answer on port ${port} within ${START_TIMEOUT_MS / 1000} s. ${describe()}`);
+    if (exited) throw new Error(`exited during startup. ${diagnose()}`);
+    if (Date.now() > deadline) throw new Error(`did not answer on port ${port} within ${START_TIMEOUT_MS / 1000} s. ${diagnose()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -129,7 +129,7 @@ interface Running {
 }
 
 /** Start one guarded process; its first stdout line is the server's PID. */
-async function launch(name: RealServerName, argv: string[], port: number, logFile: string | undefined): Promise<{ stop: () => Promise<void> }> {
+async function launch(argv: string[], port: number, logFile: string | undefined): Promise<{ stop: () => Promise<void> }> {
   const child = spawn("sh", ["-c", GUARD, "sh", ...argv], { stdio: ["pipe", "pipe", "pipe"] });
   let output = "";
   // Always drained: a full pipe would stall the server.
@@ -171,12 +171,13 @@ async function launch(name: RealServerName, argv: string[], port: number, logFil
       clearTimeout(timer);
     }
   };
-  const describe = () => {
+  /** The command, its output and the tail of its error log: what a failed start prints. */
+  const diagnose = () => {
     const log = logFile && existsSync(logFile) ? readFileSync(logFile, "utf8").slice(-2000) : "";
     return `${argv.join(" ")}\n${output}${log}`.trim();
   };
   try {
-    await waitUntilServing(port, child, describe);
+    await waitUntilServing(port, child, diagnose);
   } catch (err) {
     await stop();
     throw err;
@@ -208,7 +209,7 @@ async function startConfigured(name: Exclude<RealServerName, "python">, layout: 
     const argv =
       name === "nginx" ? [binary, "-p", prefix, "-c", conf] : name === "apache2" ? [binary, "-f", conf, "-DFOREGROUND"] : [binary, "-D", "-f", conf];
     try {
-      const { stop } = await launch(name, argv, port, join(prefix, "error.log"));
+      const { stop } = await launch(argv, port, join(prefix, "error.log"));
       const url = `http://127.0.0.1:${port}`;
       const server: RealServer = {
         name,
@@ -233,7 +234,7 @@ async function startPython(layout: Layout): Promise<Running> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     try {
-      const { stop } = await launch("python", [python, "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", layout.root], port, undefined);
+      const { stop } = await launch([python, "-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", layout.root], port, undefined);
       return { server: { name: "python", url: `http://127.0.0.1:${port}`, noindex: false, gzipStatic: false, redirects: false, ranges: false }, stop };
     } catch (err) {
       if (attempt < 2 && /in use/i.test(String(err))) continue;
