@@ -7,6 +7,9 @@ import { FsError, MemoryFileSystem } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
 import { errorOf, expectBytes, pattern } from "./helpers.js";
+import { guardProcess } from "../support/process-guard.js";
+
+guardProcess();
 
 let srv: TestHttpServer;
 let fs: HTTPFileSystem;
