@@ -25,7 +25,10 @@ export type { HfPath, HfRepoType } from "./hf/path.js";
 export { parseHfPath, formatHfPath } from "./hf/path.js";
 
 /** The HTTP client options the Hub backend passes through. */
-const HTTP_OPTIONS = ["headers", "connections", "timeout", "bodyTimeout", "retries", "retryDelay", "maxRetryDelay", "maxRedirects", "keepAliveTimeout"] as const;
+const HTTP_OPTIONS = [
+  "headers", "connections", "timeout", "bodyTimeout", "retries", "retryDelay", "maxRetryDelay", "maxRedirects", "keepAliveTimeout",
+  "proxy", "dispatcher", "ca",
+] as const;
 
 export interface HuggingFaceFileSystemOptions
   extends FileSystemOptions, Pick<HTTPFileSystemOptions, (typeof HTTP_OPTIONS)[number]> {
@@ -79,7 +82,7 @@ interface Pin {
 export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["hf"] as const;
   static override rootMarker = "";
-  static override secretOptions = ["token"];
+  static override secretOptions = ["token", "proxy", "dispatcher"];
 
   /** The canonical name of a path (see hf/path.ts); anything but a repo path is EINVAL. */
   static override stripProtocol(path: string): string {

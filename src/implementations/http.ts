@@ -25,6 +25,7 @@ import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versio
 import { BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 import { discardBody, header, HttpClient, type HttpAuth, type HttpResponse, type SendOptions } from "./http/client.js";
+import type { TransportOptions } from "./http/dispatcher.js";
 import { parseContentRange, RangeDownload, type DownloadOptions, type Validators } from "./http/download.js";
 import { redactUrl, statusError, transportFailure } from "./http/errors.js";
 import { childrenOf } from "./http/index-page.js";
@@ -34,7 +35,11 @@ import { StreamingCache } from "./http/stream-cache.js";
 
 export type { HttpAuth } from "./http/client.js";
 
-export interface HTTPFileSystemOptions extends FileSystemOptions {
+/**
+ * Proxies (`proxy`; default HTTPS_PROXY / HTTP_PROXY / NO_PROXY), a `dispatcher` of your own, extra
+ * certificate authorities (`ca`): see docs/proxies.md.
+ */
+export interface HTTPFileSystemOptions extends FileSystemOptions, TransportOptions {
   /** Sent with every request (credentials in them are dropped on redirects to other origins). */
   headers?: Record<string, string>;
   /** Basic (`{username, password}`) or bearer (`{bearer}`) credentials; user info in a URL wins. */
@@ -117,8 +122,11 @@ function isHtml(res: HttpResponse): boolean {
 export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["http", "https"] as const;
   static override rootMarker = "";
-  /** `headers` is printed with its credential headers (Authorization, Cookie, X-Api-Key...) as `***`. */
-  static override secretOptions = ["auth"];
+  /**
+   * `headers` is printed with its credential headers (Authorization, Cookie, X-Api-Key...) as `***`;
+   * a proxy URL and a dispatcher (which may hold a proxy's credentials) are never printed.
+   */
+  static override secretOptions = ["auth", "proxy", "dispatcher"];
 
   /** A URL names itself; only trailing slashes go (directories are found by the server's answer). */
   static override stripProtocol(path: string): string {
@@ -154,6 +162,9 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
       maxRetryDelay: option(options, "maxRetryDelay", 15_000, 0),
       maxRedirects: Math.floor(option(options, "maxRedirects", 10, 0)),
       keepAliveTimeout: option(options, "keepAliveTimeout", 4_000, 1),
+      proxy: options.proxy,
+      dispatcher: options.dispatcher,
+      ca: options.ca,
     });
   }
 

@@ -42,12 +42,12 @@ import { abortable, readErrorJson, readJson } from "./ngc/json.js";
 
 export { parseNgcPath, formatNgcPath, type NgcPath } from "./ngc/grammar.js";
 
-/** Connection, timeout and retry settings, as the HTTP backend takes them. */
-type TransportOptions = Pick<
-  HTTPFileSystemOptions,
-  "headers" | "connections" | "timeout" | "bodyTimeout" | "retries" | "retryDelay" | "maxRetryDelay" | "maxRedirects" | "keepAliveTimeout"
->;
-const TRANSPORT_KEYS = ["headers", "connections", "timeout", "bodyTimeout", "retries", "retryDelay", "maxRetryDelay", "maxRedirects", "keepAliveTimeout"] as const;
+/** Connection, timeout, retry and proxy settings, as the HTTP backend takes them. */
+const TRANSPORT_KEYS = [
+  "headers", "connections", "timeout", "bodyTimeout", "retries", "retryDelay", "maxRetryDelay", "maxRedirects", "keepAliveTimeout",
+  "proxy", "dispatcher", "ca",
+] as const;
+type TransportOptions = Pick<HTTPFileSystemOptions, (typeof TRANSPORT_KEYS)[number]>;
 
 export interface NGCFileSystemOptions extends FileSystemOptions, TransportOptions {
   /** The registry's API (default `NGC_CLI_SEARCH_SERVICE_URL`, else https://api.ngc.nvidia.com/). */
@@ -93,7 +93,7 @@ function forName(err: unknown, name: string): unknown {
 export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["ngc"] as const;
   static override rootMarker = "";
-  static override secretOptions = ["apiKey"];
+  static override secretOptions = ["apiKey", "proxy", "dispatcher"];
 
   /** The canonical name: `models/[org/[team/]]name@version[/path]`; anything else is EINVAL. */
   static override stripProtocol(path: string): string {

@@ -45,8 +45,33 @@ export interface TransportFailure {
   notStarted: boolean;
 }
 
-/** Classify a thrown value from undici (or our own checks) for `url`. */
-export function transportFailure(err: unknown, url: string, signal?: AbortSignal): TransportFailure {
+/**
+ * The status with which a proxy refused a request, from undici's errors: a CONNECT answered
+ * with anything but 200, or a forwarded request answered 407.
+ */
+function proxyRefusal(code: string, message: string): number | undefined {
+  const tunnel = /^Proxy response \((\d{3})\) !== 200 when HTTP Tunneling/.exec(message);
+  if (tunnel && code === "UND_ERR_ABORTED") return Number(tunnel[1]);
+  if (code === "UND_ERR_INVALID_ARG" && /^Proxy Authentication Required \(407\)/.test(message)) return 407;
+  return undefined;
+}
+
+/** A proxy's refusal as an FsError: 407 is EACCES (credentials), others EIO (retried when 5xx: the proxy could not reach the server). */
+function proxyFailure(status: number, path: string, proxy: URL | undefined, cause: unknown): TransportFailure {
+  const via = proxy ? ` ${redactUrl(proxy.origin)}` : "";
+  if (status === 407) {
+    const hint = proxy?.username ? "it refused the credentials in the proxy URL" : "give them in the proxy URL, as user:password@ before its host";
+    return { error: new FsError("EACCES", `the proxy${via} asks for credentials (HTTP 407): ${hint}`, { path, status, cause }), retryable: false, notStarted: true };
+  }
+  const error = new FsError("EIO", `the proxy${via} refused to connect to the server (HTTP ${status})`, { path, status, cause });
+  return { error, retryable: status >= 500, notStarted: true };
+}
+
+/**
+ * Classify a thrown value from undici (or our own checks) for `url`; `proxy` is the proxy the
+ * request went through, named in messages of failures to reach it.
+ */
+export function transportFailure(err: unknown, url: string, signal?: AbortSignal, proxy?: URL): TransportFailure {
   const path = redactUrl(url);
   if (signal?.aborted) {
     return { error: new FsError("EABORT", undefined, { path, cause: signal.reason }), retryable: false, notStarted: false };
@@ -57,12 +82,15 @@ export function transportFailure(err: unknown, url: string, signal?: AbortSignal
   }
   const e = err as { code?: unknown; name?: unknown; message?: unknown };
   const code = typeof e?.code === "string" ? e.code : "";
+  const refused = proxyRefusal(code, typeof e?.message === "string" ? e.message : "");
+  if (refused !== undefined) return proxyFailure(refused, path, proxy, err);
   if (e?.name === "AbortError" || code === "UND_ERR_ABORTED" || code === "ABORT_ERR") {
     return { error: new FsError("EABORT", undefined, { path, cause: err }), retryable: false, notStarted: false };
   }
   const known = TRANSPORT_CODES[code];
   if (known) {
-    return { error: new FsError(known.code, known.text, { path, cause: err }), retryable: known.retry, notStarted: NOT_STARTED.has(code) };
+    const text = proxy ? `${known.text} (through the proxy ${redactUrl(proxy.origin)})` : known.text;
+    return { error: new FsError(known.code, text, { path, cause: err }), retryable: known.retry, notStarted: NOT_STARTED.has(code) };
   }
   if (code.startsWith("HPE_")) {
     return { error: new FsError("EPROTO", `malformed HTTP response (${code})`, { path, cause: err }), retryable: false, notStarted: false };
