@@ -74,7 +74,7 @@ const directory = (name: string): FileInfo => ({ name, size: 0, type: "directory
 export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["s3", "s3a"] as const;
   static override rootMarker = "";
-  static override secretOptions = ["key", "secret", "token", "clientOptions"];
+  static override secretOptions = ["key", "secret", "token", "clientOptions", "proxy"];
 
   /** `s3://bucket/key/` -> `bucket/key`; leading slashes go too (`s3:///b/k`). */
   static override stripProtocol(path: string): string {

@@ -56,15 +56,19 @@ function proxyRefusal(code: string, message: string): number | undefined {
   return undefined;
 }
 
-/** A proxy's refusal as an FsError: 407 is EACCES (credentials), others EIO (retried when 5xx: the proxy could not reach the server). */
-function proxyFailure(status: number, path: string, proxy: URL | undefined, cause: unknown): TransportFailure {
+/** A proxy's refusal: 407 is EACCES (credentials), any other status EIO. */
+export function proxyRefused(status: number, proxy: URL | undefined, path?: string, cause?: unknown): FsError {
   const via = proxy ? ` ${redactUrl(proxy.origin)}` : "";
   if (status === 407) {
     const hint = proxy?.username ? "it refused the credentials in the proxy URL" : "give them in the proxy URL, as user:password@ before its host";
-    return { error: new FsError("EACCES", `the proxy${via} asks for credentials (HTTP 407): ${hint}`, { path, status, cause }), retryable: false, notStarted: true };
+    return new FsError("EACCES", `the proxy${via} asks for credentials (HTTP 407): ${hint}`, { path, status, cause });
   }
-  const error = new FsError("EIO", `the proxy${via} refused to connect to the server (HTTP ${status})`, { path, status, cause });
-  return { error, retryable: status >= 500, notStarted: true };
+  return new FsError("EIO", `the proxy${via} refused to connect to the server (HTTP ${status})`, { path, status, cause });
+}
+
+/** Nothing reached the server; a 5xx (the proxy could not reach it) is worth another try. */
+function proxyFailure(status: number, path: string, proxy: URL | undefined, cause: unknown): TransportFailure {
+  return { error: proxyRefused(status, proxy, path, cause), retryable: status >= 500 && status !== 501, notStarted: true };
 }
 
 /**
