@@ -4,20 +4,26 @@
  *
  * Listings come from the Hub's tree API (paginated, kept in the listings cache); bytes come
  * from `resolve` URLs (LFS files redirect to a CDN) through the HTTP backend's client and its
- * checked, retried and resumable ranged downloads. Each branch or tag is resolved to its
- * commit once per filesystem, and every later call reads that commit: one filesystem sees one
- * snapshot of a repo until `invalidateCache()`.
+ * checked, retried and resumable ranged downloads. Where `resolve` redirected is kept per file
+ * and commit, so later reads of the file go to the CDN directly (see http/resolved-urls.ts). A
+ * whole-file download (`streaming: true`, as the file cache opens) is one GET, its size and
+ * digest from the answer: no listing. Each branch or tag is resolved to its commit once per
+ * filesystem, and every later call reads that commit: one filesystem sees one snapshot of a
+ * repo until `invalidateCache()`.
  */
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, toFsError } from "../core/errors.js";
 import type { FileInfo, FileSystemOptions, FindOptions, ProgressCallback, SignalOptions } from "../core/types.js";
 import { sameVersion, versionChanged, type FileVersion, type PinnedReadOptions, type PinnedReads } from "../core/versions.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
+import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 import { HTTPFileSystem, type HTTPFileSystemOptions, type HttpCallOptions } from "./http.js";
 import { discardBody, header } from "./http/client.js";
-import { RangeDownload, type Validators } from "./http/download.js";
+import { RangeDownload, type DownloadOptions, type RangeSpec, type Validators } from "./http/download.js";
 import { transportFailure } from "./http/errors.js";
+import { ResolvedUrls, refusedUrl } from "./http/resolved-urls.js";
 import { backoffMs, sleep } from "./http/retry.js";
+import { streamedFile } from "./http/stream-cache.js";
 import { hubError, nextLink, resolveUrl, revisionUrl, treePage, treeUrl } from "./hf/api.js";
 import { effectiveRevision, formatHfPath, isCommitSha, parseHfPath, pinKey, withPath, type HfPath } from "./hf/path.js";
 
@@ -79,6 +85,37 @@ interface Pin {
   at: number;
 }
 
+/** What the redirect of an LFS file's `resolve` says of it (X-Linked-Etag, X-Linked-Size). */
+interface LinkedFile {
+  sha256?: string;
+  size?: number;
+}
+
+function linkedFile(headers: Record<string, string | string[] | undefined>): LinkedFile {
+  const out: LinkedFile = {};
+  const etag = header(headers, "x-linked-etag")?.replace(/^W\//, "").replace(/"/g, "");
+  if (etag !== undefined && /^[0-9a-f]{64}$/.test(etag)) out.sha256 = etag;
+  const size = header(headers, "x-linked-size");
+  if (size !== undefined && /^\d+$/.test(size)) out.size = Number(size);
+  return out;
+}
+
+/** A file's info from the answer to its download: its size, its git blob id (ETag) or LFS sha256 (the redirect's). */
+function answeredInfo(name: string, download: RangeDownload, linked: LinkedFile): FileInfo {
+  const info: FileInfo = { name, size: download.total ?? linked.size ?? null, type: "file" };
+  if (linked.sha256 !== undefined) {
+    info.lfs = { oid: linked.sha256, size: linked.size ?? info.size };
+    info.sha256 = linked.sha256;
+    return info;
+  }
+  const oid = download.etag?.replace(/^W\//, "").replace(/"/g, "");
+  if (oid !== undefined && /^[0-9a-f]{40}$/.test(oid)) info.oid = oid;
+  return info;
+}
+
+/** The key of a file at one commit (its content never changes). */
+const fileKey = (p: HfPath, commit: string) => `${p.repoType}:${p.repoId}@${commit}/${p.path}`;
+
 export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["hf"] as const;
   static override rootMarker = "";
@@ -96,6 +133,8 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
   /** Branch or tag -> the commit this filesystem reads, by repo and revision. */
   private readonly pins = new Map<string, Pin>();
   private readonly endpointOrigin: string;
+  /** Where `resolve` redirected, per file at a commit, with what the redirect said of the file. */
+  private readonly cdnUrls = new ResolvedUrls<LinkedFile>();
 
   constructor(options: HuggingFaceFileSystemOptions = {}) {
     super(options);
@@ -177,6 +216,7 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
   override invalidateCache(path?: string): void {
     if (path === undefined) {
       this.pins.clear();
+      this.cdnUrls.forget();
       super.invalidateCache();
       return;
     }
@@ -332,11 +372,49 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
 
   // ---------------------------------------------------------------- bytes
 
-  /** The resolve URL of a file at its pinned commit. */
-  private async fileUrl(path: string, signal: AbortSignal | undefined): Promise<string> {
+  /** The file `path` names and the commit it is read at (EISDIR for a repo's root). */
+  private async fileAt(path: string, signal: AbortSignal | undefined): Promise<{ p: HfPath; commit: string }> {
     const p = parseHfPath(path);
     if (p.path === "") throw FsError.eisdir(path, "is the root of a repository");
-    return resolveUrl(this.endpoint, p, await this.commitOf(p, signal));
+    return { p, commit: await this.commitOf(p, signal) };
+  }
+
+  /**
+   * A download through `resolve`; where it redirects (an LFS file's CDN URL) is kept, with
+   * what the redirect says of the file, for later reads of the same file at that commit.
+   */
+  private async resolved(p: HfPath, commit: string, range: RangeSpec, options: DownloadOptions): Promise<{ download: RangeDownload; linked: LinkedFile }> {
+    const url = resolveUrl(this.endpoint, p, commit);
+    const linked: LinkedFile = {};
+    let hops = 0;
+    const onRedirect: DownloadOptions["onRedirect"] = (_status, headers) => {
+      if (hops++ === 0) Object.assign(linked, linkedFile(headers));
+    };
+    const download = await RangeDownload.open(this.http.client, url, range, { ...options, onRedirect });
+    if (download.finalUrl !== undefined && download.finalUrl.href !== new URL(url).href) this.cdnUrls.set(fileKey(p, commit), download.finalUrl.href, linked);
+    return { download, linked };
+  }
+
+  /**
+   * Bytes [start, end) of the file at `commit`: from the CDN URL kept for it (no Hub request;
+   * the token only goes to the Hub's own origin), else through `resolve`. A kept URL that storage
+   * refuses (expired) is dropped and the file resolved once more.
+   */
+  private async readRange(p: HfPath, commit: string, start: number, end: number | undefined, options: DownloadOptions): Promise<{ download: RangeDownload; bytes: Uint8Array }> {
+    const key = fileKey(p, commit);
+    const kept = this.cdnUrls.get(key);
+    if (kept) {
+      const anonymous = new URL(kept.url).origin !== this.endpointOrigin;
+      try {
+        const download = await RangeDownload.open(this.http.client, kept.url, { start, end }, { ...options, anonymous });
+        return { download, bytes: await download.readAll() };
+      } catch (err) {
+        if (!refusedUrl(err)) throw err;
+        this.cdnUrls.drop(key, kept.url);
+      }
+    }
+    const { download } = await this.resolved(p, commit, { start, end }, options);
+    return { download, bytes: await download.readAll() };
   }
 
   /** A failed read named by its hf path; a "not found" is explained by the listing (which part is missing, or a directory). */
@@ -355,11 +433,10 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
   }
 
   protected override async _catFile(path: string, start: number, end: number | undefined, options: HttpCallOptions): Promise<Uint8Array> {
-    const url = await this.fileUrl(path, options.signal);
+    const { p, commit } = await this.fileAt(path, options.signal);
     if (end !== undefined && end <= start) return new Uint8Array(0);
     try {
-      const download = await RangeDownload.open(this.http.client, url, { start, end }, { signal: options.signal, callback: options.callback });
-      return await download.readAll();
+      return (await this.readRange(p, commit, start, end, { signal: options.signal, callback: options.callback })).bytes;
     } catch (err) {
       throw await this.readError(err, path, options);
     }
@@ -388,11 +465,12 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
    * listed size pin the version: a later block from anything else fails with ECHANGED.
    */
   protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
+    if (options.streaming === true) return this.openStreamed(path, options);
     const info = options.size === undefined ? await this._info(path, options) : undefined;
     if (info?.type === "directory") throw FsError.eisdir(path);
     const size = options.size ?? info?.size ?? null;
     if (size === null) throw FsError.enotsup("cannot open a file of unknown size for random access", path);
-    const url = await this.fileUrl(path, options.signal);
+    const { p, commit } = await this.fileAt(path, options.signal);
     const signal = options.signal;
     const callback = options.callback as ProgressCallback | undefined;
     callback?.setSize?.(size);
@@ -401,18 +479,43 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
     const fetcher = async (start: number, end: number): Promise<Uint8Array> => {
       if (end <= start) return new Uint8Array(0);
       try {
-        const download = await RangeDownload.open(this.http.client, url, { start, end }, { signal, callback: progress, expect });
+        const { download, bytes } = await this.readRange(p, commit, start, end, { signal, callback: progress, expect });
         if (expect.etag === undefined && expect.lastModified === undefined) {
           expect.etag = download.etag;
           expect.lastModified = download.lastModified;
         }
-        return await download.readAll();
+        return bytes;
       } catch (err) {
         throw await this.readError(err, path, { signal });
       }
     };
     // Each fetch is a fresh buffer (readAll allocates it), so the read cache may hand it on.
     return readableFile(path, size, fetcher, options, { details: info ?? {}, ownedFetches: true });
+  }
+
+  /**
+   * A forward-only file over one GET from byte 0 (a whole-file download): its size and its
+   * version (git blob id, or the LFS sha256 the redirect states) come from the answer, or from
+   * a listing already cached; no listing is asked for.
+   */
+  private async openStreamed(path: string, options: FileOpenOptions): Promise<BufferedFile> {
+    const { p, commit } = await this.fileAt(path, options.signal);
+    const signal = options.signal;
+    const callback = options.callback as ProgressCallback | undefined;
+    const progress: ProgressCallback | undefined = callback?.relativeUpdate ? { relativeUpdate: (n) => callback.relativeUpdate!(n) } : undefined;
+    let first: { download: RangeDownload; linked: LinkedFile };
+    try {
+      first = await this.resolved(p, commit, { start: 0 }, { signal, callback: progress });
+    } catch (err) {
+      throw await this.readError(err, path, { signal });
+    }
+    const { download } = first;
+    const listed = this.dircache?.get(this.parent(path))?.find((e) => e.name === path);
+    const details = listed?.type === "file" ? listed : answeredInfo(path, download, first.linked);
+    const size = download.total ?? details.size;
+    if (size !== null) callback?.setSize?.(size);
+    const reopen = async (start: number, expect: Validators) => (await this.resolved(p, commit, { start }, { signal, callback: progress, expect })).download;
+    return streamedFile(path, download, details, options.blockSize ?? DEFAULT_BLOCK_SIZE, reopen);
   }
 }
 

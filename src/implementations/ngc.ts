@@ -4,24 +4,27 @@
  *
  * A file's bytes come from a presigned URL that the registry's file lookup hands out; it is
  * read with the HTTP backend's machinery (ranged GETs, checks, retries, resume, ECHANGED). URLs
- * are kept and reused until the storage refuses one (an expired signature), then looked up
- * afresh once. Listings come from the older per-version listing endpoint (one request per
+ * are kept and reused until their signature expires or storage refuses one, then looked up
+ * afresh once (see http/resolved-urls.ts). A whole-file download (`streaming: true`, as the file
+ * cache opens) is the lookup and one GET, its size and ETag from the answer. Listings come from the older per-version listing endpoint (one request per
  * version, kept in the listings cache); without it, files are still found one by one.
  * With an API key, the registry is asked with a bearer token (cached until it expires,
  * fetched again once on a 401). Neither the key nor a token appears in any error.
  */
 import { createHash } from "node:crypto";
-import { LRUCache } from "lru-cache";
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { isInside, parentOf } from "../core/paths.js";
 import type { FileInfo, FileSystemOptions, ProgressCallback, SignalOptions } from "../core/types.js";
 import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
+import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 import { HTTPFileSystem, type HTTPFileSystemOptions } from "./http.js";
 import { discardBody, type HttpClient } from "./http/client.js";
 import { RangeDownload, type DownloadOptions, type Validators } from "./http/download.js";
 import { statusError } from "./http/errors.js";
+import { refusedUrl, ResolvedUrls } from "./http/resolved-urls.js";
+import { streamedFile } from "./http/stream-cache.js";
 import {
   baseWithSlash,
   buildTree,
@@ -62,11 +65,8 @@ export interface NGCFileSystemOptions extends FileSystemOptions, TransportOption
   team?: string;
 }
 
-/** Statuses with which storage may refuse an expired presigned URL (S3: 403, GCS: 400). */
-const STALE_URL_STATUSES = new Set([400, 401, 403]);
 /** Pages of one listing followed at most. */
 const MAX_LISTING_PAGES = 10_000;
-const MAX_KEPT_URLS = 10_000;
 
 const env = (name: string): string | undefined => process.env[name] || undefined;
 
@@ -106,8 +106,8 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
   private readonly tokens: TokenSource | undefined;
   private readonly org: string | undefined;
   private readonly team: string | undefined;
-  /** Presigned URLs by NGC name, reused until refused. */
-  private readonly urls = new LRUCache<string, string>({ max: MAX_KEPT_URLS });
+  /** Presigned URLs by NGC name, reused until they expire or are refused. */
+  private readonly urls = new ResolvedUrls();
   private readonly resolving = new Map<string, Promise<string>>();
   private readonly listing = new Map<string, Promise<PackageTree>>();
   /** Packages whose listing the registry would not give (kept like listings: until invalidated). */
@@ -150,7 +150,7 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
     const scope = path === undefined ? undefined : this.normalizePath(path);
     const hit = (key: string) => scope === undefined || isInside(key, scope) || isInside(scope, key);
     for (const key of [...this.unlisted.keys()]) if (hit(key)) this.unlisted.delete(key);
-    for (const key of [...this.urls.keys()]) if (hit(key)) this.urls.delete(key);
+    this.urls.forget(hit);
   }
 
   // ---------------------------------------------------------------- the registry's API
@@ -192,7 +192,7 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
 
   /** The presigned download URL of a file: kept, or looked up (one lookup per file at a time). */
   private async fileUrl(p: NgcPath, name: string, signal: AbortSignal | undefined, refused?: string): Promise<{ url: string; kept: boolean }> {
-    const kept = this.urls.get(name);
+    const kept = this.urls.get(name)?.url;
     if (kept !== undefined && kept !== refused) return { url: kept, kept: true };
     let pending = this.resolving.get(name);
     if (!pending) {
@@ -203,7 +203,7 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
       this.resolving.set(name, pending);
     }
     const resolved = await abortable(pending, signal, name);
-    this.urls.set(name, resolved);
+    this.urls.set(name, resolved, undefined);
     return { url: resolved, kept: false };
   }
 
@@ -218,9 +218,9 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
       try {
         return await read(url);
       } catch (err) {
-        if (attempt === 0 && kept && isFsError(err) && err.status !== undefined && STALE_URL_STATUSES.has(err.status)) {
+        if (attempt === 0 && kept && refusedUrl(err)) {
           refused = url;
-          if (this.urls.get(name) === url) this.urls.delete(name);
+          this.urls.drop(name, url);
           continue;
         }
         throw forName(err, name);
@@ -371,6 +371,7 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
 
   /** A seekable file over ranged reads, pinned to the version (size, then ETag) it was opened on. */
   protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
+    if (options.streaming === true) return this.openStreamed(path, options);
     const p = parseNgcPath(path);
     const info = await this._info(path, options);
     if (info.type === "directory") throw FsError.eisdir(path);
@@ -386,6 +387,34 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
     return readableFile(path, size, fetcher, options, { ownedFetches: true, details: info });
   }
 
+  /**
+   * A forward-only file over one GET from byte 0 of the presigned URL (a whole-file download):
+   * size and ETag come from the answer, other details from a listing already cached; neither a
+   * listing nor a probe is asked for.
+   */
+  private async openStreamed(path: string, options: FileOpenOptions): Promise<BufferedFile> {
+    const p = parseNgcPath(path);
+    if (p.path === "") throw FsError.eisdir(path);
+    const signal = options.signal;
+    const callback = options.callback as ProgressCallback | undefined;
+    const progress: ProgressCallback | undefined = callback?.relativeUpdate ? { relativeUpdate: (n) => callback.relativeUpdate!(n) } : undefined;
+    const from = (start: number, expect?: Validators) =>
+      this.withUrl(p, path, signal, (url) => RangeDownload.open(this.client, url, { start }, { signal, callback: progress, expect }));
+    let download: RangeDownload;
+    try {
+      download = await from(0);
+    } catch (err) {
+      // Nothing to download there, but the version's listing may hold a directory of that name.
+      if (isFsError(err, "ENOENT") && (await this._info(path, options).then((i) => i.type === "directory", () => false))) throw FsError.eisdir(path);
+      throw err;
+    }
+    const listed = this.dircache?.get(parentOf(path, ""))?.find((e) => e.name === path);
+    const details: FileInfo = { ...listed, name: path, size: download.total ?? listed?.size ?? null, type: "file" };
+    if (download.etag !== undefined) details.etag = download.etag;
+    if (details.size !== null) callback?.setSize?.(details.size);
+    return streamedFile(path, download, details, options.blockSize ?? DEFAULT_BLOCK_SIZE, from);
+  }
+
   /** A key that changes with the content: the name (version included) and the ETag, else size and date. */
   override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
     const info = await this.info(path, options);
@@ -398,7 +427,7 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
     const name = this.normalizePath(path);
     const p = parseNgcPath(name);
     if (p.path === "") throw FsError.eisdir(name);
-    this.urls.delete(name);
+    this.urls.drop(name);
     return (await this.fileUrl(p, name, undefined)).url;
   }
 }

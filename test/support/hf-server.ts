@@ -7,7 +7,9 @@
  *   paginated (`pageSize` entries, `Link: <...cursor=N>; rel="next"`)
  * - `GET|HEAD /[datasets/|spaces/]{ns}/{name}/resolve/{rev}/{path}`: regular files answered in
  *   place (ranges, ETag = git blob id); LFS files redirected (302) to `/cdn/lfs/{sha256}?sig=...`
- *   on this same server, which serves ranges with `ETag: "<sha256 of the bytes served>"`.
+ *   on this same server (or, with `separateCdn`, on a second one: another origin, as the Hub's CDN
+ *   is), which serves ranges with `ETag: "<sha256 of the bytes served>"`. Signatures are refused
+ *   (403) after `expireCdnUrls()`, or past their `Expires` with `cdnExpiresIn`.
  * - 404 with `X-Error-Code: RepoNotFound | RevisionNotFound | EntryNotFound`; gated repos answer
  *   401 `GatedRepo` and private ones 401 `RepoNotFound` without a valid bearer token.
  *
@@ -29,6 +31,10 @@ export interface HfServerOptions {
   lfsThreshold?: number;
   /** Origin written into next-page links (default: the Host asked for). */
   linkOrigin?: string;
+  /** Serve the CDN on a second port (another origin). */
+  separateCdn?: boolean;
+  /** CDN URLs carry `Expires=<now + this many seconds>` (CloudFront's form) and are refused after it. */
+  cdnExpiresIn?: number;
 }
 
 export interface HfRecordedRequest {
@@ -42,6 +48,10 @@ export interface HfRecordedRequest {
 
 export interface TestHfServer {
   url: string;
+  /** Where the CDN is (the same as `url` unless `separateCdn`). */
+  cdnUrl: string;
+  /** Every CDN URL handed out so far is refused (403) from now on. */
+  expireCdnUrls(): void;
   /** `org/name`, `datasets/org/name` or `spaces/org/name`, with one empty commit on `main`. */
   createRepo(key: string, access?: { gated?: boolean; private?: boolean }): string;
   /** A new commit on `branch` (default main; a new branch starts from main): files set, `null` deletes. Returns its sha. */
@@ -103,6 +113,9 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
   const requests: HfRecordedRequest[] = [];
   const sockets = new Set<Socket>();
   let commits = 0;
+  let signatures = 0;
+  let expiredUpTo = 0;
+  let cdnBase = "";
 
   function repoOf(key: string): Repo {
     const repo = repos.get(repoKey(key));
@@ -240,16 +253,22 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
     if (!blob) return hubError(res, 404, "EntryNotFound", `${path} does not exist on the revision`);
     const common = { "X-Repo-Commit": snap[0] };
     if (!blob.lfs) return serveBytes(req, res, blob.data, `"${blob.oid}"`, common);
+    const expires = options.cdnExpiresIn === undefined ? "" : `&Expires=${Math.floor(Date.now() / 1000) + options.cdnExpiresIn}`;
     send(res, 302, {
       ...common,
-      Location: `/cdn/lfs/${blob.lfs}?sig=cdn-signature`,
+      Location: `${cdnBase}/cdn/lfs/${blob.lfs}?sig=cdn-${++signatures}${expires}`,
       ETag: `"${blob.lfs}"`,
       "X-Linked-Etag": `"${blob.lfs}"`,
       "X-Linked-Size": String(blob.data.byteLength),
     });
   }
 
-  function cdn(req: IncomingMessage, res: ServerResponse, oid: string): void {
+  function cdn(req: IncomingMessage, res: ServerResponse, oid: string, url: URL): void {
+    const serial = Number(/^cdn-(\d+)$/.exec(url.searchParams.get("sig") ?? "")?.[1] ?? 0);
+    const expires = url.searchParams.get("Expires");
+    if (serial === 0 || serial <= expiredUpTo || (expires !== null && Date.now() / 1000 > Number(expires))) {
+      return send(res, 403, { "Content-Type": "application/xml" }, "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>");
+    }
     const data = tampered.get(oid) ?? lfsStore.get(oid);
     if (!data) return send(res, 404, {}, "NoSuchKey");
     serveBytes(req, res, data, `"${sha256(data)}"`, {});
@@ -262,21 +281,29 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
     requests.push({ method: req.method ?? "GET", path: url.pathname, url: req.url ?? "/", kind, headers: req.headers });
     if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, { Allow: "GET, HEAD" });
     if (kind === "api") return api(req, res, seg, url);
-    if (kind === "cdn") return cdn(req, res, seg[2] ?? "");
+    if (kind === "cdn") return cdn(req, res, seg[2] ?? "", url);
     return resolve(req, res, seg);
   }
 
-  const server = createServer(handle);
-  server.on("connection", (sock) => {
-    sockets.add(sock);
-    sock.once("close", () => sockets.delete(sock));
-  });
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  const port = (server.address() as AddressInfo).port;
+  const listen = async () => {
+    const server = createServer(handle);
+    server.on("connection", (sock) => {
+      sockets.add(sock);
+      sock.once("close", () => sockets.delete(sock));
+    });
+    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+    return server;
+  };
+  const servers = [await listen()];
+  if (options.separateCdn) servers.push(await listen());
+  const origin = (server: (typeof servers)[number]) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  if (options.separateCdn) cdnBase = origin(servers[1]!);
   let closing: Promise<void> | undefined;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: origin(servers[0]!),
+    cdnUrl: options.separateCdn ? cdnBase : origin(servers[0]!),
+    expireCdnUrls: () => void (expiredUpTo = signatures),
     createRepo(key, access = {}) {
       const k = repoKey(key);
       if (repos.has(k)) throw new Error(`repo ${key} exists`);
@@ -294,10 +321,11 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
     count: (kind) => requests.filter((r) => kind === undefined || r.kind === kind).length,
     resetCounts: () => void (requests.length = 0),
     close() {
-      closing ??= new Promise<void>((ok, fail) => {
-        server.close((err) => (err ? fail(err) : ok()));
-        for (const s of sockets) s.destroy();
-      });
+      closing ??= Promise.all(
+        servers.map((server) => new Promise<void>((ok, fail) => server.close((err) => (err ? fail(err) : ok())))).concat(
+          Promise.resolve().then(() => sockets.forEach((s) => s.destroy())),
+        ),
+      ).then(() => undefined);
       return closing;
     },
   };
