@@ -10,7 +10,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { FsError, isFsError } from "../core/errors.js";
-import type { SignalOptions } from "../core/types.js";
+import { SIGNAL_OPTIONS, type SignalOptions } from "../core/types.js";
+import { checkOffset, isPositiveInteger, optionSpec } from "../core/validate.js";
 import { BufferedFile, readableFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
@@ -41,6 +42,7 @@ interface BlockState {
 
 export class CachingFileSystem extends CacheLayer {
   static override protocols: readonly string[] = ["blockcache", "cached"];
+  static override ownOptions = optionSpec<BlockCacheOptions, CacheLayerOptions>({ blockSize: isPositiveInteger });
   readonly blockSize: number;
   private readonly states = new Map<string, Promise<BlockState>>();
 
@@ -60,6 +62,9 @@ export class CachingFileSystem extends CacheLayer {
   override catFile(path: string, start?: number | null, end?: number | null, options: SignalOptions = {}): Promise<Uint8Array> {
     if ((start ?? 0) >= 0 && (end ?? 0) >= 0) return super.catFile(path, start, end, options);
     return Promise.resolve().then(async () => {
+      checkOffset("catFile", "start", start);
+      checkOffset("catFile", "end", end);
+      this.checkCall("catFile", options, SIGNAL_OPTIONS);
       const p = this.normalizePath(path);
       const { size } = (await this.stateFor(p, options.signal)).entry;
       const fromEnd = (v: number) => (v < 0 ? Math.max(0, size + v) : v);

@@ -2,14 +2,28 @@
  * URLs to filesystems: `urlToFs("filecache::s3://bucket/key", {s3: {...}, filecache: {...}})`
  * builds the innermost layer first and wraps it outward; `open` and `openFiles` sit on top.
  */
-import type { AbstractFileSystem } from "./abstract.js";
+import type { AbstractFileSystem, FileSystemClass } from "./abstract.js";
 import { FsError } from "./errors.js";
 import { hasMagic } from "./glob.js";
 import { mapBounded } from "./limiter.js";
 import { splitChain, splitProtocol } from "./paths.js";
 import { filesystem, getFilesystemClass } from "./registry.js";
-import type { FileSystemOptions } from "./types.js";
-import { BufferedFile, parseMode, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
+import {
+  checkArg,
+  checkOptions,
+  checkPaths,
+  either,
+  isFunction,
+  isPlainObject,
+  isPositiveInteger,
+  isRecord,
+  isString,
+  mergeSpecs,
+  oneOf,
+  optionSpec,
+  unknownOption,
+} from "./validate.js";
+import { BufferedFile, FILE_OPEN_OPTIONS, parseMode, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
 import { CompressedFile, resolveCompression } from "../files/compression.js";
 import { TextFile } from "../files/text-file.js";
 
@@ -26,7 +40,8 @@ interface Layer {
 }
 
 function parseLayers(url: string): Layer[] {
-  if (typeof url !== "string" || url === "") throw FsError.einval("empty URL");
+  if (typeof url !== "string") throw FsError.einval(`urlToFs: url must be a string, got ${url === null ? "null" : typeof url}`);
+  if (url === "") throw FsError.einval("empty URL");
   const parts = splitChain(url);
   return parts.map((part, i) => {
     if (part === "") throw FsError.einval(`malformed chained URL '${url}' (empty part)`);
@@ -41,37 +56,54 @@ function parseLayers(url: string): Layer[] {
   });
 }
 
-/** Split options into per-layer ones (keyed by protocol) and the rest (for the outermost layer). */
-function layerOptions(layers: Layer[], options: Record<string, unknown>, index: number): FileSystemOptions {
-  const protocols = new Set(layers.map((l) => l.protocol));
-  const own = options[layers[index]!.protocol];
-  if (own !== undefined && (own === null || typeof own !== "object" || Array.isArray(own))) {
-    throw FsError.einval(`options for '${layers[index]!.protocol}' must be an object`);
+/**
+ * Split a chain's options into one object per layer. A key naming a layer's protocol (or
+ * another name of the same class: `https` for an `http` layer) holds that layer's options, the
+ * exact name winning; any other key is an option of the outermost layer. A key that is neither
+ * is refused with the closest known name, so `{filecach: {...}}` is not passed on as an option
+ * nobody takes.
+ */
+function splitChainOptions(layers: Layer[], classes: readonly FileSystemClass[], options: unknown): Array<Record<string, unknown>> {
+  if (!isPlainObject(options)) checkOptions("urlToFs", options, {});
+  const given = options as Record<string, unknown>;
+  const perLayer = layers.map((): Record<string, unknown> => ({}));
+  const blocks = new Map<string, number[]>();
+  classes.forEach((cls, i) => {
+    for (const name of new Set([layers[i]!.protocol, ...cls.protocols])) blocks.get(name)?.push(i) ?? blocks.set(name, [i]);
+  });
+  for (const [key, value] of Object.entries(given)) {
+    if (blocks.has(key) && (value === undefined || !isPlainObject(value))) throw FsError.einval(`options for '${key}' must be an object`);
+    if (!blocks.has(key) && classes[0]!.acceptedOptions[key] === undefined) {
+      const names = Object.fromEntries([...blocks.keys()].map((p) => [p, isRecord]));
+      throw unknownOption(`urlToFs (options of '${layers[0]!.protocol}', or keyed by a protocol of the chain)`, key, classes[0]!.acceptedOptions, names);
+    }
   }
-  const merged: FileSystemOptions = { ...((own as FileSystemOptions | undefined) ?? {}) };
-  if (index === 0) {
-    for (const [k, v] of Object.entries(options)) if (!protocols.has(k)) merged[k] = v;
-  }
-  return merged;
+  layers.forEach((layer, i) => {
+    const aliases = classes[i]!.protocols.filter((p) => p !== layer.protocol && given[p] !== undefined);
+    Object.assign(perLayer[i]!, ...aliases.map((p) => given[p]), given[layer.protocol]);
+  });
+  for (const [key, value] of Object.entries(given)) if (!blocks.has(key)) perLayer[0]![key] = value;
+  return perLayer;
 }
 
 /** The filesystem and path for a URL, chained layers included. */
 export async function urlToFs(url: string, options: Record<string, unknown> = {}): Promise<UrlToFsResult> {
   const layers = parseLayers(url);
+  const classes = await Promise.all(layers.map((l) => getFilesystemClass(l.protocol)));
+  const perLayer = splitChainOptions(layers, classes, options);
   let fs: AbstractFileSystem | undefined;
   let path = "";
   for (let i = layers.length - 1; i >= 0; i--) {
     const layer = layers[i]!;
-    const opts = layerOptions(layers, options, i);
+    const opts = perLayer[i]!;
     if (fs === undefined) {
       if (!layer.url) throw FsError.einval(`'${url}' has no path for its innermost layer '${layer.protocol}'`);
       fs = await filesystem(layer.protocol, opts);
       path = fs.normalizePath(layer.url);
       continue;
     }
-    const cls = await getFilesystemClass(layer.protocol);
     const outerPath = layer.url ? splitProtocol(layer.url)[1] : "";
-    const chained = cls.chainOptions({ fs, path }, outerPath, opts);
+    const chained = classes[i]!.chainOptions({ fs, path }, outerPath, opts);
     fs = await filesystem(layer.protocol, chained.options);
     path = chained.path === "" ? path : fs.normalizePath(chained.path);
   }
@@ -84,25 +116,46 @@ export interface OpenOptions extends FileOpenOptions {
   compression?: string | null;
 }
 
-const FILE_OPTION_KEYS = ["blockSize", "cacheType", "cacheOptions", "autocommit", "size", "encoding", "signal", "compression"] as const;
+const OPEN_OPTIONS = mergeSpecs(
+  FILE_OPEN_OPTIONS,
+  optionSpec<OpenOptions, FileOpenOptions>({ compression: either(isString, oneOf(null)) }),
+);
 
-function splitOpenOptions(options: Record<string, unknown>): { fileOptions: OpenOptions; fsOptions: Record<string, unknown> } {
+/**
+ * The file's options (those of `spec`, and the opening filesystem's own additions, such as
+ * HTTP's `streaming`) and the rest, which configure the filesystems of the URL.
+ */
+async function splitOpenOptions(
+  url: string,
+  options: Record<string, unknown>,
+  spec: Readonly<Record<string, unknown>>,
+): Promise<{ fileOptions: OpenOptions; fsOptions: Record<string, unknown> }> {
+  if (!isPlainObject(options)) checkOptions("open", options, {});
+  const extra = await fileOptionsOf(url);
   const fileOptions: Record<string, unknown> = {};
   const fsOptions: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options)) {
-    if ((FILE_OPTION_KEYS as readonly string[]).includes(k)) fileOptions[k] = v;
+    if (spec[k] !== undefined || extra?.[k] !== undefined) fileOptions[k] = v;
     else fsOptions[k] = v;
   }
   return { fileOptions: fileOptions as OpenOptions, fsOptions };
+}
+
+/** The open options the outermost class of `url` adds (the file is opened there). */
+async function fileOptionsOf(url: string): Promise<Readonly<Record<string, unknown>> | undefined> {
+  if (typeof url !== "string" || url === "") return undefined;
+  const layers = parseLayers(url);
+  return (await getFilesystemClass(layers[0]!.protocol)).callOptions.open;
 }
 
 export type OpenedFile = BufferedFile | CompressedFile;
 
 async function openOn(fs: AbstractFileSystem, path: string, mode: OpenMode, options: OpenOptions): Promise<OpenedFile | TextFile> {
   const { kind, text } = parseMode(mode);
-  const codec = resolveCompression(options.compression, path);
-  if (!codec) return fs.open(path, mode, options);
-  const raw = await fs.open(path, `${kind}b` as "rb", options);
+  const { compression, ...fileOptions } = options;
+  const codec = resolveCompression(compression, path);
+  if (!codec) return fs.open(path, mode, fileOptions);
+  const raw = await fs.open(path, `${kind}b` as "rb", fileOptions);
   const file = new CompressedFile(raw, codec);
   return text ? new TextFile(file, options.encoding ?? "utf8") : file;
 }
@@ -113,8 +166,9 @@ export function open(url: string, mode?: "rb" | "wb" | "ab" | "xb", options?: Op
 export function open(url: string, mode?: OpenMode, options?: OpenOptions & Record<string, unknown>): Promise<OpenedFile | TextFile>;
 export async function open(url: string, mode: OpenMode = "rb", options: OpenOptions & Record<string, unknown> = {}): Promise<OpenedFile | TextFile> {
   parseMode(mode);
-  const { fileOptions, fsOptions } = splitOpenOptions(options);
+  const { fileOptions, fsOptions } = await splitOpenOptions(url, options, OPEN_OPTIONS);
   const { fs, path } = await urlToFs(url, fsOptions);
+  checkOptions("open", fileOptions, OPEN_OPTIONS, fs.callOptionsOf("open"));
   return openOn(fs, path, mode, fileOptions);
 }
 
@@ -164,13 +218,18 @@ export async function openFiles(
   options: OpenFilesOptions & Record<string, unknown> = {},
 ): Promise<OpenFile[]> {
   const { kind } = parseMode(mode);
+  checkPaths("openFiles", urlpath, "urlpath");
+  if (!isPlainObject(options)) checkOptions("openFiles", options, {});
   const { num, nameFunction, ...rest } = options;
-  const { fileOptions, fsOptions } = splitOpenOptions(rest);
+  if (num !== undefined) checkArg("openFiles", "option 'num'", num, isPositiveInteger);
+  if (nameFunction !== undefined) checkArg("openFiles", "option 'nameFunction'", nameFunction, isFunction);
   const urls = typeof urlpath === "string" ? [urlpath] : [...urlpath];
   if (urls.length === 0) throw FsError.einval("openFiles needs at least one path");
+  const { fileOptions, fsOptions } = await splitOpenOptions(urls[0]!, rest, OPEN_OPTIONS);
   // Each URL resolved once; every file is opened on the first URL's filesystem.
   const resolved = await Promise.all(urls.map((u) => urlToFs(u, fsOptions)));
   const fs = resolved[0]!.fs;
+  checkOptions("openFiles", fileOptions, OPEN_OPTIONS, fs.callOptionsOf("open"));
   const stripped = resolved.map((r) => r.path);
   let paths: string[];
   if (kind === "r") {
@@ -190,7 +249,6 @@ export async function openFiles(
   } else if (typeof urlpath === "string" && urlpath.includes("*")) {
     if (urlpath.split("*").length > 2) throw FsError.einval("a write path may hold only one '*'", urlpath);
     const count = num ?? 1;
-    if (!Number.isInteger(count) || count < 1) throw FsError.einval(`num must be a positive integer, got ${count}`);
     const width = String(count - 1).length;
     const name = nameFunction ?? ((i: number) => String(i).padStart(width, "0"));
     paths = Array.from({ length: count }, (_, i) => stripped[0]!.replace("*", name(i)));

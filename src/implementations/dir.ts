@@ -6,15 +6,19 @@
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError } from "../core/errors.js";
 import { joinPath, relativeTo, resolveInside, trimTrailingSlashes } from "../core/paths.js";
+import { SIGNAL_OPTIONS } from "../core/types.js";
 import type {
   CatRangesOptions,
   FileInfo,
   FileSystemOptions,
   FindOptions,
+  LsOptions,
   PipeMode,
   SignalOptions,
+  SignOptions,
 } from "../core/types.js";
-import { BufferedFile, parseMode, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
+import { checkPaths, isFileSystem, isRecord, isString, optionSpec, type OptionSpec } from "../core/validate.js";
+import { BufferedFile, FILE_OPEN_OPTIONS, parseMode, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
 import { TextFile } from "../files/text-file.js";
 
 export interface DirFileSystemOptions extends FileSystemOptions {
@@ -29,13 +33,19 @@ export interface DirFileSystemOptions extends FileSystemOptions {
 export class DirFileSystem extends AbstractFileSystem {
   static override protocols = ["dir"] as const;
   static override rootMarker = "";
+  static override ownOptions = optionSpec<DirFileSystemOptions, FileSystemOptions>({
+    path: isString,
+    fs: isFileSystem,
+    targetProtocol: isString,
+    targetOptions: isRecord,
+  });
 
   /** `dir::memory://data` roots the view at the inner path. */
   static override chainOptions(
     inner: { fs: AbstractFileSystem; path: string },
     outerPath: string,
-    options: FileSystemOptions,
-  ): { options: FileSystemOptions; path: string } {
+    options: Record<string, unknown>,
+  ): { options: Record<string, unknown>; path: string } {
     return { options: { ...options, fs: inner.fs, path: inner.path }, path: outerPath || "/" };
   }
 
@@ -46,6 +56,7 @@ export class DirFileSystem extends AbstractFileSystem {
     return trimTrailingSlashes(p).replace(/^\/+/, "");
   }
 
+  declare readonly options: Readonly<DirFileSystemOptions>;
   readonly target: AbstractFileSystem;
   readonly root: string;
 
@@ -55,6 +66,11 @@ export class DirFileSystem extends AbstractFileSystem {
     if (typeof options.path !== "string") throw FsError.einval("dir needs a root path");
     this.target = options.fs;
     this.root = options.fs.normalizePath(options.path);
+  }
+
+  /** Calls are passed to the target, so the view takes the target's own options too. */
+  override callOptionsOf(method: string): OptionSpec | undefined {
+    return this.target.callOptionsOf(method);
   }
 
   /** The view's own name for a path: relative, contained, "" for the root. */
@@ -88,12 +104,13 @@ export class DirFileSystem extends AbstractFileSystem {
   }
 
   protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
-    const listing = await this.guard(path, () => this.target.ls(this.toTarget(path), { ...options, detail: true }));
+    const refresh = (options as LsOptions).refresh;
+    const listing = await this.guard(path, () => this.target.ls(this.toTarget(path), { signal: options.signal, refresh, detail: true }));
     return listing.map((i) => this.mapInfo(i));
   }
 
   protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
-    return this.mapInfo(await this.guard(path, () => this.target.info(this.toTarget(path), options)));
+    return this.mapInfo(await this.guard(path, () => this.target.info(this.toTarget(path), { signal: options.signal })));
   }
 
   protected override async _catFile(path: string, start: number, end: number | undefined, options: SignalOptions): Promise<Uint8Array> {
@@ -101,24 +118,24 @@ export class DirFileSystem extends AbstractFileSystem {
   }
 
   protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode, options: SignalOptions): Promise<void> {
-    await this.guard(path, () => this.target.pipeFile(this.toTarget(path), data, { ...options, mode }));
+    await this.guard(path, () => this.target.pipeFile(this.toTarget(path), data, { signal: options.signal, mode }));
   }
 
   protected override async _rmFile(path: string, options: SignalOptions): Promise<void> {
-    await this.guard(path, () => this.target.rmFile(this.toTarget(path), options));
+    await this.guard(path, () => this.target.rmFile(this.toTarget(path), { signal: options.signal }));
   }
 
   protected override async _mkdir(path: string, createParents: boolean, options: SignalOptions): Promise<void> {
-    await this.guard(path, () => this.target.mkdir(this.toTarget(path), { ...options, createParents }));
+    await this.guard(path, () => this.target.mkdir(this.toTarget(path), { signal: options.signal, createParents }));
   }
 
   protected override async _rmdir(path: string, options: SignalOptions): Promise<void> {
     if (path === "") throw FsError.einval("cannot remove the root of a dir view", path);
-    await this.guard(path, () => this.target.rmdir(this.toTarget(path), options));
+    await this.guard(path, () => this.target.rmdir(this.toTarget(path), { signal: options.signal }));
   }
 
   protected override async _cpFile(src: string, dst: string, options: SignalOptions): Promise<void> {
-    await this.guard(src, () => this.target.cpFile(this.toTarget(src), this.toTarget(dst), options));
+    await this.guard(src, () => this.target.cpFile(this.toTarget(src), this.toTarget(dst), { signal: options.signal }));
   }
 
   protected override async _touchExisting(path: string): Promise<void> {
@@ -127,7 +144,8 @@ export class DirFileSystem extends AbstractFileSystem {
 
   /** The target's own (possibly faster) find, renamed. */
   protected override async findInfos(path: string, options: FindOptions): Promise<Map<string, FileInfo>> {
-    const found = await this.guard(path, () => this.target.find(this.toTarget(path), { ...options, detail: true }));
+    const { signal, maxDepth, withDirs } = options;
+    const found = await this.guard(path, () => this.target.find(this.toTarget(path), { signal, maxDepth, withDirs, detail: true }));
     const out = new Map<string, FileInfo>();
     for (const info of Object.values(found)) {
       const mapped = this.mapInfo(info);
@@ -143,16 +161,18 @@ export class DirFileSystem extends AbstractFileSystem {
     ends: number | null | ReadonlyArray<number | null>,
     options: CatRangesOptions = {},
   ): Promise<Array<Uint8Array | Error>> {
+    checkPaths("catRanges", paths, "paths");
     const mapped = typeof paths === "string" ? this.toTarget(this.normalizePath(paths)) : paths.map((p) => this.toTarget(this.normalizePath(p)));
     return this.target.catRanges(mapped, starts, ends, options);
   }
 
   override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
+    this.checkCall("ukey", options, SIGNAL_OPTIONS);
     return this.target.ukey(this.toTarget(this.normalizePath(path)), options);
   }
 
-  override async sign(path: string, options: { expiration?: number } = {}): Promise<string> {
-    return this.target.sign(this.toTarget(this.normalizePath(path)), options);
+  override async sign(path: string, options: SignOptions = {}): Promise<string> {
+    return this.target.sign(this.toTarget(this.checkSign(path, options)), options);
   }
 
   override invalidateCache(path?: string): void {
@@ -166,6 +186,7 @@ export class DirFileSystem extends AbstractFileSystem {
   override async open(path: string, mode: OpenMode = "rb", options: FileOpenOptions = {}): Promise<BufferedFile | TextFile> {
     const { kind, text } = parseMode(mode);
     const p = this.normalizePath(path);
+    this.checkCall("open", options, FILE_OPEN_OPTIONS, p);
     const binary = `${kind}b` as "rb" | "wb" | "ab" | "xb";
     const raw = await this.guard(p, () =>
       this.target.open(this.toTarget(p), binary, {

@@ -4,9 +4,10 @@
  * A child index per directory keeps `ls` proportional to the directory, not the store.
  */
 import { AbstractFileSystem } from "../core/abstract.js";
-import { FsError } from "../core/errors.js";
+import { FsError, throwIfAborted } from "../core/errors.js";
 import { normalizePosix, parentOf } from "../core/paths.js";
 import type { FileInfo, FileSystemOptions, PipeMode } from "../core/types.js";
+import { either, instanceOf, oneOf, optionSpec } from "../core/validate.js";
 import { BufferedFile, readableFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { CollectingSink, type SinkOptions, type UploadSink } from "../files/upload-sink.js";
 
@@ -124,6 +125,9 @@ export interface MemoryFileSystemOptions extends FileSystemOptions {
 export class MemoryFileSystem extends AbstractFileSystem {
   static override protocols = ["memory"] as const;
   static override rootMarker = "/";
+  static override ownOptions = optionSpec<MemoryFileSystemOptions, FileSystemOptions>({
+    store: either(oneOf("shared", "private"), instanceOf(MemoryStore, "a MemoryStore")),
+  });
 
   /** The store every default instance shares. */
   static get sharedStore(): MemoryStore {
@@ -142,6 +146,7 @@ export class MemoryFileSystem extends AbstractFileSystem {
     return normalizePosix(p, true);
   }
 
+  declare readonly options: Readonly<MemoryFileSystemOptions>;
   readonly store: MemoryStore;
 
   constructor(options: MemoryFileSystemOptions = {}) {
@@ -285,7 +290,12 @@ export class MemoryFileSystem extends AbstractFileSystem {
   protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
     const entry = this.entryOf(path);
     const data = entry.data;
-    return readableFile(path, data.byteLength, async (start, end) => data.subarray(start, end), options, {
+    const signal = options.signal;
+    const fetch = async (start: number, end: number) => {
+      throwIfAborted(signal, path);
+      return data.subarray(start, end);
+    };
+    return readableFile(path, data.byteLength, fetch, options, {
       details: this.fileInfo(path, entry),
     });
   }

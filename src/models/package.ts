@@ -9,6 +9,7 @@ import { FsError, isFsError } from "../core/errors.js";
 import { basename, joinPath, resolveInside, splitChain, splitProtocol } from "../core/paths.js";
 import type { ProgressCallback } from "../core/types.js";
 import { urlToFs } from "../core/url-chain.js";
+import { checkOptions, checkPath, either, isBoolean, isFileSystem, isFunction, isPositiveNumber, isRecord, optionSpec } from "../core/validate.js";
 import { WholeFileCacheFileSystem, type WholeFileCacheOptions } from "../cached/filecache.js";
 import type { BufferedFile, FileOpenOptions, OpenMode, TextMode } from "../files/buffered-file.js";
 import type { TextFile } from "../files/text-file.js";
@@ -46,6 +47,15 @@ export interface PackageOptions {
   timeout?: number;
 }
 
+const PACKAGE_OPTIONS = optionSpec<PackageOptions>({
+  fs: isFileSystem,
+  fsOptions: isRecord,
+  cache: isBoolean,
+  cacheOptions: isRecord,
+  progress: either(isBoolean, isFunction),
+  timeout: isPositiveNumber,
+});
+
 interface PackageState {
   /** Where files are read from: the cache layer, or the root's own filesystem. */
   fs: AbstractFileSystem;
@@ -73,6 +83,7 @@ export class Package {
 
   constructor(root: string, options: PackageOptions = {}) {
     if (typeof root !== "string" || root === "") throw FsError.einval("a package needs a root (a URL or a path)");
+    checkOptions("Package", options, PACKAGE_OPTIONS, undefined, root);
     this.root = root;
     this.options = options;
   }
@@ -128,7 +139,8 @@ export class Package {
 
   /** The full path of `path` in the root's filesystem; paths never leave the root (EACCES). */
   private async locate(path: string): Promise<{ state: PackageState; full: string }> {
-    if (typeof path !== "string" || path === "") throw FsError.einval("a file path inside the package is needed", this.root);
+    checkPath("Package", path);
+    if (path === "") throw FsError.einval("a file path inside the package is needed", this.root);
     let inner: string;
     try {
       inner = resolveInside("", path);
@@ -189,7 +201,7 @@ export class Package {
   open(path: string, mode: TextMode, options?: FileOpenOptions): Promise<TextFile>;
   open(path: string, mode?: "rb", options?: FileOpenOptions): Promise<BufferedFile>;
   async open(path: string, mode: "rb" | TextMode = "rb", options: FileOpenOptions = {}): Promise<BufferedFile | TextFile> {
-    if (mode !== "rb" && mode !== "r" && mode !== "rt") throw FsError.einval(`packages are read-only; mode '${mode}' is not allowed`, this.root);
+    if (mode !== "rb" && mode !== "r" && mode !== "rt") throw FsError.einval(`packages are read-only; mode '${String(mode)}' is not allowed`, this.root);
     const { state, full } = await this.locate(path);
     const bar = state.cache ? this.progressFor(full) : undefined;
     try {
