@@ -22,6 +22,7 @@ import {
   oneOf,
   optionSpec,
   unknownOption,
+  type OptionSpec,
 } from "./validate.js";
 import { BufferedFile, FILE_OPEN_OPTIONS, parseMode, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
 import { CompressedFile, resolveCompression } from "../files/compression.js";
@@ -67,14 +68,11 @@ function splitChainOptions(layers: Layer[], classes: readonly FileSystemClass[],
   if (!isPlainObject(options)) checkOptions("urlToFs", options, {});
   const given = options as Record<string, unknown>;
   const perLayer = layers.map((): Record<string, unknown> => ({}));
-  const blocks = new Map<string, number[]>();
-  classes.forEach((cls, i) => {
-    for (const name of new Set([layers[i]!.protocol, ...cls.protocols])) blocks.get(name)?.push(i) ?? blocks.set(name, [i]);
-  });
+  const blocks = chainBlocks(layers, classes);
   for (const [key, value] of Object.entries(given)) {
-    if (blocks.has(key) && (value === undefined || !isPlainObject(value))) throw FsError.einval(`options for '${key}' must be an object`);
+    if (blocks.has(key) && value !== undefined && !isPlainObject(value)) throw FsError.einval(`options for '${key}' must be an object`);
     if (!blocks.has(key) && classes[0]!.acceptedOptions[key] === undefined) {
-      const names = Object.fromEntries([...blocks.keys()].map((p) => [p, isRecord]));
+      const names = Object.fromEntries([...blocks].map((p) => [p, isRecord]));
       throw unknownOption(`urlToFs (options of '${layers[0]!.protocol}', or keyed by a protocol of the chain)`, key, classes[0]!.acceptedOptions, names);
     }
   }
@@ -84,6 +82,11 @@ function splitChainOptions(layers: Layer[], classes: readonly FileSystemClass[],
   });
   for (const [key, value] of Object.entries(given)) if (!blocks.has(key)) perLayer[0]![key] = value;
   return perLayer;
+}
+
+/** The keys that hold a layer's options: each layer's protocol and its class's other names. */
+function chainBlocks(layers: Layer[], classes: readonly FileSystemClass[]): Set<string> {
+  return new Set(classes.flatMap((cls, i) => [layers[i]!.protocol, ...cls.protocols]));
 }
 
 /** The filesystem and path for a URL, chained layers included. */
@@ -122,30 +125,29 @@ const OPEN_OPTIONS = mergeSpecs(
 );
 
 /**
- * The file's options (those of `spec`, and the opening filesystem's own additions, such as
- * HTTP's `streaming`) and the rest, which configure the filesystems of the URL.
+ * The file's options (those of `spec`, and what the URL's filesystems add to their `open`, such
+ * as HTTP's `streaming`) and the rest, which configure the filesystems of the URL. A name that is
+ * neither is refused with the closest of both.
  */
 async function splitOpenOptions(
+  where: string,
   url: string,
   options: Record<string, unknown>,
-  spec: Readonly<Record<string, unknown>>,
+  spec: OptionSpec,
 ): Promise<{ fileOptions: OpenOptions; fsOptions: Record<string, unknown> }> {
-  if (!isPlainObject(options)) checkOptions("open", options, {});
-  const extra = await fileOptionsOf(url);
+  if (!isPlainObject(options)) checkOptions(where, options, {});
+  const layers = parseLayers(url);
+  const classes = await Promise.all(layers.map((l) => getFilesystemClass(l.protocol)));
+  const fileSpec = mergeSpecs(spec, ...classes.map((c) => c.callOptions.open));
+  const fsSpec = mergeSpecs(classes[0]!.acceptedOptions, Object.fromEntries([...chainBlocks(layers, classes)].map((p) => [p, isRecord])));
   const fileOptions: Record<string, unknown> = {};
   const fsOptions: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options)) {
-    if (spec[k] !== undefined || extra?.[k] !== undefined) fileOptions[k] = v;
-    else fsOptions[k] = v;
+    if (fileSpec[k] !== undefined) fileOptions[k] = v;
+    else if (fsSpec[k] !== undefined) fsOptions[k] = v;
+    else throw unknownOption(`${where} (options of the file, of '${layers[0]!.protocol}', or keyed by a protocol of the chain)`, k, fileSpec, fsSpec);
   }
   return { fileOptions: fileOptions as OpenOptions, fsOptions };
-}
-
-/** The open options the outermost class of `url` adds (the file is opened there). */
-async function fileOptionsOf(url: string): Promise<Readonly<Record<string, unknown>> | undefined> {
-  if (typeof url !== "string" || url === "") return undefined;
-  const layers = parseLayers(url);
-  return (await getFilesystemClass(layers[0]!.protocol)).callOptions.open;
 }
 
 export type OpenedFile = BufferedFile | CompressedFile;
@@ -166,7 +168,7 @@ export function open(url: string, mode?: "rb" | "wb" | "ab" | "xb", options?: Op
 export function open(url: string, mode?: OpenMode, options?: OpenOptions & Record<string, unknown>): Promise<OpenedFile | TextFile>;
 export async function open(url: string, mode: OpenMode = "rb", options: OpenOptions & Record<string, unknown> = {}): Promise<OpenedFile | TextFile> {
   parseMode(mode);
-  const { fileOptions, fsOptions } = await splitOpenOptions(url, options, OPEN_OPTIONS);
+  const { fileOptions, fsOptions } = await splitOpenOptions("open", url, options, OPEN_OPTIONS);
   const { fs, path } = await urlToFs(url, fsOptions);
   checkOptions("open", fileOptions, OPEN_OPTIONS, fs.callOptionsOf("open"));
   return openOn(fs, path, mode, fileOptions);
@@ -225,7 +227,7 @@ export async function openFiles(
   if (nameFunction !== undefined) checkArg("openFiles", "option 'nameFunction'", nameFunction, isFunction);
   const urls = typeof urlpath === "string" ? [urlpath] : [...urlpath];
   if (urls.length === 0) throw FsError.einval("openFiles needs at least one path");
-  const { fileOptions, fsOptions } = await splitOpenOptions(urls[0]!, rest, OPEN_OPTIONS);
+  const { fileOptions, fsOptions } = await splitOpenOptions("openFiles", urls[0]!, rest, OPEN_OPTIONS);
   // Each URL resolved once; every file is opened on the first URL's filesystem.
   const resolved = await Promise.all(urls.map((u) => urlToFs(u, fsOptions)));
   const fs = resolved[0]!.fs;
