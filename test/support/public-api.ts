@@ -7,7 +7,15 @@
 import { mkdtemp, rm as rmDisk } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
-import { DirFileSystem, LocalFileSystem, MemoryFileSystem, WholeFileCacheFileSystem, type AbstractFileSystem } from "../../src/index.js";
+import {
+  BufferedFile,
+  DirFileSystem,
+  LocalFileSystem,
+  MemoryFileSystem,
+  TextFile,
+  WholeFileCacheFileSystem,
+  type AbstractFileSystem,
+} from "../../src/index.js";
 
 /** The seeded tree, relative to a fixture's root. */
 export const TREE: Readonly<Record<string, string>> = {
@@ -27,6 +35,7 @@ export type ArgKind =
   | "data"
   | "record" // pipe's {path: data}
   | "offset" // an integer or null (negative counts from the end)
+  | "offsets" // an offset or a list of them
   | "count" // a non-negative integer
   | "length" // a non-negative integer or null
   | "encoding"
@@ -123,7 +132,7 @@ export const API: readonly ApiMethod[] = [
   },
   {
     name: "catRanges",
-    args: [{ name: "paths", kind: "paths" }, { name: "starts", kind: "offset" }, { name: "ends", kind: "offset" }, options],
+    args: [{ name: "paths", kind: "paths" }, { name: "starts", kind: "offsets" }, { name: "ends", kind: "offsets" }, options],
     options: ["signal", "onError", "maxGap", "maxBlock", "concurrency"],
   },
   { name: "head", args: [path(), { name: "size", kind: "count", optional: true }, options], options: SIGNAL },
@@ -173,6 +182,7 @@ export const WRONG: Record<ArgKind, readonly unknown[]> = {
   data: [42, null, {}, [1, 2], true, 3n, new String("a"), undefined],
   record: [42, null, [], new String("a"), new Map([["/x", "1"]]), true],
   offset: ["4", 1.5, 3n, Number.NaN, {}, true, Infinity],
+  offsets: ["4", 1.5, 3n, {}, [1.5], ["0"], [3n]],
   count: [-1, 1.5, "4", 3n, Number.NaN, null, {}],
   length: [-1, 1.5, "4", 3n, Number.NaN, {}],
   encoding: ["bogus", 42, null, {}],
@@ -285,6 +295,7 @@ export function validArg(kind: ArgKind, f: ApiFixture): unknown {
     case "record":
       return { [at("new/r")]: "r" };
     case "offset":
+    case "offsets":
       return 0;
     case "count":
     case "length":
@@ -312,8 +323,9 @@ export function baseOptions(method: string, f: ApiFixture): Record<string, unkno
 }
 
 /**
- * Call `method` with `args`: a walk is iterated, an opened file closed, a thrown error turned
- * into a rejection, so the caller sees one settled promise per call.
+ * Call `method` with `args`: a walk is iterated, an opened file closed (a writer opened with
+ * `autocommit: false` then discarded, as its owner would), a thrown error turned into a
+ * rejection, so the caller sees one settled promise per call.
  */
 export async function invoke(fs: AbstractFileSystem, method: string, args: readonly unknown[]): Promise<unknown> {
   const fn = (fs as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!;
@@ -324,8 +336,10 @@ export async function invoke(fs: AbstractFileSystem, method: string, args: reado
     return seen;
   }
   const value = await result;
-  if (value && typeof (value as { close?: unknown }).close === "function" && typeof (value as { read?: unknown }).read === "function") {
-    await (value as { close(): Promise<void> }).close();
+  if (value instanceof BufferedFile || value instanceof TextFile) {
+    await value.close();
+    const raw = value instanceof TextFile ? (value.raw as BufferedFile) : value;
+    if (raw.writable && !raw.autocommit) await raw.discard();
   }
   return value;
 }
