@@ -13,6 +13,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   BufferedFile,
   CachingFileSystem,
+  CompressedFile,
+  getFilesystemClass,
+  registerImplementation,
   DirFileSystem,
   filesystem,
   FsError,
@@ -94,6 +97,43 @@ describe("the reported wrong-argument calls", () => {
     ];
     for (const [call, name] of cases) expect((await einval(call)).message).toContain(name);
     expect(await files()).toBe("/d/f,/d/g");
+  });
+});
+
+describe("opened files and the registry check their arguments too", () => {
+  it("BufferedFile, TextFile and CompressedFile methods: EINVAL naming the argument", async () => {
+    const fs = new MemoryFileSystem({ store: "private" });
+    await fs.pipe("/o/f", "abcdef");
+    const reader = await fs.open("/o/f", "rb");
+    const writer = await fs.open("/o/w", "wb");
+    const text = await fs.open("/o/t", "w");
+    const gz = (await open("memory://o/z.gz", "wb", { compression: "infer", store: fs.store })) as CompressedFile;
+    const cases: Array<[() => unknown, string]> = [
+      [() => reader.read("2" as never), "length"],
+      [() => reader.readInto(42 as never), "target"],
+      [() => reader.seek("1" as never), "seek"],
+      [() => reader.seek(0, 5 as never), "seek"],
+      [() => reader.createReadStream({ highWatermark: 2 } as never), "did you mean 'highWaterMark'"],
+      [() => writer.write(42 as never), "data"],
+      [() => writer.write(new String("x") as never), "data"],
+      [() => writer.flush("yes" as never), "force"],
+      [() => text.write(42 as never), "text"],
+      [() => gz.write(42 as never), "data"],
+    ];
+    for (const [call, name] of cases) expect((await einval(call)).message).toContain(name);
+    await writer.close();
+    await text.close();
+    await gz.close();
+    await reader.close();
+    expect(await fs.readText("/o/w")).toBe("");
+    expect(await fs.readText("/o/f")).toBe("abcdef");
+  });
+
+  it("registerImplementation and getFilesystemClass", async () => {
+    expect((await einval(() => registerImplementation("args-test", 42 as never))).message).toContain("impl");
+    expect((await einval(() => registerImplementation("args-test", MemoryFileSystem, { clober: true } as never))).message).toContain("did you mean 'clobber'");
+    expect((await einval(() => getFilesystemClass(42 as never))).message).toContain("protocol");
+    expect((await einval(() => filesystem("memory", null as never))).message).toContain("options");
   });
 });
 
