@@ -261,9 +261,17 @@ export abstract class AbstractFileSystem {
    * additions), then an already-aborted signal is EABORT before any work starts.
    */
   protected checkCall(method: string, options: unknown, spec: OptionSpec, path?: string): void {
-    checkOptions(method, options, spec, this.callOptionsOf(method), path);
-    const signal = (options as SignalOptions | undefined)?.signal;
-    if (signal?.aborted) throwIfAborted(signal, path);
+    if (!isPlainObject(options)) {
+      if (options !== undefined) checkOptions(method, options, spec, undefined, path);
+      return;
+    }
+    // The common call has no options at all: nothing to look up, nothing to loop over.
+    for (const _ in options) {
+      checkOptions(method, options, spec, this.callOptionsOf(method), path);
+      const signal = (options as SignalOptions).signal;
+      if (signal?.aborted) throwIfAborted(signal, path);
+      return;
+    }
   }
 
   /** True once `close()` ran; the instance cache then hands out a new instance instead. */
