@@ -372,7 +372,7 @@ export class HTTPFileSystem extends AbstractFileSystem {
     const progress: ProgressCallback | undefined = callback?.relativeUpdate ? { relativeUpdate: (n) => callback.relativeUpdate!(n) } : undefined;
     // The file and its cache name the URL in their errors: redacted, like every other error here.
     const shown = redactUrl(path);
-    const common = { path: shown, mode: "rb" as const, blockSize, details: info };
+    const common = { path: shown, mode: "rb" as const, blockSize, details: info, signal };
     if (size === null || info.acceptRanges === false || options.streaming === true) {
       const open = (start: number) => RangeDownload.open(this.client, path, { start }, { signal, callback: progress, expect });
       return new BufferedFile({ ...common, size: size ?? Infinity, readCache: new StreamingCache(size ?? Infinity, blockSize, shown, open) });

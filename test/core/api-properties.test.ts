@@ -3,14 +3,16 @@
  * wrong argument or option) on a small seeded tree, per backend. Every call must settle within
  * a time limit; every rejection must be an FsError with a known code; and a call may change only
  * the paths it names, their descendants, and their ancestors (a parent made or left empty),
- * nothing else in the tree. Runs with fast-check; FSSPEC_TS_PROPERTY_RUNS sets the number of
- * sequences per backend (each of 20-40 calls).
+ * nothing else in the tree. Runs with fast-check on memory, file (a temp dir), dir over memory,
+ * filecache over memory, and S3 on moto when the run has it (a thirtieth as many sequences:
+ * each call there costs requests). FSSPEC_TS_PROPERTY_RUNS sets the number of sequences per
+ * backend (default 80, each of 20-40 calls: about 2,400 calls).
  *
  * It lives in test/, not spec/: it needs fast-check (a dev dependency, which "fsspec-ts/spec"
  * would otherwise make every backend author install) and knows the built-in fixtures' trees.
  */
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, it } from "vitest";
+import { afterAll, beforeAll, describe, inject, it } from "vitest";
 import { FsError, paths, type AbstractFileSystem } from "../../src/index.js";
 import {
   API,
@@ -21,6 +23,7 @@ import {
   invoke,
   join,
   misspellingsOf,
+  scratchLocal,
   seed,
   snapshot,
   type ApiArg,
@@ -28,8 +31,9 @@ import {
   type ApiMethod,
   type ArgKind,
 } from "../support/public-api.js";
+import { bucketName, createBucket, makeFs } from "../s3/helpers.js";
 
-const RUNS = Number(process.env.FSSPEC_TS_PROPERTY_RUNS ?? 60);
+const RUNS = Number(process.env.FSSPEC_TS_PROPERTY_RUNS ?? 80);
 const CALL_TIMEOUT_MS = 5_000;
 const CODES = new Set(["ENOENT", "EEXIST", "EISDIR", "ENOTDIR", "ENOTEMPTY", "EINVAL", "EACCES", "ENOTSUP", "ETIMEDOUT", "EIO", "ECLOSED", "EABORT", "EPROTO", "ECHANGED"]);
 const TRANSFERS_WITH_LOCAL_SIDE = new Set(["get", "put", "getFile", "putFile"]);
@@ -186,23 +190,39 @@ const show = (v: unknown): string => {
   }
 };
 
-async function check(f: ApiFixture, call: Call): Promise<void> {
+/** Run one call against the tree as `before` shows it; returns the tree after it. */
+async function check(f: ApiFixture, call: Call, before: Map<string, string>): Promise<Map<string, string>> {
   const args = withLocalSide(call, f);
   const label = `${call.method.name}(${args.map(show).join(", ")})`;
-  const before = await snapshot(f.fs, f.root);
   try {
     await withTimeout(invoke(f.fs, call.method.name, args), label);
   } catch (err) {
     if (!(err instanceof FsError)) throw new Error(`${label} threw ${(err as Error)?.constructor?.name}: ${(err as Error)?.message}`);
     if (!CODES.has(err.code)) throw new Error(`${label} failed with an unknown code ${String(err.code)}`);
   }
-  const diff = changed(before, await snapshot(f.fs, f.root));
+  const after = await snapshot(f.fs, f.root);
   const named = namedPaths(f.fs, args);
-  const stray = diff.filter((c) => !allowed(c, named));
+  const stray = changed(before, after).filter((c) => !allowed(c, named));
   if (stray.length > 0) throw new Error(`${label} changed ${stray.join(", ")}, which it did not name`);
+  return after;
 }
 
-for (const { name, make } of FIXTURES) {
+/** S3 on moto, when the run has it: fewer sequences, each call costing a few requests. */
+const S3_RUNS = Math.max(1, Math.round(RUNS / 30));
+const s3Fixture = {
+  name: "s3 (moto)",
+  runs: S3_RUNS,
+  make: async (): Promise<ApiFixture> => {
+    const bucket = bucketName("props");
+    await createBucket(bucket);
+    const fs = makeFs({ skipInstanceCache: true });
+    return { name: "s3", fs, root: `${bucket}/t`, localFs: scratchLocal(), cleanup: () => fs.close() };
+  },
+};
+
+const backends = [...FIXTURES.map((x) => ({ ...x, runs: RUNS })), ...(inject("s3Endpoint") ? [s3Fixture] : [])];
+
+for (const { name, make, runs } of backends) {
   describe(`public API properties: ${name}`, () => {
     let f: ApiFixture;
     beforeAll(async () => {
@@ -210,13 +230,14 @@ for (const { name, make } of FIXTURES) {
     });
     afterAll(() => f.cleanup());
 
-    it(`${RUNS} sequences of 20-40 generated calls: FsErrors only, no hang, nothing unnamed changes`, async () => {
+    it(`${runs} sequences of 20-40 generated calls: FsErrors only, no hang, nothing unnamed changes`, async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(callOf(f), { minLength: 20, maxLength: 40 }), async (calls) => {
           await seed(f.fs, f.root);
-          for (const call of calls) await check(f, call);
+          let tree = await snapshot(f.fs, f.root);
+          for (const call of calls) tree = await check(f, call, tree);
         }),
-        { numRuns: RUNS },
+        { numRuns: runs },
       );
     }, 120_000);
   });
