@@ -148,6 +148,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
 
   /** The cached copy of `path`, downloading it first if needed. */
   async ensureCached(path: string, options: FetchOptions = {}): Promise<CacheHit> {
+    checkPath("ensureCached", path);
+    this.checkCall("ensureCached", options, FETCH_OPTIONS);
     const hit = await this.lookup(path, options.signal);
     if (hit) return hit;
     if (this.offline) throw this.offlineError(path);

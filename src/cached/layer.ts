@@ -9,7 +9,7 @@ import { AbstractFileSystem, type FileSystemJSON } from "../core/abstract.js";
 import { FsError } from "../core/errors.js";
 import { isInside, trimTrailingSlashes } from "../core/paths.js";
 import { SIGNAL_OPTIONS, type FileInfo, type FileSystemOptions, type FindOptions, type LsOptions, type PipeMode, type SignalOptions, type SignOptions } from "../core/types.js";
-import { anyValue, either, isBoolean, isFileSystem, isNonNegativeNumber, isRecord, isString, oneOf, optionSpec } from "../core/validate.js";
+import { anyValue, checkArg, either, isBoolean, isFileSystem, isNonNegativeNumber, isRecord, isString, oneOf, optionSpec } from "../core/validate.js";
 import { offlineFromEnv, OFFLINE_ENV } from "./env.js";
 import { DEFAULT_STALE_MS, type LockOptions } from "./locks.js";
 import { makeMapper, type CacheMapper, type MapperSpec } from "./mappers.js";
@@ -417,6 +417,7 @@ export abstract class CacheLayer extends AbstractFileSystem {
    * layer's expiryTime). Returns the paths (or, without metadata, file names) removed.
    */
   async clearExpiredCache(expiry?: number): Promise<string[]> {
+    if (expiry !== undefined) checkArg("clearExpiredCache", "expiry", expiry, isNonNegativeNumber);
     const limit = expiry ?? (this.expiryTime || undefined);
     if (limit === undefined || !(limit >= 0)) {
       throw FsError.einval("clearExpiredCache needs an expiry in seconds (this layer has no expiryTime)");

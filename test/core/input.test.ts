@@ -129,6 +129,26 @@ describe("opened files and the registry check their arguments too", () => {
     expect(await fs.readText("/o/f")).toBe("abcdef");
   });
 
+  it("cache layer management: ensureCached, localPath, openLocal, clearExpiredCache", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fsspec-ts-input-cache-"));
+    try {
+      const target = new MemoryFileSystem({ store: "private" });
+      await target.pipe("/c/f", "F");
+      const cache = new WholeFileCacheFileSystem({ fs: target, cacheStorage: dir });
+      const cases: Array<[() => unknown, string]> = [
+        [() => cache.ensureCached(42 as never), "path"],
+        [() => cache.ensureCached("/c/f", { callbak: {} } as never), "did you mean 'callback'"],
+        [() => cache.localPath("/c/f", { signal: 1 } as never), "signal"],
+        [() => cache.openLocal({} as never), "paths"],
+        [() => cache.clearExpiredCache("5" as never), "expiry"],
+      ];
+      for (const [call, name] of cases) expect((await einval(call)).message).toContain(name);
+      expect(await cache.listCache()).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("registerImplementation and getFilesystemClass", async () => {
     expect((await einval(() => registerImplementation("args-test", 42 as never))).message).toContain("impl");
     expect((await einval(() => registerImplementation("args-test", MemoryFileSystem, { clober: true } as never))).message).toContain("did you mean 'clobber'");
