@@ -8,6 +8,7 @@ import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { basename, joinPath, resolveInside, splitChain, splitProtocol } from "../core/paths.js";
 import type { ProgressCallback } from "../core/types.js";
+import { getFilesystemClass } from "../core/registry.js";
 import { urlToFs } from "../core/url-chain.js";
 import { checkOptions, checkPath, either, isBoolean, isFileSystem, isFunction, isPositiveNumber, isRecord, optionSpec } from "../core/validate.js";
 import { WholeFileCacheFileSystem, type WholeFileCacheOptions } from "../cached/filecache.js";
@@ -27,8 +28,6 @@ export const PACKAGE_ENV = {
 } as const;
 
 const ONE_YEAR = 365 * 24 * 3600;
-/** Protocols that talk over the network and take `timeout` / `bodyTimeout` (milliseconds). */
-const NETWORK_PROTOCOLS = new Set(["http", "https", "hf", "ngc", "s3"]);
 
 export type ProgressFactory = (fileName: string) => (ProgressCallback & { stop?(): void }) | undefined;
 
@@ -110,7 +109,7 @@ export class Package {
       target = this.options.fs;
       rootPath = target.normalizePath(this.root);
     } else {
-      ({ fs: target, path: rootPath } = await urlToFs(this.root, this.networkOptions()));
+      ({ fs: target, path: rootPath } = await urlToFs(this.root, await this.networkOptions()));
     }
     const local = target instanceof LocalFileSystem;
     if (!(this.options.cache ?? !local)) return { fs: target, rootPath, cache: undefined };
@@ -124,13 +123,18 @@ export class Package {
     return { fs: cache, rootPath, cache };
   }
 
-  /** The stall timeout goes to the network layers of the root's URL unless the caller set one. */
-  private networkOptions(): Record<string, unknown> {
+  /**
+   * The stall timeout goes to the layers of the root's URL that take one (`timeout` and
+   * `bodyTimeout`, in milliseconds: http, hf, ngc) unless the caller set one.
+   */
+  private async networkOptions(): Promise<Record<string, unknown>> {
     const ms = this.timeoutSeconds * 1000;
     const options: Record<string, unknown> = { ...this.options.fsOptions };
     for (const part of splitChain(this.root)) {
       const [protocol] = splitProtocol(part);
-      if (!protocol || !NETWORK_PROTOCOLS.has(protocol)) continue;
+      if (!protocol) continue;
+      const accepted = (await getFilesystemClass(protocol)).acceptedOptions;
+      if (accepted.timeout === undefined || accepted.bodyTimeout === undefined) continue;
       const own = (options[protocol] ?? {}) as Record<string, unknown>;
       options[protocol] = { timeout: ms, bodyTimeout: ms, ...own };
     }

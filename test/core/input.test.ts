@@ -349,6 +349,23 @@ describe("get and put work from any entry point", () => {
   });
 });
 
+describe("Package passes its stall timeout only to layers that take one", () => {
+  it.runIf(Boolean(inject("s3Endpoint")))("an s3 root (no timeout option) resolves a file", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fsspec-ts-pkg-s3-"));
+    const bucket = `pkg-${process.pid}-${Date.now().toString(36)}`;
+    await createBucket(bucket);
+    try {
+      const s3 = { endpoint: inject("s3Endpoint"), region: "us-east-1", key: "testing-key", secret: "testing-secret-value" };
+      await new S3FileSystem(s3).pipe(`${bucket}/models/m.bin`, "weights");
+      const pkg = new Package(`s3://${bucket}/models`, { fsOptions: { s3 }, cacheOptions: { cacheStorage: dir }, progress: false });
+      const local = await pkg.resolve("m.bin");
+      expect(await new LocalFileSystem().readText(local)).toBe("weights");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("a closed instance leaves the instance cache", () => {
   it("filesystem() and urlToFs() build a new one after close()", async () => {
     const cases: Array<[string, Record<string, unknown>]> = [
