@@ -7,7 +7,7 @@ import { FsError } from "./errors.js";
 import { hasMagic } from "./glob.js";
 import { mapBounded } from "./limiter.js";
 import { splitChain, splitProtocol } from "./paths.js";
-import { filesystem, getFilesystemClass } from "./registry.js";
+import { availableProtocols, filesystem, getFilesystemClass } from "./registry.js";
 import {
   checkArg,
   checkOptions,
@@ -60,33 +60,44 @@ function parseLayers(url: string): Layer[] {
 /**
  * Split a chain's options into one object per layer. A key naming a layer's protocol (or
  * another name of the same class: `https` for an `http` layer) holds that layer's options, the
- * exact name winning; any other key is an option of the outermost layer. A key that is neither
- * is refused with the closest known name, so `{filecach: {...}}` is not passed on as an option
- * nobody takes.
+ * exact name winning; a key naming another registered protocol is options for a filesystem not
+ * in this chain, left unused (one options object may serve several URLs, as the CLI's do); any
+ * other key is an option of the outermost layer. A key that is none of these is refused with
+ * the closest known name, so `{filecach: {...}}` is not passed on as an option nobody takes.
  */
 function splitChainOptions(layers: Layer[], classes: readonly FileSystemClass[], options: unknown): Array<Record<string, unknown>> {
   if (!isPlainObject(options)) checkOptions("urlToFs", options, {});
   const given = options as Record<string, unknown>;
   const perLayer = layers.map((): Record<string, unknown> => ({}));
-  const blocks = chainBlocks(layers, classes);
+  const blocks = protocolKeys(layers, classes);
+  const outer: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(given)) {
-    if (blocks.has(key) && value !== undefined && !isPlainObject(value)) throw FsError.einval(`options for '${key}' must be an object`);
-    if (!blocks.has(key) && classes[0]!.acceptedOptions[key] === undefined) {
+    const block = blocks.has(key) || isProtocolBlock(key, classes[0]!);
+    if (block && value !== undefined && !isPlainObject(value)) throw FsError.einval(`options for '${key}' must be an object`);
+    if (block) continue;
+    if (classes[0]!.acceptedOptions[key] === undefined) {
       const names = Object.fromEntries([...blocks].map((p) => [p, isRecord]));
       throw unknownOption(`urlToFs (options of '${layers[0]!.protocol}', or keyed by a protocol of the chain)`, key, classes[0]!.acceptedOptions, names);
     }
+    outer[key] = value;
   }
   layers.forEach((layer, i) => {
     const aliases = classes[i]!.protocols.filter((p) => p !== layer.protocol && given[p] !== undefined);
     Object.assign(perLayer[i]!, ...aliases.map((p) => given[p]), given[layer.protocol]);
   });
-  for (const [key, value] of Object.entries(given)) if (!blocks.has(key)) perLayer[0]![key] = value;
+  // The outermost layer's top-level options win over its own block, as they always have.
+  Object.assign(perLayer[0]!, outer);
   return perLayer;
 }
 
 /** The keys that hold a layer's options: each layer's protocol and its class's other names. */
-function chainBlocks(layers: Layer[], classes: readonly FileSystemClass[]): Set<string> {
+function protocolKeys(layers: Layer[], classes: readonly FileSystemClass[]): Set<string> {
   return new Set(classes.flatMap((cls, i) => [layers[i]!.protocol, ...cls.protocols]));
+}
+
+/** A registered protocol's name, unless the outermost class takes an option of that name. */
+function isProtocolBlock(key: string, outer: FileSystemClass): boolean {
+  return outer.acceptedOptions[key] === undefined && availableProtocols().includes(key);
 }
 
 /** The filesystem and path for a URL, chained layers included. */
@@ -139,7 +150,8 @@ async function splitOpenOptions(
   const layers = parseLayers(url);
   const classes = await Promise.all(layers.map((l) => getFilesystemClass(l.protocol)));
   const fileSpec = mergeSpecs(spec, ...classes.map((c) => c.callOptions.open));
-  const fsSpec = mergeSpecs(classes[0]!.acceptedOptions, Object.fromEntries([...chainBlocks(layers, classes)].map((p) => [p, isRecord])));
+  const protocols = new Set([...protocolKeys(layers, classes), ...availableProtocols()]);
+  const fsSpec = mergeSpecs(classes[0]!.acceptedOptions, Object.fromEntries([...protocols].map((p) => [p, isRecord])));
   const fileOptions: Record<string, unknown> = {};
   const fsOptions: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options)) {

@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
@@ -33,6 +34,7 @@ import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { HuggingFaceFileSystem } from "../../src/implementations/hf.js";
 import { NGCFileSystem } from "../../src/implementations/ngc.js";
 import { S3FileSystem } from "../../src/implementations/s3.js";
+import { runCli } from "../../src/cli/main.js";
 import { errorOf } from "../support/errors.js";
 import { FIXTURES, changed, join as under, seed, snapshot, type ApiFixture } from "../support/public-api.js";
 import { createBucket } from "../s3/helpers.js";
@@ -204,6 +206,10 @@ describe("constructors, URL chains, open/openFiles and Package refuse unknown op
     const http = await urlToFs("http://127.0.0.1:1/x", { https: { retries: 0, timeout: 50 }, http: { timeout: 60 } });
     expect((http.fs as HTTPFileSystem).options).toMatchObject({ retries: 0, timeout: 60 });
     await new MemoryFileSystem().pipe("/input-test/f", "shared");
+    // One options object for several URLs (as the CLI's): blocks of other protocols go unused.
+    const shared = { s3: { anon: true }, memory: { maxPaths: 5 } };
+    expect((await urlToFs(join(dir, "x"), shared)).fs).toBeInstanceOf(LocalFileSystem);
+    expect((await urlToFs("memory://p/f", shared)).fs.options.maxPaths).toBe(5);
     const f = (await open("memory://input-test/f", "rb", { blockSize: 1024, cacheType: "none", store: "shared" })) as BufferedFile;
     expect(f.blockSize).toBe(1024);
     expect(new TextDecoder().decode(await f.read())).toBe("shared");
@@ -343,6 +349,26 @@ describe("get and put work from any entry point", () => {
       const out = child(["s3", dir, inject("s3Endpoint"), bucket]);
       expect(out.stderr).toBe("");
       expect(out.stdout).toBe("uploaded through s3\n");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("one options object for several URLs", () => {
+  it("the CLI's cp passes -o protocol.key options to both URLs; each uses its own", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fsspec-ts-cli-opts-"));
+    try {
+      await new MemoryFileSystem().pipe("/cli-opts/f", "copied");
+      const stderr = new PassThrough();
+      const errors: Buffer[] = [];
+      stderr.on("data", (c: Buffer) => errors.push(c));
+      const code = await runCli(["-o", "memory.maxPaths=3", "cp", "memory://cli-opts/f", join(dir, "f")], { stdout: new PassThrough(), stderr, progress: false });
+      expect(Buffer.concat(errors).toString()).toBe("");
+      expect(code).toBe(0);
+      expect(await new LocalFileSystem().readText(join(dir, "f"))).toBe("copied");
+      expect(await runCli(["-o", "memroy.maxPaths=3", "cat", "memory://cli-opts/f"], { stdout: new PassThrough(), stderr, progress: false })).toBe(2);
+      expect(Buffer.concat(errors).toString()).toContain("unknown option 'memroy'; did you mean 'memory'?");
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
