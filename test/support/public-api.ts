@@ -222,13 +222,18 @@ export async function seed(fs: AbstractFileSystem, root: string): Promise<void> 
   await fs.pipe(Object.fromEntries(Object.entries(TREE).map(([k, v]) => [join(root, k), v])));
 }
 
-/** Every entry below `root`: files with their content, directories as "<dir>". */
+/**
+ * Every entry below `root`: directories as "<dir>", files with their content, or with size and
+ * ETag where the listing has one (S3: the ETag changes with the content, and saves a GET per file).
+ */
 export async function snapshot(fs: AbstractFileSystem, root: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   if (!(await fs.exists(root))) return out;
   const found = await fs.find(root, { withDirs: true, detail: true });
   for (const [name, info] of Object.entries(found)) {
-    out.set(name, info.type === "directory" ? "<dir>" : new TextDecoder().decode(await fs.catFile(name)));
+    if (info.type === "directory") out.set(name, "<dir>");
+    else if (typeof info.etag === "string") out.set(name, `<${info.size} bytes, etag ${info.etag}>`);
+    else out.set(name, new TextDecoder().decode(await fs.catFile(name)));
   }
   return out;
 }
