@@ -7,7 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, throwIfAborted } from "../core/errors.js";
 import { normalizePosix, parentOf } from "../core/paths.js";
-import type { FileInfo, FileSystemOptions, PipeMode, SignalOptions } from "../core/types.js";
+import { SIGNAL_OPTIONS, type FileInfo, type FileSystemOptions, type PipeMode, type SignalOptions } from "../core/types.js";
 import { either, instanceOf, oneOf, optionSpec } from "../core/validate.js";
 import { versionChanged, type FileVersion, type PinnedReadOptions, type PinnedReads } from "../core/versions.js";
 import { BufferedFile, readableFile, type FileOpenOptions } from "../files/buffered-file.js";
@@ -226,6 +226,7 @@ export class MemoryFileSystem extends AbstractFileSystem implements PinnedReads 
 
   /** Changes with every write of the file (its stored buffer), not only when mtime or size do. */
   override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
+    this.checkCall("ukey", options, SIGNAL_OPTIONS);
     const p = this.normalizePath(path);
     const entry = this.store.files.get(p);
     if (!entry) return super.ukey(p, options);
