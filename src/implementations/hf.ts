@@ -14,10 +14,12 @@
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, toFsError } from "../core/errors.js";
 import type { FileInfo, FileSystemOptions, FindOptions, ProgressCallback, SignalOptions } from "../core/types.js";
+import { anyValue, mergeSpecs, optionSpec, pickSpec } from "../core/validate.js";
 import { sameVersion, versionChanged, type FileVersion, type PinnedReadOptions, type PinnedReads } from "../core/versions.js";
-import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
+import { readableFile, type BufferedFile, type BinaryMode, type OpenMode, type TextMode } from "../files/buffered-file.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
-import { HTTPFileSystem, type HTTPFileSystemOptions, type HttpCallOptions } from "./http.js";
+import type { TextFile } from "../files/text-file.js";
+import { HTTPFileSystem, STREAMING_OPEN_OPTIONS, PROGRESS_CALL_OPTIONS, type HTTPFileSystemOptions, type HttpCallOptions, type HttpOpenOptions } from "./http.js";
 import { discardBody, header } from "./http/client.js";
 import { RangeDownload, type DownloadOptions, type RangeSpec, type Validators } from "./http/download.js";
 import { transportFailure } from "./http/errors.js";
@@ -116,10 +118,26 @@ function answeredInfo(name: string, download: RangeDownload, linked: LinkedFile)
 /** The key of a file at one commit (its content never changes). */
 const fileKey = (p: HfPath, commit: string) => `${p.repoType}:${p.repoId}@${commit}/${p.path}`;
 
+/** `open` takes HttpOpenOptions here (types only: the base's open does the work). */
+export interface HuggingFaceFileSystem {
+  open(path: string, mode: TextMode, options?: HttpOpenOptions): Promise<TextFile>;
+  open(path: string, mode?: BinaryMode, options?: HttpOpenOptions): Promise<BufferedFile>;
+  open(path: string, mode?: OpenMode, options?: HttpOpenOptions): Promise<BufferedFile | TextFile>;
+}
+
 export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["hf"] as const;
   static override rootMarker = "";
   static override secretOptions = ["token", "proxy", "dispatcher"];
+  static override ownOptions = mergeSpecs(
+    // Checked by the constructor; the HTTP ones are checked by the HTTP backend they go to.
+    optionSpec<HuggingFaceFileSystemOptions, FileSystemOptions & Pick<HTTPFileSystemOptions, (typeof HTTP_OPTIONS)[number]>>({
+      endpoint: anyValue,
+      token: anyValue,
+    }),
+    pickSpec(HTTPFileSystem.ownOptions, HTTP_OPTIONS),
+  );
+  static override callOptions = { catFile: PROGRESS_CALL_OPTIONS, open: STREAMING_OPEN_OPTIONS };
 
   /** The canonical name of a path (see hf/path.ts); anything but a repo path is EINVAL. */
   static override stripProtocol(path: string): string {
@@ -154,8 +172,9 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
     return true;
   }
 
-  /** Close this instance's connections (do not use it afterwards). */
-  async close(): Promise<void> {
+  /** Close this instance's connections (do not use it afterwards); it leaves the instance cache. */
+  override async close(): Promise<void> {
+    await super.close();
     await this.http.close();
   }
 
@@ -464,15 +483,15 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
    * A seekable file over ranged reads of the pinned commit. The first answer's ETag and the
    * listed size pin the version: a later block from anything else fails with ECHANGED.
    */
-  protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
+  protected override async openForRead(path: string, options: HttpOpenOptions): Promise<BufferedFile> {
     if (options.streaming === true) return this.openStreamed(path, options);
-    const info = options.size === undefined ? await this._info(path, options) : undefined;
+    const info = options.size === undefined ? await this._info(path, { signal: options.signal }) : undefined;
     if (info?.type === "directory") throw FsError.eisdir(path);
     const size = options.size ?? info?.size ?? null;
     if (size === null) throw FsError.enotsup("cannot open a file of unknown size for random access", path);
     const { p, commit } = await this.fileAt(path, options.signal);
     const signal = options.signal;
-    const callback = options.callback as ProgressCallback | undefined;
+    const callback = options.callback;
     callback?.setSize?.(size);
     const progress: ProgressCallback | undefined = callback?.relativeUpdate ? { relativeUpdate: (n) => callback.relativeUpdate!(n) } : undefined;
     const expect: Validators = { size };
@@ -498,10 +517,10 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
    * version (git blob id, or the LFS sha256 the redirect states) come from the answer, or from
    * a listing already cached; no listing is asked for.
    */
-  private async openStreamed(path: string, options: FileOpenOptions): Promise<BufferedFile> {
+  private async openStreamed(path: string, options: HttpOpenOptions): Promise<BufferedFile> {
     const { p, commit } = await this.fileAt(path, options.signal);
     const signal = options.signal;
-    const callback = options.callback as ProgressCallback | undefined;
+    const callback = options.callback;
     const progress: ProgressCallback | undefined = callback?.relativeUpdate ? { relativeUpdate: (n) => callback.relativeUpdate!(n) } : undefined;
     let first: { download: RangeDownload; linked: LinkedFile };
     try {
