@@ -53,12 +53,13 @@ export type { ArchiveFileSystemOptions, ArchiveLocation } from "./implementation
 export type { ArchiveMember, ArchiveMemberKind } from "./implementations/archive/members.js";
 // Network backends load on first use (filesystem("s3"), urlToFs("hf://...")): their clients
 // (undici, the AWS SDK) cost hundreds of milliseconds to import. Their classes are imported from
-// subpaths, "fsspec-ts/http", "fsspec-ts/hf", "fsspec-ts/ngc" and "fsspec-ts/s3"; the root
+// subpaths, "fsspec-ts/http", "fsspec-ts/hf", "fsspec-ts/ngc", "fsspec-ts/s3" and "fsspec-ts/gs"; the root
 // exports only their types.
 export type { HTTPFileSystem, HTTPFileSystemOptions, HttpCallOptions, HttpAuth } from "./implementations/http.js";
 export type { HuggingFaceFileSystem, HuggingFaceFileSystemOptions, HfPath, HfRepoType } from "./implementations/hf.js";
 export type { NGCFileSystem, NGCFileSystemOptions, NgcPath } from "./implementations/ngc.js";
 export type { S3FileSystem, S3FileSystemOptions } from "./implementations/s3.js";
+export type { GCSFileSystem, GCSFileSystemOptions, GcsAccess, GcsToken } from "./implementations/gs.js";
 
 export { CacheLayer } from "./cached/layer.js";
 export type { CacheLayerOptions, CachedFileInfo } from "./cached/layer.js";

@@ -1,0 +1,779 @@
+/**
+ * Google Cloud Storage as a filesystem (`gs`, `gcs`) on the JSON API, over the HTTP backend's
+ * machinery (one undici client: retries with backoff, resumed downloads, ECHANGED, progress,
+ * signals). Paths are `bucket/key`; the root ("") lists a project's buckets. Directories are
+ * implied by name prefixes (objects.list with a delimiter); `find` is one flat listing. Reads
+ * are ranged `alt=media` GETs; an opened file, and a pinned read, name the generation they
+ * read (`ifGenerationMatch`), so a replaced object fails with ECHANGED instead of splicing two
+ * versions. Small writes are one multipart upload, large ones a resumable session (see
+ * gs/upload.ts); `rm` deletes in batches of 100; copies are server-side rewrites.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { LRUCache } from "lru-cache";
+import { AbstractFileSystem } from "../core/abstract.js";
+import { FsError, isFsError } from "../core/errors.js";
+import { mapBounded } from "../core/limiter.js";
+import { trimTrailingSlashes } from "../core/paths.js";
+import type { FileInfo, FileSystemOptions, FindOptions, PipeMode, ProgressCallback, RmOptions, SignalOptions } from "../core/types.js";
+import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
+import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
+import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
+import { HTTPFileSystem, type HTTPFileSystemOptions } from "./http.js";
+import { discardBody, header, type HttpClient, type HttpResponse, type SendOptions } from "./http/client.js";
+import { RangeDownload, type RangeSpec } from "./http/download.js";
+import { backoffMs, isRetryableStatus, sleep } from "./http/retry.js";
+import { readErrorJson, readJson } from "./ngc/json.js";
+import { directoriesOf, dirPrefix, isMarkerOf, joinObject, splitPath, type ObjectPath } from "./s3/paths.js";
+import { GcsUrls, errorMessage, objectInfo, parseBucketPage, parseListPage, parseRewrite, resolveEndpoint, statusError, type ListPage, type StatusMeaning } from "./gs/api.js";
+import { makeTokenSource, SCOPES, type GcsAccess, type GcsToken, type TokenSource } from "./gs/auth.js";
+import { batchRequest, MAX_BATCH, parseBatchResponse } from "./gs/batch.js";
+import { CHUNK_UNIT, GcsUploadSink } from "./gs/upload.js";
+
+export type { GcsAccess, GcsToken } from "./gs/auth.js";
+
+/** Connection, timeout and retry settings, as the HTTP backend takes them. */
+type TransportOptions = Pick<
+  HTTPFileSystemOptions,
+  "headers" | "connections" | "timeout" | "bodyTimeout" | "retries" | "retryDelay" | "maxRetryDelay" | "maxRedirects" | "keepAliveTimeout"
+>;
+const TRANSPORT_KEYS = ["headers", "connections", "timeout", "bodyTimeout", "retries", "retryDelay", "maxRetryDelay", "maxRedirects", "keepAliveTimeout"] as const;
+
+export interface GCSFileSystemOptions extends FileSystemOptions, TransportOptions {
+  /**
+   * Credentials: "anon" (no credentials, public buckets), "google_default" (the default lookup,
+   * also when unset), "cloud" (the GCE metadata server), a path to a JSON credentials file, or
+   * its parsed contents (a service-account key or an authorized-user file).
+   */
+  token?: GcsToken;
+  /** A bearer token sent as is (never refreshed); wins over the lookup. */
+  accessToken?: string;
+  /** OAuth scope asked for: read_only, read_write or full_control (default). */
+  access?: GcsAccess;
+  /** Project for listing and creating buckets (default GOOGLE_CLOUD_PROJECT, else the credentials'). */
+  project?: string;
+  /** Project billed for requester-pays buckets (`userProject` on every call). */
+  userProject?: string;
+  /** The service's URL (default STORAGE_EMULATOR_HOST, else https://storage.googleapis.com). */
+  endpoint?: string;
+  /** Bytes per resumable chunk, and the most one simple upload sends (default 8 MiB, a multiple of 256 KiB). */
+  chunkSize?: number;
+  /** Entries per objects.list page (default 1000, the service's maximum). */
+  maxResults?: number;
+  /** Deletes per batch request of `rm` (default 100, the service's maximum). */
+  deleteBatchSize?: number;
+  /** Bytes a rewrite (copy) call copies at most (maxBytesRewrittenPerCall, a multiple of 1 MiB; default: the service decides). */
+  rewriteBytesPerCall?: number;
+  /** Refuse writes over a directory (EISDIR), at one listing per write (default true). */
+  checkDirectories?: boolean;
+  /** Milliseconds to wait for the GCE metadata server in the default lookup (default 1,000). */
+  metadataTimeout?: number;
+  /** Object resource fields for uploads (contentType, cacheControl, metadata...). */
+  uploadMetadata?: Record<string, unknown>;
+}
+
+export const DEFAULT_CHUNK_SIZE = 8 * 2 ** 20;
+const MAX_KNOWN_BUCKETS = 10_000;
+
+function positiveInt(options: GCSFileSystemOptions, name: keyof GCSFileSystemOptions, fallback: number, min: number, max = Infinity): number {
+  const v = options[name] ?? fallback;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    throw FsError.einval(`${String(name)} must be an integer from ${min} to ${max}, got ${String(v)}`);
+  }
+  return v;
+}
+
+const directory = (name: string): FileInfo => ({ name, size: 0, type: "directory" });
+
+/** A path that names an object (bucket and key), or EISDIR/EINVAL for the root and buckets. */
+function objectOf(path: string): ObjectPath {
+  if (path === "") throw FsError.eisdir("gs://", "the root of gs is the list of buckets");
+  const parts = splitPath(path);
+  if (parts.bucket === "") throw FsError.einval("a gs path starts with a bucket name", path);
+  if (parts.key === "") throw FsError.eisdir(path, "a bucket is a directory");
+  return parts;
+}
+
+/** What a 412 means by write mode: "x" found an object, "a" found another generation. */
+function writeMeaning(mode: "w" | "a" | "x"): StatusMeaning {
+  return { precondition: mode === "x" ? "EEXIST" : "ECHANGED" };
+}
+
+export class GCSFileSystem extends AbstractFileSystem implements PinnedReads {
+  static override protocols = ["gs", "gcs"] as const;
+  static override rootMarker = "";
+  static override secretOptions = ["token", "accessToken"];
+
+  /** `gs://bucket/key/` -> `bucket/key`; leading slashes go too (`gs:///b/k`). */
+  static override stripProtocol(path: string): string {
+    return super.stripProtocol(path).replace(/^\/+/, "");
+  }
+
+  readonly endpoint: string;
+  readonly chunkSize: number;
+  private readonly http: HTTPFileSystem;
+  private readonly urls: GcsUrls;
+  private readonly tokens: TokenSource;
+  private readonly projectOption: string | undefined;
+  private readonly maxResults: number;
+  private readonly deleteBatchSize: number;
+  private readonly rewriteBytesPerCall: number | undefined;
+  private readonly checkDirectories: boolean;
+  private readonly uploadMetadata: Record<string, unknown>;
+  /** Buckets this instance saw exist (mkdir of a prefix then costs no request); forgotten when it deletes them. */
+  private readonly knownBuckets = new Set<string>();
+  /** The marker objects (`d/`, `d//`) recent subtree listings found, by directory; rm deletes them. */
+  private readonly markerKeys = new LRUCache<string, string[]>({ max: 10_000 });
+
+  constructor(options: GCSFileSystemOptions = {}) {
+    super(options);
+    const { endpoint, emulator } = resolveEndpoint(options.endpoint);
+    this.endpoint = endpoint;
+    this.chunkSize = positiveInt(options, "chunkSize", DEFAULT_CHUNK_SIZE, CHUNK_UNIT);
+    if (this.chunkSize % CHUNK_UNIT !== 0) throw FsError.einval(`chunkSize must be a multiple of 256 KiB (262144), got ${this.chunkSize}`);
+    this.maxResults = positiveInt(options, "maxResults", 1000, 1, 1000);
+    this.deleteBatchSize = positiveInt(options, "deleteBatchSize", MAX_BATCH, 1, MAX_BATCH);
+    this.rewriteBytesPerCall = options.rewriteBytesPerCall === undefined ? undefined : positiveInt(options, "rewriteBytesPerCall", 0, 2 ** 20);
+    if (this.rewriteBytesPerCall !== undefined && this.rewriteBytesPerCall % 2 ** 20 !== 0) throw FsError.einval("rewriteBytesPerCall must be a multiple of 1 MiB");
+    this.checkDirectories = options.checkDirectories ?? true;
+    this.uploadMetadata = { ...options.uploadMetadata };
+    const access = options.access ?? "full_control";
+    if (!(access in SCOPES)) throw FsError.einval(`access must be read_only, read_write or full_control, got ${String(access)}`);
+    const metadataTimeout = positiveInt(options, "metadataTimeout", 1000, 1);
+    if (options.project !== undefined && (typeof options.project !== "string" || options.project === "")) throw FsError.einval("project must be a non-empty string");
+    this.projectOption = options.project;
+    if (options.userProject !== undefined && (typeof options.userProject !== "string" || options.userProject === "")) throw FsError.einval("userProject must be a non-empty string");
+    this.urls = new GcsUrls(endpoint, options.userProject);
+    // The one place this backend gets its HTTP client: transport options pass through to it.
+    const transport: HTTPFileSystemOptions = { skipInstanceCache: true, useListingsCache: false };
+    for (const k of TRANSPORT_KEYS) if (options[k] !== undefined) (transport as Record<string, unknown>)[k] = options[k];
+    this.http = new HTTPFileSystem(transport);
+    // An emulator (STORAGE_EMULATOR_HOST) takes no credentials unless some are given, as with Google's clients.
+    const token = options.token ?? (emulator && options.accessToken === undefined ? "anon" : undefined);
+    this.tokens = makeTokenSource({ token, accessToken: options.accessToken, access, metadataTimeout }, this.client);
+  }
+
+  protected override get listsRemotely(): boolean {
+    return true;
+  }
+
+  private get client(): HttpClient {
+    return this.http.client;
+  }
+
+  /** Close the connections of this instance (do not use it afterwards). */
+  async close(): Promise<void> {
+    await this.http.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  /** Words for an EACCES: what the credentials were and what to try instead. */
+  private async accessHint(): Promise<string> {
+    const what = await this.tokens.describe().catch(() => "unknown credentials");
+    if (await this.tokens.anonymous().catch(() => false)) {
+      return `the request carried no credentials (${what}); private buckets need a service-account key (GOOGLE_APPLICATION_CREDENTIALS), gcloud auth application-default login, or the token or accessToken option`;
+    }
+    return `the credentials (${what}) lack the permission; a public bucket can be read with token: "anon"`;
+  }
+
+  /** The FsError for a final answer that is no success (its JSON body read for the service's words). */
+  private async failure(res: HttpResponse, path: string, meaning: StatusMeaning = {}): Promise<FsError> {
+    const said = errorMessage(await readErrorJson(res, path, "GCS"));
+    const accessHint = res.status === 401 || res.status === 403 ? await this.accessHint() : undefined;
+    return statusError(res.status, path, said, { ...meaning, accessHint });
+  }
+
+  /** Authorization for the next request ({} when anonymous). */
+  private async authHeaders(signal?: AbortSignal): Promise<{ headers: Record<string, string>; token: string | undefined }> {
+    const token = await this.tokens.token(signal);
+    return { headers: token === undefined ? {} : { authorization: `Bearer ${token}` }, token };
+  }
+
+  /**
+   * One call with credentials; a 401 drops the token and tries once more with a fresh one.
+   * Resolves with a success (2xx, or a status in `accept`); anything else is an FsError naming `path`.
+   */
+  private async send(url: string, path: string, options: SendOptions & { meaning?: StatusMeaning; accept?: readonly number[] } = {}): Promise<HttpResponse> {
+    for (let attempt = 0; ; attempt++) {
+      const auth = await this.authHeaders(options.signal);
+      let res: HttpResponse;
+      try {
+        res = await this.client.send(url, { ...options, headers: { ...options.headers, ...auth.headers } });
+      } catch (err) {
+        throw isFsError(err) ? err.withPath(path) : err;
+      }
+      if (res.status === 401 && auth.token !== undefined && attempt === 0 && this.tokens.refused(auth.token)) {
+        discardBody(res.body);
+        continue;
+      }
+      if ((res.status >= 200 && res.status < 300) || options.accept?.includes(res.status)) return res;
+      throw await this.failure(res, path, options.meaning);
+    }
+  }
+
+  /** A call whose answer is JSON. */
+  private async json(url: string, path: string, options: SendOptions & { meaning?: StatusMeaning } = {}): Promise<unknown> {
+    const res = await this.send(url, path, options);
+    return readJson(res, path, options.signal, "GCS");
+  }
+
+  /** Pages of objects.list under `prefix` (with `delimiter`, or the whole subtree without). */
+  private async *listPages(bucket: string, prefix: string, delimiter: string | undefined, path: string, signal?: AbortSignal, maxResults = this.maxResults): AsyncGenerator<ListPage> {
+    let pageToken: string | undefined;
+    do {
+      const url = this.urls.objects(bucket, { prefix: prefix === "" ? undefined : prefix, delimiter, maxResults, pageToken });
+      const page = parseListPage(bucket, await this.json(url, path, { signal }), path);
+      yield page;
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+  }
+
+  private async headObject(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<FileInfo> {
+    const info = objectInfo(bucket, await this.json(this.urls.object(bucket, key), path, { signal }), path);
+    info.name = path;
+    return info;
+  }
+
+  /** Whether any object lies below `key/` (a directory). */
+  private async hasChildren(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<boolean> {
+    for await (const page of this.listPages(bucket, dirPrefix(key), undefined, path, signal, 1)) return page.items.length > 0;
+    return false;
+  }
+
+  /** EISDIR when `key` is a directory (objects below it), so a write never hides a tree behind a file. */
+  private async refuseDirectory(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<void> {
+    if (this.checkDirectories && (await this.hasChildren(bucket, key, path, signal))) throw FsError.eisdir(path);
+  }
+
+  private rememberBucket(bucket: string): void {
+    if (this.knownBuckets.size >= MAX_KNOWN_BUCKETS) this.knownBuckets.clear();
+    this.knownBuckets.add(bucket);
+  }
+
+  /** The project for bucket calls: the option, the environment, else the credentials'. */
+  private async project(signal?: AbortSignal): Promise<string> {
+    const env = (n: string) => process.env[n] || undefined;
+    const project = this.projectOption ?? env("GOOGLE_CLOUD_PROJECT") ?? env("GCLOUD_PROJECT") ?? env("CLOUDSDK_CORE_PROJECT") ?? (await this.tokens.project(signal));
+    if (project === undefined) throw FsError.einval("listing and creating buckets needs a project: pass the project option or set GOOGLE_CLOUD_PROJECT", "gs://");
+    return project;
+  }
+
+  // ---------------------------------------------------------------- listing and metadata
+
+  private async listBuckets(signal?: AbortSignal): Promise<FileInfo[]> {
+    const project = await this.project(signal);
+    const out: FileInfo[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = parseBucketPage(await this.json(this.urls.buckets({ project, pageToken }), "gs://", { signal }));
+      out.push(...page.buckets);
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    return out;
+  }
+
+  protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
+    if (path === "") return this.listBuckets(options.signal);
+    const { bucket, key } = splitPath(path);
+    const entries: FileInfo[] = [];
+    const seen = await this.listLevel(bucket, dirPrefix(key), path, entries, options.signal);
+    // A bucket that lists at all exists (a missing one is a 404 above).
+    this.rememberBucket(bucket);
+    if (seen || key === "") return entries;
+    return [await this.headObject(bucket, key, path, options.signal)];
+  }
+
+  /**
+   * Add the entries of one directory level (names under `prefix`, up to the next slash) to
+   * `entries`; whether any object lies under `prefix`. An empty segment is no level of its
+   * own: the prefix `prefix/` is listed as part of this one, so `d//f` is an entry of `d`.
+   */
+  private async listLevel(bucket: string, prefix: string, path: string, entries: FileInfo[], signal?: AbortSignal): Promise<boolean> {
+    let seen = false;
+    for await (const page of this.listPages(bucket, prefix, "/", path, signal)) {
+      for (const p of page.prefixes) {
+        seen = true;
+        if (p === `${prefix}/`) await this.listLevel(bucket, p, path, entries, signal);
+        else entries.push(directory(joinObject(bucket, p)));
+      }
+      page.items.forEach((info, i) => {
+        seen = true;
+        // The directory's own marker object (`key/`, made by consoles) is not an entry.
+        if (page.keys[i] !== prefix) entries.push(info);
+      });
+    }
+    return seen;
+  }
+
+  /** The directory `path` is listed in: an empty segment's slashes stay with the name (`b/d//f` is in `b/d`). */
+  protected override parent(path: string): string {
+    return trimTrailingSlashes(super.parent(path));
+  }
+
+  protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
+    if (path === "") return directory("");
+    const { bucket, key } = splitPath(path);
+    const listed = this.dircache?.get(this.parent(path))?.find((e) => e.name === path);
+    if (listed) return listed;
+    if (key === "") {
+      // A one-entry listing: public buckets allow it where the bucket's own metadata is private.
+      try {
+        for await (const _ of this.listPages(bucket, "", "/", path, options.signal, 1)) break;
+      } catch (err) {
+        this.knownBuckets.delete(bucket);
+        if (isFsError(err, "ENOENT")) throw FsError.enoent(path, "no such bucket", err);
+        throw err;
+      }
+      this.rememberBucket(bucket);
+      return directory(bucket);
+    }
+    let failure: FsError;
+    try {
+      return await this.headObject(bucket, key, path, options.signal);
+    } catch (err) {
+      if (!isFsError(err, "ENOENT")) throw err;
+      failure = err;
+    }
+    if (await this.hasChildren(bucket, key, path, options.signal)) return directory(path);
+    throw failure;
+  }
+
+  /**
+   * Without maxDepth, one flat listing of the whole subtree (no delimiter, paginated) instead
+   * of one per directory; with maxDepth (globs with `*`) the base walks level by level.
+   */
+  protected override async findInfos(path: string, options: FindOptions): Promise<Map<string, FileInfo>> {
+    if (options.maxDepth !== undefined || path === "") return super.findInfos(path, options);
+    const { bucket, key } = splitPath(path);
+    const prefix = dirPrefix(key);
+    const out = new Map<string, FileInfo>();
+    const dirs = new Set<string>();
+    const markers = new Map<string, string[]>();
+    let seen = false;
+    try {
+      for await (const page of this.listPages(bucket, prefix, undefined, path, options.signal)) {
+        page.items.forEach((info, i) => {
+          const name = page.keys[i]!;
+          seen = true;
+          const rel = name.slice(prefix.length);
+          // Directories between `path` and the object; a name ending in `/` marks the last of them.
+          const levels = directoriesOf(rel);
+          for (const level of levels) dirs.add(joinObject(bucket, prefix + level));
+          if (rel === "" || rel.endsWith("/")) {
+            const marked = levels.length > 0 ? joinObject(bucket, prefix + levels[levels.length - 1]!) : path;
+            markers.get(marked)?.push(name) ?? markers.set(marked, [name]);
+          } else {
+            out.set(info.name, info);
+          }
+        });
+      }
+    } catch (err) {
+      if (isFsError(err, "ENOENT")) return out;
+      throw err;
+    }
+    if (!seen) {
+      if (key === "") {
+        if (options.withDirs) out.set(path, directory(path));
+        return out;
+      }
+      // Nothing below: a file gives itself, a missing path nothing.
+      try {
+        out.set(path, await this.headObject(bucket, key, path, options.signal));
+      } catch (err) {
+        if (!isFsError(err, "ENOENT")) throw err;
+      }
+      return out;
+    }
+    if (options.withDirs) {
+      for (const d of [path, ...dirs]) {
+        if (out.has(d)) continue;
+        const found = markers.get(d);
+        if (found) this.markerKeys.set(d, found);
+        out.set(d, directory(d));
+      }
+    }
+    return out;
+  }
+
+  /** sha256 of the name, generation and size (a new generation for every write). */
+  override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
+    const info = await this.info(path, options);
+    if (typeof info.generation !== "string") return super.ukey(path, options);
+    return createHash("sha256").update(`${info.name}\n${info.generation}\n${info.size}`).digest("hex");
+  }
+
+  /** A digest of name, size and generation: the same whether the info came from a listing or a lookup. */
+  override async checksum(path: string, options: SignalOptions = {}): Promise<string> {
+    const info = await this.info(path, options);
+    return createHash("sha256").update(`${info.name}\n${info.size}\n${String(info.generation ?? "")}\n${info.type}`).digest("hex").slice(0, 32);
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  protected override _catFile(path: string, start: number, end: number | undefined, options: SignalOptions): Promise<Uint8Array> {
+    if (end !== undefined && end <= start) return Promise.resolve(new Uint8Array(0));
+    // Only the signal: a transfer's options reach here too, and it counts the bytes itself.
+    return this.download(path, { start, end }, { signal: options.signal });
+  }
+
+  /**
+   * One ranged `alt=media` read through the HTTP machinery (checked, resumed within the same
+   * version, with progress); with `generation`, only that generation's bytes (a 412 is ECHANGED).
+   */
+  private async download(path: string, range: RangeSpec, options: SignalOptions & { generation?: string; callback?: ProgressCallback }): Promise<Uint8Array> {
+    const { bucket, key } = objectOf(path);
+    const url = this.urls.object(bucket, key, { alt: "media", ifGenerationMatch: options.generation });
+    for (let attempt = 0; ; attempt++) {
+      const auth = await this.authHeaders(options.signal);
+      try {
+        const d = await RangeDownload.open(this.client, url, range, { signal: options.signal, callback: options.callback, headers: auth.headers });
+        return await d.readAll();
+      } catch (err) {
+        if (!isFsError(err)) throw err;
+        if (err.status === 401 && auth.token !== undefined && attempt === 0 && this.tokens.refused(auth.token)) continue;
+        throw await this.readError(err, bucket, key, path, options.signal);
+      }
+    }
+  }
+
+  /** A failed read in the words of this backend: the gs path, the access hint, EISDIR for a prefix. */
+  private async readError(err: FsError, bucket: string, key: string, path: string, signal?: AbortSignal): Promise<FsError> {
+    const status = err.status;
+    if (status === 404 && (await this.hasChildren(bucket, key, path, signal))) return FsError.eisdir(path);
+    if (status === 412) return new FsError("ECHANGED", "the object changed: the generation this read is pinned to is no longer live (HTTP 412)", { path, status, cause: err });
+    if (status !== undefined && status >= 400 && !isRetryableStatus(status)) {
+      const accessHint = status === 401 || status === 403 ? await this.accessHint() : undefined;
+      return statusError(status, path, undefined, { accessHint });
+    }
+    return err.withPath(path);
+  }
+
+  /** A negative start without an end is one suffix request (`bytes=-N`): no lookup of the size. */
+  override catFile(path: string, start?: number | null, end?: number | null, options: SignalOptions = {}): Promise<Uint8Array> {
+    if (typeof start === "number" && Number.isInteger(start) && start < 0 && (end === undefined || end === null)) {
+      try {
+        return this.download(this.normalizePath(path), { suffix: -start }, { signal: options.signal });
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return super.catFile(path, start, end, options);
+  }
+
+  /** What a read can be pinned to: the object's generation and size. */
+  async fileVersion(path: string, options: SignalOptions = {}): Promise<FileVersion> {
+    const info = await this.info(path, options);
+    if (info.type === "directory") throw FsError.eisdir(info.name);
+    return typeof info.generation === "string" ? { size: info.size, key: info.generation } : { size: info.size };
+  }
+
+  /** A read with ifGenerationMatch on the version's generation: a replaced object fails with ECHANGED. */
+  async catFilePinned(path: string, start: number, end: number, options: PinnedReadOptions): Promise<Uint8Array> {
+    const p = this.normalizePath(path);
+    if (end <= start) return new Uint8Array(0);
+    return this.download(p, { start, end }, { signal: options.signal, generation: options.version.key });
+  }
+
+  /** Blocks are reads pinned to the generation seen at open: a replaced object fails with ECHANGED. */
+  protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
+    const info = options.size === undefined ? await this._info(path, options) : undefined;
+    if (info?.type === "directory") throw FsError.eisdir(path);
+    objectOf(path);
+    const size = options.size ?? info?.size ?? 0;
+    const generation = typeof info?.generation === "string" ? info.generation : undefined;
+    const callback = options.callback as ProgressCallback | undefined;
+    callback?.setSize?.(size);
+    const progress: ProgressCallback | undefined = callback?.relativeUpdate ? { relativeUpdate: (n) => callback.relativeUpdate!(n) } : undefined;
+    return readableFile(path, size, (start, end) => (end <= start ? Promise.resolve(new Uint8Array(0)) : this.download(path, { start, end }, { signal: options.signal, generation, callback: progress })), options, {
+      details: info ?? {},
+      ownedFetches: true,
+    });
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  /** Upload metadata of an object: the configured fields and its name. */
+  private metadataFor(key: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return { ...this.uploadMetadata, ...extra, name: key };
+  }
+
+  /** One multipart upload (metadata with the MD5, which the service checks, and the bytes). */
+  private async simpleUpload(path: string, data: Uint8Array, ifGenerationMatch: string | undefined, meaning: StatusMeaning, signal?: AbortSignal): Promise<void> {
+    const { bucket, key } = objectOf(path);
+    const boundary = `gs_${randomBytes(12).toString("hex")}`;
+    const md5Hash = createHash("md5").update(data).digest("base64");
+    const contentType = typeof this.uploadMetadata.contentType === "string" ? this.uploadMetadata.contentType : "application/octet-stream";
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n${JSON.stringify(this.metadataFor(key, { md5Hash }))}\r\n--${boundary}\r\nContent-Type: ${contentType}\r\n\r\n`,
+    );
+    const body = Buffer.concat([head, data, Buffer.from(`\r\n--${boundary}--\r\n`)]);
+    const res = await this.send(this.urls.upload(bucket, { uploadType: "multipart", ifGenerationMatch }), path, {
+      method: "POST",
+      headers: { "content-type": `multipart/related; boundary=${boundary}` },
+      body,
+      // The same bytes sent again leave the same object (and a create stays conditional).
+      idempotent: true,
+      signal,
+      meaning,
+    });
+    discardBody(res.body);
+  }
+
+  /** Start a resumable session; its URL (the service's Location). */
+  private async startSession(path: string, ifGenerationMatch: string | undefined, meaning: StatusMeaning, signal?: AbortSignal): Promise<string> {
+    const { bucket, key } = objectOf(path);
+    const res = await this.send(this.urls.upload(bucket, { uploadType: "resumable", ifGenerationMatch }), path, {
+      method: "POST",
+      headers: { "content-type": "application/json; charset=UTF-8" },
+      body: Buffer.from(JSON.stringify(this.metadataFor(key))),
+      // A second session is harmless: only the one completed publishes.
+      idempotent: true,
+      signal,
+      meaning,
+    });
+    discardBody(res.body);
+    const location = header(res.headers, "location");
+    if (!location) throw new FsError("EPROTO", "GCS started a resumable upload without a session URL", { path });
+    return new URL(location, this.endpoint).href;
+  }
+
+  private makeSink(path: string, mode: "w" | "a" | "x", ifGenerationMatch: string | undefined, signal?: AbortSignal): GcsUploadSink {
+    const meaning = writeMeaning(mode);
+    return new GcsUploadSink({
+      client: this.client,
+      path,
+      chunkSize: this.chunkSize,
+      signal,
+      start: () => this.startSession(path, ifGenerationMatch, meaning, signal),
+      simple: (data) => this.simpleUpload(path, data, ifGenerationMatch, meaning, signal),
+      fail: (res) => this.failure(res, path, meaning),
+    });
+  }
+
+  protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode, options: SignalOptions): Promise<void> {
+    const { bucket, key } = objectOf(path);
+    await this.refuseDirectory(bucket, key, path, options.signal);
+    const kind = mode === "create" ? "x" : "w";
+    const ifGenerationMatch = kind === "x" ? "0" : undefined;
+    if (data.byteLength <= this.chunkSize) return this.simpleUpload(path, data, ifGenerationMatch, writeMeaning(kind), options.signal);
+    const sink = this.makeSink(path, kind, ifGenerationMatch, options.signal);
+    try {
+      await sink.uploadChunk(data, true);
+      await sink.commit();
+    } catch (err) {
+      await sink.discard();
+      throw err;
+    }
+  }
+
+  /**
+   * "x" creates only where nothing is (ifGenerationMatch=0); "a" rewrites the object with the
+   * new bytes after the old (GCS objects cannot grow), only if it is still the generation read.
+   */
+  protected override async _openWriter(path: string, options: SinkOptions): Promise<UploadSink> {
+    if (options.mode !== "a") return this.makeSink(path, options.mode, options.mode === "x" ? "0" : undefined, options.signal);
+    const existing = await this._info(path, options).catch((err: unknown) => {
+      if (isFsError(err, "ENOENT")) return undefined;
+      throw err;
+    });
+    const generation = typeof existing?.generation === "string" ? existing.generation : "0";
+    const sink = this.makeSink(path, "a", generation, options.signal);
+    if (existing && existing.size) await sink.uploadChunk(await this.download(path, { start: 0 }, { signal: options.signal, generation }), false);
+    return sink;
+  }
+
+  /** Writers default to `chunkSize` blocks, so each block is one chunk. */
+  protected override async openForWrite(path: string, kind: "w" | "a" | "x", options: FileOpenOptions): Promise<BufferedFile> {
+    objectOf(path);
+    return super.openForWrite(path, kind, { ...options, blockSize: options.blockSize ?? this.chunkSize });
+  }
+
+  protected override async _rmFile(path: string, options: SignalOptions): Promise<void> {
+    const { bucket, key } = objectOf(path);
+    try {
+      const res = await this.send(this.urls.object(bucket, key), path, { method: "DELETE", signal: options.signal });
+      discardBody(res.body);
+    } catch (err) {
+      if (isFsError(err, "ENOENT") && (await this.hasChildren(bucket, key, path, options.signal))) throw FsError.eisdir(path);
+      throw err;
+    }
+  }
+
+  /** Every bucket at once is never deleted: they go one by one. */
+  override async rm(pathOrPaths: string | readonly string[], options: RmOptions = {}): Promise<void> {
+    for (const p of typeof pathOrPaths === "string" ? [pathOrPaths] : pathOrPaths) {
+      if (this.normalizePath(p) === "") throw FsError.eacces("gs://", "refusing to delete every bucket; remove buckets one by one");
+    }
+    await super.rm(pathOrPaths, options);
+  }
+
+  /**
+   * Files go in batch requests of 100 deletes (`deleteBatchSize`; `concurrency` batches at
+   * once), with the marker objects (`dir/`) of directories; implied directories vanish with
+   * their objects. A bucket removed recursively is deleted too; the root never is.
+   */
+  override async removeEntries(files: readonly string[], dirs: readonly string[], options: SignalOptions & { keepNonEmpty?: boolean }): Promise<void> {
+    const objects: ObjectPath[] = [];
+    const seen = new Set<string>();
+    const add = (bucket: string, key: string) => {
+      const id = `${bucket}/${key}`;
+      if (!seen.has(id)) objects.push({ bucket, key }), seen.add(id);
+    };
+    for (const f of files) {
+      const { bucket, key } = splitPath(f);
+      if (key !== "") add(bucket, key);
+    }
+    const buckets: string[] = [];
+    for (const d of dirs) {
+      if (d === "") continue;
+      const { bucket, key } = splitPath(d);
+      for (const marker of this.markerKeys.get(d) ?? []) add(bucket, marker);
+      this.markerKeys.delete(d);
+      if (key === "") buckets.push(bucket);
+      else add(bucket, `${key}/`);
+    }
+    const batches: ObjectPath[][] = [];
+    for (let i = 0; i < objects.length; i += this.deleteBatchSize) batches.push(objects.slice(i, i + this.deleteBatchSize));
+    try {
+      await mapBounded(batches, (b) => this.deleteBatch(b, options.signal), { concurrency: this.concurrency, signal: options.signal });
+      for (const bucket of buckets) {
+        this.knownBuckets.delete(bucket);
+        try {
+          discardBody((await this.send(this.urls.bucket(bucket), bucket, { method: "DELETE", signal: options.signal, meaning: { conflict: "ENOTEMPTY" } })).body);
+        } catch (err) {
+          if (!isFsError(err, "ENOENT") && !(options.keepNonEmpty && isFsError(err, "ENOTEMPTY"))) throw err;
+        }
+      }
+    } finally {
+      for (const p of [...files, ...dirs]) this.invalidateNormalized(p);
+    }
+  }
+
+  /**
+   * Delete `objects` with one batch request; a missing object is already gone. Calls the batch
+   * answers with a retryable status (429, 5xx) go again, in a batch of their own, with backoff.
+   */
+  private async deleteBatch(objects: readonly ObjectPath[], signal?: AbortSignal): Promise<void> {
+    let pending = [...objects];
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      const auth = await this.authHeaders(signal);
+      const { body, contentType } = batchRequest(pending.map((o) => ({ method: "DELETE", path: this.urls.objectPath(o.bucket, o.key) })), auth.headers.authorization);
+      const path = joinObject(pending[0]!.bucket, pending[0]!.key);
+      const res = await this.send(this.urls.batch(), path, { method: "POST", headers: { "content-type": contentType }, body, idempotent: true, signal });
+      const text = Buffer.from(await res.body.arrayBuffer()).toString("utf8");
+      const answers = parseBatchResponse(text, header(res.headers, "content-type") ?? "");
+      const again: ObjectPath[] = [];
+      const failed: FsError[] = [];
+      for (const [i, o] of pending.entries()) {
+        const a = answers.get(i);
+        const status = a?.status ?? 500;
+        if ((status >= 200 && status < 300) || status === 404) continue;
+        if (isRetryableStatus(status) && attempt < this.client.options.retries) again.push(o);
+        else {
+          let said: string | undefined;
+          try {
+            said = a ? errorMessage(JSON.parse(a.body)) : "no answer for this call in the batch";
+          } catch {
+            said = undefined;
+          }
+          failed.push(statusError(status, joinObject(o.bucket, o.key), said, { accessHint: status === 401 || status === 403 ? await this.accessHint() : undefined }));
+        }
+      }
+      if (failed.length > 0) {
+        const first = failed[0]!;
+        throw failed.length === 1 ? first : new FsError(first.code, `${first.detail}; ${failed.length - 1} more objects failed too`, { path: first.path, status: first.status, cause: first });
+      }
+      if (again.length > 0) await sleep(backoffMs(this.client.options, attempt), signal, path);
+      pending = again;
+    }
+  }
+
+  /** A bucket is made with buckets.insert in the project; a prefix needs nothing (only its bucket, made when `createParents`). */
+  protected override async _mkdir(path: string, createParents: boolean, options: SignalOptions): Promise<void> {
+    if (path === "") throw FsError.eexist("gs://", "the root exists");
+    const { bucket, key } = splitPath(path);
+    if (key === "") return this.createBucket(bucket, options);
+    if (this.knownBuckets.has(bucket) || (await this.bucketExists(bucket, options))) return;
+    if (!createParents) throw FsError.enoent(bucket, "no such bucket");
+    await this.createBucket(bucket, options);
+  }
+
+  private bucketExists(bucket: string, options: SignalOptions): Promise<boolean> {
+    return this._info(bucket, options).then(
+      () => true,
+      (err: unknown) => {
+        if (isFsError(err, "ENOENT")) return false;
+        throw err;
+      },
+    );
+  }
+
+  private async createBucket(bucket: string, options: SignalOptions): Promise<void> {
+    const project = await this.project(options.signal);
+    const res = await this.send(this.urls.buckets({ project }), bucket, {
+      method: "POST",
+      headers: { "content-type": "application/json; charset=UTF-8" },
+      body: Buffer.from(JSON.stringify({ name: bucket })),
+      signal: options.signal,
+      meaning: { conflict: "EEXIST" },
+    });
+    discardBody(res.body);
+    this.rememberBucket(bucket);
+  }
+
+  /** A bucket: deleted (ENOTEMPTY unless empty). A prefix: ENOTEMPTY when objects remain below it; its marker is removed. */
+  protected override async _rmdir(path: string, options: SignalOptions): Promise<void> {
+    if (path === "") throw FsError.eacces("gs://", "the root cannot be removed");
+    const { bucket, key } = splitPath(path);
+    if (key === "") {
+      this.knownBuckets.delete(bucket);
+      discardBody((await this.send(this.urls.bucket(bucket), path, { method: "DELETE", signal: options.signal, meaning: { conflict: "ENOTEMPTY" } })).body);
+      return;
+    }
+    const prefix = dirPrefix(key);
+    // Its markers: `key/`, and `key//`... (empty segments are no level of their own).
+    const markers: string[] = [];
+    for await (const page of this.listPages(bucket, prefix, undefined, path, options.signal, 2)) {
+      for (const k of page.keys) {
+        if (!isMarkerOf(k, prefix)) throw new FsError("ENOTEMPTY", undefined, { path });
+        markers.push(k);
+      }
+    }
+    if (markers.length === 0) throw FsError.enoent(path);
+    for (const marker of markers) discardBody((await this.send(this.urls.object(bucket, marker), path, { method: "DELETE", signal: options.signal })).body);
+  }
+
+  /**
+   * A server-side rewrite, called again with its rewriteToken until done (large objects, or
+   * ones that change location or storage class, take several calls). No directory check on the
+   * destination (copy planning already puts files inside existing directories).
+   */
+  protected override async _cpFile(src: string, dst: string, options: SignalOptions): Promise<void> {
+    const from = objectOf(src);
+    const to = objectOf(dst);
+    let rewriteToken: string | undefined;
+    do {
+      const url = this.urls.rewrite(from, to, { rewriteToken, maxBytesRewrittenPerCall: this.rewriteBytesPerCall });
+      let json: unknown;
+      try {
+        json = await this.json(url, src, {
+          method: "POST",
+          headers: { "content-type": "application/json; charset=UTF-8" },
+          body: Buffer.from(JSON.stringify(this.uploadMetadata)),
+          idempotent: true,
+          signal: options.signal,
+        });
+      } catch (err) {
+        // The destination bucket missing is a 404 too: name it.
+        if (isFsError(err, "ENOENT") && !(await this.bucketExists(to.bucket, options))) throw FsError.enoent(dst, "no such bucket");
+        throw err;
+      }
+      const step = parseRewrite(json, src);
+      rewriteToken = step.done ? undefined : step.rewriteToken;
+    } while (rewriteToken !== undefined);
+  }
+}
