@@ -125,7 +125,16 @@ class RefreshingToken implements TokenSource {
     private readonly fetch: () => Promise<{ token: string; expiresIn: number }>,
     private readonly what: string,
     private readonly projectId: (signal?: AbortSignal) => Promise<string | undefined>,
-  ) {}
+    /** A token already in hand (the metadata server's answer to the lookup's probe). */
+    first?: { token: string; expiresIn: number; at: number },
+  ) {
+    if (first) this.held = RefreshingToken.grant(first.token, first.expiresIn, first.at);
+  }
+
+  private static grant(token: string, expiresIn: number, started: number): Grant {
+    const life = expiresIn * 1000;
+    return { token, until: life === Infinity ? Infinity : started + life - margin(life) };
+  }
 
   async token(signal?: AbortSignal): Promise<string> {
     const held = this.held;
@@ -133,12 +142,7 @@ class RefreshingToken implements TokenSource {
     if (!this.pending) {
       const started = Date.now();
       // Shared by every caller, so no one caller's signal may cancel it: each waits with its own.
-      const pending = this.fetch().then(({ token, expiresIn }) => {
-        const life = expiresIn * 1000;
-        const grant = { token, until: life === Infinity ? Infinity : started + life - margin(life) };
-        this.held = grant;
-        return grant;
-      });
+      const pending = this.fetch().then(({ token, expiresIn }) => (this.held = RefreshingToken.grant(token, expiresIn, started)));
       this.pending = pending;
       pending.finally(() => {
         if (this.pending === pending) this.pending = undefined;
@@ -250,6 +254,14 @@ async function tokenRequest(client: HttpClient, uri: string, form: Record<string
   return parseGrant(await readJson(res, "gs://", undefined, "GCS"), what);
 }
 
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
 function metadataHost(): string {
   return env("GCE_METADATA_HOST") ?? env("GCE_METADATA_IP") ?? DEFAULT_METADATA_HOST;
 }
@@ -285,7 +297,7 @@ async function mayHaveMetadataServer(productNameFile: string): Promise<boolean> 
   return /google/i.test(name);
 }
 
-function metadataSource(client: HttpClient, timeoutMs: number): TokenSource {
+function metadataSource(client: HttpClient, timeoutMs: number, first?: { token: string; expiresIn: number; at: number }): TokenSource {
   let project: Promise<string | undefined> | undefined;
   return new RefreshingToken(
     async () => {
@@ -293,13 +305,14 @@ function metadataSource(client: HttpClient, timeoutMs: number): TokenSource {
       if (!got || got.status !== 200) {
         throw new FsError("EACCES", `the GCE metadata server gave no token${got ? ` (HTTP ${got.status})` : ""}`, { path: "gs://", status: got?.status });
       }
-      return parseGrant(JSON.parse(got.body.toString("utf8")), "the metadata server");
+      return parseGrant(parseJson(got.body), "the metadata server");
     },
     "the GCE metadata server's default service account",
     (signal) =>
       (project ??= metadataGet(client, "project/project-id", timeoutMs, signal).then((got) =>
         got?.status === 200 && got.body.byteLength > 0 ? got.body.toString("utf8").trim() : undefined,
       )),
+    first,
   );
 }
 
@@ -379,8 +392,10 @@ async function defaultSource(client: HttpClient, options: CredentialOptions, sco
   const gcloud = gcloudCredentialsFile();
   if (await exists(gcloud)) return fromFile(gcloud, client, scope, `gcloud's application-default credentials (${gcloud})`);
   if (await mayHaveMetadataServer(options.productNameFile ?? "/sys/class/dmi/id/product_name")) {
+    const at = Date.now();
     const probe = await metadataGet(client, "instance/service-accounts/default/token", options.metadataTimeout);
-    if (probe?.status === 200) return metadataSource(client, options.metadataTimeout);
+    // The probe asked for a token: it is the first one used.
+    if (probe?.status === 200) return metadataSource(client, options.metadataTimeout, { ...parseGrant(parseJson(probe.body), "the metadata server"), at });
   }
   return new Anonymous("anonymous: no credentials were found (GOOGLE_APPLICATION_CREDENTIALS, gcloud's application-default credentials, the GCE metadata server)");
 }

@@ -5,7 +5,7 @@
  * chunk that breaks off (a reset, a 5xx) is resumed from the offset the session says it
  * committed, never resent blindly; discard cancels the session.
  */
-import { FsError } from "../../core/errors.js";
+import { FsError, isFsError } from "../../core/errors.js";
 import { concatBytes, type UploadSink } from "../../files/upload-sink.js";
 import { discardBody, header, type HttpClient, type HttpResponse } from "../http/client.js";
 import { transportFailure } from "../http/errors.js";
@@ -108,8 +108,9 @@ export class GcsUploadSink implements UploadSink {
       try {
         res = await client.send(this.session, { method: "PUT", headers: { "content-range": range }, body: ask ? new Uint8Array(0) : piece, retries: 0, signal });
       } catch (err) {
-        const failure = transportFailure(err, path, signal);
-        if (!failure.retryable) throw failure.error;
+        // The client classified the failure already; its cause says whether it is worth another try.
+        const failure = transportFailure(isFsError(err) && err.cause !== undefined ? err.cause : err, path, signal);
+        if (!failure.retryable) throw isFsError(err) ? err : failure.error;
         failed = failure.error;
       }
       if (res && (res.status === 200 || res.status === 201)) {
