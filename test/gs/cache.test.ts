@@ -6,22 +6,19 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { clearInstanceCache, OFFLINE_ENV, Package, urlToFs, WholeFileCacheFileSystem } from "../../src/index.js";
 import type { GCSFileSystem } from "../../src/implementations/gs.js";
-import { startGcsServer, type TestGcsServer } from "../support/gcs-server.js";
+import type { TestGcsServer } from "../support/gcs-server.js";
 import { errorOf } from "../support/errors.js";
-import { hermeticEnv, pattern, same, TOKEN } from "./helpers.js";
+import { useGcsServer, pattern, same, TOKEN } from "./helpers.js";
 
 const WEIGHTS = pattern(2_500_000, 3);
 let srv: TestGcsServer;
-let restore: () => void;
 let storage: string;
 
-beforeAll(async () => {
-  restore = hermeticEnv();
-  srv = await startGcsServer();
-  srv.addAccessToken(TOKEN);
+useGcsServer(async (s) => {
+  srv = s;
   srv.createBucket("zoo");
   srv.putObject("zoo", "gencast/params/weights.npz", WEIGHTS);
   srv.putObject("zoo", "gencast/stats/mean_by_level.nc", "means");
@@ -30,11 +27,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   clearInstanceCache();
-  await srv.close();
   await rm(storage, { recursive: true, force: true });
-  restore();
 });
-beforeEach(() => srv.resetCounts());
 
 const packageOptions = (cacheStorage: string) => ({
   fsOptions: { gs: { endpoint: srv.url, accessToken: TOKEN, skipInstanceCache: true } },

@@ -3,24 +3,14 @@
  * directories. Each fixture gets a fresh bucket; seeding goes through an instance that skips
  * the directory check (the backend's own writes are what the suite tests).
  */
-import { afterAll, beforeAll } from "vitest";
 import { describeFileSystem } from "../../spec/index.js";
-import { startGcsServer, type TestGcsServer } from "../support/gcs-server.js";
-import { hermeticEnv, makeFs, TOKEN } from "./helpers.js";
+import type { TestGcsServer } from "../support/gcs-server.js";
+import { makeFs, useGcsServer } from "./helpers.js";
 
 let srv: TestGcsServer;
-let restore: () => void;
 let fixtures = 0;
 
-beforeAll(async () => {
-  restore = hermeticEnv();
-  srv = await startGcsServer();
-  srv.addAccessToken(TOKEN);
-});
-afterAll(async () => {
-  await srv.close();
-  restore();
-});
+useGcsServer((s) => void (srv = s));
 
 describeFileSystem("gs (local GCS server)", async () => {
   const bucket = `conf-${fixtures++}`;

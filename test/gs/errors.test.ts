@@ -1,24 +1,16 @@
 /** GCS answers as FsError codes (the same as S3's), retries of 429 and 5xx, and names that need encoding. */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startGcsServer, type TestGcsServer } from "../support/gcs-server.js";
+import { describe, expect, it } from "vitest";
+import type { TestGcsServer } from "../support/gcs-server.js";
 import { errorOf } from "../support/errors.js";
-import { hermeticEnv, makeFs, TOKEN } from "./helpers.js";
+import { useGcsServer, makeFs } from "./helpers.js";
 
 let srv: TestGcsServer;
-let restore: () => void;
 
-beforeAll(async () => {
-  restore = hermeticEnv();
-  srv = await startGcsServer();
-  srv.addAccessToken(TOKEN);
+useGcsServer(async (s) => {
+  srv = s;
   srv.createBucket("er");
   srv.putObject("er", "f.txt", "hello");
 });
-afterAll(async () => {
-  await srv.close();
-  restore();
-});
-beforeEach(() => srv.resetCounts());
 
 describe("errors", () => {
   it("429 and 503 are retried with backoff; once the tries are spent, EIO with the status", async () => {

@@ -7,7 +7,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GCSFileSystem, type GCSFileSystemOptions } from "../../src/implementations/gs.js";
-import type { TestGcsServer } from "../support/gcs-server.js";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { startGcsServer, type GcsServerOptions, type TestGcsServer } from "../support/gcs-server.js";
 
 export const TOKEN = "ya29.test-token-for-the-local-server";
 
@@ -54,3 +55,24 @@ export function pattern(n: number, seed = 1): Uint8Array {
 }
 
 export const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
+
+/**
+ * A local GCS server for the test file: started (in a hermetic environment, accepting TOKEN)
+ * before its tests and handed to `setup` (which keeps it and seeds it), closed after them;
+ * its request log is cleared before each test.
+ */
+export function useGcsServer(setup: (srv: TestGcsServer) => void | Promise<void>, options: GcsServerOptions = {}): void {
+  let srv: TestGcsServer | undefined;
+  let restore: (() => void) | undefined;
+  beforeAll(async () => {
+    restore = hermeticEnv();
+    srv = await startGcsServer(options);
+    srv.addAccessToken(TOKEN);
+    await setup(srv);
+  });
+  afterAll(async () => {
+    await srv?.close();
+    restore?.();
+  });
+  beforeEach(() => srv?.resetCounts());
+}

@@ -1,17 +1,14 @@
 /** Listings, metadata and the project's buckets on the local GCS server: pages, prefixes, flat finds. */
 import { createHash } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startGcsServer, crc32c, type TestGcsServer } from "../support/gcs-server.js";
+import { describe, expect, it } from "vitest";
+import { crc32c, type TestGcsServer } from "../support/gcs-server.js";
 import { errorOf } from "../support/errors.js";
-import { hermeticEnv, makeFs, TOKEN } from "./helpers.js";
+import { useGcsServer, makeFs } from "./helpers.js";
 
 let srv: TestGcsServer;
-let restore: () => void;
 
-beforeAll(async () => {
-  restore = hermeticEnv();
-  srv = await startGcsServer();
-  srv.addAccessToken(TOKEN);
+useGcsServer(async (s) => {
+  srv = s;
   srv.createBucket("lst");
   for (let i = 0; i < 2_500; i++) srv.putObject("lst", `many/f${String(i).padStart(4, "0")}`, "x");
   for (let i = 0; i < 7; i++) srv.putObject("lst", `many/sub${i}/inner`, "y");
@@ -21,11 +18,6 @@ beforeAll(async () => {
   srv.putObject("lst", "tree/marked/", "");
   srv.putObject("lst", "tree/marked/in.txt", "in");
 });
-afterAll(async () => {
-  await srv.close();
-  restore();
-});
-beforeEach(() => srv.resetCounts());
 
 describe("listings", () => {
   it("ls follows nextPageToken past 1,000 entries, and past tiny pages", async () => {

@@ -2,26 +2,19 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { CachingFileSystem } from "../../src/index.js";
 import { catFilePinned, fileVersion } from "../../src/core/versions.js";
-import { startGcsServer, type TestGcsServer } from "../support/gcs-server.js";
+import type { TestGcsServer } from "../support/gcs-server.js";
 import { errorOf } from "../support/errors.js";
-import { hermeticEnv, makeFs, pattern, same, TOKEN } from "./helpers.js";
+import { useGcsServer, makeFs, pattern, same } from "./helpers.js";
 
 const DATA = pattern(300_000, 5);
 let srv: TestGcsServer;
-let restore: () => void;
 
-beforeAll(async () => {
-  restore = hermeticEnv();
-  srv = await startGcsServer();
-  srv.addAccessToken(TOKEN);
+useGcsServer(async (s) => {
+  srv = s;
   srv.createBucket("rd");
-});
-afterAll(async () => {
-  await srv.close();
-  restore();
 });
 beforeEach(() => {
   srv.putObject("rd", "data.bin", DATA);

@@ -1,25 +1,17 @@
 /** Writes on the local GCS server: simple and resumable uploads (and their resumes), create, append, batch rm, rewrite loops, buckets. */
 import { createHash } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startGcsServer, type TestGcsServer } from "../support/gcs-server.js";
+import { describe, expect, it } from "vitest";
+import type { TestGcsServer } from "../support/gcs-server.js";
 import { errorOf } from "../support/errors.js";
-import { hermeticEnv, makeFs, pattern, same, TOKEN } from "./helpers.js";
+import { useGcsServer, makeFs, pattern, same, TOKEN } from "./helpers.js";
 
 const KIB256 = 256 * 1024;
 let srv: TestGcsServer;
-let restore: () => void;
 
-beforeAll(async () => {
-  restore = hermeticEnv();
-  srv = await startGcsServer();
-  srv.addAccessToken(TOKEN);
+useGcsServer(async (s) => {
+  srv = s;
   srv.createBucket("wr");
 });
-afterAll(async () => {
-  await srv.close();
-  restore();
-});
-beforeEach(() => srv.resetCounts());
 
 const stored = (name: string) => srv.getObject("wr", name)?.data;
 const kinds = () => srv.requests.map((r) => r.kind);
