@@ -23,7 +23,8 @@ import { discardBody, header, type HttpClient, type HttpResponse, type SendOptio
 import { RangeDownload, type RangeSpec } from "./http/download.js";
 import { backoffMs, isRetryableStatus, sleep } from "./http/retry.js";
 import { readErrorJson, readJson } from "./ngc/json.js";
-import { directoriesOf, dirPrefix, isMarkerOf, joinObject, splitPath, type ObjectPath } from "./s3/paths.js";
+import { dirPrefix, joinObject, splitPath, type ObjectPath } from "./s3/paths.js";
+import { directory, directoryMarkers, entryChecksum, findSubtree, listLevel, removalPlan, versionKey, type PageLister, type StorePage } from "./object-store.js";
 import { GcsUrls, errorMessage, objectInfo, parseBucketPage, parseListPage, parseRewrite, resolveEndpoint, statusError, type ListPage, type StatusMeaning } from "./gs/api.js";
 import { makeTokenSource, SCOPES, type GcsAccess, type GcsToken, type TokenSource } from "./gs/auth.js";
 import { batchRequest, MAX_BATCH, parseBatchResponse } from "./gs/batch.js";
@@ -81,8 +82,6 @@ function positiveInt(options: GCSFileSystemOptions, name: keyof GCSFileSystemOpt
   }
   return v;
 }
-
-const directory = (name: string): FileInfo => ({ name, size: 0, type: "directory" });
 
 /** A path that names an object (bucket and key), or EISDIR/EINVAL for the root and buckets. */
 function objectOf(path: string): ObjectPath {
@@ -232,6 +231,17 @@ export class GCSFileSystem extends AbstractFileSystem implements PinnedReads {
     } while (pageToken);
   }
 
+  /** The listing as the shared object-store logic reads it (see object-store.ts), for `path`'s errors. */
+  private pages(path: string, signal?: AbortSignal): PageLister {
+    return (bucket, prefix, delimiter, maxResults) => this.storePages(bucket, prefix, delimiter, path, signal, maxResults);
+  }
+
+  private async *storePages(bucket: string, prefix: string, delimiter: string | undefined, path: string, signal?: AbortSignal, maxResults?: number): AsyncGenerator<StorePage> {
+    for await (const page of this.listPages(bucket, prefix, delimiter, path, signal, maxResults)) {
+      yield { objects: page.items.map((info, i) => ({ key: page.keys[i]!, info })), prefixes: page.prefixes };
+    }
+  }
+
   private async headObject(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<FileInfo> {
     const info = objectInfo(bucket, await this.json(this.urls.object(bucket, key), path, { signal }), path);
     info.name = path;
@@ -280,33 +290,11 @@ export class GCSFileSystem extends AbstractFileSystem implements PinnedReads {
     if (path === "") return this.listBuckets(options.signal);
     const { bucket, key } = splitPath(path);
     const entries: FileInfo[] = [];
-    const seen = await this.listLevel(bucket, dirPrefix(key), path, entries, options.signal);
+    const seen = await listLevel(this.pages(path, options.signal), bucket, dirPrefix(key), entries);
     // A bucket that lists at all exists (a missing one is a 404 above).
     this.rememberBucket(bucket);
     if (seen || key === "") return entries;
     return [await this.headObject(bucket, key, path, options.signal)];
-  }
-
-  /**
-   * Add the entries of one directory level (names under `prefix`, up to the next slash) to
-   * `entries`; whether any object lies under `prefix`. An empty segment is no level of its
-   * own: the prefix `prefix/` is listed as part of this one, so `d//f` is an entry of `d`.
-   */
-  private async listLevel(bucket: string, prefix: string, path: string, entries: FileInfo[], signal?: AbortSignal): Promise<boolean> {
-    let seen = false;
-    for await (const page of this.listPages(bucket, prefix, "/", path, signal)) {
-      for (const p of page.prefixes) {
-        seen = true;
-        if (p === `${prefix}/`) await this.listLevel(bucket, p, path, entries, signal);
-        else entries.push(directory(joinObject(bucket, p)));
-      }
-      page.items.forEach((info, i) => {
-        seen = true;
-        // The directory's own marker object (`key/`, made by consoles) is not an entry.
-        if (page.keys[i] !== prefix) entries.push(info);
-      });
-    }
-    return seen;
   }
 
   /** The directory `path` is listed in: an empty segment's slashes stay with the name (`b/d//f` is in `b/d`). */
@@ -349,67 +337,24 @@ export class GCSFileSystem extends AbstractFileSystem implements PinnedReads {
   protected override async findInfos(path: string, options: FindOptions): Promise<Map<string, FileInfo>> {
     if (options.maxDepth !== undefined || path === "") return super.findInfos(path, options);
     const { bucket, key } = splitPath(path);
-    const prefix = dirPrefix(key);
-    const out = new Map<string, FileInfo>();
-    const dirs = new Set<string>();
-    const markers = new Map<string, string[]>();
-    let seen = false;
-    try {
-      for await (const page of this.listPages(bucket, prefix, undefined, path, options.signal)) {
-        page.items.forEach((info, i) => {
-          const name = page.keys[i]!;
-          seen = true;
-          const rel = name.slice(prefix.length);
-          // Directories between `path` and the object; a name ending in `/` marks the last of them.
-          const levels = directoriesOf(rel);
-          for (const level of levels) dirs.add(joinObject(bucket, prefix + level));
-          if (rel === "" || rel.endsWith("/")) {
-            const marked = levels.length > 0 ? joinObject(bucket, prefix + levels[levels.length - 1]!) : path;
-            markers.get(marked)?.push(name) ?? markers.set(marked, [name]);
-          } else {
-            out.set(info.name, info);
-          }
-        });
-      }
-    } catch (err) {
-      if (isFsError(err, "ENOENT")) return out;
-      throw err;
-    }
-    if (!seen) {
-      if (key === "") {
-        if (options.withDirs) out.set(path, directory(path));
-        return out;
-      }
-      // Nothing below: a file gives itself, a missing path nothing.
-      try {
-        out.set(path, await this.headObject(bucket, key, path, options.signal));
-      } catch (err) {
-        if (!isFsError(err, "ENOENT")) throw err;
-      }
-      return out;
-    }
-    if (options.withDirs) {
-      for (const d of [path, ...dirs]) {
-        if (out.has(d)) continue;
-        const found = markers.get(d);
-        if (found) this.markerKeys.set(d, found);
-        out.set(d, directory(d));
-      }
-    }
-    return out;
+    return findSubtree(path, {
+      list: this.pages(path, options.signal),
+      head: () => this.headObject(bucket, key, path, options.signal),
+      withDirs: options.withDirs,
+      markerKeys: this.markerKeys,
+    });
   }
 
   /** sha256 of the name, generation and size (a new generation for every write). */
   override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
     const info = await this.info(path, options);
-    if (typeof info.generation !== "string") return super.ukey(path, options);
-    return createHash("sha256").update(`${info.name}\n${info.generation}\n${info.size}`).digest("hex");
+    return typeof info.generation === "string" ? versionKey(info, info.generation) : super.ukey(path, options);
   }
 
   /** A digest of name, size and generation: the same whether the info came from a listing or a lookup. */
   override async checksum(path: string, options: SignalOptions = {}): Promise<string> {
     const info = await this.info(path, options);
-    return createHash("sha256").update(`${info.name}\n${info.size}\n${String(info.generation ?? "")}\n${info.type}`).digest("hex").slice(0, 32);
+    return entryChecksum(info, info.generation);
   }
 
   // ---------------------------------------------------------------- reading
@@ -617,30 +562,13 @@ export class GCSFileSystem extends AbstractFileSystem implements PinnedReads {
    * their objects. A bucket removed recursively is deleted too; the root never is.
    */
   override async removeEntries(files: readonly string[], dirs: readonly string[], options: SignalOptions & { keepNonEmpty?: boolean }): Promise<void> {
-    const objects: ObjectPath[] = [];
-    const seen = new Set<string>();
-    const add = (bucket: string, key: string) => {
-      const id = `${bucket}/${key}`;
-      if (!seen.has(id)) objects.push({ bucket, key }), seen.add(id);
-    };
-    for (const f of files) {
-      const { bucket, key } = splitPath(f);
-      if (key !== "") add(bucket, key);
-    }
-    const buckets: string[] = [];
-    for (const d of dirs) {
-      if (d === "") continue;
-      const { bucket, key } = splitPath(d);
-      for (const marker of this.markerKeys.get(d) ?? []) add(bucket, marker);
-      this.markerKeys.delete(d);
-      if (key === "") buckets.push(bucket);
-      else add(bucket, `${key}/`);
-    }
+    const plan = removalPlan(files, dirs, this.markerKeys);
+    const objects = [...plan.keys].flatMap(([bucket, keys]) => keys.map((key) => ({ bucket, key })));
     const batches: ObjectPath[][] = [];
     for (let i = 0; i < objects.length; i += this.deleteBatchSize) batches.push(objects.slice(i, i + this.deleteBatchSize));
     try {
       await mapBounded(batches, (b) => this.deleteBatch(b, options.signal), { concurrency: this.concurrency, signal: options.signal });
-      for (const bucket of buckets) {
+      for (const bucket of plan.buckets) {
         this.knownBuckets.delete(bucket);
         try {
           discardBody((await this.send(this.urls.bucket(bucket), bucket, { method: "DELETE", signal: options.signal, meaning: { conflict: "ENOTEMPTY" } })).body);
@@ -734,16 +662,8 @@ export class GCSFileSystem extends AbstractFileSystem implements PinnedReads {
       discardBody((await this.send(this.urls.bucket(bucket), path, { method: "DELETE", signal: options.signal, meaning: { conflict: "ENOTEMPTY" } })).body);
       return;
     }
-    const prefix = dirPrefix(key);
     // Its markers: `key/`, and `key//`... (empty segments are no level of their own).
-    const markers: string[] = [];
-    for await (const page of this.listPages(bucket, prefix, undefined, path, options.signal, 2)) {
-      for (const k of page.keys) {
-        if (!isMarkerOf(k, prefix)) throw new FsError("ENOTEMPTY", undefined, { path });
-        markers.push(k);
-      }
-    }
-    if (markers.length === 0) throw FsError.enoent(path);
+    const markers = await directoryMarkers(this.pages(path, options.signal), path);
     for (const marker of markers) discardBody((await this.send(this.urls.object(bucket, marker), path, { method: "DELETE", signal: options.signal })).body);
   }
 

@@ -5,7 +5,6 @@
  * ranged GetObjects, small writes one PutObject, large ones a multipart upload streamed while
  * the file is written (see s3/upload.ts).
  */
-import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import {
   AbortMultipartUploadCommand,
@@ -40,7 +39,8 @@ import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
 import { makeClient, type S3ClientSettings } from "./s3/client.js";
 import { isNotFound, s3CodeOf, s3Error, statusOf, type PreconditionMeaning } from "./s3/errors.js";
-import { copySource, directoriesOf, dirPrefix, isMarkerOf, joinObject, objectOf, splitPath } from "./s3/paths.js";
+import { copySource, dirPrefix, joinObject, objectOf, splitPath } from "./s3/paths.js";
+import { directory, directoryMarkers, entryChecksum, findSubtree, listLevel, removalPlan, versionKey, type PageLister } from "./object-store.js";
 import { MAX_PART_SIZE, MIN_PART_SIZE, S3UploadSink, planCopyParts } from "./s3/upload.js";
 
 export interface S3FileSystemOptions extends FileSystemOptions, S3ClientSettings {
@@ -68,8 +68,6 @@ function positiveInt(options: S3FileSystemOptions, name: keyof S3FileSystemOptio
   }
   return v;
 }
-
-const directory = (name: string): FileInfo => ({ name, size: 0, type: "directory" });
 
 export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["s3", "s3a"] as const;
@@ -159,6 +157,19 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     } while (token);
   }
 
+  /** The listing as the shared object-store logic reads it (see object-store.ts), for `path`'s errors. */
+  private pages(path: string, signal?: AbortSignal): PageLister {
+    const lister = this;
+    return async function* (bucket, prefix, delimiter, maxKeys) {
+      for await (const page of lister.listPages(bucket, prefix, delimiter, path, signal, maxKeys)) {
+        yield {
+          objects: (page.Contents ?? []).filter((o) => o.Key !== undefined).map((o) => ({ key: o.Key!, info: lister.objectInfo(bucket, o) })),
+          prefixes: (page.CommonPrefixes ?? []).flatMap((cp) => (cp.Prefix === undefined ? [] : [cp.Prefix])),
+        };
+      }
+    };
+  }
+
   private objectInfo(bucket: string, obj: _Object): FileInfo {
     const info: FileInfo = { name: joinObject(bucket, obj.Key ?? ""), size: obj.Size ?? 0, type: "file" };
     if (obj.LastModified) info.mtime = obj.LastModified;
@@ -229,35 +240,11 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     if (path === "") return this.listBuckets(options.signal);
     const { bucket, key } = splitPath(path);
     const entries: FileInfo[] = [];
-    const seen = await this.listLevel(bucket, dirPrefix(key), path, entries, options.signal);
+    const seen = await listLevel(this.pages(path, options.signal), bucket, dirPrefix(key), entries);
     // A bucket that lists at all exists (a missing one is NoSuchBucket above).
     this.rememberBucket(bucket);
     if (seen || key === "") return entries;
     return [await this.headObject(bucket, key, path, options.signal)];
-  }
-
-  /**
-   * Add the entries of one directory level (keys under `prefix`, up to the next slash) to
-   * `entries`; whether any key lies under `prefix`. An empty segment is no level of its own:
-   * the prefix `prefix/` is listed as part of this one, so `d//f` is an entry of `d`.
-   */
-  private async listLevel(bucket: string, prefix: string, path: string, entries: FileInfo[], signal?: AbortSignal): Promise<boolean> {
-    let seen = false;
-    for await (const page of this.listPages(bucket, prefix, "/", path, signal)) {
-      for (const cp of page.CommonPrefixes ?? []) {
-        if (cp.Prefix === undefined) continue;
-        seen = true;
-        if (cp.Prefix === `${prefix}/`) await this.listLevel(bucket, cp.Prefix, path, entries, signal);
-        else entries.push(directory(joinObject(bucket, cp.Prefix)));
-      }
-      for (const obj of page.Contents ?? []) {
-        seen = true;
-        // The directory's own marker object (`key/`, made by consoles) is not an entry.
-        if (obj.Key === prefix || obj.Key === undefined) continue;
-        entries.push(this.objectInfo(bucket, obj));
-      }
-    }
-    return seen;
   }
 
   /** The directory `path` is listed in: an empty segment's slashes stay with the name (`b/d//f` is in `b/d`). */
@@ -301,69 +288,24 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
   protected override async findInfos(path: string, options: FindOptions): Promise<Map<string, FileInfo>> {
     if (options.maxDepth !== undefined || path === "") return super.findInfos(path, options);
     const { bucket, key } = splitPath(path);
-    const prefix = dirPrefix(key);
-    const out = new Map<string, FileInfo>();
-    const dirs = new Set<string>();
-    const markers = new Map<string, string[]>();
-    let seen = false;
-    try {
-      for await (const page of this.listPages(bucket, prefix, undefined, path, options.signal)) {
-        for (const obj of page.Contents ?? []) {
-          if (obj.Key === undefined) continue;
-          seen = true;
-          const rel = obj.Key.slice(prefix.length);
-          // Directories between `path` and the object; a key ending in `/` marks the last of them.
-          const levels = directoriesOf(rel);
-          for (const level of levels) dirs.add(joinObject(bucket, prefix + level));
-          if (rel === "" || rel.endsWith("/")) {
-            const marked = levels.length > 0 ? joinObject(bucket, prefix + levels[levels.length - 1]!) : path;
-            markers.get(marked)?.push(obj.Key) ?? markers.set(marked, [obj.Key]);
-          } else {
-            out.set(joinObject(bucket, obj.Key), this.objectInfo(bucket, obj));
-          }
-        }
-      }
-    } catch (err) {
-      if (isFsError(err, "ENOENT")) return out;
-      throw err;
-    }
-    if (!seen) {
-      if (key === "") {
-        if (options.withDirs) out.set(path, directory(path));
-        return out;
-      }
-      // Nothing below: a file gives itself, a missing path nothing.
-      try {
-        const info = await this.headObject(bucket, key, path, options.signal);
-        out.set(path, info);
-      } catch (err) {
-        if (!isFsError(err, "ENOENT")) throw err;
-      }
-      return out;
-    }
-    if (options.withDirs) {
-      for (const d of [path, ...dirs]) {
-        if (out.has(d)) continue;
-        const info = directory(d);
-        const found = markers.get(d);
-        if (found) this.markerKeys.set(d, found);
-        out.set(d, info);
-      }
-    }
-    return out;
+    return findSubtree(path, {
+      list: this.pages(path, options.signal),
+      head: () => this.headObject(bucket, key, path, options.signal),
+      withDirs: options.withDirs,
+      markerKeys: this.markerKeys,
+    });
   }
 
   /** sha256 of the name and ETag (which changes with the content). */
   override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
     const info = await this.info(path, options);
-    if (typeof info.etag !== "string") return super.ukey(path, options);
-    return createHash("sha256").update(`${info.name}\n${info.etag}\n${info.size}`).digest("hex");
+    return typeof info.etag === "string" ? versionKey(info, info.etag) : super.ukey(path, options);
   }
 
   /** A digest of name, size and ETag: the same whether the info came from a listing or a HEAD. */
   override async checksum(path: string, options: SignalOptions = {}): Promise<string> {
     const info = await this.info(path, options);
-    return createHash("sha256").update(`${info.name}\n${info.size}\n${String(info.etag ?? "")}\n${info.type}`).digest("hex").slice(0, 32);
+    return entryChecksum(info, info.etag);
   }
 
   /** A presigned GetObject URL valid for `expiration` seconds (default 3600); anonymous instances get the plain URL. */
@@ -593,24 +535,9 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
    * bucket that still holds keys is ENOTEMPTY, or kept with `keepNonEmpty` (a move).
    */
   override async removeEntries(files: readonly string[], dirs: readonly string[], options: SignalOptions & { keepNonEmpty?: boolean }): Promise<void> {
-    const byBucket = new Map<string, Set<string>>();
-    const add = (bucket: string, key: string) => byBucket.get(bucket)?.add(key) ?? byBucket.set(bucket, new Set([key]));
-    for (const f of files) {
-      const { bucket, key } = splitPath(f);
-      if (key !== "") add(bucket, key);
-    }
-    const buckets: string[] = [];
-    for (const d of dirs) {
-      const { bucket, key } = splitPath(d);
-      if (d === "") continue;
-      for (const marker of this.markerKeys.get(d) ?? []) add(bucket, marker);
-      this.markerKeys.delete(d);
-      if (key === "") buckets.push(bucket);
-      else add(bucket, `${key}/`);
-    }
+    const { keys: byBucket, buckets } = removalPlan(files, dirs, this.markerKeys);
     const batches: Array<{ bucket: string; keys: string[] }> = [];
-    for (const [bucket, keySet] of byBucket) {
-      const keys = [...keySet];
+    for (const [bucket, keys] of byBucket) {
       for (let i = 0; i < keys.length; i += this.deleteBatchSize) batches.push({ bucket, keys: keys.slice(i, i + this.deleteBatchSize) });
     }
     try {
@@ -683,16 +610,8 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
       await this.send(new DeleteBucketCommand({ Bucket: bucket }), path, options);
       return;
     }
-    const prefix = dirPrefix(key);
     // Its markers: `key/`, and `key//`... (empty segments are no level of their own).
-    const markers: string[] = [];
-    for await (const page of this.listPages(bucket, prefix, undefined, path, options.signal, 2)) {
-      for (const k of (page.Contents ?? []).map((o) => o.Key ?? "")) {
-        if (!isMarkerOf(k, prefix)) throw new FsError("ENOTEMPTY", undefined, { path });
-        markers.push(k);
-      }
-    }
-    if (markers.length === 0) throw FsError.enoent(path);
+    const markers = await directoryMarkers(this.pages(path, options.signal), path);
     for (const marker of markers) await this.send(new DeleteObjectCommand({ Bucket: bucket, Key: marker }), path, options);
   }
 
