@@ -9,12 +9,9 @@
  * gs/upload.ts); `rm` deletes in batches of 100; copies are server-side rewrites.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { LRUCache } from "lru-cache";
-import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { mapBounded } from "../core/limiter.js";
-import { trimTrailingSlashes } from "../core/paths.js";
-import type { FileInfo, FileSystemOptions, FindOptions, PipeMode, ProgressCallback, RmOptions, SignalOptions } from "../core/types.js";
+import type { FileInfo, FileSystemOptions, PipeMode, ProgressCallback, SignalOptions } from "../core/types.js";
 import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
@@ -23,8 +20,8 @@ import { discardBody, header, type HttpClient, type HttpResponse, type SendOptio
 import { RangeDownload, type RangeSpec } from "./http/download.js";
 import { backoffMs, isRetryableStatus, sleep } from "./http/retry.js";
 import { readErrorJson, readJson } from "./ngc/json.js";
-import { dirPrefix, joinObject, splitPath, type ObjectPath } from "./s3/paths.js";
-import { directory, directoryMarkers, entryChecksum, findSubtree, listLevel, removalPlan, versionKey, type PageLister, type StorePage } from "./object-store.js";
+import { joinObject, splitPath, type ObjectPath } from "./s3/paths.js";
+import { directory, directoryMarkers, ObjectStoreFileSystem, removalPlan, type PageLister, type StorePage } from "./object-store.js";
 import { GcsUrls, errorMessage, objectInfo, parseBucketPage, parseListPage, parseRewrite, resolveEndpoint, statusError, type ListPage, type StatusMeaning } from "./gs/api.js";
 import { makeTokenSource, SCOPES, type GcsAccess, type GcsToken, type TokenSource } from "./gs/auth.js";
 import { batchRequest, MAX_BATCH, parseBatchResponse } from "./gs/batch.js";
@@ -73,7 +70,6 @@ export interface GCSFileSystemOptions extends FileSystemOptions, TransportOption
 }
 
 export const DEFAULT_CHUNK_SIZE = 8 * 2 ** 20;
-const MAX_KNOWN_BUCKETS = 10_000;
 
 function positiveInt(options: GCSFileSystemOptions, name: keyof GCSFileSystemOptions, fallback: number, min: number, max = Infinity): number {
   const v = options[name] ?? fallback;
@@ -97,15 +93,9 @@ function writeMeaning(mode: "w" | "a" | "x"): StatusMeaning {
   return { precondition: mode === "x" ? "EEXIST" : "ECHANGED" };
 }
 
-export class GCSFileSystem extends AbstractFileSystem implements PinnedReads {
+export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads {
   static override protocols = ["gs", "gcs"] as const;
-  static override rootMarker = "";
   static override secretOptions = ["token", "accessToken"];
-
-  /** `gs://bucket/key/` -> `bucket/key`; leading slashes go too (`gs:///b/k`). */
-  static override stripProtocol(path: string): string {
-    return super.stripProtocol(path).replace(/^\/+/, "");
-  }
 
   readonly endpoint: string;
   readonly chunkSize: number;
@@ -116,13 +106,9 @@ export class GCSFileSystem extends AbstractFileSystem implements PinnedReads {
   private readonly maxResults: number;
   private readonly deleteBatchSize: number;
   private readonly rewriteBytesPerCall: number | undefined;
-  private readonly checkDirectories: boolean;
+  protected readonly checkDirectories: boolean;
+  protected readonly versionField = "generation";
   private readonly uploadMetadata: Record<string, unknown>;
-  /** Buckets this instance saw exist (mkdir of a prefix then costs no request); forgotten when it deletes them. */
-  private readonly knownBuckets = new Set<string>();
-  /** The marker objects (`d/`, `d//`) recent subtree listings found, by directory; rm deletes them. */
-  private readonly markerKeys = new LRUCache<string, string[]>({ max: 10_000 });
-
   constructor(options: GCSFileSystemOptions = {}) {
     super(options);
     const { endpoint, emulator } = resolveEndpoint(options.endpoint);
@@ -149,10 +135,6 @@ export class GCSFileSystem extends AbstractFileSystem implements PinnedReads {
     // An emulator (STORAGE_EMULATOR_HOST) takes no credentials unless some are given, as with Google's clients.
     const token = options.token ?? (emulator && options.accessToken === undefined ? "anon" : undefined);
     this.tokens = makeTokenSource({ token, accessToken: options.accessToken, access, metadataTimeout }, this.client);
-  }
-
-  protected override get listsRemotely(): boolean {
-    return true;
   }
 
   private get client(): HttpClient {
@@ -232,7 +214,7 @@ export class GCSFileSystem extends AbstractFileSystem implements PinnedReads {
   }
 
   /** The listing as the shared object-store logic reads it (see object-store.ts), for `path`'s errors. */
-  private pages(path: string, signal?: AbortSignal): PageLister {
+  protected pages(path: string, signal?: AbortSignal): PageLister {
     return (bucket, prefix, delimiter, maxResults) => this.storePages(bucket, prefix, delimiter, path, signal, maxResults);
   }
 
@@ -242,26 +224,10 @@ export class GCSFileSystem extends AbstractFileSystem implements PinnedReads {
     }
   }
 
-  private async headObject(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<FileInfo> {
+  protected async headObject(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<FileInfo> {
     const info = objectInfo(bucket, await this.json(this.urls.object(bucket, key), path, { signal }), path);
     info.name = path;
     return info;
-  }
-
-  /** Whether any object lies below `key/` (a directory). */
-  private async hasChildren(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<boolean> {
-    for await (const page of this.listPages(bucket, dirPrefix(key), undefined, path, signal, 1)) return page.items.length > 0;
-    return false;
-  }
-
-  /** EISDIR when `key` is a directory (objects below it), so a write never hides a tree behind a file. */
-  private async refuseDirectory(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<void> {
-    if (this.checkDirectories && (await this.hasChildren(bucket, key, path, signal))) throw FsError.eisdir(path);
-  }
-
-  private rememberBucket(bucket: string): void {
-    if (this.knownBuckets.size >= MAX_KNOWN_BUCKETS) this.knownBuckets.clear();
-    this.knownBuckets.add(bucket);
   }
 
   /** The project for bucket calls: the option, the environment, else the credentials'. */
@@ -274,7 +240,7 @@ export class GCSFileSystem extends AbstractFileSystem implements PinnedReads {
 
   // ---------------------------------------------------------------- listing and metadata
 
-  private async listBuckets(signal?: AbortSignal): Promise<FileInfo[]> {
+  protected async listBuckets(signal?: AbortSignal): Promise<FileInfo[]> {
     const project = await this.project(signal);
     const out: FileInfo[] = [];
     let pageToken: string | undefined;
@@ -284,22 +250,6 @@ export class GCSFileSystem extends AbstractFileSystem implements PinnedReads {
       pageToken = page.nextPageToken;
     } while (pageToken);
     return out;
-  }
-
-  protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
-    if (path === "") return this.listBuckets(options.signal);
-    const { bucket, key } = splitPath(path);
-    const entries: FileInfo[] = [];
-    const seen = await listLevel(this.pages(path, options.signal), bucket, dirPrefix(key), entries);
-    // A bucket that lists at all exists (a missing one is a 404 above).
-    this.rememberBucket(bucket);
-    if (seen || key === "") return entries;
-    return [await this.headObject(bucket, key, path, options.signal)];
-  }
-
-  /** The directory `path` is listed in: an empty segment's slashes stay with the name (`b/d//f` is in `b/d`). */
-  protected override parent(path: string): string {
-    return trimTrailingSlashes(super.parent(path));
   }
 
   protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
@@ -328,33 +278,6 @@ export class GCSFileSystem extends AbstractFileSystem implements PinnedReads {
     }
     if (await this.hasChildren(bucket, key, path, options.signal)) return directory(path);
     throw failure;
-  }
-
-  /**
-   * Without maxDepth, one flat listing of the whole subtree (no delimiter, paginated) instead
-   * of one per directory; with maxDepth (globs with `*`) the base walks level by level.
-   */
-  protected override async findInfos(path: string, options: FindOptions): Promise<Map<string, FileInfo>> {
-    if (options.maxDepth !== undefined || path === "") return super.findInfos(path, options);
-    const { bucket, key } = splitPath(path);
-    return findSubtree(path, {
-      list: this.pages(path, options.signal),
-      head: () => this.headObject(bucket, key, path, options.signal),
-      withDirs: options.withDirs,
-      markerKeys: this.markerKeys,
-    });
-  }
-
-  /** sha256 of the name, generation and size (a new generation for every write). */
-  override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
-    const info = await this.info(path, options);
-    return typeof info.generation === "string" ? versionKey(info, info.generation) : super.ukey(path, options);
-  }
-
-  /** A digest of name, size and generation: the same whether the info came from a listing or a lookup. */
-  override async checksum(path: string, options: SignalOptions = {}): Promise<string> {
-    const info = await this.info(path, options);
-    return entryChecksum(info, info.generation);
   }
 
   // ---------------------------------------------------------------- reading
@@ -548,14 +471,6 @@ export class GCSFileSystem extends AbstractFileSystem implements PinnedReads {
     }
   }
 
-  /** Every bucket at once is never deleted: they go one by one. */
-  override async rm(pathOrPaths: string | readonly string[], options: RmOptions = {}): Promise<void> {
-    for (const p of typeof pathOrPaths === "string" ? [pathOrPaths] : pathOrPaths) {
-      if (this.normalizePath(p) === "") throw FsError.eacces("gs://", "refusing to delete every bucket; remove buckets one by one");
-    }
-    await super.rm(pathOrPaths, options);
-  }
-
   /**
    * Files go in batch requests of 100 deletes (`deleteBatchSize`; `concurrency` batches at
    * once), with the marker objects (`dir/`) of directories; implied directories vanish with
@@ -628,16 +543,6 @@ export class GCSFileSystem extends AbstractFileSystem implements PinnedReads {
     if (this.knownBuckets.has(bucket) || (await this.bucketExists(bucket, options))) return;
     if (!createParents) throw FsError.enoent(bucket, "no such bucket");
     await this.createBucket(bucket, options);
-  }
-
-  private bucketExists(bucket: string, options: SignalOptions): Promise<boolean> {
-    return this._info(bucket, options).then(
-      () => true,
-      (err: unknown) => {
-        if (isFsError(err, "ENOENT")) return false;
-        throw err;
-      },
-    );
   }
 
   private async createBucket(bucket: string, options: SignalOptions): Promise<void> {

@@ -1,13 +1,16 @@
 /**
  * The directory tree an object store implies (S3, GCS): objects are named `bucket/key`, a
  * directory is a key prefix ending in `/`, and a run of slashes is one separator (`d//f` is an
- * entry of `d`). What is the same for every such store lives here, over one primitive each
- * backend supplies: pages of a listing under a prefix, with or without the `/` delimiter.
+ * entry of `d`). What is the same for every such store lives here, over the primitives each
+ * backend supplies: pages of a listing under a prefix (with or without the `/` delimiter), an
+ * object's own metadata, and the list of buckets.
  */
 import { createHash } from "node:crypto";
-import type { LRUCache } from "lru-cache";
+import { LRUCache } from "lru-cache";
+import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
-import type { FileInfo } from "../core/types.js";
+import { trimTrailingSlashes } from "../core/paths.js";
+import type { FileInfo, FindOptions, RmOptions, SignalOptions } from "../core/types.js";
 import { directoriesOf, dirPrefix, isMarkerOf, joinObject, splitPath } from "./s3/paths.js";
 
 /** One page of a listing: the objects (key and info named `bucket/key`) and, with a delimiter, the prefixes. */
@@ -154,4 +157,118 @@ export function versionKey(info: FileInfo, version: string): string {
 /** A checksum of an entry from its name, size, version and type: the same whether the info came from a listing or a lookup. */
 export function entryChecksum(info: FileInfo, version: unknown): string {
   return createHash("sha256").update(`${info.name}\n${info.size}\n${String(version ?? "")}\n${info.type}`).digest("hex").slice(0, 32);
+}
+
+const MAX_KNOWN_BUCKETS = 10_000;
+
+/** The base of object-store backends: paths `bucket/key`, the root ("") lists the buckets. */
+export abstract class ObjectStoreFileSystem extends AbstractFileSystem {
+  static override rootMarker = "";
+
+  /** `proto://bucket/key/` -> `bucket/key`; leading slashes go too (`proto:///b/k`). */
+  static override stripProtocol(path: string): string {
+    return super.stripProtocol(path).replace(/^\/+/, "");
+  }
+
+  /** Buckets this instance saw exist (mkdir of a prefix then costs no request); forgotten when it deletes them. */
+  protected readonly knownBuckets = new Set<string>();
+  /**
+   * The marker objects (`d/`, `d//`) recent subtree listings found, by directory; rm deletes
+   * them. Bounded: a forgotten marker only means a directory listed long ago keeps its marker.
+   */
+  protected readonly markerKeys = new LRUCache<string, string[]>({ max: 10_000 });
+  /** Refuse writes over a directory (EISDIR), at one listing per write. */
+  protected abstract readonly checkDirectories: boolean;
+  /** The info field that changes with every write of an object (S3: etag, GCS: generation). */
+  protected abstract readonly versionField: string;
+
+  /** The listing, for `path`'s errors. */
+  protected abstract pages(path: string, signal?: AbortSignal): PageLister;
+  /** The object's own metadata, named `path` (ENOENT when there is none). */
+  protected abstract headObject(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<FileInfo>;
+  /** The buckets the credentials see: the root's listing. */
+  protected abstract listBuckets(signal?: AbortSignal): Promise<FileInfo[]>;
+
+  protected override get listsRemotely(): boolean {
+    return true;
+  }
+
+  /** Whether any object lies below `key/` (a directory). */
+  protected async hasChildren(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<boolean> {
+    for await (const page of this.pages(path, signal)(bucket, dirPrefix(key), undefined, 1)) return page.objects.length > 0;
+    return false;
+  }
+
+  /** EISDIR when `key` is a directory (objects below it), so a write never hides a tree behind a file. */
+  protected async refuseDirectory(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<void> {
+    if (this.checkDirectories && (await this.hasChildren(bucket, key, path, signal))) throw FsError.eisdir(path);
+  }
+
+  protected rememberBucket(bucket: string): void {
+    if (this.knownBuckets.size >= MAX_KNOWN_BUCKETS) this.knownBuckets.clear();
+    this.knownBuckets.add(bucket);
+  }
+
+  protected bucketExists(bucket: string, options: SignalOptions): Promise<boolean> {
+    return this._info(bucket, options).then(
+      () => true,
+      (err: unknown) => {
+        if (isFsError(err, "ENOENT")) return false;
+        throw err;
+      },
+    );
+  }
+
+  protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
+    if (path === "") return this.listBuckets(options.signal);
+    const { bucket, key } = splitPath(path);
+    const entries: FileInfo[] = [];
+    const seen = await listLevel(this.pages(path, options.signal), bucket, dirPrefix(key), entries);
+    // A bucket that lists at all exists (a missing one is ENOENT above).
+    this.rememberBucket(bucket);
+    if (seen || key === "") return entries;
+    return [await this.headObject(bucket, key, path, options.signal)];
+  }
+
+  /** The directory `path` is listed in: an empty segment's slashes stay with the name (`b/d//f` is in `b/d`). */
+  protected override parent(path: string): string {
+    return trimTrailingSlashes(super.parent(path));
+  }
+
+  /**
+   * Without maxDepth, one flat listing of the whole subtree (no delimiter, paginated) instead
+   * of one per directory. Its results never enter the listings cache; with maxDepth (globs with
+   * `*`) the base walks directory by directory.
+   */
+  protected override async findInfos(path: string, options: FindOptions): Promise<Map<string, FileInfo>> {
+    if (options.maxDepth !== undefined || path === "") return super.findInfos(path, options);
+    const { bucket, key } = splitPath(path);
+    return findSubtree(path, {
+      list: this.pages(path, options.signal),
+      head: () => this.headObject(bucket, key, path, options.signal),
+      withDirs: options.withDirs,
+      markerKeys: this.markerKeys,
+    });
+  }
+
+  /** sha256 of the name, the version and the size. */
+  override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
+    const info = await this.info(path, options);
+    const version = info[this.versionField];
+    return typeof version === "string" ? versionKey(info, version) : super.ukey(path, options);
+  }
+
+  /** A digest of name, size and version: the same whether the info came from a listing or a lookup. */
+  override async checksum(path: string, options: SignalOptions = {}): Promise<string> {
+    const info = await this.info(path, options);
+    return entryChecksum(info, info[this.versionField]);
+  }
+
+  /** Every bucket at once is never deleted: they go one by one. */
+  override async rm(pathOrPaths: string | readonly string[], options: RmOptions = {}): Promise<void> {
+    for (const p of typeof pathOrPaths === "string" ? [pathOrPaths] : pathOrPaths) {
+      if (this.normalizePath(p) === "") throw FsError.eacces(`${this.protocol}://`, "refusing to delete every bucket; remove buckets one by one");
+    }
+    await super.rm(pathOrPaths, options);
+  }
 }

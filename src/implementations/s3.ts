@@ -5,7 +5,6 @@
  * ranged GetObjects, small writes one PutObject, large ones a multipart upload streamed while
  * the file is written (see s3/upload.ts).
  */
-import { LRUCache } from "lru-cache";
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -29,18 +28,16 @@ import {
   type _Object,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { mapBounded } from "../core/limiter.js";
-import { trimTrailingSlashes } from "../core/paths.js";
-import type { FileInfo, FileSystemOptions, FindOptions, PipeMode, RmOptions, SignalOptions } from "../core/types.js";
+import type { FileInfo, FileSystemOptions, PipeMode, SignalOptions } from "../core/types.js";
 import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
 import { makeClient, type S3ClientSettings } from "./s3/client.js";
 import { isNotFound, s3CodeOf, s3Error, statusOf, type PreconditionMeaning } from "./s3/errors.js";
-import { copySource, dirPrefix, joinObject, objectOf, splitPath } from "./s3/paths.js";
-import { directory, directoryMarkers, entryChecksum, findSubtree, listLevel, removalPlan, versionKey, type PageLister } from "./object-store.js";
+import { copySource, joinObject, objectOf, splitPath } from "./s3/paths.js";
+import { directory, directoryMarkers, ObjectStoreFileSystem, removalPlan, type PageLister } from "./object-store.js";
 import { MAX_PART_SIZE, MIN_PART_SIZE, S3UploadSink, planCopyParts } from "./s3/upload.js";
 
 export interface S3FileSystemOptions extends FileSystemOptions, S3ClientSettings {
@@ -69,34 +66,20 @@ function positiveInt(options: S3FileSystemOptions, name: keyof S3FileSystemOptio
   return v;
 }
 
-export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
+export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
   static override protocols = ["s3", "s3a"] as const;
-  static override rootMarker = "";
   static override secretOptions = ["key", "secret", "token", "clientOptions"];
-
-  /** `s3://bucket/key/` -> `bucket/key`; leading slashes go too (`s3:///b/k`). */
-  static override stripProtocol(path: string): string {
-    const p = super.stripProtocol(path);
-    return p.replace(/^\/+/, "");
-  }
 
   readonly client: S3Client;
   readonly partSize: number;
   readonly partConcurrency: number;
   private readonly maxKeys: number;
   private readonly deleteBatchSize: number;
-  private readonly checkDirectories: boolean;
+  protected readonly checkDirectories: boolean;
+  protected readonly versionField = "etag";
   private readonly uploadParams: Record<string, unknown> | undefined;
   /** Values never shown in an error. */
   private readonly secrets: string[];
-  /** Buckets this instance saw exist (mkdir of a prefix then costs no request); forgotten when it deletes them. */
-  private readonly knownBuckets = new Set<string>();
-  /**
-   * The marker objects (`d/`, `d//`) recent subtree listings found, by directory; rm deletes
-   * them. Bounded: a forgotten marker only means a directory listed long ago keeps its marker.
-   */
-  private readonly markerKeys = new LRUCache<string, string[]>({ max: 10_000 });
-
   constructor(options: S3FileSystemOptions = {}) {
     super(options);
     this.partSize = positiveInt(options, "partSize", DEFAULT_PART_SIZE, MIN_PART_SIZE, MAX_PART_SIZE);
@@ -107,10 +90,6 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     this.uploadParams = options.uploadParams;
     this.secrets = [options.secret, options.token].filter((s): s is string => typeof s === "string" && s !== "");
     this.client = makeClient(options);
-  }
-
-  protected override get listsRemotely(): boolean {
-    return true;
   }
 
   /** Close the client's connections (do not use the instance afterwards). */
@@ -158,7 +137,7 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
   }
 
   /** The listing as the shared object-store logic reads it (see object-store.ts), for `path`'s errors. */
-  private pages(path: string, signal?: AbortSignal): PageLister {
+  protected pages(path: string, signal?: AbortSignal): PageLister {
     const lister = this;
     return async function* (bucket, prefix, delimiter, maxKeys) {
       for await (const page of lister.listPages(bucket, prefix, delimiter, path, signal, maxKeys)) {
@@ -178,7 +157,7 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     return info;
   }
 
-  private async headObject(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<FileInfo> {
+  protected async headObject(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<FileInfo> {
     const out = await this.send<{
       ContentLength?: number;
       LastModified?: Date;
@@ -196,27 +175,9 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     return info;
   }
 
-  /** Whether any key lies below `key/` (a directory). */
-  private async hasChildren(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<boolean> {
-    for await (const page of this.listPages(bucket, dirPrefix(key), undefined, path, signal, 1)) {
-      return (page.KeyCount ?? 0) > 0 || (page.Contents?.length ?? 0) > 0;
-    }
-    return false;
-  }
-
-  /** EISDIR when `key` is a directory (keys below it), so a write never hides a tree behind a file. */
-  private async refuseDirectory(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<void> {
-    if (this.checkDirectories && (await this.hasChildren(bucket, key, path, signal))) throw FsError.eisdir(path);
-  }
-
-  private rememberBucket(bucket: string): void {
-    if (this.knownBuckets.size >= 10_000) this.knownBuckets.clear();
-    this.knownBuckets.add(bucket);
-  }
-
   // ---------------------------------------------------------------- listing and metadata
 
-  private async listBuckets(signal?: AbortSignal): Promise<FileInfo[]> {
+  protected async listBuckets(signal?: AbortSignal): Promise<FileInfo[]> {
     const out: FileInfo[] = [];
     let token: string | undefined;
     do {
@@ -234,22 +195,6 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
       token = page.ContinuationToken;
     } while (token);
     return out;
-  }
-
-  protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
-    if (path === "") return this.listBuckets(options.signal);
-    const { bucket, key } = splitPath(path);
-    const entries: FileInfo[] = [];
-    const seen = await listLevel(this.pages(path, options.signal), bucket, dirPrefix(key), entries);
-    // A bucket that lists at all exists (a missing one is NoSuchBucket above).
-    this.rememberBucket(bucket);
-    if (seen || key === "") return entries;
-    return [await this.headObject(bucket, key, path, options.signal)];
-  }
-
-  /** The directory `path` is listed in: an empty segment's slashes stay with the name (`b/d//f` is in `b/d`). */
-  protected override parent(path: string): string {
-    return trimTrailingSlashes(super.parent(path));
   }
 
   protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
@@ -278,34 +223,6 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     }
     if (await this.hasChildren(bucket, key, path, options.signal)) return directory(path);
     throw failure;
-  }
-
-  /**
-   * Without maxDepth, one listing of the whole subtree (no delimiter, paginated) instead of one
-   * per directory. Its results never enter the listings cache; with maxDepth (globs with `*`)
-   * the base walks directory by directory.
-   */
-  protected override async findInfos(path: string, options: FindOptions): Promise<Map<string, FileInfo>> {
-    if (options.maxDepth !== undefined || path === "") return super.findInfos(path, options);
-    const { bucket, key } = splitPath(path);
-    return findSubtree(path, {
-      list: this.pages(path, options.signal),
-      head: () => this.headObject(bucket, key, path, options.signal),
-      withDirs: options.withDirs,
-      markerKeys: this.markerKeys,
-    });
-  }
-
-  /** sha256 of the name and ETag (which changes with the content). */
-  override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
-    const info = await this.info(path, options);
-    return typeof info.etag === "string" ? versionKey(info, info.etag) : super.ukey(path, options);
-  }
-
-  /** A digest of name, size and ETag: the same whether the info came from a listing or a HEAD. */
-  override async checksum(path: string, options: SignalOptions = {}): Promise<string> {
-    const info = await this.info(path, options);
-    return entryChecksum(info, info.etag);
   }
 
   /** A presigned GetObject URL valid for `expiration` seconds (default 3600); anonymous instances get the plain URL. */
@@ -519,18 +436,9 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
   }
 
   /**
-   * Files go in DeleteObjects batches of 1000 keys (`deleteBatchSize`; `concurrency` batches at once), with the
-   * marker objects (`dir/`) of directories; implied directories vanish with their keys. A
-   * bucket removed recursively is deleted too (as in s3fs); the root never is.
-   */
-  override async rm(pathOrPaths: string | readonly string[], options: RmOptions = {}): Promise<void> {
-    for (const p of typeof pathOrPaths === "string" ? [pathOrPaths] : pathOrPaths) {
-      if (this.normalizePath(p) === "") throw FsError.eacces("s3://", "refusing to delete every bucket; remove buckets one by one");
-    }
-    await super.rm(pathOrPaths, options);
-  }
-
-  /**
+   * Files go in DeleteObjects batches of 1000 keys (`deleteBatchSize`; `concurrency` batches at
+   * once), with the marker objects (`dir/`) of directories; implied directories vanish with
+   * their keys. A bucket removed recursively is deleted too (as in s3fs); the root never is.
    * A directory's marker goes whether or not keys remain below it (they keep it implied); a
    * bucket that still holds keys is ENOTEMPTY, or kept with `keepNonEmpty` (a move).
    */
@@ -582,16 +490,6 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     if (this.knownBuckets.has(bucket) || (await this.bucketExists(bucket, options))) return;
     if (!createParents) throw FsError.enoent(bucket, "no such bucket");
     await this.createBucket(bucket, options);
-  }
-
-  private bucketExists(bucket: string, options: SignalOptions): Promise<boolean> {
-    return this._info(bucket, options).then(
-      () => true,
-      (err: unknown) => {
-        if (isFsError(err, "ENOENT")) return false;
-        throw err;
-      },
-    );
   }
 
   private async createBucket(bucket: string, options: SignalOptions): Promise<void> {
