@@ -585,10 +585,12 @@ export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads 
       const url = this.urls.rewrite(from, to, { rewriteToken, maxBytesRewrittenPerCall: this.rewriteBytesPerCall });
       let json: unknown;
       try {
+        // A body replaces the copy's metadata: sent only when there is metadata to set.
+        const metadata = Object.keys(this.uploadMetadata).length > 0 ? Buffer.from(JSON.stringify(this.uploadMetadata)) : undefined;
         json = await this.json(url, src, {
           method: "POST",
-          headers: { "content-type": "application/json; charset=UTF-8" },
-          body: Buffer.from(JSON.stringify(this.uploadMetadata)),
+          headers: metadata ? { "content-type": "application/json; charset=UTF-8" } : {},
+          body: metadata,
           idempotent: true,
           signal: options.signal,
         });
