@@ -11,11 +11,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import { FsError, isFsError } from "../core/errors.js";
 import { mapBounded } from "../core/limiter.js";
-import type { FileInfo, FileSystemOptions, PipeMode, ProgressCallback, SignalOptions } from "../core/types.js";
+import { SIGNAL_OPTIONS, type FileInfo, type FileSystemOptions, type PipeMode, type ProgressCallback, type SignalOptions } from "../core/types.js";
+import { anyValue, checkOffset, isBoolean, isRecord, mergeSpecs, optionSpec, pickSpec } from "../core/validate.js";
 import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
-import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
+import { readableFile, type BinaryMode, type BufferedFile, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
+import type { TextFile } from "../files/text-file.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
-import { HTTPFileSystem, type HTTPFileSystemOptions } from "./http.js";
+import { HTTPFileSystem, PROGRESS_CALL_OPTIONS, type HTTPFileSystemOptions, type ProgressOpenOptions } from "./http.js";
 import { discardBody, header, type HttpClient, type HttpResponse, type SendOptions } from "./http/client.js";
 import { RangeDownload, type RangeSpec } from "./http/download.js";
 import { backoffMs, isRetryableStatus, sleep } from "./http/retry.js";
@@ -93,9 +95,38 @@ function writeMeaning(mode: "w" | "a" | "x"): StatusMeaning {
   return { precondition: mode === "x" ? "EEXIST" : "ECHANGED" };
 }
 
+/** `open` takes ProgressOpenOptions here (types only: the base's open does the work). */
+export interface GCSFileSystem {
+  open(path: string, mode: TextMode, options?: ProgressOpenOptions): Promise<TextFile>;
+  open(path: string, mode?: BinaryMode, options?: ProgressOpenOptions): Promise<BufferedFile>;
+  open(path: string, mode?: OpenMode, options?: ProgressOpenOptions): Promise<BufferedFile | TextFile>;
+}
+
 export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads {
   static override protocols = ["gs", "gcs"] as const;
   static override secretOptions = ["token", "accessToken"];
+  static override ownOptions = mergeSpecs(
+    // Checked by the constructor; the transport ones are checked by the HTTP backend they go to.
+    optionSpec<GCSFileSystemOptions, FileSystemOptions & TransportOptions>({
+      token: anyValue,
+      accessToken: anyValue,
+      access: anyValue,
+      project: anyValue,
+      userProject: anyValue,
+      endpoint: anyValue,
+      chunkSize: anyValue,
+      maxResults: anyValue,
+      deleteBatchSize: anyValue,
+      rewriteBytesPerCall: anyValue,
+      checkDirectories: isBoolean,
+      metadataTimeout: anyValue,
+      uploadMetadata: isRecord,
+    }),
+    pickSpec(HTTPFileSystem.ownOptions, TRANSPORT_KEYS),
+  );
+  static override callOptions = { open: PROGRESS_CALL_OPTIONS };
+
+  declare readonly options: Readonly<GCSFileSystemOptions>;
 
   readonly endpoint: string;
   readonly chunkSize: number;
@@ -107,7 +138,7 @@ export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads 
   private readonly deleteBatchSize: number;
   private readonly rewriteBytesPerCall: number | undefined;
   protected readonly checkDirectories: boolean;
-  protected readonly versionField = "generation";
+  protected override readonly versionField = "generation";
   private readonly uploadMetadata: Record<string, unknown>;
   constructor(options: GCSFileSystemOptions = {}) {
     super(options);
@@ -141,8 +172,9 @@ export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads 
     return this.http.client;
   }
 
-  /** Close the connections of this instance (do not use it afterwards). */
-  async close(): Promise<void> {
+  /** Close the connections of this instance (do not use it afterwards); it leaves the instance cache. */
+  override async close(): Promise<void> {
+    await super.close();
     await this.http.close();
   }
 
@@ -324,7 +356,10 @@ export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads 
   override catFile(path: string, start?: number | null, end?: number | null, options: SignalOptions = {}): Promise<Uint8Array> {
     if (typeof start === "number" && Number.isInteger(start) && start < 0 && (end === undefined || end === null)) {
       try {
-        return this.download(this.normalizePath(path), { suffix: -start }, { signal: options.signal });
+        const p = this.normalizePath(path);
+        checkOffset("catFile", "start", start, p);
+        this.checkCall("catFile", options, SIGNAL_OPTIONS, p);
+        return this.download(p, { suffix: -start }, { signal: options.signal });
       } catch (err) {
         return Promise.reject(err);
       }
@@ -347,13 +382,13 @@ export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads 
   }
 
   /** Blocks are reads pinned to the generation seen at open: a replaced object fails with ECHANGED. */
-  protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
+  protected override async openForRead(path: string, options: ProgressOpenOptions): Promise<BufferedFile> {
     const info = options.size === undefined ? await this._info(path, options) : undefined;
     if (info?.type === "directory") throw FsError.eisdir(path);
     objectOf(path);
     const size = options.size ?? info?.size ?? 0;
     const generation = typeof info?.generation === "string" ? info.generation : undefined;
-    const callback = options.callback as ProgressCallback | undefined;
+    const callback = options.callback;
     callback?.setSize?.(size);
     const progress: ProgressCallback | undefined = callback?.relativeUpdate ? { relativeUpdate: (n) => callback.relativeUpdate!(n) } : undefined;
     return readableFile(path, size, (start, end) => (end <= start ? Promise.resolve(new Uint8Array(0)) : this.download(path, { start, end }, { signal: options.signal, generation, callback: progress })), options, {

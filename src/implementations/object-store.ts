@@ -266,6 +266,7 @@ export abstract class ObjectStoreFileSystem extends AbstractFileSystem {
 
   /** Every bucket at once is never deleted: they go one by one. */
   override async rm(pathOrPaths: string | readonly string[], options: RmOptions = {}): Promise<void> {
+    this.checkRm(pathOrPaths, options);
     for (const p of typeof pathOrPaths === "string" ? [pathOrPaths] : pathOrPaths) {
       if (this.normalizePath(p) === "") throw FsError.eacces(`${this.protocol}://`, "refusing to delete every bucket; remove buckets one by one");
     }

@@ -30,7 +30,8 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { FsError, isFsError } from "../core/errors.js";
 import { mapBounded } from "../core/limiter.js";
-import type { FileInfo, FileSystemOptions, PipeMode, SignalOptions } from "../core/types.js";
+import { SIGNAL_OPTIONS, type FileInfo, type FileSystemOptions, type PipeMode, type SignalOptions, type SignOptions } from "../core/types.js";
+import { anyValue, checkOffset, isBoolean, isRecord, optionSpec } from "../core/validate.js";
 import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
@@ -69,14 +70,32 @@ function positiveInt(options: S3FileSystemOptions, name: keyof S3FileSystemOptio
 export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
   static override protocols = ["s3", "s3a"] as const;
   static override secretOptions = ["key", "secret", "token", "clientOptions"];
+  static override ownOptions = optionSpec<S3FileSystemOptions, FileSystemOptions>({
+    // Sizes and counts are checked by the constructor with their bounds, the client settings by makeClient.
+    partSize: anyValue,
+    partConcurrency: anyValue,
+    maxKeys: anyValue,
+    deleteBatchSize: anyValue,
+    checkDirectories: isBoolean,
+    uploadParams: isRecord,
+    endpoint: anyValue,
+    region: anyValue,
+    forcePathStyle: isBoolean,
+    key: anyValue,
+    secret: anyValue,
+    token: anyValue,
+    anon: isBoolean,
+    clientOptions: isRecord,
+  });
 
+  declare readonly options: Readonly<S3FileSystemOptions>;
   readonly client: S3Client;
   readonly partSize: number;
   readonly partConcurrency: number;
   private readonly maxKeys: number;
   private readonly deleteBatchSize: number;
   protected readonly checkDirectories: boolean;
-  protected readonly versionField = "etag";
+  protected override readonly versionField = "etag";
   private readonly uploadParams: Record<string, unknown> | undefined;
   /** Values never shown in an error. */
   private readonly secrets: string[];
@@ -92,8 +111,9 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
     this.client = makeClient(options);
   }
 
-  /** Close the client's connections (do not use the instance afterwards). */
-  async close(): Promise<void> {
+  /** Close the client's connections (do not use the instance afterwards); it leaves the instance cache. */
+  override async close(): Promise<void> {
+    await super.close();
     this.client.destroy();
   }
 
@@ -226,8 +246,8 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
   }
 
   /** A presigned GetObject URL valid for `expiration` seconds (default 3600); anonymous instances get the plain URL. */
-  override async sign(path: string, options: { expiration?: number } = {}): Promise<string> {
-    const p = this.normalizePath(path);
+  override async sign(path: string, options: SignOptions = {}): Promise<string> {
+    const p = this.checkSign(path, options);
     const { bucket, key } = objectOf(p);
     const expiresIn = options.expiration ?? 3600;
     if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 604_800) {
@@ -296,6 +316,8 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
     if (typeof start === "number" && Number.isInteger(start) && start < 0 && (end === undefined || end === null)) {
       try {
         const p = this.normalizePath(path);
+        checkOffset("catFile", "start", start, p);
+        this.checkCall("catFile", options, SIGNAL_OPTIONS, p);
         const { bucket, key } = objectOf(p);
         return this.getObject(bucket, key, p, `bytes=${start}`, options, (whole) => whole.subarray(Math.max(0, whole.byteLength + start)));
       } catch (err) {

@@ -68,5 +68,8 @@ describe("errors", () => {
     expect(() => makeFs(srv, { deleteBatchSize: 101 })).toThrow(/deleteBatchSize/);
     expect(() => makeFs(srv, { access: "everything" as never })).toThrow(/access/);
     expect(() => makeFs(srv, { endpoint: "ftp://x" })).toThrow(/http/);
+    // An unknown name is refused, naming the closest known one.
+    expect(() => makeFs(srv, { chunksize: 1 } as never)).toThrow(/chunkSize/);
+    expect(() => makeFs(srv, { checkDirectories: "yes" } as never)).toThrow(/checkDirectories/);
   });
 });

@@ -126,7 +126,7 @@ describe("reading", () => {
     const fs = makeFs(srv);
     let size = 0;
     let done = 0;
-    const f = await fs.open("gs://rd/data.bin", "rb", { callback: { setSize: (n: number) => (size = n), relativeUpdate: (n: number) => (done += n) } } as never);
+    const f = await fs.open("gs://rd/data.bin", "rb", { callback: { setSize: (n) => (size = n), relativeUpdate: (n) => (done += n) } });
     await f.read();
     await f.close();
     expect(size).toBe(DATA.byteLength);
