@@ -90,6 +90,12 @@ function objectOf(path: string): ObjectPath {
   return parts;
 }
 
+/** The ETag the first read of an opened file saw (and its size): later reads must match it. */
+interface ETagPin {
+  etag: string | undefined;
+  size: number;
+}
+
 /** What a 412 means by write mode: "x" found an object, "a" found another generation. */
 function writeMeaning(mode: "w" | "a" | "x"): StatusMeaning {
   return { precondition: mode === "x" ? "EEXIST" : "ECHANGED" };
@@ -324,13 +330,15 @@ export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads 
    * One ranged `alt=media` read through the HTTP machinery (checked, resumed within the same
    * version, with progress); with `generation`, only that generation's bytes (a 412 is ECHANGED).
    */
-  private async download(path: string, range: RangeSpec, options: SignalOptions & { generation?: string; callback?: ProgressCallback }): Promise<Uint8Array> {
+  private async download(path: string, range: RangeSpec, options: SignalOptions & { generation?: string; callback?: ProgressCallback; pin?: ETagPin }): Promise<Uint8Array> {
     const { bucket, key } = objectOf(path);
     const url = this.urls.object(bucket, key, { alt: "media", ifGenerationMatch: options.generation });
     for (let attempt = 0; ; attempt++) {
       const auth = await this.authHeaders(options.signal);
       try {
-        const d = await RangeDownload.open(this.client, url, range, { signal: options.signal, callback: options.callback, headers: auth.headers });
+        const expect = options.pin?.etag === undefined ? undefined : { etag: options.pin.etag, size: options.pin.size };
+        const d = await RangeDownload.open(this.client, url, range, { signal: options.signal, callback: options.callback, headers: auth.headers, expect });
+        if (options.pin && options.pin.etag === undefined) options.pin.etag = d.etag;
         return await d.readAll();
       } catch (err) {
         if (!isFsError(err)) throw err;
@@ -391,7 +399,10 @@ export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads 
     const callback = options.callback;
     callback?.setSize?.(size);
     const progress: ProgressCallback | undefined = callback?.relativeUpdate ? { relativeUpdate: (n) => callback.relativeUpdate!(n) } : undefined;
-    return readableFile(path, size, (start, end) => (end <= start ? Promise.resolve(new Uint8Array(0)) : this.download(path, { start, end }, { signal: options.signal, generation, callback: progress })), options, {
+    // Opened with a size and no lookup (a transfer): the blocks after the first are tied to its ETag.
+    const pin: ETagPin | undefined = generation === undefined ? { etag: undefined, size } : undefined;
+    const fetch = (start: number, end: number) => this.download(path, { start, end }, { signal: options.signal, generation, callback: progress, pin });
+    return readableFile(path, size, (start, end) => (end <= start ? Promise.resolve(new Uint8Array(0)) : fetch(start, end)), options, {
       details: info ?? {},
       ownedFetches: true,
     });

@@ -78,6 +78,17 @@ describe("reading", () => {
     await fs.close();
   });
 
+  it("a file opened with a size (no lookup, as transfers open) ties its later blocks to the first one's ETag", async () => {
+    const fs = makeFs(srv);
+    const f = await fs.open("gs://rd/data.bin", "rb", { size: DATA.byteLength, blockSize: 65_536, cacheType: "none" });
+    expect(srv.count("get")).toBe(0);
+    expect(same(await f.read(65_536), DATA.subarray(0, 65_536))).toBe(true);
+    srv.putObject("rd", "data.bin", pattern(300_000, 13));
+    expect((await errorOf(f.read(65_536))).code).toBe("ECHANGED");
+    await f.close();
+    await fs.close();
+  });
+
   it("a resume after a break stays on the pinned generation", async () => {
     const fs = makeFs(srv);
     const f = await fs.open("gs://rd/data.bin", "rb", { blockSize: 300_000, cacheType: "none" });
