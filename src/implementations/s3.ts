@@ -268,7 +268,7 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
     return this.getRange(path, start, end, options);
   }
 
-  private async getRange(path: string, start: number, end: number | undefined, options: SignalOptions & { ifMatch?: string }): Promise<Uint8Array> {
+  private async getRange(path: string, start: number, end: number | undefined, options: SignalOptions & { ifMatch?: string; sawETag?: (etag: string) => void }): Promise<Uint8Array> {
     const { bucket, key } = objectOf(path);
     if (end !== undefined && end <= start) return new Uint8Array(0);
     const range = start === 0 && end === undefined ? undefined : `bytes=${start}-${end === undefined ? "" : end - 1}`;
@@ -284,10 +284,10 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
     key: string,
     path: string,
     range: string | undefined,
-    options: SignalOptions & { ifMatch?: string },
+    options: SignalOptions & { ifMatch?: string; sawETag?: (etag: string) => void },
     cut: (whole: Uint8Array) => Uint8Array,
   ): Promise<Uint8Array> {
-    let out: { Body?: { transformToByteArray(): Promise<Uint8Array> }; ContentLength?: number; ContentRange?: string };
+    let out: { Body?: { transformToByteArray(): Promise<Uint8Array> }; ContentLength?: number; ContentRange?: string; ETag?: string };
     try {
       out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range, IfMatch: options.ifMatch }), {
         abortSignal: options.signal,
@@ -299,6 +299,7 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
       if (isFsError(mapped, "ENOENT") && key !== "" && (await this.hasChildren(bucket, key, path, options.signal))) throw FsError.eisdir(path);
       throw mapped;
     }
+    if (out.ETag) options.sawETag?.(out.ETag);
     let bytes: Uint8Array;
     try {
       bytes = out.Body ? await out.Body.transformToByteArray() : new Uint8Array(0);
@@ -344,8 +345,10 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
     const info = options.size === undefined ? await this._info(path, options) : undefined;
     if (info?.type === "directory") throw FsError.eisdir(path);
     const size = options.size ?? info?.size ?? 0;
-    const ifMatch = typeof info?.etag === "string" ? info.etag : undefined;
-    return readableFile(path, size, (start, end) => this.getRange(path, start, end, { signal: options.signal, ifMatch }), options, {
+    // Opened with a size and no HEAD (a transfer): the blocks after the first are pinned to its ETag.
+    let ifMatch = typeof info?.etag === "string" ? info.etag : undefined;
+    const sawETag = (etag: string) => void (ifMatch ??= etag);
+    return readableFile(path, size, (start, end) => this.getRange(path, start, end, { signal: options.signal, ifMatch, sawETag }), options, {
       details: info ?? {},
       ownedFetches: true,
     });
