@@ -49,7 +49,7 @@ export type { DirFileSystemOptions } from "./implementations/dir.js";
 // subpaths, "fsspec-ts/http", "fsspec-ts/hf", "fsspec-ts/ngc" and "fsspec-ts/s3"; the root
 // exports only their types.
 export type { HTTPFileSystem, HTTPFileSystemOptions, HttpCallOptions, HttpAuth } from "./implementations/http.js";
-export type { HuggingFaceFileSystem, HuggingFaceFileSystemOptions, HfPath, HfRepoType } from "./implementations/hf.js";
+export type { HuggingFaceFileSystem, HuggingFaceFileSystemOptions, HfPath, HfRepoType, HubFile } from "./implementations/hf.js";
 export type { NGCFileSystem, NGCFileSystemOptions, NgcPath } from "./implementations/ngc.js";
 export type { S3FileSystem, S3FileSystemOptions } from "./implementations/s3.js";
 
@@ -61,6 +61,9 @@ export { WholeFileCacheFileSystem } from "./cached/filecache.js";
 export type { WholeFileCacheOptions, FetchOptions, CacheHit } from "./cached/filecache.js";
 export { SimpleCacheFileSystem } from "./cached/simplecache.js";
 export type { SimpleCacheOptions } from "./cached/simplecache.js";
+export { HubCacheFileSystem, HF_OFFLINE_ENV } from "./cached/hubcache.js";
+export type { HubCacheOptions, HubCacheTarget } from "./cached/hubcache.js";
+export { hubCacheDir } from "./cached/hub-layout.js";
 export { HashMapper, BasenameMapper, makeMapper } from "./cached/mappers.js";
 export type { CacheMapper, MapperSpec } from "./cached/mappers.js";
 export { FileLock } from "./cached/locks.js";

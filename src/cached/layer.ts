@@ -10,6 +10,7 @@ import { FsError } from "../core/errors.js";
 import { isInside, trimTrailingSlashes } from "../core/paths.js";
 import type { FileInfo, FileSystemOptions, FindOptions, PipeMode, SignalOptions } from "../core/types.js";
 import { offlineFromEnv, OFFLINE_ENV } from "./env.js";
+import { OverTarget } from "./over-target.js";
 import { DEFAULT_STALE_MS, type LockOptions } from "./locks.js";
 import { makeMapper, type CacheMapper, type MapperSpec } from "./mappers.js";
 import { CacheMetadata, type CacheEntry } from "./metadata.js";
@@ -64,11 +65,10 @@ export interface CachedFileInfo {
   uid?: string | null;
 }
 
-export abstract class CacheLayer extends AbstractFileSystem {
+export abstract class CacheLayer extends OverTarget {
   /** Whether entries are recorded in metadata files (not for simplecache). */
   static keepsMetadata = true;
 
-  readonly target: AbstractFileSystem;
   readonly storages: readonly StorageDir[];
   readonly mapper: CacheMapper;
   readonly checkFiles: boolean;
@@ -80,10 +80,7 @@ export abstract class CacheLayer extends AbstractFileSystem {
   protected readonly shadowed = new Set<string>();
 
   constructor(options: CacheLayerOptions) {
-    super(options);
-    if (!options?.fs) throw FsError.einval("a cache layer needs a target filesystem: pass fs, or targetProtocol through filesystem()");
-    if (!(options.fs instanceof AbstractFileSystem)) throw FsError.einval("fs must be a filesystem instance");
-    this.target = options.fs;
+    super(options, "a cache layer");
     this.storages = resolveStorage(options);
     this.mapper = makeMapper(options.cacheMapper, options.sameNames);
     this.checkFiles = options.checkFiles ?? false;
@@ -135,20 +132,6 @@ export abstract class CacheLayer extends AbstractFileSystem {
 
   protected refuseOffline(path: string): void {
     if (this.offline) throw FsError.eacces(path, `offline mode (offline option or ${OFFLINE_ENV}): the target is not touched`);
-  }
-
-  // ---------------------------------------------------------------- paths: the target's own
-
-  override normalizePath(path: string): string {
-    return this.target.normalizePath(super.normalizePath(path));
-  }
-
-  override get rootMarker(): string {
-    return this.target.rootMarker;
-  }
-
-  override unstripProtocol(name: string): string {
-    return this.target.unstripProtocol(name);
   }
 
   // ---------------------------------------------------------------- delegation
@@ -221,11 +204,6 @@ export abstract class CacheLayer extends AbstractFileSystem {
   override async sign(path: string, options: { expiration?: number } = {}): Promise<string> {
     this.refuseOffline(path);
     return this.target.sign(this.normalizePath(path), options);
-  }
-
-  override invalidateCache(path?: string): void {
-    super.invalidateCache(path);
-    this.target.invalidateCache(path === undefined ? undefined : this.normalizePath(path));
   }
 
   /** A mapper instance is saved as its plain-data spec. */
