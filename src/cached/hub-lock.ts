@@ -88,6 +88,9 @@ async function sameInode(fh: FileHandle, path: string): Promise<boolean> {
 
 /** Run `flock --exclusive 3` on our descriptor; it exits once the lock is ours. */
 function flockDescriptor(fh: FileHandle, path: string, signal: AbortSignal | undefined, deadline: number): Promise<"locked" | "no-program" | "refused"> {
+  const aborted = () => new FsError("EABORT", "aborted while waiting for a Hugging Face cache lock", { path, cause: signal?.reason });
+  // Aborted while the lock file was being opened: the listener below would never fire.
+  if (signal?.aborted) return Promise.reject(aborted());
   return new Promise((resolve, reject) => {
     const child = spawn("flock", ["--exclusive", "3"], { stdio: ["ignore", "ignore", "ignore", fh.fd] });
     let stopped: FsError | undefined;
@@ -95,7 +98,7 @@ function flockDescriptor(fh: FileHandle, path: string, signal: AbortSignal | und
       stopped ??= why;
       child.kill("SIGKILL");
     };
-    const onAbort = () => stop(new FsError("EABORT", "aborted while waiting for a Hugging Face cache lock", { path, cause: signal?.reason }));
+    const onAbort = () => stop(aborted());
     signal?.addEventListener("abort", onAbort, { once: true });
     const timer = Number.isFinite(deadline)
       ? setTimeout(() => stop(new FsError("ETIMEDOUT", "timed out waiting for the Hugging Face cache lock (another process is downloading this file)", { path })), Math.max(0, deadline - Date.now()))

@@ -56,6 +56,11 @@ describe.skipIf(!hasFlock)("with the flock program", () => {
     await sleep(50);
     controller.abort();
     expect(await aborted).toBe("EABORT");
+    // Aborted while the lock file is being opened, before the flock program runs.
+    const early = new AbortController();
+    const abortedEarly = codeOf(HubLock.acquire(path, { signal: early.signal }));
+    early.abort();
+    expect(await abortedEarly).toBe("EABORT");
     expect(freeForOthers(path)).toBe(false);
     await held.release();
     expect(freeForOthers(path)).toBe(true);
