@@ -61,7 +61,7 @@ export { WholeFileCacheFileSystem } from "./cached/filecache.js";
 export type { WholeFileCacheOptions, FetchOptions, CacheHit } from "./cached/filecache.js";
 export { SimpleCacheFileSystem } from "./cached/simplecache.js";
 export type { SimpleCacheOptions } from "./cached/simplecache.js";
-export { HubCacheFileSystem, HF_OFFLINE_ENV } from "./cached/hubcache.js";
+export { HubCacheFileSystem } from "./cached/hubcache.js";
 export type { HubCacheOptions, HubCacheTarget } from "./cached/hubcache.js";
 export { hubCacheDir } from "./cached/hub-layout.js";
 export { HashMapper, BasenameMapper, makeMapper } from "./cached/mappers.js";
@@ -69,7 +69,7 @@ export type { CacheMapper, MapperSpec } from "./cached/mappers.js";
 export { FileLock } from "./cached/locks.js";
 export type { LockOptions } from "./cached/locks.js";
 export type { CacheEntry } from "./cached/metadata.js";
-export { OFFLINE_ENV } from "./cached/env.js";
+export { OFFLINE_ENV, HF_OFFLINE_ENV } from "./cached/env.js";
 
 export { Package, PACKAGE_ENV } from "./models/package.js";
 export type { PackageOptions, ProgressFactory } from "./models/package.js";

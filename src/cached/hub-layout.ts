@@ -18,13 +18,6 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { FsError, toFsError } from "../core/errors.js";
 import type { HfRepoType } from "../implementations/hf/path.js";
 
-const TRUE_VALUES = new Set(["1", "on", "yes", "true"]);
-
-/** A boolean environment variable as huggingface_hub reads one. */
-export function envFlag(name: string): boolean {
-  return TRUE_VALUES.has((process.env[name] ?? "").trim().toLowerCase());
-}
-
 function expandHome(path: string): string {
   return path === "~" || path.startsWith("~/") ? join(homedir(), path.slice(1)) : path;
 }

@@ -24,11 +24,11 @@ import type { HubFile } from "../implementations/hf.js";
 import { describeRepo, effectiveRevision, formatHfPath, isCommitSha, parseHfPath, type HfPath } from "../implementations/hf/path.js";
 import { LocalFileSystem } from "../implementations/local.js";
 import { downloadTo, type Downloaded } from "./download.js";
-import { offlineFromEnv, OFFLINE_ENV } from "./env.js";
+import { envFlag, HF_OFFLINE_ENV, offlineFromEnv, OFFLINE_ENV } from "./env.js";
 import type { FetchOptions } from "./filecache.js";
 import { HubLock } from "./hub-lock.js";
 import { OverTarget } from "./over-target.js";
-import { envFlag, fileSize, HubRepoCache, hubCacheDir, linkPointer, listSnapshotDir } from "./hub-layout.js";
+import { fileSize, HubRepoCache, hubCacheDir, linkPointer, listSnapshotDir } from "./hub-layout.js";
 import { SharedTasks } from "./shared-tasks.js";
 import { createLocalTemp, StorageDir } from "./storage.js";
 
@@ -64,7 +64,6 @@ export interface HubCacheOptions extends FileSystemOptions {
   downloadChunkSize?: number;
 }
 
-export const HF_OFFLINE_ENV = "HF_HUB_OFFLINE";
 const DEFAULT_STALE_INCOMPLETE_MS = 3600_000;
 
 /** Downloads in progress in this process, by pointer path: every layer instance shares them. */
