@@ -17,7 +17,7 @@ import { open, rename } from "node:fs/promises";
 import { relative } from "node:path";
 import { AbstractFileSystem } from "../core/abstract.js";
 import { mapBounded } from "../core/limiter.js";
-import { FsError } from "../core/errors.js";
+import { FsError, isFsError } from "../core/errors.js";
 import type { FileInfo, FileSystemOptions, FindOptions, SignalOptions } from "../core/types.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import type { HubFile } from "../implementations/hf.js";
@@ -216,18 +216,18 @@ export class HubCacheFileSystem extends OverTarget {
       await rename(incomplete, blob);
     } catch (err) {
       await temp.abort();
-      throw err;
+      // Named as asked for, not by the commit it was read at.
+      throw isFsError(err) && err.path === file.pinnedName ? err.withPath(file.name) : err;
     }
   }
 
   /** The bytes must be the blob the Hub names: its size, and its sha256 (LFS) or git blob id. */
   private async checkBlob(file: HubFile, done: Downloaded, incomplete: string): Promise<void> {
-    const name = formatHfPath({ repoType: file.repoType, repoId: file.repoId, revision: file.revision, path: file.path });
-    if (done.size !== file.size) throw new FsError("EIO", `download incomplete: got ${done.size} of ${file.size} bytes`, { path: name });
+    if (done.size !== file.size) throw new FsError("EIO", `download incomplete: got ${done.size} of ${file.size} bytes`, { path: file.name });
     const actual = file.lfs ? done.sha256 : await gitBlobId(incomplete, done.size);
     if (actual !== file.etag) {
       const kind = file.lfs ? "sha256" : "git blob id";
-      throw new FsError("EIO", `download corrupt: its ${kind} is ${actual}, the Hub's is ${file.etag}`, { path: name });
+      throw new FsError("EIO", `download corrupt: its ${kind} is ${actual}, the Hub's is ${file.etag}`, { path: file.name });
     }
   }
 

@@ -450,6 +450,8 @@ export interface HubFile {
   commit: string;
   /** The path inside the repo. */
   path: string;
+  /** The file's name as it was asked for (`org/repo/a.bin`), for messages. */
+  name: string;
   /** The same file named at its commit: reading it never sees another commit. */
   pinnedName: string;
   /** The blob's name: the LFS sha256 (64 hex) or the git blob id (40 hex). */
@@ -467,7 +469,7 @@ function hubFileOf(p: HfPath, commit: string, pinnedName: string, info: FileInfo
     throw new FsError("EPROTO", "the Hub's listing gives this file no usable oid or size", { path: formatHfPath(p) });
   }
   return {
-    repoType: p.repoType, repoId: p.repoId, revision: effectiveRevision(p), commit, path: p.path, pinnedName,
+    repoType: p.repoType, repoId: p.repoId, revision: effectiveRevision(p), commit, path: p.path, name: formatHfPath(p), pinnedName,
     etag, size: info.size, lfs: typeof lfs === "string",
   };
 }

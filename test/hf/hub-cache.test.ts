@@ -218,10 +218,22 @@ describe("downloads that go wrong", () => {
     const c = srv.commit("org/corrupt", { "w.bin": { data, lfs: true } });
     srv.tamper(sha256(data), pattern(5_000, 6));
     const err = await errorOf(layer().localPath("hf://org/corrupt/w.bin"));
-    expect(err.code).toBe("EIO");
+    expect(err).toMatchObject({ code: "EIO", path: "org/corrupt/w.bin" });
     expect(err.message).toMatch(/sha256/);
     expect(await readdir(join(repoDir("models--org--corrupt"), "blobs"))).toEqual([]);
     expect(await readdir(join(repoDir("models--org--corrupt"), "snapshots", c))).toEqual([]);
+  });
+
+  it("a regular file whose bytes are not its git blob: EIO naming both ids, nothing published", async () => {
+    srv.createRepo("org/bad-config");
+    const original = '{"only": "here"}';
+    const c = srv.commit("org/bad-config", { "config.json": original });
+    srv.tamper(gitOid(original), new TextEncoder().encode(original.replace("here", "HERE")));
+    const err = await errorOf(layer().localPath("hf://org/bad-config/config.json"));
+    expect(err).toMatchObject({ code: "EIO", path: "org/bad-config/config.json" });
+    expect(err.message).toMatch(new RegExp(`git blob id is [0-9a-f]{40}, the Hub's is ${gitOid(original)}`));
+    expect(await readdir(join(repoDir("models--org--bad-config"), "blobs"))).toEqual([]);
+    expect(await readdir(join(repoDir("models--org--bad-config"), "snapshots", c))).toEqual([]);
   });
 
   it("a body cut short is resumed; an aborted download leaves nothing behind", async () => {

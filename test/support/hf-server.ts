@@ -16,7 +16,7 @@
  *   and private ones 401 `RepoNotFound` without a valid bearer token.
  *
  * Repos are snapshots per commit; branches (any name, `refs/pr/1` too) point at commits. Every
- * request is recorded; `breakNext` cuts bodies short, `tamper` makes the CDN serve other bytes and
+ * request is recorded; `breakNext` cuts bodies short, `tamper` serves other bytes for an object and
  * `hold` keeps a GET waiting until released.
  */
 import { createHash } from "node:crypto";
@@ -53,8 +53,8 @@ export interface TestHfServer {
   commit(key: string, files: Record<string, HfFileSpec | null>, branch?: string): string;
   /** Where a branch points now. */
   head(key: string, branch?: string): string;
-  /** The CDN serves `data` for the LFS object `sha256` from now on (a changed or corrupted object). */
-  tamper(sha256: string, data: Uint8Array): void;
+  /** From now on, other bytes for an object: the LFS object `oid` (a sha256) at the CDN, or the regular file whose git blob id is `oid`. */
+  tamper(oid: string, data: Uint8Array): void;
   /** The next `times` GETs whose path contains `match` send `afterBytes` bytes of their body, then hang up. */
   breakNext(match: string, afterBytes: number, times?: number): void;
   /** The next GET whose path contains `match` is answered only once the returned function is called. */
@@ -247,7 +247,7 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
     const blob = snap[1].get(path);
     const common = { "X-Repo-Commit": snap[0] };
     if (!blob) return hubError(res, 404, "EntryNotFound", `${path} does not exist on the revision`, common);
-    if (!blob.lfs) return serveBytes(req, res, blob.data, `"${blob.oid}"`, common);
+    if (!blob.lfs) return serveBytes(req, res, tampered.get(blob.oid) ?? blob.data, `"${blob.oid}"`, common);
     send(res, 302, {
       ...common,
       Location: `http://localhost:${port}/cdn/lfs/${blob.lfs}?sig=cdn-signature`,
