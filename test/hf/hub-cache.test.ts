@@ -341,6 +341,8 @@ describe("Package over hf://", () => {
       const weights = await pkg.resolve("weights.bin");
       expect(weights).toBe(join(repoDir(), "snapshots", commit, "weights.bin"));
       expect(await (await pkg.open("config.json", "r")).read()).toBe(CONFIG);
+      await expect(pkg.resolve("missing.bin")).rejects.toMatchObject({ code: "ENOENT", path: "org/model/missing.bin" });
+      await expect(pkg.resolve("sub")).rejects.toMatchObject({ code: "EISDIR", path: "org/model/sub" });
       srv.resetCounts();
       await withEnv({ FSSPEC_TS_OFFLINE: "1" }, async () => {
         expect(await new Package("hf://org/model", { fsOptions: fsOptions() }).resolve("weights.bin")).toBe(weights);
