@@ -18,16 +18,17 @@ import { relative } from "node:path";
 import { AbstractFileSystem } from "../core/abstract.js";
 import { mapBounded } from "../core/limiter.js";
 import { FsError, isFsError } from "../core/errors.js";
-import type { FileInfo, FileSystemOptions, FindOptions, SignalOptions } from "../core/types.js";
+import type { FileInfo, FindOptions, SignalOptions } from "../core/types.js";
+import { checkOptions, checkPath, checkPaths, isBoolean, isNonEmptyString, isNonNegativeNumber, isPositiveInteger, optionSpec, pickSpec } from "../core/validate.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import type { HubFile } from "../implementations/hf.js";
 import { describeRepo, effectiveRevision, formatHfPath, isCommitSha, parseHfPath, type HfPath } from "../implementations/hf/path.js";
 import { LocalFileSystem } from "../implementations/local.js";
 import { downloadTo, type Downloaded } from "./download.js";
 import { envFlag, HF_OFFLINE_ENV, offlineFromEnv, OFFLINE_ENV } from "./env.js";
-import type { FetchOptions } from "./filecache.js";
+import { FETCH_OPTIONS, type FetchOptions } from "./filecache.js";
 import { HubLock } from "./hub-lock.js";
-import { OverTarget } from "./over-target.js";
+import { OverTarget, type OverTargetOptions } from "./over-target.js";
 import { fileSize, HubRepoCache, hubCacheDir, linkPointer, listSnapshotDir } from "./hub-layout.js";
 import { SharedTasks } from "./shared-tasks.js";
 import { createLocalTemp, StorageDir } from "./storage.js";
@@ -43,11 +44,8 @@ export function isHubCacheTarget(fs: unknown): fs is HubCacheTarget {
   return fs instanceof AbstractFileSystem && typeof t?.resolveCommit === "function" && typeof t.hubFile === "function";
 }
 
-export interface HubCacheOptions extends FileSystemOptions {
-  /** The `hf` filesystem being cached (or `targetProtocol: "hf"` through `filesystem()`). */
-  fs?: AbstractFileSystem;
-  targetProtocol?: string;
-  targetOptions?: FileSystemOptions;
+/** `fs` (or `targetProtocol: "hf"` through `filesystem()`) is the `hf` filesystem being cached. */
+export interface HubCacheOptions extends OverTargetOptions {
   /** The Hub cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub, read at construction). */
   cacheDir?: string;
   /** Link snapshots to blobs with symlinks (default: yes, unless HF_HUB_DISABLE_SYMLINKS is set); copies otherwise. */
@@ -83,6 +81,17 @@ async function gitBlobId(path: string, size: number): Promise<string> {
 
 export class HubCacheFileSystem extends OverTarget {
   static override protocols: readonly string[] = ["hfcache"];
+  static override ownOptions = optionSpec<HubCacheOptions, OverTargetOptions>({
+    cacheDir: isNonEmptyString,
+    symlinks: isBoolean,
+    offline: isBoolean,
+    lockTimeoutMs: isNonNegativeNumber,
+    staleMs: isNonNegativeNumber,
+    fsync: isBoolean,
+    downloadChunkSize: isPositiveInteger,
+  });
+  /** Opening reports the download's progress to `callback` (never called when the file is cached). */
+  static override callOptions = { open: pickSpec(FETCH_OPTIONS, ["callback"]) };
 
   declare readonly target: HubCacheTarget;
   readonly cacheDir: string;
@@ -93,9 +102,7 @@ export class HubCacheFileSystem extends OverTarget {
     super(options, "hfcache");
     const target: AbstractFileSystem = this.target;
     if (!isHubCacheTarget(target)) throw FsError.einval(`hfcache caches the hf backend only, not '${target.protocol}'`);
-    const dir = options.cacheDir ?? hubCacheDir();
-    if (typeof dir !== "string" || dir === "") throw FsError.einval("cacheDir must be a directory");
-    this.cacheDir = new LocalFileSystem().normalizePath(dir);
+    this.cacheDir = new LocalFileSystem().normalizePath(options.cacheDir ?? hubCacheDir());
     this.storage = new StorageDir(new LocalFileSystem(), this.cacheDir, true, 0);
   }
 
@@ -142,6 +149,8 @@ export class HubCacheFileSystem extends OverTarget {
    * fetching the file first if needed. Progress goes to `callback` only when bytes move.
    */
   async localPath(path: string, options: FetchOptions = {}): Promise<string> {
+    checkPath("localPath", path);
+    this.checkCall("localPath", options, FETCH_OPTIONS);
     const name = this.normalizePath(path);
     const p = parseHfPath(name);
     if (p.path === "") throw FsError.eisdir(name, "is the root of a repository");
@@ -176,6 +185,8 @@ export class HubCacheFileSystem extends OverTarget {
   openLocal(path: string, options?: FetchOptions): Promise<string>;
   openLocal(paths: readonly string[], options?: FetchOptions): Promise<string[]>;
   async openLocal(paths: string | readonly string[], options: FetchOptions = {}): Promise<string | string[]> {
+    checkPaths("openLocal", paths, "paths");
+    checkOptions("openLocal", options, FETCH_OPTIONS);
     if (typeof paths === "string") return this.localPath(paths, options);
     return (await mapBounded(paths, (p) => this.localPath(p, options), { concurrency: this.concurrency, signal: options.signal })) as string[];
   }

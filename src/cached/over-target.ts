@@ -6,12 +6,26 @@
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError } from "../core/errors.js";
 import type { FileSystemOptions } from "../core/types.js";
+import { isFileSystem, isRecord, isString, optionSpec } from "../core/validate.js";
+
+export interface OverTargetOptions extends FileSystemOptions {
+  /** The filesystem beneath (or `targetProtocol` / `targetOptions` through `filesystem()`). */
+  fs?: AbstractFileSystem;
+  targetProtocol?: string;
+  targetOptions?: FileSystemOptions;
+}
 
 export abstract class OverTarget extends AbstractFileSystem {
+  static override ownOptions = optionSpec<OverTargetOptions, FileSystemOptions>({
+    fs: isFileSystem,
+    targetProtocol: isString,
+    targetOptions: isRecord,
+  });
+
   readonly target: AbstractFileSystem;
 
   /** `what` names the layer in the error for a missing target. */
-  constructor(options: FileSystemOptions & { fs?: AbstractFileSystem }, what: string) {
+  constructor(options: OverTargetOptions, what: string) {
     super(options);
     if (!options?.fs) throw FsError.einval(`${what} needs a target filesystem: pass fs, or targetProtocol through filesystem()`);
     if (!(options.fs instanceof AbstractFileSystem)) throw FsError.einval("fs must be a filesystem instance");
@@ -28,6 +42,14 @@ export abstract class OverTarget extends AbstractFileSystem {
 
   override unstripProtocol(name: string): string {
     return this.target.unstripProtocol(name);
+  }
+
+  override fileNameOf(segment: string): string | undefined {
+    return this.target.fileNameOf(segment);
+  }
+
+  override segmentOf(name: string): string {
+    return this.target.segmentOf(name);
   }
 
   override invalidateCache(path?: string): void {
