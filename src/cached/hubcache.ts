@@ -297,7 +297,7 @@ export class HubCacheFileSystem extends OverTarget {
   }
 
   protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
-    const local = await this.localPath(path, { signal: options.signal, callback: options.callback as FetchOptions["callback"] });
+    const local = await this.localPath(path, { signal: options.signal, callback: (options as FetchOptions).callback });
     const reader = await this.storage.openReader(relative(this.cacheDir, local));
     if (!reader) throw FsError.enoent(path, "the cached file vanished while opening it");
     return readableFile(path, reader.size, (start, end) => reader.read(start, end), options, {
