@@ -94,6 +94,7 @@ export class HubCacheFileSystem extends OverTarget {
   static override callOptions = { open: pickSpec(FETCH_OPTIONS, ["callback"]) };
 
   declare readonly target: HubCacheTarget;
+  declare readonly options: Readonly<HubCacheOptions>;
   readonly cacheDir: string;
   /** The whole cache directory as read-only storage: opened files are read through it. */
   private readonly storage: StorageDir;
@@ -106,17 +107,13 @@ export class HubCacheFileSystem extends OverTarget {
     this.storage = new StorageDir(new LocalFileSystem(), this.cacheDir, true, 0);
   }
 
-  private get hubOptions(): HubCacheOptions {
-    return this.options as HubCacheOptions;
-  }
-
   /** Offline by option, by HF_HUB_OFFLINE or by FSSPEC_TS_OFFLINE (read at call time). */
   get offline(): boolean {
-    return this.hubOptions.offline === true || offlineFromEnv() || envFlag(HF_OFFLINE_ENV);
+    return this.options.offline === true || offlineFromEnv() || envFlag(HF_OFFLINE_ENV);
   }
 
   private get useSymlinks(): boolean {
-    return this.hubOptions.symlinks ?? !envFlag("HF_HUB_DISABLE_SYMLINKS");
+    return this.options.symlinks ?? !envFlag("HF_HUB_DISABLE_SYMLINKS");
   }
 
   // ---------------------------------------------------------------- where a file is
@@ -194,7 +191,7 @@ export class HubCacheFileSystem extends OverTarget {
   private async fetchLocked(repo: HubRepoCache, file: HubFile, pointer: string, options: FetchOptions): Promise<string> {
     await repo.ensureDirs(file.commit, file.path);
     await this.recordRef(repo, file.revision, file.commit);
-    const lock = await HubLock.acquire(repo.lockPath(file.etag), { signal: options.signal, timeoutMs: this.hubOptions.lockTimeoutMs });
+    const lock = await HubLock.acquire(repo.lockPath(file.etag), { signal: options.signal, timeoutMs: this.options.lockTimeoutMs });
     try {
       // Another process may have made it while we waited.
       if ((await fileSize(pointer)) !== undefined) return pointer;
@@ -202,7 +199,7 @@ export class HubCacheFileSystem extends OverTarget {
       // A blob of the wrong size is damaged: fetched again, and replaced.
       const newBlob = (await fileSize(blob)) !== file.size;
       if (newBlob) {
-        await repo.removeStaleIncomplete(file.etag, this.hubOptions.staleMs ?? DEFAULT_STALE_INCOMPLETE_MS);
+        await repo.removeStaleIncomplete(file.etag, this.options.staleMs ?? DEFAULT_STALE_INCOMPLETE_MS);
         await this.download(repo, file, blob, options);
       }
       await linkPointer(blob, pointer, { newBlob, useSymlinks: this.useSymlinks });
@@ -215,12 +212,12 @@ export class HubCacheFileSystem extends OverTarget {
   /** The blob, downloaded at its commit into a file of its own, checked, then renamed into place. */
   private async download(repo: HubRepoCache, file: HubFile, blob: string, options: FetchOptions): Promise<void> {
     const incomplete = repo.incompletePath(file.etag);
-    const temp = await createLocalTemp(nodeFsPromises, incomplete, incomplete, { fsync: this.hubOptions.fsync });
+    const temp = await createLocalTemp(nodeFsPromises, incomplete, incomplete, { fsync: this.options.fsync });
     try {
       const done = await downloadTo(this.target, file.pinnedName, temp, {
         signal: options.signal,
         callback: options.callback,
-        chunkSize: this.hubOptions.downloadChunkSize,
+        chunkSize: this.options.downloadChunkSize,
       });
       await temp.close();
       await this.checkBlob(file, done, incomplete);

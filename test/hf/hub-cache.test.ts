@@ -327,8 +327,13 @@ describe("as a filesystem", () => {
     expect(await fs.ls("hf://org/model", { detail: false })).toEqual(["org/model/config.json", "org/model/sub", "org/model/weights.bin"]);
   });
 
-  it("over anything but the hf backend: EINVAL", async () => {
+  it("over anything but the hf backend, or with an unknown or bad option: EINVAL", async () => {
     expect(() => new HubCacheFileSystem({ fs: new MemoryFileSystem(), cacheDir })).toThrow(/hfcache caches the hf backend only/);
+    expect(() => new HubCacheFileSystem({ fs: hf(), cacheDir, cacheStorage: "/x" } as never)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => new HubCacheFileSystem({ fs: hf(), cacheDir: "" })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    await expect(layer().localPath("hf://org/model/config.json", { bogus: 1 } as never)).rejects.toMatchObject({ code: "EINVAL" });
+    const pkg = new Package("hf://org/model", { fsOptions: { hf: { endpoint: srv.url, token: false } }, hfCache: { cacheDir, sameNames: true } as never });
+    await expect(pkg.resolve("config.json")).rejects.toMatchObject({ code: "EINVAL" });
   });
 });
 
