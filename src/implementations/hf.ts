@@ -11,35 +11,29 @@
  * filesystem, and every later call reads that commit: one filesystem sees one snapshot of a
  * repo until `invalidateCache()`.
  */
+import { LRUCache } from "lru-cache";
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, toFsError } from "../core/errors.js";
-import type { FileInfo, FileSystemOptions, FindOptions, ProgressCallback, SignalOptions } from "../core/types.js";
-import { anyValue, mergeSpecs, optionSpec, pickSpec } from "../core/validate.js";
+import { SIGNAL_OPTIONS, type FileInfo, type FileSystemOptions, type FindOptions, type ProgressCallback, type SignalOptions } from "../core/types.js";
+import { anyValue, checkPath, mergeSpecs, optionSpec, pickSpec } from "../core/validate.js";
 import { sameVersion, versionChanged, type FileVersion, type PinnedReadOptions, type PinnedReads } from "../core/versions.js";
 import { readableFile, type BufferedFile, type BinaryMode, type OpenMode, type TextMode } from "../files/buffered-file.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 import type { TextFile } from "../files/text-file.js";
-import { HTTPFileSystem, STREAMING_OPEN_OPTIONS, PROGRESS_CALL_OPTIONS, type HTTPFileSystemOptions, type HttpCallOptions, type HttpOpenOptions } from "./http.js";
+import { HTTP_TRANSPORT_KEYS, HTTPFileSystem, STREAMING_OPEN_OPTIONS, PROGRESS_CALL_OPTIONS, type HTTPFileSystemOptions, type HttpCallOptions, type HttpOpenOptions, type HttpTransportOptions } from "./http.js";
 import { discardBody, header } from "./http/client.js";
 import { RangeDownload, type DownloadOptions, type RangeSpec, type Validators } from "./http/download.js";
 import { transportFailure } from "./http/errors.js";
 import { ResolvedUrls, refusedUrl } from "./http/resolved-urls.js";
 import { backoffMs, sleep } from "./http/retry.js";
 import { streamedFile } from "./http/stream-cache.js";
-import { hubError, nextLink, resolveUrl, revisionUrl, treePage, treeUrl } from "./hf/api.js";
-import { effectiveRevision, formatHfPath, isCommitSha, parseHfPath, pinKey, withPath, type HfPath } from "./hf/path.js";
+import { hubError, nextLink, resolveUrl, revisionUrl, siblingFiles, treePage, treeUrl, type SiblingFile } from "./hf/api.js";
+import { effectiveRevision, formatHfPath, isCommitSha, parseHfPath, pinKey, withPath, type HfPath, type HfRepoType } from "./hf/path.js";
 
 export type { HfPath, HfRepoType } from "./hf/path.js";
 export { parseHfPath, formatHfPath } from "./hf/path.js";
 
-/** The HTTP client options the Hub backend passes through. */
-const HTTP_OPTIONS = [
-  "headers", "connections", "timeout", "bodyTimeout", "retries", "retryDelay", "maxRetryDelay", "maxRedirects", "keepAliveTimeout",
-  "proxy", "dispatcher", "ca",
-] as const;
-
-export interface HuggingFaceFileSystemOptions
-  extends FileSystemOptions, Pick<HTTPFileSystemOptions, (typeof HTTP_OPTIONS)[number]> {
+export interface HuggingFaceFileSystemOptions extends FileSystemOptions, HttpTransportOptions {
   /** The Hub's address (default: the `HF_ENDPOINT` environment variable, else https://huggingface.co). */
   endpoint?: string;
   /**
@@ -131,11 +125,11 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
   static override secretOptions = ["token", "proxy", "dispatcher"];
   static override ownOptions = mergeSpecs(
     // Checked by the constructor; the HTTP ones are checked by the HTTP backend they go to.
-    optionSpec<HuggingFaceFileSystemOptions, FileSystemOptions & Pick<HTTPFileSystemOptions, (typeof HTTP_OPTIONS)[number]>>({
+    optionSpec<HuggingFaceFileSystemOptions, FileSystemOptions & HttpTransportOptions>({
       endpoint: anyValue,
       token: anyValue,
     }),
-    pickSpec(HTTPFileSystem.ownOptions, HTTP_OPTIONS),
+    pickSpec(HTTPFileSystem.ownOptions, HTTP_TRANSPORT_KEYS),
   );
   static override callOptions = { catFile: PROGRESS_CALL_OPTIONS, open: STREAMING_OPEN_OPTIONS };
 
@@ -153,6 +147,8 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
   private readonly endpointOrigin: string;
   /** Where `resolve` redirected, per file at a commit, with what the redirect said of the file. */
   private readonly cdnUrls = new ResolvedUrls<LinkedFile>();
+  /** The files of a model at a commit, from its revision answer (see fetchCommit); a few repos. */
+  private readonly commitFiles = new LRUCache<string, Map<string, SiblingFile>>({ max: 16 });
 
   constructor(options: HuggingFaceFileSystemOptions = {}) {
     super(options);
@@ -163,7 +159,7 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
     if (token !== undefined && (typeof token !== "string" || token === "")) throw FsError.einval("token must be a non-empty string or false");
     this.hasToken = token !== undefined;
     const http: Record<string, unknown> = { useListingsCache: false, skipInstanceCache: true };
-    for (const key of HTTP_OPTIONS) if (options[key] !== undefined) http[key] = options[key];
+    for (const key of HTTP_TRANSPORT_KEYS) if (options[key] !== undefined) http[key] = options[key];
     if (token !== undefined) http.auth = { bearer: token };
     this.http = new HTTPFileSystem(http as HTTPFileSystemOptions);
   }
@@ -212,14 +208,60 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
     }
   }
 
+  /**
+   * The commit of `p`'s revision. A model's answer is asked with its files' metadata too
+   * (`blobs=true`: model repos are small), kept per commit for `hubFile`, so a cache filling
+   * itself file by file needs no listing; datasets and spaces, which may hold millions of files,
+   * are asked for the commit alone.
+   */
   private async fetchCommit(p: HfPath): Promise<string> {
     const repo = withPath(p, "");
-    const { body } = await this.getJson(revisionUrl(this.endpoint, repo), repo, undefined);
+    const blobs = p.repoType === "model";
+    const { body } = await this.getJson(revisionUrl(this.endpoint, repo, blobs), repo, undefined);
     const sha = (body as { sha?: unknown } | null)?.sha;
     if (typeof sha !== "string" || !isCommitSha(sha)) {
       throw new FsError("EPROTO", "the Hub's revision answer has no commit sha", { path: formatHfPath(repo) });
     }
+    const files = blobs ? siblingFiles(body) : undefined;
+    if (files) this.commitFiles.set(`${p.repoType}:${p.repoId}@${sha}`, files);
     return sha;
+  }
+
+  /**
+   * The commit `path`'s revision reads in this filesystem (a sha as given; a branch or tag
+   * resolved once and pinned, as every call here does).
+   */
+  async resolveCommit(path: string, options: SignalOptions = {}): Promise<string> {
+    checkPath("resolveCommit", path);
+    this.checkCall("resolveCommit", options, SIGNAL_OPTIONS);
+    return this.commitOf(parseHfPath(this.normalizePath(path)), options.signal);
+  }
+
+  /**
+   * Where `path` is and what the Hub's own cache names it by: its commit (pinned as above), its
+   * size and its blob name, the ETag `resolve` answers with (the LFS sha256 for LFS files, else
+   * the git blob id; from the model's revision answer, else the tree listing, at that commit).
+   * A directory is EISDIR.
+   */
+  async hubFile(path: string, options: SignalOptions = {}): Promise<HubFile> {
+    checkPath("hubFile", path);
+    this.checkCall("hubFile", options, SIGNAL_OPTIONS);
+    const p = parseHfPath(this.normalizePath(path));
+    if (p.path === "") throw FsError.eisdir(formatHfPath(p), "is the root of a repository");
+    const commit = await this.commitOf(p, options.signal);
+    const atCommit = formatHfPath({ ...p, revision: commit });
+    // The revision answer's metadata, where it came with it; a path not in it (a directory,
+    // nothing) is told apart by the listing.
+    const known = this.commitFiles.get(`${p.repoType}:${p.repoId}@${commit}`)?.get(p.path);
+    if (known) return hubFileOf(p, commit, atCommit, { name: atCommit, type: "file", ...known });
+    let info: FileInfo;
+    try {
+      info = await this._info(atCommit, options);
+    } catch (err) {
+      throw isFsError(err) ? err.withPath(formatHfPath(p)) : err;
+    }
+    if (info.type === "directory") throw FsError.eisdir(formatHfPath(p));
+    return hubFileOf(p, commit, atCommit, info);
   }
 
   /** Forget the commit of `p`'s repo and revision, and every listing read from it. */
@@ -536,6 +578,39 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
     const reopen = async (start: number, expect: Validators) => (await this.resolved(p, commit, { start }, { signal, callback: progress, expect })).download;
     return streamedFile(path, download, details, options.blockSize ?? DEFAULT_BLOCK_SIZE, reopen);
   }
+}
+
+/** A file at one commit, as the Hub's cache layout names it (see `hubFile`). */
+export interface HubFile {
+  repoType: HfRepoType;
+  repoId: string;
+  /** The revision the path asked for (`main` when none was written). */
+  revision: string;
+  commit: string;
+  /** The path inside the repo. */
+  path: string;
+  /** The file's name as it was asked for (`org/repo/a.bin`), for messages. */
+  name: string;
+  /** The same file named at its commit: reading it never sees another commit. */
+  pinnedName: string;
+  /** The blob's name: the LFS sha256 (64 hex) or the git blob id (40 hex). */
+  etag: string;
+  size: number;
+  /** Whether the file lives in LFS (then `etag` is the sha256 of its bytes). */
+  lfs: boolean;
+}
+
+function hubFileOf(p: HfPath, commit: string, pinnedName: string, info: FileInfo): HubFile {
+  const lfs = (info.lfs as { oid?: unknown } | undefined)?.oid;
+  const etag = typeof lfs === "string" ? lfs : info.oid;
+  const valid = typeof etag === "string" && (typeof lfs === "string" ? /^[0-9a-f]{64}$/ : /^[0-9a-f]{40}$/).test(etag);
+  if (!valid || typeof info.size !== "number") {
+    throw new FsError("EPROTO", "the Hub's listing gives this file no usable oid or size", { path: formatHfPath(p) });
+  }
+  return {
+    repoType: p.repoType, repoId: p.repoId, revision: effectiveRevision(p), commit, path: p.path, name: formatHfPath(p), pinnedName,
+    etag, size: info.size, lfs: typeof lfs === "string",
+  };
 }
 
 function versionOfInfo(info: FileInfo): FileVersion {

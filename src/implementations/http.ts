@@ -65,6 +65,16 @@ export interface HTTPFileSystemOptions extends FileSystemOptions, TransportOptio
   headConcurrency?: number;
 }
 
+/**
+ * The client options the backends built on this one (hf, ngc, gs) pass through to it: connections,
+ * timeouts, retries, redirects, proxies.
+ */
+export const HTTP_TRANSPORT_KEYS = [
+  "headers", "connections", "timeout", "bodyTimeout", "retries", "retryDelay", "maxRetryDelay", "maxRedirects", "keepAliveTimeout",
+  "proxy", "dispatcher", "ca",
+] as const;
+export type HttpTransportOptions = Pick<HTTPFileSystemOptions, (typeof HTTP_TRANSPORT_KEYS)[number]>;
+
 /** Per-call options of reads and writes: an AbortSignal and a progress callback. */
 export interface HttpCallOptions extends SignalOptions {
   callback?: ProgressCallback;

@@ -21,7 +21,7 @@ import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versio
 import { readableFile, type BufferedFile, type BinaryMode, type OpenMode, type TextMode } from "../files/buffered-file.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 import type { TextFile } from "../files/text-file.js";
-import { HTTPFileSystem, STREAMING_OPEN_OPTIONS, type HTTPFileSystemOptions, type HttpOpenOptions } from "./http.js";
+import { HTTP_TRANSPORT_KEYS, HTTPFileSystem, STREAMING_OPEN_OPTIONS, type HTTPFileSystemOptions, type HttpOpenOptions, type HttpTransportOptions } from "./http.js";
 import { discardBody, type HttpClient } from "./http/client.js";
 import { RangeDownload, type DownloadOptions, type Validators } from "./http/download.js";
 import { statusError } from "./http/errors.js";
@@ -47,14 +47,7 @@ import { abortable, readErrorJson, readJson } from "./ngc/json.js";
 
 export { parseNgcPath, formatNgcPath, type NgcPath } from "./ngc/grammar.js";
 
-/** Connection, timeout, retry and proxy settings, as the HTTP backend takes them. */
-const TRANSPORT_KEYS = [
-  "headers", "connections", "timeout", "bodyTimeout", "retries", "retryDelay", "maxRetryDelay", "maxRedirects", "keepAliveTimeout",
-  "proxy", "dispatcher", "ca",
-] as const;
-type TransportOptions = Pick<HTTPFileSystemOptions, (typeof TRANSPORT_KEYS)[number]>;
-
-export interface NGCFileSystemOptions extends FileSystemOptions, TransportOptions {
+export interface NGCFileSystemOptions extends FileSystemOptions, HttpTransportOptions {
   /** The registry's API (default `NGC_CLI_SEARCH_SERVICE_URL`, else https://api.ngc.nvidia.com/). */
   baseUrl?: string;
   /** The token service (default https://authn.nvidia.com/). */
@@ -105,8 +98,8 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
   static override secretOptions = ["apiKey", "proxy", "dispatcher"];
   static override ownOptions = mergeSpecs(
     // Checked by the constructor; the transport ones are checked by the HTTP backend they go to.
-    optionSpec<NGCFileSystemOptions, FileSystemOptions & TransportOptions>({ baseUrl: anyValue, authUrl: anyValue, apiKey: anyValue, org: anyValue, team: anyValue }),
-    pickSpec(HTTPFileSystem.ownOptions, TRANSPORT_KEYS),
+    optionSpec<NGCFileSystemOptions, FileSystemOptions & HttpTransportOptions>({ baseUrl: anyValue, authUrl: anyValue, apiKey: anyValue, org: anyValue, team: anyValue }),
+    pickSpec(HTTPFileSystem.ownOptions, HTTP_TRANSPORT_KEYS),
   );
   static override callOptions = { open: STREAMING_OPEN_OPTIONS };
 
@@ -138,7 +131,7 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
     this.org = owner(options.org === undefined ? env(NGC_ENV.org) : options.org, "org");
     this.team = owner(options.team === undefined ? env(NGC_ENV.team) : options.team, "team");
     const transport: HTTPFileSystemOptions = { skipInstanceCache: true, useListingsCache: false };
-    for (const k of TRANSPORT_KEYS) if (options[k] !== undefined) (transport as Record<string, unknown>)[k] = options[k];
+    for (const k of HTTP_TRANSPORT_KEYS) if (options[k] !== undefined) (transport as Record<string, unknown>)[k] = options[k];
     this.http = new HTTPFileSystem(transport);
     this.tokens = apiKey ? new TokenSource(this.client, this.authUrl, apiKey) : undefined;
   }

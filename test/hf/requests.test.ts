@@ -27,7 +27,7 @@ let dir: string;
 const open: HuggingFaceFileSystem[] = [];
 
 beforeAll(async () => {
-  hub = await startHfServer({ pageSize: 1000, separateCdn: true, cdnExpiresIn: 3600, lfsThreshold: LFS_THRESHOLD });
+  hub = await startHfServer({ pageSize: 1000, cdnExpiresIn: 3600, lfsThreshold: LFS_THRESHOLD });
   hub.createRepo("org/zoo", { private: true });
   hub.commit("org/zoo", Object.fromEntries(files.map((f) => [f, { data: zoo[f]!.data, lfs: zoo[f]!.lfs }])));
   dir = await mkdtemp(join(tmpdir(), "fsspec-ts-hf-requests-"));
@@ -47,26 +47,37 @@ function hf(options: HuggingFaceFileSystemOptions = {}): HuggingFaceFileSystem {
   return fs;
 }
 
-const packageAt = (cache: string) =>
-  new Package("hf://org/zoo", { cacheOptions: { cacheStorage: cache }, progress: false, fsOptions: { hf: { endpoint: hub.url, token: TOKEN } } });
+/** A Package over the zoo, in the Hugging Face cache (the default) or in the whole-file cache, under `cache`. */
+const packageAt = (cache: string, hubCache = true) =>
+  new Package("hf://org/zoo", {
+    ...(hubCache ? { hfCache: { cacheDir: cache } } : { hfCache: false, cacheOptions: { cacheStorage: cache } }),
+    progress: false,
+    // A fresh filesystem, as in a new process (a cached instance keeps its pinned commit).
+    fsOptions: { hf: { endpoint: hub.url, token: TOKEN, skipInstanceCache: true } },
+  });
 
 describe("a Package over the Hub", () => {
-  it("loads a model zoo with one GET per file (LFS: resolve + CDN) and one revision lookup, then with none", async () => {
+  it.each([
+    ["the Hugging Face cache", true],
+    ["the whole-file cache", false],
+  ])("loads a model zoo into %s with one GET per file (LFS: resolve + CDN) and one revision lookup", async (_what, hubCache) => {
     expect(files).toHaveLength(24);
     expect(lfsFiles).toHaveLength(3);
-    const cache = join(dir, "zoo");
-    const first = packageAt(cache);
+    const cache = join(dir, `zoo-${hubCache}`);
+    const first = packageAt(cache, hubCache);
     for (const f of files) expect(sha256(await readFile(await first.resolve(f))), f).toBe(sha256(zoo[f]!.data));
-    expect(hub.count("api")).toBe(1);
+    // The revision answer states every file's size and blob (blobs=true): no tree listing.
+    expect(hub.requests.filter((r) => r.kind === "api").map((r) => r.url)).toEqual(["/api/models/org/zoo/revision/main?blobs=true"]);
     expect(hub.count("resolve")).toBe(files.length);
     expect(hub.count("cdn")).toBe(lfsFiles.length);
-    const perFile = hub.requests.length / files.length;
-    expect(perFile).toBeLessThanOrEqual(1.2);
+    expect(hub.requests.length / files.length).toBeLessThanOrEqual(1.2);
 
     hub.resetCounts();
-    const second = packageAt(cache);
+    const second = packageAt(cache, hubCache);
     for (const f of files) await second.resolve(f);
-    expect(hub.requests).toEqual([]);
+    // No file is fetched again; the Hugging Face cache looks the branch up once per package.
+    expect(hub.requests.filter((r) => r.kind !== "api")).toEqual([]);
+    expect(hub.count("api")).toBe(hubCache ? 1 : 0);
   });
 
   it("downloads a file of many 8 MiB blocks with one CDN GET, verified against its LFS sha256", async () => {
@@ -87,7 +98,7 @@ describe("a Package over the Hub", () => {
     bad[1000] ^= 0xff;
     hub.tamper(oid, bad);
     try {
-      await expect(packageAt(cache).resolve("fcn/fcn.mdlus")).rejects.toMatchObject({ code: "EIO", message: expect.stringMatching(/sha256 differs/) });
+      await expect(packageAt(cache).resolve("fcn/fcn.mdlus")).rejects.toMatchObject({ code: "EIO", message: expect.stringMatching(/sha256/) });
     } finally {
       hub.tamper(oid, zoo["fcn/fcn.mdlus"]!.data);
     }
@@ -123,7 +134,7 @@ describe("the CDN URL resolve redirected to", () => {
     expect(hub.requests.map((r) => r.kind)).toEqual(["cdn"]);
   });
 
-  it("never carries the token (the CDN is another origin), while the Hub gets it", async () => {
+  it("never carries the token (the CDN is another origin: localhost), while the Hub gets it", async () => {
     const fs = hf();
     await fs.catFile("org/zoo/fcn/fcn.mdlus", 0, 10);
     await fs.catFile("org/zoo/fcn/fcn.mdlus", 10, 20);
@@ -136,7 +147,7 @@ describe("the CDN URL resolve redirected to", () => {
 
 describe("a CDN URL about to expire", () => {
   it("is not kept: each read resolves again", async () => {
-    const soon = await startHfServer({ separateCdn: true, cdnExpiresIn: 5 });
+    const soon = await startHfServer({ cdnExpiresIn: 5 });
     try {
       soon.createRepo("org/soon");
       soon.commit("org/soon", { "w.bin": { data: zoo["fcn/fcn.mdlus"]!.data.subarray(0, 4096), lfs: true } });

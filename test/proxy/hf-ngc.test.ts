@@ -55,26 +55,34 @@ describe("hf:// through a proxy", () => {
     expect(await fs.ls("org/zoo", { detail: false })).toEqual(["org/zoo/config.json", "org/zoo/model.bin"]);
     expectBytes(await fs.catFile("org/zoo/model.bin"), WEIGHTS);
     expect(new Set(hub.requests.map((r) => r.kind))).toEqual(new Set(["api", "resolve", "cdn"]));
-    expect(proxy.count(hub.url, "forward")).toBe(hub.requests.length);
+    expect(proxy.count(hub.url, "forward") + proxy.count(hub.cdnUrl, "forward")).toBe(hub.requests.length);
+    expect(proxy.count(hub.cdnUrl, "forward")).toBe(hub.count("cdn"));
   });
 
-  it("goes direct when NO_PROXY names the Hub's host", async () => {
+  it("goes direct when NO_PROXY names the Hub's and the CDN's hosts, and only for those", async () => {
     const fs = withProxyEnv({ HTTP_PROXY: proxy.url, NO_PROXY: "127.0.0.1" }, hubFs);
     open.push(fs);
-    expect(text(await fs.catFile("org/zoo/config.json"))).toBe('{"a": 1}');
+    expectBytes(await fs.catFile("org/zoo/model.bin"), WEIGHTS);
+    expect(proxy.requests.map((r) => new URL(r.target).origin)).toEqual([hub.cdnUrl]);
+    proxy.resetCounts();
+    hub.resetCounts();
+    const direct = withProxyEnv({ HTTP_PROXY: proxy.url, NO_PROXY: "127.0.0.1,localhost" }, hubFs);
+    open.push(direct);
+    expect(text(await direct.catFile("org/zoo/config.json"))).toBe('{"a": 1}');
+    expectBytes(await direct.catFile("org/zoo/model.bin"), WEIGHTS);
     expect(hub.requests.length).toBeGreaterThan(0);
     expect(proxy.requests).toEqual([]);
   });
 
   it("a Package passes the proxy option to its backend (printed as ***)", async () => {
     const pkg = new Package("hf://org/zoo", {
-      cacheOptions: { cacheStorage: join(cacheDir, "hf") },
+      hfCache: { cacheDir: join(cacheDir, "hf") },
       progress: false,
       fsOptions: { hf: { endpoint: hub.url, token: false, proxy: proxy.url.replace("//", "//user:pk-secret@") } },
     });
     const local = await pkg.resolve("model.bin");
     expect(local.startsWith(join(cacheDir, "hf"))).toBe(true);
-    expect(proxy.count(hub.url)).toBe(hub.requests.length);
+    expect(proxy.count(hub.url) + proxy.count(hub.cdnUrl)).toBe(hub.requests.length);
     expect(hub.requests.length).toBeGreaterThan(0);
     expect(`${inspect(pkg)} ${String(pkg)}`).not.toContain("pk-secret");
   });

@@ -2,19 +2,24 @@
  * A small Hugging Face Hub on node:http (127.0.0.1, ephemeral port) speaking the real API's
  * shapes, for the `hf` backend's tests:
  *
- * - `GET /api/{models|datasets|spaces}/{ns}/{name}/revision/{rev}` -> `{id, sha, siblings}`
+ * - `GET /api/{models|datasets|spaces}/{ns}/{name}/revision/{rev}[?blobs=true]` -> `{id, sha, siblings}`
+ *   (with `blobs`, each sibling's `size`, `blobId` and `lfs: {sha256, size, pointerSize}`)
  * - `GET /api/{...}/{ns}/{name}/tree/{rev}[/{dir}][?recursive=true]` -> `[{type, path, size, oid, lfs?}]`,
  *   paginated (`pageSize` entries, `Link: <...cursor=N>; rel="next"`)
- * - `GET|HEAD /[datasets/|spaces/]{ns}/{name}/resolve/{rev}/{path}`: regular files answered in
- *   place (ranges, ETag = git blob id); LFS files redirected (302) to `/cdn/lfs/{sha256}?sig=...`
- *   on this same server (or, with `separateCdn`, on a second one: another origin, as the Hub's CDN
- *   is), which serves ranges with `ETag: "<sha256 of the bytes served>"`. Signatures are refused
- *   (403) after `expireCdnUrls()`, or past their `Expires` with `cdnExpiresIn`.
- * - 404 with `X-Error-Code: RepoNotFound | RevisionNotFound | EntryNotFound`; gated repos answer
- *   401 `GatedRepo` and private ones 401 `RepoNotFound` without a valid bearer token.
+ * - `GET|HEAD /[datasets/|spaces/]{ns}/{name}/resolve/{rev}/{path}`: `X-Repo-Commit` always;
+ *   regular files answered in place (ranges, `ETag` = git blob id); LFS files redirected (302,
+ *   with `X-Linked-Etag` = sha256 and `X-Linked-Size`) to `http://localhost:{port}/cdn/lfs/{sha256}?sig=...`:
+ *   this same server under another host name, as the real CDN is another host (so clients that
+ *   follow only same-host redirects, like huggingface_hub's HEAD, stop at the redirect). The CDN
+ *   serves ranges with `ETag: "<sha256 of the bytes served>"`; it refuses a signature (403) after
+ *   `expireCdnUrls()`, or past its `Expires` with `cdnExpiresIn`.
+ * - 404 with `X-Error-Code: RepoNotFound | RevisionNotFound | EntryNotFound` (a missing file at a
+ *   known commit also names the commit in `X-Repo-Commit`); gated repos answer 401 `GatedRepo`
+ *   and private ones 401 `RepoNotFound` without a valid bearer token.
  *
  * Repos are snapshots per commit; branches (any name, `refs/pr/1` too) point at commits. Every
- * request is recorded; `breakNext` cuts bodies short and `tamper` makes the CDN serve other bytes.
+ * request is recorded; `breakNext` cuts bodies short, `tamper` serves other bytes for an object and
+ * `hold` keeps a GET waiting until released.
  */
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
@@ -23,6 +28,8 @@ import type { AddressInfo, Socket } from "node:net";
 export type HfFileSpec = string | Uint8Array | { data: string | Uint8Array; lfs: boolean };
 
 export interface HfServerOptions {
+  /** CDN URLs carry `Expires=<now + this many seconds>` (CloudFront's form) and are refused after it. */
+  cdnExpiresIn?: number;
   /** Entries per tree page (default 2, so listings paginate). */
   pageSize?: number;
   /** Bearer tokens that open gated and private repos (default ["hf_test_token"]). */
@@ -31,10 +38,6 @@ export interface HfServerOptions {
   lfsThreshold?: number;
   /** Origin written into next-page links (default: the Host asked for). */
   linkOrigin?: string;
-  /** Serve the CDN on a second port (another origin). */
-  separateCdn?: boolean;
-  /** CDN URLs carry `Expires=<now + this many seconds>` (CloudFront's form) and are refused after it. */
-  cdnExpiresIn?: number;
 }
 
 export interface HfRecordedRequest {
@@ -48,7 +51,7 @@ export interface HfRecordedRequest {
 
 export interface TestHfServer {
   url: string;
-  /** Where the CDN is (the same as `url` unless `separateCdn`). */
+  /** Where the CDN is: this server under another host name (another origin). */
   cdnUrl: string;
   /** Every CDN URL handed out so far is refused (403) from now on. */
   expireCdnUrls(): void;
@@ -58,10 +61,12 @@ export interface TestHfServer {
   commit(key: string, files: Record<string, HfFileSpec | null>, branch?: string): string;
   /** Where a branch points now. */
   head(key: string, branch?: string): string;
-  /** The CDN serves `data` for the LFS object `sha256` from now on (a changed or corrupted object). */
-  tamper(sha256: string, data: Uint8Array): void;
+  /** From now on, other bytes for an object: the LFS object `oid` (a sha256) at the CDN, or the regular file whose git blob id is `oid`. */
+  tamper(oid: string, data: Uint8Array): void;
   /** The next `times` GETs whose path contains `match` send `afterBytes` bytes of their body, then hang up. */
   breakNext(match: string, afterBytes: number, times?: number): void;
+  /** The next GET whose path contains `match` is answered only once the returned function is called. */
+  hold(match: string): () => void;
   requests: HfRecordedRequest[];
   count(kind?: HfRecordedRequest["kind"]): number;
   resetCounts(): void;
@@ -110,12 +115,12 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
   const lfsStore = new Map<string, Uint8Array>();
   const tampered = new Map<string, Uint8Array>();
   const breaks: Array<{ match: string; afterBytes: number; times: number }> = [];
+  const holds: Array<{ match: string; released: Promise<void> }> = [];
+  let signatures = 0;
+  let expiredUpTo = 0;
   const requests: HfRecordedRequest[] = [];
   const sockets = new Set<Socket>();
   let commits = 0;
-  let signatures = 0;
-  let expiredUpTo = 0;
-  let cdnBase = "";
 
   function repoOf(key: string): Repo {
     const repo = repos.get(repoKey(key));
@@ -156,8 +161,8 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
     send(res, 200, { "Content-Type": "application/json", ...headers }, JSON.stringify(value));
   }
 
-  function hubError(res: ServerResponse, status: number, code: string, message: string): void {
-    send(res, status, { "Content-Type": "application/json", "X-Error-Code": code, "X-Error-Message": message }, JSON.stringify({ error: message }));
+  function hubError(res: ServerResponse, status: number, code: string, message: string, headers: OutgoingHttpHeaders = {}): void {
+    send(res, status, { ...headers, "Content-Type": "application/json", "X-Error-Code": code, "X-Error-Message": message }, JSON.stringify({ error: message }));
   }
 
   /** File bytes with single ranges, If-Range, and the injected breaks. */
@@ -237,7 +242,15 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
     const repo = access(req, res, type, `${ns}/${name}`);
     const snap = repo && snapshot(res, repo, decode(rawRev));
     if (!snap) return;
-    if (op === "revision") return json(res, { id: `${ns}/${name}`, sha: snap[0], siblings: [...snap[1].keys()].sort().map((rfilename) => ({ rfilename })) });
+    if (op === "revision") {
+      // `blobs=true`: each sibling with its size, blob id and LFS metadata (huggingface_hub's files_metadata).
+      const blobs = url.searchParams.get("blobs") === "true";
+      const siblings = [...snap[1].entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([rfilename, blob]) =>
+        !blobs ? { rfilename }
+        : { rfilename, size: blob.data.byteLength, blobId: blob.oid, ...(blob.lfs ? { lfs: { sha256: blob.lfs, size: blob.data.byteLength, pointerSize: 134 } } : {}) },
+      );
+      return json(res, { id: `${ns}/${name}`, sha: snap[0], siblings });
+    }
     return tree(req, res, snap[1], rest.map(decode).filter((s) => s !== "").join("/"), url);
   }
 
@@ -250,13 +263,13 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
     if (!snap) return;
     const path = rest.map(decode).join("/");
     const blob = snap[1].get(path);
-    if (!blob) return hubError(res, 404, "EntryNotFound", `${path} does not exist on the revision`);
     const common = { "X-Repo-Commit": snap[0] };
-    if (!blob.lfs) return serveBytes(req, res, blob.data, `"${blob.oid}"`, common);
+    if (!blob) return hubError(res, 404, "EntryNotFound", `${path} does not exist on the revision`, common);
+    if (!blob.lfs) return serveBytes(req, res, tampered.get(blob.oid) ?? blob.data, `"${blob.oid}"`, common);
     const expires = options.cdnExpiresIn === undefined ? "" : `&Expires=${Math.floor(Date.now() / 1000) + options.cdnExpiresIn}`;
     send(res, 302, {
       ...common,
-      Location: `${cdnBase}/cdn/lfs/${blob.lfs}?sig=cdn-${++signatures}${expires}`,
+      Location: `http://localhost:${port}/cdn/lfs/${blob.lfs}?sig=cdn-${++signatures}${expires}`,
       ETag: `"${blob.lfs}"`,
       "X-Linked-Etag": `"${blob.lfs}"`,
       "X-Linked-Size": String(blob.data.byteLength),
@@ -280,29 +293,33 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
     const kind: HfRecordedRequest["kind"] = seg[0] === "api" ? "api" : seg[0] === "cdn" ? "cdn" : seg.includes("resolve") ? "resolve" : "other";
     requests.push({ method: req.method ?? "GET", path: url.pathname, url: req.url ?? "/", kind, headers: req.headers });
     if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, { Allow: "GET, HEAD" });
+    const held = req.method === "GET" ? holds.findIndex((h) => req.url!.includes(h.match)) : -1;
+    if (held >= 0) {
+      const { released } = holds.splice(held, 1)[0]!;
+      void released.then(() => route(req, res, seg, url, kind));
+      return;
+    }
+    route(req, res, seg, url, kind);
+  }
+
+  function route(req: IncomingMessage, res: ServerResponse, seg: string[], url: URL, kind: HfRecordedRequest["kind"]): void {
     if (kind === "api") return api(req, res, seg, url);
     if (kind === "cdn") return cdn(req, res, seg[2] ?? "", url);
     return resolve(req, res, seg);
   }
 
-  const listen = async () => {
-    const server = createServer(handle);
-    server.on("connection", (sock) => {
-      sockets.add(sock);
-      sock.once("close", () => sockets.delete(sock));
-    });
-    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-    return server;
-  };
-  const servers = [await listen()];
-  if (options.separateCdn) servers.push(await listen());
-  const origin = (server: (typeof servers)[number]) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  if (options.separateCdn) cdnBase = origin(servers[1]!);
+  const server = createServer(handle);
+  server.on("connection", (sock) => {
+    sockets.add(sock);
+    sock.once("close", () => sockets.delete(sock));
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  const port = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
 
   return {
-    url: origin(servers[0]!),
-    cdnUrl: options.separateCdn ? cdnBase : origin(servers[0]!),
+    url: `http://127.0.0.1:${port}`,
+    cdnUrl: `http://localhost:${port}`,
     expireCdnUrls: () => void (expiredUpTo = signatures),
     createRepo(key, access = {}) {
       const k = repoKey(key);
@@ -317,15 +334,19 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
     head: (key, branch = "main") => repoOf(key).branches.get(branch)!,
     tamper: (oid, data) => void tampered.set(oid, data),
     breakNext: (match, afterBytes, times = 1) => void breaks.push({ match, afterBytes, times }),
+    hold(match) {
+      let release!: () => void;
+      holds.push({ match, released: new Promise<void>((ok) => (release = ok)) });
+      return () => release();
+    },
     requests,
     count: (kind) => requests.filter((r) => kind === undefined || r.kind === kind).length,
     resetCounts: () => void (requests.length = 0),
     close() {
-      closing ??= Promise.all(
-        servers.map((server) => new Promise<void>((ok, fail) => server.close((err) => (err ? fail(err) : ok())))).concat(
-          Promise.resolve().then(() => sockets.forEach((s) => s.destroy())),
-        ),
-      ).then(() => undefined);
+      closing ??= new Promise<void>((ok, fail) => {
+        server.close((err) => (err ? fail(err) : ok()));
+        for (const s of sockets) s.destroy();
+      });
       return closing;
     },
   };

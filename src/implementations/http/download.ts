@@ -29,6 +29,8 @@ export interface DownloadOptions {
    * file) instead of dropping it, so `continueTo` can read on from it.
    */
   keepRest?: boolean;
+  /** Sent with every request of the download, its resumes too (a backend's Authorization). */
+  headers?: Record<string, string>;
   /** Send no credentials: the URL carries its own (a presigned or CDN one). */
   anonymous?: boolean;
   /** Told of each redirect the first request follows (see SendOptions.onRedirect). */
@@ -127,6 +129,7 @@ export class RangeDownload {
 
   private async begin(range: RangeSpec): Promise<void> {
     const headers: Record<string, string> = {
+      ...this.options.headers,
       range: range.suffix !== undefined ? `bytes=-${range.suffix}` : `bytes=${range.start}-${range.end === undefined ? "" : range.end - 1}`,
     };
     const expect = this.options.expect;
@@ -460,7 +463,7 @@ export class RangeDownload {
     await sleep(backoffMs(policy, this.failures), this.options.signal, this.path);
     this.failures++;
     const res = await this.client.send(this.url, {
-      headers: { range: `bytes=${this.pos}-${this.end === undefined ? "" : this.end - 1}`, "if-range": guard },
+      headers: { ...this.options.headers, range: `bytes=${this.pos}-${this.end === undefined ? "" : this.end - 1}`, "if-range": guard },
       signal: this.options.signal,
       anonymous: this.options.anonymous,
     });

@@ -3,8 +3,10 @@
  * the `proxy` option (one proxy for http:// and https://; `false`: none), else the environment
  * as curl and Python read it: `https_proxy`/`HTTPS_PROXY` for https:// URLs,
  * `http_proxy`/`HTTP_PROXY` for http:// URLs (lower case first; an empty value is unset). Hosts
- * that `no_proxy`/`NO_PROXY` matches go direct, also with the `proxy` option (see no-proxy.ts).
- * The environment is read once, when a filesystem is built.
+ * that `no_proxy`/`NO_PROXY` matches go direct, also with the `proxy` option (see no-proxy.ts),
+ * and so do link-local addresses (169.254.0.0/16, fe80::/10): the clouds' metadata servers
+ * (GCE credentials) answer only there, never through a proxy. The environment is read once,
+ * when a filesystem is built.
  */
 import { FsError } from "../../core/errors.js";
 import { redactUrl } from "../../core/redact.js";
@@ -29,6 +31,9 @@ function fromEnvironment(env: Environment, ...names: string[]): { name: string; 
   }
   return undefined;
 }
+
+/** Hosts no proxy can reach: link-local addresses (metadata servers). */
+const LINK_LOCAL = new NoProxy("169.254.0.0/16, fe80::/10");
 
 /** A proxy URL as curl takes it: a missing scheme means http://. */
 function proxyUrl(value: string, what: string): URL {
@@ -79,6 +84,6 @@ export class ProxyPlan {
   /** The proxy a request to `url` goes through, or undefined to go direct. */
   proxyFor(url: URL): URL | undefined {
     const proxy = url.protocol === "https:" ? this.https : url.protocol === "http:" ? this.http : undefined;
-    return proxy === undefined || this.bypass.matches(url) ? undefined : proxy;
+    return proxy === undefined || this.bypass.matches(url) || LINK_LOCAL.matches(url) ? undefined : proxy;
   }
 }
