@@ -80,6 +80,13 @@ describe("ProxyPlan", () => {
     expect(via(plan({ no_proxy: "example.com" }, "http://opt:9"), "http://other.org/")).toBe("http://opt:9/");
   });
 
+  it("always reaches link-local addresses (the clouds' metadata servers) directly", () => {
+    const p = plan({ HTTP_PROXY: "http://p:1", HTTPS_PROXY: "http://p:1" });
+    expect(via(p, "http://169.254.169.254/computeMetadata/v1/")).toBeUndefined();
+    expect(via(p, "http://[fe80::1]/")).toBeUndefined();
+    expect(via(p, "http://169.253.1.1/")).toBe("http://p:1/");
+  });
+
   it("is direct with proxy: false whatever the environment says, and with NO_PROXY=*", () => {
     expect(plan({ HTTPS_PROXY: "http://p:1", HTTP_PROXY: "http://p:1" }, false).direct).toBe(true);
     expect(plan({ HTTPS_PROXY: "http://p:1", NO_PROXY: "*" }).direct).toBe(true);
