@@ -19,6 +19,7 @@ import type { BufferedFile, FileOpenOptions, OpenMode, TextMode } from "../files
 import type { TextFile } from "../files/text-file.js";
 import { LocalFileSystem } from "../implementations/local.js";
 import { RealPathConfinement } from "../implementations/real-path-confinement.js";
+import { cacheDirectory, joinRoot } from "./package-root.js";
 import { progressBar } from "./progress.js";
 
 /** Environment variables of packages, read at call time. */
@@ -96,6 +97,8 @@ export class Package {
   readonly root: string;
   private readonly options: PackageOptions;
   private state: Promise<PackageState> | undefined;
+  /** A package made by `sub`: its state is its parent's, rooted deeper. */
+  private derive: (() => Promise<PackageState>) | undefined;
 
   constructor(root: string, options: PackageOptions = {}) {
     if (typeof root !== "string" || root === "") throw FsError.einval("a package needs a root (a URL or a path)");
@@ -128,8 +131,48 @@ export class Package {
   }
 
   private setup(): Promise<PackageState> {
-    this.state ??= this.build();
+    this.state ??= this.derive ? this.derive() : this.build();
     return this.state;
+  }
+
+  /**
+   * The directory this package's files are cached in (Earth2Studio's `package.cache`): the
+   * Hugging Face cache for an `hf://` root, else the writable `cacheStorage` (the last of a
+   * list), by default `Package.defaultCache()`; also for a root that is read in place.
+   */
+  get cache(): string {
+    return cacheDirectory(this.root, this.options, Package.defaultCache());
+  }
+
+  /**
+   * The package rooted at `path` inside this one (Earth2Studio's models set `package.root =
+   * join(root, "sfno_73ch_small")`; here `pkg.sub("sfno_73ch_small")`): the same options, and
+   * once used the same filesystem and cache as this one. `path` is contained like every path of
+   * a package (EACCES when it leaves the root); with `confineSymlinks`, the deeper root's real
+   * path must stay inside this one's, and the new package's paths inside its own.
+   */
+  sub(path: string): Package {
+    const inner = this.innerPath(path);
+    const child = new Package(joinRoot(this.root, inner), this.options);
+    child.derive = async () => {
+      const state = await this.setup();
+      const rootPath = inner === "" ? state.rootPath : joinPath(state.rootPath, inner);
+      await state.confinement?.check(rootPath);
+      return { ...state, rootPath, confinement: state.confinement?.at(rootPath) };
+    };
+    return child;
+  }
+
+  /** `path` as a path inside the root ("" for the root itself): EINVAL when empty, EACCES when it leaves the root. */
+  private innerPath(path: string): string {
+    checkPath("Package", path);
+    if (path === "") throw FsError.einval("a file path inside the package is needed", this.root);
+    try {
+      return resolveInside("", path);
+    } catch (err) {
+      if (!isFsError(err, "EACCES")) throw err;
+      throw new FsError("EACCES", "path leaves the package root", { path, cause: err });
+    }
   }
 
   private async build(): Promise<PackageState> {
@@ -193,15 +236,7 @@ export class Package {
 
   /** The full path of `path` in the root's filesystem; paths never leave the root (EACCES). */
   private async locate(path: string): Promise<{ state: PackageState; full: string }> {
-    checkPath("Package", path);
-    if (path === "") throw FsError.einval("a file path inside the package is needed", this.root);
-    let inner: string;
-    try {
-      inner = resolveInside("", path);
-    } catch (err) {
-      if (!isFsError(err, "EACCES")) throw err;
-      throw new FsError("EACCES", "path leaves the package root", { path, cause: err });
-    }
+    const inner = this.innerPath(path);
     const state = await this.setup();
     const full = inner === "" ? state.rootPath : joinPath(state.rootPath, inner);
     await state.confinement?.check(full);
