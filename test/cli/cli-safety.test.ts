@@ -11,7 +11,7 @@ import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
 import { MemoryFileSystem, planTransfer } from "../../src/index.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 import { bucketName, createBucket, CREDENTIALS, endpoint, makeFs, rawClient } from "../s3/helpers.js";
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
 import { parseStorageOptions } from "../../src/cli/options.js";
 import { MemoryFileSystem, urlToFs } from "../../src/index.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string; bytes: Buffer }> {
   const stdout = new PassThrough();
