@@ -161,5 +161,5 @@ registerImplementation("http", async () => (await import("../implementations/htt
 registerImplementation("https", async () => (await import("../implementations/http.js")).HTTPFileSystem);
 registerImplementation("hf", async () => (await import("../implementations/hf.js")).HuggingFaceFileSystem);
 registerImplementation("ngc", async () => (await import("../implementations/ngc.js")).NGCFileSystem);
-registerImplementation("s3", async () => (await import("../implementations/s3.js")).S3FileSystem);
-registerImplementation("s3a", async () => (await import("../implementations/s3.js")).S3FileSystem);
+registerImplementation("s3", async () => (await import("../implementations/s3/load.js")).loadS3FileSystem());
+registerImplementation("s3a", async () => (await import("../implementations/s3/load.js")).loadS3FileSystem());

@@ -165,8 +165,12 @@ export async function transferFile(
   src: string,
   dstFs: AbstractFileSystem,
   dst: string,
-  options: TransferFileOptions = {},
+  given: TransferFileOptions = {},
 ): Promise<void> {
+  // A batch's options arrive spread in (runTransfers): its progress callback is reported through
+  // onBytes, so the reads and writes below must not see it and report each byte (and a per-file
+  // size) a second time.
+  const { callback: _reportedThroughOnBytes, ...options } = given as TransferFileOptions & { callback?: unknown };
   const known = options.info?.type === "file" && options.info.size !== null ? options.info : undefined;
   if (srcFs === dstFs) {
     await srcFs.cpFile(src, dst, options);
