@@ -1,5 +1,8 @@
-/** Turning command-line option strings into filesystem options. */
+/** Turning command-line option strings into filesystem options, checked against what each layer takes. */
 import { FsError } from "../core/errors.js";
+import { splitChain, splitProtocol } from "../core/paths.js";
+import { availableProtocols, getFilesystemClass } from "../core/registry.js";
+import { closestName, knownOptionNames } from "./option-names.js";
 
 /** Parse a value the way a user means it: JSON when it parses (numbers, booleans, objects), else text. */
 export function parseValue(text: string): unknown {
@@ -48,6 +51,71 @@ export function parseCount(name: string, text: string | undefined): number | und
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0) throw FsError.einval(`${name} must be a non-negative integer, got '${text}'`);
   return n;
+}
+
+/** The protocol of each layer of a URL, outermost first (as urlToFs reads them: a bare path is `file`). */
+function layerProtocols(url: string): string[] {
+  const parts = splitChain(url);
+  return parts.map((part, i) => splitProtocol(part)[0] ?? (i === parts.length - 1 ? "file" : part.toLowerCase()));
+}
+
+function isGroup(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/**
+ * The options each URL of one command gets, after checking every name (one place, so the
+ * check can move to the library once the classes declare their options themselves):
+ * - `protocol.key` (a group named after a protocol) goes to that layer of every URL that has
+ *   one; a group for a protocol no URL uses, or a key that layer does not take, is EINVAL.
+ * - a plain key goes to the outermost layer of each URL that takes it; one that no outermost
+ *   layer takes is EINVAL naming the closest known name (or the inner layer that takes it).
+ */
+export async function optionsForUrls(options: Record<string, unknown>, urls: readonly string[]): Promise<(url: string) => Record<string, unknown>> {
+  const chains = new Map(urls.map((u) => [u, layerProtocols(u)] as const));
+  const inChains = new Set([...chains.values()].flat());
+  const registered = new Set(availableProtocols());
+  const namesOf = new Map<string, readonly string[] | undefined>();
+  for (const protocol of inChains) {
+    if (registered.has(protocol)) namesOf.set(protocol, knownOptionNames(await getFilesystemClass(protocol)));
+  }
+  const groups = Object.keys(options).filter((k) => registered.has(k) && isGroup(options[k]));
+  for (const protocol of groups) {
+    if (!inChains.has(protocol)) {
+      throw FsError.einval(`options for '${protocol}' (-o ${protocol}.key=value): no URL of this command has a '${protocol}' layer (layers: ${[...inChains].join(", ")})`);
+    }
+    const known = namesOf.get(protocol);
+    for (const key of Object.keys(options[protocol] as object)) {
+      if (known && !known.includes(key)) throw unknownOption(`${protocol}.${key}`, key, known, protocol);
+    }
+  }
+  const plain = Object.keys(options).filter((k) => !groups.includes(k));
+  const outermost = (url: string) => chains.get(url)![0]!;
+  const takes = (protocol: string, key: string) => namesOf.get(protocol)?.includes(key) ?? true;
+  for (const key of plain) {
+    if (urls.some((u) => takes(outermost(u), key))) continue;
+    const inner = [...inChains].find((p) => namesOf.get(p)?.includes(key));
+    if (inner) throw FsError.einval(`option '${key}' is not one of ${urls.map(outermost).join(", ")}; for the '${inner}' layer write -o ${inner}.${key}=...`);
+    throw unknownOption(key, key, [...new Set(urls.flatMap((u) => namesOf.get(outermost(u)) ?? []))], urls.map(outermost).join(", "));
+  }
+  return (url) => {
+    const out: Record<string, unknown> = {};
+    const chain = chains.get(url) ?? layerProtocols(url);
+    for (const [key, value] of Object.entries(options)) {
+      if (groups.includes(key)) {
+        if (chain.includes(key)) out[key] = value;
+      } else if (takes(chain[0]!, key)) {
+        out[key] = value;
+      }
+    }
+    return out;
+  };
+}
+
+function unknownOption(shown: string, key: string, known: readonly string[], where: string): FsError {
+  const near = closestName(key, known);
+  const hint = near ? `did you mean '${near}'?` : `known: ${[...known].sort().join(", ")}`;
+  return FsError.einval(`unknown option '${shown}' for ${where}; ${hint}`);
 }
 
 export { formatBytes } from "../core/format.js";

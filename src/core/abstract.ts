@@ -83,18 +83,6 @@ function stableStringify(value: unknown): string {
   });
 }
 
-/** Late-bound so this module never imports the registry (which imports the backends). */
-let jsonReviver: ((json: FileSystemJSON) => Promise<AbstractFileSystem>) | undefined;
-let defaultLocalFs: (() => AbstractFileSystem) | undefined;
-
-export function setFileSystemReviver(fn: (json: FileSystemJSON) => Promise<AbstractFileSystem>): void {
-  jsonReviver = fn;
-}
-
-export function setDefaultLocalFileSystem(fn: () => AbstractFileSystem): void {
-  defaultLocalFs = fn;
-}
-
 class Transaction {
   readonly files: BufferedFile[] = [];
 }
@@ -154,8 +142,9 @@ export abstract class AbstractFileSystem {
 
   static async fromJSON(json: FileSystemJSON | string): Promise<AbstractFileSystem> {
     const parsed: FileSystemJSON = typeof json === "string" ? JSON.parse(json) : json;
-    if (!jsonReviver) throw FsError.enotsup("the registry is not loaded; import fsspec-ts");
-    return jsonReviver(parsed);
+    // Imported on use, not at load: the registry imports the backends, which import this module.
+    const { reviveFileSystem } = await import("./registry.js");
+    return reviveFileSystem(parsed);
   }
 
   readonly options: Readonly<FileSystemOptions>;
@@ -910,7 +899,7 @@ export abstract class AbstractFileSystem {
 
   /** Download to the local filesystem (or `localFs`), with fsspec's copy rules. */
   async get(rpath: string | readonly string[], lpath: string | readonly string[], options: TransferOptions & { localFs?: AbstractFileSystem } = {}): Promise<void> {
-    const local = options.localFs ?? localFileSystem();
+    const local = options.localFs ?? (await localFileSystem());
     // planTransfer refuses remote names that would steer a download outside `lpath`.
     const pairs = await planTransfer(this, rpath, local, lpath, options);
     await runTransfers(pairs, this, local, options);
@@ -918,18 +907,18 @@ export abstract class AbstractFileSystem {
 
   /** Upload from the local filesystem (or `localFs`), with fsspec's copy rules. */
   async put(lpath: string | readonly string[], rpath: string | readonly string[], options: TransferOptions & { localFs?: AbstractFileSystem } = {}): Promise<void> {
-    const local = options.localFs ?? localFileSystem();
+    const local = options.localFs ?? (await localFileSystem());
     const pairs = await planTransfer(local, lpath, this, rpath, options);
     await runTransfers(pairs, local, this, options);
   }
 
   async getFile(rpath: string, lpath: string, options: TransferOptions & { localFs?: AbstractFileSystem } = {}): Promise<void> {
-    const local = options.localFs ?? localFileSystem();
+    const local = options.localFs ?? (await localFileSystem());
     await transferOne(this, this.normalizePath(rpath), local, local.normalizePath(lpath), options);
   }
 
   async putFile(lpath: string, rpath: string, options: TransferOptions & { localFs?: AbstractFileSystem } = {}): Promise<void> {
-    const local = options.localFs ?? localFileSystem();
+    const local = options.localFs ?? (await localFileSystem());
     await transferOne(local, local.normalizePath(lpath), this, this.normalizePath(rpath), options);
   }
 
@@ -1090,7 +1079,10 @@ function isPlainData(v: object): boolean {
   return (proto === Object.prototype || proto === null) && Object.values(v).every((x) => x === null || typeof x !== "object" || isPlainData(x as object));
 }
 
-function localFileSystem(): AbstractFileSystem {
-  if (!defaultLocalFs) throw FsError.enotsup("no local filesystem is registered");
-  return defaultLocalFs();
+/**
+ * The local disk of get/put, imported on first use rather than registered by local.ts at load:
+ * a module that changes another at import would have to be kept by bundlers (sideEffects).
+ */
+async function localFileSystem(): Promise<AbstractFileSystem> {
+  return (await import("../implementations/local.js")).defaultLocalFileSystem();
 }

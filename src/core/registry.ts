@@ -2,7 +2,7 @@
  * Protocol name -> filesystem class, loaded lazily, plus the instance cache behind
  * `filesystem()`: the same class with the same options gives the same instance.
  */
-import { AbstractFileSystem, setFileSystemReviver, type FileSystemClass, type FileSystemJSON } from "./abstract.js";
+import { AbstractFileSystem, type FileSystemClass, type FileSystemJSON } from "./abstract.js";
 import { FsError } from "./errors.js";
 import type { FileSystemOptions } from "./types.js";
 
@@ -145,7 +145,8 @@ async function revive(json: FileSystemJSON): Promise<AbstractFileSystem> {
   return filesystem(json.protocol, options);
 }
 
-setFileSystemReviver(revive);
+/** `AbstractFileSystem.fromJSON` rebuilds through this (imported on use: no hook set at load). */
+export { revive as reviveFileSystem };
 
 // Built-in backends, each imported on first use.
 registerImplementation("memory", async () => (await import("../implementations/memory.js")).MemoryFileSystem);

@@ -8,7 +8,7 @@ import * as nodeFs from "node:fs";
 import { randomBytes } from "node:crypto";
 import { homedir } from "node:os";
 import * as nodePath from "node:path";
-import { AbstractFileSystem, setDefaultLocalFileSystem } from "../core/abstract.js";
+import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, toFsError } from "../core/errors.js";
 import { mapBounded } from "../core/limiter.js";
 import { normalizePosix, parentOf } from "../core/paths.js";
@@ -474,4 +474,8 @@ function ignoreUnsettable(err: unknown): void {
 }
 
 let defaultLocal: LocalFileSystem | undefined;
-setDefaultLocalFileSystem(() => (defaultLocal ??= new LocalFileSystem()));
+
+/** The shared local disk that get/put of other filesystems use when given no `localFs`. */
+export function defaultLocalFileSystem(): LocalFileSystem {
+  return (defaultLocal ??= new LocalFileSystem());
+}
