@@ -184,6 +184,7 @@ export function upToDate(src: FileInfo, dst: FileInfo | undefined, sameKind: boo
 
 async function sync(ctx: CliContext, srcUrl: string, dstUrl: string, flags: TransferFlags): Promise<void> {
   const [source, target] = await ctx.resolveAll([srcUrl, dstUrl]);
+  if (hasMagic(source!.path)) throw FsError.einval("sync takes a directory, not a pattern; filter with --include/--exclude", source!.path);
   const { fs: srcFs } = source!;
   const { fs: dstFs } = target!;
   const srcRoot = sourceRoot(srcFs, source!.path);
