@@ -1,7 +1,7 @@
 /** fsspec-ts: one async filesystem interface for every storage. Public exports only. */
 export { AbstractFileSystem } from "./core/abstract.js";
-export { planTransfer, runTransfers, transferFile } from "./core/transfer.js";
-export type { TransferPair } from "./core/transfer.js";
+export { makeTransferPlan, planTransfer, runMoves, runTransfers, transferFile } from "./core/transfer.js";
+export type { TransferPair, TransferPlan } from "./core/transfer.js";
 export type { CatResult, FileSystemClass, FileSystemJSON, WalkEntry, WalkEntryDetail } from "./core/abstract.js";
 export { FsError, isFsError, toFsError } from "./core/errors.js";
 export type { FsErrorCode } from "./core/errors.js";
@@ -44,6 +44,13 @@ export { LocalFileSystem } from "./implementations/local.js";
 export type { LocalFileSystemOptions, NodeFsLike } from "./implementations/local.js";
 export { DirFileSystem } from "./implementations/dir.js";
 export type { DirFileSystemOptions } from "./implementations/dir.js";
+export { ZipFileSystem } from "./implementations/zip.js";
+export type { ZipFileSystemOptions } from "./implementations/zip.js";
+export { TarFileSystem } from "./implementations/tar.js";
+export type { TarFileSystemOptions } from "./implementations/tar.js";
+export { ArchiveFileSystem } from "./implementations/archive/archive-fs.js";
+export type { ArchiveFileSystemOptions, ArchiveLocation } from "./implementations/archive/archive-fs.js";
+export type { ArchiveMember, ArchiveMemberKind } from "./implementations/archive/members.js";
 // Network backends load on first use (filesystem("s3"), urlToFs("hf://...")): their clients
 // (undici, the AWS SDK) cost hundreds of milliseconds to import. Their classes are imported from
 // subpaths, "fsspec-ts/http", "fsspec-ts/hf", "fsspec-ts/ngc" and "fsspec-ts/s3"; the root

@@ -10,6 +10,7 @@
  */
 import type { AbstractFileSystem } from "../core/abstract.js";
 import { mapBounded } from "../core/limiter.js";
+import { resolveRange } from "../core/ranges.js";
 import { FsError, isFsError } from "../core/errors.js";
 import type { FileInfo, ProgressCallback, SignalOptions } from "../core/types.js";
 import { BufferedFile, readableFile, type FileOpenOptions } from "../files/buffered-file.js";
@@ -17,7 +18,7 @@ import { resolveCompression } from "../files/compression.js";
 import { LocalFileSystem } from "../implementations/local.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
-import { downloadTo } from "./download.js";
+import { downloadTo, statedDigest } from "./download.js";
 import { CacheLayer, type CacheLayerOptions } from "./layer.js";
 import { DEFAULT_STALE_MS, FileLock } from "./locks.js";
 import { HashMapper } from "./mappers.js";
@@ -95,12 +96,15 @@ export class WholeFileCacheFileSystem extends CacheLayer {
         if (!offline && (this.isExpired(entry) || (this.checkFiles && entry.uid !== (await currentUkey())))) return undefined;
         const st = await storage.stat(entry.fn);
         if (!st) return undefined;
+        const rewritten = st.mtime instanceof Date && st.mtime.getTime() > entry.time * 1000;
         // Written after its entry was recorded: another process took the file over (basename
         // mappers: for another path), so our view is stale; read the metadata again first.
-        if (!fresh && !(this.mapper instanceof HashMapper) && st.mtime instanceof Date && st.mtime.getTime() > entry.time * 1000) {
+        if (!fresh && !(this.mapper instanceof HashMapper) && rewritten) {
           await this.freshMetadata(storage, true);
           return this.lookupIn(storage, path, fn, offline, currentUkey, signal, true);
         }
+        const damage = await this.damageOf(storage, entry, st, rewritten);
+        if (damage) return this.discardDamaged(storage, path, entry, damage, offline);
         return { storage, fn: entry.fn, entry };
       }
     }
@@ -119,17 +123,50 @@ export class WholeFileCacheFileSystem extends CacheLayer {
   }
 
   /**
+   * Why the cached copy of `entry` is not what was recorded, if it is not: its size is checked
+   * on every hit, its sha256 when the file was written after its entry was recorded.
+   */
+  private async damageOf(storage: StorageDir, entry: CacheEntry, st: FileInfo, rewritten: boolean): Promise<string | undefined> {
+    if (typeof entry.size === "number" && st.size !== entry.size) return `${st.size} bytes where ${entry.size} were cached`;
+    if (rewritten && entry.sha256 && (await storage.digest(entry.fn, "sha256")) !== entry.sha256) return "its sha256 differs from the one recorded";
+    return undefined;
+  }
+
+  /**
+   * A damaged copy is never served. A writable layer drops it; online the file is then looked
+   * up further (a read-only layer's copy is skipped from now on) and downloaded again; offline,
+   * where no good copy can be had, it is EIO.
+   */
+  private async discardDamaged(storage: StorageDir, path: string, entry: CacheEntry, why: string, offline: boolean): Promise<undefined> {
+    if (storage.readOnly) this.shadowed.add(`${storage.index}\0${path}`);
+    else {
+      const md = this.metadataOf(storage);
+      if (md.get(path)?.fn === entry.fn) md.delete(path);
+      await storage.remove(entry.fn).catch(() => undefined);
+      await md.save().catch(() => undefined);
+    }
+    if (offline) throw new FsError("EIO", `the cached copy is damaged (${why}), and offline mode forbids fetching it again`, { path });
+    return undefined;
+  }
+
+  /**
    * A complete file under the mapped name but without an entry (seeded by hand, or its metadata
-   * was lost) is used when the target agrees on its size; its entry is recorded (on disk where
-   * the layer is writable).
+   * was lost) is used when the target agrees on its size and, where the target states one, on
+   * its digest; its entry, with the sha256 of its bytes, is recorded (on disk where the layer is
+   * writable).
    */
   private async adopt(storage: StorageDir, path: string, fn: string, st: FileInfo, signal?: AbortSignal): Promise<CacheHit | undefined> {
     if (this.checkFiles || resolveCompression(this.options.compression as string | undefined, path)) return undefined;
     const remote = await this.target.info(path, { signal });
     if (remote.type !== "file" || remote.size !== st.size) return undefined;
+    const sha256 = await storage.digest(fn, "sha256");
+    const stated = statedDigest(remote);
+    if (sha256 === undefined || (stated && (stated.algorithm === "sha256" ? sha256 : await storage.digest(fn, stated.algorithm)) !== stated.hex)) {
+      return undefined;
+    }
     // Checked against the target just now: its expiry counts from here (a seeded file's mtime
     // says when it was copied, not when it was fetched).
-    const entry: CacheEntry = { original: path, fn, blocks: true, time: Date.now() / 1000, uid: null, size: st.size };
+    const entry: CacheEntry = { original: path, fn, blocks: true, time: Date.now() / 1000, uid: null, size: st.size, sha256 };
     // Kept in memory for read-only layers too (saving is a no-op there), so the check is not repeated.
     const md = this.metadataOf(storage);
     md.set(path, entry);
@@ -193,7 +230,14 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     if (this.usesMetadata) {
       const md = this.metadataOf(storage);
       md.claim(path, entry);
-      await md.save();
+      try {
+        await md.save();
+      } catch (err) {
+        // A copy its metadata does not record would be space lost (or adopted later): it goes.
+        md.delete(path);
+        await storage.remove(fn).catch(() => undefined);
+        throw err;
+      }
     }
     return { storage, fn, entry };
   }
@@ -215,12 +259,20 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     for (let attempt = 0; ; attempt++) {
       // Only the signal: progress callbacks in a caller's options belong to its own transfer.
       const hit = await this.ensureCached(path, { signal });
+      let data: Uint8Array;
       try {
-        return await hit.storage.fs.catFile(hit.storage.pathOf(hit.fn), start, end, { signal });
+        data = await hit.storage.fs.catFile(hit.storage.pathOf(hit.fn), start, end, { signal });
       } catch (err) {
         // Removed by another process between lookup and read: look again (and fetch) once.
         if (attempt > 0 || !isFsError(err, "ENOENT")) throw err;
+        continue;
       }
+      const size = hit.entry?.size;
+      if (typeof size !== "number") return data;
+      const want = resolveRange(start, end, size);
+      if (data.byteLength === want.end - want.start) return data;
+      // Cut short since the lookup checked it: the next lookup finds the damage.
+      if (attempt > 0) throw new FsError("EIO", `the cached copy is damaged (${data.byteLength} bytes where ${want.end - want.start} were asked)`, { path });
     }
   }
 
@@ -230,6 +282,13 @@ export class WholeFileCacheFileSystem extends CacheLayer {
       const reader = await hit.storage.openReader(hit.fn);
       if (!reader) {
         if (attempt > 0) throw FsError.enoent(path, "the cached copy vanished while opening it");
+        continue;
+      }
+      const size = hit.entry?.size;
+      if (typeof size === "number" && reader.size !== size) {
+        // Changed since the lookup checked it: the next lookup finds the damage.
+        await reader.close();
+        if (attempt > 0) throw new FsError("EIO", `the cached copy is damaged (${reader.size} bytes where ${size} were cached)`, { path });
         continue;
       }
       // Each read is a fresh buffer, so read caches may hand it on without a copy.

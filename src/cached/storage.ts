@@ -193,6 +193,19 @@ export class StorageDir {
     }
   }
 
+  /** The hex digest of `name`'s bytes, read in `chunk`s; undefined when it does not exist. */
+  async digest(name: string, algorithm: "sha256" | "md5", chunk = 8 * 2 ** 20): Promise<string | undefined> {
+    const reader = await this.openReader(name);
+    if (!reader) return undefined;
+    try {
+      const hash = createHash(algorithm);
+      for (let off = 0; off < reader.size; off += chunk) hash.update(await reader.read(off, Math.min(reader.size, off + chunk)));
+      return hash.digest("hex");
+    } finally {
+      await reader.close();
+    }
+  }
+
   /**
    * Write `data` at `offset` of `name`, creating it (sparse) if needed and `create` allows;
    * otherwise a missing file is ENOENT (it was removed, and with it the bytes written before).

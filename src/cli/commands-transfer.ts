@@ -8,7 +8,7 @@ import type { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { hasMagic } from "../core/glob.js";
 import { mapBounded } from "../core/limiter.js";
-import { planTransfer, runTransfers, type TransferPair } from "../core/transfer.js";
+import { makeTransferPlan, runMoves, runTransfers, type TransferPair } from "../core/transfer.js";
 import type { FileInfo, TransferOptions } from "../core/types.js";
 import { catOne } from "./commands-files.js";
 import type { CliContext, Resolved } from "./context.js";
@@ -142,7 +142,8 @@ async function copyOrMove(ctx: CliContext, paths: string[], flags: TransferFlags
     // The filesystem's own move (a rename where it has one).
     return withProgress(ctx, "Moving", (callback) => srcFs.mv(src, dst, { ...options, callback }));
   }
-  let pairs = await planTransfer(srcFs, src, dstFs, dst, options);
+  const plan = await makeTransferPlan(srcFs, src, dstFs, dst, options);
+  let pairs = plan.pairs;
   let files = pairs.filter((p) => !isDirPair(p));
   if (accept) {
     const roots = sources.map((s) => sourceRoot(srcFs, s.path));
@@ -154,11 +155,12 @@ async function copyOrMove(ctx: CliContext, paths: string[], flags: TransferFlags
   }
   pairs = plain ? pairs : keepWithParents(pairs, files);
   if (flags.dryRun) return printPlan(ctx, move ? "move" : "copy", srcFs, dstFs, pairs);
-  await withProgress(ctx, move ? "Moving" : "Copying", (callback) => runTransfers(pairs, srcFs, dstFs, { ...options, callback }));
-  if (!move) return;
-  // Only what was moved goes: everything below the sources, or exactly the files that passed the filters.
-  if (plain) await srcFs.rm(src, { recursive: flags.recursive, signal: ctx.signal });
-  else if (files.length > 0) await srcFs.rm(files.map((p) => p.src), { signal: ctx.signal });
+  if (!move) return withProgress(ctx, "Copying", (callback) => runTransfers(pairs, srcFs, dstFs, { ...options, callback }));
+  // Only the sources whose copies were confirmed are removed, and only the source directories
+  // left empty (files the filters kept out stay, and so do their directories).
+  await withProgress(ctx, "Moving", (callback) =>
+    runMoves({ ...plan, pairs }, srcFs, dstFs, { ...options, callback }, (moved, dirs) => srcFs.removeEntries(moved, dirs, { keepNonEmpty: true })),
+  );
 }
 
 function mtimeOf(info: FileInfo): number | undefined {
@@ -191,7 +193,7 @@ async function sync(ctx: CliContext, srcUrl: string, dstUrl: string, flags: Tran
   const dstRoot = dstFs.normalizePath(target!.path).replace(/\/+$/, "");
   if ((await srcFs.info(srcRoot, { signal: ctx.signal })).type !== "directory") throw FsError.enotdir(srcRoot, "sync copies a directory's contents; use cp for one file");
   const options = { ...transferOptions(ctx, flags), recursive: true };
-  const pairs = await planTransfer(srcFs, `${srcRoot}/`, dstFs, `${dstRoot}/`, options);
+  const { pairs } = await makeTransferPlan(srcFs, `${srcRoot}/`, dstFs, `${dstRoot}/`, options);
   const existing = await dstFs.find(dstRoot, { detail: true, signal: ctx.signal }).catch((err) => {
     if (isFsError(err, "ENOENT")) return {};
     throw err;

@@ -11,6 +11,7 @@ import type { BlockCacheOptions } from "../cached/blockcache.js";
 import type { WholeFileCacheOptions } from "../cached/filecache.js";
 import type { CacheLayerOptions } from "../cached/layer.js";
 import type { SimpleCacheOptions } from "../cached/simplecache.js";
+import type { ArchiveFileSystemOptions } from "../implementations/archive/archive-fs.js";
 import type { DirFileSystemOptions } from "../implementations/dir.js";
 import type { HuggingFaceFileSystemOptions } from "../implementations/hf.js";
 import type { HTTPFileSystemOptions } from "../implementations/http.js";
@@ -18,6 +19,8 @@ import type { LocalFileSystemOptions } from "../implementations/local.js";
 import type { MemoryFileSystemOptions } from "../implementations/memory.js";
 import type { NGCFileSystemOptions } from "../implementations/ngc.js";
 import type { S3FileSystemOptions } from "../implementations/s3.js";
+import type { TarFileSystemOptions } from "../implementations/tar.js";
+import type { ZipFileSystemOptions } from "../implementations/zip.js";
 
 /** The declared keys of an options type, without its `[key: string]: unknown` index signature. */
 type DeclaredKeys<T> = keyof { [K in keyof T as string extends K ? never : number extends K ? never : K]: T[K] };
@@ -61,14 +64,18 @@ const CACHE_LAYER = names<SimpleLayerKeys>(
 
 const METADATA_LAYER = names<Exclude<OwnKeys<CacheLayerOptions, FileSystemOptions>, SimpleLayerKeys>>({ checkFiles: true, expiryTime: true, cacheCheck: true });
 
+const ARCHIVE = names<OwnKeys<ArchiveFileSystemOptions, FileSystemOptions>>({ fo: true, fs: true, targetProtocol: true, targetOptions: true }, COMMON);
+
 const BY_CLASS: Readonly<Record<string, readonly string[]>> = {
+  ZipFileSystem: names<OwnKeys<ZipFileSystemOptions, ArchiveFileSystemOptions>>({}, ARCHIVE),
+  TarFileSystem: names<OwnKeys<TarFileSystemOptions, ArchiveFileSystemOptions>>({ spoolMemoryLimit: true, spoolDir: true }, ARCHIVE),
   MemoryFileSystem: names<OwnKeys<MemoryFileSystemOptions, FileSystemOptions>>({ store: true }, COMMON),
   LocalFileSystem: names<OwnKeys<LocalFileSystemOptions, FileSystemOptions>>({ autoMkdir: true, fs: true, fsync: true }, COMMON),
   DirFileSystem: names<OwnKeys<DirFileSystemOptions, FileSystemOptions>>(
     { path: true, fs: true, targetProtocol: true, targetOptions: true, confineSymlinks: true },
     COMMON,
   ),
-  HTTPFileSystem: names<OwnKeys<HTTPFileSystemOptions, FileSystemOptions>>({ ...HTTP_TRANSPORT, auth: true, listSizes: true, uploadMethod: true }, COMMON),
+  HTTPFileSystem: names<OwnKeys<HTTPFileSystemOptions, FileSystemOptions>>({ ...HTTP_TRANSPORT, auth: true, headConcurrency: true, listSizes: true, uploadMethod: true }, COMMON),
   HuggingFaceFileSystem: names<OwnKeys<HuggingFaceFileSystemOptions, FileSystemOptions>>({ ...HTTP_TRANSPORT, endpoint: true, token: true }, COMMON),
   NGCFileSystem: names<OwnKeys<NGCFileSystemOptions, FileSystemOptions>>(
     { ...HTTP_TRANSPORT, apiKey: true, authUrl: true, baseUrl: true, org: true, team: true },

@@ -36,7 +36,7 @@ import { broadcastRanges, needsSize, planRangeJobs, resolveRange, type RangeJob 
 import { CollectingSink, type SinkOptions, type UploadSink } from "../files/upload-sink.js";
 import { TextFile } from "../files/text-file.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
-import { planTransfer, runTransfers, transferOne } from "./transfer.js";
+import { makeTransferPlan, planTransfer, runMoves, runTransfers, transferOne } from "./transfer.js";
 
 export type FileSystemClass<T extends AbstractFileSystem = AbstractFileSystem> = (new (
   options?: any,
@@ -196,6 +196,20 @@ export abstract class AbstractFileSystem {
     return `${this.protocol}://${name}`;
   }
 
+  /**
+   * The plain file name one segment of this filesystem's paths stands for, as a transfer to
+   * another filesystem names it there (undefined: no name). Here the segment itself; URL
+   * backends decode it.
+   */
+  fileNameOf(segment: string): string | undefined {
+    return segment;
+  }
+
+  /** The path segment that names a file called `name` here (the inverse of fileNameOf). */
+  segmentOf(name: string): string {
+    return name;
+  }
+
   protected parent(path: string): string {
     return parentOf(path, this.rootMarker);
   }
@@ -303,8 +317,13 @@ export abstract class AbstractFileSystem {
 
   /** The entry's type, or undefined when nothing is there (ENOENT/ENOTDIR); other errors propagate. */
   private async typeOrMissing(path: string, options: SignalOptions): Promise<FileInfo["type"] | undefined> {
+    return (await this.infoOrMissing(this.normalizePath(path), options))?.type;
+  }
+
+  /** The entry at a normalised path, or undefined when nothing is there (ENOENT/ENOTDIR). */
+  private async infoOrMissing(path: string, options: SignalOptions): Promise<FileInfo | undefined> {
     try {
-      return (await this._info(this.normalizePath(path), options)).type;
+      return await this._info(path, options);
     } catch (err) {
       if (isFsError(err, "ENOENT") || isFsError(err, "ENOTDIR")) return undefined;
       throw err;
@@ -476,6 +495,10 @@ export abstract class AbstractFileSystem {
       level = [];
       listed.forEach((r, i) => {
         if (r.ok) level.push([nextDirs[i]!, r.value]);
+        else if (!isFsError(r.error, "ENOENT") && !isFsError(r.error, "ENOTDIR")) {
+          if (isFsError(r.error, "EABORT") || options.onError === "raise") throw r.error;
+          if (typeof options.onError === "function") options.onError(r.error);
+        }
       });
     }
     return out;
@@ -524,14 +547,16 @@ export abstract class AbstractFileSystem {
 
   /**
    * Turn paths and globs into a sorted list of existing paths (below each match too, when
-   * recursive). Literal paths are kept as given unless recursive. Empty result: ENOENT.
+   * recursive). A path that exists is itself, glob characters or not; only a path that does
+   * not exist is read as a glob. Literal paths are kept as given unless recursive. Empty
+   * result: ENOENT.
    */
   async expandPath(pathOrPaths: string | readonly string[], options: ExpandOptions = {}): Promise<string[]> {
     const found = await this.expandInfos(pathOrPaths, options);
     return [...found.keys()].sort();
   }
 
-  /** expandPath with the infos the listings produced (undefined for literal paths); copy planning uses it. */
+  /** expandPath with the infos the lookups produced (undefined for unlooked-up literal paths); copy planning uses it. */
   async expandInfos(
     pathOrPaths: string | readonly string[],
     options: ExpandOptions = {},
@@ -542,27 +567,41 @@ export abstract class AbstractFileSystem {
     const add = (m: Map<string, FileInfo | undefined>) => {
       for (const [k, v] of m) if (v || !out.has(k)) out.set(k, v);
     };
+    const below = (dir: string, maxDepth: number | undefined) =>
+      this.findInfos(dir, { maxDepth, withDirs: true, detail: true, signal: options.signal });
     for (const raw of inputs) {
       const p = this.normalizePath(raw);
-      if (hasMagic(p)) {
+      const literal = hasMagic(p) ? await this.literalMatch(p, options) : undefined;
+      if (hasMagic(p) && !literal) {
         const matches = await this.globInfos(raw, { maxDepth: options.maxDepth, signal: options.signal });
         add(matches);
-        if (options.recursive) {
-          if (options.maxDepth !== undefined && options.maxDepth <= 1) continue;
-          const below = [...matches.keys()].filter((m) => matches.get(m)?.type === "directory");
-          if (below.length > 0) {
-            add(await this.expandInfos(below, { ...options, maxDepth: options.maxDepth === undefined ? undefined : options.maxDepth - 1 }));
-          }
+        if (options.recursive && (options.maxDepth === undefined || options.maxDepth > 1)) {
+          // What the glob found is listed, never globbed again: its own name may hold magic.
+          const dirs = [...matches].filter(([, info]) => info?.type === "directory").map(([m]) => m);
+          const depth = options.maxDepth === undefined ? undefined : options.maxDepth - 1;
+          const listed = await mapBounded(dirs, (d) => below(d, depth), { concurrency: this.concurrency, signal: options.signal });
+          for (const m of listed as Array<Map<string, FileInfo>>) add(m);
         }
         continue;
       }
-      if (options.recursive) {
-        add(await this.findInfos(p, { maxDepth: options.maxDepth, withDirs: true, detail: true, signal: options.signal }));
-      }
-      if (!out.has(p) && (!options.recursive || (await this.exists(p, options)))) out.set(p, undefined);
+      if (options.recursive) add(await below(p, options.maxDepth));
+      if (!out.has(p) && (literal || !options.recursive || (await this.exists(p, options)))) out.set(p, literal);
     }
     if (out.size === 0) throw FsError.enoent(typeof pathOrPaths === "string" ? pathOrPaths : pathOrPaths.join(", "));
     return out;
+  }
+
+  /**
+   * The entry when a path with glob characters exists under that very name (it is then taken
+   * literally), else undefined. A name the backend refuses (EINVAL) cannot exist either.
+   */
+  private async literalMatch(path: string, options: SignalOptions): Promise<FileInfo | undefined> {
+    try {
+      return await this.infoOrMissing(path, options);
+    } catch (err) {
+      if (isFsError(err, "EINVAL")) return undefined;
+      throw err;
+    }
   }
 
   // ---------------------------------------------------------------- reading
@@ -845,6 +884,16 @@ export abstract class AbstractFileSystem {
     if (!options.recursive && dirs.length > 0) {
       throw FsError.eisdir(dirs[0]!, "is a directory; pass recursive: true to delete it");
     }
+    await this.removeEntries(files, dirs, options);
+  }
+
+  /**
+   * rm's deleting half: exactly these files, then these directories deepest first (each empty
+   * by its turn), with no expansion. With `keepNonEmpty`, a directory that still holds
+   * something stays (a move leaves what it did not move). Backends that delete in batches
+   * override this; moves across filesystems call it (runMoves).
+   */
+  async removeEntries(files: readonly string[], dirs: readonly string[], options: SignalOptions & { keepNonEmpty?: boolean }): Promise<void> {
     try {
       await mapBounded(files, (f) => this._rmFile(f, options), { concurrency: this.concurrency, signal: options.signal });
       // Deepest directories first so each is empty when its turn comes.
@@ -859,7 +908,7 @@ export abstract class AbstractFileSystem {
             await this._rmdir(d, options);
           } catch (err) {
             // An implied directory vanishes with its last file.
-            if (!isFsError(err, "ENOENT")) throw err;
+            if (!isFsError(err, "ENOENT") && !(options.keepNonEmpty && isFsError(err, "ENOTEMPTY"))) throw err;
           }
           this.invalidateNormalized(d);
         }, { concurrency: this.concurrency, signal: options.signal });
@@ -872,8 +921,12 @@ export abstract class AbstractFileSystem {
 
   // ---------------------------------------------------------------- copying
 
-  /** Copy within this filesystem (see README for fsspec's destination rules). */
+  /**
+   * Copy within this filesystem (fsspec's destination rules, docs/filesystem-api.md). A
+   * destination that is the source is a no-op; one inside a source directory is EINVAL.
+   */
   async copy(src: string | readonly string[], dst: string | readonly string[], options: TransferOptions = {}): Promise<void> {
+    if (await this.namesItself(src, dst, options)) return;
     const pairs = await planTransfer(this, src, this, dst, options);
     // Like fsspec, a recursive copy skips sources that vanish unless told to raise.
     await runTransfers(pairs, this, this, { ...options, onError: options.onError ?? (options.recursive ? "omit" : "raise") });
@@ -889,12 +942,26 @@ export abstract class AbstractFileSystem {
     }
   }
 
-  /** Move: copy then delete the source. */
+  /**
+   * Move: copy, then delete each source once its copy is confirmed (see runMoves). The same
+   * rules as copy; a directory without `recursive` is EISDIR, and nothing moves.
+   */
   async mv(src: string | readonly string[], dst: string | readonly string[], options: TransferOptions = {}): Promise<void> {
-    if (typeof src === "string" && typeof dst === "string" && this.normalizePath(src) === this.normalizePath(dst)) return;
-    const pairs = await planTransfer(this, src, this, dst, options);
-    await runTransfers(pairs, this, this, options);
-    await this.rm(src, { recursive: options.recursive, maxDepth: options.maxDepth, signal: options.signal });
+    if (await this.namesItself(src, dst, options)) return;
+    const plan = await makeTransferPlan(this, src, this, dst, options);
+    if (plan.skippedDir !== undefined) throw FsError.eisdir(plan.skippedDir, "is a directory; pass recursive: true to move it");
+    await runMoves(plan, this, this, options, (files, dirs) => this.removeEntries(files, dirs, { signal: options.signal, keepNonEmpty: true }));
+  }
+
+  /** Whether a copy or move names one existing path as both source and destination (a no-op). */
+  private async namesItself(src: string | readonly string[], dst: string | readonly string[], options: SignalOptions): Promise<boolean> {
+    if (typeof src !== "string" || typeof dst !== "string") return false;
+    const p = this.normalizePath(src);
+    if (p !== this.normalizePath(dst)) return false;
+    if (await this.exists(p, options)) return true;
+    if (!hasMagic(p)) throw FsError.enoent(p);
+    await this.expandInfos(src, { signal: options.signal }); // ENOENT when the glob matches nothing
+    return true;
   }
 
   /** Download to the local filesystem (or `localFs`), with fsspec's copy rules. */

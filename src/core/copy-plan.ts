@@ -37,7 +37,9 @@ export function planDestinations(input: PlanInput): string[] {
   }
   return sources.map((p) => {
     if (prefix === "" && !p.startsWith("/")) return joinDst(dst, p);
-    return dst + p.slice(prefix.length);
+    // The root as destination ("/") already ends with the separator the rest starts with.
+    const rest = p.slice(prefix.length);
+    return dst.endsWith("/") && rest.startsWith("/") ? dst + rest.slice(1) : dst + rest;
   });
 }
 

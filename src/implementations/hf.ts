@@ -11,6 +11,7 @@
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, toFsError } from "../core/errors.js";
 import type { FileInfo, FileSystemOptions, FindOptions, ProgressCallback, SignalOptions } from "../core/types.js";
+import { sameVersion, versionChanged, type FileVersion, type PinnedReadOptions, type PinnedReads } from "../core/versions.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { HTTPFileSystem, type HTTPFileSystemOptions, type HttpCallOptions } from "./http.js";
 import { discardBody, header } from "./http/client.js";
@@ -75,7 +76,7 @@ interface Pin {
   at: number;
 }
 
-export class HuggingFaceFileSystem extends AbstractFileSystem {
+export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["hf"] as const;
   static override rootMarker = "";
   static override secretOptions = ["token"];
@@ -361,6 +362,24 @@ export class HuggingFaceFileSystem extends AbstractFileSystem {
     }
   }
 
+  /** What a read can be pinned to: the file's oid (LFS sha256, else git blob id) and size. */
+  async fileVersion(path: string, options: SignalOptions = {}): Promise<FileVersion> {
+    return versionOfInfo(await this.info(path, options));
+  }
+
+  /**
+   * Bytes at the pinned commit, whose content never changes, once its listing shows the file
+   * at `options.version`; a commit that moved meanwhile (its pin expired) is ECHANGED too.
+   */
+  async catFilePinned(path: string, start: number, end: number, options: PinnedReadOptions): Promise<Uint8Array> {
+    const p = this.normalizePath(path);
+    const commit = await this.commitOf(parseHfPath(p), options.signal);
+    if (!sameVersion(versionOfInfo(await this._info(p, { signal: options.signal })), options.version)) throw versionChanged(p);
+    const data = await this._catFile(p, start, end, { signal: options.signal });
+    if ((await this.commitOf(parseHfPath(p), options.signal)) !== commit) throw versionChanged(p, "the revision moved");
+    return data;
+  }
+
   /**
    * A seekable file over ranged reads of the pinned commit. The first answer's ETag and the
    * listed size pin the version: a later block from anything else fails with ECHANGED.
@@ -392,4 +411,10 @@ export class HuggingFaceFileSystem extends AbstractFileSystem {
     // Each fetch is a fresh buffer (readAll allocates it), so the read cache may hand it on.
     return readableFile(path, size, fetcher, options, { details: info ?? {}, ownedFetches: true });
   }
+}
+
+function versionOfInfo(info: FileInfo): FileVersion {
+  if (info.type === "directory") throw FsError.eisdir(info.name);
+  const oid = (info.lfs as { oid?: unknown } | undefined)?.oid ?? info.oid;
+  return typeof oid === "string" && oid !== "" ? { size: info.size, key: oid } : { size: info.size };
 }

@@ -3,10 +3,12 @@
  * `writeFileSync` is ~18 µs, and the memory backend is what tests and cache layers hammer.
  * A child index per directory keeps `ls` proportional to the directory, not the store.
  */
+import { createHash, randomBytes } from "node:crypto";
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError } from "../core/errors.js";
 import { normalizePosix, parentOf } from "../core/paths.js";
-import type { FileInfo, FileSystemOptions, PipeMode } from "../core/types.js";
+import type { FileInfo, FileSystemOptions, PipeMode, SignalOptions } from "../core/types.js";
+import { versionChanged, type FileVersion, type PinnedReadOptions, type PinnedReads } from "../core/versions.js";
 import { BufferedFile, readableFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { CollectingSink, type SinkOptions, type UploadSink } from "../files/upload-sink.js";
 
@@ -113,6 +115,21 @@ export class MemoryStore {
 }
 
 const SHARED_STORE = new MemoryStore();
+
+/**
+ * A key per stored buffer (stored buffers are never mutated, so one buffer is one content):
+ * unlike mtime, it changes with every write, however fast. The process tag keeps keys of
+ * another process (in a cache's metadata on disk) from matching.
+ */
+const PROCESS_TAG = randomBytes(6).toString("hex");
+const contentKeys = new WeakMap<Uint8Array, string>();
+let nextContentKey = 0;
+
+function contentKey(data: Uint8Array): string {
+  let key = contentKeys.get(data);
+  if (key === undefined) contentKeys.set(data, (key = `${PROCESS_TAG}-${nextContentKey++}`));
+  return key;
+}
 const DONE: Promise<void> = Promise.resolve();
 const NEEDS_NORMALIZING = /\/\/|\/\.\.?(?:\/|$)|\/$/;
 
@@ -121,7 +138,7 @@ export interface MemoryFileSystemOptions extends FileSystemOptions {
   store?: "shared" | "private" | MemoryStore;
 }
 
-export class MemoryFileSystem extends AbstractFileSystem {
+export class MemoryFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["memory"] as const;
   static override rootMarker = "/";
 
@@ -200,6 +217,26 @@ export class MemoryFileSystem extends AbstractFileSystem {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /** Changes with every write of the file (its stored buffer), not only when mtime or size do. */
+  override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
+    const p = this.normalizePath(path);
+    const entry = this.store.files.get(p);
+    if (!entry) return super.ukey(p, options);
+    return createHash("sha256").update(`${p}\n${contentKey(entry.data)}`).digest("hex");
+  }
+
+  async fileVersion(path: string): Promise<FileVersion> {
+    const entry = this.entryOf(this.normalizePath(path));
+    return { size: entry.data.byteLength, key: contentKey(entry.data) };
+  }
+
+  /** The check and the read happen in one step: nothing can write in between. */
+  async catFilePinned(path: string, start: number, end: number, options: PinnedReadOptions): Promise<Uint8Array> {
+    const p = this.normalizePath(path);
+    if (contentKey(this.entryOf(p).data) !== options.version.key) throw versionChanged(p);
+    return this._catFile(p, start, end);
   }
 
   /** Store `data` (owned by the store from now on) at `path`. */

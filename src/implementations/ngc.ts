@@ -16,6 +16,7 @@ import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { isInside, parentOf } from "../core/paths.js";
 import type { FileInfo, FileSystemOptions, ProgressCallback, SignalOptions } from "../core/types.js";
+import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { HTTPFileSystem, type HTTPFileSystemOptions } from "./http.js";
 import { discardBody, type HttpClient } from "./http/client.js";
@@ -89,7 +90,7 @@ function forName(err: unknown, name: string): unknown {
   return err.withPath(name);
 }
 
-export class NGCFileSystem extends AbstractFileSystem {
+export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["ngc"] as const;
   static override rootMarker = "";
   static override secretOptions = ["apiKey"];
@@ -329,7 +330,13 @@ export class NGCFileSystem extends AbstractFileSystem {
   protected override async _catFile(path: string, start: number, end: number | undefined, options: SignalOptions): Promise<Uint8Array> {
     const p = parseNgcPath(path);
     if (p.path === "") throw FsError.eisdir(path);
-    return this.fetchRange(p, path, start, end, { signal: options.signal });
+    try {
+      return await this.fetchRange(p, path, start, end, { signal: options.signal });
+    } catch (err) {
+      // Nothing to download there, but the version's listing may hold a directory of that name.
+      if (isFsError(err, "ENOENT") && (await this._info(path, options).then((i) => i.type === "directory", () => false))) throw FsError.eisdir(path);
+      throw err;
+    }
   }
 
   protected override async _mkdir(path: string): Promise<void> {
@@ -343,6 +350,23 @@ export class NGCFileSystem extends AbstractFileSystem {
   /** Refused at open rather than at close, so nothing is buffered for nothing. */
   protected override async openForWrite(path: string): Promise<BufferedFile> {
     throw FsError.enotsup("ngc is read-only", path);
+  }
+
+  /** What a read can be pinned to: the storage ETag (asked for when the listing has none) and the size. */
+  async fileVersion(path: string, options: SignalOptions = {}): Promise<FileVersion> {
+    let info = await this.info(path, options);
+    if (info.type === "directory") throw FsError.eisdir(info.name);
+    if (typeof info.etag !== "string") info = await this.lookupInfo(parseNgcPath(info.name), info.name, options.signal);
+    return typeof info.etag === "string" ? { size: info.size, etag: info.etag } : { size: info.size };
+  }
+
+  /** Bytes of `options.version` only, checked as an opened file's are (ECHANGED for another ETag or size). */
+  async catFilePinned(path: string, start: number, end: number, options: PinnedReadOptions): Promise<Uint8Array> {
+    const name = this.normalizePath(path);
+    const p = parseNgcPath(name);
+    if (p.path === "") throw FsError.eisdir(name);
+    const { etag, size } = options.version;
+    return this.fetchRange(p, name, start, end, { signal: options.signal, expect: { etag, size } });
   }
 
   /** A seekable file over ranged reads, pinned to the version (size, then ETag) it was opened on. */

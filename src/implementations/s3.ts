@@ -6,6 +6,7 @@
  * the file is written (see s3/upload.ts).
  */
 import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -34,6 +35,7 @@ import { FsError, isFsError } from "../core/errors.js";
 import { mapBounded } from "../core/limiter.js";
 import { trimTrailingSlashes } from "../core/paths.js";
 import type { FileInfo, FileSystemOptions, FindOptions, PipeMode, RmOptions, SignalOptions } from "../core/types.js";
+import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
 import { makeClient, type S3ClientSettings } from "./s3/client.js";
@@ -69,7 +71,7 @@ function positiveInt(options: S3FileSystemOptions, name: keyof S3FileSystemOptio
 
 const directory = (name: string): FileInfo => ({ name, size: 0, type: "directory" });
 
-export class S3FileSystem extends AbstractFileSystem {
+export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["s3", "s3a"] as const;
   static override rootMarker = "";
   static override secretOptions = ["key", "secret", "token", "clientOptions"];
@@ -91,8 +93,11 @@ export class S3FileSystem extends AbstractFileSystem {
   private readonly secrets: string[];
   /** Buckets this instance saw exist (mkdir of a prefix then costs no request); forgotten when it deletes them. */
   private readonly knownBuckets = new Set<string>();
-  /** The marker objects (`d/`, `d//`) a subtree listing found for the directory infos it made; rm deletes them. */
-  private readonly markerKeys = new WeakMap<FileInfo, string[]>();
+  /**
+   * The marker objects (`d/`, `d//`) recent subtree listings found, by directory; rm deletes
+   * them. Bounded: a forgotten marker only means a directory listed long ago keeps its marker.
+   */
+  private readonly markerKeys = new LRUCache<string, string[]>({ max: 10_000 });
 
   constructor(options: S3FileSystemOptions = {}) {
     super(options);
@@ -341,7 +346,7 @@ export class S3FileSystem extends AbstractFileSystem {
         if (out.has(d)) continue;
         const info = directory(d);
         const found = markers.get(d);
-        if (found) this.markerKeys.set(info, found);
+        if (found) this.markerKeys.set(d, found);
         out.set(d, info);
       }
     }
@@ -410,7 +415,10 @@ export class S3FileSystem extends AbstractFileSystem {
       });
     } catch (err) {
       if (s3CodeOf(err) === "InvalidRange" || statusOf(err) === 416) return new Uint8Array(0);
-      throw this.error(err, path, "ECHANGED", options.signal);
+      const mapped = this.error(err, path, "ECHANGED", options.signal);
+      // No such key, but keys below it: a directory.
+      if (isFsError(mapped, "ENOENT") && key !== "" && (await this.hasChildren(bucket, key, path, options.signal))) throw FsError.eisdir(path);
+      throw mapped;
     }
     let bytes: Uint8Array;
     try {
@@ -436,6 +444,18 @@ export class S3FileSystem extends AbstractFileSystem {
       }
     }
     return super.catFile(path, start, end, options);
+  }
+
+  /** What a read can be pinned to: the object's ETag and size. */
+  async fileVersion(path: string, options: SignalOptions = {}): Promise<FileVersion> {
+    const info = await this.info(path, options);
+    if (info.type === "directory") throw FsError.eisdir(info.name);
+    return typeof info.etag === "string" ? { size: info.size, etag: info.etag } : { size: info.size };
+  }
+
+  /** A GetObject with IfMatch on the version's ETag: a replaced object fails with ECHANGED. */
+  async catFilePinned(path: string, start: number, end: number, options: PinnedReadOptions): Promise<Uint8Array> {
+    return this.getRange(this.normalizePath(path), start, end, { signal: options.signal, ifMatch: options.version.etag });
   }
 
   /** Blocks are GetObjects pinned to the ETag seen at open: a replaced object fails with ECHANGED. */
@@ -565,16 +585,14 @@ export class S3FileSystem extends AbstractFileSystem {
     for (const p of typeof pathOrPaths === "string" ? [pathOrPaths] : pathOrPaths) {
       if (this.normalizePath(p) === "") throw FsError.eacces("s3://", "refusing to delete every bucket; remove buckets one by one");
     }
-    const found = await this.expandInfos(pathOrPaths, { recursive: options.recursive, maxDepth: options.maxDepth, signal: options.signal });
-    const entries = (await mapBounded(
-      [...found.keys()],
-      async (p): Promise<FileInfo> => found.get(p) ?? (await this._info(p, options)),
-      { concurrency: this.concurrency, signal: options.signal },
-    )) as FileInfo[];
-    const files = entries.filter((e) => e.type !== "directory").map((e) => trimTrailingSlashes(e.name));
-    const dirEntries = entries.filter((e) => e.type === "directory");
-    const dirs = dirEntries.map((e) => trimTrailingSlashes(e.name));
-    if (!options.recursive && dirs.length > 0) throw FsError.eisdir(dirs[0]!, "is a directory; pass recursive: true to delete it");
+    await super.rm(pathOrPaths, options);
+  }
+
+  /**
+   * A directory's marker goes whether or not keys remain below it (they keep it implied); a
+   * bucket that still holds keys is ENOTEMPTY, or kept with `keepNonEmpty` (a move).
+   */
+  override async removeEntries(files: readonly string[], dirs: readonly string[], options: SignalOptions & { keepNonEmpty?: boolean }): Promise<void> {
     const byBucket = new Map<string, Set<string>>();
     const add = (bucket: string, key: string) => byBucket.get(bucket)?.add(key) ?? byBucket.set(bucket, new Set([key]));
     for (const f of files) {
@@ -582,13 +600,14 @@ export class S3FileSystem extends AbstractFileSystem {
       if (key !== "") add(bucket, key);
     }
     const buckets: string[] = [];
-    dirEntries.forEach((entry, i) => {
-      const { bucket, key } = splitPath(dirs[i]!);
-      if (dirs[i] === "") return;
-      for (const marker of this.markerKeys.get(entry) ?? []) add(bucket, marker);
+    for (const d of dirs) {
+      const { bucket, key } = splitPath(d);
+      if (d === "") continue;
+      for (const marker of this.markerKeys.get(d) ?? []) add(bucket, marker);
+      this.markerKeys.delete(d);
       if (key === "") buckets.push(bucket);
       else add(bucket, `${key}/`);
-    });
+    }
     const batches: Array<{ bucket: string; keys: string[] }> = [];
     for (const [bucket, keySet] of byBucket) {
       const keys = [...keySet];
@@ -601,7 +620,7 @@ export class S3FileSystem extends AbstractFileSystem {
         try {
           await this.send(new DeleteBucketCommand({ Bucket: bucket }), bucket, options);
         } catch (err) {
-          if (!isFsError(err, "ENOENT")) throw err;
+          if (!isFsError(err, "ENOENT") && !(options.keepNonEmpty && isFsError(err, "ENOTEMPTY"))) throw err;
         }
       }
     } finally {

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WholeFileCacheFileSystem } from "../../src/index.js";
+import { CachingFileSystem, WholeFileCacheFileSystem } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { parseMetadata } from "../../src/cached/metadata.js";
 import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
@@ -20,6 +20,7 @@ import { bytesRequested } from "./support/requests.js";
 const SIZE = 64 * 2 ** 20;
 const MiB = 2 ** 20;
 const CHILD = fileURLToPath(new URL("./support/cache-child.ts", import.meta.url));
+const BLOCK_CHILD = fileURLToPath(new URL("./support/block-child.ts", import.meta.url));
 
 let srv: TestHttpServer;
 let http: HTTPFileSystem;
@@ -176,4 +177,32 @@ describe("cache layers across processes", () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it("blockcache: a process completing another process's entry after the file changed reads the new version whole", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fsspec-ts-blocks-"));
+    const BLOCK = 64 * 1024;
+    const OLD = makeBytes(4 * BLOCK, 71);
+    const NEW = makeBytes(4 * BLOCK, 73);
+    const url = `${srv.url}/versioned.bin`;
+    const run = async (...range: number[]) => {
+      const proc = spawn(process.execPath, ["--import", "tsx", BLOCK_CHILD, url, dir, String(BLOCK), ...range.map(String)], { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      let err = "";
+      proc.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      proc.stderr.on("data", (d: Buffer) => (err += d.toString()));
+      const code = await new Promise<number | null>((resolve) => proc.on("exit", resolve));
+      expect(code, err).toBe(0);
+      return out.trim();
+    };
+    try {
+      srv.setFile("/versioned.bin", OLD);
+      expect(await run(0, BLOCK)).toBe(`sha256 ${sha256(OLD.subarray(0, BLOCK))}`);
+      srv.setFile("/versioned.bin", NEW);
+      expect(await run()).toBe(`sha256 ${sha256(NEW)}`);
+      const here = new CachingFileSystem({ fs: http, cacheStorage: dir, blockSize: BLOCK, skipInstanceCache: true });
+      expect(sha256(await here.catFile(url))).toBe(sha256(NEW));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -77,6 +77,16 @@ describe("fsspec-ts CLI", () => {
     expect((await cli("ls", join(dir, "up.txt"))).code).toBe(3);
   });
 
+  it("mv across filesystems removes only the sources it copied (--max-depth leaves the rest)", async () => {
+    await mkdir(join(dir, "deep/sub"), { recursive: true });
+    await writeFile(join(dir, "deep/top.txt"), "top");
+    await writeFile(join(dir, "deep/sub/low.txt"), "low");
+    expect((await cli("mv", "-r", "-d", "1", join(dir, "deep"), "memory://cli-deep/")).code).toBe(0);
+    expect(await mem.find("/cli-deep")).toEqual(["/cli-deep/top.txt"]);
+    expect(await readFile(join(dir, "deep/sub/low.txt"), "utf8")).toBe("low");
+    expect((await cli("ls", join(dir, "deep/top.txt"))).code).toBe(3); // not found
+  });
+
   it("reads over HTTP and through a cache chain, then shows the cache", async () => {
     server.setFile("/remote/data.bin", "over http");
     const cacheDir = join(dir, "cache");
