@@ -21,6 +21,8 @@ export { planDestinations } from "./core/copy-plan.js";
 export { mapBounded, settleBounded, Semaphore, DEFAULT_CONCURRENCY } from "./core/limiter.js";
 export { ListingsCache } from "./core/listings-cache.js";
 export * as paths from "./core/paths.js";
+export * as validate from "./core/validate.js";
+export type { CallOptionSpecs } from "./core/abstract.js";
 export type * from "./core/types.js";
 
 export { BufferedFile, parseMode } from "./files/buffered-file.js";

@@ -12,7 +12,8 @@ import type { AbstractFileSystem } from "../core/abstract.js";
 import { mapBounded } from "../core/limiter.js";
 import { resolveRange } from "../core/ranges.js";
 import { FsError, isFsError } from "../core/errors.js";
-import type { FileInfo, ProgressCallback, SignalOptions } from "../core/types.js";
+import { SIGNAL_OPTIONS, type FileInfo, type ProgressCallback, type SignalOptions } from "../core/types.js";
+import { checkOffset, checkOptions, checkPath, checkPaths, hasMethods, isBoolean, isPositiveInteger, isSignal, optionSpec } from "../core/validate.js";
 import { BufferedFile, readableFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { resolveCompression } from "../files/compression.js";
 import { LocalFileSystem } from "../implementations/local.js";
@@ -39,6 +40,9 @@ export interface FetchOptions extends SignalOptions {
   callback?: ProgressCallback;
 }
 
+const progress = hasMethods("setSize", "relativeUpdate");
+const FETCH_OPTIONS = optionSpec<FetchOptions>({ signal: isSignal, callback: progress });
+
 /** Where a valid cached copy of a file is. */
 export interface CacheHit {
   storage: StorageDir;
@@ -60,6 +64,11 @@ function inflightTable(fs: AbstractFileSystem): SharedTasks<CacheHit> {
 
 export class WholeFileCacheFileSystem extends CacheLayer {
   static override protocols: readonly string[] = ["filecache"];
+  static override ownOptions = optionSpec<WholeFileCacheOptions, CacheLayerOptions>({ fsync: isBoolean, downloadChunkSize: isPositiveInteger });
+  /** Opening reports the download's progress to `callback` (never called on a cache hit). */
+  static override callOptions = { open: optionSpec<Pick<FetchOptions, "callback">>({ callback: progress }) };
+
+  declare readonly options: Readonly<WholeFileCacheOptions>;
 
   constructor(options: WholeFileCacheOptions) {
     super(options);
@@ -156,7 +165,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
    * writable).
    */
   private async adopt(storage: StorageDir, path: string, fn: string, st: FileInfo, signal?: AbortSignal): Promise<CacheHit | undefined> {
-    if (this.checkFiles || resolveCompression(this.options.compression as string | undefined, path)) return undefined;
+    if (this.checkFiles || resolveCompression(this.options.compression, path)) return undefined;
     const remote = await this.target.info(path, { signal });
     if (remote.type !== "file" || remote.size !== st.size) return undefined;
     const sha256 = await storage.digest(fn, "sha256");
@@ -176,6 +185,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
 
   /** The cached copy of `path`, downloading it first if needed. */
   async ensureCached(path: string, options: FetchOptions = {}): Promise<CacheHit> {
+    checkPath("ensureCached", path);
+    this.checkCall("ensureCached", options, FETCH_OPTIONS);
     const hit = await this.lookup(path, options.signal);
     if (hit) return hit;
     if (this.offline) throw this.offlineError(path);
@@ -217,7 +228,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
       done = await downloadTo(this.target, path, temp, {
         signal: options.signal,
         callback: options.callback,
-        compression: resolveCompression(this.options.compression as string | undefined, path),
+        compression: resolveCompression(this.options.compression, path),
         chunkSize: this.wholeOptions.downloadChunkSize,
       });
       await temp.close();
@@ -251,7 +262,12 @@ export class WholeFileCacheFileSystem extends CacheLayer {
   /** Offsets from the end are resolved against the cached copy, not with a call to the target. */
   override catFile(path: string, start?: number | null, end?: number | null, options: SignalOptions = {}): Promise<Uint8Array> {
     if ((start ?? 0) >= 0 && (end ?? 0) >= 0) return super.catFile(path, start, end, options);
-    return Promise.resolve().then(() => this.readCached(this.normalizePath(path), start, end, options.signal));
+    return Promise.resolve().then(() => {
+      checkOffset("catFile", "start", start);
+      checkOffset("catFile", "end", end);
+      this.checkCall("catFile", options, SIGNAL_OPTIONS);
+      return this.readCached(this.normalizePath(path), start, end, options.signal);
+    });
   }
 
   /** Bytes of the cached copy (slice semantics), fetching it first if needed. */
@@ -278,7 +294,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
 
   protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
     for (let attempt = 0; ; attempt++) {
-      const hit = await this.ensureCached(path, { signal: options.signal, callback: options.callback as ProgressCallback | undefined });
+      const hit = await this.ensureCached(path, { signal: options.signal, callback: (options as FetchOptions).callback });
       const reader = await hit.storage.openReader(hit.fn);
       if (!reader) {
         if (attempt > 0) throw FsError.enoent(path, "the cached copy vanished while opening it");
@@ -302,6 +318,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
 
   /** The path of the cached copy on the local disk, downloading first if needed. */
   async localPath(path: string, options: FetchOptions = {}): Promise<string> {
+    checkPath("localPath", path);
+    this.checkCall("localPath", options, FETCH_OPTIONS);
     const p = this.normalizePath(path);
     if (!this.writable.local) {
       throw FsError.enotsup(
@@ -317,6 +335,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
   openLocal(path: string, options?: FetchOptions): Promise<string>;
   openLocal(paths: readonly string[], options?: FetchOptions): Promise<string[]>;
   async openLocal(paths: string | readonly string[], options: FetchOptions = {}): Promise<string | string[]> {
+    checkPaths("openLocal", paths, "paths");
+    checkOptions("openLocal", options, FETCH_OPTIONS);
     if (typeof paths === "string") return this.localPath(paths, options);
     return (await mapBounded(paths, (p) => this.localPath(p, options), { concurrency: this.concurrency, signal: options.signal })) as string[];
   }
@@ -332,8 +352,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     const temp = await storage.createTemp("write");
     const sink = new WriteThroughSink(this.target, path, storage, temp, options.mode, (w) => this.publishWritten(path, w));
     try {
-      if (options.mode === "a" && (await this.target.isFile(path, options))) {
-        const hit = await this.ensureCached(path, options);
+      if (options.mode === "a" && (await this.target.isFile(path, { signal: options.signal }))) {
+        const hit = await this.ensureCached(path, { signal: options.signal });
         const reader = await hit.storage.openReader(hit.fn);
         if (!reader) throw FsError.enoent(path, "the cached copy vanished while appending");
         try {

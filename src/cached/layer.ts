@@ -8,7 +8,8 @@
 import { AbstractFileSystem, type FileSystemJSON } from "../core/abstract.js";
 import { FsError } from "../core/errors.js";
 import { isInside, trimTrailingSlashes } from "../core/paths.js";
-import type { FileInfo, FileSystemOptions, FindOptions, PipeMode, SignalOptions } from "../core/types.js";
+import { SIGNAL_OPTIONS, type FileInfo, type FileSystemOptions, type FindOptions, type LsOptions, type PipeMode, type SignalOptions, type SignOptions } from "../core/types.js";
+import { anyValue, checkArg, either, isBoolean, isFileSystem, isNonNegativeNumber, isRecord, isString, oneOf, optionSpec } from "../core/validate.js";
 import { offlineFromEnv, OFFLINE_ENV } from "./env.js";
 import { DEFAULT_STALE_MS, type LockOptions } from "./locks.js";
 import { makeMapper, type CacheMapper, type MapperSpec } from "./mappers.js";
@@ -67,7 +68,25 @@ export interface CachedFileInfo {
 export abstract class CacheLayer extends AbstractFileSystem {
   /** Whether entries are recorded in metadata files (not for simplecache). */
   static keepsMetadata = true;
+  static override ownOptions = optionSpec<CacheLayerOptions, FileSystemOptions>({
+    fs: isFileSystem,
+    targetProtocol: isString,
+    targetOptions: isRecord,
+    cacheCheck: either(isNonNegativeNumber, oneOf(false)),
+    checkFiles: isBoolean,
+    expiryTime: either(isNonNegativeNumber, oneOf(false)),
+    sameNames: isBoolean,
+    // The mapper, the storage list and the codec name are checked where they are resolved.
+    cacheMapper: anyValue,
+    compression: either(isString, oneOf(null)),
+    offline: isBoolean,
+    lockStaleMs: isNonNegativeNumber,
+    lockTimeoutMs: isNonNegativeNumber,
+    cacheStorage: anyValue,
+    storageFs: isFileSystem,
+  });
 
+  declare readonly options: Readonly<CacheLayerOptions>;
   readonly target: AbstractFileSystem;
   readonly storages: readonly StorageDir[];
   readonly mapper: CacheMapper;
@@ -163,18 +182,18 @@ export abstract class CacheLayer extends AbstractFileSystem {
 
   protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
     if (this.offline) return this.offlineLs(path);
-    return this.target.ls(path, { ...options, detail: true });
+    return this.target.ls(path, { signal: options.signal, refresh: (options as LsOptions).refresh, detail: true });
   }
 
   protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
     if (this.offline) return this.offlineInfo(path);
-    return this.target.info(path, options);
+    return this.target.info(path, { signal: options.signal });
   }
 
   protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode, options: SignalOptions): Promise<void> {
     this.refuseOffline(path);
     try {
-      await this.target.pipeFile(path, data, { ...options, mode });
+      await this.target.pipeFile(path, data, { signal: options.signal, mode });
     } finally {
       await this.forget(path);
     }
@@ -183,7 +202,7 @@ export abstract class CacheLayer extends AbstractFileSystem {
   protected override async _rmFile(path: string, options: SignalOptions): Promise<void> {
     this.refuseOffline(path);
     try {
-      await this.target.rmFile(path, options);
+      await this.target.rmFile(path, { signal: options.signal });
     } finally {
       await this.forget(path);
     }
@@ -192,7 +211,7 @@ export abstract class CacheLayer extends AbstractFileSystem {
   protected override async _cpFile(src: string, dst: string, options: SignalOptions): Promise<void> {
     this.refuseOffline(dst);
     try {
-      await this.target.cpFile(src, dst, options);
+      await this.target.cpFile(src, dst, { signal: options.signal });
     } finally {
       await this.forget(dst);
     }
@@ -200,12 +219,12 @@ export abstract class CacheLayer extends AbstractFileSystem {
 
   protected override async _mkdir(path: string, createParents: boolean, options: SignalOptions): Promise<void> {
     this.refuseOffline(path);
-    await this.target.mkdir(path, { ...options, createParents });
+    await this.target.mkdir(path, { signal: options.signal, createParents });
   }
 
   protected override async _rmdir(path: string, options: SignalOptions): Promise<void> {
     this.refuseOffline(path);
-    await this.target.rmdir(path, options);
+    await this.target.rmdir(path, { signal: options.signal });
   }
 
   protected override async _touchExisting(path: string): Promise<void> {
@@ -217,18 +236,21 @@ export abstract class CacheLayer extends AbstractFileSystem {
   /** The target's own (possibly one-request) find when online. */
   protected override async findInfos(path: string, options: FindOptions): Promise<Map<string, FileInfo>> {
     if (this.offline) return super.findInfos(path, options);
-    const found = await this.target.find(path, { ...options, detail: true });
+    const { signal, maxDepth, withDirs } = options;
+    const found = await this.target.find(path, { signal, maxDepth, withDirs, detail: true });
     return new Map(Object.entries(found));
   }
 
   override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
+    this.checkCall("ukey", options, SIGNAL_OPTIONS);
     if (this.offline) return super.ukey(path, options);
     return this.target.ukey(this.normalizePath(path), options);
   }
 
-  override async sign(path: string, options: { expiration?: number } = {}): Promise<string> {
-    this.refuseOffline(path);
-    return this.target.sign(this.normalizePath(path), options);
+  override async sign(path: string, options: SignOptions = {}): Promise<string> {
+    const p = this.checkSign(path, options);
+    this.refuseOffline(p);
+    return this.target.sign(p, options);
   }
 
   override invalidateCache(path?: string): void {
@@ -403,6 +425,7 @@ export abstract class CacheLayer extends AbstractFileSystem {
    * layer's expiryTime). Returns the paths (or, without metadata, file names) removed.
    */
   async clearExpiredCache(expiry?: number): Promise<string[]> {
+    if (expiry !== undefined) checkArg("clearExpiredCache", "expiry", expiry, isNonNegativeNumber);
     const limit = expiry ?? (this.expiryTime || undefined);
     if (limit === undefined || !(limit >= 0)) {
       throw FsError.einval("clearExpiredCache needs an expiry in seconds (this layer has no expiryTime)");

@@ -2,7 +2,7 @@
 import { FsError } from "../core/errors.js";
 import { splitChain, splitProtocol } from "../core/paths.js";
 import { availableProtocols, getFilesystemClass } from "../core/registry.js";
-import { closestName, knownOptionNames } from "./option-names.js";
+import { anyValue, isPlainObject, mergeSpecs, unknownOption, type OptionSpec } from "../core/validate.js";
 
 /** Parse a value the way a user means it: JSON when it parses (numbers, booleans, objects), else text. */
 export function parseValue(text: string): unknown {
@@ -59,13 +59,9 @@ function layerProtocols(url: string): string[] {
   return parts.map((part, i) => splitProtocol(part)[0] ?? (i === parts.length - 1 ? "file" : part.toLowerCase()));
 }
 
-function isGroup(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
 /**
- * The options each URL of one command gets, after checking every name (one place, so the
- * check can move to the library once the classes declare their options themselves):
+ * The options each URL of one command gets, every name checked before anything runs against
+ * the options its layer's class declares (`acceptedOptions`), with hints in the CLI's terms:
  * - `protocol.key` (a group named after a protocol) goes to that layer of every URL that has
  *   one; a group for a protocol no URL uses, or a key that layer does not take, is EINVAL.
  * - a plain key goes to the outermost layer of each URL that takes it; one that no outermost
@@ -75,47 +71,35 @@ export async function optionsForUrls(options: Record<string, unknown>, urls: rea
   const chains = new Map(urls.map((u) => [u, layerProtocols(u)] as const));
   const inChains = new Set([...chains.values()].flat());
   const registered = new Set(availableProtocols());
-  const namesOf = new Map<string, readonly string[] | undefined>();
-  for (const protocol of inChains) {
-    if (registered.has(protocol)) namesOf.set(protocol, knownOptionNames(await getFilesystemClass(protocol)));
-  }
-  const groups = Object.keys(options).filter((k) => registered.has(k) && isGroup(options[k]));
+  const specOf = new Map<string, OptionSpec>();
+  for (const protocol of inChains) if (registered.has(protocol)) specOf.set(protocol, (await getFilesystemClass(protocol)).acceptedOptions);
+  const groups = Object.keys(options).filter((k) => registered.has(k) && isPlainObject(options[k]));
   for (const protocol of groups) {
     if (!inChains.has(protocol)) {
       throw FsError.einval(`options for '${protocol}' (-o ${protocol}.key=value): no URL of this command has a '${protocol}' layer (layers: ${[...inChains].join(", ")})`);
     }
-    const known = namesOf.get(protocol);
-    for (const key of Object.keys(options[protocol] as object)) {
-      if (known && !known.includes(key)) throw unknownOption(`${protocol}.${key}`, key, known, protocol);
-    }
+    const spec = specOf.get(protocol)!;
+    for (const key of Object.keys(options[protocol] as object)) if (!(key in spec)) throw unknownOption(`-o: the '${protocol}' layer`, key, spec);
   }
   const plain = Object.keys(options).filter((k) => !groups.includes(k));
   const outermost = (url: string) => chains.get(url)![0]!;
-  const takes = (protocol: string, key: string) => namesOf.get(protocol)?.includes(key) ?? true;
+  const takes = (protocol: string, key: string) => key in (specOf.get(protocol) ?? {});
   for (const key of plain) {
     if (urls.some((u) => takes(outermost(u), key))) continue;
-    const inner = [...inChains].find((p) => namesOf.get(p)?.includes(key));
-    if (inner) throw FsError.einval(`option '${key}' is not one of ${urls.map(outermost).join(", ")}; for the '${inner}' layer write -o ${inner}.${key}=...`);
-    throw unknownOption(key, key, [...new Set(urls.flatMap((u) => namesOf.get(outermost(u)) ?? []))], urls.map(outermost).join(", "));
+    const inner = [...inChains].find((p) => takes(p, key));
+    if (inner) throw FsError.einval(`-o ${key}: not an option of ${urls.map(outermost).join(", ")}; for the '${inner}' layer write -o ${inner}.${key}=...`);
+    // A dotted name whose prefix is no protocol (-o memroy.maxPaths=3) may be a misspelt layer.
+    const layers = isPlainObject(options[key]) ? Object.fromEntries([...inChains].map((p) => [p, anyValue])) : {};
+    throw unknownOption(`-o: the '${[...new Set(urls.map(outermost))].join("' and '")}' layer`, key, mergeSpecs(...urls.map((u) => specOf.get(outermost(u)))), layers);
   }
   return (url) => {
     const out: Record<string, unknown> = {};
     const chain = chains.get(url) ?? layerProtocols(url);
     for (const [key, value] of Object.entries(options)) {
-      if (groups.includes(key)) {
-        if (chain.includes(key)) out[key] = value;
-      } else if (takes(chain[0]!, key)) {
-        out[key] = value;
-      }
+      if (groups.includes(key) ? chain.includes(key) : takes(chain[0]!, key)) out[key] = value;
     }
     return out;
   };
-}
-
-function unknownOption(shown: string, key: string, known: readonly string[], where: string): FsError {
-  const near = closestName(key, known);
-  const hint = near ? `did you mean '${near}'?` : `known: ${[...known].sort().join(", ")}`;
-  return FsError.einval(`unknown option '${shown}' for ${where}; ${hint}`);
 }
 
 export { formatBytes } from "../core/format.js";

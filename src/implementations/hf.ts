@@ -11,9 +11,11 @@
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, toFsError } from "../core/errors.js";
 import type { FileInfo, FileSystemOptions, FindOptions, ProgressCallback, SignalOptions } from "../core/types.js";
+import { anyValue, mergeSpecs, optionSpec, pickSpec } from "../core/validate.js";
 import { sameVersion, versionChanged, type FileVersion, type PinnedReadOptions, type PinnedReads } from "../core/versions.js";
-import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
-import { HTTPFileSystem, type HTTPFileSystemOptions, type HttpCallOptions } from "./http.js";
+import { readableFile, type BufferedFile, type BinaryMode, type OpenMode, type TextMode } from "../files/buffered-file.js";
+import type { TextFile } from "../files/text-file.js";
+import { HTTPFileSystem, PROGRESS_CALL_OPTIONS, type HTTPFileSystemOptions, type HttpCallOptions, type ProgressOpenOptions } from "./http.js";
 import { discardBody, header } from "./http/client.js";
 import { RangeDownload, type Validators } from "./http/download.js";
 import { transportFailure } from "./http/errors.js";
@@ -76,10 +78,26 @@ interface Pin {
   at: number;
 }
 
+/** `open` takes ProgressOpenOptions here (types only: the base's open does the work). */
+export interface HuggingFaceFileSystem {
+  open(path: string, mode: TextMode, options?: ProgressOpenOptions): Promise<TextFile>;
+  open(path: string, mode?: BinaryMode, options?: ProgressOpenOptions): Promise<BufferedFile>;
+  open(path: string, mode?: OpenMode, options?: ProgressOpenOptions): Promise<BufferedFile | TextFile>;
+}
+
 export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["hf"] as const;
   static override rootMarker = "";
   static override secretOptions = ["token"];
+  static override ownOptions = mergeSpecs(
+    // Checked by the constructor; the HTTP ones are checked by the HTTP backend they go to.
+    optionSpec<HuggingFaceFileSystemOptions, FileSystemOptions & Pick<HTTPFileSystemOptions, (typeof HTTP_OPTIONS)[number]>>({
+      endpoint: anyValue,
+      token: anyValue,
+    }),
+    pickSpec(HTTPFileSystem.ownOptions, HTTP_OPTIONS),
+  );
+  static override callOptions = { catFile: PROGRESS_CALL_OPTIONS, open: PROGRESS_CALL_OPTIONS };
 
   /** The canonical name of a path (see hf/path.ts); anything but a repo path is EINVAL. */
   static override stripProtocol(path: string): string {
@@ -112,8 +130,9 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
     return true;
   }
 
-  /** Close this instance's connections (do not use it afterwards). */
-  async close(): Promise<void> {
+  /** Close this instance's connections (do not use it afterwards); it leaves the instance cache. */
+  override async close(): Promise<void> {
+    await super.close();
     await this.http.close();
   }
 
@@ -384,14 +403,14 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
    * A seekable file over ranged reads of the pinned commit. The first answer's ETag and the
    * listed size pin the version: a later block from anything else fails with ECHANGED.
    */
-  protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
-    const info = options.size === undefined ? await this._info(path, options) : undefined;
+  protected override async openForRead(path: string, options: ProgressOpenOptions): Promise<BufferedFile> {
+    const info = options.size === undefined ? await this._info(path, { signal: options.signal }) : undefined;
     if (info?.type === "directory") throw FsError.eisdir(path);
     const size = options.size ?? info?.size ?? null;
     if (size === null) throw FsError.enotsup("cannot open a file of unknown size for random access", path);
     const url = await this.fileUrl(path, options.signal);
     const signal = options.signal;
-    const callback = options.callback as ProgressCallback | undefined;
+    const callback = options.callback;
     callback?.setSize?.(size);
     const progress: ProgressCallback | undefined = callback?.relativeUpdate ? { relativeUpdate: (n) => callback.relativeUpdate!(n) } : undefined;
     const expect: Validators = { size };

@@ -10,7 +10,9 @@ import { FsError, isFsError } from "../core/errors.js";
 import { basename, joinPath, resolveInside, splitChain, splitProtocol } from "../core/paths.js";
 import { printRedacted, redactOptions, redactUrl } from "../core/redact.js";
 import type { ProgressCallback } from "../core/types.js";
+import { getFilesystemClass } from "../core/registry.js";
 import { urlToFs } from "../core/url-chain.js";
+import { checkOptions, checkPath, either, isBoolean, isFileSystem, isFunction, isPositiveNumber, isRecord, optionSpec } from "../core/validate.js";
 import { WholeFileCacheFileSystem, type WholeFileCacheOptions } from "../cached/filecache.js";
 import type { BufferedFile, FileOpenOptions, OpenMode, TextMode } from "../files/buffered-file.js";
 import type { TextFile } from "../files/text-file.js";
@@ -29,8 +31,6 @@ export const PACKAGE_ENV = {
 } as const;
 
 const ONE_YEAR = 365 * 24 * 3600;
-/** Protocols that talk over the network and take `timeout` / `bodyTimeout` (milliseconds). */
-const NETWORK_PROTOCOLS = new Set(["http", "https", "hf", "ngc", "s3"]);
 
 export type ProgressFactory = (fileName: string) => (ProgressCallback & { stop?(): void }) | undefined;
 
@@ -53,6 +53,16 @@ export interface PackageOptions {
    */
   confineSymlinks?: boolean;
 }
+
+const PACKAGE_OPTIONS = optionSpec<PackageOptions>({
+  fs: isFileSystem,
+  fsOptions: isRecord,
+  cache: isBoolean,
+  cacheOptions: isRecord,
+  progress: either(isBoolean, isFunction),
+  timeout: isPositiveNumber,
+  confineSymlinks: isBoolean,
+});
 
 interface PackageState {
   /** Where files are read from: the cache layer, or the root's own filesystem. */
@@ -82,6 +92,7 @@ export class Package {
 
   constructor(root: string, options: PackageOptions = {}) {
     if (typeof root !== "string" || root === "") throw FsError.einval("a package needs a root (a URL or a path)");
+    checkOptions("Package", options, PACKAGE_OPTIONS, undefined, root);
     this.root = root;
     this.options = options;
   }
@@ -121,7 +132,7 @@ export class Package {
       target = this.options.fs;
       rootPath = target.normalizePath(this.root);
     } else {
-      ({ fs: target, path: rootPath } = await urlToFs(this.root, this.networkOptions()));
+      ({ fs: target, path: rootPath } = await urlToFs(this.root, await this.networkOptions()));
     }
     const local = target instanceof LocalFileSystem;
     let confinement: RealPathConfinement | undefined;
@@ -140,13 +151,18 @@ export class Package {
     return { fs: cache, rootPath, cache, confinement };
   }
 
-  /** The stall timeout goes to the network layers of the root's URL unless the caller set one. */
-  private networkOptions(): Record<string, unknown> {
+  /**
+   * The stall timeout goes to the layers of the root's URL that take one (`timeout` and
+   * `bodyTimeout`, in milliseconds: http, hf, ngc) unless the caller set one.
+   */
+  private async networkOptions(): Promise<Record<string, unknown>> {
     const ms = this.timeoutSeconds * 1000;
     const options: Record<string, unknown> = { ...this.options.fsOptions };
     for (const part of splitChain(this.root)) {
       const [protocol] = splitProtocol(part);
-      if (!protocol || !NETWORK_PROTOCOLS.has(protocol)) continue;
+      if (!protocol) continue;
+      const accepted = (await getFilesystemClass(protocol)).acceptedOptions;
+      if (accepted.timeout === undefined || accepted.bodyTimeout === undefined) continue;
       const own = (options[protocol] ?? {}) as Record<string, unknown>;
       options[protocol] = { timeout: ms, bodyTimeout: ms, ...own };
     }
@@ -155,7 +171,8 @@ export class Package {
 
   /** The full path of `path` in the root's filesystem; paths never leave the root (EACCES). */
   private async locate(path: string): Promise<{ state: PackageState; full: string }> {
-    if (typeof path !== "string" || path === "") throw FsError.einval("a file path inside the package is needed", this.root);
+    checkPath("Package", path);
+    if (path === "") throw FsError.einval("a file path inside the package is needed", this.root);
     let inner: string;
     try {
       inner = resolveInside("", path);
@@ -221,7 +238,7 @@ export class Package {
   open(path: string, mode: TextMode, options?: FileOpenOptions): Promise<TextFile>;
   open(path: string, mode?: "rb", options?: FileOpenOptions): Promise<BufferedFile>;
   async open(path: string, mode: "rb" | TextMode = "rb", options: FileOpenOptions = {}): Promise<BufferedFile | TextFile> {
-    if (mode !== "rb" && mode !== "r" && mode !== "rt") throw FsError.einval(`packages are read-only; mode '${mode}' is not allowed`, this.root);
+    if (mode !== "rb" && mode !== "r" && mode !== "rt") throw FsError.einval(`packages are read-only; mode '${String(mode)}' is not allowed`, this.root);
     const { state, full } = await this.locate(path);
     const bar = state.cache ? this.progressFor(full) : undefined;
     try {

@@ -180,7 +180,7 @@ describe("-o options and hints", () => {
     expect(typo.err).toContain("unknown option 'retires'");
     expect(typo.err).toContain("did you mean 'retries'?");
     const layer = await fsspec(["-o", "http.retires=2", "cat", `${server.url}/h/x.txt`]);
-    expect([layer.code, layer.err]).toEqual([2, expect.stringContaining("unknown option 'http.retires'")]);
+    expect([layer.code, layer.err]).toEqual([2, expect.stringContaining("the 'http' layer: unknown option 'retires'; did you mean 'retries'?")]);
     const inner = await fsspec(["-o", "retries=2", "-o", `filecache.cacheStorage=${join(dir, "oc")}`, "cat", `filecache::${server.url}/h/x.txt`]);
     expect([inner.code, inner.err]).toEqual([2, expect.stringContaining("write -o http.retries=")]);
     const absent = await fsspec(["-o", "s3.anon=true", "cat", `${server.url}/h/x.txt`]);

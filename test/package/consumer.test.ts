@@ -172,7 +172,7 @@ describe("in a fresh project", () => {
     try {
       const withSdk = ENTRIES.filter((e) => e !== "fsspec-ts/s3");
       const imported = program("imports.mjs", `const out = {}; for (const e of ${JSON.stringify(withSdk)}) out[e] = Object.keys(await import(e)).sort(); console.log(JSON.stringify(out));`) as Record<string, string[]>;
-      expect(imported["fsspec-ts/http"]).toEqual(["HTTPFileSystem"]);
+      expect(imported["fsspec-ts/http"]).toContain("HTTPFileSystem");
       expect(imported["fsspec-ts/spec"]).toContain("describeFileSystem");
       expect(imported["fsspec-ts/testing"]).toEqual(["findMotoPython", "startHfServer", "startHttpServer", "startMoto", "startNgcServer"]);
       const required = node(["-e", `for (const e of ${JSON.stringify(withSdk.filter((e) => e !== "fsspec-ts/spec"))}) console.log(e, Object.keys(require(e)).length)`]);
