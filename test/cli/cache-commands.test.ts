@@ -6,9 +6,12 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 import { fsspec, inTerminal } from "./binary.js";
+
+// Each test runs the binary several times: a process start takes seconds on a busy two-core machine.
+vi.setConfig({ testTimeout: 90_000 });
 
 let dir: string;
 let server: TestHttpServer;

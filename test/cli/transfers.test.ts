@@ -7,10 +7,13 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 import { bucketName, createBucket, CREDENTIALS, endpoint, makeFs } from "../s3/helpers.js";
 import { finished, fsspec, inTerminal, start } from "./binary.js";
+
+// Each test runs the binary several times: a process start takes seconds on a busy two-core machine.
+vi.setConfig({ testTimeout: 90_000 });
 
 const MiB = 2 ** 20;
 let dir: string;
