@@ -3,10 +3,8 @@
  * Python that has moto's server and runs it as a child process that exits when its stdin closes,
  * so it dies with the process that started it (even one that is killed: the pipe closes with it).
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { readdirSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { spawn, type ChildProcess } from "node:child_process";
+import { findPython, pythonCandidates } from "./python.js";
 
 /** The server: prints its port, then serves until stdin closes. Inline, so the package ships no .py file. */
 const SERVER_SCRIPT = `
@@ -28,27 +26,8 @@ finally:
 `;
 const PROBE = "import moto.server, flask, flask_cors";
 
-/** Pythons to try, in order: $MOTO_PYTHON, python3 on PATH, pyenv's shim, every pyenv version. */
-function candidates(): string[] {
-  const out: string[] = [];
-  if (process.env.MOTO_PYTHON) out.push(process.env.MOTO_PYTHON);
-  out.push("python3");
-  const pyenv = process.env.PYENV_ROOT ?? join(homedir(), ".pyenv");
-  out.push(join(pyenv, "shims", "python3"));
-  try {
-    for (const v of readdirSync(join(pyenv, "versions")).sort().reverse()) out.push(join(pyenv, "versions", v, "bin", "python3"));
-  } catch {
-    // no pyenv
-  }
-  return [...new Set(out)];
-}
-
 export function findMotoPython(): string | undefined {
-  for (const python of candidates()) {
-    const probe = spawnSync(python, ["-c", PROBE], { stdio: "ignore", timeout: 60_000 });
-    if (probe.status === 0) return python;
-  }
-  return undefined;
+  return findPython(PROBE, "MOTO_PYTHON");
 }
 
 function startServer(python: string): Promise<{ child: ChildProcess; port: number }> {
@@ -89,7 +68,7 @@ export async function startMoto(): Promise<{ endpoint: string; stop: () => Promi
   if (!python) {
     throw new Error(
       "startMoto needs moto's server (moto with flask and flask_cors) in some Python: none of " +
-        `${candidates().join(", ")} has it. Install it (pip install "moto[server]") or point MOTO_PYTHON at a Python that has it.`,
+        `${pythonCandidates("MOTO_PYTHON").join(", ")} has it. Install it (pip install "moto[server]") or point MOTO_PYTHON at a Python that has it.`,
     );
   }
   const { child, port } = await startServer(python);
