@@ -9,9 +9,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Package } from "../../src/index.js";
-import { startHfServer } from "../../test/support/hf-server.js";
+import { startHfServer } from "../../src/testing/hf-server.js";
 import { LFS_THRESHOLD, modelZoo } from "../../test/support/model-zoo.js";
-import { startNgcServer } from "../../test/support/ngc-server.js";
+import { startNgcServer } from "../../src/testing/ngc-server.js";
 import { measure, type BenchCase, type CaseResult, type Sample } from "../harness.js";
 
 const zoo = modelZoo();
@@ -96,7 +96,7 @@ const bench: BenchCase = {
           verdict("ngc requests per file, first load", nv.first / files.length, 2),
           verdict("ngc requests per file, later load", nv.later / files.length, 0),
           `replay: ${files.length} files, ${lfs} in LFS (hf: 1 revision lookup, which states every file's blob, + 1 GET per file + 1 CDN GET per LFS file; ngc: 1 lookup + 1 GET per file, anonymous)`,
-          "servers: test/support/hf-server.ts (its CDN on another origin, localhost) and ngc-server.ts on 127.0.0.1, in this process",
+          "servers: src/testing/hf-server.ts (its CDN on another origin, localhost) and ngc-server.ts on 127.0.0.1, in this process",
         ],
       };
     } finally {

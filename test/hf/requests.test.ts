@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Package } from "../../src/index.js";
 import { HuggingFaceFileSystem, type HuggingFaceFileSystemOptions } from "../../src/implementations/hf.js";
 import { expectBytes } from "../http/helpers.js";
-import { startHfServer, type TestHfServer } from "../support/hf-server.js";
+import { startHfServer, type TestHfServer } from "../../src/testing/hf-server.js";
 import { LFS_THRESHOLD, modelZoo } from "../support/model-zoo.js";
 
 const TOKEN = "hf_test_token";

@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Package } from "../../src/index.js";
 import { joinRoot } from "../../src/models/package-root.js";
-import { errorOf } from "../support/errors.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { errorOf } from "../http/helpers.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 
 let server: TestHttpServer;
 let dir: string;

@@ -12,7 +12,7 @@ import { Package } from "../../src/index.js";
 import type { NGCFileSystem } from "../../src/implementations/ngc.js";
 import { expectBytes } from "../http/helpers.js";
 import { modelZoo } from "../support/model-zoo.js";
-import { startNgcServer, type TestNgcServer } from "../support/ngc-server.js";
+import { startNgcServer, type TestNgcServer } from "../../src/testing/ngc-server.js";
 import { ngcFs } from "./helpers.js";
 
 const zoo = modelZoo();

@@ -14,8 +14,8 @@ import { Package } from "../../src/index.js";
 import { HuggingFaceFileSystem } from "../../src/implementations/hf.js";
 import { NGCFileSystem } from "../../src/implementations/ngc.js";
 import { expectBytes, pattern, text } from "../http/helpers.js";
-import { startHfServer, type TestHfServer } from "../support/hf-server.js";
-import { startNgcServer, type TestNgcServer } from "../support/ngc-server.js";
+import { startHfServer, type TestHfServer } from "../../src/testing/hf-server.js";
+import { startNgcServer, type TestNgcServer } from "../../src/testing/ngc-server.js";
 import { startProxyServer, type TestProxyServer } from "../support/proxy-server.js";
 import { withProxyEnv } from "./helpers.js";
 

@@ -9,7 +9,7 @@ import { MockAgent } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HTTPFileSystem, type HTTPFileSystemOptions } from "../../src/implementations/http.js";
 import { errorOf, expectBytes, pattern, text } from "../http/helpers.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 import { guardProcess } from "../support/process-guard.js";
 import { startProxyServer, type TestProxyServer } from "../support/proxy-server.js";
 import { selfSignedCertificate, type SelfSigned } from "../support/self-signed.js";

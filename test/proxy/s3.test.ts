@@ -13,7 +13,7 @@ import { ProxyPlan } from "../../src/implementations/http/proxy.js";
 import type { S3FileSystem, S3FileSystemOptions } from "../../src/implementations/s3.js";
 import { errorOf, text } from "../http/helpers.js";
 import { bucketName, createBucket, endpoint, makeFs } from "../s3/helpers.js";
-import { startHttpServer } from "../support/http-server.js";
+import { startHttpServer } from "../../src/testing/http-server.js";
 import { startProxyServer, type TestProxyServer } from "../support/proxy-server.js";
 import { selfSignedCertificate } from "../support/self-signed.js";
 import { withProxyEnv } from "./helpers.js";
