@@ -1,8 +1,8 @@
 /**
  * HTTP(S) as a filesystem (`http`, `https`): paths are full URLs. Files are read with ranged
  * GETs that are checked, retried and resumed (see http/download.ts); directories are HTML
- * index pages; uploads are PUT (or POST). One undici Agent per instance keeps connections
- * alive and caps them per origin.
+ * index pages; uploads are PUT (or POST). One undici dispatcher per instance keeps connections
+ * alive and caps them per origin, through a proxy where one applies (http/dispatcher.ts).
  */
 import { createHash } from "node:crypto";
 import { AbstractFileSystem, type WalkEntry, type WalkEntryDetail } from "../core/abstract.js";

@@ -1,8 +1,8 @@
 /**
- * The request layer under HTTPFileSystem: one undici Agent per filesystem (keep-alive, a
- * connection limit per origin), default headers and auth, redirects followed by hand (so the
- * final URL is known and credentials never follow a redirect to another origin), and retries
- * with backoff that honour Retry-After.
+ * The request layer under HTTPFileSystem: one undici dispatcher per filesystem (keep-alive, a
+ * connection limit per origin, proxies: see dispatcher.ts), default headers and auth, redirects
+ * followed by hand (so the final URL is known and credentials never follow a redirect to another
+ * origin), and retries with backoff that honour Retry-After.
  *
  * Timeouts are timed here rather than left to undici alone, whose parser timers tick about
  * once a second (a 300 ms timeout would fire after up to 1.3 s). Requests wait for one of the
