@@ -127,29 +127,6 @@ function basicAuth(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
 }
 
-/**
- * One of the origin's slots; an abort while waiting for it fails at once (the slot, if it
- * comes later, is handed straight back).
- */
-function acquireSlot(slots: Semaphore, signal: AbortSignal | undefined, url: URL): Promise<() => void> {
-  if (!signal) return slots.acquire();
-  const aborted = () => new FsError("EABORT", undefined, { path: redactUrl(url.href), cause: signal.reason });
-  if (signal.aborted) return Promise.reject(aborted());
-  return new Promise((resolve, reject) => {
-    let abandoned = false;
-    const onAbort = () => {
-      abandoned = true;
-      reject(aborted());
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    void slots.acquire().then((release) => {
-      signal.removeEventListener("abort", onAbort);
-      if (abandoned) release();
-      else resolve(release);
-    });
-  });
-}
-
 export class HttpClient {
   readonly agent: Agent;
   private readonly authHeader: string | undefined;
@@ -265,7 +242,7 @@ export class HttpClient {
     let slots = this.slots.get(url.origin);
     if (!slots) this.slots.set(url.origin, (slots = new Semaphore(this.options.connections)));
     const outer = options.signal;
-    const release = await acquireSlot(slots, outer, url);
+    const release = await slots.acquire(outer, redactUrl(url.href));
     if (outer?.aborted) {
       release();
       throw new FsError("EABORT", undefined, { path: redactUrl(url.href), cause: outer.reason });
