@@ -9,7 +9,7 @@
  * leaves at most a temporary file, which later runs delete.
  */
 import type { AbstractFileSystem } from "../core/abstract.js";
-import { mapBounded } from "../core/limiter.js";
+import { mapBounded, Semaphore } from "../core/limiter.js";
 import { resolveRange } from "../core/ranges.js";
 import { FsError, isFsError } from "../core/errors.js";
 import type { FileInfo, ProgressCallback, SignalOptions } from "../core/types.js";
@@ -32,11 +32,22 @@ export interface WholeFileCacheOptions extends CacheLayerOptions {
   fsync?: boolean;
   /** Bytes per read of a download (default 8 MiB). */
   downloadChunkSize?: number;
+  /**
+   * Most downloads this layer runs at once, whoever asks (openLocal, prefetch, open...); the
+   * others wait for a slot. Default: no limit beyond the callers' own.
+   */
+  downloadConcurrency?: number;
 }
 
 export interface FetchOptions extends SignalOptions {
   /** Progress of a download; never called when the file is served from the cache. */
   callback?: ProgressCallback;
+  /**
+   * The sha256 (hex) the file must have (a pin). A download that differs is EIO "checksum
+   * mismatch" and is never published; a cached copy that differs is never served (dropped and
+   * fetched again; offline, EIO).
+   */
+  sha256?: string;
 }
 
 /** Where a valid cached copy of a file is. */
@@ -58,13 +69,44 @@ function inflightTable(fs: AbstractFileSystem): SharedTasks<CacheHit> {
   return table;
 }
 
+/** A pin: 64 hex digits, compared in lower case. */
+export function checkSha256(value: unknown, path?: string): string {
+  if (typeof value !== "string" || !/^[0-9a-f]{64}$/i.test(value)) {
+    throw FsError.einval(`a sha256 pin must be 64 hex digits, got ${JSON.stringify(value)}`, path);
+  }
+  return value.toLowerCase();
+}
+
+/** EIO naming both digests: what the bytes hash to and what the pin says. */
+export function checksumMismatch(path: string, actual: string, expected: string, what: string): FsError {
+  return new FsError("EIO", `checksum mismatch: ${what} has sha256 ${actual}, the pin says ${expected}`, { path });
+}
+
+/** A cached file's mtime in ms, as its entry records it. */
+function mtimeOf(st: FileInfo | undefined): number | undefined {
+  return st?.mtime instanceof Date ? st.mtime.getTime() : undefined;
+}
+
 export class WholeFileCacheFileSystem extends CacheLayer {
   static override protocols: readonly string[] = ["filecache"];
+
+  /** Download slots (downloadConcurrency); undefined: no limit. */
+  private readonly downloadSlots: Semaphore | undefined;
+  /** Digests of cached files without an entry (simplecache), per `index\0fn`, for their size and mtime. */
+  private readonly digests = new Map<string, { size: number | null; mtime: number | undefined; sha256: string }>();
 
   constructor(options: WholeFileCacheOptions) {
     super(options);
     const c = options.compression;
     if (c !== undefined && c !== null && c !== "infer") resolveCompression(c, "");
+    const n = options.downloadConcurrency;
+    if (n !== undefined && !(Number.isInteger(n) && n > 0)) throw FsError.einval(`downloadConcurrency must be a positive integer, got ${n}`);
+    this.downloadSlots = n === undefined ? undefined : new Semaphore(n);
+  }
+
+  /** How many downloads the layer runs at once (Infinity: no limit of its own). */
+  get downloadLimit(): number {
+    return this.downloadSlots?.limit ?? Infinity;
   }
 
   private get wholeOptions(): WholeFileCacheOptions {
@@ -103,9 +145,9 @@ export class WholeFileCacheFileSystem extends CacheLayer {
           await this.freshMetadata(storage, true);
           return this.lookupIn(storage, path, fn, offline, currentUkey, signal, true);
         }
-        const damage = await this.damageOf(storage, entry, st, rewritten);
+        const damage = await this.damageOf(storage, path, entry, st, rewritten);
         if (damage) return this.discardDamaged(storage, path, entry, damage, offline);
-        return { storage, fn: entry.fn, entry };
+        return { storage, fn: entry.fn, entry: this.metadataOf(storage).get(path) ?? entry };
       }
     }
     const st = await storage.stat(fn);
@@ -124,12 +166,75 @@ export class WholeFileCacheFileSystem extends CacheLayer {
 
   /**
    * Why the cached copy of `entry` is not what was recorded, if it is not: its size is checked
-   * on every hit, its sha256 when the file was written after its entry was recorded.
+   * on every hit, its sha256 when the file's mtime is not the one recorded with it (entries
+   * without one: when it was written after its entry was recorded). Bytes found unchanged get
+   * the new mtime recorded, so they are hashed once.
    */
-  private async damageOf(storage: StorageDir, entry: CacheEntry, st: FileInfo, rewritten: boolean): Promise<string | undefined> {
+  private async damageOf(storage: StorageDir, path: string, entry: CacheEntry, st: FileInfo, rewritten: boolean): Promise<string | undefined> {
     if (typeof entry.size === "number" && st.size !== entry.size) return `${st.size} bytes where ${entry.size} were cached`;
-    if (rewritten && entry.sha256 && (await storage.digest(entry.fn, "sha256")) !== entry.sha256) return "its sha256 differs from the one recorded";
+    const mtime = mtimeOf(st);
+    const changed = entry.mtime === undefined ? rewritten : mtime !== entry.mtime;
+    if (!changed || !entry.sha256) return undefined;
+    if ((await storage.digest(entry.fn, "sha256")) !== entry.sha256) return "its sha256 differs from the one recorded";
+    await this.recordDigest(storage, path, entry, entry.sha256, mtime);
     return undefined;
+  }
+
+  /** Record that `entry`'s file, at `mtime`, hashes to `sha256` (kept in memory for read-only layers). */
+  private async recordDigest(storage: StorageDir, path: string, entry: CacheEntry, sha256: string, mtime: number | undefined): Promise<void> {
+    const md = this.metadataOf(storage);
+    if (md.get(path)?.fn !== entry.fn) return;
+    md.set(path, { ...md.get(path)!, sha256, mtime });
+    await md.save().catch(() => undefined); // a lost record only costs one more hash later
+  }
+
+  /**
+   * The sha256 of a cached copy's bytes: the recorded one while the file keeps the size and
+   * mtime recorded with it, else read and hashed (and recorded). `rehash` always reads.
+   */
+  async sha256Of(hit: CacheHit, path: string, options: { rehash?: boolean } = {}): Promise<string | undefined> {
+    const p = this.normalizePath(path);
+    const st = await hit.storage.stat(hit.fn);
+    if (!st) return undefined;
+    const mtime = mtimeOf(st);
+    const entry = hit.entry && this.usesMetadata ? (this.metadataOf(hit.storage).get(p) ?? hit.entry) : hit.entry;
+    const key = `${hit.storage.index}\0${hit.fn}`;
+    if (!options.rehash) {
+      if (entry?.sha256 && entry.mtime !== undefined && entry.mtime === mtime && entry.size === st.size) return entry.sha256;
+      const known = this.digests.get(key);
+      if (known && known.mtime === mtime && known.size === st.size) return known.sha256;
+    }
+    const sha256 = await hit.storage.digest(hit.fn, "sha256");
+    if (sha256 === undefined) return undefined;
+    if (entry && this.usesMetadata && entry.size === st.size) await this.recordDigest(hit.storage, p, entry, sha256, mtime);
+    else this.digests.set(key, { size: st.size, mtime, sha256 });
+    return sha256;
+  }
+
+  /**
+   * `hit` when its bytes match the pin. A copy that does not is never served: offline that is
+   * EIO; online a writable layer drops it (a read-only one is skipped from now on) and the
+   * caller fetches the file again.
+   */
+  private async pinned(hit: CacheHit, path: string, expected: string | undefined): Promise<CacheHit | undefined> {
+    if (expected === undefined) return hit;
+    const actual = await this.sha256Of(hit, path);
+    if (actual === expected) return hit;
+    if (actual === undefined) return undefined; // gone meanwhile: fetched again
+    if (this.offline) throw checksumMismatch(path, actual, expected, "the cached copy");
+    if (hit.storage.readOnly) this.shadowed.add(`${hit.storage.index}\0${path}`);
+    else {
+      const md = this.metadataOf(hit.storage);
+      if (md.get(path)?.fn === hit.fn) md.delete(path);
+      await hit.storage.remove(hit.fn).catch(() => undefined);
+      await md.save().catch(() => undefined);
+    }
+    return undefined;
+  }
+
+  /** The valid cached copy of `path`, if there is one; never downloads. */
+  async findCached(path: string, options: SignalOptions = {}): Promise<CacheHit | undefined> {
+    return this.lookup(this.normalizePath(path), options.signal);
   }
 
   /**
@@ -166,7 +271,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     }
     // Checked against the target just now: its expiry counts from here (a seeded file's mtime
     // says when it was copied, not when it was fetched).
-    const entry: CacheEntry = { original: path, fn, blocks: true, time: Date.now() / 1000, uid: null, size: st.size, sha256 };
+    const entry: CacheEntry = { original: path, fn, blocks: true, time: Date.now() / 1000, uid: null, size: st.size, sha256, mtime: mtimeOf(st) };
     // Kept in memory for read-only layers too (saving is a no-op there), so the check is not repeated.
     const md = this.metadataOf(storage);
     md.set(path, entry);
@@ -174,18 +279,27 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     return { storage, fn, entry };
   }
 
-  /** The cached copy of `path`, downloading it first if needed. */
+  /** The cached copy of `path`, downloading it first if needed (checked against `sha256` when given). */
   async ensureCached(path: string, options: FetchOptions = {}): Promise<CacheHit> {
-    const hit = await this.lookup(path, options.signal);
+    const expected = options.sha256 === undefined ? undefined : checkSha256(options.sha256, path);
+    const found = await this.lookup(path, options.signal);
+    const hit = found && (await this.pinned(found, path, expected));
     if (hit) return hit;
     if (this.offline) throw this.offlineError(path);
     const storage = this.writable;
     const fn = this.mapper.map(path);
     // The progress callback is the starter's: the download is reported once.
-    // Keyed by path too: two paths mapped to one name (basename mappers) are two downloads.
-    return inflightTable(storage.fs).run(`${storage.dir}\0${fn}\0${path}`, options.signal, (signal) =>
-      this.fetchLocked(path, fn, { ...options, signal }),
-    );
+    // Keyed by path too: two paths mapped to one name (basename mappers) are two downloads; and
+    // by the pin, so a caller never gets bytes checked against another caller's pin (or none).
+    // A slot is taken inside: callers joining a download in progress need none.
+    return inflightTable(storage.fs).run(`${storage.dir}\0${fn}\0${path}\0${expected ?? ""}`, options.signal, async (signal) => {
+      const release = await this.downloadSlots?.acquire(signal, path);
+      try {
+        return await this.fetchLocked(path, fn, { ...options, sha256: expected, signal });
+      } finally {
+        release?.();
+      }
+    });
   }
 
   private async fetchLocked(path: string, fn: string, options: FetchOptions): Promise<CacheHit> {
@@ -196,7 +310,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     return FileLock.with(storage.fs, lockPath, { ...this.lockOptions, signal: options.signal }, async () => {
       // Another process may have fetched it while we waited for the lock.
       if (this.usesMetadata) await this.freshMetadata(storage, true);
-      const again = await this.lookup(path, options.signal);
+      const found = await this.lookup(path, options.signal);
+      const again = found && (await this.pinned(found, path, options.sha256));
       if (again) return again;
       try {
         return await this.fetchOnce(path, fn, options);
@@ -220,13 +335,18 @@ export class WholeFileCacheFileSystem extends CacheLayer {
         compression: resolveCompression(this.options.compression as string | undefined, path),
         chunkSize: this.wholeOptions.downloadChunkSize,
       });
+      // The digest of the bytes just written: checked before anyone may see them.
+      if (options.sha256 !== undefined && done.sha256 !== options.sha256) {
+        throw checksumMismatch(path, done.sha256, options.sha256, "the download");
+      }
       await temp.close();
       await storage.rename(temp.name, fn);
     } catch (err) {
       await temp.abort();
       throw err;
     }
-    const entry: CacheEntry = { original: path, fn, blocks: true, time: Date.now() / 1000, uid, size: done.size, sha256: done.sha256 };
+    const mtime = mtimeOf(await storage.stat(fn).catch(() => undefined));
+    const entry: CacheEntry = { original: path, fn, blocks: true, time: Date.now() / 1000, uid, size: done.size, sha256: done.sha256, mtime };
     if (this.usesMetadata) {
       const md = this.metadataOf(storage);
       md.claim(path, entry);
@@ -361,8 +481,9 @@ export class WholeFileCacheFileSystem extends CacheLayer {
         await storage.rename(written.tempName, fn);
         if (!this.usesMetadata) return;
         const uid = this.checkFiles ? await this.target.ukey(path) : null;
+        const mtime = mtimeOf(await storage.stat(fn));
         const md = await this.freshMetadata(storage);
-        md.claim(path, { original: path, fn, blocks: true, time: Date.now() / 1000, uid, size: written.size, sha256: written.sha256 });
+        md.claim(path, { original: path, fn, blocks: true, time: Date.now() / 1000, uid, size: written.size, sha256: written.sha256, mtime });
         await md.save();
       });
     } catch {
