@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Package, WholeFileCacheFileSystem } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { codeOf, errorOf } from "../support/errors.js";
@@ -27,7 +27,7 @@ const cacheDir = () => join(dir, `c${++caches}`);
 
 beforeAll(async () => {
   server = await startHttpServer();
-  slow = await startHttpServer({ latencyMs: 40 });
+  slow = await startHttpServer();
   dir = await mkdtemp(join(tmpdir(), "fsspec-prefetch-"));
   for (const srv of [server, slow]) {
     for (const [name, data] of contents) srv.setFile(`/pkg/${name}`, data);
@@ -39,6 +39,8 @@ afterAll(async () => {
   await Promise.all([server.close(), slow.close()]);
   await rm(dir, { recursive: true, force: true });
 });
+/** Every answer of `slow` waits 40 ms, as a distant server's would. */
+beforeEach(() => slow.fault({ stallBeforeHeadersMs: 40, times: Infinity }));
 afterEach(() => {
   delete process.env.FSSPEC_TS_OFFLINE;
   server.clearFaults();

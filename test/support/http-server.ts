@@ -94,8 +94,6 @@ export interface HttpServerOptions {
   acceptPut?: boolean;
   /** Require this Authorization on every request (either scheme is accepted when both are set). */
   auth?: { basic?: { user: string; password: string }; bearer?: string };
-  /** Extension: wait this long (ms) before answering every request, as a distant server would. */
-  latencyMs?: number;
 }
 
 interface FileMeta {
@@ -428,10 +426,6 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     const method = (req.method ?? "GET").toUpperCase();
     requests.push({ method, path, url: rawUrl, headers: req.headers });
 
-    if (options.latencyMs) {
-      await sleep(options.latencyMs, ctx);
-      if (ctx.closed) return;
-    }
     const fault = (ctx.fault = takeFault(path, method));
     if (fault?.stallBeforeHeadersMs) {
       await sleep(fault.stallBeforeHeadersMs, ctx);
