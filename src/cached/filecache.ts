@@ -206,9 +206,24 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     }
     const sha256 = await hit.storage.digest(hit.fn, "sha256");
     if (sha256 === undefined) return undefined;
-    if (entry && this.usesMetadata && entry.size === st.size) await this.recordDigest(hit.storage, p, entry, sha256, mtime);
-    else this.digests.set(key, { size: st.size, mtime, sha256 });
+    if (!entry || !this.usesMetadata) this.digests.set(key, { size: st.size, mtime, sha256 });
+    // Only bytes that agree with what the entry recorded are vouched for: recording the digest
+    // of a damaged copy would make it look sound.
+    else if (entry.size === st.size && (entry.sha256 === undefined || entry.sha256 === sha256)) await this.recordDigest(hit.storage, p, entry, sha256, mtime);
     return sha256;
+  }
+
+  /**
+   * The copy of `path` in the cache, whatever its state (expired, damaged): the first layer
+   * holding it. For checking a cache (verify), never for serving; never downloads.
+   */
+  async cachedCopy(path: string): Promise<CacheHit | undefined> {
+    const p = this.normalizePath(path);
+    for (const storage of this.storages) {
+      const found = await this.findIn(storage, p);
+      if (found) return { storage, ...found };
+    }
+    return undefined;
   }
 
   /**

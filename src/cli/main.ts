@@ -11,6 +11,7 @@ import { redactText } from "../core/redact.js";
 import "../index.js"; // registers every backend
 import { registerCacheCommands } from "./commands-cache.js";
 import { registerFileCommands } from "./commands-files.js";
+import { registerPackageCommands } from "./commands-package.js";
 import { registerTransferCommands } from "./commands-transfer.js";
 import type { CliIO } from "./io.js";
 import { parseStorageOptions } from "./options.js";
@@ -38,6 +39,7 @@ export async function runCli(argv: readonly string[], io: CliIO = { stdout: proc
   registerFileCommands(program, io, fsOptions);
   registerTransferCommands(program, io, fsOptions);
   registerCacheCommands(program, io);
+  registerPackageCommands(program, io, fsOptions);
   try {
     await program.parseAsync(argv as string[], { from: "user" });
     return 0;

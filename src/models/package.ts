@@ -505,7 +505,7 @@ export class Package {
       let actual: string | undefined;
       let localPath: string | undefined;
       if (state.cache) {
-        const hit = await state.cache.findCached(full, options);
+        const hit = await state.cache.cachedCopy(full);
         if (hit) {
           localPath = hit.storage.pathOf(hit.fn);
           actual = await state.cache.sha256Of(hit, full, { rehash: true });

@@ -155,6 +155,8 @@ describe("pins from the files option", () => {
     expect(await new Package(root, options).resolve("fcn.mdlus")).toBe(local);
     const report = await new Package(root, options).verify();
     expect(report).toEqual([{ path: "fcn.mdlus", status: "mismatch", expected: FCN, actual: sha256(swapped), localPath: local }]);
+    // verify vouches for nothing it found wrong: the entry still records the downloaded digest.
+    expect((await metadataOf(cacheStorage)).get(`${root}/fcn.mdlus`)!.sha256).toBe(FCN);
 
     // A changed mtime makes resolve read the file again: the swap is found and healed online.
     await utimes(local, st.atime, new Date(st.mtime.getTime() + 5000));
