@@ -44,6 +44,13 @@ export { LocalFileSystem } from "./implementations/local.js";
 export type { LocalFileSystemOptions, NodeFsLike } from "./implementations/local.js";
 export { DirFileSystem } from "./implementations/dir.js";
 export type { DirFileSystemOptions } from "./implementations/dir.js";
+export { ZipFileSystem } from "./implementations/zip.js";
+export type { ZipFileSystemOptions } from "./implementations/zip.js";
+export { TarFileSystem } from "./implementations/tar.js";
+export type { TarFileSystemOptions } from "./implementations/tar.js";
+export { ArchiveFileSystem } from "./implementations/archive/archive-fs.js";
+export type { ArchiveFileSystemOptions, ArchiveLocation } from "./implementations/archive/archive-fs.js";
+export type { ArchiveMember, ArchiveMemberKind } from "./implementations/archive/members.js";
 // Network backends load on first use (filesystem("s3"), urlToFs("hf://...")): their clients
 // (undici, the AWS SDK) cost hundreds of milliseconds to import. Their classes are imported from
 // subpaths, "fsspec-ts/http", "fsspec-ts/hf", "fsspec-ts/ngc" and "fsspec-ts/s3"; the root

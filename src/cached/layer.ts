@@ -151,6 +151,14 @@ export abstract class CacheLayer extends AbstractFileSystem {
     return this.target.unstripProtocol(name);
   }
 
+  override fileNameOf(segment: string): string | undefined {
+    return this.target.fileNameOf(segment);
+  }
+
+  override segmentOf(name: string): string {
+    return this.target.segmentOf(name);
+  }
+
   // ---------------------------------------------------------------- delegation
 
   protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {

@@ -82,8 +82,16 @@ async function readHolder(fs: AbstractFileSystem, path: string): Promise<Holder 
   return "corrupt";
 }
 
+/** Tokens of the locks this process holds now: its own holders are judged by these, not by time. */
+const heldHere = new Set<string>();
+
 function isStale(holder: Holder, staleMs: number): boolean {
-  if (holder.host === HOST && holder.pid !== process.pid && !pidAlive(holder.pid)) return true;
+  if (holder.host === HOST) {
+    // A holder in this process is alive exactly while it holds: a stalled event loop (GC, a
+    // loaded machine) delays its heartbeat but must never get it broken by a sibling.
+    if (holder.pid === process.pid) return !heldHere.has(holder.token);
+    if (!pidAlive(holder.pid)) return true;
+  }
   return Date.now() - holder.time > staleMs;
 }
 
@@ -101,6 +109,7 @@ export class FileLock {
     private readonly token: string,
     staleMs: number,
   ) {
+    heldHere.add(token);
     // Refresh well inside the stale limit so a slow but live holder is never broken.
     this.timer = setInterval(() => {
       this.refreshing ??= this.refresh().finally(() => (this.refreshing = undefined));
@@ -165,6 +174,7 @@ export class FileLock {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    heldHere.delete(this.token);
     clearInterval(this.timer);
     this.timer = undefined;
     await this.refreshing;

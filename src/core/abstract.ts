@@ -207,6 +207,20 @@ export abstract class AbstractFileSystem {
     return `${this.protocol}://${name}`;
   }
 
+  /**
+   * The plain file name one segment of this filesystem's paths stands for, as a transfer to
+   * another filesystem names it there (undefined: no name). Here the segment itself; URL
+   * backends decode it.
+   */
+  fileNameOf(segment: string): string | undefined {
+    return segment;
+  }
+
+  /** The path segment that names a file called `name` here (the inverse of fileNameOf). */
+  segmentOf(name: string): string {
+    return name;
+  }
+
   protected parent(path: string): string {
     return parentOf(path, this.rootMarker);
   }
@@ -492,6 +506,10 @@ export abstract class AbstractFileSystem {
       level = [];
       listed.forEach((r, i) => {
         if (r.ok) level.push([nextDirs[i]!, r.value]);
+        else if (!isFsError(r.error, "ENOENT") && !isFsError(r.error, "ENOTDIR")) {
+          if (isFsError(r.error, "EABORT") || options.onError === "raise") throw r.error;
+          if (typeof options.onError === "function") options.onError(r.error);
+        }
       });
     }
     return out;

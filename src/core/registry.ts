@@ -163,3 +163,6 @@ registerImplementation("hf", async () => (await import("../implementations/hf.js
 registerImplementation("ngc", async () => (await import("../implementations/ngc.js")).NGCFileSystem);
 registerImplementation("s3", async () => (await import("../implementations/s3.js")).S3FileSystem);
 registerImplementation("s3a", async () => (await import("../implementations/s3.js")).S3FileSystem);
+// Archives (read-only, over any filesystem): zip://member::<url of the .zip>, tar://member::<url of the .tar/.tar.gz>.
+registerImplementation("zip", async () => (await import("../implementations/zip.js")).ZipFileSystem);
+registerImplementation("tar", async () => (await import("../implementations/tar.js")).TarFileSystem);

@@ -7,7 +7,7 @@ import { planDestinations } from "./copy-plan.js";
 import { FsError, isFsError, throwIfAborted } from "./errors.js";
 import { hasMagic } from "./glob.js";
 import { mapBounded } from "./limiter.js";
-import { isInside, normalizePosix, parentOf } from "./paths.js";
+import { isInside, normalizePosix, parentOf, trimTrailingSlashes } from "./paths.js";
 import type { ExpandOptions, FileInfo, OnError, ProgressCallback, SignalOptions, TransferOptions } from "./types.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 
@@ -89,7 +89,8 @@ export async function makeTransferPlan(
     sourceHasMagic: single && hasMagic(src) && !literal,
     sourceTrailingSlash: single && src.endsWith("/"),
   });
-  const pairs = sources.map((s, i) => ({ src: s, dst: dsts[i]!, info: found.get(s) }));
+  const root = trimTrailingSlashes(dstNorm);
+  const pairs = sources.map((s, i) => ({ src: s, dst: srcFs === dstFs ? dsts[i]! : respell(dsts[i]!, root, s, srcFs, dstFs), info: found.get(s) }));
   checkContained(pairs, dstNorm);
   return checkOverlaps({ pairs, skippedDir, sourceDirs }, srcFs === dstFs, srcFs.rootMarker);
 }
@@ -128,6 +129,28 @@ function checkOverlaps(plan: TransferPlan, sameFs: boolean, rootMarker: string):
   // Where a destination stays (a no-op), its directories stay too.
   const kept = new Set(noOps.flatMap((p) => selfAndAncestors(p.dst, rootMarker)));
   return { ...plan, pairs, sourceDirs: plan.sourceDirs.filter((d) => d !== rootMarker && !kept.has(d)) };
+}
+
+/**
+ * A destination below `root` names its files as the source does, spelled the destination's
+ * way: each segment after `root` becomes the plain name the source's segment stands for (an
+ * HTTP `dir%20a` is `dir a` on disk, `%C3%BC` and `%c3%bc` are both `ü`), then the
+ * destination's segment for that name. A segment whose name is no valid one (undecodable,
+ * empty, `.` or `..`, or holding `/` or NUL) is refused: the file would land elsewhere.
+ */
+function respell(dst: string, root: string, src: string, srcFs: AbstractFileSystem, dstFs: AbstractFileSystem): string {
+  const base = root.endsWith("/") ? root : `${root}/`;
+  if (!dst.startsWith(base)) return dst;
+  const segments = dst.slice(base.length).split("/").map((segment) => {
+    const name = srcFs.fileNameOf(segment);
+    if (name === segment) return dstFs.segmentOf(name);
+    if (name === undefined || name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\0")) {
+      const shown = name === undefined ? "" : ` (it stands for ${JSON.stringify(name)})`;
+      throw FsError.eacces(src, `'${segment}' is not a valid file name${shown}; nothing was written`);
+    }
+    return dstFs.segmentOf(name);
+  });
+  return base + segments.join("/");
 }
 
 /**

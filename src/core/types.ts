@@ -49,6 +49,11 @@ export interface FindOptions extends SignalOptions {
   maxDepth?: number;
   withDirs?: boolean;
   detail?: boolean;
+  /**
+   * A directory below the start that cannot be listed (one that vanished meanwhile is
+   * skipped): left out (default, as fsspec), raised, or handed to a function and left out.
+   */
+  onError?: "omit" | "raise" | ((err: unknown) => void);
 }
 
 export interface WalkOptions extends SignalOptions {

@@ -5,11 +5,22 @@
  * alive and caps them per origin.
  */
 import { createHash } from "node:crypto";
-import { AbstractFileSystem } from "../core/abstract.js";
+import { AbstractFileSystem, type WalkEntry, type WalkEntryDetail } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
-import { mapBounded } from "../core/limiter.js";
+import { mapBounded, Semaphore } from "../core/limiter.js";
 import { trimTrailingSlashes } from "../core/paths.js";
-import type { ExpandOptions, FileInfo, FileSystemOptions, PipeMode, ProgressCallback, SignalOptions } from "../core/types.js";
+import type {
+  ExpandOptions,
+  FileInfo,
+  FileSystemOptions,
+  FindOptions,
+  GlobOptions,
+  LsOptions,
+  PipeMode,
+  ProgressCallback,
+  SignalOptions,
+  WalkOptions,
+} from "../core/types.js";
 import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
 import { BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
@@ -17,6 +28,8 @@ import { discardBody, header, HttpClient, type HttpAuth, type HttpResponse, type
 import { parseContentRange, RangeDownload, type DownloadOptions, type Validators } from "./http/download.js";
 import { redactUrl, statusError, transportFailure } from "./http/errors.js";
 import { childrenOf } from "./http/index-page.js";
+import { decodeSegment, encodeSegment } from "./http/names.js";
+import { OpenedFileFetcher } from "./http/file-fetcher.js";
 import { StreamingCache } from "./http/stream-cache.js";
 
 export type { HttpAuth } from "./http/client.js";
@@ -44,8 +57,16 @@ export interface HTTPFileSystemOptions extends FileSystemOptions {
   keepAliveTimeout?: number;
   /** Upload method of pipeFile/put/opened writers (default PUT; POST is never retried once sent). */
   uploadMethod?: "PUT" | "POST";
-  /** Fill in file sizes of index listings with a HEAD per file (default true; false: size null). */
+  /**
+   * Fill in file sizes of listings with a HEAD per file, where details are asked for (`ls`,
+   * `find`/`glob`/`walk` with `detail: true`, `du`); default true; false: size null.
+   */
   listSizes?: boolean;
+  /**
+   * Those HEADs in flight at once per origin, whatever the number of calls (default 4: more
+   * overflow the listen backlog of small servers such as python's http.server, 5).
+   */
+  headConcurrency?: number;
 }
 
 /** Per-call options of reads and writes: an AbortSignal and a progress callback. */
@@ -78,6 +99,16 @@ async function readUpTo(body: HttpResponse["body"], limit: number): Promise<Buff
   return Buffer.concat(parts, n);
 }
 
+/** True when `final` is `path` with a trailing slash (asked for so, or redirected there). */
+function isSlashedForm(path: string, final: URL): boolean {
+  try {
+    const asked = new URL(path).pathname;
+    return final.pathname === asked || final.pathname === `${asked.replace(/\/+$/, "")}/`;
+  } catch {
+    return false;
+  }
+}
+
 function isHtml(res: HttpResponse): boolean {
   const type = header(res.headers, "content-type");
   return type === undefined || /^\s*(text\/html|application\/xhtml\+xml)\b/i.test(type);
@@ -98,9 +129,12 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
 
   readonly client: HttpClient;
   private readonly listSizes: boolean;
+  private readonly headConcurrency: number;
   private readonly uploadMethod: "PUT" | "POST";
   /** Names that listings showed to be directories: asked for with their trailing slash. */
   private readonly dirHints = new Set<string>();
+  /** Per origin: the HEADs that fill in listed sizes (see withSizes). */
+  private readonly sizeProbes = new Map<string, Semaphore>();
 
   constructor(options: HTTPFileSystemOptions = {}) {
     super(options);
@@ -108,6 +142,7 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     if (method !== "PUT" && method !== "POST") throw FsError.einval(`uploadMethod must be PUT or POST, got ${String(method)}`);
     this.uploadMethod = method;
     this.listSizes = options.listSizes ?? true;
+    this.headConcurrency = Math.floor(option(options, "headConcurrency", 4, 1));
     this.client = new HttpClient({
       headers: { ...options.headers },
       auth: options.auth,
@@ -135,22 +170,54 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     await this.close();
   }
 
+  // ---------------------------------------------------------------- names
+
+  /** A URL written with a trailing slash names a directory: it is asked for in that form. */
+  override normalizePath(path: string): string {
+    const p = super.normalizePath(path);
+    if (path.endsWith("/") && !/[?#]/.test(path)) this.hint(p);
+    return p;
+  }
+
+  /** Local names are the decoded segments (`dir%20a` is `dir a`, the same from every server). */
+  override fileNameOf(segment: string): string | undefined {
+    return decodeSegment(segment);
+  }
+
+  override segmentOf(name: string): string {
+    return encodeSegment(name);
+  }
+
   // ---------------------------------------------------------------- metadata
+
+  /** Forgets which names are directories too. */
+  override invalidateCache(path?: string): void {
+    super.invalidateCache(path);
+    if (path === undefined) this.dirHints.clear();
+    else this.dirHints.delete(HTTPFileSystem.stripProtocol(path));
+  }
 
   private hint(path: string): void {
     if (this.dirHints.size >= MAX_DIR_HINTS) this.dirHints.clear();
     this.dirHints.add(path);
   }
 
-  /** Send to `path`, asking for the directory form when a listing showed it is one. */
+  /**
+   * Send to `path` in the form it is known by (with its trailing slash when a listing or the
+   * caller named it a directory); on 404 the other form is tried once, since servers differ in
+   * which one a directory answers. A URL with a query is only ever sent as written.
+   */
   private async sendTo(path: string, options: SendOptions): Promise<HttpResponse> {
-    if (this.dirHints.has(path)) {
-      const res = await this.client.send(`${path}/`, options);
-      if (res.status !== 404) return res;
-      discardBody(res.body);
-      this.dirHints.delete(path);
-    }
-    return this.client.send(path, options);
+    if (path.includes("?")) return this.client.send(path, options);
+    const slashed = `${path}/`;
+    const asDir = this.dirHints.has(path);
+    const res = await this.client.send(asDir ? slashed : path, options);
+    if (res.status !== 404) return res;
+    discardBody(res.body);
+    if (asDir) this.dirHints.delete(path);
+    const other = await this.client.send(asDir ? path : slashed, options);
+    if (!asDir && other.status >= 200 && other.status < 300) this.hint(path);
+    return other;
   }
 
   private fileInfo(path: string, res: HttpResponse, size: number | null): FileInfo {
@@ -170,12 +237,35 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     return info;
   }
 
-  /** Size a response states: Content-Range's total for partial answers, else Content-Length. */
+  /**
+   * Size a response states: Content-Range's total for partial answers, else Content-Length.
+   * A Content-Encoding does not change that: bodies are handed on as sent, never decompressed.
+   */
   private static sizeOf(res: HttpResponse): number | null {
     if (res.status === 206 || res.status === 416) return parseContentRange(header(res.headers, "content-range"))?.total ?? null;
     const len = header(res.headers, "content-length");
-    const encoded = header(res.headers, "content-encoding");
-    return len !== undefined && /^\d+$/.test(len.trim()) && (!encoded || encoded === "identity") ? Number(len) : null;
+    return len !== undefined && /^\d+$/.test(len.trim()) ? Number(len) : null;
+  }
+
+  /**
+   * What a final status says about `path`: a 2xx HTML page at the slashed URL is a directory,
+   * and so is a slashed URL the server refuses to show (autoindex off: 301 to `dir/`, then 403);
+   * other failures are errors, whatever redirects came before (the final status decides).
+   */
+  private directoryOrError(path: string, res: HttpResponse): "directory" | "file" {
+    const slashed = res.url.pathname.endsWith("/");
+    if (res.status >= 200 && res.status < 300) {
+      if (slashed && isHtml(res)) {
+        this.hint(path);
+        return "directory";
+      }
+      return "file";
+    }
+    if ((res.status === 401 || res.status === 403) && slashed && isSlashedForm(path, res.url)) {
+      this.hint(path);
+      return "directory";
+    }
+    throw statusError(res.status, path, res.statusText);
   }
 
   protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
@@ -189,11 +279,7 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     const res = await this.sendTo(path, { method: "HEAD", signal: options.signal });
     discardBody(res.body);
     if (res.status === 405 || res.status === 501) return this.probe(path, options);
-    if (res.status < 200 || res.status >= 300) throw statusError(res.status, path, res.statusText);
-    if (res.url.pathname.endsWith("/") && isHtml(res)) {
-      this.hint(path);
-      return { name: path, size: 0, type: "directory" };
-    }
+    if (this.directoryOrError(path, res) === "directory") return { name: path, size: 0, type: "directory" };
     const info = this.fileInfo(path, res, HTTPFileSystem.sizeOf(res));
     if (info.size === null) info.size = (await this.probe(path, options)).size;
     return info;
@@ -203,20 +289,25 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   private async probe(path: string, options: SignalOptions): Promise<FileInfo> {
     const res = await this.sendTo(path, { headers: { range: "bytes=0-0" }, signal: options.signal });
     discardBody(res.body);
-    if (res.status !== 200 && res.status !== 206 && res.status !== 416) throw statusError(res.status, path, res.statusText);
-    if (res.url.pathname.endsWith("/") && isHtml(res)) {
-      this.hint(path);
-      return { name: path, size: 0, type: "directory" };
-    }
+    if (res.status === 416) return this.fileInfo(path, res, HTTPFileSystem.sizeOf(res));
+    if (this.directoryOrError(path, res) === "directory") return { name: path, size: 0, type: "directory" };
     return this.fileInfo(path, res, HTTPFileSystem.sizeOf(res));
   }
 
-  /** An index page's links below the URL, or `[info]` when the URL is a file. */
+  /**
+   * An index page's links below the URL, or `[info]` when the URL is a file. Sizes are left
+   * unknown here: the calls that give details fill them in (see withSizes).
+   */
   protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
     const res = await this.sendTo(path, { signal: options.signal });
     if (res.status < 200 || res.status >= 300) {
       discardBody(res.body);
-      throw statusError(res.status, path, res.statusText);
+      if (this.directoryOrError(path, res) === "directory") {
+        throw new FsError("EACCES", `the server does not list this directory (HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""})`, {
+          path: redactUrl(path),
+          status: res.status,
+        });
+      }
     }
     const declared = HTTPFileSystem.sizeOf(res);
     // Not an index page (or too big to be one: an untyped download is never read whole here).
@@ -233,23 +324,67 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
       return [this.fileInfo(path, res, declared ?? bytes.byteLength)];
     }
     this.hint(path);
-    const entries: FileInfo[] = children.map((c) => {
+    return children.map((c) => {
       const name = `${path}/${c.segment}`;
       if (c.type === "directory") this.hint(name);
       return c.type === "directory" ? { name, size: 0, type: "directory" } : { name, size: null, type: "file" };
     });
-    if (this.listSizes) {
-      const files = entries.filter((e) => e.type === "file");
-      await mapBounded(files, async (entry) => {
-        try {
-          Object.assign(entry, await this.headInfo(entry.name, options));
-        } catch (err) {
-          // A dead link stays listed with an unknown size; an abort stops the listing.
-          if (isFsError(err, "EABORT")) throw err;
-        }
-      }, { concurrency: this.concurrency, signal: options.signal });
-    }
+  }
+
+  /**
+   * Fill in the unknown sizes of listed files with a HEAD each (unless `listSizes` is off), at
+   * most `headConcurrency` at a time per origin whatever the number of calls: a listing of
+   * many files neither floods a small server nor takes every connection from reads.
+   */
+  private async withSizes<T extends FileInfo[] | Record<string, FileInfo>>(entries: T, options: SignalOptions): Promise<T> {
+    if (!this.listSizes) return entries;
+    const unknown = Object.values(entries).filter((e) => e.type === "file" && e.size === null);
+    await mapBounded(unknown, async (entry) => {
+      const origin = new URL(entry.name).origin;
+      let gate = this.sizeProbes.get(origin);
+      if (!gate) this.sizeProbes.set(origin, (gate = new Semaphore(this.headConcurrency)));
+      try {
+        const info = await gate.run(() => this.headInfo(entry.name, options));
+        Object.assign(entry, info);
+      } catch (err) {
+        // A dead link stays listed with an unknown size; an abort stops the listing.
+        if (isFsError(err, "EABORT")) throw err;
+      }
+    }, { concurrency: this.concurrency, signal: options.signal });
     return entries;
+  }
+
+  override ls(path: string, options: LsOptions & { detail: false }): Promise<string[]>;
+  override ls(path: string, options?: LsOptions & { detail?: true }): Promise<FileInfo[]>;
+  override ls(path: string, options?: LsOptions): Promise<FileInfo[] | string[]>;
+  override async ls(path: string, options: LsOptions = {}): Promise<FileInfo[] | string[]> {
+    const out = await super.ls(path, options);
+    return options.detail === false ? out : this.withSizes(out as FileInfo[], options);
+  }
+
+  override find(path: string, options: FindOptions & { detail: true }): Promise<Record<string, FileInfo>>;
+  override find(path: string, options?: FindOptions & { detail?: false }): Promise<string[]>;
+  override find(path: string, options?: FindOptions): Promise<string[] | Record<string, FileInfo>>;
+  override async find(path: string, options: FindOptions = {}): Promise<string[] | Record<string, FileInfo>> {
+    const out = await super.find(path, options);
+    return options.detail ? this.withSizes(out as Record<string, FileInfo>, options) : out;
+  }
+
+  override glob(pattern: string, options: GlobOptions & { detail: true }): Promise<Record<string, FileInfo>>;
+  override glob(pattern: string, options?: GlobOptions & { detail?: false }): Promise<string[]>;
+  override glob(pattern: string, options?: GlobOptions): Promise<string[] | Record<string, FileInfo>>;
+  override async glob(pattern: string, options: GlobOptions = {}): Promise<string[] | Record<string, FileInfo>> {
+    const out = await super.glob(pattern, options);
+    return options.detail ? this.withSizes(out as Record<string, FileInfo>, options) : out;
+  }
+
+  override walk(path: string, options: WalkOptions & { detail: true }): AsyncGenerator<WalkEntryDetail>;
+  override walk(path: string, options?: WalkOptions & { detail?: false }): AsyncGenerator<WalkEntry>;
+  override async *walk(path: string, options: WalkOptions = {}): AsyncGenerator<WalkEntry | WalkEntryDetail> {
+    for await (const entry of super.walk(path, options as WalkOptions & { detail?: false }) as AsyncGenerator<WalkEntry | WalkEntryDetail>) {
+      if (options.detail) await this.withSizes((entry as WalkEntryDetail)[2], options);
+      yield entry;
+    }
   }
 
   /** A key that changes with the content: the URL plus its ETag (else size and date). */
@@ -348,14 +483,20 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
       const open = (start: number) => RangeDownload.open(this.client, path, { start }, { signal, callback: progress, expect });
       return new BufferedFile({ ...common, size: size ?? Infinity, readCache: new StreamingCache(size ?? Infinity, blockSize, shown, open) });
     }
+    // A body held for the next read is kept as long as an idle connection would be.
+    const fetcher = new OpenedFileFetcher(
+      (start, end) => RangeDownload.open(this.client, path, { start, end }, { signal, callback: progress, expect, keepRest: true }),
+      this.client.options.keepAliveTimeout,
+    );
     return new BufferedFile({
       ...common,
       size,
       cacheType: options.cacheType,
       cacheOptions: options.cacheOptions,
-      fetcher: (start, end) => this.fetchRange(path, start, end, { signal, callback: progress, expect }),
+      fetcher: (start, end) => (end <= start ? Promise.resolve(new Uint8Array(0)) : fetcher.fetch(start, end)),
       // Each fetch is a buffer of its own (readAll allocates it), so the cache may hand it on.
       ownedFetches: true,
+      onClose: () => fetcher.close(),
     });
   }
 
@@ -375,6 +516,12 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     const res = await this.client.send(path, { method: this.uploadMethod, body: data, headers, signal: options.signal });
     discardBody(res.body);
     if (res.status === 412 && mode === "create") throw FsError.eexist(redactUrl(path));
+    if (res.status === 409) {
+      throw new FsError("EIO", "HTTP 409 Conflict (a WebDAV server's answer when the parent directory does not exist: Apache's mod_dav makes none)", {
+        path: redactUrl(path),
+        status: 409,
+      });
+    }
     if (res.status < 200 || res.status >= 300) throw statusError(res.status, path, res.statusText);
   }
 }

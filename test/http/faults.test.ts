@@ -7,6 +7,9 @@ import { FsError, MemoryFileSystem } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
 import { errorOf, expectBytes, pattern } from "./helpers.js";
+import { guardProcess } from "../support/process-guard.js";
+
+guardProcess();
 
 let srv: TestHttpServer;
 let fs: HTTPFileSystem;
@@ -277,10 +280,10 @@ describe("timeouts", () => {
   });
 
   it("bodyTimeout is idle time, not total: a slow but steady body is read in one request", async () => {
-    const quick = new HTTPFileSystem({ bodyTimeout: 200, retries: 0 });
+    // Margins for a loaded machine: gaps of ~50 ms against a 750 ms idle limit, ~2.4 s in all.
+    const quick = new HTTPFileSystem({ bodyTimeout: 750, retries: 0 });
     try {
-      srv.fault({ path: PATH, method: "GET", throttleBytesPerSec: 100_000 });
-      // ~600 ms in all, a few KB every 50 ms.
+      srv.fault({ path: PATH, method: "GET", throttleBytesPerSec: 25_000 });
       expectBytes(await quick.catFile(url(), 0, 60_000), data.subarray(0, 60_000));
       expect(gets()).toHaveLength(1);
     } finally {

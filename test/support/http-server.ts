@@ -40,6 +40,10 @@ export interface FaultSpec {
   changeEtag?: boolean;
   /** Ignore Range, send 200 with the full body and "Accept-Ranges: none". */
   noRanges?: boolean;
+  /** Extension: ignore Range and say nothing about ranges (no Accept-Ranges), as python's http.server does. */
+  rangesIgnored?: boolean;
+  /** Extension: send no ETag (the file's version is only its Last-Modified). */
+  noEtag?: boolean;
   /** Send the body at roughly this rate. */
   throttleBytesPerSec?: number;
   /** Extension: omit Content-Length (the body goes chunked), as servers streaming generated content do. */
@@ -77,6 +81,12 @@ export interface TestHttpServer {
   addRedirect(from: string, to: string, status?: number): void;
   fault(spec: FaultSpec): void;
   clearFaults(): void;
+  /**
+   * Extension: how the directory `dir` (a path ending in "/") answers: `listed: false` gives
+   * 403 for its index (autoindex off), `redirects: false` makes its unslashed URL 404 instead
+   * of a 301 to the slashed one (object-store websites).
+   */
+  setDirectory(dir: string, options: { listed?: boolean; redirects?: boolean }): void;
   setIndexStyle(style: IndexStyle): void;
   requests: RecordedRequest[];
   requestCount(path?: string, method?: string): number;
@@ -158,6 +168,7 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
   const files = new Map<string, Uint8Array>();
   const meta = new Map<string, FileMeta>();
   const redirects = new Map<string, { to: string; status: number }>();
+  const directories = new Map<string, { listed?: boolean; redirects?: boolean }>();
   const faults: Array<{ spec: FaultSpec; remaining: number }> = [];
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -344,9 +355,10 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     if (m) return serveFile(ctx, m);
     if (path.endsWith("/")) {
       if (path === "/" || hasChildren(path)) {
+        if (directories.get(path)?.listed === false) return send(ctx, 403, {}, text("Forbidden\n"));
         return send(ctx, 200, { "Content-Type": "text/html; charset=utf-8" }, text(indexHtml(path)));
       }
-    } else if (hasChildren(path + "/")) {
+    } else if (hasChildren(path + "/") && directories.get(path + "/")?.redirects !== false) {
       return send(ctx, 301, { Location: encodePath(path) + "/" }, text("Moved Permanently"));
     }
     return send(ctx, 404, {}, text(`Not Found: ${path}\n`));
@@ -359,7 +371,8 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
       if (data.length) data[0] ^= 0xff;
       etag = `"changed-${sha1(data)}"`; // "changed-" prefix: differs even for empty files
     }
-    const noRanges = ctx.fault?.noRanges === true;
+    const ignored = ctx.fault?.rangesIgnored === true;
+    const noRanges = ctx.fault?.noRanges === true || ignored;
     const size = data.length;
     const headers: OutgoingHttpHeaders = {
       "Content-Type": m.contentType,
@@ -367,6 +380,8 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
       "Last-Modified": m.lastModified,
       "Accept-Ranges": noRanges ? "none" : "bytes",
     };
+    if (ignored) delete headers["Accept-Ranges"];
+    if (ctx.fault?.noEtag) delete headers.ETag;
     const rangeHeader = ctx.req.headers.range && (ctx.fault?.answerRange ?? ctx.req.headers.range);
     const ifRange = ctx.req.headers["if-range"];
     // If-Range that doesn't match the current validator means "send it all" (RFC 7233 §3.2).
@@ -500,6 +515,9 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     },
     clearFaults() {
       faults.length = 0;
+    },
+    setDirectory(dir, options) {
+      directories.set(dir, options);
     },
     setIndexStyle(style) {
       indexStyle = style;
