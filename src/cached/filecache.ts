@@ -24,7 +24,7 @@ import { DEFAULT_STALE_MS, FileLock } from "./locks.js";
 import { HashMapper } from "./mappers.js";
 import { SharedTasks } from "./shared-tasks.js";
 import type { CacheEntry } from "./metadata.js";
-import { lockNameFor, type StorageDir } from "./storage.js";
+import { extractedName, lockNameFor, type StorageDir } from "./storage.js";
 import { WriteThroughSink, type WrittenFile } from "./write-through.js";
 
 export interface WholeFileCacheOptions extends CacheLayerOptions {
@@ -49,6 +49,16 @@ export interface FetchOptions extends SignalOptions {
    */
   sha256?: string;
 }
+
+/** What extracts an archive: reads the archive at `archive` on `fs` and writes its members under the empty folder `into`. */
+export type Extractor = (job: { fs: AbstractFileSystem; archive: string; into: string; signal?: AbortSignal }) => Promise<void>;
+
+export interface ExtractOptions extends FetchOptions {
+  extract: Extractor;
+}
+
+/** Extractions in progress in this process, per storage directory and archive: shared by callers. */
+const extracting = new SharedTasks<string | undefined>();
 
 /** Where a valid cached copy of a file is. */
 export interface CacheHit {
@@ -241,7 +251,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     else {
       const md = this.metadataOf(hit.storage);
       if (md.get(path)?.fn === hit.fn) md.delete(path);
-      await hit.storage.remove(hit.fn).catch(() => undefined);
+      await this.removeCopy(hit.storage, hit.fn).catch(() => undefined);
       await md.save().catch(() => undefined);
     }
     return undefined;
@@ -262,7 +272,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     else {
       const md = this.metadataOf(storage);
       if (md.get(path)?.fn === entry.fn) md.delete(path);
-      await storage.remove(entry.fn).catch(() => undefined);
+      await this.removeCopy(storage, entry.fn).catch(() => undefined);
       await md.save().catch(() => undefined);
     }
     if (offline) throw new FsError("EIO", `the cached copy is damaged (${why}), and offline mode forbids fetching it again`, { path });
@@ -360,6 +370,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
       await temp.abort();
       throw err;
     }
+    // What was extracted from the bytes just replaced is not this file's (the entry's stamp says so too).
+    await storage.removeTree(extractedName(fn)).catch(() => undefined);
     const mtime = mtimeOf(await storage.stat(fn).catch(() => undefined));
     const entry: CacheEntry = { original: path, fn, blocks: true, time: Date.now() / 1000, uid, size: done.size, sha256: done.sha256, mtime };
     if (this.usesMetadata) {
@@ -448,6 +460,75 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     return hit.storage.pathOf(hit.fn);
   }
 
+  /**
+   * The folder the archive `path` is extracted into, beside its cached copy (`<fn>.extracted`):
+   * fetched first if needed, extracted once by `options.extract` into a temporary folder that is
+   * then renamed into place, under the entry's lock (racing processes extract once). The entry
+   * records the sha256 of the archive the folder was made from, so a changed archive is
+   * extracted again; a new download removes the old folder.
+   */
+  async ensureExtracted(path: string, options: ExtractOptions): Promise<string> {
+    const p = this.normalizePath(path);
+    if (!this.writable.local) throw FsError.enotsup(`${this.protocol}: extracting needs cache storage on the local disk`, p);
+    for (let attempt = 0; ; attempt++) {
+      const hit = await this.ensureCached(p, options);
+      const ready = await this.extractedFolder(hit, p);
+      if (ready) return ready;
+      if (hit.storage.readOnly) {
+        throw FsError.eacces(p, `the archive is cached in the read-only layer '${hit.storage.dir}' without its extracted folder; extract it where that cache is written`);
+      }
+      const folder = await extracting.run(`${hit.storage.dir}\0${hit.fn}`, options.signal, (signal) => this.extractLocked(p, hit, options, signal));
+      if (folder) return folder;
+      // The archive changed or went while we waited for the lock: fetch and look again, once.
+      if (attempt > 0) throw new FsError("EIO", "the archive kept changing while it was being extracted", { path: p });
+    }
+  }
+
+  /** The extracted folder of `hit` when it exists and was made from these bytes. */
+  private async extractedFolder(hit: CacheHit, path: string): Promise<string | undefined> {
+    const name = extractedName(hit.fn);
+    if (!(await hit.storage.isDir(name))) return undefined;
+    if (this.usesMetadata) {
+      const entry = this.metadataOf(hit.storage).get(path) ?? hit.entry;
+      if (entry?.extracted === undefined || entry.fn !== hit.fn || entry.extracted !== (await this.sha256Of({ ...hit, entry }, path))) return undefined;
+    }
+    return hit.storage.pathOf(name);
+  }
+
+  /** Under the entry's lock: extract `hit` unless someone did meanwhile; undefined when the archive changed. */
+  private async extractLocked(path: string, hit: CacheHit, options: ExtractOptions, signal: AbortSignal): Promise<string | undefined> {
+    const storage = hit.storage;
+    return this.withEntryLock(hit.fn, async () => {
+      if (this.usesMetadata) await this.freshMetadata(storage, true);
+      const found = await this.lookup(path, signal);
+      const current = found && (await this.pinned(found, path, options.sha256 === undefined ? undefined : checkSha256(options.sha256, path)));
+      if (!current || current.storage !== storage || current.fn !== hit.fn) return undefined;
+      const done = await this.extractedFolder(current, path);
+      if (done) return done;
+      const sha256 = this.usesMetadata ? await this.sha256Of(current, path) : undefined;
+      await storage.cleanTemporaries(this.lockOptions.staleMs ?? DEFAULT_STALE_MS, true);
+      const temp = await storage.createTempDir("extract");
+      const name = extractedName(current.fn);
+      try {
+        await options.extract({ fs: storage.fs, archive: storage.pathOf(current.fn), into: storage.pathOf(temp), signal });
+        await storage.removeTree(name);
+        await storage.rename(temp, name);
+      } catch (err) {
+        await storage.removeTree(temp).catch(() => undefined);
+        throw err;
+      }
+      if (this.usesMetadata) {
+        const md = this.metadataOf(storage);
+        const entry = md.get(path);
+        if (entry?.fn === current.fn) {
+          md.set(path, { ...entry, extracted: sha256 });
+          await md.save();
+        }
+      }
+      return storage.pathOf(name);
+    }, signal);
+  }
+
   /** fsspec's open_local: local paths of cached copies, for one path or several. */
   openLocal(path: string, options?: FetchOptions): Promise<string>;
   openLocal(paths: readonly string[], options?: FetchOptions): Promise<string[]>;
@@ -494,6 +575,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
       const fn = this.mapper.map(path);
       await this.withEntryLock(fn, async () => {
         await storage.rename(written.tempName, fn);
+        await storage.removeTree(extractedName(fn)).catch(() => undefined);
         if (!this.usesMetadata) return;
         const uid = this.checkFiles ? await this.target.ukey(path) : null;
         const mtime = mtimeOf(await storage.stat(fn));
@@ -523,9 +605,9 @@ export class WholeFileCacheFileSystem extends CacheLayer {
   }
 
   /** Run `fn` holding the lock downloads of the entry `name` take. */
-  private async withEntryLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  private async withEntryLock<T>(name: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const storage = this.writable;
     await storage.ensureDir();
-    return FileLock.with(storage.fs, storage.pathOf(lockNameFor(name)), this.lockOptions, fn);
+    return FileLock.with(storage.fs, storage.pathOf(lockNameFor(name)), { ...this.lockOptions, signal }, fn);
   }
 }

@@ -32,6 +32,8 @@ export interface CacheEntry {
   sha256?: string;
   /** The cached file's mtime (ms) when `sha256` was taken: while it and the size hold, `sha256` is trusted unread. */
   mtime?: number;
+  /** The sha256 of the archive its extracted folder (`<fn>.extracted`) was made from. */
+  extracted?: string;
   /** blockcache: the version of the remote file every block of the entry is fetched from. */
   version?: FileVersion;
 }
@@ -90,6 +92,7 @@ export function parseMetadata(raw: Uint8Array): Map<string, CacheEntry> | undefi
     const entry: CacheEntry = { ...e, original: path, uid: e.uid ?? null };
     if (!Number.isFinite(entry.mtime)) delete entry.mtime;
     if (typeof entry.sha256 !== "string") delete entry.sha256;
+    if (typeof entry.extracted !== "string") delete entry.extracted;
     const version = parseVersion(e.version);
     if (version) entry.version = version;
     else delete entry.version;

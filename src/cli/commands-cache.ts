@@ -31,13 +31,15 @@ export function registerCacheCommands(program: Command, io: CliIO): void {
       if (opts.json) return println(io.stdout, JSON.stringify(entries, null, 2));
       for (const e of entries) {
         const state = e.complete ? "" : " (partial)";
-        await println(io.stdout, `${formatBytes(e.size).padStart(6)} ${age(e.age).padStart(4)} ${e.fn}${e.path ? `  <- ${e.path}` : ""}${state}`);
+        const name = e.directory ? `${e.fn}/ (extracted; its archive is gone)` : e.fn;
+        await println(io.stdout, `${formatBytes(e.size).padStart(6)} ${age(e.age).padStart(4)} ${name}${e.path ? `  <- ${e.path}` : ""}${state}`);
+        if (e.extracted) await println(io.stdout, `${formatBytes(e.extracted.size).padStart(6)} ${"".padStart(4)} ${e.fn}.extracted/ (extracted from it)`);
       }
     });
 
   cache
     .command("size")
-    .description("bytes used by the cache directory")
+    .description("bytes of every file in the cache directory, extracted folders included")
     .argument("<dir>")
     .action(async (dir: string) => {
       await println(io.stdout, String(await layerOver(dir).cacheSize()));
@@ -45,7 +47,7 @@ export function registerCacheCommands(program: Command, io: CliIO): void {
 
   cache
     .command("clear")
-    .description("remove every cached file and the metadata")
+    .description("remove every cached file, extracted folder and the metadata")
     .argument("<dir>")
     .action(async (dir: string) => {
       await layerOver(dir).clearCache();
@@ -53,7 +55,7 @@ export function registerCacheCommands(program: Command, io: CliIO): void {
 
   cache
     .command("prune")
-    .description("remove files fetched longer ago than --older-than seconds")
+    .description("remove files fetched longer ago than --older-than seconds, with their extracted folders")
     .argument("<dir>")
     .requiredOption("--older-than <seconds>", "age limit in seconds")
     .action(async (dir: string, opts: { olderThan: string }) => {

@@ -18,6 +18,7 @@ import type { BufferedFile, FileOpenOptions, OpenMode, TextMode } from "../files
 import type { TextFile } from "../files/text-file.js";
 import { LocalFileSystem } from "../implementations/local.js";
 import { RealPathConfinement } from "../implementations/real-path-confinement.js";
+import { extractArchive, type ArchiveFormat } from "./extract.js";
 import { contentSha256, DEFAULT_MANIFEST, mergePins, parseManifest, pinKey, pinsFromOption, type FilePin, type Pins } from "./pins.js";
 import { batchProgress, progressBar, type ProgressStream } from "./progress.js";
 
@@ -80,6 +81,11 @@ export interface PrefetchOptions extends SignalOptions {
    * otherwise. The package's `progress: false` turns it off; a ProgressFactory gets each file.
    */
   progressStream?: ProgressStream;
+}
+
+export interface ExtractOptions extends SignalOptions {
+  /** zip or tar (plain or gzip); default: from the archive's first bytes (and a `.zip` name). */
+  format?: ArchiveFormat;
 }
 
 /** A file of the package as `list` reports it. */
@@ -428,6 +434,34 @@ export class Package {
       for (const p of files) out.push(await this.located(state, relativeTo(state.rootPath, p)));
     }
     return out;
+  }
+
+  /**
+   * The folder an archive of the package (zip, tar, tar.gz) is extracted into, beside its cached
+   * copy: downloaded (and checked against its pin) first if needed, extracted once (racing
+   * processes too), again when the archive changes. A member that could land outside the folder
+   * (`..`, an absolute name, a backslash, a link leading out) refuses the archive with EACCES,
+   * and nothing is extracted; links to files of the archive become copies of them. Packages
+   * without a cache are ENOTSUP (`cache: true` caches a local one).
+   */
+  async extract(path: string, options: ExtractOptions = {}): Promise<string> {
+    const where = await this.locate(path);
+    const { state, full } = where;
+    if (!state.cache) throw FsError.enotsup(`extract needs the cache: pass cache: true for '${this.root}'`, full);
+    const pin = await this.pinOf(where.inner);
+    const bar = this.progressFor(full);
+    try {
+      return await state.cache.ensureExtracted(state.cache.normalizePath(full), {
+        callback: bar,
+        sha256: pin,
+        signal: options.signal,
+        extract: async (job) => void (await extractArchive({ ...job, format: options.format })),
+      });
+    } catch (err) {
+      throw this.explain(err, full);
+    } finally {
+      bar?.stop?.();
+    }
   }
 
   /** Deprecated: use `resolve`. */

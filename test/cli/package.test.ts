@@ -2,12 +2,13 @@
  * `fsspec-ts package fetch | ls | verify`: a login node fills a cache from the HTTP test server,
  * a compute node (FSSPEC_TS_OFFLINE=1) reads and checks it without a single request.
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Package } from "../../src/index.js";
 import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { buildArchive } from "../archives/helpers.js";
 import { bytes, sha256 } from "../models/support/package-files.js";
 import { cliRun } from "./support/run-cli.js";
 
@@ -123,5 +124,31 @@ describe("fsspec-ts package", () => {
     expect(res.err).toContain("checksum mismatch");
     expect(res.err).toContain("prefetch failed after 0 of 1 files");
     expect((await cli("package", "ls", root, "--manifest", "other.sums", "--cache", cache, "--json")).out).toContain('"path": "config.json"');
+  });
+
+  it("cache size, ls, prune and clear count an extracted folder with its archive", async () => {
+    const cache = join(dir, "extracted");
+    const members = { "w/a.bin": bytes(60_000, 4), "w/b.bin": bytes(31_852, 5) }; // 91,852 bytes
+    server.setFile("/zips/model.zip", buildArchive("zip", members));
+    const pkg = new Package(`${server.url}/zips`, { cacheOptions: { cacheStorage: cache, sameNames: true }, progress: false });
+    const folder = await pkg.extract("model.zip");
+    let onDisk = 0;
+    for (const e of await readdir(cache, { recursive: true, withFileTypes: true })) if (e.isFile()) onDisk += (await stat(join(e.parentPath, e.name))).size;
+    const archiveBytes = (await stat(join(cache, "model.zip"))).size;
+    expect(onDisk).toBe((await stat(join(cache, "cache"))).size + archiveBytes + 91_852);
+    expect((await cli("cache", "size", cache)).out).toBe(`${onDisk}\n`);
+
+    const ls = (await cli("cache", "ls", cache)).out.split("\n");
+    expect(ls[0]).toMatch(new RegExp(`^ +\\S+ +\\S+ model\\.zip  <- ${server.url}/zips/model\\.zip$`));
+    expect(ls[1]).toBe("   90K      model.zip.extracted/ (extracted from it)");
+    expect(JSON.parse((await cli("cache", "ls", cache, "--json")).out)[0].extracted).toEqual({ localPath: folder, size: 91_852 });
+
+    expect((await cli("cache", "prune", cache, "--older-than", "0")).out).toBe(`removed ${server.url}/zips/model.zip\n`);
+    expect(await readdir(cache)).toEqual(["cache"]);
+    expect((await cli("cache", "size", cache)).out).toBe(`${(await stat(join(cache, "cache"))).size}\n`);
+
+    await pkg.extract("model.zip");
+    expect((await cli("cache", "clear", cache)).code).toBe(0);
+    expect(await readdir(cache)).toEqual(["cache"]);
   });
 });
