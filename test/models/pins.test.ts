@@ -303,4 +303,36 @@ describe("cache layer hooks", () => {
     expect(await cache.sha256Of(hit, `${root}/fcn.mdlus`, { rehash: true })).toBe(FCN);
     expect(() => new WholeFileCacheFileSystem({ fs: new HTTPFileSystem(), downloadConcurrency: 0 })).toThrow(/positive integer/);
   });
+
+  it("downloadConcurrency bounds the layer's downloads, whoever asks; a caller aborting while it waits for a slot fails at once", async () => {
+    const names = Array.from({ length: 6 }, (_, i) => `f${i}.bin`);
+    const root = publish("h2", Object.fromEntries(names.map((n, i) => [n, bytes(20_000, i)])));
+    const cache = new WholeFileCacheFileSystem({ fs: new HTTPFileSystem(), cacheStorage: cacheDir(), downloadConcurrency: 2 });
+    expect(cache.downloadLimit).toBe(2);
+    server.fault({ stallBeforeHeadersMs: 30, times: Infinity });
+    server.resetCounts();
+    const paths = await cache.openLocal(names.map((n) => `${root}/${n}`));
+    expect(server.peakInFlight()).toBe(2);
+    expect(await Promise.all(paths.map(sha256OfFile))).toEqual(names.map((_, i) => sha256(bytes(20_000, i))));
+
+    server.clearFaults();
+    const busy = new AbortController();
+    const holding = [1, 2].map((i) => {
+      server.setFile(`/h2/slow-${i}.bin`, bytes(1000, i));
+      server.fault({ path: `/h2/slow-${i}.bin`, method: "GET", stallMs: Infinity });
+      return cache.ensureCached(`${root}/slow-${i}.bin`, { signal: busy.signal });
+    });
+    server.setFile("/h2/queued.bin", bytes(1000, 3));
+    while (server.requestCount("/h2/slow-1.bin", "GET") + server.requestCount("/h2/slow-2.bin", "GET") < 2) await new Promise((r) => setTimeout(r, 5));
+    const waiting = new AbortController();
+    const queued = cache.ensureCached(`${root}/queued.bin`, { signal: waiting.signal });
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = Date.now();
+    waiting.abort();
+    expect(await codeOf(queued)).toBe("EABORT");
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(server.requestCount("/h2/queued.bin")).toBe(0);
+    busy.abort();
+    for (const h of holding) expect(await codeOf(h)).toBe("EABORT");
+  });
 });
