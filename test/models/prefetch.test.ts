@@ -12,7 +12,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { Package, WholeFileCacheFileSystem } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { codeOf, errorOf } from "../support/errors.js";
+import { startHfServer } from "../support/hf-server.js";
 import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startNgcServer } from "../support/ngc-server.js";
 import { bytes, captureStream, sha256, sha256OfFile } from "./support/package-files.js";
 
 const CHILD = fileURLToPath(new URL("./support/prefetch-child.ts", import.meta.url));
@@ -253,4 +255,30 @@ describe("Package.prefetch", () => {
     expect(lists[2]).toEqual(lists[0]);
     expect(await Promise.all(lists[0]!.map(sha256OfFile))).toEqual(NAMES.map((n) => sha256(contents.get(n)!)));
   }, 60_000);
+
+  it("over the local Hugging Face Hub and NGC registry: globs list the repo, LFS files are checked, each file downloaded once", async () => {
+    const hub = await startHfServer();
+    const ngc = await startNgcServer();
+    try {
+      hub.createRepo("org/fcn");
+      const shards = Object.fromEntries([0, 1, 2].map((i) => [`shards/s${i}.bin`, bytes(30_000, i)]));
+      hub.commit("org/fcn", { "config.json": "{}", ...Object.fromEntries(Object.entries(shards).map(([k, v]) => [k, { data: v, lfs: true }])) });
+      const pkg = new Package("hf://org/fcn", { fsOptions: { hf: { endpoint: hub.url, token: false } }, cacheOptions: { cacheStorage: cacheDir() }, progress: false });
+      hub.resetCounts();
+      const paths = await pkg.prefetch("shards/*.bin");
+      expect(await Promise.all(paths.map(sha256OfFile))).toEqual(Object.values(shards).map((d) => sha256(d)));
+      expect(hub.count("cdn")).toBe(3);
+      hub.resetCounts();
+      await pkg.prefetch("shards/*.bin");
+      expect(hub.count("cdn")).toBe(0);
+
+      ngc.addFiles("models/org/fcn@1.0", { "a.bin": bytes(10_000, 1), "b/c.bin": bytes(10_000, 2) });
+      const fromNgc = new Package("ngc://models/org/fcn@1.0", { fsOptions: { ngc: { baseUrl: ngc.url, authUrl: ngc.authUrl, apiKey: "" } }, cacheOptions: { cacheStorage: cacheDir() }, progress: false });
+      const got = await fromNgc.prefetch();
+      expect(await Promise.all(got.map(sha256OfFile))).toEqual([sha256(bytes(10_000, 1)), sha256(bytes(10_000, 2))]);
+      expect(ngc.count("download")).toBe(2);
+    } finally {
+      await Promise.all([hub.close(), ngc.close()]);
+    }
+  });
 });
