@@ -197,6 +197,19 @@ describe("Package.extract", () => {
     expect(await tree(await good.extract("model.zip"))).toEqual(expectedTree);
   });
 
+  it("a read-only layer's archive is used with its extracted folder; without one it is EACCES", async () => {
+    const shared = cacheDir();
+    const folder = await new Package(`${server.url}/pkg`, { cacheOptions: { cacheStorage: shared }, progress: false }).extract("model.tar");
+    const own = cacheDir();
+    const layered = () => new Package(`${server.url}/pkg`, { cacheOptions: { cacheStorage: [shared, own] }, progress: false });
+    server.resetCounts();
+    expect(await layered().extract("model.tar")).toBe(folder);
+    expect(server.requestCount()).toBe(0);
+    await rm(folder, { recursive: true });
+    const err = await errorOf(layered().extract("model.tar"));
+    expect([err.code, err.detail]).toEqual(["EACCES", expect.stringContaining("read-only layer")]);
+  });
+
   it("packages without a cache cannot extract (ENOTSUP)", async () => {
     expect(await codeOf(new Package(dir).extract("x.zip"))).toBe("ENOTSUP");
   });
