@@ -21,6 +21,8 @@ export { planDestinations } from "./core/copy-plan.js";
 export { mapBounded, settleBounded, Semaphore, DEFAULT_CONCURRENCY } from "./core/limiter.js";
 export { ListingsCache } from "./core/listings-cache.js";
 export * as paths from "./core/paths.js";
+export * as validate from "./core/validate.js";
+export type { CallOptionSpecs } from "./core/abstract.js";
 export type * from "./core/types.js";
 
 export { BufferedFile, parseMode } from "./files/buffered-file.js";
@@ -56,7 +58,7 @@ export type { ArchiveMember, ArchiveMemberKind } from "./implementations/archive
 // subpaths, "fsspec-ts/http", "fsspec-ts/hf", "fsspec-ts/ngc" and "fsspec-ts/s3"; the root
 // exports only their types.
 export type { HTTPFileSystem, HTTPFileSystemOptions, HttpCallOptions, HttpAuth } from "./implementations/http.js";
-export type { HuggingFaceFileSystem, HuggingFaceFileSystemOptions, HfPath, HfRepoType } from "./implementations/hf.js";
+export type { HuggingFaceFileSystem, HuggingFaceFileSystemOptions, HfPath, HfRepoType, HubFile } from "./implementations/hf.js";
 export type { NGCFileSystem, NGCFileSystemOptions, NgcPath } from "./implementations/ngc.js";
 export type { S3FileSystem, S3FileSystemOptions } from "./implementations/s3.js";
 
@@ -68,12 +70,15 @@ export { WholeFileCacheFileSystem } from "./cached/filecache.js";
 export type { WholeFileCacheOptions, FetchOptions, CacheHit, ExtractOptions as CacheExtractOptions, Extractor } from "./cached/filecache.js";
 export { SimpleCacheFileSystem } from "./cached/simplecache.js";
 export type { SimpleCacheOptions } from "./cached/simplecache.js";
+export { HubCacheFileSystem } from "./cached/hubcache.js";
+export type { HubCacheOptions, HubCacheTarget } from "./cached/hubcache.js";
+export { hubCacheDir } from "./cached/hub-layout.js";
 export { HashMapper, BasenameMapper, makeMapper } from "./cached/mappers.js";
 export type { CacheMapper, MapperSpec } from "./cached/mappers.js";
 export { FileLock } from "./cached/locks.js";
 export type { LockOptions } from "./cached/locks.js";
 export type { CacheEntry } from "./cached/metadata.js";
-export { OFFLINE_ENV } from "./cached/env.js";
+export { OFFLINE_ENV, HF_OFFLINE_ENV } from "./cached/env.js";
 
 export { Package, PACKAGE_ENV, DEFAULT_PACKAGE_CONCURRENCY } from "./models/package.js";
 export type { PackageOptions, ProgressFactory, PrefetchOptions, ExtractOptions, PackageFile, VerifiedFile } from "./models/package.js";

@@ -18,7 +18,8 @@
 import { randomBytes } from "node:crypto";
 import { FsError, isFsError } from "../core/errors.js";
 import { settleBounded } from "../core/limiter.js";
-import type { SignalOptions } from "../core/types.js";
+import { SIGNAL_OPTIONS, type SignalOptions } from "../core/types.js";
+import { checkOffset, isPositiveInteger, optionSpec } from "../core/validate.js";
 import { catFilePinned, fileVersion, type FileVersion } from "../core/versions.js";
 import { BufferedFile, readableFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { DEFAULT_MAX_BLOCK } from "../files/coalesce.js";
@@ -52,6 +53,7 @@ interface BlockState {
 
 export class CachingFileSystem extends CacheLayer {
   static override protocols: readonly string[] = ["blockcache", "cached"];
+  static override ownOptions = optionSpec<BlockCacheOptions, CacheLayerOptions>({ blockSize: isPositiveInteger });
   readonly blockSize: number;
   private readonly states = new Map<string, Promise<BlockState>>();
 
@@ -73,6 +75,9 @@ export class CachingFileSystem extends CacheLayer {
    */
   override catFile(path: string, start?: number | null, end?: number | null, options: SignalOptions = {}): Promise<Uint8Array> {
     return Promise.resolve().then(async () => {
+      checkOffset("catFile", "start", start);
+      checkOffset("catFile", "end", end);
+      this.checkCall("catFile", options, SIGNAL_OPTIONS);
       const p = this.normalizePath(path);
       for (let attempt = 0; ; attempt++) {
         try {

@@ -12,7 +12,8 @@ import type { AbstractFileSystem } from "../core/abstract.js";
 import { mapBounded, Semaphore } from "../core/limiter.js";
 import { resolveRange } from "../core/ranges.js";
 import { FsError, isFsError } from "../core/errors.js";
-import type { FileInfo, ProgressCallback, SignalOptions } from "../core/types.js";
+import { SIGNAL_OPTIONS, type FileInfo, type ProgressCallback, type SignalOptions } from "../core/types.js";
+import { checkOffset, checkOptions, checkPath, checkPaths, hasMethods, isBoolean, isFunction, isPositiveInteger, isSignal, mergeSpecs, optionSpec, type Check } from "../core/validate.js";
 import { BufferedFile, readableFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { resolveCompression } from "../files/compression.js";
 import { LocalFileSystem } from "../implementations/local.js";
@@ -50,12 +51,20 @@ export interface FetchOptions extends SignalOptions {
   sha256?: string;
 }
 
+const progress = hasMethods("setSize", "relativeUpdate");
+/** A pin's shape (its value is checked where it is used: checkSha256). */
+const isSha256: Check = (v) => (typeof v === "string" && /^[0-9a-f]{64}$/i.test(v) ? undefined : "must be 64 hex digits (a sha256)");
+/** What `localPath`, `openLocal` and `ensureCached` take (the Hugging Face cache layer's too). */
+export const FETCH_OPTIONS = optionSpec<FetchOptions>({ signal: isSignal, callback: progress, sha256: isSha256 });
+
 /** What extracts an archive: reads the archive at `archive` on `fs` and writes its members under the empty folder `into`. */
 export type Extractor = (job: { fs: AbstractFileSystem; archive: string; into: string; signal?: AbortSignal }) => Promise<void>;
 
 export interface ExtractOptions extends FetchOptions {
   extract: Extractor;
 }
+
+const EXTRACT_OPTIONS = mergeSpecs(FETCH_OPTIONS, optionSpec<Pick<ExtractOptions, "extract">>({ extract: isFunction }));
 
 /** Extractions in progress in this process, per storage directory and archive: shared by callers. */
 const extracting = new SharedTasks<string | undefined>();
@@ -99,6 +108,11 @@ function mtimeOf(st: FileInfo | undefined): number | undefined {
 
 export class WholeFileCacheFileSystem extends CacheLayer {
   static override protocols: readonly string[] = ["filecache"];
+  static override ownOptions = optionSpec<WholeFileCacheOptions, CacheLayerOptions>({ fsync: isBoolean, downloadChunkSize: isPositiveInteger, downloadConcurrency: isPositiveInteger });
+  /** Opening reports the download's progress to `callback` (never called on a cache hit). */
+  static override callOptions = { open: optionSpec<Pick<FetchOptions, "callback">>({ callback: progress }) };
+
+  declare readonly options: Readonly<WholeFileCacheOptions>;
 
   /** Download slots (downloadConcurrency); undefined: no limit. */
   private readonly downloadSlots: Semaphore | undefined;
@@ -228,6 +242,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
    * holding it. For checking a cache (verify), never for serving; never downloads.
    */
   async cachedCopy(path: string): Promise<CacheHit | undefined> {
+    checkPath("cachedCopy", path);
     const p = this.normalizePath(path);
     for (const storage of this.storages) {
       const found = await this.findIn(storage, p);
@@ -259,6 +274,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
 
   /** The valid cached copy of `path`, if there is one; never downloads. */
   async findCached(path: string, options: SignalOptions = {}): Promise<CacheHit | undefined> {
+    checkPath("findCached", path);
+    this.checkCall("findCached", options, SIGNAL_OPTIONS);
     return this.lookup(this.normalizePath(path), options.signal);
   }
 
@@ -286,7 +303,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
    * writable).
    */
   private async adopt(storage: StorageDir, path: string, fn: string, st: FileInfo, signal?: AbortSignal): Promise<CacheHit | undefined> {
-    if (this.checkFiles || resolveCompression(this.options.compression as string | undefined, path)) return undefined;
+    if (this.checkFiles || resolveCompression(this.options.compression, path)) return undefined;
     const remote = await this.target.info(path, { signal });
     if (remote.type !== "file" || remote.size !== st.size) return undefined;
     const sha256 = await storage.digest(fn, "sha256");
@@ -306,6 +323,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
 
   /** The cached copy of `path`, downloading it first if needed (checked against `sha256` when given). */
   async ensureCached(path: string, options: FetchOptions = {}): Promise<CacheHit> {
+    checkPath("ensureCached", path);
+    this.checkCall("ensureCached", options, FETCH_OPTIONS);
     const expected = options.sha256 === undefined ? undefined : checkSha256(options.sha256, path);
     const found = await this.lookup(path, options.signal);
     const hit = found && (await this.pinned(found, path, expected));
@@ -357,7 +376,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
       done = await downloadTo(this.target, path, temp, {
         signal: options.signal,
         callback: options.callback,
-        compression: resolveCompression(this.options.compression as string | undefined, path),
+        compression: resolveCompression(this.options.compression, path),
         chunkSize: this.wholeOptions.downloadChunkSize,
       });
       // The digest of the bytes just written: checked before anyone may see them.
@@ -398,7 +417,12 @@ export class WholeFileCacheFileSystem extends CacheLayer {
   /** Offsets from the end are resolved against the cached copy, not with a call to the target. */
   override catFile(path: string, start?: number | null, end?: number | null, options: SignalOptions = {}): Promise<Uint8Array> {
     if ((start ?? 0) >= 0 && (end ?? 0) >= 0) return super.catFile(path, start, end, options);
-    return Promise.resolve().then(() => this.readCached(this.normalizePath(path), start, end, options.signal));
+    return Promise.resolve().then(() => {
+      checkOffset("catFile", "start", start);
+      checkOffset("catFile", "end", end);
+      this.checkCall("catFile", options, SIGNAL_OPTIONS);
+      return this.readCached(this.normalizePath(path), start, end, options.signal);
+    });
   }
 
   /** Bytes of the cached copy (slice semantics), fetching it first if needed. */
@@ -425,7 +449,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
 
   protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
     for (let attempt = 0; ; attempt++) {
-      const hit = await this.ensureCached(path, { signal: options.signal, callback: options.callback as ProgressCallback | undefined });
+      const hit = await this.ensureCached(path, { signal: options.signal, callback: (options as FetchOptions).callback });
       const reader = await hit.storage.openReader(hit.fn);
       if (!reader) {
         if (attempt > 0) throw FsError.enoent(path, "the cached copy vanished while opening it");
@@ -449,6 +473,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
 
   /** The path of the cached copy on the local disk, downloading first if needed. */
   async localPath(path: string, options: FetchOptions = {}): Promise<string> {
+    checkPath("localPath", path);
+    this.checkCall("localPath", options, FETCH_OPTIONS);
     const p = this.normalizePath(path);
     if (!this.writable.local) {
       throw FsError.enotsup(
@@ -468,10 +494,14 @@ export class WholeFileCacheFileSystem extends CacheLayer {
    * extracted again; a new download removes the old folder.
    */
   async ensureExtracted(path: string, options: ExtractOptions): Promise<string> {
+    checkPath("ensureExtracted", path);
+    this.checkCall("ensureExtracted", options, EXTRACT_OPTIONS);
+    if (typeof options?.extract !== "function") throw FsError.einval("ensureExtracted: option 'extract' (the extractor) is needed", path);
     const p = this.normalizePath(path);
     if (!this.writable.local) throw FsError.enotsup(`${this.protocol}: extracting needs cache storage on the local disk`, p);
+    const { extract: _extractor, ...fetch } = options;
     for (let attempt = 0; ; attempt++) {
-      const hit = await this.ensureCached(p, options);
+      const hit = await this.ensureCached(p, fetch);
       const ready = await this.extractedFolder(hit, p);
       if (ready) return ready;
       if (hit.storage.readOnly) {
@@ -533,6 +563,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
   openLocal(path: string, options?: FetchOptions): Promise<string>;
   openLocal(paths: readonly string[], options?: FetchOptions): Promise<string[]>;
   async openLocal(paths: string | readonly string[], options: FetchOptions = {}): Promise<string | string[]> {
+    checkPaths("openLocal", paths, "paths");
+    checkOptions("openLocal", options, FETCH_OPTIONS);
     if (typeof paths === "string") return this.localPath(paths, options);
     return (await mapBounded(paths, (p) => this.localPath(p, options), { concurrency: this.concurrency, signal: options.signal })) as string[];
   }
@@ -548,8 +580,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     const temp = await storage.createTemp("write");
     const sink = new WriteThroughSink(this.target, path, storage, temp, options.mode, (w) => this.publishWritten(path, w));
     try {
-      if (options.mode === "a" && (await this.target.isFile(path, options))) {
-        const hit = await this.ensureCached(path, options);
+      if (options.mode === "a" && (await this.target.isFile(path, { signal: options.signal }))) {
+        const hit = await this.ensureCached(path, { signal: options.signal });
         const reader = await hit.storage.openReader(hit.fn);
         if (!reader) throw FsError.enoent(path, "the cached copy vanished while appending");
         try {

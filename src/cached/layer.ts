@@ -5,21 +5,20 @@
  * list). The layers add how bytes are cached: whole files (filecache, simplecache) or blocks
  * (blockcache).
  */
-import { AbstractFileSystem, type FileSystemJSON } from "../core/abstract.js";
+import type { FileSystemJSON } from "../core/abstract.js";
 import { FsError } from "../core/errors.js";
 import { isInside, trimTrailingSlashes } from "../core/paths.js";
-import type { FileInfo, FileSystemOptions, FindOptions, PipeMode, SignalOptions } from "../core/types.js";
+import { SIGNAL_OPTIONS, type FileInfo, type FindOptions, type LsOptions, type PipeMode, type SignalOptions, type SignOptions } from "../core/types.js";
+import { anyValue, checkArg, either, isBoolean, isFileSystem, isNonNegativeNumber, isString, oneOf, optionSpec } from "../core/validate.js";
 import { offlineFromEnv, OFFLINE_ENV } from "./env.js";
+import { OverTarget, type OverTargetOptions } from "./over-target.js";
 import { DEFAULT_STALE_MS, type LockOptions } from "./locks.js";
 import { makeMapper, type CacheMapper, type MapperSpec } from "./mappers.js";
 import { CacheMetadata, type CacheEntry } from "./metadata.js";
 import { EXTRACTED_SUFFIX, extractedName, isInternalName, resolveStorage, type StorageDir, type StorageOptions } from "./storage.js";
 
-export interface CacheLayerOptions extends FileSystemOptions, StorageOptions {
-  /** The filesystem being cached (or `targetProtocol` / `targetOptions` through `filesystem()`). */
-  fs?: AbstractFileSystem;
-  targetProtocol?: string;
-  targetOptions?: FileSystemOptions;
+/** `fs` (or `targetProtocol` / `targetOptions`) is the filesystem being cached. */
+export interface CacheLayerOptions extends OverTargetOptions, StorageOptions {
   /** Seconds between re-reads of the metadata files (default 10; 0 = on every lookup). */
   cacheCheck?: number | false;
   /** Compare the target's `ukey` with the recorded one on every open (default false). */
@@ -68,11 +67,25 @@ export interface CachedFileInfo {
   directory?: boolean;
 }
 
-export abstract class CacheLayer extends AbstractFileSystem {
+export abstract class CacheLayer extends OverTarget {
   /** Whether entries are recorded in metadata files (not for simplecache). */
   static keepsMetadata = true;
+  static override ownOptions = optionSpec<CacheLayerOptions, OverTargetOptions>({
+    cacheCheck: either(isNonNegativeNumber, oneOf(false)),
+    checkFiles: isBoolean,
+    expiryTime: either(isNonNegativeNumber, oneOf(false)),
+    sameNames: isBoolean,
+    // The mapper, the storage list and the codec name are checked where they are resolved.
+    cacheMapper: anyValue,
+    compression: either(isString, oneOf(null)),
+    offline: isBoolean,
+    lockStaleMs: isNonNegativeNumber,
+    lockTimeoutMs: isNonNegativeNumber,
+    cacheStorage: anyValue,
+    storageFs: isFileSystem,
+  });
 
-  readonly target: AbstractFileSystem;
+  declare readonly options: Readonly<CacheLayerOptions>;
   readonly storages: readonly StorageDir[];
   readonly mapper: CacheMapper;
   readonly checkFiles: boolean;
@@ -84,10 +97,7 @@ export abstract class CacheLayer extends AbstractFileSystem {
   protected readonly shadowed = new Set<string>();
 
   constructor(options: CacheLayerOptions) {
-    super(options);
-    if (!options?.fs) throw FsError.einval("a cache layer needs a target filesystem: pass fs, or targetProtocol through filesystem()");
-    if (!(options.fs instanceof AbstractFileSystem)) throw FsError.einval("fs must be a filesystem instance");
-    this.target = options.fs;
+    super(options, "a cache layer");
     this.storages = resolveStorage(options);
     this.mapper = makeMapper(options.cacheMapper, options.sameNames);
     this.checkFiles = options.checkFiles ?? false;
@@ -141,44 +151,22 @@ export abstract class CacheLayer extends AbstractFileSystem {
     if (this.offline) throw FsError.eacces(path, `offline mode (offline option or ${OFFLINE_ENV}): the target is not touched`);
   }
 
-  // ---------------------------------------------------------------- paths: the target's own
-
-  override normalizePath(path: string): string {
-    return this.target.normalizePath(super.normalizePath(path));
-  }
-
-  override get rootMarker(): string {
-    return this.target.rootMarker;
-  }
-
-  override unstripProtocol(name: string): string {
-    return this.target.unstripProtocol(name);
-  }
-
-  override fileNameOf(segment: string): string | undefined {
-    return this.target.fileNameOf(segment);
-  }
-
-  override segmentOf(name: string): string {
-    return this.target.segmentOf(name);
-  }
-
   // ---------------------------------------------------------------- delegation
 
   protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
     if (this.offline) return this.offlineLs(path);
-    return this.target.ls(path, { ...options, detail: true });
+    return this.target.ls(path, { signal: options.signal, refresh: (options as LsOptions).refresh, detail: true });
   }
 
   protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
     if (this.offline) return this.offlineInfo(path);
-    return this.target.info(path, options);
+    return this.target.info(path, { signal: options.signal });
   }
 
   protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode, options: SignalOptions): Promise<void> {
     this.refuseOffline(path);
     try {
-      await this.target.pipeFile(path, data, { ...options, mode });
+      await this.target.pipeFile(path, data, { signal: options.signal, mode });
     } finally {
       await this.forget(path);
     }
@@ -187,7 +175,7 @@ export abstract class CacheLayer extends AbstractFileSystem {
   protected override async _rmFile(path: string, options: SignalOptions): Promise<void> {
     this.refuseOffline(path);
     try {
-      await this.target.rmFile(path, options);
+      await this.target.rmFile(path, { signal: options.signal });
     } finally {
       await this.forget(path);
     }
@@ -196,7 +184,7 @@ export abstract class CacheLayer extends AbstractFileSystem {
   protected override async _cpFile(src: string, dst: string, options: SignalOptions): Promise<void> {
     this.refuseOffline(dst);
     try {
-      await this.target.cpFile(src, dst, options);
+      await this.target.cpFile(src, dst, { signal: options.signal });
     } finally {
       await this.forget(dst);
     }
@@ -204,12 +192,12 @@ export abstract class CacheLayer extends AbstractFileSystem {
 
   protected override async _mkdir(path: string, createParents: boolean, options: SignalOptions): Promise<void> {
     this.refuseOffline(path);
-    await this.target.mkdir(path, { ...options, createParents });
+    await this.target.mkdir(path, { signal: options.signal, createParents });
   }
 
   protected override async _rmdir(path: string, options: SignalOptions): Promise<void> {
     this.refuseOffline(path);
-    await this.target.rmdir(path, options);
+    await this.target.rmdir(path, { signal: options.signal });
   }
 
   protected override async _touchExisting(path: string): Promise<void> {
@@ -221,23 +209,21 @@ export abstract class CacheLayer extends AbstractFileSystem {
   /** The target's own (possibly one-request) find when online. */
   protected override async findInfos(path: string, options: FindOptions): Promise<Map<string, FileInfo>> {
     if (this.offline) return super.findInfos(path, options);
-    const found = await this.target.find(path, { ...options, detail: true });
+    const { signal, maxDepth, withDirs } = options;
+    const found = await this.target.find(path, { signal, maxDepth, withDirs, detail: true });
     return new Map(Object.entries(found));
   }
 
   override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
+    this.checkCall("ukey", options, SIGNAL_OPTIONS);
     if (this.offline) return super.ukey(path, options);
     return this.target.ukey(this.normalizePath(path), options);
   }
 
-  override async sign(path: string, options: { expiration?: number } = {}): Promise<string> {
-    this.refuseOffline(path);
-    return this.target.sign(this.normalizePath(path), options);
-  }
-
-  override invalidateCache(path?: string): void {
-    super.invalidateCache(path);
-    this.target.invalidateCache(path === undefined ? undefined : this.normalizePath(path));
+  override async sign(path: string, options: SignOptions = {}): Promise<string> {
+    const p = this.checkSign(path, options);
+    this.refuseOffline(p);
+    return this.target.sign(p, options);
   }
 
   /** A mapper instance is saved as its plain-data spec. */
@@ -445,6 +431,7 @@ export abstract class CacheLayer extends AbstractFileSystem {
    * layer's expiryTime). Returns the paths (or, without metadata, file names) removed.
    */
   async clearExpiredCache(expiry?: number): Promise<string[]> {
+    if (expiry !== undefined) checkArg("clearExpiredCache", "expiry", expiry, isNonNegativeNumber);
     const limit = expiry ?? (this.expiryTime || undefined);
     if (limit === undefined || !(limit >= 0)) {
       throw FsError.einval("clearExpiredCache needs an expiry in seconds (this layer has no expiryTime)");

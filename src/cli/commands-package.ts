@@ -28,7 +28,7 @@ function packageCommand(parent: Command, name: string, description: string): Com
     .command(name)
     .description(description)
     .argument("<root>", "the package: a URL (https://, hf://, ngc://, s3://, chains) or a local folder")
-    .option("--cache <dir>", `the cache directory (default: ${"$"}FSSPEC_TS_MODEL_CACHE, ${"$"}FSSPEC_TS_CACHE or ~/.cache/fsspec-ts); use the one the model's code uses`)
+    .option("--cache <dir>", `the cache directory (default: ${"$"}FSSPEC_TS_MODEL_CACHE, ${"$"}FSSPEC_TS_CACHE or ~/.cache/fsspec-ts; for hf:// roots the Hugging Face cache, ${"$"}HF_HUB_CACHE); use the one the model's code uses`)
     .option("-C, --cache-option <key=value>", "a cache layer option, as the model's code sets it (sameNames=true, cacheMapper=...); repeatable", collect, [])
     .option("--manifest <path>", `the pins manifest in the package (default: ${DEFAULT_MANIFEST} when the package has one)`)
     .option("--no-manifest", "read no manifest");
@@ -41,6 +41,8 @@ async function openPackage(root: string, flags: PackageFlags, io: CliIO, fsOptio
   const options: PackageOptions = {
     fsOptions: fsOptions(),
     cacheOptions,
+    // hf:// roots keep their files in the Hugging Face cache layout: --cache is where it is.
+    ...(flags.cache === undefined ? {} : { hfCache: { cacheDir: flags.cache } }),
     progress: io.progress === false ? false : undefined,
     ...extra,
   };

@@ -12,25 +12,63 @@ import { DEFAULT_CONCURRENCY, mapBounded, settleBounded } from "./limiter.js";
 import { ListingsCache } from "./listings-cache.js";
 import { basename, checkPathCharacters, parentOf, trimTrailingSlashes } from "./paths.js";
 import { printRedacted, redactOptions } from "./redact.js";
-import type {
-  BytesLike,
-  CatOptions,
-  CatRangesOptions,
-  DuOptions,
-  ExpandOptions,
-  FileInfo,
-  FileSystemOptions,
-  FindOptions,
-  GlobOptions,
-  LsOptions,
-  PipeMode,
-  PipeOptions,
-  RmOptions,
-  SignalOptions,
-  TransferOptions,
-  WalkOptions,
+import {
+  CAT_OPTIONS,
+  CAT_RANGES_OPTIONS,
+  DU_OPTIONS,
+  EXPAND_OPTIONS,
+  FILESYSTEM_OPTIONS,
+  FIND_OPTIONS,
+  GET_PUT_OPTIONS,
+  GLOB_OPTIONS,
+  LS_OPTIONS,
+  MAKEDIRS_OPTIONS,
+  MKDIR_OPTIONS,
+  PIPE_OPTIONS,
+  RM_OPTIONS,
+  SIGN_OPTIONS,
+  SIGNAL_OPTIONS,
+  TOUCH_OPTIONS,
+  TRANSFER_OPTIONS,
+  WALK_OPTIONS,
+  type BytesLike,
+  type CatOptions,
+  type CatRangesOptions,
+  type DuOptions,
+  type ExpandOptions,
+  type FileInfo,
+  type FileSystemOptions,
+  type FindOptions,
+  type GetPutOptions,
+  type GlobOptions,
+  type LsOptions,
+  type MakedirsOptions,
+  type MkdirOptions,
+  type PipeMode,
+  type PipeOptions,
+  type RmOptions,
+  type SignOptions,
+  type SignalOptions,
+  type TouchOptions,
+  type TransferOptions,
+  type WalkOptions,
 } from "./types.js";
-import { BufferedFile, readableFile, parseMode, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
+import {
+  checkArg,
+  checkOffset,
+  checkOptions,
+  checkPath,
+  checkPaths,
+  invalidArgument,
+  isBoolean,
+  isEncoding,
+  isFunction,
+  isNonNegativeInteger,
+  isPlainObject,
+  mergeSpecs,
+  type OptionSpec,
+} from "./validate.js";
+import { BufferedFile, FILE_OPEN_OPTIONS, readableFile, parseMode, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
 import { DEFAULT_MAX_BLOCK, DEFAULT_MAX_GAP, sliceMerged } from "../files/coalesce.js";
 import { broadcastRanges, needsSize, planRangeJobs, resolveRange, type RangeJob } from "./ranges.js";
 import { CollectingSink, type SinkOptions, type UploadSink } from "../files/upload-sink.js";
@@ -54,23 +92,11 @@ export type WalkEntryDetail = [root: string, dirs: Record<string, FileInfo>, fil
 
 const encoder = new TextEncoder();
 
-export function toBytes(data: BytesLike, path?: string): Uint8Array {
+export function toBytes(data: BytesLike, path?: string, where = "pipeFile", name = "data"): Uint8Array {
   if (typeof data === "string") return encoder.encode(data);
   if (data instanceof Uint8Array) return data;
   if ((data as unknown) instanceof ArrayBuffer) return new Uint8Array(data as unknown as ArrayBuffer);
-  throw FsError.einval("data must be a Uint8Array or a string", path);
-}
-
-function checkMaxDepth(maxDepth: number | undefined): void {
-  if (maxDepth !== undefined && (!Number.isInteger(maxDepth) || maxDepth < 1)) {
-    throw FsError.einval(`maxDepth must be a positive integer, got ${maxDepth}`);
-  }
-}
-
-function checkOffset(name: string, value: number | null | undefined, path: string): void {
-  if (value !== undefined && value !== null && !Number.isInteger(value)) {
-    throw FsError.einval(`${name} must be an integer, got ${value}`, path);
-  }
+  throw invalidArgument(where, name, "must be a Uint8Array or a string", data, path);
 }
 
 function stableStringify(value: unknown): string {
@@ -85,15 +111,22 @@ function stableStringify(value: unknown): string {
 
 /** Late-bound so this module never imports the registry (which imports the backends). */
 let jsonReviver: ((json: FileSystemJSON) => Promise<AbstractFileSystem>) | undefined;
-let defaultLocalFs: (() => AbstractFileSystem) | undefined;
+let closeListener: ((fs: AbstractFileSystem) => void) | undefined;
 
 export function setFileSystemReviver(fn: (json: FileSystemJSON) => Promise<AbstractFileSystem>): void {
   jsonReviver = fn;
 }
 
-export function setDefaultLocalFileSystem(fn: () => AbstractFileSystem): void {
-  defaultLocalFs = fn;
+/** Told of every instance closed (the registry drops it from its instance cache). */
+export function setCloseListener(fn: (fs: AbstractFileSystem) => void): void {
+  closeListener = fn;
 }
+
+/** Per-method option specs of a class beyond the common ones (`{open: {streaming: isBoolean}}`). */
+export type CallOptionSpecs = Readonly<Partial<Record<string, OptionSpec>>>;
+
+/** Every constructor option of a class: its own `ownOptions` and its ancestors', merged once. */
+const acceptedOptions = new WeakMap<object, OptionSpec>();
 
 class Transaction {
   readonly files: BufferedFile[] = [];
@@ -110,6 +143,29 @@ export abstract class AbstractFileSystem {
    * redacted at every depth of the options whatever a class declares; `toJSON` keeps them all.
    */
   static secretOptions: readonly string[] = [];
+
+  /**
+   * Constructor options this class adds to its parent's, each with the check of its value
+   * (`optionSpec<MyOptions, ParentOptions>({...})`). Constructors refuse any other name.
+   */
+  static ownOptions: OptionSpec = FILESYSTEM_OPTIONS;
+
+  /** Options a method of this class takes beyond the common ones, by method name. */
+  static callOptions: CallOptionSpecs = {};
+
+  /** Every constructor option this class takes: its own and its ancestors'. */
+  static get acceptedOptions(): OptionSpec {
+    let spec = acceptedOptions.get(this);
+    if (!spec) {
+      const own: OptionSpec[] = [];
+      for (let c: object | null = this; c !== null && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+        if (Object.hasOwn(c, "ownOptions")) own.unshift((c as typeof AbstractFileSystem).ownOptions);
+      }
+      spec = mergeSpecs(...own);
+      acceptedOptions.set(this, spec);
+    }
+    return spec;
+  }
 
   /** Whether `filesystem()` may hand out one shared instance for these options. */
   static cacheable(_options: FileSystemOptions): boolean {
@@ -128,8 +184,8 @@ export abstract class AbstractFileSystem {
   static chainOptions(
     inner: { fs: AbstractFileSystem; path: string },
     outerPath: string,
-    options: FileSystemOptions,
-  ): { options: FileSystemOptions; path: string } {
+    options: Record<string, unknown>,
+  ): { options: Record<string, unknown>; path: string } {
     return { options: { ...options, fs: inner.fs }, path: outerPath || inner.path };
   }
 
@@ -153,9 +209,19 @@ export abstract class AbstractFileSystem {
   }
 
   static async fromJSON(json: FileSystemJSON | string): Promise<AbstractFileSystem> {
-    const parsed: FileSystemJSON = typeof json === "string" ? JSON.parse(json) : json;
+    let parsed: unknown = json;
+    if (typeof json === "string") {
+      try {
+        parsed = JSON.parse(json);
+      } catch (err) {
+        throw new FsError("EINVAL", `fromJSON: json is not valid JSON (${(err as Error).message})`, { cause: err });
+      }
+    }
+    if (!isPlainObject(parsed) || typeof parsed.protocol !== "string" || (parsed.options !== undefined && !isPlainObject(parsed.options))) {
+      throw invalidArgument("fromJSON", "json", "must be a serialised filesystem ({protocol, options})", parsed);
+    }
     if (!jsonReviver) throw FsError.enotsup("the registry is not loaded; import fsspec-ts");
-    return jsonReviver(parsed);
+    return jsonReviver(parsed as unknown as FileSystemJSON);
   }
 
   readonly options: Readonly<FileSystemOptions>;
@@ -164,10 +230,12 @@ export abstract class AbstractFileSystem {
   /** How many operations batch calls run at once. */
   readonly concurrency: number;
   private activeTransaction: Transaction | undefined;
+  private isClosed = false;
 
   constructor(options: FileSystemOptions = {}) {
+    checkOptions(`${this.klass.protocols[0] ?? this.constructor.name} options`, options, this.klass.acceptedOptions);
     this.options = Object.freeze({ ...options });
-    this.concurrency = Math.max(1, Number(options.concurrency ?? DEFAULT_CONCURRENCY));
+    this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     const useListings = options.useListingsCache ?? this.listsRemotely;
     this.dircache = useListings
       ? new ListingsCache({ maxPaths: options.maxPaths, expiry: options.listingsExpiryTime })
@@ -191,11 +259,46 @@ export abstract class AbstractFileSystem {
     return this.constructor as typeof AbstractFileSystem;
   }
 
+  /** The options `method` takes beyond the common ones (a backend's own; wrappers add their target's). */
+  callOptionsOf(method: string): OptionSpec | undefined {
+    return this.klass.callOptions[method];
+  }
+
+  /**
+   * The entry check of public method `method`: its options against `spec` (plus this backend's
+   * additions), then an already-aborted signal is EABORT before any work starts.
+   */
+  protected checkCall(method: string, options: unknown, spec: OptionSpec, path?: string): void {
+    if (!isPlainObject(options)) {
+      if (options !== undefined) checkOptions(method, options, spec, undefined, path);
+      return;
+    }
+    // The common call has no options at all: nothing to look up, nothing to loop over.
+    for (const _ in options) {
+      checkOptions(method, options, spec, this.callOptionsOf(method), path);
+      const signal = (options as SignalOptions).signal;
+      if (signal?.aborted) throwIfAborted(signal, path);
+      return;
+    }
+  }
+
+  /** True once `close()` ran; the instance cache then hands out a new instance instead. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Release what the instance holds (connections); it leaves the instance cache. Backends extend this. */
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    closeListener?.(this);
+  }
+
   // ---------------------------------------------------------------- paths
 
   /** Validate a user path and strip its protocol: the one entry point for paths. */
   normalizePath(path: string): string {
-    if (typeof path !== "string") throw FsError.einval(`path must be a string, got ${typeof path}`);
+    if (typeof path !== "string") throw invalidArgument("normalizePath", "path", "must be a string", path);
     if (path === "") throw FsError.einval("empty path; use the root ('/' or 'protocol://') to mean the top");
     checkPathCharacters(path);
     return this.klass.stripProtocol(path);
@@ -203,6 +306,7 @@ export abstract class AbstractFileSystem {
 
   /** `name` with this filesystem's protocol in front (unchanged if it has one). */
   unstripProtocol(name: string): string {
+    checkPath("unstripProtocol", name, "name");
     if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(name)) return name;
     return `${this.protocol}://${name}`;
   }
@@ -317,12 +421,14 @@ export abstract class AbstractFileSystem {
   ls(path: string, options?: LsOptions & { detail?: true }): Promise<FileInfo[]>;
   ls(path: string, options?: LsOptions): Promise<FileInfo[] | string[]>;
   async ls(path: string, options: LsOptions = {}): Promise<FileInfo[] | string[]> {
+    this.checkCall("ls", options, LS_OPTIONS);
     const p = this.normalizePath(path);
     const listing = await this.listDir(p, options);
     return options.detail === false ? listing.map((e) => e.name) : listing;
   }
 
   async info(path: string, options: SignalOptions = {}): Promise<FileInfo> {
+    this.checkCall("info", options, SIGNAL_OPTIONS);
     return this._info(this.normalizePath(path), options);
   }
 
@@ -342,22 +448,29 @@ export abstract class AbstractFileSystem {
   }
 
   async exists(path: string, options: SignalOptions = {}): Promise<boolean> {
+    this.checkCall("exists", options, SIGNAL_OPTIONS);
     return (await this.typeOrMissing(path, options)) !== undefined;
   }
 
   async isDir(path: string, options: SignalOptions = {}): Promise<boolean> {
+    this.checkCall("isDir", options, SIGNAL_OPTIONS);
     return (await this.typeOrMissing(path, options)) === "directory";
   }
 
   async isFile(path: string, options: SignalOptions = {}): Promise<boolean> {
+    this.checkCall("isFile", options, SIGNAL_OPTIONS);
     return (await this.typeOrMissing(path, options)) === "file";
   }
 
   async size(path: string, options: SignalOptions = {}): Promise<number | null> {
+    this.checkCall("size", options, SIGNAL_OPTIONS);
     return (await this.info(path, options)).size;
   }
 
   async sizes(paths: readonly string[], options: SignalOptions = {}): Promise<Array<number | null>> {
+    if (!Array.isArray(paths)) throw invalidArgument("sizes", "paths", "must be an array of strings", paths);
+    checkPaths("sizes", paths, "paths");
+    this.checkCall("sizes", options, SIGNAL_OPTIONS);
     return (await mapBounded(paths, (p) => this.size(p, options), {
       concurrency: this.concurrency,
       signal: options.signal,
@@ -366,17 +479,20 @@ export abstract class AbstractFileSystem {
 
   /** A hex digest of the entry's metadata: changes when the file does. */
   async checksum(path: string, options: SignalOptions = {}): Promise<string> {
+    this.checkCall("checksum", options, SIGNAL_OPTIONS);
     const info = await this.info(path, options);
     return createHash("sha256").update(stableStringify(info)).digest("hex").slice(0, 32);
   }
 
   /** A key that changes whenever the content changes (backends with ETags override). */
   async ukey(path: string, options: SignalOptions = {}): Promise<string> {
+    this.checkCall("ukey", options, SIGNAL_OPTIONS);
     const info = await this.info(path, options);
     return createHash("sha256").update(stableStringify(info)).digest("hex");
   }
 
   async modified(path: string, options: SignalOptions = {}): Promise<Date> {
+    this.checkCall("modified", options, SIGNAL_OPTIONS);
     const info = await this.info(path, options);
     const m = info.mtime ?? info.modified ?? info.LastModified;
     if (m instanceof Date) return m;
@@ -385,6 +501,7 @@ export abstract class AbstractFileSystem {
   }
 
   async created(path: string, options: SignalOptions = {}): Promise<Date> {
+    this.checkCall("created", options, SIGNAL_OPTIONS);
     const info = await this.info(path, options);
     const c = info.created;
     if (c instanceof Date) return c;
@@ -393,11 +510,19 @@ export abstract class AbstractFileSystem {
   }
 
   /** A URL that grants temporary access, where the backend can make one. */
-  async sign(path: string, _options: { expiration?: number } = {}): Promise<string> {
+  async sign(path: string, options: SignOptions = {}): Promise<string> {
+    this.checkSign(path, options);
     throw FsError.enotsup(`${this.protocol} cannot sign URLs`, this.normalizePath(path));
   }
 
+  /** The entry check of `sign` (backends that sign call it first). */
+  protected checkSign(path: string, options: SignOptions): string {
+    this.checkCall("sign", options, SIGN_OPTIONS);
+    return this.normalizePath(path);
+  }
+
   invalidateCache(path?: string): void {
+    if (path !== undefined) checkPath("invalidateCache", path);
     // Normalised even without a listings cache, so a bad path is refused everywhere alike.
     const p = path === undefined ? undefined : this.normalizePath(path);
     this.dircache?.invalidate(p, this.rootMarker);
@@ -413,7 +538,7 @@ export abstract class AbstractFileSystem {
   walk(path: string, options: WalkOptions & { detail: true }): AsyncGenerator<WalkEntryDetail>;
   walk(path: string, options?: WalkOptions & { detail?: false }): AsyncGenerator<WalkEntry>;
   async *walk(path: string, options: WalkOptions = {}): AsyncGenerator<WalkEntry | WalkEntryDetail> {
-    checkMaxDepth(options.maxDepth);
+    this.checkCall("walk", options, WALK_OPTIONS);
     const p = this.normalizePath(path);
     yield* this.walkFrom(p, options.maxDepth, options);
   }
@@ -459,7 +584,7 @@ export abstract class AbstractFileSystem {
   find(path: string, options?: FindOptions & { detail?: false }): Promise<string[]>;
   find(path: string, options?: FindOptions): Promise<string[] | Record<string, FileInfo>>;
   async find(path: string, options: FindOptions = {}): Promise<string[] | Record<string, FileInfo>> {
-    checkMaxDepth(options.maxDepth);
+    this.checkCall("find", options, FIND_OPTIONS);
     const found = await this.findInfos(this.normalizePath(path), options);
     const names = [...found.keys()].sort();
     if (!options.detail) return names;
@@ -519,6 +644,8 @@ export abstract class AbstractFileSystem {
   glob(pattern: string, options?: GlobOptions & { detail?: false }): Promise<string[]>;
   glob(pattern: string, options?: GlobOptions): Promise<string[] | Record<string, FileInfo>>;
   async glob(pattern: string, options: GlobOptions = {}): Promise<string[] | Record<string, FileInfo>> {
+    checkPath("glob", pattern, "pattern");
+    this.checkCall("glob", options, GLOB_OPTIONS);
     const found = await this.globInfos(pattern, options);
     const names = [...found.keys()].sort();
     if (!options.detail) return names;
@@ -527,7 +654,6 @@ export abstract class AbstractFileSystem {
 
   /** Matches of `pattern`, each with its info when a listing gave one. */
   protected async globInfos(pattern: string, options: GlobOptions): Promise<Map<string, FileInfo>> {
-    checkMaxDepth(options.maxDepth);
     const endsWithSep = pattern.endsWith("/");
     const path = this.normalizePath(pattern);
     const out = new Map<string, FileInfo>();
@@ -549,6 +675,7 @@ export abstract class AbstractFileSystem {
   }
 
   async du(path: string, options: DuOptions = {}): Promise<number | Record<string, number>> {
+    this.checkCall("du", options, DU_OPTIONS);
     const infos = await this.find(path, { maxDepth: options.maxDepth, withDirs: options.withDirs, detail: true, signal: options.signal });
     if (options.total ?? true) {
       return Object.values(infos).reduce((n, i) => n + (i.size ?? 0), 0);
@@ -563,6 +690,8 @@ export abstract class AbstractFileSystem {
    * result: ENOENT.
    */
   async expandPath(pathOrPaths: string | readonly string[], options: ExpandOptions = {}): Promise<string[]> {
+    checkPaths("expandPath", pathOrPaths);
+    this.checkCall("expandPath", options, EXPAND_OPTIONS);
     const found = await this.expandInfos(pathOrPaths, options);
     return [...found.keys()].sort();
   }
@@ -572,7 +701,8 @@ export abstract class AbstractFileSystem {
     pathOrPaths: string | readonly string[],
     options: ExpandOptions = {},
   ): Promise<Map<string, FileInfo | undefined>> {
-    checkMaxDepth(options.maxDepth);
+    checkPaths("expandInfos", pathOrPaths);
+    this.checkCall("expandInfos", options, EXPAND_OPTIONS);
     const inputs = typeof pathOrPaths === "string" ? [pathOrPaths] : [...pathOrPaths];
     const out = new Map<string, FileInfo | undefined>();
     const add = (m: Map<string, FileInfo | undefined>) => {
@@ -596,7 +726,7 @@ export abstract class AbstractFileSystem {
         continue;
       }
       if (options.recursive) add(await below(p, options.maxDepth));
-      if (!out.has(p) && (literal || !options.recursive || (await this.exists(p, options)))) out.set(p, literal);
+      if (!out.has(p) && (literal || !options.recursive || (await this.exists(p, { signal: options.signal })))) out.set(p, literal);
     }
     if (out.size === 0) throw FsError.enoent(typeof pathOrPaths === "string" ? pathOrPaths : pathOrPaths.join(", "));
     return out;
@@ -620,10 +750,12 @@ export abstract class AbstractFileSystem {
   cat(path: readonly string[], options?: CatOptions): Promise<CatResult>;
   cat(path: string, options?: CatOptions): Promise<Uint8Array | CatResult>;
   async cat(path: string | readonly string[], options: CatOptions = {}): Promise<Uint8Array | CatResult> {
+    checkPaths("cat", path);
+    this.checkCall("cat", options, CAT_OPTIONS);
     const found = await this.expandInfos(path, { recursive: options.recursive, maxDepth: options.maxDepth, signal: options.signal });
     const paths = [...found.keys()].sort();
     if (typeof path === "string" && paths.length === 1 && paths[0] === this.normalizePath(path)) {
-      return this.catFile(paths[0]!, undefined, undefined, options);
+      return this.catFile(paths[0]!, undefined, undefined, { signal: options.signal });
     }
     const files = paths.filter((p) => found.get(p)?.type !== "directory");
     const onError = options.onError ?? "raise";
@@ -650,8 +782,9 @@ export abstract class AbstractFileSystem {
     // Not async on purpose: the common case hands back the backend's promise without extra ticks.
     try {
       const p = this.normalizePath(path);
-      checkOffset("start", start, p);
-      checkOffset("end", end, p);
+      checkOffset("catFile", "start", start, p);
+      checkOffset("catFile", "end", end, p);
+      this.checkCall("catFile", options, SIGNAL_OPTIONS, p);
       const s = start ?? 0;
       const e = end ?? undefined;
       if (s < 0 || (e !== undefined && e < 0)) return this.catFileFromEnd(p, s, e, options);
@@ -663,7 +796,7 @@ export abstract class AbstractFileSystem {
 
   /** catFile with offsets counted from the end: needs the size first. */
   private async catFileFromEnd(p: string, start: number, end: number | undefined, options: SignalOptions): Promise<Uint8Array> {
-    const size = (await this._info(p, options)).size;
+    const size = (await this._info(p, { signal: options.signal })).size;
     if (size === null) throw FsError.enotsup("negative offsets need a known size", p);
     const range = resolveRange(start, end, size);
     return this._catFile(p, range.start, range.end, options);
@@ -679,13 +812,17 @@ export abstract class AbstractFileSystem {
     ends: number | null | ReadonlyArray<number | null>,
     options: CatRangesOptions = {},
   ): Promise<Array<Uint8Array | Error>> {
+    checkPaths("catRanges", paths, "paths");
+    this.checkCall("catRanges", options, CAT_RANGES_OPTIONS);
     const list = broadcastRanges(paths, starts, ends);
     const ps = list.paths.map((p) => this.normalizePath(p));
     const { starts: ss, ends: es } = list;
-    ss.forEach((s, i) => checkOffset("start", s, ps[i]!));
-    es.forEach((e, i) => checkOffset("end", e, ps[i]!));
+    ss.forEach((s, i) => checkOffset("catRanges", `starts[${i}]`, s, ps[i]!));
+    es.forEach((e, i) => checkOffset("catRanges", `ends[${i}]`, e, ps[i]!));
     const onError = options.onError ?? "return";
     const results: Array<Uint8Array | Error> = new Array(ps.length);
+    // The primitives take the signal only (catRanges' own options are no business of theirs).
+    const signalOnly = { signal: options.signal };
 
     // Group by file; offsets that need the size get it once per file.
     const groups = new Map<string, number[]>();
@@ -697,7 +834,7 @@ export abstract class AbstractFileSystem {
       let size: number | null | undefined;
       if (slots.some((i) => needsSize(ss[i], es[i]))) {
         try {
-          size = (await this._info(p, options)).size;
+          size = (await this._info(p, signalOnly)).size;
         } catch (err) {
           failures.set(p, err);
           return;
@@ -717,7 +854,7 @@ export abstract class AbstractFileSystem {
     }
     const settled = await settleBounded(
       jobs,
-      (job) => this._catFile(job.path, job.merged.start, job.merged.end, options),
+      (job) => this._catFile(job.path, job.merged.start, job.merged.end, signalOnly),
       { concurrency: options.concurrency ?? this.concurrency, signal: options.signal, onError: onError === "raise" ? "raise" : "return" },
     );
     settled.forEach((r, j) => {
@@ -735,21 +872,29 @@ export abstract class AbstractFileSystem {
   }
 
   async head(path: string, size = 1024, options: SignalOptions = {}): Promise<Uint8Array> {
+    checkArg("head", "size", size, isNonNegativeInteger);
+    this.checkCall("head", options, SIGNAL_OPTIONS);
     return this.catFile(path, 0, size, options);
   }
 
   async tail(path: string, size = 1024, options: SignalOptions = {}): Promise<Uint8Array> {
-    if (size <= 0) return new Uint8Array(0);
+    checkArg("tail", "size", size, isNonNegativeInteger);
+    this.checkCall("tail", options, SIGNAL_OPTIONS);
+    if (size === 0) return new Uint8Array(0);
     return this.catFile(path, -size, undefined, options);
   }
 
   async readText(path: string, encoding: BufferEncoding = "utf8", options: SignalOptions = {}): Promise<string> {
+    checkArg("readText", "encoding", encoding, isEncoding);
+    this.checkCall("readText", options, SIGNAL_OPTIONS);
     const data = await this.catFile(path, undefined, undefined, options);
     return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString(encoding);
   }
 
   async writeText(path: string, text: string, encoding: BufferEncoding = "utf8", options: PipeOptions = {}): Promise<void> {
-    if (typeof text !== "string") throw FsError.einval("text must be a string", path);
+    if (typeof text !== "string") throw invalidArgument("writeText", "text", "must be a string", text);
+    checkArg("writeText", "encoding", encoding, isEncoding);
+    this.checkCall("writeText", options, PIPE_OPTIONS);
     await this.pipeFile(path, Buffer.from(text, encoding), options);
   }
 
@@ -762,9 +907,12 @@ export abstract class AbstractFileSystem {
    */
   async readBlock(path: string, offset: number, length: number | null, delimiter?: Uint8Array | string, options: SignalOptions = {}): Promise<Uint8Array> {
     const p = this.normalizePath(path);
-    checkOffset("offset", offset, p);
-    if (offset < 0) throw FsError.einval("offset must not be negative", p);
-    if (length !== null && (!Number.isInteger(length) || length < 0)) throw FsError.einval("length must be a non-negative integer", p);
+    checkArg("readBlock", "offset", offset, isNonNegativeInteger, p);
+    if (length !== null) checkArg("readBlock", "length", length, isNonNegativeInteger, p);
+    if (delimiter !== undefined && typeof delimiter !== "string" && !(delimiter instanceof Uint8Array)) {
+      throw invalidArgument("readBlock", "delimiter", "must be a string or a Uint8Array", delimiter, p);
+    }
+    this.checkCall("readBlock", options, SIGNAL_OPTIONS, p);
     if (delimiter === undefined || (typeof delimiter !== "string" && delimiter.byteLength === 0) || delimiter === "") {
       return this.catFile(p, offset, length === null ? undefined : offset + length, options);
     }
@@ -799,10 +947,17 @@ export abstract class AbstractFileSystem {
   /** Write one file (`pipe(path, data)`) or several (`pipe({path: data})`). */
   async pipe(pathOrRecord: string | Record<string, BytesLike>, data?: BytesLike, options: PipeOptions = {}): Promise<void> {
     if (typeof pathOrRecord === "string") {
-      if (data === undefined) throw FsError.einval("pipe(path, data) needs data", pathOrRecord);
+      if (data === undefined) throw invalidArgument("pipe", "data", "is needed with a path (pipe(path, data))", data, pathOrRecord);
       return this.pipeFile(pathOrRecord, data, options);
     }
+    if (!isPlainObject(pathOrRecord)) {
+      throw invalidArgument("pipe", "pathOrRecord", "must be a path or a plain object {path: data}", pathOrRecord);
+    }
+    if (data !== undefined) throw invalidArgument("pipe", "data", "must be undefined with a record (the record holds the data)", data);
+    this.checkCall("pipe", options, PIPE_OPTIONS);
     const entries = Object.entries(pathOrRecord);
+    // Every value is checked before anything is written: a bad one writes nothing.
+    for (const [p, d] of entries) toBytes(d, p, "pipe", `pathOrRecord['${p}']`);
     await mapBounded(entries, ([p, d]) => this.pipeFile(p, d, options), { concurrency: this.concurrency, signal: options.signal });
   }
 
@@ -811,8 +966,8 @@ export abstract class AbstractFileSystem {
     try {
       const p = this.normalizePath(path);
       const bytes = toBytes(data, p);
+      this.checkCall("pipeFile", options, PIPE_OPTIONS, p);
       const mode = options.mode ?? "overwrite";
-      if (mode !== "overwrite" && mode !== "create") throw FsError.einval(`mode must be "overwrite" or "create", got ${String(mode)}`, p);
       if (this.activeTransaction) return this.pipeInTransaction(p, bytes, mode);
       if (!this.dircache) return this._pipeFile(p, bytes, mode, options);
       return this._pipeFile(p, bytes, mode, options).finally(() => this.invalidateNormalized(p));
@@ -827,17 +982,20 @@ export abstract class AbstractFileSystem {
     await f.close();
   }
 
-  async touch(path: string, options: { truncate?: boolean } & SignalOptions = {}): Promise<void> {
+  async touch(path: string, options: TouchOptions = {}): Promise<void> {
+    this.checkCall("touch", options, TOUCH_OPTIONS);
     const p = this.normalizePath(path);
-    if ((options.truncate ?? true) || !(await this.exists(p, options))) {
-      await this.pipeFile(p, new Uint8Array(0), options);
+    const signalOnly = { signal: options.signal };
+    if ((options.truncate ?? true) || !(await this.exists(p, signalOnly))) {
+      await this.pipeFile(p, new Uint8Array(0), signalOnly);
     } else {
       await this._touchExisting(p);
       this.invalidateNormalized(p);
     }
   }
 
-  async mkdir(path: string, options: { createParents?: boolean } & SignalOptions = {}): Promise<void> {
+  async mkdir(path: string, options: MkdirOptions = {}): Promise<void> {
+    this.checkCall("mkdir", options, MKDIR_OPTIONS);
     const p = this.normalizePath(path);
     try {
       await this._mkdir(p, options.createParents ?? true, options);
@@ -846,9 +1004,10 @@ export abstract class AbstractFileSystem {
     }
   }
 
-  async makedirs(path: string, options: { existOk?: boolean } & SignalOptions = {}): Promise<void> {
+  async makedirs(path: string, options: MakedirsOptions = {}): Promise<void> {
+    this.checkCall("makedirs", options, MAKEDIRS_OPTIONS);
     const p = this.normalizePath(path);
-    const info = await this._info(p, options).catch((err) => {
+    const info = await this._info(p, { signal: options.signal }).catch((err) => {
       if (isFsError(err, "ENOENT")) return undefined;
       throw err;
     });
@@ -858,13 +1017,14 @@ export abstract class AbstractFileSystem {
       throw FsError.eexist(p);
     }
     try {
-      await this._mkdir(p, true, options);
+      await this._mkdir(p, true, { signal: options.signal });
     } finally {
       this.invalidateNormalized(p);
     }
   }
 
   async rmdir(path: string, options: SignalOptions = {}): Promise<void> {
+    this.checkCall("rmdir", options, SIGNAL_OPTIONS);
     const p = this.normalizePath(path);
     try {
       await this._rmdir(p, options);
@@ -874,6 +1034,7 @@ export abstract class AbstractFileSystem {
   }
 
   async rmFile(path: string, options: SignalOptions = {}): Promise<void> {
+    this.checkCall("rmFile", options, SIGNAL_OPTIONS);
     const p = this.normalizePath(path);
     try {
       await this._rmFile(p, options);
@@ -884,6 +1045,7 @@ export abstract class AbstractFileSystem {
 
   /** Delete files (and, with `recursive`, directories: children before parents). */
   async rm(pathOrPaths: string | readonly string[], options: RmOptions = {}): Promise<void> {
+    this.checkRm(pathOrPaths, options);
     const found = await this.expandInfos(pathOrPaths, { recursive: options.recursive, maxDepth: options.maxDepth, signal: options.signal });
     const entries = await mapBounded(
       [...found.keys()],
@@ -930,13 +1092,31 @@ export abstract class AbstractFileSystem {
     }
   }
 
+  /** The entry check of `rm` (backends with their own rm call it first). */
+  protected checkRm(pathOrPaths: unknown, options: RmOptions): void {
+    checkPaths("rm", pathOrPaths);
+    this.checkCall("rm", options, RM_OPTIONS);
+  }
+
   // ---------------------------------------------------------------- copying
+
+  /** The entry check of copy, mv, get and put: source and destination paths, then the options. */
+  private checkTransfer(method: string, src: unknown, dst: unknown, options: unknown, spec: OptionSpec, names: [string, string] = ["src", "dst"]): void {
+    checkPaths(method, src, names[0]);
+    checkPaths(method, dst, names[1]);
+    if (Array.isArray(dst) && (!Array.isArray(src) || src.length !== dst.length)) {
+      const problem = Array.isArray(src) ? `must have as many entries as ${names[0]} (${src.length})` : `can be a list only when ${names[0]} is one`;
+      throw invalidArgument(method, names[1], problem, dst);
+    }
+    this.checkCall(method, options, spec);
+  }
 
   /**
    * Copy within this filesystem (fsspec's destination rules, docs/filesystem-api.md). A
    * destination that is the source is a no-op; one inside a source directory is EINVAL.
    */
   async copy(src: string | readonly string[], dst: string | readonly string[], options: TransferOptions = {}): Promise<void> {
+    this.checkTransfer("copy", src, dst, options, TRANSFER_OPTIONS);
     if (await this.namesItself(src, dst, options)) return;
     const pairs = await planTransfer(this, src, this, dst, options);
     // Like fsspec, a recursive copy skips sources that vanish unless told to raise.
@@ -944,6 +1124,9 @@ export abstract class AbstractFileSystem {
   }
 
   async cpFile(src: string, dst: string, options: SignalOptions = {}): Promise<void> {
+    checkPath("cpFile", src, "src");
+    checkPath("cpFile", dst, "dst");
+    this.checkCall("cpFile", options, SIGNAL_OPTIONS);
     const s = this.normalizePath(src);
     const d = this.normalizePath(dst);
     try {
@@ -958,6 +1141,7 @@ export abstract class AbstractFileSystem {
    * rules as copy; a directory without `recursive` is EISDIR, and nothing moves.
    */
   async mv(src: string | readonly string[], dst: string | readonly string[], options: TransferOptions = {}): Promise<void> {
+    this.checkTransfer("mv", src, dst, options, TRANSFER_OPTIONS);
     if (await this.namesItself(src, dst, options)) return;
     const plan = await makeTransferPlan(this, src, this, dst, options);
     if (plan.skippedDir !== undefined) throw FsError.eisdir(plan.skippedDir, "is a directory; pass recursive: true to move it");
@@ -969,35 +1153,57 @@ export abstract class AbstractFileSystem {
     if (typeof src !== "string" || typeof dst !== "string") return false;
     const p = this.normalizePath(src);
     if (p !== this.normalizePath(dst)) return false;
-    if (await this.exists(p, options)) return true;
+    if (await this.exists(p, { signal: options.signal })) return true;
     if (!hasMagic(p)) throw FsError.enoent(p);
     await this.expandInfos(src, { signal: options.signal }); // ENOENT when the glob matches nothing
     return true;
   }
 
+  /**
+   * The entry check of get, put, getFile and putFile (`names`: the remote and local argument,
+   * in the method's order), then the local side: `localFs`, else the local disk.
+   */
+  private async localSide(
+    method: string,
+    args: [unknown, unknown],
+    names: [string, string],
+    options: GetPutOptions,
+    single: boolean,
+  ): Promise<{ local: AbstractFileSystem; transfer: TransferOptions }> {
+    if (single) {
+      checkPath(method, args[0], names[0]);
+      checkPath(method, args[1], names[1]);
+      this.checkCall(method, options, GET_PUT_OPTIONS);
+    } else {
+      this.checkTransfer(method, args[0], args[1], options, GET_PUT_OPTIONS, names);
+    }
+    const { localFs, ...transfer } = options;
+    return { local: localFs ?? (await localFileSystem()), transfer };
+  }
+
   /** Download to the local filesystem (or `localFs`), with fsspec's copy rules. */
-  async get(rpath: string | readonly string[], lpath: string | readonly string[], options: TransferOptions & { localFs?: AbstractFileSystem } = {}): Promise<void> {
-    const local = options.localFs ?? localFileSystem();
+  async get(rpath: string | readonly string[], lpath: string | readonly string[], options: GetPutOptions = {}): Promise<void> {
+    const { local, transfer } = await this.localSide("get", [rpath, lpath], ["rpath", "lpath"], options, false);
     // planTransfer refuses remote names that would steer a download outside `lpath`.
-    const pairs = await planTransfer(this, rpath, local, lpath, options);
-    await runTransfers(pairs, this, local, options);
+    const pairs = await planTransfer(this, rpath, local, lpath, transfer);
+    await runTransfers(pairs, this, local, transfer);
   }
 
   /** Upload from the local filesystem (or `localFs`), with fsspec's copy rules. */
-  async put(lpath: string | readonly string[], rpath: string | readonly string[], options: TransferOptions & { localFs?: AbstractFileSystem } = {}): Promise<void> {
-    const local = options.localFs ?? localFileSystem();
-    const pairs = await planTransfer(local, lpath, this, rpath, options);
-    await runTransfers(pairs, local, this, options);
+  async put(lpath: string | readonly string[], rpath: string | readonly string[], options: GetPutOptions = {}): Promise<void> {
+    const { local, transfer } = await this.localSide("put", [lpath, rpath], ["lpath", "rpath"], options, false);
+    const pairs = await planTransfer(local, lpath, this, rpath, transfer);
+    await runTransfers(pairs, local, this, transfer);
   }
 
-  async getFile(rpath: string, lpath: string, options: TransferOptions & { localFs?: AbstractFileSystem } = {}): Promise<void> {
-    const local = options.localFs ?? localFileSystem();
-    await transferOne(this, this.normalizePath(rpath), local, local.normalizePath(lpath), options);
+  async getFile(rpath: string, lpath: string, options: GetPutOptions = {}): Promise<void> {
+    const { local, transfer } = await this.localSide("getFile", [rpath, lpath], ["rpath", "lpath"], options, true);
+    await transferOne(this, this.normalizePath(rpath), local, local.normalizePath(lpath), transfer);
   }
 
-  async putFile(lpath: string, rpath: string, options: TransferOptions & { localFs?: AbstractFileSystem } = {}): Promise<void> {
-    const local = options.localFs ?? localFileSystem();
-    await transferOne(local, local.normalizePath(lpath), this, this.normalizePath(rpath), options);
+  async putFile(lpath: string, rpath: string, options: GetPutOptions = {}): Promise<void> {
+    const { local, transfer } = await this.localSide("putFile", [lpath, rpath], ["lpath", "rpath"], options, true);
+    await transferOne(local, local.normalizePath(lpath), this, this.normalizePath(rpath), transfer);
   }
 
   // ---------------------------------------------------------------- opened files
@@ -1008,6 +1214,7 @@ export abstract class AbstractFileSystem {
   async open(path: string, mode: OpenMode = "rb", options: FileOpenOptions = {}): Promise<BufferedFile | TextFile> {
     const { kind, text } = parseMode(mode);
     const p = this.normalizePath(path);
+    this.checkCall("open", options, FILE_OPEN_OPTIONS, p);
     const raw = kind === "r" ? await this.openForRead(p, options) : await this.openForWrite(p, kind, options);
     return text ? new TextFile(raw, options.encoding ?? "utf8") : raw;
   }
@@ -1017,7 +1224,7 @@ export abstract class AbstractFileSystem {
     let size = options.size;
     let details: Record<string, unknown> = {};
     if (size === undefined) {
-      const info = await this._info(path, options);
+      const info = await this._info(path, { signal: options.signal });
       if (info.type === "directory") throw FsError.eisdir(path);
       if (info.size === null) throw FsError.enotsup("cannot open a file of unknown size for random access", path);
       size = info.size;
@@ -1033,7 +1240,7 @@ export abstract class AbstractFileSystem {
   protected async openForWrite(path: string, kind: "w" | "a" | "x", options: FileOpenOptions): Promise<BufferedFile> {
     // One lookup. Only "x" must know for sure; other modes write even where a lookup is refused
     // (a presigned PUT URL may forbid HEAD).
-    const existing = await this._info(path, options).catch((err) => {
+    const existing = await this._info(path, { signal: options.signal }).catch((err) => {
       if (kind === "x" && !isFsError(err, "ENOENT") && !isFsError(err, "ENOTDIR")) throw err;
       return undefined;
     });
@@ -1057,6 +1264,7 @@ export abstract class AbstractFileSystem {
         discard: () => sink.discard(),
       },
       autocommit: transaction ? false : (options.autocommit ?? true),
+      signal: options.signal,
     });
     this.enlist(file);
     return file;
@@ -1084,6 +1292,7 @@ export abstract class AbstractFileSystem {
 
   /** Publish (commit = true) or drop every file written since `startTransaction`. */
   async endTransaction(commit = true): Promise<void> {
+    checkArg("endTransaction", "commit", commit, isBoolean);
     const tx = this.activeTransaction;
     if (!tx) throw FsError.einval("no transaction in progress");
     this.activeTransaction = undefined;
@@ -1105,6 +1314,7 @@ export abstract class AbstractFileSystem {
 
   /** Run `fn` in a transaction: published together on success, discarded if it throws. */
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    checkArg("transaction", "fn", fn, isFunction);
     this.startTransaction();
     let result: T;
     try {
@@ -1140,7 +1350,7 @@ export abstract class AbstractFileSystem {
   /** Class and options; filesystem-valued options (a `dir` target) nest. */
   toJSON(): FileSystemJSON {
     const options: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(this.options)) {
+    for (const [k, v] of Object.entries(this.options as Record<string, unknown>)) {
       if (v === undefined || k === "skipInstanceCache") continue;
       if (v instanceof AbstractFileSystem) options[k] = { __filesystem__: v.toJSON() };
       else if (typeof v === "function" || (v !== null && typeof v === "object" && !isPlainData(v))) {
@@ -1157,7 +1367,7 @@ function isPlainData(v: object): boolean {
   return (proto === Object.prototype || proto === null) && Object.values(v).every((x) => x === null || typeof x !== "object" || isPlainData(x as object));
 }
 
-function localFileSystem(): AbstractFileSystem {
-  if (!defaultLocalFs) throw FsError.enotsup("no local filesystem is registered");
-  return defaultLocalFs();
+/** The local disk for get/put, loaded on first use so any entry point (fsspec-ts/http...) has it. */
+async function localFileSystem(): Promise<AbstractFileSystem> {
+  return (await import("../implementations/local.js")).defaultLocalFileSystem();
 }

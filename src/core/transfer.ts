@@ -9,6 +9,7 @@ import { hasMagic } from "./glob.js";
 import { mapBounded } from "./limiter.js";
 import { isInside, normalizePosix, parentOf, trimTrailingSlashes } from "./paths.js";
 import type { ExpandOptions, FileInfo, OnError, ProgressCallback, SignalOptions, TransferOptions } from "./types.js";
+import { checkOptions, isFunction, isPositiveInteger, isRecord, isSignal, optionSpec } from "./validate.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 
 export interface TransferPair {
@@ -52,13 +53,16 @@ export async function makeTransferPlan(
   dst: string | readonly string[],
   options: ExpandOptions = {},
 ): Promise<TransferPlan> {
+  // Each call below gets only the options it takes (the caller's may be a whole TransferOptions).
+  const signal = { signal: options.signal };
+  const expand: ExpandOptions = { recursive: options.recursive, maxDepth: options.maxDepth, signal: options.signal };
   if (Array.isArray(src) && Array.isArray(dst)) {
     if (src.length !== dst.length) throw FsError.einval(`${src.length} sources but ${dst.length} destinations`);
     const pairs = src.map((s, i) => ({ src: srcFs.normalizePath(s), dst: dstFs.normalizePath(dst[i]!), info: undefined }));
     return checkOverlaps({ pairs, sourceDirs: [] }, srcFs === dstFs, srcFs.rootMarker);
   }
   if (typeof dst !== "string") throw FsError.einval("a list of destinations needs a list of sources");
-  const found = await srcFs.expandInfos(src, options);
+  const found = await srcFs.expandInfos(src, expand);
   let sources = [...found.keys()].sort();
   const single = typeof src === "string";
   // A source that exists under its own name was taken literally, glob characters or not.
@@ -68,7 +72,7 @@ export async function makeTransferPlan(
     // Directories are dropped: their files (if any) are already listed.
     const types = await mapBounded(
       sources,
-      async (s) => found.get(s)?.type ?? (await srcFs.info(s, options).then((i) => i.type, () => "missing")),
+      async (s) => found.get(s)?.type ?? (await srcFs.info(s, signal).then((i) => i.type, () => "missing")),
       { concurrency: srcFs.concurrency },
     );
     if (literal && !options.recursive && types[0] === "directory") skippedDir = sources[0];
@@ -80,7 +84,7 @@ export async function makeTransferPlan(
   if (options.recursive && inputs.some((s) => srcFs.normalizePath(s) === srcFs.rootMarker)) sourceDirs.push(srcFs.rootMarker);
   if (sources.length === 0) return { pairs: [], skippedDir, sourceDirs };
   const dstNorm = dstFs.normalizePath(dst);
-  const destinationIsDir = dst.endsWith("/") || (await dstFs.isDir(dstNorm, options));
+  const destinationIsDir = dst.endsWith("/") || (await dstFs.isDir(dstNorm, signal));
   const dsts = planDestinations({
     source: single ? src : [...src],
     sources,
@@ -200,11 +204,12 @@ export async function runMoves(
   let failure: { error: unknown } | undefined;
   try {
     await transferPairs(pairs, srcFs, dstFs, options, async (pair, fileOptions) => {
-      const before = fileOptions.info ?? (await srcFs.info(pair.src, fileOptions));
+      const signal = { signal: fileOptions.signal };
+      const before = fileOptions.info ?? (await srcFs.info(pair.src, signal));
       if (before.type === "directory") throw FsError.eisdir(pair.src);
-      if (await landsOnItself(before, dstFs, pair.dst, fileOptions)) return;
+      if (await landsOnItself(before, dstFs, pair.dst, signal)) return;
       await transferFile(srcFs, pair.src, dstFs, pair.dst, { ...fileOptions, info: before });
-      await confirmCopy(before, dstFs, pair.dst, fileOptions);
+      await confirmCopy(before, dstFs, pair.dst, signal);
       moved.push(pair.src);
     });
   } catch (error) {
@@ -224,7 +229,7 @@ async function withSourceInfos(pairs: readonly TransferPair[], srcFs: AbstractFi
     pairs,
     async (pair) =>
       pair.info ??
-      (await srcFs.info(pair.src, options).catch((err) => {
+      (await srcFs.info(pair.src, { signal: options.signal }).catch((err) => {
         // A missing source is the copy's to report (or skip, with onError).
         if (isFsError(err, "ENOENT")) return undefined;
         throw err;
@@ -269,6 +274,7 @@ async function transferPairs(
   copy: (pair: TransferPair, fileOptions: TransferFileOptions) => Promise<void>,
 ): Promise<void> {
   const onError: OnError = options.onError ?? "raise";
+  const signal = { signal: options.signal };
   const dirPairs = pairs.filter((p) => p.info?.type === "directory");
   const filePairs = pairs.filter((p) => p.info?.type !== "directory");
   for (const pair of dirPairs) {
@@ -283,7 +289,7 @@ async function transferPairs(
   if (callback?.setSize) {
     sizes = (await mapBounded(
       filePairs,
-      async (p, i) => sizes[i] ?? (await srcFs.size(p.src, options).catch(() => null)),
+      async (p, i) => sizes[i] ?? (await srcFs.size(p.src, signal).catch(() => null)),
       { concurrency: srcFs.concurrency, signal: options.signal },
     )) as Array<number | null>;
     callback.setSize(sizes.reduce<number>((n, s) => n + (s ?? 0), 0));
@@ -293,7 +299,7 @@ async function transferPairs(
     async (pair, i) => {
       callback?.branch?.(pair.src, pair.dst, sizes[i] ?? null);
       try {
-        await copy(pair, { ...options, info: pair.info, onBytes: bytesOf(callback) });
+        await copy(pair, { signal: options.signal, info: pair.info, onBytes: bytesOf(callback) });
       } catch (err) {
         if (isFsError(err, "EISDIR") && pair.info === undefined) {
           // A literal source that turned out to be a directory is made, not copied.
@@ -317,9 +323,9 @@ export async function transferOne(
 ): Promise<void> {
   const callback = options.callback;
   // One lookup serves both the progress total and the copy.
-  const info = callback?.setSize ? await srcFs.info(src, options) : undefined;
+  const info = callback?.setSize ? await srcFs.info(src, { signal: options.signal }) : undefined;
   if (info) callback!.setSize!(info.size ?? 0);
-  await transferFile(srcFs, src, dstFs, dst, { ...options, info, onBytes: bytesOf(callback) });
+  await transferFile(srcFs, src, dstFs, dst, { signal: options.signal, info, onBytes: bytesOf(callback) });
 }
 
 /** Byte increments for a callback that wants them; undefined otherwise (so nothing is looked up for it). */
@@ -336,6 +342,8 @@ export interface TransferFileOptions extends SignalOptions {
   blockSize?: number;
 }
 
+const TRANSFER_FILE_OPTIONS = optionSpec<TransferFileOptions>({ signal: isSignal, onBytes: isFunction, info: isRecord, blockSize: isPositiveInteger });
+
 /**
  * Copy one file: within one filesystem by its own cpFile; across filesystems, small files in
  * one read and one write, larger ones streamed block by block through an opened writer
@@ -348,18 +356,20 @@ export async function transferFile(
   dst: string,
   options: TransferFileOptions = {},
 ): Promise<void> {
+  checkOptions("transferFile", options, TRANSFER_FILE_OPTIONS);
   const known = options.info?.type === "file" && options.info.size !== null ? options.info : undefined;
+  const signal = { signal: options.signal };
   if (srcFs === dstFs) {
-    await srcFs.cpFile(src, dst, options);
-    if (options.onBytes) options.onBytes(known?.size ?? (await srcFs.size(src, options).catch(() => 0)) ?? 0);
+    await srcFs.cpFile(src, dst, signal);
+    if (options.onBytes) options.onBytes(known?.size ?? (await srcFs.size(src, signal).catch(() => 0)) ?? 0);
     return;
   }
   const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
-  const info = known ?? (await srcFs.info(src, options));
+  const info = known ?? (await srcFs.info(src, signal));
   if (info.type === "directory") throw FsError.eisdir(src);
   if (info.size !== null && info.size <= blockSize) {
-    const data = await srcFs.catFile(src, undefined, undefined, options);
-    await dstFs.pipeFile(dst, data, options);
+    const data = await srcFs.catFile(src, undefined, undefined, signal);
+    await dstFs.pipeFile(dst, data, signal);
     options.onBytes?.(data.byteLength);
     return;
   }

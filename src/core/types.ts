@@ -1,4 +1,24 @@
-/** The shapes shared by every filesystem. */
+/**
+ * The shapes shared by every filesystem, each options type with its spec beside it: the names
+ * a method takes and the check of each value (see validate.ts). Option types are closed: a
+ * name not listed here is refused at runtime with the closest known one.
+ */
+import {
+  either,
+  hasMethods,
+  isBoolean,
+  isFileSystem,
+  isFunction,
+  isNonNegativeInteger,
+  isNonNegativeNumber,
+  isPositiveInteger,
+  isPositiveNumber,
+  isSignal,
+  mergeSpecs,
+  oneOf,
+  optionSpec,
+} from "./validate.js";
+import type { AbstractFileSystem } from "./abstract.js";
 
 export type FileType = "file" | "directory" | "other";
 
@@ -30,8 +50,15 @@ export interface FileSystemOptions {
   maxPaths?: number;
   /** How many operations a batch call (cat of many files, rm, copy, get, put...) runs at once. */
   concurrency?: number;
-  [key: string]: unknown;
 }
+
+export const FILESYSTEM_OPTIONS = optionSpec<FileSystemOptions>({
+  skipInstanceCache: isBoolean,
+  useListingsCache: isBoolean,
+  listingsExpiryTime: isNonNegativeNumber,
+  maxPaths: isPositiveInteger,
+  concurrency: isPositiveInteger,
+});
 
 export type OnError = "raise" | "omit" | "return";
 
@@ -39,11 +66,17 @@ export interface SignalOptions {
   signal?: AbortSignal;
 }
 
+export const SIGNAL_OPTIONS = optionSpec<SignalOptions>({ signal: isSignal });
+const signal = isSignal;
+const onError = oneOf("raise", "omit", "return");
+
 export interface LsOptions extends SignalOptions {
   detail?: boolean;
   /** Skip the listings cache for this call. */
   refresh?: boolean;
 }
+
+export const LS_OPTIONS = optionSpec<LsOptions>({ signal, detail: isBoolean, refresh: isBoolean });
 
 export interface FindOptions extends SignalOptions {
   maxDepth?: number;
@@ -56,6 +89,14 @@ export interface FindOptions extends SignalOptions {
   onError?: "omit" | "raise" | ((err: unknown) => void);
 }
 
+export const FIND_OPTIONS = optionSpec<FindOptions>({
+  signal,
+  maxDepth: isPositiveInteger,
+  withDirs: isBoolean,
+  detail: isBoolean,
+  onError: either(oneOf("omit", "raise"), isFunction),
+});
+
 export interface WalkOptions extends SignalOptions {
   maxDepth?: number;
   topdown?: boolean;
@@ -63,10 +104,20 @@ export interface WalkOptions extends SignalOptions {
   onError?: "omit" | "raise" | ((err: unknown) => void);
 }
 
+export const WALK_OPTIONS = optionSpec<WalkOptions>({
+  signal,
+  maxDepth: isPositiveInteger,
+  topdown: isBoolean,
+  detail: isBoolean,
+  onError: either(oneOf("omit", "raise"), isFunction),
+});
+
 export interface GlobOptions extends SignalOptions {
   maxDepth?: number;
   detail?: boolean;
 }
+
+export const GLOB_OPTIONS = optionSpec<GlobOptions>({ signal, maxDepth: isPositiveInteger, detail: isBoolean });
 
 export interface DuOptions extends SignalOptions {
   total?: boolean;
@@ -74,16 +125,22 @@ export interface DuOptions extends SignalOptions {
   withDirs?: boolean;
 }
 
+export const DU_OPTIONS = optionSpec<DuOptions>({ signal, total: isBoolean, maxDepth: isPositiveInteger, withDirs: isBoolean });
+
 export interface ExpandOptions extends SignalOptions {
   recursive?: boolean;
   maxDepth?: number;
 }
+
+export const EXPAND_OPTIONS = optionSpec<ExpandOptions>({ signal, recursive: isBoolean, maxDepth: isPositiveInteger });
 
 export interface CatOptions extends SignalOptions {
   recursive?: boolean;
   onError?: OnError;
   maxDepth?: number;
 }
+
+export const CAT_OPTIONS = optionSpec<CatOptions>({ signal, recursive: isBoolean, onError, maxDepth: isPositiveInteger });
 
 export interface CatRangesOptions extends SignalOptions {
   onError?: OnError;
@@ -94,16 +151,28 @@ export interface CatRangesOptions extends SignalOptions {
   concurrency?: number;
 }
 
+export const CAT_RANGES_OPTIONS = optionSpec<CatRangesOptions>({
+  signal,
+  onError,
+  maxGap: isNonNegativeInteger,
+  maxBlock: isPositiveInteger,
+  concurrency: isPositiveInteger,
+});
+
 export type PipeMode = "overwrite" | "create";
 
 export interface PipeOptions extends SignalOptions {
   mode?: PipeMode;
 }
 
+export const PIPE_OPTIONS = optionSpec<PipeOptions>({ signal, mode: oneOf("overwrite", "create") });
+
 export interface RmOptions extends SignalOptions {
   recursive?: boolean;
   maxDepth?: number;
 }
+
+export const RM_OPTIONS = optionSpec<RmOptions>({ signal, recursive: isBoolean, maxDepth: isPositiveInteger });
 
 /**
  * Progress of a transfer: `setSize` with the total bytes (of one file, or of a whole batch),
@@ -122,6 +191,55 @@ export interface TransferOptions extends SignalOptions {
   callback?: ProgressCallback;
   concurrency?: number;
 }
+
+export const isProgressCallback = hasMethods("setSize", "relativeUpdate", "branch");
+
+export const TRANSFER_OPTIONS = optionSpec<TransferOptions>({
+  signal,
+  recursive: isBoolean,
+  maxDepth: isPositiveInteger,
+  onError,
+  callback: isProgressCallback,
+  concurrency: isPositiveInteger,
+});
+
+export interface GetPutOptions extends TransferOptions {
+  /** The filesystem of the local side (default: the local disk). */
+  localFs?: AbstractFileSystem;
+}
+
+export const GET_PUT_OPTIONS = mergeSpecs(
+  TRANSFER_OPTIONS,
+  optionSpec<GetPutOptions, TransferOptions>({ localFs: isFileSystem }),
+);
+
+export interface TouchOptions extends SignalOptions {
+  /** Empty an existing file (default true); false only updates its modification time. */
+  truncate?: boolean;
+}
+
+export const TOUCH_OPTIONS = optionSpec<TouchOptions>({ signal, truncate: isBoolean });
+
+export interface MkdirOptions extends SignalOptions {
+  /** Make missing parents too (default true). */
+  createParents?: boolean;
+}
+
+export const MKDIR_OPTIONS = optionSpec<MkdirOptions>({ signal, createParents: isBoolean });
+
+export interface MakedirsOptions extends SignalOptions {
+  /** An existing directory is fine (default false: EEXIST). */
+  existOk?: boolean;
+}
+
+export const MAKEDIRS_OPTIONS = optionSpec<MakedirsOptions>({ signal, existOk: isBoolean });
+
+export interface SignOptions {
+  /** Seconds the signed URL stays valid. */
+  expiration?: number;
+}
+
+export const SIGN_OPTIONS = optionSpec<SignOptions>({ expiration: isPositiveNumber });
 
 export type Bytes = Uint8Array;
 export type BytesLike = Uint8Array | string;

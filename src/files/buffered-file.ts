@@ -4,8 +4,21 @@
  */
 import { Readable, Writable } from "node:stream";
 import { inspect, type InspectOptions } from "node:util";
-import { FsError } from "../core/errors.js";
+import { FsError, throwIfAborted } from "../core/errors.js";
 import { inspectRedacted } from "../core/redact.js";
+import {
+  checkArg,
+  checkOptions,
+  invalidArgument,
+  isBoolean,
+  isEncoding,
+  isPositiveInteger,
+  isNonNegativeInteger,
+  isRecord,
+  isSignal,
+  isString,
+  optionSpec,
+} from "../core/validate.js";
 import { DEFAULT_BLOCK_SIZE, makeReadCache, type CacheStats, type RangeFetcher, type ReadCache } from "./read-caches.js";
 import { concatBytes, type UploadSink } from "./upload-sink.js";
 
@@ -35,9 +48,19 @@ export interface FileOpenOptions {
   size?: number;
   /** Text encoding for text modes (default utf-8). */
   encoding?: BufferEncoding;
+  /** Aborts the opening and every later read and write of the file (EABORT). */
   signal?: AbortSignal;
-  [key: string]: unknown;
 }
+
+export const FILE_OPEN_OPTIONS = optionSpec<FileOpenOptions>({
+  blockSize: isPositiveInteger,
+  cacheType: isString,
+  cacheOptions: isRecord,
+  autocommit: isBoolean,
+  size: isNonNegativeInteger,
+  encoding: isEncoding,
+  signal: isSignal,
+});
 
 export interface BufferedFileInit {
   path: string;
@@ -59,7 +82,11 @@ export interface BufferedFileInit {
   details?: Record<string, unknown>;
   /** Called once when the file is closed (transactions use it). */
   onClose?: (file: BufferedFile) => void;
+  /** Once it fires, reads and writes fail with EABORT and a writer publishes nothing. */
+  signal?: AbortSignal;
 }
+
+const READ_STREAM_OPTIONS = optionSpec<{ highWaterMark?: number }>({ highWaterMark: isPositiveInteger });
 
 /** A plain Uint8Array copy (never a Buffer, whose `slice` would be a view). */
 function ownedCopy(data: Uint8Array): Uint8Array {
@@ -85,6 +112,7 @@ export function readableFile(
     cacheType: options.cacheType,
     cacheOptions: options.cacheOptions,
     fetcher,
+    signal: options.signal,
     ...extra,
   });
 }
@@ -112,6 +140,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
   private uploads: Promise<void> = Promise.resolve();
   private forced: Promise<void> = Promise.resolve();
   private readonly onClose: ((file: BufferedFile) => void) | undefined;
+  private readonly signal: AbortSignal | undefined;
 
   /** Printed with the credentials of a URL path (user info, signatures) as `***`. */
   [inspect.custom](depth: number, options: InspectOptions, show?: typeof inspect): string {
@@ -127,6 +156,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     this.details = init.details ?? {};
     this.autocommit = init.autocommit ?? true;
     this.onClose = init.onClose;
+    this.signal = init.signal;
     if (init.mode === "rb" && init.readCache) {
       this.fileSize = init.size ?? init.readCache.size;
       this.cache = init.readCache;
@@ -188,11 +218,13 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
   private checkReadable(): void {
     this.checkOpen();
     if (!this.readable) throw FsError.einval(`file not open for reading (mode ${this.mode})`, this.path);
+    if (this.signal?.aborted) throwIfAborted(this.signal, this.path);
   }
 
   private checkWritable(): void {
     this.checkOpen();
     if (!this.writable) throw FsError.einval("file not open for writing (mode rb)", this.path);
+    if (this.signal?.aborted) throwIfAborted(this.signal, this.path);
   }
 
   tell(): number {
@@ -218,7 +250,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
   /** Read up to `length` bytes (all that is left when omitted or negative). */
   async read(length = -1): Promise<Uint8Array> {
     this.checkReadable();
-    if (typeof length !== "number" || Number.isNaN(length)) throw FsError.einval(`invalid read length ${length}`, this.path);
+    if (typeof length !== "number" || Number.isNaN(length)) throw invalidArgument("read", "length", "must be a number", length, this.path);
     const start = Math.min(this.position, this.fileSize);
     const end = length < 0 ? this.fileSize : Math.min(this.fileSize, start + Math.floor(length));
     if (end <= start) return new Uint8Array(0);
@@ -233,6 +265,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
   /** Read into `target`, returning the number of bytes placed. */
   async readInto(target: Uint8Array): Promise<number> {
     this.checkReadable();
+    if (!(target instanceof Uint8Array)) throw invalidArgument("readInto", "target", "must be a Uint8Array", target, this.path);
     const start = Math.min(this.position, this.fileSize);
     const end = Math.min(this.fileSize, start + target.byteLength);
     if (end <= start) return 0;
@@ -248,6 +281,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     const parts: Uint8Array[] = [];
     const chunk = Math.min(this.blockSize, 64 * 1024);
     while (this.position < this.fileSize) {
+      if (this.signal?.aborted) throwIfAborted(this.signal, this.path);
       const start = this.position;
       const data = await this.cache!.read(start, Math.min(this.fileSize, start + chunk));
       if (data.byteLength === 0) break;
@@ -284,6 +318,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
 
   /** A Node Readable over the rest of the file; reads only as fast as it is consumed. */
   createReadStream(options: { highWaterMark?: number } = {}): Readable {
+    checkOptions("createReadStream", options, READ_STREAM_OPTIONS, undefined, this.path);
     this.checkReadable();
     const chunk = options.highWaterMark ?? Math.min(this.blockSize, 2 ** 20);
     const stream: Readable = new Readable({
@@ -314,6 +349,9 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
   /** Buffer `data`; a full block is handed to the backend. Returns the bytes accepted. */
   async write(data: Uint8Array | string): Promise<number> {
     this.checkWritable();
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+      throw invalidArgument("write", "data", "must be a Uint8Array or a string", data, this.path);
+    }
     if (this.uploadedFinal) throw FsError.einval("file already finished uploading", this.path);
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
     if (bytes.byteLength === 0) return 0;
@@ -330,6 +368,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
    * whatever is buffered as the final chunk (close does this).
    */
   async flush(force = false): Promise<void> {
+    checkArg("flush", "force", force, isBoolean, this.path);
     this.checkOpen();
     if (!this.writable) return;
     await this.queueUpload(force);
@@ -347,6 +386,8 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
 
   private async uploadBuffered(final: boolean): Promise<void> {
     if (this.uploadedFinal) return;
+    // An aborted writer sends nothing more, so close() fails and publishes nothing.
+    if (this.signal?.aborted) throwIfAborted(this.signal, this.path);
     if (!final && this.buffered < this.offerAt) return;
     // Take the buffer before awaiting: writes during the upload start a new one.
     const size = this.buffered;

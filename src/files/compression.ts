@@ -5,6 +5,7 @@
 import { Readable, type Transform } from "node:stream";
 import * as zlib from "node:zlib";
 import { FsError } from "../core/errors.js";
+import { invalidArgument } from "../core/validate.js";
 import { StreamReader } from "./stream-reader.js";
 import type { ByteFile } from "./text-file.js";
 import type { BufferedFile } from "./buffered-file.js";
@@ -93,6 +94,7 @@ export class CompressedFile implements ByteFile {
   async read(length = -1): Promise<Uint8Array> {
     this.checkOpen();
     if (!this.reader) throw FsError.einval("file not open for reading", this.path);
+    if (typeof length !== "number" || Number.isNaN(length)) throw invalidArgument("read", "length", "must be a number", length, this.path);
     return this.reader.read(length).catch((err) => {
       throw new FsError("EIO", `cannot decompress (${this.compression}): ${(err as Error).message}`, { path: this.path, cause: err });
     });
@@ -115,6 +117,9 @@ export class CompressedFile implements ByteFile {
   async write(data: Uint8Array | string): Promise<number> {
     this.checkOpen();
     if (!this.compressor) throw FsError.einval("file not open for writing", this.path);
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+      throw invalidArgument("write", "data", "must be a Uint8Array or a string", data, this.path);
+    }
     const bytes = typeof data === "string" ? Buffer.from(data) : data;
     if (!this.compressor.write(bytes)) {
       await new Promise<void>((resolve) => this.compressor!.once("drain", resolve));

@@ -1,6 +1,7 @@
 /** Text modes (`r`, `w`, ...): strings in and out over a byte file, decoded incrementally. */
 import { StringDecoder } from "node:string_decoder";
 import { FsError } from "../core/errors.js";
+import { invalidArgument } from "../core/validate.js";
 
 /** What a text file needs of the byte file beneath it. */
 export interface ByteFile {
@@ -64,7 +65,7 @@ export class TextFile implements AsyncIterable<string> {
   }
 
   async write(text: string): Promise<number> {
-    if (typeof text !== "string") throw FsError.einval("text files take strings", this.path);
+    if (typeof text !== "string") throw invalidArgument("write", "text", "must be a string (text files take strings)", text, this.path);
     await this.raw.write(Buffer.from(text, this.encoding));
     return text.length;
   }

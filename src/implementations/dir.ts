@@ -8,6 +8,7 @@
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError } from "../core/errors.js";
 import { joinPath, relativeTo, resolveInside, trimTrailingSlashes } from "../core/paths.js";
+import { SIGNAL_OPTIONS } from "../core/types.js";
 import { LocalFileSystem } from "./local.js";
 import { RealPathConfinement } from "./real-path-confinement.js";
 import type {
@@ -15,10 +16,13 @@ import type {
   FileInfo,
   FileSystemOptions,
   FindOptions,
+  LsOptions,
   PipeMode,
   SignalOptions,
+  SignOptions,
 } from "../core/types.js";
-import { BufferedFile, parseMode, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
+import { checkPaths, isBoolean, isFileSystem, isRecord, isString, optionSpec, type OptionSpec } from "../core/validate.js";
+import { BufferedFile, FILE_OPEN_OPTIONS, parseMode, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
 import { TextFile } from "../files/text-file.js";
 
 export interface DirFileSystemOptions extends FileSystemOptions {
@@ -38,13 +42,20 @@ export interface DirFileSystemOptions extends FileSystemOptions {
 export class DirFileSystem extends AbstractFileSystem {
   static override protocols = ["dir"] as const;
   static override rootMarker = "";
+  static override ownOptions = optionSpec<DirFileSystemOptions, FileSystemOptions>({
+    path: isString,
+    fs: isFileSystem,
+    targetProtocol: isString,
+    targetOptions: isRecord,
+    confineSymlinks: isBoolean,
+  });
 
   /** `dir::memory://data` roots the view at the inner path. */
   static override chainOptions(
     inner: { fs: AbstractFileSystem; path: string },
     outerPath: string,
-    options: FileSystemOptions,
-  ): { options: FileSystemOptions; path: string } {
+    options: Record<string, unknown>,
+  ): { options: Record<string, unknown>; path: string } {
     return { options: { ...options, fs: inner.fs, path: inner.path }, path: outerPath || "/" };
   }
 
@@ -55,6 +66,7 @@ export class DirFileSystem extends AbstractFileSystem {
     return trimTrailingSlashes(p).replace(/^\/+/, "");
   }
 
+  declare readonly options: Readonly<DirFileSystemOptions>;
   readonly target: AbstractFileSystem;
   readonly root: string;
   private readonly confinement: RealPathConfinement | undefined;
@@ -69,6 +81,11 @@ export class DirFileSystem extends AbstractFileSystem {
       if (!(options.fs instanceof LocalFileSystem)) throw FsError.einval("confineSymlinks needs a target on local disk (file://)");
       this.confinement = new RealPathConfinement(options.fs, this.root);
     }
+  }
+
+  /** Calls are passed to the target, so the view takes the target's own options too. */
+  override callOptionsOf(method: string): OptionSpec | undefined {
+    return this.target.callOptionsOf(method);
   }
 
   /** The view's own name for a path: relative, contained, "" for the root. */
@@ -116,7 +133,8 @@ export class DirFileSystem extends AbstractFileSystem {
   }
 
   protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
-    let listing = await this.guard(path, () => this.target.ls(this.toTarget(path), { ...options, detail: true }));
+    const refresh = (options as LsOptions).refresh;
+    let listing = await this.guard(path, () => this.target.ls(this.toTarget(path), { signal: options.signal, refresh, detail: true }));
     const confinement = this.confinement;
     if (confinement) {
       const shown = await Promise.all(listing.map((i) => confinement.allows(i)));
@@ -126,7 +144,7 @@ export class DirFileSystem extends AbstractFileSystem {
   }
 
   protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
-    return this.mapInfo(await this.guard(path, () => this.target.info(this.toTarget(path), options)));
+    return this.mapInfo(await this.guard(path, () => this.target.info(this.toTarget(path), { signal: options.signal })));
   }
 
   protected override async _catFile(path: string, start: number, end: number | undefined, options: SignalOptions): Promise<Uint8Array> {
@@ -134,25 +152,25 @@ export class DirFileSystem extends AbstractFileSystem {
   }
 
   protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode, options: SignalOptions): Promise<void> {
-    await this.guard(path, () => this.target.pipeFile(this.toTarget(path), data, { ...options, mode }));
+    await this.guard(path, () => this.target.pipeFile(this.toTarget(path), data, { signal: options.signal, mode }));
   }
 
   protected override async _rmFile(path: string, options: SignalOptions): Promise<void> {
-    await this.guard(path, () => this.target.rmFile(this.toTarget(path), options));
+    await this.guard(path, () => this.target.rmFile(this.toTarget(path), { signal: options.signal }));
   }
 
   protected override async _mkdir(path: string, createParents: boolean, options: SignalOptions): Promise<void> {
-    await this.guard(path, () => this.target.mkdir(this.toTarget(path), { ...options, createParents }));
+    await this.guard(path, () => this.target.mkdir(this.toTarget(path), { signal: options.signal, createParents }));
   }
 
   protected override async _rmdir(path: string, options: SignalOptions): Promise<void> {
     if (path === "") throw FsError.einval("cannot remove the root of a dir view", path);
-    await this.guard(path, () => this.target.rmdir(this.toTarget(path), options));
+    await this.guard(path, () => this.target.rmdir(this.toTarget(path), { signal: options.signal }));
   }
 
   protected override async _cpFile(src: string, dst: string, options: SignalOptions): Promise<void> {
     await this.allowed(dst);
-    await this.guard(src, () => this.target.cpFile(this.toTarget(src), this.toTarget(dst), options));
+    await this.guard(src, () => this.target.cpFile(this.toTarget(src), this.toTarget(dst), { signal: options.signal }));
   }
 
   protected override async _touchExisting(path: string): Promise<void> {
@@ -162,7 +180,8 @@ export class DirFileSystem extends AbstractFileSystem {
   /** The target's own (possibly faster) find, renamed; when confined, a walk of checked listings. */
   protected override async findInfos(path: string, options: FindOptions): Promise<Map<string, FileInfo>> {
     if (this.confinement) return super.findInfos(path, options);
-    const found = await this.guard(path, () => this.target.find(this.toTarget(path), { ...options, detail: true }));
+    const { signal, maxDepth, withDirs, onError } = options;
+    const found = await this.guard(path, () => this.target.find(this.toTarget(path), { signal, maxDepth, withDirs, onError, detail: true }));
     const out = new Map<string, FileInfo>();
     for (const info of Object.values(found)) {
       const mapped = this.mapInfo(info);
@@ -178,16 +197,18 @@ export class DirFileSystem extends AbstractFileSystem {
     ends: number | null | ReadonlyArray<number | null>,
     options: CatRangesOptions = {},
   ): Promise<Array<Uint8Array | Error>> {
+    checkPaths("catRanges", paths, "paths");
     const mapped = typeof paths === "string" ? await this.allowed(this.normalizePath(paths)) : await Promise.all(paths.map((p) => this.allowed(this.normalizePath(p))));
     return this.target.catRanges(mapped, starts, ends, options);
   }
 
   override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
+    this.checkCall("ukey", options, SIGNAL_OPTIONS);
     return this.target.ukey(await this.allowed(this.normalizePath(path)), options);
   }
 
-  override async sign(path: string, options: { expiration?: number } = {}): Promise<string> {
-    return this.target.sign(await this.allowed(this.normalizePath(path)), options);
+  override async sign(path: string, options: SignOptions = {}): Promise<string> {
+    return this.target.sign(await this.allowed(this.checkSign(path, options)), options);
   }
 
   override invalidateCache(path?: string): void {
@@ -201,6 +222,7 @@ export class DirFileSystem extends AbstractFileSystem {
   override async open(path: string, mode: OpenMode = "rb", options: FileOpenOptions = {}): Promise<BufferedFile | TextFile> {
     const { kind, text } = parseMode(mode);
     const p = this.normalizePath(path);
+    this.checkCall("open", options, FILE_OPEN_OPTIONS, p);
     const binary = `${kind}b` as "rb" | "wb" | "ab" | "xb";
     const raw = await this.guard(p, () =>
       this.target.open(this.toTarget(p), binary, {

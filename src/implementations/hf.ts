@@ -10,16 +10,18 @@
  */
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, toFsError } from "../core/errors.js";
-import type { FileInfo, FileSystemOptions, FindOptions, ProgressCallback, SignalOptions } from "../core/types.js";
+import { SIGNAL_OPTIONS, type FileInfo, type FileSystemOptions, type FindOptions, type ProgressCallback, type SignalOptions } from "../core/types.js";
+import { anyValue, checkPath, mergeSpecs, optionSpec, pickSpec } from "../core/validate.js";
 import { sameVersion, versionChanged, type FileVersion, type PinnedReadOptions, type PinnedReads } from "../core/versions.js";
-import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
-import { HTTPFileSystem, type HTTPFileSystemOptions, type HttpCallOptions } from "./http.js";
+import { readableFile, type BufferedFile, type BinaryMode, type OpenMode, type TextMode } from "../files/buffered-file.js";
+import type { TextFile } from "../files/text-file.js";
+import { HTTPFileSystem, PROGRESS_CALL_OPTIONS, type HTTPFileSystemOptions, type HttpCallOptions, type ProgressOpenOptions } from "./http.js";
 import { discardBody, header } from "./http/client.js";
 import { RangeDownload, type Validators } from "./http/download.js";
 import { transportFailure } from "./http/errors.js";
 import { backoffMs, sleep } from "./http/retry.js";
 import { hubError, nextLink, resolveUrl, revisionUrl, treePage, treeUrl } from "./hf/api.js";
-import { effectiveRevision, formatHfPath, isCommitSha, parseHfPath, pinKey, withPath, type HfPath } from "./hf/path.js";
+import { effectiveRevision, formatHfPath, isCommitSha, parseHfPath, pinKey, withPath, type HfPath, type HfRepoType } from "./hf/path.js";
 
 export type { HfPath, HfRepoType } from "./hf/path.js";
 export { parseHfPath, formatHfPath } from "./hf/path.js";
@@ -76,10 +78,26 @@ interface Pin {
   at: number;
 }
 
+/** `open` takes ProgressOpenOptions here (types only: the base's open does the work). */
+export interface HuggingFaceFileSystem {
+  open(path: string, mode: TextMode, options?: ProgressOpenOptions): Promise<TextFile>;
+  open(path: string, mode?: BinaryMode, options?: ProgressOpenOptions): Promise<BufferedFile>;
+  open(path: string, mode?: OpenMode, options?: ProgressOpenOptions): Promise<BufferedFile | TextFile>;
+}
+
 export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["hf"] as const;
   static override rootMarker = "";
   static override secretOptions = ["token"];
+  static override ownOptions = mergeSpecs(
+    // Checked by the constructor; the HTTP ones are checked by the HTTP backend they go to.
+    optionSpec<HuggingFaceFileSystemOptions, FileSystemOptions & Pick<HTTPFileSystemOptions, (typeof HTTP_OPTIONS)[number]>>({
+      endpoint: anyValue,
+      token: anyValue,
+    }),
+    pickSpec(HTTPFileSystem.ownOptions, HTTP_OPTIONS),
+  );
+  static override callOptions = { catFile: PROGRESS_CALL_OPTIONS, open: PROGRESS_CALL_OPTIONS };
 
   /** The canonical name of a path (see hf/path.ts); anything but a repo path is EINVAL. */
   static override stripProtocol(path: string): string {
@@ -112,8 +130,9 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
     return true;
   }
 
-  /** Close this instance's connections (do not use it afterwards). */
-  async close(): Promise<void> {
+  /** Close this instance's connections (do not use it afterwards); it leaves the instance cache. */
+  override async close(): Promise<void> {
+    await super.close();
     await this.http.close();
   }
 
@@ -159,6 +178,38 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
       throw new FsError("EPROTO", "the Hub's revision answer has no commit sha", { path: formatHfPath(repo) });
     }
     return sha;
+  }
+
+  /**
+   * The commit `path`'s revision reads in this filesystem (a sha as given; a branch or tag
+   * resolved once and pinned, as every call here does).
+   */
+  async resolveCommit(path: string, options: SignalOptions = {}): Promise<string> {
+    checkPath("resolveCommit", path);
+    this.checkCall("resolveCommit", options, SIGNAL_OPTIONS);
+    return this.commitOf(parseHfPath(this.normalizePath(path)), options.signal);
+  }
+
+  /**
+   * Where `path` is and what the Hub's own cache names it by: its commit (pinned as above), its
+   * size and its blob name, the ETag `resolve` answers with (the LFS sha256 for LFS files, else
+   * the git blob id; both come from the tree listing, at that commit). A directory is EISDIR.
+   */
+  async hubFile(path: string, options: SignalOptions = {}): Promise<HubFile> {
+    checkPath("hubFile", path);
+    this.checkCall("hubFile", options, SIGNAL_OPTIONS);
+    const p = parseHfPath(this.normalizePath(path));
+    if (p.path === "") throw FsError.eisdir(formatHfPath(p), "is the root of a repository");
+    const commit = await this.commitOf(p, options.signal);
+    const atCommit = formatHfPath({ ...p, revision: commit });
+    let info: FileInfo;
+    try {
+      info = await this._info(atCommit, options);
+    } catch (err) {
+      throw isFsError(err) ? err.withPath(formatHfPath(p)) : err;
+    }
+    if (info.type === "directory") throw FsError.eisdir(formatHfPath(p));
+    return hubFileOf(p, commit, atCommit, info);
   }
 
   /** Forget the commit of `p`'s repo and revision, and every listing read from it. */
@@ -384,14 +435,14 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
    * A seekable file over ranged reads of the pinned commit. The first answer's ETag and the
    * listed size pin the version: a later block from anything else fails with ECHANGED.
    */
-  protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
-    const info = options.size === undefined ? await this._info(path, options) : undefined;
+  protected override async openForRead(path: string, options: ProgressOpenOptions): Promise<BufferedFile> {
+    const info = options.size === undefined ? await this._info(path, { signal: options.signal }) : undefined;
     if (info?.type === "directory") throw FsError.eisdir(path);
     const size = options.size ?? info?.size ?? null;
     if (size === null) throw FsError.enotsup("cannot open a file of unknown size for random access", path);
     const url = await this.fileUrl(path, options.signal);
     const signal = options.signal;
-    const callback = options.callback as ProgressCallback | undefined;
+    const callback = options.callback;
     callback?.setSize?.(size);
     const progress: ProgressCallback | undefined = callback?.relativeUpdate ? { relativeUpdate: (n) => callback.relativeUpdate!(n) } : undefined;
     const expect: Validators = { size };
@@ -411,6 +462,39 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
     // Each fetch is a fresh buffer (readAll allocates it), so the read cache may hand it on.
     return readableFile(path, size, fetcher, options, { details: info ?? {}, ownedFetches: true });
   }
+}
+
+/** A file at one commit, as the Hub's cache layout names it (see `hubFile`). */
+export interface HubFile {
+  repoType: HfRepoType;
+  repoId: string;
+  /** The revision the path asked for (`main` when none was written). */
+  revision: string;
+  commit: string;
+  /** The path inside the repo. */
+  path: string;
+  /** The file's name as it was asked for (`org/repo/a.bin`), for messages. */
+  name: string;
+  /** The same file named at its commit: reading it never sees another commit. */
+  pinnedName: string;
+  /** The blob's name: the LFS sha256 (64 hex) or the git blob id (40 hex). */
+  etag: string;
+  size: number;
+  /** Whether the file lives in LFS (then `etag` is the sha256 of its bytes). */
+  lfs: boolean;
+}
+
+function hubFileOf(p: HfPath, commit: string, pinnedName: string, info: FileInfo): HubFile {
+  const lfs = (info.lfs as { oid?: unknown } | undefined)?.oid;
+  const etag = typeof lfs === "string" ? lfs : info.oid;
+  const valid = typeof etag === "string" && (typeof lfs === "string" ? /^[0-9a-f]{64}$/ : /^[0-9a-f]{40}$/).test(etag);
+  if (!valid || typeof info.size !== "number") {
+    throw new FsError("EPROTO", "the Hub's listing gives this file no usable oid or size", { path: formatHfPath(p) });
+  }
+  return {
+    repoType: p.repoType, repoId: p.repoId, revision: effectiveRevision(p), commit, path: p.path, name: formatHfPath(p), pinnedName,
+    etag, size: info.size, lfs: typeof lfs === "string",
+  };
 }
 
 function versionOfInfo(info: FileInfo): FileVersion {

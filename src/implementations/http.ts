@@ -9,20 +9,11 @@ import { AbstractFileSystem, type WalkEntry, type WalkEntryDetail } from "../cor
 import { FsError, isFsError } from "../core/errors.js";
 import { mapBounded, Semaphore } from "../core/limiter.js";
 import { trimTrailingSlashes } from "../core/paths.js";
-import type {
-  ExpandOptions,
-  FileInfo,
-  FileSystemOptions,
-  FindOptions,
-  GlobOptions,
-  LsOptions,
-  PipeMode,
-  ProgressCallback,
-  SignalOptions,
-  WalkOptions,
-} from "../core/types.js";
+import { EXPAND_OPTIONS, isProgressCallback, SIGNAL_OPTIONS, type ExpandOptions, type FileInfo, type FileSystemOptions, type FindOptions, type GlobOptions, type LsOptions, type PipeMode, type ProgressCallback, type SignalOptions, type WalkOptions } from "../core/types.js";
+import { anyValue, checkOffset, checkPaths, isBoolean, isStringRecord, oneOf, optionSpec } from "../core/validate.js";
 import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
-import { BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
+import { BufferedFile, type FileOpenOptions, type BinaryMode, type OpenMode, type TextMode } from "../files/buffered-file.js";
+import type { TextFile } from "../files/text-file.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 import { discardBody, header, HttpClient, type HttpAuth, type HttpResponse, type SendOptions } from "./http/client.js";
 import { parseContentRange, RangeDownload, type DownloadOptions, type Validators } from "./http/download.js";
@@ -74,6 +65,21 @@ export interface HttpCallOptions extends SignalOptions {
   callback?: ProgressCallback;
 }
 
+/** Options of `open()` on the HTTP-based backends (http, hf, ngc): the file's own and download progress. */
+export interface ProgressOpenOptions extends FileOpenOptions {
+  /** Progress of the bytes downloaded: `setSize(total)` when known, then `relativeUpdate(bytes)`. */
+  callback?: ProgressCallback;
+}
+
+/** Options of `open()` over HTTP: also `streaming`. */
+export interface HttpOpenOptions extends ProgressOpenOptions {
+  /** Read forward through one streamed response instead of ranged requests. */
+  streaming?: boolean;
+}
+
+/** Per-call options the HTTP-based backends add to catFile and open: download progress. */
+export const PROGRESS_CALL_OPTIONS = optionSpec<Pick<HttpCallOptions, "callback">>({ callback: isProgressCallback });
+
 const MAX_DIR_HINTS = 10_000;
 /** Larger pages are taken for files by `ls`, not parsed for links. */
 const MAX_INDEX_PAGE = 16 * 2 ** 20;
@@ -114,11 +120,38 @@ function isHtml(res: HttpResponse): boolean {
   return type === undefined || /^\s*(text\/html|application\/xhtml\+xml)\b/i.test(type);
 }
 
+/** `open` takes HttpOpenOptions here (types only: the base's open does the work). */
+export interface HTTPFileSystem {
+  open(path: string, mode: TextMode, options?: HttpOpenOptions): Promise<TextFile>;
+  open(path: string, mode?: BinaryMode, options?: HttpOpenOptions): Promise<BufferedFile>;
+  open(path: string, mode?: OpenMode, options?: HttpOpenOptions): Promise<BufferedFile | TextFile>;
+}
+
 export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["http", "https"] as const;
   static override rootMarker = "";
   /** `headers` is printed with its credential headers (Authorization, Cookie, X-Api-Key...) as `***`. */
   static override secretOptions = ["auth"];
+  static override ownOptions = optionSpec<HTTPFileSystemOptions, FileSystemOptions>({
+    headers: isStringRecord,
+    // Credentials, connection counts and times are checked by the constructor, with their bounds.
+    auth: anyValue,
+    connections: anyValue,
+    timeout: anyValue,
+    bodyTimeout: anyValue,
+    retries: anyValue,
+    retryDelay: anyValue,
+    maxRetryDelay: anyValue,
+    maxRedirects: anyValue,
+    keepAliveTimeout: anyValue,
+    uploadMethod: oneOf("PUT", "POST"),
+    listSizes: isBoolean,
+    headConcurrency: anyValue,
+  });
+  static override callOptions = {
+    catFile: PROGRESS_CALL_OPTIONS,
+    open: optionSpec<Pick<HttpOpenOptions, "callback" | "streaming">>({ callback: isProgressCallback, streaming: isBoolean }),
+  };
 
   /** A URL names itself; only trailing slashes go (directories are found by the server's answer). */
   static override stripProtocol(path: string): string {
@@ -161,8 +194,9 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     return true;
   }
 
-  /** Close the connections of this instance (do not use it afterwards). */
-  async close(): Promise<void> {
+  /** Close the connections of this instance (do not use it afterwards); it leaves the instance cache. */
+  override async close(): Promise<void> {
+    await super.close();
     await this.client.close();
   }
 
@@ -427,6 +461,8 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     if (typeof start === "number" && Number.isInteger(start) && start < 0 && (end === undefined || end === null)) {
       try {
         const p = this.normalizePath(path);
+        checkOffset("catFile", "start", start, p);
+        this.checkCall("catFile", options, SIGNAL_OPTIONS, p);
         return RangeDownload.open(this.client, p, { suffix: -start }, options).then((d) => d.readAll());
       } catch (err) {
         return Promise.reject(err);
@@ -440,6 +476,8 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
    * and rm, even when it has a query (signed URLs); `glob()` still reads `?` as a wildcard.
    */
   override async expandInfos(pathOrPaths: string | readonly string[], options: ExpandOptions = {}): Promise<Map<string, FileInfo | undefined>> {
+    checkPaths("expandInfos", pathOrPaths);
+    this.checkCall("expandInfos", options, EXPAND_OPTIONS);
     const inputs = typeof pathOrPaths === "string" ? [pathOrPaths] : [...pathOrPaths];
     const isQueryUrl = (p: string) => p.includes("?") && !/[*[]/.test(p);
     const queries = inputs.filter(isQueryUrl);
@@ -466,19 +504,19 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
    * size is known and ranges are not refused; otherwise (or with `streaming: true`) a
    * forward-only file over one streamed response.
    */
-  protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
-    const info = await this._info(path, options);
+  protected override async openForRead(path: string, options: HttpOpenOptions): Promise<BufferedFile> {
+    const info = await this._info(path, { signal: options.signal });
     if (info.type === "directory") throw FsError.eisdir(redactUrl(path));
     const size = options.size ?? info.size;
     const expect: Validators = { etag: info.etag, lastModified: info.lastModified as string | undefined, size };
     const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
     const signal = options.signal;
-    const callback = options.callback as ProgressCallback | undefined;
+    const callback = options.callback;
     if (size !== null) callback?.setSize?.(size);
     const progress: ProgressCallback | undefined = callback?.relativeUpdate ? { relativeUpdate: (n) => callback.relativeUpdate!(n) } : undefined;
     // The file and its cache name the URL in their errors: redacted, like every other error here.
     const shown = redactUrl(path);
-    const common = { path: shown, mode: "rb" as const, blockSize, details: info };
+    const common = { path: shown, mode: "rb" as const, blockSize, details: info, signal };
     if (size === null || info.acceptRanges === false || options.streaming === true) {
       const open = (start: number) => RangeDownload.open(this.client, path, { start }, { signal, callback: progress, expect });
       return new BufferedFile({ ...common, size: size ?? Infinity, readCache: new StreamingCache(size ?? Infinity, blockSize, shown, open) });
@@ -510,7 +548,7 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode, options: SignalOptions): Promise<void> {
     const headers: Record<string, string> = {};
     if (mode === "create") {
-      if (await this.exists(path, options)) throw FsError.eexist(redactUrl(path));
+      if (await this.exists(path, { signal: options.signal })) throw FsError.eexist(redactUrl(path));
       headers["if-none-match"] = "*";
     }
     const res = await this.client.send(path, { method: this.uploadMethod, body: data, headers, signal: options.signal });

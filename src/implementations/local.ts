@@ -8,11 +8,12 @@ import * as nodeFs from "node:fs";
 import { randomBytes } from "node:crypto";
 import { homedir } from "node:os";
 import * as nodePath from "node:path";
-import { AbstractFileSystem, setDefaultLocalFileSystem } from "../core/abstract.js";
-import { FsError, isFsError, toFsError } from "../core/errors.js";
+import { AbstractFileSystem } from "../core/abstract.js";
+import { FsError, isFsError, throwIfAborted, toFsError } from "../core/errors.js";
 import { mapBounded } from "../core/limiter.js";
 import { normalizePosix, parentOf } from "../core/paths.js";
-import type { FileInfo, FileSystemOptions, PipeMode, RmOptions } from "../core/types.js";
+import type { FileInfo, FileSystemOptions, PipeMode, RmOptions, SignalOptions } from "../core/types.js";
+import { anyValue, isBoolean, optionSpec } from "../core/validate.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
 
 type FsPromises = typeof nodeFs.promises;
@@ -41,6 +42,8 @@ export interface LocalFileSystemOptions extends FileSystemOptions {
   fsync?: boolean;
 }
 
+const LOCAL_OPTIONS = optionSpec<LocalFileSystemOptions, FileSystemOptions>({ fs: anyValue, autoMkdir: isBoolean, fsync: isBoolean });
+
 /** Temporaries are `.fsspec-tmp-` and 12 hex digits: short, so any name the filesystem allows can be written. */
 const TEMP_PREFIX = ".fsspec-tmp-";
 /** Links followed before a write gives up (ELOOP), as Linux does. */
@@ -56,6 +59,7 @@ const READ_PARALLEL = 4;
 export class LocalFileSystem extends AbstractFileSystem {
   static override protocols = ["file", "local"] as const;
   static override rootMarker = "/";
+  static override ownOptions = LOCAL_OPTIONS;
 
   static override stripProtocol(path: string): string {
     let p = path;
@@ -74,6 +78,7 @@ export class LocalFileSystem extends AbstractFileSystem {
     return normalizePosix(p, true);
   }
 
+  declare readonly options: Readonly<LocalFileSystemOptions>;
   readonly fs: NodeFsLike["promises"];
   private readonly autoMkdir: boolean;
   private readonly fsyncWrites: boolean;
@@ -125,7 +130,7 @@ export class LocalFileSystem extends AbstractFileSystem {
     return this.statInfo(path);
   }
 
-  protected override async _ls(path: string): Promise<FileInfo[]> {
+  protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
     const self = await this.statInfo(path);
     if (self.type !== "directory") return [self];
     const names = (await this.call(path, () => this.fs.readdir(path))) as string[];
@@ -139,12 +144,12 @@ export class LocalFileSystem extends AbstractFileSystem {
           throw err;
         }
       },
-      { concurrency: 64 },
+      { concurrency: 64, signal: options.signal },
     );
     return infos.filter((i): i is FileInfo => i !== undefined);
   }
 
-  protected override async _catFile(path: string, start: number, end: number | undefined): Promise<Uint8Array> {
+  protected override async _catFile(path: string, start: number, end: number | undefined, options: SignalOptions = {}): Promise<Uint8Array> {
     const fh = await this.call(path, () => this.fs.open(path, "r"));
     try {
       const st = await this.call(path, () => fh.stat());
@@ -152,14 +157,14 @@ export class LocalFileSystem extends AbstractFileSystem {
       const size = Number(st.size);
       const s = Math.min(start, size);
       const e = Math.min(end ?? size, size);
-      return await this.readRange(fh, path, s, Math.max(s, e));
+      return await this.readRange(fh, path, s, Math.max(s, e), options.signal);
     } finally {
       await fh.close().catch(() => undefined);
     }
   }
 
   /** Read [start, end) into one buffer, with a few positioned reads in flight for big ranges. */
-  private async readRange(fh: FileHandle, path: string, start: number, end: number): Promise<Uint8Array> {
+  private async readRange(fh: FileHandle, path: string, start: number, end: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
     const length = end - start;
     const out = Buffer.allocUnsafe(length);
     const slice = Math.max(READ_SLICE, Math.ceil(length / READ_PARALLEL));
@@ -172,6 +177,8 @@ export class LocalFileSystem extends AbstractFileSystem {
         const want = Math.min(slice, length - off);
         let filled = 0;
         while (filled < want) {
+          // Checked per read: an abort stops a large read within a slice, not at its end.
+          throwIfAborted(signal, path);
           const { bytesRead } = await this.call(path, () => fh.read(out, off + filled, want - filled, start + off + filled));
           if (bytesRead === 0) break; // file shrank under us
           filled += bytesRead;
@@ -392,6 +399,7 @@ export class LocalFileSystem extends AbstractFileSystem {
 
   /** Recursive deletes of whole trees go to the OS in one call. */
   override async rm(pathOrPaths: string | readonly string[], options: RmOptions = {}): Promise<void> {
+    this.checkRm(pathOrPaths, options);
     if (typeof pathOrPaths === "string" && options.recursive && options.maxDepth === undefined && !/[*?[]/.test(pathOrPaths)) {
       const p = this.normalizePath(pathOrPaths);
       if (p === "/") throw FsError.eacces(p, "refusing to delete the root directory");
@@ -474,4 +482,8 @@ function ignoreUnsettable(err: unknown): void {
 }
 
 let defaultLocal: LocalFileSystem | undefined;
-setDefaultLocalFileSystem(() => (defaultLocal ??= new LocalFileSystem()));
+
+/** The local disk `get` and `put` use when given no `localFs` (one instance, made on first use). */
+export function defaultLocalFileSystem(): LocalFileSystem {
+  return (defaultLocal ??= new LocalFileSystem());
+}

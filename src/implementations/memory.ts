@@ -5,9 +5,10 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { AbstractFileSystem } from "../core/abstract.js";
-import { FsError } from "../core/errors.js";
+import { FsError, throwIfAborted } from "../core/errors.js";
 import { normalizePosix, parentOf } from "../core/paths.js";
-import type { FileInfo, FileSystemOptions, PipeMode, SignalOptions } from "../core/types.js";
+import { SIGNAL_OPTIONS, type FileInfo, type FileSystemOptions, type PipeMode, type SignalOptions } from "../core/types.js";
+import { either, instanceOf, oneOf, optionSpec } from "../core/validate.js";
 import { versionChanged, type FileVersion, type PinnedReadOptions, type PinnedReads } from "../core/versions.js";
 import { BufferedFile, readableFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { CollectingSink, type SinkOptions, type UploadSink } from "../files/upload-sink.js";
@@ -141,6 +142,9 @@ export interface MemoryFileSystemOptions extends FileSystemOptions {
 export class MemoryFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["memory"] as const;
   static override rootMarker = "/";
+  static override ownOptions = optionSpec<MemoryFileSystemOptions, FileSystemOptions>({
+    store: either(oneOf("shared", "private"), instanceOf(MemoryStore, "a MemoryStore")),
+  });
 
   /** The store every default instance shares. */
   static get sharedStore(): MemoryStore {
@@ -159,6 +163,7 @@ export class MemoryFileSystem extends AbstractFileSystem implements PinnedReads 
     return normalizePosix(p, true);
   }
 
+  declare readonly options: Readonly<MemoryFileSystemOptions>;
   readonly store: MemoryStore;
 
   constructor(options: MemoryFileSystemOptions = {}) {
@@ -221,6 +226,7 @@ export class MemoryFileSystem extends AbstractFileSystem implements PinnedReads 
 
   /** Changes with every write of the file (its stored buffer), not only when mtime or size do. */
   override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
+    this.checkCall("ukey", options, SIGNAL_OPTIONS);
     const p = this.normalizePath(path);
     const entry = this.store.files.get(p);
     if (!entry) return super.ukey(p, options);
@@ -322,7 +328,12 @@ export class MemoryFileSystem extends AbstractFileSystem implements PinnedReads 
   protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
     const entry = this.entryOf(path);
     const data = entry.data;
-    return readableFile(path, data.byteLength, async (start, end) => data.subarray(start, end), options, {
+    const signal = options.signal;
+    const fetch = async (start: number, end: number) => {
+      throwIfAborted(signal, path);
+      return data.subarray(start, end);
+    };
+    return readableFile(path, data.byteLength, fetch, options, {
       details: this.fileInfo(path, entry),
     });
   }

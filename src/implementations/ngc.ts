@@ -15,10 +15,12 @@ import { LRUCache } from "lru-cache";
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { isInside, parentOf } from "../core/paths.js";
-import type { FileInfo, FileSystemOptions, ProgressCallback, SignalOptions } from "../core/types.js";
+import type { FileInfo, FileSystemOptions, ProgressCallback, SignalOptions, SignOptions } from "../core/types.js";
+import { anyValue, mergeSpecs, optionSpec, pickSpec } from "../core/validate.js";
 import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
-import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
-import { HTTPFileSystem, type HTTPFileSystemOptions } from "./http.js";
+import { readableFile, type BufferedFile, type BinaryMode, type OpenMode, type TextMode } from "../files/buffered-file.js";
+import type { TextFile } from "../files/text-file.js";
+import { HTTPFileSystem, PROGRESS_CALL_OPTIONS, type HTTPFileSystemOptions, type ProgressOpenOptions } from "./http.js";
 import { discardBody, type HttpClient } from "./http/client.js";
 import { RangeDownload, type DownloadOptions, type Validators } from "./http/download.js";
 import { statusError } from "./http/errors.js";
@@ -90,10 +92,23 @@ function forName(err: unknown, name: string): unknown {
   return err.withPath(name);
 }
 
+/** `open` takes ProgressOpenOptions here (types only: the base's open does the work). */
+export interface NGCFileSystem {
+  open(path: string, mode: TextMode, options?: ProgressOpenOptions): Promise<TextFile>;
+  open(path: string, mode?: BinaryMode, options?: ProgressOpenOptions): Promise<BufferedFile>;
+  open(path: string, mode?: OpenMode, options?: ProgressOpenOptions): Promise<BufferedFile | TextFile>;
+}
+
 export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["ngc"] as const;
   static override rootMarker = "";
   static override secretOptions = ["apiKey"];
+  static override ownOptions = mergeSpecs(
+    // Checked by the constructor; the transport ones are checked by the HTTP backend they go to.
+    optionSpec<NGCFileSystemOptions, FileSystemOptions & TransportOptions>({ baseUrl: anyValue, authUrl: anyValue, apiKey: anyValue, org: anyValue, team: anyValue }),
+    pickSpec(HTTPFileSystem.ownOptions, TRANSPORT_KEYS),
+  );
+  static override callOptions = { open: PROGRESS_CALL_OPTIONS };
 
   /** The canonical name: `models/[org/[team/]]name@version[/path]`; anything else is EINVAL. */
   static override stripProtocol(path: string): string {
@@ -136,8 +151,9 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
     return this.http.client;
   }
 
-  /** Close the connections of this instance (do not use it afterwards). */
-  async close(): Promise<void> {
+  /** Close the connections of this instance (do not use it afterwards); it leaves the instance cache. */
+  override async close(): Promise<void> {
+    await super.close();
     await this.http.close();
   }
 
@@ -370,14 +386,14 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
   }
 
   /** A seekable file over ranged reads, pinned to the version (size, then ETag) it was opened on. */
-  protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
+  protected override async openForRead(path: string, options: ProgressOpenOptions): Promise<BufferedFile> {
     const p = parseNgcPath(path);
-    const info = await this._info(path, options);
+    const info = await this._info(path, { signal: options.signal });
     if (info.type === "directory") throw FsError.eisdir(path);
     const size = options.size ?? info.size;
     if (size === null) throw FsError.enotsup("cannot open a file of unknown size", path);
     const expect: Validators = { etag: info.etag, size };
-    const callback = options.callback as ProgressCallback | undefined;
+    const callback = options.callback;
     callback?.setSize?.(size);
     const progress: ProgressCallback | undefined = callback?.relativeUpdate ? { relativeUpdate: (n) => callback.relativeUpdate!(n) } : undefined;
     const signal = options.signal;
@@ -394,8 +410,8 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
   }
 
   /** The registry's presigned download URL, freshly looked up (its lifetime is the registry's choice). */
-  override async sign(path: string, _options: { expiration?: number } = {}): Promise<string> {
-    const name = this.normalizePath(path);
+  override async sign(path: string, options: SignOptions = {}): Promise<string> {
+    const name = this.checkSign(path, options);
     const p = parseNgcPath(name);
     if (p.path === "") throw FsError.eisdir(name);
     this.urls.delete(name);

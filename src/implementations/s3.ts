@@ -34,7 +34,8 @@ import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { mapBounded } from "../core/limiter.js";
 import { trimTrailingSlashes } from "../core/paths.js";
-import type { FileInfo, FileSystemOptions, FindOptions, PipeMode, RmOptions, SignalOptions } from "../core/types.js";
+import { SIGNAL_OPTIONS, type FileInfo, type FileSystemOptions, type FindOptions, type PipeMode, type RmOptions, type SignalOptions, type SignOptions } from "../core/types.js";
+import { anyValue, checkOffset, isBoolean, isRecord, optionSpec } from "../core/validate.js";
 import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
@@ -75,6 +76,23 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["s3", "s3a"] as const;
   static override rootMarker = "";
   static override secretOptions = ["key", "secret", "token", "clientOptions"];
+  static override ownOptions = optionSpec<S3FileSystemOptions, FileSystemOptions>({
+    // Sizes and counts are checked by the constructor with their bounds, the client settings by makeClient.
+    partSize: anyValue,
+    partConcurrency: anyValue,
+    maxKeys: anyValue,
+    deleteBatchSize: anyValue,
+    checkDirectories: isBoolean,
+    uploadParams: isRecord,
+    endpoint: anyValue,
+    region: anyValue,
+    forcePathStyle: isBoolean,
+    key: anyValue,
+    secret: anyValue,
+    token: anyValue,
+    anon: isBoolean,
+    clientOptions: isRecord,
+  });
 
   /** `s3://bucket/key/` -> `bucket/key`; leading slashes go too (`s3:///b/k`). */
   static override stripProtocol(path: string): string {
@@ -82,6 +100,7 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     return p.replace(/^\/+/, "");
   }
 
+  declare readonly options: Readonly<S3FileSystemOptions>;
   readonly client: S3Client;
   readonly partSize: number;
   readonly partConcurrency: number;
@@ -115,8 +134,9 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     return true;
   }
 
-  /** Close the client's connections (do not use the instance afterwards). */
-  async close(): Promise<void> {
+  /** Close the client's connections (do not use the instance afterwards); it leaves the instance cache. */
+  override async close(): Promise<void> {
+    await super.close();
     this.client.destroy();
   }
 
@@ -367,8 +387,8 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
   }
 
   /** A presigned GetObject URL valid for `expiration` seconds (default 3600); anonymous instances get the plain URL. */
-  override async sign(path: string, options: { expiration?: number } = {}): Promise<string> {
-    const p = this.normalizePath(path);
+  override async sign(path: string, options: SignOptions = {}): Promise<string> {
+    const p = this.checkSign(path, options);
     const { bucket, key } = objectOf(p);
     const expiresIn = options.expiration ?? 3600;
     if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 604_800) {
@@ -437,6 +457,8 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     if (typeof start === "number" && Number.isInteger(start) && start < 0 && (end === undefined || end === null)) {
       try {
         const p = this.normalizePath(path);
+        checkOffset("catFile", "start", start, p);
+        this.checkCall("catFile", options, SIGNAL_OPTIONS, p);
         const { bucket, key } = objectOf(p);
         return this.getObject(bucket, key, p, `bytes=${start}`, options, (whole) => whole.subarray(Math.max(0, whole.byteLength + start)));
       } catch (err) {
@@ -582,6 +604,7 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
    * bucket removed recursively is deleted too (as in s3fs); the root never is.
    */
   override async rm(pathOrPaths: string | readonly string[], options: RmOptions = {}): Promise<void> {
+    this.checkRm(pathOrPaths, options);
     for (const p of typeof pathOrPaths === "string" ? [pathOrPaths] : pathOrPaths) {
       if (this.normalizePath(p) === "") throw FsError.eacces("s3://", "refusing to delete every bucket; remove buckets one by one");
     }

@@ -9,6 +9,7 @@
 import { createGunzip } from "node:zlib";
 import { FsError } from "../core/errors.js";
 import type { FileInfo, SignalOptions } from "../core/types.js";
+import { isNonEmptyString, isNonNegativeInteger, mergeSpecs, optionSpec } from "../core/validate.js";
 import { ArchiveFileSystem, type ArchiveFileSystemOptions, type ArchiveLocation } from "./archive/archive-fs.js";
 import { decompressChunks } from "./archive/inflate.js";
 import { memberPath, type IndexedEntry } from "./archive/members.js";
@@ -60,6 +61,10 @@ const unclaimedSpools = new FinalizationRegistry<Spool>((spool) => void spool.re
 
 export class TarFileSystem extends ArchiveFileSystem<TarEntry> {
   static override protocols = ["tar"] as const;
+  static override ownOptions = mergeSpecs(
+    ArchiveFileSystem.ownOptions,
+    optionSpec<TarFileSystemOptions, ArchiveFileSystemOptions>({ spoolMemoryLimit: isNonNegativeInteger, spoolDir: isNonEmptyString }),
+  );
 
   declare readonly options: Readonly<TarFileSystemOptions>;
   private spool: Spool | undefined;

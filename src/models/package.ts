@@ -12,13 +12,16 @@ import { mapBounded } from "../core/limiter.js";
 import { basename, isInside, joinPath, relativeTo, resolveInside, splitChain, splitProtocol } from "../core/paths.js";
 import { printRedacted, redactOptions, redactUrl } from "../core/redact.js";
 import type { FileInfo, ProgressCallback, SignalOptions } from "../core/types.js";
+import { getFilesystemClass } from "../core/registry.js";
 import { urlToFs } from "../core/url-chain.js";
+import { checkOptions, checkPath, checkPaths, either, hasMethods, isBoolean, isFileSystem, isFunction, isNonEmptyString, isPositiveInteger, isPositiveNumber, isRecord, isSignal, oneOf, optionSpec } from "../core/validate.js";
 import { checksumMismatch, WholeFileCacheFileSystem, type WholeFileCacheOptions } from "../cached/filecache.js";
+import { HubCacheFileSystem, isHubCacheTarget, type HubCacheOptions } from "../cached/hubcache.js";
 import type { BufferedFile, FileOpenOptions, OpenMode, TextMode } from "../files/buffered-file.js";
 import type { TextFile } from "../files/text-file.js";
 import { LocalFileSystem } from "../implementations/local.js";
 import { RealPathConfinement } from "../implementations/real-path-confinement.js";
-import { extractArchive, type ArchiveFormat } from "./extract.js";
+import { extractArchive, type ArchiveFormat, type ExtractJob } from "./extract.js";
 import { contentSha256, DEFAULT_MANIFEST, mergePins, parseManifest, pinKey, pinsFromOption, type FilePin, type Pins } from "./pins.js";
 import { batchProgress, progressBar, type ProgressStream } from "./progress.js";
 
@@ -35,8 +38,6 @@ export const PACKAGE_ENV = {
 const ONE_YEAR = 365 * 24 * 3600;
 /** Downloads a package runs at once unless told otherwise. */
 export const DEFAULT_PACKAGE_CONCURRENCY = 4;
-/** Protocols that talk over the network and take `timeout` / `bodyTimeout` (milliseconds). */
-const NETWORK_PROTOCOLS = new Set(["http", "https", "hf", "ngc", "s3"]);
 
 export type ProgressFactory = (fileName: string) => (ProgressCallback & { stop?(): void }) | undefined;
 
@@ -49,6 +50,11 @@ export interface PackageOptions {
   cache?: boolean;
   /** Options of the whole-file cache (cacheStorage, expiryTime, sameNames, cacheMapper, checkFiles...). */
   cacheOptions?: Partial<WholeFileCacheOptions>;
+  /**
+   * hf:// roots: keep files in the Hugging Face Hub's own cache, shared with huggingface_hub
+   * (default true; an object sets its options); `false` uses the whole-file cache and `cacheOptions`.
+   */
+  hfCache?: boolean | Omit<HubCacheOptions, "fs" | "targetProtocol" | "targetOptions">;
   /** A byte progress bar per download: true, false, or your own; default: when stderr is a terminal. */
   progress?: boolean | ProgressFactory;
   /** Seconds a download may stall before ETIMEDOUT (default: FSSPEC_TS_PACKAGE_TIMEOUT, else 300). */
@@ -110,11 +116,28 @@ export interface VerifiedFile {
   localPath?: string;
 }
 
+const PACKAGE_OPTIONS = optionSpec<PackageOptions>({
+  fs: isFileSystem,
+  fsOptions: isRecord,
+  cache: isBoolean,
+  cacheOptions: isRecord,
+  progress: either(isBoolean, isFunction),
+  timeout: isPositiveNumber,
+  confineSymlinks: isBoolean,
+  hfCache: either(isBoolean, isRecord),
+  concurrency: isPositiveInteger,
+  files: isRecord,
+  manifest: either(isBoolean, isNonEmptyString),
+});
+const PREFETCH_OPTIONS = optionSpec<PrefetchOptions>({ signal: isSignal, concurrency: isPositiveInteger, progressStream: hasMethods("write") });
+const EXTRACT_OPTIONS = optionSpec<ExtractOptions>({ signal: isSignal, format: oneOf("zip", "tar") });
+const SIGNAL_ONLY = optionSpec<SignalOptions>({ signal: isSignal });
+
 interface PackageState {
   /** Where files are read from: the cache layer, or the root's own filesystem. */
   fs: AbstractFileSystem;
   rootPath: string;
-  cache: WholeFileCacheFileSystem | undefined;
+  cache: WholeFileCacheFileSystem | HubCacheFileSystem | undefined;
   confinement: RealPathConfinement | undefined;
 }
 
@@ -151,11 +174,7 @@ export class Package {
 
   constructor(root: string, options: PackageOptions = {}) {
     if (typeof root !== "string" || root === "") throw FsError.einval("a package needs a root (a URL or a path)");
-    const n = options.concurrency;
-    if (n !== undefined && !(Number.isInteger(n) && n > 0)) throw FsError.einval(`concurrency must be a positive integer, got ${n}`);
-    if (options.manifest !== undefined && typeof options.manifest !== "boolean" && (typeof options.manifest !== "string" || options.manifest === "")) {
-      throw FsError.einval("manifest must be a path in the package or true");
-    }
+    checkOptions("Package", options, PACKAGE_OPTIONS, undefined, root);
     this.root = root;
     this.options = options;
     this.optionPins = pinsFromOption(options.files);
@@ -196,7 +215,7 @@ export class Package {
       target = this.options.fs;
       rootPath = target.normalizePath(this.root);
     } else {
-      ({ fs: target, path: rootPath } = await urlToFs(this.root, this.networkOptions()));
+      ({ fs: target, path: rootPath } = await urlToFs(this.root, await this.networkOptions()));
     }
     const local = target instanceof LocalFileSystem;
     let confinement: RealPathConfinement | undefined;
@@ -205,6 +224,8 @@ export class Package {
       confinement = new RealPathConfinement(target, rootPath);
     }
     if (!(this.options.cache ?? !local)) return { fs: target, rootPath, cache: undefined, confinement };
+    const hub = this.hubCache(target);
+    if (hub) return { fs: hub, rootPath, cache: hub, confinement };
     const cache = new WholeFileCacheFileSystem({
       cacheStorage: Package.defaultCache(),
       expiryTime: ONE_YEAR,
@@ -216,13 +237,32 @@ export class Package {
     return { fs: cache, rootPath, cache, confinement };
   }
 
-  /** The stall timeout goes to the network layers of the root's URL unless the caller set one. */
-  private networkOptions(): Record<string, unknown> {
+  /** hf:// roots: the Hub's own cache layer, unless `hfCache: false` (see docs/packages.md). */
+  private hubCache(target: AbstractFileSystem): HubCacheFileSystem | undefined {
+    const option = this.options.hfCache ?? true;
+    if (option === false || !isHubCacheTarget(target)) return undefined;
+    const offline = this.options.cacheOptions?.offline;
+    return new HubCacheFileSystem({
+      downloadConcurrency: this.options.concurrency ?? DEFAULT_PACKAGE_CONCURRENCY,
+      ...(offline === undefined ? {} : { offline }),
+      ...(option === true ? {} : option),
+      fs: target,
+      skipInstanceCache: true,
+    });
+  }
+
+  /**
+   * The stall timeout goes to the layers of the root's URL that take one (`timeout` and
+   * `bodyTimeout`, in milliseconds: http, hf, ngc) unless the caller set one.
+   */
+  private async networkOptions(): Promise<Record<string, unknown>> {
     const ms = this.timeoutSeconds * 1000;
     const options: Record<string, unknown> = { ...this.options.fsOptions };
     for (const part of splitChain(this.root)) {
       const [protocol] = splitProtocol(part);
-      if (!protocol || !NETWORK_PROTOCOLS.has(protocol)) continue;
+      if (!protocol) continue;
+      const accepted = (await getFilesystemClass(protocol)).acceptedOptions;
+      if (accepted.timeout === undefined || accepted.bodyTimeout === undefined) continue;
       const own = (options[protocol] ?? {}) as Record<string, unknown>;
       options[protocol] = { timeout: ms, bodyTimeout: ms, ...own };
     }
@@ -231,7 +271,8 @@ export class Package {
 
   /** The full path of `path` in the root's filesystem; paths never leave the root (EACCES). */
   private async locate(path: string): Promise<Located> {
-    if (typeof path !== "string" || path === "") throw FsError.einval("a file path inside the package is needed", this.root);
+    checkPath("Package", path);
+    if (path === "") throw FsError.einval("a file path inside the package is needed", this.root);
     let inner: string;
     try {
       inner = resolveInside("", path);
@@ -309,7 +350,8 @@ export class Package {
       return full;
     }
     try {
-      if (localPathNeeded) return await state.cache.localPath(full, { callback, sha256: pin, signal });
+      // The Hugging Face cache is on the local disk: its snapshot path is always at hand.
+      if (localPathNeeded || state.cache instanceof HubCacheFileSystem) return await state.cache.localPath(full, { callback, sha256: pin, signal });
       await state.cache.ensureCached(state.cache.normalizePath(full), { callback, sha256: pin, signal });
       return full;
     } catch (err) {
@@ -371,8 +413,9 @@ export class Package {
    * too) and their own paths returned; nothing is copied.
    */
   async prefetch(paths?: string | readonly string[], options: PrefetchOptions = {}): Promise<string[]> {
+    if (paths !== undefined) checkPaths("prefetch", paths, "paths");
+    checkOptions("prefetch", options, PREFETCH_OPTIONS, undefined, this.root);
     const n = options.concurrency;
-    if (n !== undefined && !(Number.isInteger(n) && n > 0)) throw FsError.einval(`concurrency must be a positive integer, got ${n}`);
     const state = await this.setup();
     const wanted = await this.expand(state, paths, options.signal);
     const unique = [...new Map(wanted.map((w) => [w.full, w])).values()];
@@ -445,9 +488,13 @@ export class Package {
    * without a cache are ENOTSUP (`cache: true` caches a local one).
    */
   async extract(path: string, options: ExtractOptions = {}): Promise<string> {
+    checkOptions("extract", options, EXTRACT_OPTIONS, undefined, this.root);
     const where = await this.locate(path);
     const { state, full } = where;
     if (!state.cache) throw FsError.enotsup(`extract needs the cache: pass cache: true for '${this.root}'`, full);
+    if (state.cache instanceof HubCacheFileSystem) {
+      throw FsError.enotsup(`extract keeps its folders in fsspec-ts's own cache, not the Hugging Face cache: pass hfCache: false for '${this.root}'`, full);
+    }
     const pin = await this.pinOf(where.inner);
     const bar = this.progressFor(full);
     try {
@@ -455,7 +502,7 @@ export class Package {
         callback: bar,
         sha256: pin,
         signal: options.signal,
-        extract: async (job) => void (await extractArchive({ ...job, format: options.format })),
+        extract: async (job: ExtractJob) => void (await extractArchive({ ...job, format: options.format })),
       });
     } catch (err) {
       throw this.explain(err, full);
@@ -474,7 +521,7 @@ export class Package {
   open(path: string, mode: TextMode, options?: FileOpenOptions): Promise<TextFile>;
   open(path: string, mode?: "rb", options?: FileOpenOptions): Promise<BufferedFile>;
   async open(path: string, mode: "rb" | TextMode = "rb", options: FileOpenOptions = {}): Promise<BufferedFile | TextFile> {
-    if (mode !== "rb" && mode !== "r" && mode !== "rt") throw FsError.einval(`packages are read-only; mode '${mode}' is not allowed`, this.root);
+    if (mode !== "rb" && mode !== "r" && mode !== "rt") throw FsError.einval(`packages are read-only; mode '${String(mode)}' is not allowed`, this.root);
     const where = await this.locate(path);
     const { state, full } = where;
     const pin = await this.pinOf(where.inner);
@@ -502,6 +549,7 @@ export class Package {
    * the manifest.
    */
   async list(options: SignalOptions = {}): Promise<PackageFile[]> {
+    checkOptions("list", options, SIGNAL_ONLY, undefined, this.root);
     const state = await this.setup();
     const pins = await this.pins();
     const found = await state.fs.find(state.rootPath, { detail: true, signal: options.signal }).catch((err: unknown) => {
@@ -517,11 +565,18 @@ export class Package {
     const out: PackageFile[] = [];
     for (const inner of [...sizes.keys()].sort()) {
       const where = await this.located(state, inner);
-      const cached = !state.cache || (await state.cache.findCached(where.full, options)) !== undefined;
+      const cached = !state.cache || (await this.cachedCopy(state.cache, where.full, options.signal)) !== undefined;
       const sha256 = pins.get(inner);
       out.push({ path: inner, size: sizes.get(inner)!, cached, ...(sha256 ? { sha256 } : {}) });
     }
     return out;
+  }
+
+  /** Whether a valid copy of `full` is in the cache (never downloads). */
+  private async cachedCopy(cache: WholeFileCacheFileSystem | HubCacheFileSystem, full: string, signal?: AbortSignal): Promise<string | undefined> {
+    if (cache instanceof HubCacheFileSystem) return cache.findCached(full);
+    const hit = await cache.findCached(full, { signal });
+    return hit && hit.storage.pathOf(hit.fn);
   }
 
   /**
@@ -530,6 +585,7 @@ export class Package {
    * themselves for local ones.
    */
   async verify(options: SignalOptions = {}): Promise<VerifiedFile[]> {
+    checkOptions("verify", options, SIGNAL_ONLY, undefined, this.root);
     const state = await this.setup();
     const pins = await this.pins();
     const out: VerifiedFile[] = [];
@@ -538,7 +594,10 @@ export class Package {
       const { full } = await this.located(state, inner);
       let actual: string | undefined;
       let localPath: string | undefined;
-      if (state.cache) {
+      if (state.cache instanceof HubCacheFileSystem) {
+        localPath = await state.cache.findCached(full);
+        if (localPath) actual = await state.cache.sha256Of(localPath, { rehash: true });
+      } else if (state.cache) {
         const hit = await state.cache.cachedCopy(full);
         if (hit) {
           localPath = hit.storage.pathOf(hit.fn);

@@ -8,6 +8,7 @@
 import { AbstractFileSystem } from "../../core/abstract.js";
 import { FsError, toFsError } from "../../core/errors.js";
 import { parentOf } from "../../core/paths.js";
+import { anyValue, isRecord, isString, optionSpec } from "../../core/validate.js";
 import type { FileInfo, FileSystemOptions, SignalOptions } from "../../core/types.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../../files/buffered-file.js";
 import { MemberTree, type ArchiveMember, type IndexedEntry } from "./members.js";
@@ -32,13 +33,20 @@ const MAX_LINK_HOPS = 16;
 
 export abstract class ArchiveFileSystem<E extends IndexedEntry> extends AbstractFileSystem {
   static override rootMarker = "";
+  static override ownOptions = optionSpec<ArchiveFileSystemOptions, FileSystemOptions>({
+    // Checked by the constructor, with messages that say what an archive needs.
+    fo: anyValue,
+    fs: anyValue,
+    targetProtocol: isString,
+    targetOptions: isRecord,
+  });
 
   /** `zip://a/b.txt::memory://x.zip`: the inner path is the archive, the outer one the member. */
   static override chainOptions(
     inner: { fs: AbstractFileSystem; path: string },
     outerPath: string,
-    options: FileSystemOptions,
-  ): { options: FileSystemOptions; path: string } {
+    options: Record<string, unknown>,
+  ): { options: Record<string, unknown>; path: string } {
     return { options: { ...options, fs: inner.fs, fo: inner.path }, path: outerPath || "/" };
   }
 
@@ -153,9 +161,10 @@ export abstract class ArchiveFileSystem<E extends IndexedEntry> extends Abstract
     void this.location?.then(({ fs, path: p }) => fs.invalidateCache(p), () => undefined);
   }
 
-  /** Release the index and anything it holds. The filesystem stays usable (the index is read again). */
-  async close(): Promise<void> {
+  /** Release the index and anything it holds; the instance leaves the instance cache. */
+  override async close(): Promise<void> {
     this.invalidateCache();
+    await super.close();
   }
 
   // ---------------------------------------------------------------- listing
