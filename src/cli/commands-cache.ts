@@ -79,13 +79,15 @@ export function registerCacheCommands(program: Command, ctx: CliContext): void {
     if (json) return printObjects(ctx, opts, entries);
     for (const e of entries) {
       const state = e.complete ? "" : " (partial)";
-      await ctx.out(`${formatBytes(e.size).padStart(6)} ${age(e.age).padStart(4)} ${e.fn}${e.path ? `  <- ${e.path}` : ""}${state}`);
+      const name = e.directory ? `${e.fn}/ (extracted; its archive is gone)` : e.fn;
+      await ctx.out(`${formatBytes(e.size).padStart(6)} ${age(e.age).padStart(4)} ${name}${e.path ? `  <- ${e.path}` : ""}${state}`);
+      if (e.extracted) await ctx.out(`${formatBytes(e.extracted.size).padStart(6)} ${"".padStart(4)} ${e.fn}.extracted/ (extracted from it)`);
     }
   });
 
   cache
     .command("size")
-    .description("bytes used by the cache directory")
+    .description("bytes of every file in the cache directory, extracted folders included")
     .argument("<dir>")
     .action(async (dir: string) => {
       await readdir(dir).catch((err) => {
@@ -96,7 +98,7 @@ export function registerCacheCommands(program: Command, ctx: CliContext): void {
 
   cache
     .command("clear")
-    .description("remove every cached file and the metadata (asks first; --yes to skip)")
+    .description("remove every cached file, extracted folder and the metadata (asks first; --yes to skip)")
     .argument("<dir>")
     .option("-y, --yes", "do not ask")
     .action(async (dir: string, opts: { yes?: boolean }) => {
@@ -112,7 +114,7 @@ export function registerCacheCommands(program: Command, ctx: CliContext): void {
 
   cache
     .command("prune")
-    .description("remove files fetched longer ago than --older-than seconds (asks first; --yes to skip)")
+    .description("remove files fetched longer ago than --older-than seconds, with their extracted folders (asks first; --yes to skip)")
     .argument("<dir>")
     .requiredOption("--older-than <seconds>", "age limit in seconds")
     .option("-y, --yes", "do not ask")
