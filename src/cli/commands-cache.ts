@@ -29,13 +29,17 @@ function age(seconds: number | undefined): string {
   return `${Math.round(seconds / 86400)}d`;
 }
 
+/** The folder an archive `<fn>` is extracted into, beside it (Package.extract). */
+const EXTRACTED_SUFFIX = ".extracted";
+
 /** A default-mapper file name: the sha256 of the path, with blockcache's `~<hash>` suffix. */
 const HASH_NAME = /^[0-9a-f]{64}(~[0-9a-f]+)?$/;
 
 /**
- * What the folder is: "empty", "cache", or EINVAL for anything else. A cache is flat and holds
- * a valid metadata file, files of the cache's own (`.fsspec-*`), or only hash-named files (a
- * simplecache); a missing folder is ENOENT.
+ * What the folder is: "empty", "cache", or EINVAL for anything else. A cache is flat (but for
+ * the `<file>.extracted` folders of extracted archives) and holds a valid metadata file, files
+ * of the cache's own (`.fsspec-*`), or only hash-named files (a simplecache); a missing folder
+ * is ENOENT.
  */
 export async function classifyCacheDir(dir: string): Promise<"empty" | "cache"> {
   const entries = await readdir(dir, { withFileTypes: true }).catch((err) => {
@@ -44,12 +48,12 @@ export async function classifyCacheDir(dir: string): Promise<"empty" | "cache"> 
   if (entries.length === 0) return "empty";
   const files = entries.filter((e) => e.isFile()).map((e) => e.name);
   const metadata = files.includes("cache") ? parseMetadata(await readFile(join(dir, "cache")).catch(() => new Uint8Array())) : undefined;
-  const flat = files.length === entries.length;
+  const flat = entries.every((e) => e.isFile() || (e.isDirectory() && e.name.endsWith(EXTRACTED_SUFFIX)));
   const ownFiles = files.some((f) => isInternalName(f) && f !== "cache");
   const hashNamed = files.every((f) => HASH_NAME.test(f) || isInternalName(f));
   if (flat && (metadata !== undefined || ownFiles || hashNamed)) return "cache";
   throw FsError.einval(
-    "does not look like a cache directory (no valid 'cache' metadata file, no .fsspec-* files, not only hash-named files, or it has subfolders); nothing removed",
+    "does not look like a cache directory (no valid 'cache' metadata file, no .fsspec-* files, not only hash-named files, or it has subfolders other than extracted archives); nothing removed",
     dir,
   );
 }

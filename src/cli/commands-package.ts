@@ -42,7 +42,7 @@ async function openPackage(root: string, flags: PackageFlags, ctx: CliContext, e
     cacheOptions,
     // hf:// roots keep their files in the Hugging Face cache layout: --cache is where it is.
     ...(flags.cache === undefined ? {} : { hfCache: { cacheDir: flags.cache } }),
-    progress: ctx.wantsProgress ? undefined : false,
+    progress: ctx.progressAllowed ? undefined : false,
     ...extra,
   };
   if (flags.manifest === false) return new Package(root, options);

@@ -80,7 +80,13 @@ export class CliContext {
     return (await optionsForUrls(parseStorageOptions(flags.option, flags.storageOptions), [url]))(url);
   }
 
-  /** Whether progress is drawn: not with -q or --no-progress; without a terminal only with --progress. */
+  /** Whether progress may be shown at all (not with -q or --no-progress); a batch then picks a bar or a summary line itself. */
+  get progressAllowed(): boolean {
+    const flags = this.flags();
+    return !flags.quiet && flags.progress !== false;
+  }
+
+  /** Whether a progress bar is drawn: not with -q or --no-progress; without a terminal only with --progress. */
   get wantsProgress(): boolean {
     const flags = this.flags();
     return !flags.quiet && (flags.progress ?? this.io.progress ?? Boolean((this.io.stderr as { isTTY?: boolean }).isTTY));

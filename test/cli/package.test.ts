@@ -108,12 +108,13 @@ describe("fsspec-ts package", () => {
     expect(partial.out).toContain("missing   fcn.mdlus (not cached)");
     expect(partial.out).toContain("ok        config.json");
     const none = await cli("package", "verify", `${server.url}/plain`, "--cache", cache);
-    expect([none.code, none.err]).toEqual([1, expect.stringContaining("the package has no pins")]);
+    // ENOENT (no manifest) exits 3, "not found", as every command does (docs/cli.md exit codes).
+    expect([none.code, none.err]).toEqual([3, expect.stringContaining("the package has no pins")]);
     const ignored = await cli("package", "verify", root, "--cache", cache, "--no-manifest");
-    expect(ignored.code).toBe(1);
+    expect(ignored.code).toBe(3);
     expect((await cli("package", "fetch", root, "--concurrency", "0", "--cache", cache)).code).toBe(2);
     const missing = await cli("package", "fetch", root, "nope.bin", "--cache", cache);
-    expect([missing.code, missing.err]).toEqual([1, expect.stringMatching(/^prefetch failed after 0 of 1 files\nfsspec-ts: ENOENT: .*\/fcn\/nope\.bin'\n$/)]);
+    expect([missing.code, missing.err]).toEqual([3, expect.stringMatching(/^prefetch failed after 0 of 1 files\nfsspec-ts: ENOENT: .*\/fcn\/nope\.bin'\n$/)]);
   });
 
   it("--manifest names another manifest; a pin it breaks stops fetch with EIO and caches nothing", async () => {
@@ -143,12 +144,15 @@ describe("fsspec-ts package", () => {
     expect(ls[1]).toBe("   90K      model.zip.extracted/ (extracted from it)");
     expect(JSON.parse((await cli("cache", "ls", cache, "--json")).out)[0].extracted).toEqual({ localPath: folder, size: 91_852 });
 
-    expect((await cli("cache", "prune", cache, "--older-than", "0")).out).toBe(`removed ${server.url}/zips/model.zip\n`);
+    // Without a terminal to ask, deleting needs --yes (refused: exit 2, docs/cli.md).
+    expect((await cli("cache", "prune", cache, "--older-than", "0")).code).toBe(2);
+    expect(await readdir(cache)).toContain("model.zip.extracted");
+    expect((await cli("cache", "prune", cache, "--older-than", "0", "--yes")).out).toBe(`removed ${server.url}/zips/model.zip\n`);
     expect(await readdir(cache)).toEqual(["cache"]);
     expect((await cli("cache", "size", cache)).out).toBe(`${(await stat(join(cache, "cache"))).size}\n`);
 
     await pkg.extract("model.zip");
-    expect((await cli("cache", "clear", cache)).code).toBe(0);
+    expect((await cli("cache", "clear", cache, "--yes")).code).toBe(0);
     expect(await readdir(cache)).toEqual(["cache"]);
   });
 });
