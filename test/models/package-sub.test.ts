@@ -3,6 +3,7 @@
  * (the package rooted deeper, as SFNO's `package.root = join(root, "sfno_73ch_small")`), sharing
  * the parent's filesystem and cache, contained like every package path.
  */
+import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -58,6 +59,25 @@ describe("Package.sub", () => {
     expect(pkg.sub(".").root).toBe(pkg.root);
     expect(server.requests).toEqual([]);
     expect(JSON.parse(await readFile(await fcn.resolve("metadata.json"), "utf8"))).toEqual({ channels: 26 });
+  });
+
+  it("takes the parent's pins of files below its root, rebased, and no others", async () => {
+    const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+    const pkg = new Package(`${server.url}/zoo`, {
+      cacheOptions: { cacheStorage: join(dir, "c3") },
+      progress: false,
+      files: {
+        "sfno_73ch_small/metadata.json": { sha256: sha('{"channels": 73}') },
+        "fcn/metadata.json": { sha256: sha("not what the server has") },
+        // A file of the parent's root: nothing to do with the sub packages' metadata.json.
+        "metadata.json": { sha256: sha("the root's own") },
+      },
+    });
+    const sfno = pkg.sub("sfno_73ch_small");
+    expect([...(await sfno.pins())]).toEqual([["metadata.json", sha('{"channels": 73}')]]);
+    expect(JSON.parse(await readFile(await sfno.resolve("metadata.json"), "utf8"))).toEqual({ channels: 73 });
+    const err = await errorOf(pkg.sub("fcn").resolve("metadata.json"), "EIO");
+    expect(err.message).toMatch(/checksum|sha256/i);
   });
 
   it("with confineSymlinks: the deeper root's real path stays in the parent's, and its files in its own", async () => {
