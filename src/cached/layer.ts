@@ -19,7 +19,9 @@ import { isInternalName, resolveStorage, type StorageDir, type StorageOptions } 
 export interface CacheLayerOptions extends FileSystemOptions, StorageOptions {
   /** The filesystem being cached (or `targetProtocol` / `targetOptions` through `filesystem()`). */
   fs?: AbstractFileSystem;
+  /** With `filesystem()` or a URL chain instead of `fs`: the protocol of the target to build. */
   targetProtocol?: string;
+  /** The options of the target built from `targetProtocol` (default none). */
   targetOptions?: FileSystemOptions;
   /** Seconds between re-reads of the metadata files (default 10; 0 = on every lookup). */
   cacheCheck?: number | false;
@@ -41,7 +43,9 @@ export interface CacheLayerOptions extends FileSystemOptions, StorageOptions {
   lockTimeoutMs?: number;
 }
 
+/** Seconds a cached file stays valid by default (`expiryTime`): 7 days. */
 export const DEFAULT_EXPIRY_SECONDS = 7 * 24 * 3600;
+/** Seconds between re-reads of the metadata files by default (`cacheCheck`). */
 export const DEFAULT_CACHE_CHECK_SECONDS = 10;
 
 /** One cached file as the management API reports it. */
@@ -54,17 +58,26 @@ export interface CachedFileInfo {
   localPath: string;
   /** The storage directory, and whether it is a read-only layer. */
   storage: string;
+  /** Whether that storage directory is a read-only layer (every one but the last). */
   readOnly: boolean;
   /** Bytes on disk. */
   size: number;
   /** When it was fetched (seconds since the epoch; file mtime without metadata), and its age. */
   time: number | undefined;
+  /** Seconds since it was fetched. */
   age: number | undefined;
   /** False for a block-cached file still missing blocks. */
   complete: boolean;
+  /** The target's `ukey` recorded at download, when the layer keeps one. */
   uid?: string | null;
 }
 
+/**
+ * The base of the cache layers (blockcache, filecache, simplecache): a filesystem over a target (`fs`)
+ * whose reads are cached in local storage directories, with the management API (`listCache`,
+ * `cacheSize`, `clearCache`, `clearExpiredCache`, `popFromCache`). Every call the layer does not cache
+ * goes to the target; paths are the target's own. See docs/cache-layers.md.
+ */
 export abstract class CacheLayer extends AbstractFileSystem {
   /** Whether entries are recorded in metadata files (not for simplecache). */
   static keepsMetadata = true;
@@ -87,12 +100,22 @@ export abstract class CacheLayer extends AbstractFileSystem {
   });
 
   declare readonly options: Readonly<CacheLayerOptions>;
+  /** The filesystem being cached. */
   readonly target: AbstractFileSystem;
+  /**
+   * The storage directories, read-only layers first and the writable one last.
+   * @internal
+   */
   readonly storages: readonly StorageDir[];
+  /** How target paths become file names in a storage directory (`cacheMapper`, `sameNames`). */
   readonly mapper: CacheMapper;
+  /** Whether an open compares the target's `ukey` with the recorded one (`checkFiles`). */
   readonly checkFiles: boolean;
+  /** Seconds a cached file stays valid; 0: forever (always 0 for simplecache). */
   readonly expiryTime: number;
+  /** Milliseconds between re-reads of the metadata files; 0: on every lookup. */
   readonly cacheCheckMs: number;
+  /** How the layer locks cache entries (`lockStaleMs`, `lockTimeoutMs`). */
   protected readonly lockOptions: LockOptions;
   private readonly metadatas = new Map<StorageDir, CacheMetadata>();
   /** Read-only copies made stale by writes through this instance, as `index\0path`. */
@@ -113,6 +136,7 @@ export abstract class CacheLayer extends AbstractFileSystem {
     this.lockOptions = { staleMs: options.lockStaleMs ?? DEFAULT_STALE_MS, timeoutMs: options.lockTimeoutMs };
   }
 
+  /** Whether this layer records entries in metadata files (`keepsMetadata`). */
   protected get usesMetadata(): boolean {
     return (this.constructor as typeof CacheLayer).keepsMetadata;
   }
@@ -127,6 +151,10 @@ export abstract class CacheLayer extends AbstractFileSystem {
     return this.options.offline === true || offlineFromEnv();
   }
 
+  /**
+   * The metadata of one storage directory, as last read.
+   * @internal
+   */
   protected metadataOf(storage: StorageDir): CacheMetadata {
     let md = this.metadatas.get(storage);
     if (!md) {
@@ -136,7 +164,10 @@ export abstract class CacheLayer extends AbstractFileSystem {
     return md;
   }
 
-  /** Metadata of `storage`, re-read when older than `cacheCheck`. */
+  /**
+   * Metadata of `storage`, re-read when older than `cacheCheck`.
+   * @internal
+   */
   protected async freshMetadata(storage: StorageDir, force = false): Promise<CacheMetadata> {
     const md = this.metadataOf(storage);
     if (force) await md.load();
@@ -144,14 +175,17 @@ export abstract class CacheLayer extends AbstractFileSystem {
     return md;
   }
 
+  /** Whether an entry fetched at `entry.time` is older than `expiryTime`. */
   protected isExpired(entry: Pick<CacheEntry, "time">): boolean {
     return this.expiryTime > 0 && Date.now() / 1000 - entry.time > this.expiryTime;
   }
 
+  /** The ENOENT of a path that offline mode cannot serve. */
   protected offlineError(path: string): FsError {
     return FsError.enoent(path, `not in the cache, and offline mode (offline option or ${OFFLINE_ENV}) forbids fetching it`);
   }
 
+  /** EACCES in offline mode: writes and other calls that need the target are refused. */
   protected refuseOffline(path: string): void {
     if (this.offline) throw FsError.eacces(path, `offline mode (offline option or ${OFFLINE_ENV}): the target is not touched`);
   }
@@ -295,7 +329,10 @@ export abstract class CacheLayer extends AbstractFileSystem {
     return removed;
   }
 
-  /** Where `path` is cached in `storage`, if it is (expired or not). */
+  /**
+   * Where `path` is cached in `storage`, if it is (expired or not).
+   * @internal
+   */
   protected async findIn(storage: StorageDir, path: string, fresh = false): Promise<{ fn: string; entry?: CacheEntry } | undefined> {
     if (this.usesMetadata) {
       const entry = (fresh ? this.metadataOf(storage) : await this.freshMetadata(storage)).get(path);
@@ -313,7 +350,10 @@ export abstract class CacheLayer extends AbstractFileSystem {
     return this.ownedByOther(storage, path, fn) ? undefined : { fn };
   }
 
-  /** Whether another path's entry owns the file `fn` (basename mappers): it holds that path's bytes. */
+  /**
+   * Whether another path's entry owns the file `fn` (basename mappers): it holds that path's bytes.
+   * @internal
+   */
   protected ownedByOther(storage: StorageDir, path: string, fn: string): boolean {
     if (!this.usesMetadata) return false;
     for (const [other, e] of this.metadataOf(storage).entries) if (other !== path && e.fn === fn) return true;
@@ -337,6 +377,10 @@ export abstract class CacheLayer extends AbstractFileSystem {
     throw this.offlineError(path);
   }
 
+  /**
+   * A listing made from what the cache holds (offline mode): the cached files below `path`, and the
+   * directories their paths imply.
+   */
   protected async offlineLs(path: string): Promise<FileInfo[]> {
     const self = await this.offlineInfo(path);
     if (self.type === "file") return [self];
