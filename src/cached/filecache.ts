@@ -35,6 +35,7 @@ export interface WholeFileCacheOptions extends CacheLayerOptions {
   downloadChunkSize?: number;
 }
 
+/** Options of `localPath` and the other calls that download a whole file into the cache. */
 export interface FetchOptions extends SignalOptions {
   /** Progress of a download; never called when the file is served from the cache. */
   callback?: ProgressCallback;
@@ -45,8 +46,14 @@ const FETCH_OPTIONS = optionSpec<FetchOptions>({ signal: isSignal, callback: pro
 
 /** Where a valid cached copy of a file is. */
 export interface CacheHit {
+  /**
+   * The storage directory holding it.
+   * @internal
+   */
   storage: StorageDir;
+  /** Its file name in that directory. */
   fn: string;
+  /** Its metadata entry (none for simplecache). */
   entry?: CacheEntry;
 }
 
@@ -62,10 +69,17 @@ function inflightTable(fs: AbstractFileSystem): SharedTasks<CacheHit> {
   return table;
 }
 
+/**
+ * filecache: downloads whole files into local storage on first read (atomically, verified, once across
+ * processes) and serves them from there; `localPath` gives a real path on disk (docs/cache-layers.md).
+ */
 export class WholeFileCacheFileSystem extends CacheLayer {
   static override protocols: readonly string[] = ["filecache"];
   static override ownOptions = optionSpec<WholeFileCacheOptions, CacheLayerOptions>({ fsync: isBoolean, downloadChunkSize: isPositiveInteger });
-  /** Opening reports the download's progress to `callback` (never called on a cache hit). */
+  /**
+   * Opening reports the download's progress to `callback` (never called on a cache hit).
+   * @internal
+   */
   static override callOptions = { open: optionSpec<Pick<FetchOptions, "callback">>({ callback: progress }) };
 
   declare readonly options: Readonly<WholeFileCacheOptions>;

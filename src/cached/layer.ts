@@ -141,7 +141,10 @@ export abstract class CacheLayer extends AbstractFileSystem {
     return (this.constructor as typeof CacheLayer).keepsMetadata;
   }
 
-  /** The last storage directory: the only one written. */
+  /**
+   * The last storage directory: the only one written.
+   * @internal
+   */
   get writable(): StorageDir {
     return this.storages[this.storages.length - 1]!;
   }

@@ -153,6 +153,12 @@ class Transaction {
   readonly files: BufferedFile[] = [];
 }
 
+/**
+ * The base of every filesystem: the whole API (listing, reading, writing, globs, copies, opened files,
+ * transactions) built on a few primitives a backend implements (`_ls`, `_catFile`, and for writes
+ * `_pipeFile`, `_rmFile`; see docs/writing-a-backend.md). Paths are the backend's own, with or without
+ * its protocol; failures are `FsError`s with a code.
+ */
 export abstract class AbstractFileSystem {
   /** Protocol names this class answers to; the first is its canonical name. */
   static protocols: readonly string[] = ["abstract"];
@@ -206,7 +212,12 @@ export abstract class AbstractFileSystem {
     inner: { fs: AbstractFileSystem; path: string },
     outerPath: string,
     options: Record<string, unknown>,
-  ): { options: Record<string, unknown>; path: string } {
+  ): {
+    /** The options to construct this class with. */
+    options: Record<string, unknown>;
+    /** The path on the new instance. */
+    path: string;
+  } {
     return { options: { ...options, fs: inner.fs }, path: outerPath || inner.path };
   }
 

@@ -3,6 +3,7 @@
  * GETs that are checked, retried and resumed (see http/download.ts); directories are HTML
  * index pages; uploads are PUT (or POST). One undici Agent per instance keeps connections
  * alive and caps them per origin.
+ * @module fsspec-ts/http
  */
 import { createHash } from "node:crypto";
 import { AbstractFileSystem, type WalkEntry, type WalkEntryDetail } from "../core/abstract.js";
@@ -62,6 +63,7 @@ export interface HTTPFileSystemOptions extends FileSystemOptions {
 
 /** Per-call options of reads and writes: an AbortSignal and a progress callback. */
 export interface HttpCallOptions extends SignalOptions {
+  /** Progress of the bytes downloaded: `setSize(total)` when known, then `relativeUpdate(bytes)`. */
   callback?: ProgressCallback;
 }
 
@@ -77,7 +79,10 @@ export interface HttpOpenOptions extends ProgressOpenOptions {
   streaming?: boolean;
 }
 
-/** Per-call options the HTTP-based backends add to catFile and open: download progress. */
+/**
+ * Per-call options the HTTP-based backends add to catFile and open: download progress.
+ * @internal
+ */
 export const PROGRESS_CALL_OPTIONS = optionSpec<Pick<HttpCallOptions, "callback">>({ callback: isProgressCallback });
 
 const MAX_DIR_HINTS = 10_000;
@@ -127,6 +132,11 @@ export interface HTTPFileSystem {
   open(path: string, mode?: OpenMode, options?: HttpOpenOptions): Promise<BufferedFile | TextFile>;
 }
 
+/**
+ * HTTP(S) as a filesystem (`http`, `https`): paths are full URLs; reads are checked, retried and
+ * resumed ranged GETs, directories are HTML index pages, uploads PUT (or POST). See
+ * docs/backends/http.md.
+ */
 export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["http", "https"] as const;
   static override rootMarker = "";
@@ -149,7 +159,9 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     headConcurrency: anyValue,
   });
   static override callOptions = {
+    /** `catFile` also takes `callback` (download progress). */
     catFile: PROGRESS_CALL_OPTIONS,
+    /** `open` also takes `callback` and `streaming`. */
     open: optionSpec<Pick<HttpOpenOptions, "callback" | "streaming">>({ callback: isProgressCallback, streaming: isBoolean }),
   };
 
@@ -160,6 +172,10 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     return q < 0 ? trimTrailingSlashes(path) : trimTrailingSlashes(path.slice(0, q)) + path.slice(q);
   }
 
+  /**
+   * The connection pool and retry policy of this instance.
+   * @internal
+   */
   readonly client: HttpClient;
   private readonly listSizes: boolean;
   private readonly headConcurrency: number;
@@ -200,6 +216,7 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     await this.client.close();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

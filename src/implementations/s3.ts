@@ -4,6 +4,7 @@
  * prefixes (ListObjectsV2 with a delimiter); `find` is one listing without one. Reads are
  * ranged GetObjects, small writes one PutObject, large ones a multipart upload streamed while
  * the file is written (see s3/upload.ts).
+ * @module fsspec-ts/s3
  */
 import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
@@ -59,6 +60,7 @@ export interface S3FileSystemOptions extends FileSystemOptions, S3ClientSettings
   uploadParams?: Record<string, unknown>;
 }
 
+/** The default `partSize` of multipart uploads: 8 MiB. */
 export const DEFAULT_PART_SIZE = 8 * 2 ** 20;
 const DEFAULT_PART_CONCURRENCY = 4;
 
@@ -72,6 +74,10 @@ function positiveInt(options: S3FileSystemOptions, name: keyof S3FileSystemOptio
 
 const directory = (name: string): FileInfo => ({ name, size: 0, type: "directory" });
 
+/**
+ * Amazon S3 and S3-compatible stores as a filesystem (`s3`, `s3a`): paths are `bucket/key`,
+ * directories are implied by key prefixes. See docs/backends/s3.md.
+ */
 export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["s3", "s3a"] as const;
   static override rootMarker = "";
@@ -101,8 +107,11 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
   }
 
   declare readonly options: Readonly<S3FileSystemOptions>;
+  /** The AWS SDK client every request of this instance goes through. */
   readonly client: S3Client;
+  /** Bytes per multipart upload part (`partSize` option; default 8 MiB). */
   readonly partSize: number;
+  /** Parts of one writer uploaded at once (`partConcurrency` option; default 4). */
   readonly partConcurrency: number;
   private readonly maxKeys: number;
   private readonly deleteBatchSize: number;
@@ -140,6 +149,7 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     this.client.destroy();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

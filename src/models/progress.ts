@@ -6,10 +6,16 @@ import { SingleBar } from "cli-progress";
 import type { ProgressCallback } from "../core/types.js";
 import { formatBytes } from "../core/format.js";
 
+/** A terminal progress bar that takes a transfer's progress (`callback` option). */
 export interface ProgressBar extends ProgressCallback {
+  /** End the bar (it stays on screen as last drawn). */
   stop(): void;
 }
 
+/**
+ * A byte progress bar on stderr named `label` (`Downloading x 45% 130M/287M 41M/s`), drawn once bytes
+ * move; undefined unless `enabled` (default: stderr is a terminal), so logs and pipes get no bar noise.
+ */
 export function progressBar(label: string, enabled = Boolean(process.stderr.isTTY)): ProgressBar | undefined {
   if (!enabled) return undefined;
   let bar: SingleBar | undefined;
