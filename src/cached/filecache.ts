@@ -29,7 +29,7 @@ import { lockNameFor, type StorageDir } from "./storage.js";
 import { WriteThroughSink, type WrittenFile } from "./write-through.js";
 
 export interface WholeFileCacheOptions extends CacheLayerOptions {
-  /** fsync downloads before renaming them into place (survives power loss; slower). */
+  /** fsync downloads before renaming them into place (survives power loss; slower). Default false. */
   fsync?: boolean;
   /** Bytes per read of a download (default 8 MiB). */
   downloadChunkSize?: number;

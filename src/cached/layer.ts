@@ -29,13 +29,22 @@ export interface CacheLayerOptions extends FileSystemOptions, StorageOptions {
   checkFiles?: boolean;
   /** Seconds a cached file stays valid (default 7 days); 0 or false = forever. */
   expiryTime?: number | false;
-  /** Cache files under their basename instead of a hash of the path. */
+  /** Cache files under their basename instead of a hash of the path (default false). */
   sameNames?: boolean;
-  /** How paths become file names: a mapper, "hash", "basename", or {type: "basename", directoryLevels}. */
+  /**
+   * How paths become file names: a mapper, "hash" (the default), "basename", or `{type: "basename",
+   * directoryLevels}`.
+   */
   cacheMapper?: CacheMapper | MapperSpec;
-  /** Decompress at download: a codec name, or "infer" from the extension (whole-file layers). */
+  /**
+   * Decompress at download: a codec name, or "infer" from the extension (whole-file layers); default
+   * none.
+   */
   compression?: string | null;
-  /** Never touch the target: serve what is cached (even expired), ENOENT otherwise. */
+  /**
+   * Never touch the target: serve what is cached (even expired), ENOENT otherwise. Default false, or
+   * true when `FSSPEC_TS_OFFLINE` is set.
+   */
   offline?: boolean;
   /** A lock or temporary file untouched this long belongs to a dead process (ms, default 60 s). */
   lockStaleMs?: number;

@@ -865,10 +865,10 @@ export abstract class AbstractFileSystem {
   // ---------------------------------------------------------------- reading
 
   /**
-   * Whole files. One path that names itself (no glob, not a directory): its bytes. A list, a glob, a
-   * directory with `recursive`: the bytes of each file by path, expanded like `expandPath` (ENOENT when
-   * nothing matches). A failed read rejects the call (`onError: "raise"`, default), is kept in the
-   * result (`"return"`) or left out (`"omit"`).
+   * Whole files. One path that names a file: its bytes (a directory is EISDIR unless `recursive`). A
+   * list, a glob, or a directory with `recursive`: the bytes of each file by path, directories left
+   * out, expanded like `expandPath` (ENOENT when nothing matches). A failed read rejects the call
+   * (`onError: "raise"`, default), is kept in the result (`"return"`) or left out (`"omit"`).
    */
   cat(path: readonly string[], options?: CatOptions): Promise<CatResult>;
   cat(path: string, options?: CatOptions): Promise<Uint8Array | CatResult>;

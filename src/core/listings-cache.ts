@@ -10,7 +10,7 @@ import { isInside, parentOf } from "./paths.js";
 export interface ListingsCacheOptions {
   /** Most directories kept (default 10,000). */
   maxPaths?: number;
-  /** Seconds a listing stays valid; undefined or 0 keeps it until invalidated. */
+  /** Seconds a listing stays valid; undefined (the default) or 0 keeps it until invalidated. */
   expiry?: number;
 }
 

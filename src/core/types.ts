@@ -100,7 +100,7 @@ const onError = oneOf("raise", "omit", "return");
 export interface LsOptions extends SignalOptions {
   /** Infos (default true), or names only (false). */
   detail?: boolean;
-  /** Skip the listings cache for this call. */
+  /** Skip the listings cache for this call (default false). */
   refresh?: boolean;
 }
 

@@ -133,7 +133,9 @@ export async function urlToFs(url: string, options: Record<string, unknown> = {}
 
 /** The opened-file options `open()` / `openFiles()` take besides filesystem options. */
 export interface OpenOptions extends FileOpenOptions {
-  /** "infer" (from the extension), a codec name (gzip, brotli, deflate), or null. */
+  /**
+   * "infer" (from the extension), a codec name (gzip, brotli, deflate), or null (the default: none).
+   */
   compression?: string | null;
 }
 

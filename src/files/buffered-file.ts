@@ -52,7 +52,7 @@ export interface FileOpenOptions {
   cacheOptions?: Record<string, unknown>;
   /** Publish on close (default). With false, only `commit()` publishes and `discard()` drops. */
   autocommit?: boolean;
-  /** Known size, saving an `info` call when opening for read. */
+  /** Known size in bytes, saving an `info` call when opening for read (default: looked up). */
   size?: number;
   /** Text encoding for text modes (default utf-8). */
   encoding?: BufferEncoding;

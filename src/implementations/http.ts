@@ -27,9 +27,15 @@ import { StreamingCache } from "./http/stream-cache.js";
 export type { HttpAuth } from "./http/client.js";
 
 export interface HTTPFileSystemOptions extends FileSystemOptions {
-  /** Sent with every request (credentials in them are dropped on redirects to other origins). */
+  /**
+   * Sent with every request (default none; credentials in them are dropped on redirects to other
+   * origins).
+   */
   headers?: Record<string, string>;
-  /** Basic (`{username, password}`) or bearer (`{bearer}`) credentials; user info in a URL wins. */
+  /**
+   * Basic (`{username, password}`) or bearer (`{bearer}`) credentials (default none); user info in a
+   * URL wins.
+   */
   auth?: HttpAuth;
   /** Most connections per origin (default 16), kept alive between requests. */
   connections?: number;
@@ -75,7 +81,7 @@ export interface ProgressOpenOptions extends FileOpenOptions {
 
 /** Options of `open()` over HTTP: also `streaming`. */
 export interface HttpOpenOptions extends ProgressOpenOptions {
-  /** Read forward through one streamed response instead of ranged requests. */
+  /** Read forward through one streamed response instead of ranged requests (default false). */
   streaming?: boolean;
 }
 

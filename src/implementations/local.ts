@@ -39,7 +39,9 @@ export interface LocalFileSystemOptions extends FileSystemOptions {
   fs?: NodeFsLike;
   /** Create missing parent directories on write (default true, like object stores). */
   autoMkdir?: boolean;
-  /** fsync written files before renaming them into place (survives power loss; slower). */
+  /**
+   * fsync written files before renaming them into place (survives power loss; slower). Default false.
+   */
   fsync?: boolean;
 }
 

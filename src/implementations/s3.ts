@@ -56,7 +56,10 @@ export interface S3FileSystemOptions extends FileSystemOptions, S3ClientSettings
   deleteBatchSize?: number;
   /** Refuse writes over a directory (EISDIR), at one LIST per write (default true). */
   checkDirectories?: boolean;
-  /** Extra parameters for PutObject, CreateMultipartUpload and CopyObject (ContentType, ServerSideEncryption, StorageClass...). */
+  /**
+   * Extra parameters for PutObject, CreateMultipartUpload and CopyObject (ContentType,
+   * ServerSideEncryption, StorageClass...); default none.
+   */
   uploadParams?: Record<string, unknown>;
 }
 

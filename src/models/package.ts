@@ -42,11 +42,17 @@ export type ProgressFactory = (fileName: string) => (ProgressCallback & { stop?(
 export interface PackageOptions {
   /** The filesystem the root lives on (the root is then a path in it); by default from the root's URL. */
   fs?: AbstractFileSystem;
-  /** Options for the root's filesystem, as `urlToFs` takes them (keyed by protocol for chains). */
+  /**
+   * Options for the root's filesystem, as `urlToFs` takes them (keyed by protocol for chains); default
+   * none.
+   */
   fsOptions?: Record<string, unknown>;
   /** Cache files locally: on by default for every non-local root, off for local paths. */
   cache?: boolean;
-  /** Options of the whole-file cache (cacheStorage, expiryTime, sameNames, cacheMapper, checkFiles...). */
+  /**
+   * Options of the whole-file cache (cacheStorage, expiryTime, sameNames, cacheMapper, checkFiles...);
+   * defaults: `cacheStorage` `Package.defaultCache()`, `expiryTime` one year.
+   */
   cacheOptions?: Partial<WholeFileCacheOptions>;
   /** A byte progress bar per download: true, false, or your own; default: when stderr is a terminal. */
   progress?: boolean | ProgressFactory;

@@ -23,7 +23,7 @@ export interface ArchiveFileSystemOptions extends FileSystemOptions {
    * archive.
    */
   targetProtocol?: string;
-  /** Options for the filesystem of `fo` when it is a URL (or for `targetProtocol`). */
+  /** Options for the filesystem of `fo` when it is a URL (or for `targetProtocol`); default none. */
   targetOptions?: FileSystemOptions;
 }
 
