@@ -39,6 +39,7 @@ const progress: ProgressFactory = (name) => {
 
 const work = await mkdtemp(join(tmpdir(), "fsspec-demo-"));
 process.env[PACKAGE_ENV.cache] = join(work, "cache"); // keep the demo out of ~/.cache
+process.env.HF_HUB_CACHE = join(work, "hf-hub"); // and out of ~/.cache/huggingface (hf:// packages use the Hub's cache)
 const server = await serveDirectory(join(work, "hub"));
 try {
   step("publish a checkpoint (1024x1024 float32 weights) on a local HTTP 'hub'");
@@ -86,7 +87,7 @@ try {
     hub.createRepo("demo/tiny-model");
     hub.commit("demo/tiny-model", { "config.json": files["config.json"], "weights.bin": { data: files["weights.bin"], lfs: true } });
     const fromHf = await TinyModel.fromPretrained(
-      new Package("hf://demo/tiny-model", { fsOptions: { hf: { endpoint: hub.url, token: false } }, cacheOptions: { cacheStorage: Package.defaultCache("tiny-model-hf") }, progress }),
+      new Package("hf://demo/tiny-model", { fsOptions: { hf: { endpoint: hub.url, token: false } }, progress }), // into the Hugging Face cache (HF_HUB_CACHE)
     );
     console.log(`  hf://demo/tiny-model -> ${fromHf.config.inputs}x${fromHf.config.outputs}; Hub requests: ${hub.count()} (the LFS file redirected to the CDN)`);
     ngc.addFiles("models/demo/tiny-model@1.0", files);

@@ -65,12 +65,13 @@ export type { ArchiveFileSystemOptions, ArchiveLocation } from "./implementation
 export type { ArchiveMember, ArchiveMemberKind, IndexedEntry } from "./implementations/archive/members.js";
 // Network backends load on first use (filesystem("s3"), urlToFs("hf://...")): their clients
 // (undici, the AWS SDK) cost hundreds of milliseconds to import. Their classes are imported from
-// subpaths, "fsspec-ts/http", "fsspec-ts/hf", "fsspec-ts/ngc" and "fsspec-ts/s3"; the root
+// subpaths, "fsspec-ts/http", "fsspec-ts/hf", "fsspec-ts/ngc", "fsspec-ts/s3" and "fsspec-ts/gs"; the root
 // exports only their types.
 export type { HTTPFileSystem, HTTPFileSystemOptions, HttpCallOptions, HttpAuth } from "./implementations/http.js";
-export type { HuggingFaceFileSystem, HuggingFaceFileSystemOptions, HfPath, HfRepoType } from "./implementations/hf.js";
+export type { HuggingFaceFileSystem, HuggingFaceFileSystemOptions, HfPath, HfRepoType, HubFile } from "./implementations/hf.js";
 export type { NGCFileSystem, NGCFileSystemOptions, NgcPath } from "./implementations/ngc.js";
 export type { S3FileSystem, S3FileSystemOptions } from "./implementations/s3.js";
+export type { GCSFileSystem, GCSFileSystemOptions, GcsAccess, GcsToken } from "./implementations/gs.js";
 
 export { CacheLayer } from "./cached/layer.js";
 export type { CacheLayerOptions, CachedFileInfo } from "./cached/layer.js";
@@ -80,12 +81,15 @@ export { WholeFileCacheFileSystem } from "./cached/filecache.js";
 export type { WholeFileCacheOptions, FetchOptions, CacheHit } from "./cached/filecache.js";
 export { SimpleCacheFileSystem } from "./cached/simplecache.js";
 export type { SimpleCacheOptions } from "./cached/simplecache.js";
+export { HubCacheFileSystem } from "./cached/hubcache.js";
+export type { HubCacheOptions, HubCacheTarget } from "./cached/hubcache.js";
+export { hubCacheDir } from "./cached/hub-layout.js";
 export { HashMapper, BasenameMapper, makeMapper } from "./cached/mappers.js";
 export type { CacheMapper, MapperSpec } from "./cached/mappers.js";
 export { FileLock } from "./cached/locks.js";
 export type { LockOptions } from "./cached/locks.js";
 export type { CacheEntry } from "./cached/metadata.js";
-export { OFFLINE_ENV } from "./cached/env.js";
+export { OFFLINE_ENV, HF_OFFLINE_ENV } from "./cached/env.js";
 
 export { Package, PACKAGE_ENV } from "./models/package.js";
 export type { PackageOptions, ProgressFactory } from "./models/package.js";

@@ -42,7 +42,8 @@ export interface FetchOptions extends SignalOptions {
 }
 
 const progress = hasMethods("setSize", "relativeUpdate");
-const FETCH_OPTIONS = optionSpec<FetchOptions>({ signal: isSignal, callback: progress });
+/** What `localPath`, `openLocal` and `ensureCached` take (the Hugging Face cache layer's too). */
+export const FETCH_OPTIONS = optionSpec<FetchOptions>({ signal: isSignal, callback: progress });
 
 /** Where a valid cached copy of a file is. */
 export interface CacheHit {

@@ -5,24 +5,20 @@
  * list). The layers add how bytes are cached: whole files (filecache, simplecache) or blocks
  * (blockcache).
  */
-import { AbstractFileSystem, type FileSystemJSON } from "../core/abstract.js";
+import type { FileSystemJSON } from "../core/abstract.js";
 import { FsError } from "../core/errors.js";
 import { isInside, trimTrailingSlashes } from "../core/paths.js";
-import { SIGNAL_OPTIONS, type FileInfo, type FileSystemOptions, type FindOptions, type LsOptions, type PipeMode, type SignalOptions, type SignOptions } from "../core/types.js";
-import { anyValue, checkArg, either, isBoolean, isFileSystem, isNonNegativeNumber, isRecord, isString, oneOf, optionSpec } from "../core/validate.js";
+import { SIGNAL_OPTIONS, type FileInfo, type FindOptions, type LsOptions, type PipeMode, type SignalOptions, type SignOptions } from "../core/types.js";
+import { anyValue, checkArg, either, isBoolean, isFileSystem, isNonNegativeNumber, isString, oneOf, optionSpec } from "../core/validate.js";
 import { offlineFromEnv, OFFLINE_ENV } from "./env.js";
+import { OverTarget, type OverTargetOptions } from "./over-target.js";
 import { DEFAULT_STALE_MS, type LockOptions } from "./locks.js";
 import { makeMapper, type CacheMapper, type MapperSpec } from "./mappers.js";
 import { CacheMetadata, type CacheEntry } from "./metadata.js";
 import { isInternalName, resolveStorage, type StorageDir, type StorageOptions } from "./storage.js";
 
-export interface CacheLayerOptions extends FileSystemOptions, StorageOptions {
-  /** The filesystem being cached (or `targetProtocol` / `targetOptions` through `filesystem()`). */
-  fs?: AbstractFileSystem;
-  /** With `filesystem()` or a URL chain instead of `fs`: the protocol of the target to build. */
-  targetProtocol?: string;
-  /** The options of the target built from `targetProtocol` (default none). */
-  targetOptions?: FileSystemOptions;
+/** `fs` (or `targetProtocol` / `targetOptions`) is the filesystem being cached. */
+export interface CacheLayerOptions extends OverTargetOptions, StorageOptions {
   /** Seconds between re-reads of the metadata files (default 10; 0 = on every lookup). */
   cacheCheck?: number | false;
   /** Compare the target's `ukey` with the recorded one on every open (default false). */
@@ -87,13 +83,10 @@ export interface CachedFileInfo {
  * `cacheSize`, `clearCache`, `clearExpiredCache`, `popFromCache`). Every call the layer does not cache
  * goes to the target; paths are the target's own. See docs/cache-layers.md.
  */
-export abstract class CacheLayer extends AbstractFileSystem {
+export abstract class CacheLayer extends OverTarget {
   /** Whether entries are recorded in metadata files (not for simplecache). */
   static keepsMetadata = true;
-  static override ownOptions = optionSpec<CacheLayerOptions, FileSystemOptions>({
-    fs: isFileSystem,
-    targetProtocol: isString,
-    targetOptions: isRecord,
+  static override ownOptions = optionSpec<CacheLayerOptions, OverTargetOptions>({
     cacheCheck: either(isNonNegativeNumber, oneOf(false)),
     checkFiles: isBoolean,
     expiryTime: either(isNonNegativeNumber, oneOf(false)),
@@ -109,8 +102,6 @@ export abstract class CacheLayer extends AbstractFileSystem {
   });
 
   declare readonly options: Readonly<CacheLayerOptions>;
-  /** The filesystem being cached. */
-  readonly target: AbstractFileSystem;
   /**
    * The storage directories, read-only layers first and the writable one last.
    * @internal
@@ -131,10 +122,7 @@ export abstract class CacheLayer extends AbstractFileSystem {
   protected readonly shadowed = new Set<string>();
 
   constructor(options: CacheLayerOptions) {
-    super(options);
-    if (!options?.fs) throw FsError.einval("a cache layer needs a target filesystem: pass fs, or targetProtocol through filesystem()");
-    if (!(options.fs instanceof AbstractFileSystem)) throw FsError.einval("fs must be a filesystem instance");
-    this.target = options.fs;
+    super(options, "a cache layer");
     this.storages = resolveStorage(options);
     this.mapper = makeMapper(options.cacheMapper, options.sameNames);
     this.checkFiles = options.checkFiles ?? false;
@@ -200,28 +188,6 @@ export abstract class CacheLayer extends AbstractFileSystem {
   /** EACCES in offline mode: writes and other calls that need the target are refused. */
   protected refuseOffline(path: string): void {
     if (this.offline) throw FsError.eacces(path, `offline mode (offline option or ${OFFLINE_ENV}): the target is not touched`);
-  }
-
-  // ---------------------------------------------------------------- paths: the target's own
-
-  override normalizePath(path: string): string {
-    return this.target.normalizePath(super.normalizePath(path));
-  }
-
-  override get rootMarker(): string {
-    return this.target.rootMarker;
-  }
-
-  override unstripProtocol(name: string): string {
-    return this.target.unstripProtocol(name);
-  }
-
-  override fileNameOf(segment: string): string | undefined {
-    return this.target.fileNameOf(segment);
-  }
-
-  override segmentOf(name: string): string {
-    return this.target.segmentOf(name);
   }
 
   // ---------------------------------------------------------------- delegation
@@ -297,11 +263,6 @@ export abstract class CacheLayer extends AbstractFileSystem {
     const p = this.checkSign(path, options);
     this.refuseOffline(p);
     return this.target.sign(p, options);
-  }
-
-  override invalidateCache(path?: string): void {
-    super.invalidateCache(path);
-    this.target.invalidateCache(path === undefined ? undefined : this.normalizePath(path));
   }
 
   /** A mapper instance is saved as its plain-data spec. */

@@ -256,34 +256,7 @@ export class StorageDir {
     const name = `${RESERVED_PREFIX}${kind}-${HOST_TAG}-${process.pid}-${randomBytes(6).toString("hex")}`;
     const path = this.pathOf(name);
     const local = this.local;
-    if (local) {
-      const fh = await local.open(path, "wx").catch((err) => {
-        throw toFsError(err, path);
-      });
-      let position = 0;
-      let closed = false;
-      const close = async () => {
-        if (closed) return;
-        closed = true;
-        try {
-          if (options.fsync) await fh.sync();
-        } finally {
-          await fh.close();
-        }
-      };
-      return {
-        name,
-        write: async (data) => {
-          await writeFully(fh, data, position, path);
-          position += data.byteLength;
-        },
-        close,
-        abort: async () => {
-          await close().catch(() => undefined);
-          await local.unlink(path).catch(() => undefined);
-        },
-      };
-    }
+    if (local) return createLocalTemp(local, path, name, options);
     const writer = await this.fs.open(path, "wb");
     return {
       name,
@@ -325,6 +298,39 @@ export class StorageDir {
   private checkWritable(name: string): void {
     if (this.readOnly) throw FsError.eacces(this.pathOf(name), "read-only cache storage layer");
   }
+}
+
+/**
+ * A new file at `path` on a local disk (it must not exist yet), written in order; `name` is what
+ * the TempFile is called by.
+ */
+export async function createLocalTemp(local: NodePromises, path: string, name: string, options: { fsync?: boolean } = {}): Promise<TempFile> {
+  const fh = await local.open(path, "wx").catch((err) => {
+    throw toFsError(err, path);
+  });
+  let position = 0;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    try {
+      if (options.fsync) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  };
+  return {
+    name,
+    write: async (data) => {
+      await writeFully(fh, data, position, path);
+      position += data.byteLength;
+    },
+    close,
+    abort: async () => {
+      await close().catch(() => undefined);
+      await local.unlink(path).catch(() => undefined);
+    },
+  };
 }
 
 async function writeFully(fh: Handle, data: Uint8Array, position: number, path: string): Promise<void> {

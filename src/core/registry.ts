@@ -175,17 +175,20 @@ registerImplementation("memory", async () => (await import("../implementations/m
 registerImplementation("file", async () => (await import("../implementations/local.js")).LocalFileSystem);
 registerImplementation("local", async () => (await import("../implementations/local.js")).LocalFileSystem);
 registerImplementation("dir", async () => (await import("../implementations/dir.js")).DirFileSystem);
-// Cache layers (src/cached): blockcache (alias cached), filecache, simplecache.
+// Cache layers (src/cached): blockcache (alias cached), filecache, simplecache; hfcache (over hf only).
 registerImplementation("blockcache", async () => (await import("../cached/blockcache.js")).CachingFileSystem);
 registerImplementation("cached", async () => (await import("../cached/blockcache.js")).CachingFileSystem);
 registerImplementation("filecache", async () => (await import("../cached/filecache.js")).WholeFileCacheFileSystem);
 registerImplementation("simplecache", async () => (await import("../cached/simplecache.js")).SimpleCacheFileSystem);
+registerImplementation("hfcache", async () => (await import("../cached/hubcache.js")).HubCacheFileSystem);
 registerImplementation("http", async () => (await import("../implementations/http.js")).HTTPFileSystem);
 registerImplementation("https", async () => (await import("../implementations/http.js")).HTTPFileSystem);
 registerImplementation("hf", async () => (await import("../implementations/hf.js")).HuggingFaceFileSystem);
 registerImplementation("ngc", async () => (await import("../implementations/ngc.js")).NGCFileSystem);
 registerImplementation("s3", async () => (await import("../implementations/s3.js")).S3FileSystem);
 registerImplementation("s3a", async () => (await import("../implementations/s3.js")).S3FileSystem);
+registerImplementation("gs", async () => (await import("../implementations/gs.js")).GCSFileSystem);
+registerImplementation("gcs", async () => (await import("../implementations/gs.js")).GCSFileSystem);
 // Archives (read-only, over any filesystem): zip://member::<url of the .zip>, tar://member::<url of the .tar/.tar.gz>.
 registerImplementation("zip", async () => (await import("../implementations/zip.js")).ZipFileSystem);
 registerImplementation("tar", async () => (await import("../implementations/tar.js")).TarFileSystem);

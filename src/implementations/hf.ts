@@ -11,8 +11,8 @@
  */
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, toFsError } from "../core/errors.js";
-import type { FileInfo, FileSystemOptions, FindOptions, ProgressCallback, SignalOptions } from "../core/types.js";
-import { anyValue, mergeSpecs, optionSpec, pickSpec } from "../core/validate.js";
+import { SIGNAL_OPTIONS, type FileInfo, type FileSystemOptions, type FindOptions, type ProgressCallback, type SignalOptions } from "../core/types.js";
+import { anyValue, checkPath, mergeSpecs, optionSpec, pickSpec } from "../core/validate.js";
 import { sameVersion, versionChanged, type FileVersion, type PinnedReadOptions, type PinnedReads } from "../core/versions.js";
 import { readableFile, type BufferedFile, type BinaryMode, type OpenMode, type TextMode } from "../files/buffered-file.js";
 import type { TextFile } from "../files/text-file.js";
@@ -22,7 +22,7 @@ import { RangeDownload, type Validators } from "./http/download.js";
 import { transportFailure } from "./http/errors.js";
 import { backoffMs, sleep } from "./http/retry.js";
 import { hubError, nextLink, resolveUrl, revisionUrl, treePage, treeUrl } from "./hf/api.js";
-import { effectiveRevision, formatHfPath, isCommitSha, parseHfPath, pinKey, withPath, type HfPath } from "./hf/path.js";
+import { effectiveRevision, formatHfPath, isCommitSha, parseHfPath, pinKey, withPath, type HfPath, type HfRepoType } from "./hf/path.js";
 
 export type { HfPath, HfRepoType } from "./hf/path.js";
 export { parseHfPath, formatHfPath } from "./hf/path.js";
@@ -191,6 +191,38 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
       throw new FsError("EPROTO", "the Hub's revision answer has no commit sha", { path: formatHfPath(repo) });
     }
     return sha;
+  }
+
+  /**
+   * The commit `path`'s revision reads in this filesystem (a sha as given; a branch or tag
+   * resolved once and pinned, as every call here does).
+   */
+  async resolveCommit(path: string, options: SignalOptions = {}): Promise<string> {
+    checkPath("resolveCommit", path);
+    this.checkCall("resolveCommit", options, SIGNAL_OPTIONS);
+    return this.commitOf(parseHfPath(this.normalizePath(path)), options.signal);
+  }
+
+  /**
+   * Where `path` is and what the Hub's own cache names it by: its commit (pinned as above), its
+   * size and its blob name, the ETag `resolve` answers with (the LFS sha256 for LFS files, else
+   * the git blob id; both come from the tree listing, at that commit). A directory is EISDIR.
+   */
+  async hubFile(path: string, options: SignalOptions = {}): Promise<HubFile> {
+    checkPath("hubFile", path);
+    this.checkCall("hubFile", options, SIGNAL_OPTIONS);
+    const p = parseHfPath(this.normalizePath(path));
+    if (p.path === "") throw FsError.eisdir(formatHfPath(p), "is the root of a repository");
+    const commit = await this.commitOf(p, options.signal);
+    const atCommit = formatHfPath({ ...p, revision: commit });
+    let info: FileInfo;
+    try {
+      info = await this._info(atCommit, options);
+    } catch (err) {
+      throw isFsError(err) ? err.withPath(formatHfPath(p)) : err;
+    }
+    if (info.type === "directory") throw FsError.eisdir(formatHfPath(p));
+    return hubFileOf(p, commit, atCommit, info);
   }
 
   /** Forget the commit of `p`'s repo and revision, and every listing read from it. */
@@ -443,6 +475,39 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
     // Each fetch is a fresh buffer (readAll allocates it), so the read cache may hand it on.
     return readableFile(path, size, fetcher, options, { details: info ?? {}, ownedFetches: true });
   }
+}
+
+/** A file at one commit, as the Hub's cache layout names it (see `hubFile`). */
+export interface HubFile {
+  repoType: HfRepoType;
+  repoId: string;
+  /** The revision the path asked for (`main` when none was written). */
+  revision: string;
+  commit: string;
+  /** The path inside the repo. */
+  path: string;
+  /** The file's name as it was asked for (`org/repo/a.bin`), for messages. */
+  name: string;
+  /** The same file named at its commit: reading it never sees another commit. */
+  pinnedName: string;
+  /** The blob's name: the LFS sha256 (64 hex) or the git blob id (40 hex). */
+  etag: string;
+  size: number;
+  /** Whether the file lives in LFS (then `etag` is the sha256 of its bytes). */
+  lfs: boolean;
+}
+
+function hubFileOf(p: HfPath, commit: string, pinnedName: string, info: FileInfo): HubFile {
+  const lfs = (info.lfs as { oid?: unknown } | undefined)?.oid;
+  const etag = typeof lfs === "string" ? lfs : info.oid;
+  const valid = typeof etag === "string" && (typeof lfs === "string" ? /^[0-9a-f]{64}$/ : /^[0-9a-f]{40}$/).test(etag);
+  if (!valid || typeof info.size !== "number") {
+    throw new FsError("EPROTO", "the Hub's listing gives this file no usable oid or size", { path: formatHfPath(p) });
+  }
+  return {
+    repoType: p.repoType, repoId: p.repoId, revision: effectiveRevision(p), commit, path: p.path, name: formatHfPath(p), pinnedName,
+    etag, size: info.size, lfs: typeof lfs === "string",
+  };
 }
 
 function versionOfInfo(info: FileInfo): FileVersion {

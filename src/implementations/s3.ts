@@ -6,8 +6,6 @@
  * the file is written (see s3/upload.ts).
  * @module fsspec-ts/s3
  */
-import { createHash } from "node:crypto";
-import { LRUCache } from "lru-cache";
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -31,18 +29,17 @@ import {
   type _Object,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { mapBounded } from "../core/limiter.js";
-import { trimTrailingSlashes } from "../core/paths.js";
-import { SIGNAL_OPTIONS, type FileInfo, type FileSystemOptions, type FindOptions, type PipeMode, type RmOptions, type SignalOptions, type SignOptions } from "../core/types.js";
+import { SIGNAL_OPTIONS, type FileInfo, type FileSystemOptions, type PipeMode, type SignalOptions, type SignOptions } from "../core/types.js";
 import { anyValue, checkOffset, isBoolean, isRecord, optionSpec } from "../core/validate.js";
 import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
 import { makeClient, type S3ClientSettings } from "./s3/client.js";
 import { isNotFound, s3CodeOf, s3Error, statusOf, type PreconditionMeaning } from "./s3/errors.js";
-import { copySource, directoriesOf, dirPrefix, isMarkerOf, joinObject, objectOf, splitPath } from "./s3/paths.js";
+import { copySource, joinObject, objectOf, splitPath } from "./s3/paths.js";
+import { directory, directoryMarkers, ObjectStoreFileSystem, removalPlan, type PageLister } from "./object-store.js";
 import { MAX_PART_SIZE, MIN_PART_SIZE, S3UploadSink, planCopyParts } from "./s3/upload.js";
 
 export interface S3FileSystemOptions extends FileSystemOptions, S3ClientSettings {
@@ -75,15 +72,12 @@ function positiveInt(options: S3FileSystemOptions, name: keyof S3FileSystemOptio
   return v;
 }
 
-const directory = (name: string): FileInfo => ({ name, size: 0, type: "directory" });
-
 /**
  * Amazon S3 and S3-compatible stores as a filesystem (`s3`, `s3a`): paths are `bucket/key`,
  * directories are implied by key prefixes. See docs/backends/s3.md.
  */
-export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
+export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
   static override protocols = ["s3", "s3a"] as const;
-  static override rootMarker = "";
   static override secretOptions = ["key", "secret", "token", "clientOptions"];
   static override ownOptions = optionSpec<S3FileSystemOptions, FileSystemOptions>({
     // Sizes and counts are checked by the constructor with their bounds, the client settings by makeClient.
@@ -103,12 +97,6 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     clientOptions: isRecord,
   });
 
-  /** `s3://bucket/key/` -> `bucket/key`; leading slashes go too (`s3:///b/k`). */
-  static override stripProtocol(path: string): string {
-    const p = super.stripProtocol(path);
-    return p.replace(/^\/+/, "");
-  }
-
   declare readonly options: Readonly<S3FileSystemOptions>;
   /** The AWS SDK client every request of this instance goes through. */
   readonly client: S3Client;
@@ -118,18 +106,11 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
   readonly partConcurrency: number;
   private readonly maxKeys: number;
   private readonly deleteBatchSize: number;
-  private readonly checkDirectories: boolean;
+  protected readonly checkDirectories: boolean;
+  protected override readonly versionField = "etag";
   private readonly uploadParams: Record<string, unknown> | undefined;
   /** Values never shown in an error. */
   private readonly secrets: string[];
-  /** Buckets this instance saw exist (mkdir of a prefix then costs no request); forgotten when it deletes them. */
-  private readonly knownBuckets = new Set<string>();
-  /**
-   * The marker objects (`d/`, `d//`) recent subtree listings found, by directory; rm deletes
-   * them. Bounded: a forgotten marker only means a directory listed long ago keeps its marker.
-   */
-  private readonly markerKeys = new LRUCache<string, string[]>({ max: 10_000 });
-
   constructor(options: S3FileSystemOptions = {}) {
     super(options);
     this.partSize = positiveInt(options, "partSize", DEFAULT_PART_SIZE, MIN_PART_SIZE, MAX_PART_SIZE);
@@ -140,10 +121,6 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     this.uploadParams = options.uploadParams;
     this.secrets = [options.secret, options.token].filter((s): s is string => typeof s === "string" && s !== "");
     this.client = makeClient(options);
-  }
-
-  protected override get listsRemotely(): boolean {
-    return true;
   }
 
   /** Close the client's connections (do not use the instance afterwards); it leaves the instance cache. */
@@ -192,6 +169,19 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     } while (token);
   }
 
+  /** The listing as the shared object-store logic reads it (see object-store.ts), for `path`'s errors. */
+  protected pages(path: string, signal?: AbortSignal): PageLister {
+    const lister = this;
+    return async function* (bucket, prefix, delimiter, maxKeys) {
+      for await (const page of lister.listPages(bucket, prefix, delimiter, path, signal, maxKeys)) {
+        yield {
+          objects: (page.Contents ?? []).filter((o) => o.Key !== undefined).map((o) => ({ key: o.Key!, info: lister.objectInfo(bucket, o) })),
+          prefixes: (page.CommonPrefixes ?? []).flatMap((cp) => (cp.Prefix === undefined ? [] : [cp.Prefix])),
+        };
+      }
+    };
+  }
+
   private objectInfo(bucket: string, obj: _Object): FileInfo {
     const info: FileInfo = { name: joinObject(bucket, obj.Key ?? ""), size: obj.Size ?? 0, type: "file" };
     if (obj.LastModified) info.mtime = obj.LastModified;
@@ -200,7 +190,7 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     return info;
   }
 
-  private async headObject(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<FileInfo> {
+  protected async headObject(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<FileInfo> {
     const out = await this.send<{
       ContentLength?: number;
       LastModified?: Date;
@@ -218,27 +208,9 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     return info;
   }
 
-  /** Whether any key lies below `key/` (a directory). */
-  private async hasChildren(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<boolean> {
-    for await (const page of this.listPages(bucket, dirPrefix(key), undefined, path, signal, 1)) {
-      return (page.KeyCount ?? 0) > 0 || (page.Contents?.length ?? 0) > 0;
-    }
-    return false;
-  }
-
-  /** EISDIR when `key` is a directory (keys below it), so a write never hides a tree behind a file. */
-  private async refuseDirectory(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<void> {
-    if (this.checkDirectories && (await this.hasChildren(bucket, key, path, signal))) throw FsError.eisdir(path);
-  }
-
-  private rememberBucket(bucket: string): void {
-    if (this.knownBuckets.size >= 10_000) this.knownBuckets.clear();
-    this.knownBuckets.add(bucket);
-  }
-
   // ---------------------------------------------------------------- listing and metadata
 
-  private async listBuckets(signal?: AbortSignal): Promise<FileInfo[]> {
+  protected async listBuckets(signal?: AbortSignal): Promise<FileInfo[]> {
     const out: FileInfo[] = [];
     let token: string | undefined;
     do {
@@ -256,46 +228,6 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
       token = page.ContinuationToken;
     } while (token);
     return out;
-  }
-
-  protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
-    if (path === "") return this.listBuckets(options.signal);
-    const { bucket, key } = splitPath(path);
-    const entries: FileInfo[] = [];
-    const seen = await this.listLevel(bucket, dirPrefix(key), path, entries, options.signal);
-    // A bucket that lists at all exists (a missing one is NoSuchBucket above).
-    this.rememberBucket(bucket);
-    if (seen || key === "") return entries;
-    return [await this.headObject(bucket, key, path, options.signal)];
-  }
-
-  /**
-   * Add the entries of one directory level (keys under `prefix`, up to the next slash) to
-   * `entries`; whether any key lies under `prefix`. An empty segment is no level of its own:
-   * the prefix `prefix/` is listed as part of this one, so `d//f` is an entry of `d`.
-   */
-  private async listLevel(bucket: string, prefix: string, path: string, entries: FileInfo[], signal?: AbortSignal): Promise<boolean> {
-    let seen = false;
-    for await (const page of this.listPages(bucket, prefix, "/", path, signal)) {
-      for (const cp of page.CommonPrefixes ?? []) {
-        if (cp.Prefix === undefined) continue;
-        seen = true;
-        if (cp.Prefix === `${prefix}/`) await this.listLevel(bucket, cp.Prefix, path, entries, signal);
-        else entries.push(directory(joinObject(bucket, cp.Prefix)));
-      }
-      for (const obj of page.Contents ?? []) {
-        seen = true;
-        // The directory's own marker object (`key/`, made by consoles) is not an entry.
-        if (obj.Key === prefix || obj.Key === undefined) continue;
-        entries.push(this.objectInfo(bucket, obj));
-      }
-    }
-    return seen;
-  }
-
-  /** The directory `path` is listed in: an empty segment's slashes stay with the name (`b/d//f` is in `b/d`). */
-  protected override parent(path: string): string {
-    return trimTrailingSlashes(super.parent(path));
   }
 
   protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
@@ -326,79 +258,6 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     throw failure;
   }
 
-  /**
-   * Without maxDepth, one listing of the whole subtree (no delimiter, paginated) instead of one
-   * per directory. Its results never enter the listings cache; with maxDepth (globs with `*`)
-   * the base walks directory by directory.
-   */
-  protected override async findInfos(path: string, options: FindOptions): Promise<Map<string, FileInfo>> {
-    if (options.maxDepth !== undefined || path === "") return super.findInfos(path, options);
-    const { bucket, key } = splitPath(path);
-    const prefix = dirPrefix(key);
-    const out = new Map<string, FileInfo>();
-    const dirs = new Set<string>();
-    const markers = new Map<string, string[]>();
-    let seen = false;
-    try {
-      for await (const page of this.listPages(bucket, prefix, undefined, path, options.signal)) {
-        for (const obj of page.Contents ?? []) {
-          if (obj.Key === undefined) continue;
-          seen = true;
-          const rel = obj.Key.slice(prefix.length);
-          // Directories between `path` and the object; a key ending in `/` marks the last of them.
-          const levels = directoriesOf(rel);
-          for (const level of levels) dirs.add(joinObject(bucket, prefix + level));
-          if (rel === "" || rel.endsWith("/")) {
-            const marked = levels.length > 0 ? joinObject(bucket, prefix + levels[levels.length - 1]!) : path;
-            markers.get(marked)?.push(obj.Key) ?? markers.set(marked, [obj.Key]);
-          } else {
-            out.set(joinObject(bucket, obj.Key), this.objectInfo(bucket, obj));
-          }
-        }
-      }
-    } catch (err) {
-      if (isFsError(err, "ENOENT")) return out;
-      throw err;
-    }
-    if (!seen) {
-      if (key === "") {
-        if (options.withDirs) out.set(path, directory(path));
-        return out;
-      }
-      // Nothing below: a file gives itself, a missing path nothing.
-      try {
-        const info = await this.headObject(bucket, key, path, options.signal);
-        out.set(path, info);
-      } catch (err) {
-        if (!isFsError(err, "ENOENT")) throw err;
-      }
-      return out;
-    }
-    if (options.withDirs) {
-      for (const d of [path, ...dirs]) {
-        if (out.has(d)) continue;
-        const info = directory(d);
-        const found = markers.get(d);
-        if (found) this.markerKeys.set(d, found);
-        out.set(d, info);
-      }
-    }
-    return out;
-  }
-
-  /** sha256 of the name and ETag (which changes with the content). */
-  override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
-    const info = await this.info(path, options);
-    if (typeof info.etag !== "string") return super.ukey(path, options);
-    return createHash("sha256").update(`${info.name}\n${info.etag}\n${info.size}`).digest("hex");
-  }
-
-  /** A digest of name, size and ETag: the same whether the info came from a listing or a HEAD. */
-  override async checksum(path: string, options: SignalOptions = {}): Promise<string> {
-    const info = await this.info(path, options);
-    return createHash("sha256").update(`${info.name}\n${info.size}\n${String(info.etag ?? "")}\n${info.type}`).digest("hex").slice(0, 32);
-  }
-
   /** A presigned GetObject URL valid for `expiration` seconds (default 3600); anonymous instances get the plain URL. */
   override async sign(path: string, options: SignOptions = {}): Promise<string> {
     const p = this.checkSign(path, options);
@@ -422,7 +281,7 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     return this.getRange(path, start, end, options);
   }
 
-  private async getRange(path: string, start: number, end: number | undefined, options: SignalOptions & { ifMatch?: string }): Promise<Uint8Array> {
+  private async getRange(path: string, start: number, end: number | undefined, options: SignalOptions & { ifMatch?: string; sawETag?: (etag: string) => void }): Promise<Uint8Array> {
     const { bucket, key } = objectOf(path);
     if (end !== undefined && end <= start) return new Uint8Array(0);
     const range = start === 0 && end === undefined ? undefined : `bytes=${start}-${end === undefined ? "" : end - 1}`;
@@ -438,10 +297,10 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     key: string,
     path: string,
     range: string | undefined,
-    options: SignalOptions & { ifMatch?: string },
+    options: SignalOptions & { ifMatch?: string; sawETag?: (etag: string) => void },
     cut: (whole: Uint8Array) => Uint8Array,
   ): Promise<Uint8Array> {
-    let out: { Body?: { transformToByteArray(): Promise<Uint8Array> }; ContentLength?: number; ContentRange?: string };
+    let out: { Body?: { transformToByteArray(): Promise<Uint8Array> }; ContentLength?: number; ContentRange?: string; ETag?: string };
     try {
       out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range, IfMatch: options.ifMatch }), {
         abortSignal: options.signal,
@@ -453,6 +312,7 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
       if (isFsError(mapped, "ENOENT") && key !== "" && (await this.hasChildren(bucket, key, path, options.signal))) throw FsError.eisdir(path);
       throw mapped;
     }
+    if (out.ETag) options.sawETag?.(out.ETag);
     let bytes: Uint8Array;
     try {
       bytes = out.Body ? await out.Body.transformToByteArray() : new Uint8Array(0);
@@ -498,8 +358,10 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     const info = options.size === undefined ? await this._info(path, options) : undefined;
     if (info?.type === "directory") throw FsError.eisdir(path);
     const size = options.size ?? info?.size ?? 0;
-    const ifMatch = typeof info?.etag === "string" ? info.etag : undefined;
-    return readableFile(path, size, (start, end) => this.getRange(path, start, end, { signal: options.signal, ifMatch }), options, {
+    // Opened with a size and no HEAD (a transfer): the blocks after the first are pinned to its ETag.
+    let ifMatch = typeof info?.etag === "string" ? info.etag : undefined;
+    const sawETag = (etag: string) => void (ifMatch ??= etag);
+    return readableFile(path, size, (start, end) => this.getRange(path, start, end, { signal: options.signal, ifMatch, sawETag }), options, {
       details: info ?? {},
       ownedFetches: true,
     });
@@ -612,41 +474,16 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
   }
 
   /**
-   * Files go in DeleteObjects batches of 1000 keys (`deleteBatchSize`; `concurrency` batches at once), with the
-   * marker objects (`dir/`) of directories; implied directories vanish with their keys. A
-   * bucket removed recursively is deleted too (as in s3fs); the root never is.
-   */
-  override async rm(pathOrPaths: string | readonly string[], options: RmOptions = {}): Promise<void> {
-    this.checkRm(pathOrPaths, options);
-    for (const p of typeof pathOrPaths === "string" ? [pathOrPaths] : pathOrPaths) {
-      if (this.normalizePath(p) === "") throw FsError.eacces("s3://", "refusing to delete every bucket; remove buckets one by one");
-    }
-    await super.rm(pathOrPaths, options);
-  }
-
-  /**
+   * Files go in DeleteObjects batches of 1000 keys (`deleteBatchSize`; `concurrency` batches at
+   * once), with the marker objects (`dir/`) of directories; implied directories vanish with
+   * their keys. A bucket removed recursively is deleted too (as in s3fs); the root never is.
    * A directory's marker goes whether or not keys remain below it (they keep it implied); a
    * bucket that still holds keys is ENOTEMPTY, or kept with `keepNonEmpty` (a move).
    */
   override async removeEntries(files: readonly string[], dirs: readonly string[], options: SignalOptions & { keepNonEmpty?: boolean }): Promise<void> {
-    const byBucket = new Map<string, Set<string>>();
-    const add = (bucket: string, key: string) => byBucket.get(bucket)?.add(key) ?? byBucket.set(bucket, new Set([key]));
-    for (const f of files) {
-      const { bucket, key } = splitPath(f);
-      if (key !== "") add(bucket, key);
-    }
-    const buckets: string[] = [];
-    for (const d of dirs) {
-      const { bucket, key } = splitPath(d);
-      if (d === "") continue;
-      for (const marker of this.markerKeys.get(d) ?? []) add(bucket, marker);
-      this.markerKeys.delete(d);
-      if (key === "") buckets.push(bucket);
-      else add(bucket, `${key}/`);
-    }
+    const { keys: byBucket, buckets } = removalPlan(files, dirs, this.markerKeys);
     const batches: Array<{ bucket: string; keys: string[] }> = [];
-    for (const [bucket, keySet] of byBucket) {
-      const keys = [...keySet];
+    for (const [bucket, keys] of byBucket) {
       for (let i = 0; i < keys.length; i += this.deleteBatchSize) batches.push({ bucket, keys: keys.slice(i, i + this.deleteBatchSize) });
     }
     try {
@@ -693,16 +530,6 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
     await this.createBucket(bucket, options);
   }
 
-  private bucketExists(bucket: string, options: SignalOptions): Promise<boolean> {
-    return this._info(bucket, options).then(
-      () => true,
-      (err: unknown) => {
-        if (isFsError(err, "ENOENT")) return false;
-        throw err;
-      },
-    );
-  }
-
   private async createBucket(bucket: string, options: SignalOptions): Promise<void> {
     const region = await this.client.config.region();
     const location = region && region !== "us-east-1" ? { LocationConstraint: region as BucketLocationConstraint } : undefined;
@@ -719,16 +546,8 @@ export class S3FileSystem extends AbstractFileSystem implements PinnedReads {
       await this.send(new DeleteBucketCommand({ Bucket: bucket }), path, options);
       return;
     }
-    const prefix = dirPrefix(key);
     // Its markers: `key/`, and `key//`... (empty segments are no level of their own).
-    const markers: string[] = [];
-    for await (const page of this.listPages(bucket, prefix, undefined, path, options.signal, 2)) {
-      for (const k of (page.Contents ?? []).map((o) => o.Key ?? "")) {
-        if (!isMarkerOf(k, prefix)) throw new FsError("ENOTEMPTY", undefined, { path });
-        markers.push(k);
-      }
-    }
-    if (markers.length === 0) throw FsError.enoent(path);
+    const markers = await directoryMarkers(this.pages(path, options.signal), path);
     for (const marker of markers) await this.send(new DeleteObjectCommand({ Bucket: bucket, Key: marker }), path, options);
   }
 

@@ -14,6 +14,7 @@ import { getFilesystemClass } from "../core/registry.js";
 import { urlToFs } from "../core/url-chain.js";
 import { checkOptions, checkPath, either, isBoolean, isFileSystem, isFunction, isPositiveNumber, isRecord, optionSpec } from "../core/validate.js";
 import { WholeFileCacheFileSystem, type WholeFileCacheOptions } from "../cached/filecache.js";
+import { HubCacheFileSystem, isHubCacheTarget, type HubCacheOptions } from "../cached/hubcache.js";
 import type { BufferedFile, FileOpenOptions, OpenMode, TextMode } from "../files/buffered-file.js";
 import type { TextFile } from "../files/text-file.js";
 import { LocalFileSystem } from "../implementations/local.js";
@@ -54,6 +55,11 @@ export interface PackageOptions {
    * defaults: `cacheStorage` `Package.defaultCache()`, `expiryTime` one year.
    */
   cacheOptions?: Partial<WholeFileCacheOptions>;
+  /**
+   * hf:// roots: keep files in the Hugging Face Hub's own cache, shared with huggingface_hub
+   * (default true; an object sets its options); `false` uses the whole-file cache and `cacheOptions`.
+   */
+  hfCache?: boolean | Omit<HubCacheOptions, "fs" | "targetProtocol" | "targetOptions">;
   /** A byte progress bar per download: true, false, or your own; default: when stderr is a terminal. */
   progress?: boolean | ProgressFactory;
   /** Seconds a download may stall before ETIMEDOUT (default: FSSPEC_TS_PACKAGE_TIMEOUT, else 300). */
@@ -73,13 +79,14 @@ const PACKAGE_OPTIONS = optionSpec<PackageOptions>({
   progress: either(isBoolean, isFunction),
   timeout: isPositiveNumber,
   confineSymlinks: isBoolean,
+  hfCache: either(isBoolean, isRecord),
 });
 
 interface PackageState {
   /** Where files are read from: the cache layer, or the root's own filesystem. */
   fs: AbstractFileSystem;
   rootPath: string;
-  cache: WholeFileCacheFileSystem | undefined;
+  cache: WholeFileCacheFileSystem | HubCacheFileSystem | undefined;
   confinement: RealPathConfinement | undefined;
 }
 
@@ -168,6 +175,8 @@ export class Package {
       confinement = new RealPathConfinement(target, rootPath);
     }
     if (!(this.options.cache ?? !local)) return { fs: target, rootPath, cache: undefined, confinement };
+    const hub = this.hubCache(target);
+    if (hub) return { fs: hub, rootPath, cache: hub, confinement };
     const cache = new WholeFileCacheFileSystem({
       cacheStorage: Package.defaultCache(),
       expiryTime: ONE_YEAR,
@@ -176,6 +185,19 @@ export class Package {
       skipInstanceCache: true,
     });
     return { fs: cache, rootPath, cache, confinement };
+  }
+
+  /** hf:// roots: the Hub's own cache layer, unless `hfCache: false` (see docs/packages.md). */
+  private hubCache(target: AbstractFileSystem): HubCacheFileSystem | undefined {
+    const option = this.options.hfCache ?? true;
+    if (option === false || !isHubCacheTarget(target)) return undefined;
+    const offline = this.options.cacheOptions?.offline;
+    return new HubCacheFileSystem({
+      ...(offline === undefined ? {} : { offline }),
+      ...(option === true ? {} : option),
+      fs: target,
+      skipInstanceCache: true,
+    });
   }
 
   /**

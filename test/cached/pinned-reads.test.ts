@@ -16,6 +16,8 @@ import { HuggingFaceFileSystem } from "../../src/implementations/hf.js";
 import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
 import { startHfServer, type TestHfServer } from "../support/hf-server.js";
 import { startNgcServer, type TestNgcServer } from "../support/ngc-server.js";
+import { startGcsServer, type TestGcsServer } from "../support/gcs-server.js";
+import { makeFs as gsFs, TOKEN as GS_TOKEN } from "../gs/helpers.js";
 import { createBucket, bucketName, makeFs } from "../s3/helpers.js";
 import { ngcFs } from "../ngc/helpers.js";
 import { errorOf } from "../support/errors.js";
@@ -39,6 +41,7 @@ interface Backend {
 let http: TestHttpServer;
 let hfSrv: TestHfServer;
 let ngcSrv: TestNgcServer;
+let gcsSrv: TestGcsServer;
 let localDir: string;
 const closers: Array<() => Promise<void>> = [];
 let n = 0;
@@ -47,8 +50,10 @@ beforeAll(async () => {
   http = await startHttpServer();
   hfSrv = await startHfServer();
   ngcSrv = await startNgcServer();
+  gcsSrv = await startGcsServer();
+  gcsSrv.addAccessToken(GS_TOKEN);
   localDir = await mkdtemp(join(tmpdir(), "fsspec-ts-pinned-"));
-  closers.push(() => http.close(), () => hfSrv.close(), () => ngcSrv.close(), () => rm(localDir, { recursive: true, force: true }));
+  closers.push(() => http.close(), () => hfSrv.close(), () => ngcSrv.close(), () => gcsSrv.close(), () => rm(localDir, { recursive: true, force: true }));
 });
 afterAll(async () => {
   for (const close of closers.reverse()) await close();
@@ -113,7 +118,15 @@ async function ngc(): Promise<Backend> {
   return { name: "ngc", pinned: true, fs: () => fs, path: `${root}/f.bin`, replace: async (d) => ngcSrv.storage.setFile(ngcSrv.blobPath(root, "f.bin"), d) };
 }
 
-const makers = [memory, local, dir, httpBackend, s3, hf, ngc];
+async function gs(): Promise<Backend> {
+  const bucket = `pinned-${n++}`;
+  gcsSrv.createBucket(bucket);
+  gcsSrv.putObject(bucket, "f.bin", OLD);
+  const fs = keep(gsFs(gcsSrv));
+  return { name: "gs", pinned: true, fs: () => fs, path: `gs://${bucket}/f.bin`, replace: async (d) => void gcsSrv.putObject(bucket, "f.bin", d) };
+}
+
+const makers = [memory, local, dir, httpBackend, s3, hf, ngc, gs];
 
 describe("memory: ukey", () => {
   it("changes with every write, even one of the same size in the same millisecond; not with touch", async () => {

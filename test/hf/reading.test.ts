@@ -425,12 +425,14 @@ describe("under a filecache layer", () => {
 });
 
 describe("Package over hf://", () => {
-  it("resolves checkpoint files to local paths, downloading each once", async () => {
+  // The default, the Hugging Face cache, is tested in hub-cache.test.ts.
+  it("with hfCache: false, resolves checkpoint files into the whole-file cache, downloading each once", async () => {
     const storage = await mkdtemp(join(tmpdir(), "hf-package-"));
     try {
-      const options = { fsOptions: { hf: { endpoint: srv.url, token: false, skipInstanceCache: true } }, cacheOptions: { cacheStorage: storage }, progress: false as const };
+      const options = { fsOptions: { hf: { endpoint: srv.url, token: false, skipInstanceCache: true } }, hfCache: false, cacheOptions: { cacheStorage: storage }, progress: false as const };
       const pkg = new Package("hf://org/weights", options);
       const weights = await pkg.resolve("model.bin");
+      expect(weights.startsWith(`${storage}/`)).toBe(true);
       expectBytes(new Uint8Array(await readFile(weights)), WEIGHTS);
       expect(await readFile(await pkg.resolve("sub/x.txt"), "utf8")).toBe("x");
       srv.resetCounts();

@@ -87,6 +87,18 @@ describe("ranged reads", () => {
     expect(text(await g.read(3))).toBe("BBB");
     await expectCode(fs.open(`s3://${bucket}/dir`, "rb"), "EISDIR");
   });
+
+  it("a reader opened with a size (no HEAD, as transfers open) pins its later blocks to the first one's ETag", async () => {
+    const path = `s3://${bucket}/sized`;
+    await fs.pipe(path, "A".repeat(100));
+    const t = trace(fs);
+    const f = await fs.open(path, "rb", { size: 100, blockSize: 10, cacheType: "none" });
+    expect(text(await f.read(10))).toBe("A".repeat(10));
+    await fs.pipe(path, "B".repeat(100));
+    await expectCode(f.read(10), "ECHANGED");
+    await f.close();
+    expect(t.names().filter((n) => n === "HeadObjectCommand")).toEqual([]);
+  });
 });
 
 describe("signals", () => {

@@ -4,12 +4,11 @@
  * server is shared by files running in parallel). The server is a Python child process
  * (test/support/moto-server.py) that exits when its stdin closes, so it dies with the run.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { readdirSync } from "node:fs";
-import { homedir } from "node:os";
+import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
+import { findPython, pythonCandidates } from "./python.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -21,27 +20,8 @@ declare module "vitest" {
 const WRAPPER = join(dirname(fileURLToPath(import.meta.url)), "moto-server.py");
 const PROBE = "import moto.server, flask, flask_cors";
 
-/** Pythons to try, in order: $MOTO_PYTHON, python3 on PATH, pyenv's shim, every pyenv version. */
-function candidates(): string[] {
-  const out: string[] = [];
-  if (process.env.MOTO_PYTHON) out.push(process.env.MOTO_PYTHON);
-  out.push("python3");
-  const pyenv = process.env.PYENV_ROOT ?? join(homedir(), ".pyenv");
-  out.push(join(pyenv, "shims", "python3"));
-  try {
-    for (const v of readdirSync(join(pyenv, "versions")).sort().reverse()) out.push(join(pyenv, "versions", v, "bin", "python3"));
-  } catch {
-    // no pyenv
-  }
-  return [...new Set(out)];
-}
-
 export function findMotoPython(): string | undefined {
-  for (const python of candidates()) {
-    const probe = spawnSync(python, ["-c", PROBE], { stdio: "ignore", timeout: 60_000 });
-    if (probe.status === 0) return python;
-  }
-  return undefined;
+  return findPython(PROBE, "MOTO_PYTHON");
 }
 
 function startServer(python: string): Promise<{ child: ChildProcess; port: number }> {
@@ -82,7 +62,7 @@ export async function startMoto(): Promise<{ endpoint: string; stop: () => Promi
   if (!python) {
     throw new Error(
       "The S3 tests need moto's server (moto with flask and flask_cors) in some Python: none of " +
-        `${candidates().join(", ")} has it. Install it (pip install "moto[server]") or point MOTO_PYTHON at a Python that has it.`,
+        `${pythonCandidates("MOTO_PYTHON").join(", ")} has it. Install it (pip install "moto[server]") or point MOTO_PYTHON at a Python that has it.`,
     );
   }
   const { child, port } = await startServer(python);

@@ -29,6 +29,8 @@ export interface DownloadOptions {
    * file) instead of dropping it, so `continueTo` can read on from it.
    */
   keepRest?: boolean;
+  /** Sent with every request of the download, its resumes too (a backend's Authorization). */
+  headers?: Record<string, string>;
 }
 
 interface ContentRange {
@@ -121,6 +123,7 @@ export class RangeDownload {
 
   private async begin(range: RangeSpec): Promise<void> {
     const headers: Record<string, string> = {
+      ...this.options.headers,
       range: range.suffix !== undefined ? `bytes=-${range.suffix}` : `bytes=${range.start}-${range.end === undefined ? "" : range.end - 1}`,
     };
     const expect = this.options.expect;
@@ -452,7 +455,7 @@ export class RangeDownload {
     await sleep(backoffMs(policy, this.failures), this.options.signal, this.path);
     this.failures++;
     const res = await this.client.send(this.url, {
-      headers: { range: `bytes=${this.pos}-${this.end === undefined ? "" : this.end - 1}`, "if-range": guard },
+      headers: { ...this.options.headers, range: `bytes=${this.pos}-${this.end === undefined ? "" : this.end - 1}`, "if-range": guard },
       signal: this.options.signal,
     });
     const mine: Validators = { etag: this.etag, lastModified: this.lastModified };

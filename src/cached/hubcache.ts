@@ -1,0 +1,306 @@
+/**
+ * hfcache: a cache layer over the `hf` backend that keeps files in the Hugging Face Hub's own
+ * cache (see hub-layout.ts), shared with Python's huggingface_hub: a file either tool fetched
+ * is read by the other without a download.
+ *
+ * A read: the revision's commit (a sha as given: with its file on disk, no request at all; a
+ * branch or tag: the backend's pinned commit, recorded in `refs/`) -> `snapshots/<commit>/<path>`
+ * if it is there -> else, one task per file in this process, the blob's lock across processes
+ * (the same lock file huggingface_hub takes) -> look again -> the blob if another snapshot
+ * brought it, else a download into `blobs/<etag>.<hex>.incomplete`, checked (size, and the
+ * sha256 for LFS files or the git blob id for others) and renamed into place -> the snapshot's
+ * pointer to it. Offline, revisions are read from `refs/` and nothing touches the network.
+ */
+import { createHash } from "node:crypto";
+import { promises as nodeFsPromises } from "node:fs";
+import { open, rename } from "node:fs/promises";
+import { relative } from "node:path";
+import { AbstractFileSystem } from "../core/abstract.js";
+import { mapBounded } from "../core/limiter.js";
+import { FsError, isFsError } from "../core/errors.js";
+import type { FileInfo, FindOptions, SignalOptions } from "../core/types.js";
+import { checkOptions, checkPath, checkPaths, isBoolean, isNonEmptyString, isNonNegativeNumber, isPositiveInteger, optionSpec, pickSpec } from "../core/validate.js";
+import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
+import type { HubFile } from "../implementations/hf.js";
+import { describeRepo, effectiveRevision, formatHfPath, isCommitSha, parseHfPath, type HfPath } from "../implementations/hf/path.js";
+import { LocalFileSystem } from "../implementations/local.js";
+import { downloadTo, type Downloaded } from "./download.js";
+import { envFlag, HF_OFFLINE_ENV, offlineFromEnv, OFFLINE_ENV } from "./env.js";
+import { FETCH_OPTIONS, type FetchOptions } from "./filecache.js";
+import { HubLock } from "./hub-lock.js";
+import { OverTarget, type OverTargetOptions } from "./over-target.js";
+import { fileSize, HubRepoCache, hubCacheDir, linkPointer, listSnapshotDir } from "./hub-layout.js";
+import { SharedTasks } from "./shared-tasks.js";
+import { createLocalTemp, StorageDir } from "./storage.js";
+
+/** What the layer needs of its target: the `hf` backend's commit and blob lookups. */
+export interface HubCacheTarget extends AbstractFileSystem {
+  resolveCommit(path: string, options?: SignalOptions): Promise<string>;
+  hubFile(path: string, options?: SignalOptions): Promise<HubFile>;
+}
+
+export function isHubCacheTarget(fs: unknown): fs is HubCacheTarget {
+  const t = fs as Partial<HubCacheTarget> | null;
+  return fs instanceof AbstractFileSystem && typeof t?.resolveCommit === "function" && typeof t.hubFile === "function";
+}
+
+/** `fs` (or `targetProtocol: "hf"` through `filesystem()`) is the `hf` filesystem being cached. */
+export interface HubCacheOptions extends OverTargetOptions {
+  /** The Hub cache directory (default: HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub, read at construction). */
+  cacheDir?: string;
+  /** Link snapshots to blobs with symlinks (default: yes, unless HF_HUB_DISABLE_SYMLINKS is set); copies otherwise. */
+  symlinks?: boolean;
+  /** Never touch the Hub (also by HF_HUB_OFFLINE or FSSPEC_TS_OFFLINE, read at call time). */
+  offline?: boolean;
+  /** Give up waiting for another process's download of a file after this long (ms; default: no limit). */
+  lockTimeoutMs?: number;
+  /** `.incomplete` files untouched this long are leftovers of killed downloads and are removed (ms, default one hour). */
+  staleMs?: number;
+  /** fsync downloads before renaming them into place. */
+  fsync?: boolean;
+  /** Bytes per read of a download (default 8 MiB). */
+  downloadChunkSize?: number;
+}
+
+const DEFAULT_STALE_INCOMPLETE_MS = 3600_000;
+
+/** Downloads in progress in this process, by pointer path: every layer instance shares them. */
+const inflight = new SharedTasks<string>();
+
+/** The git blob id of a file's bytes: sha1 of `blob <size>\0` and the bytes. */
+async function gitBlobId(path: string, size: number): Promise<string> {
+  const hash = createHash("sha1").update(`blob ${size}\0`);
+  const fh = await open(path, "r");
+  try {
+    for await (const chunk of fh.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+  } finally {
+    await fh.close();
+  }
+  return hash.digest("hex");
+}
+
+export class HubCacheFileSystem extends OverTarget {
+  static override protocols: readonly string[] = ["hfcache"];
+  static override ownOptions = optionSpec<HubCacheOptions, OverTargetOptions>({
+    cacheDir: isNonEmptyString,
+    symlinks: isBoolean,
+    offline: isBoolean,
+    lockTimeoutMs: isNonNegativeNumber,
+    staleMs: isNonNegativeNumber,
+    fsync: isBoolean,
+    downloadChunkSize: isPositiveInteger,
+  });
+  /** Opening reports the download's progress to `callback` (never called when the file is cached). */
+  static override callOptions = { open: pickSpec(FETCH_OPTIONS, ["callback"]) };
+
+  declare readonly target: HubCacheTarget;
+  declare readonly options: Readonly<HubCacheOptions>;
+  readonly cacheDir: string;
+  /** The whole cache directory as read-only storage: opened files are read through it. */
+  private readonly storage: StorageDir;
+
+  constructor(options: HubCacheOptions) {
+    super(options, "hfcache");
+    const target: AbstractFileSystem = this.target;
+    if (!isHubCacheTarget(target)) throw FsError.einval(`hfcache caches the hf backend only, not '${target.protocol}'`);
+    this.cacheDir = new LocalFileSystem().normalizePath(options.cacheDir ?? hubCacheDir());
+    this.storage = new StorageDir(new LocalFileSystem(), this.cacheDir, true, 0);
+  }
+
+  /** Offline by option, by HF_HUB_OFFLINE or by FSSPEC_TS_OFFLINE (read at call time). */
+  get offline(): boolean {
+    return this.options.offline === true || offlineFromEnv() || envFlag(HF_OFFLINE_ENV);
+  }
+
+  private get useSymlinks(): boolean {
+    return this.options.symlinks ?? !envFlag("HF_HUB_DISABLE_SYMLINKS");
+  }
+
+  // ---------------------------------------------------------------- where a file is
+
+  private repoOf(p: HfPath): HubRepoCache {
+    return new HubRepoCache(this.cacheDir, p.repoType, p.repoId);
+  }
+
+  private offlineWhy(): string {
+    return `offline mode (${HF_OFFLINE_ENV} or ${OFFLINE_ENV}) forbids asking the Hub`;
+  }
+
+  /** The commit a revision reads offline: a sha as given, a branch or tag from `refs/`. */
+  private async offlineCommit(p: HfPath, name: string): Promise<string> {
+    const revision = effectiveRevision(p);
+    const commit = isCommitSha(revision) ? revision : await this.repoOf(p).readRef(revision);
+    if (commit === undefined) {
+      throw FsError.enoent(name, `revision '${revision}' of ${describeRepo(p)} is not in the Hugging Face cache at ${this.cacheDir}, and ${this.offlineWhy()}`);
+    }
+    return commit;
+  }
+
+  /** Record where a branch or tag points; best effort, as a read-only cache may refuse it. */
+  private async recordRef(repo: HubRepoCache, revision: string, commit: string): Promise<void> {
+    await repo.writeRef(revision, commit).catch(() => undefined);
+  }
+
+  /**
+   * The snapshot path of `path` (under `snapshots/<commit>/`, as huggingface_hub returns it),
+   * fetching the file first if needed. Progress goes to `callback` only when bytes move.
+   */
+  async localPath(path: string, options: FetchOptions = {}): Promise<string> {
+    checkPath("localPath", path);
+    this.checkCall("localPath", options, FETCH_OPTIONS);
+    const name = this.normalizePath(path);
+    const p = parseHfPath(name);
+    if (p.path === "") throw FsError.eisdir(name, "is the root of a repository");
+    const repo = this.repoOf(p);
+    const revision = effectiveRevision(p);
+    if (this.offline) {
+      const commit = await this.offlineCommit(p, name);
+      const pointer = repo.pointerPath(commit, p.path);
+      if ((await fileSize(pointer)) === undefined) {
+        throw FsError.enoent(name, `not in the Hugging Face cache at ${this.cacheDir} (commit ${commit}), and ${this.offlineWhy()}`);
+      }
+      return pointer;
+    }
+    // A commit already on disk needs no request at all.
+    if (isCommitSha(revision)) {
+      const pointer = repo.pointerPath(revision, p.path);
+      if ((await fileSize(pointer)) !== undefined) return pointer;
+    } else {
+      const commit = await this.target.resolveCommit(name, { signal: options.signal });
+      const pointer = repo.pointerPath(commit, p.path);
+      if ((await fileSize(pointer)) !== undefined) {
+        await this.recordRef(repo, revision, commit);
+        return pointer;
+      }
+    }
+    const file = await this.target.hubFile(name, { signal: options.signal });
+    const pointer = repo.pointerPath(file.commit, file.path);
+    return inflight.run(pointer, options.signal, (signal) => this.fetchLocked(repo, file, pointer, { ...options, signal }));
+  }
+
+  /** fsspec's open_local: snapshot paths for one path or several. */
+  openLocal(path: string, options?: FetchOptions): Promise<string>;
+  openLocal(paths: readonly string[], options?: FetchOptions): Promise<string[]>;
+  async openLocal(paths: string | readonly string[], options: FetchOptions = {}): Promise<string | string[]> {
+    checkPaths("openLocal", paths, "paths");
+    checkOptions("openLocal", options, FETCH_OPTIONS);
+    if (typeof paths === "string") return this.localPath(paths, options);
+    return (await mapBounded(paths, (p) => this.localPath(p, options), { concurrency: this.concurrency, signal: options.signal })) as string[];
+  }
+
+  private async fetchLocked(repo: HubRepoCache, file: HubFile, pointer: string, options: FetchOptions): Promise<string> {
+    await repo.ensureDirs(file.commit, file.path);
+    await this.recordRef(repo, file.revision, file.commit);
+    const lock = await HubLock.acquire(repo.lockPath(file.etag), { signal: options.signal, timeoutMs: this.options.lockTimeoutMs });
+    try {
+      // Another process may have made it while we waited.
+      if ((await fileSize(pointer)) !== undefined) return pointer;
+      const blob = repo.blobPath(file.etag);
+      // A blob of the wrong size is damaged: fetched again, and replaced.
+      const newBlob = (await fileSize(blob)) !== file.size;
+      if (newBlob) {
+        await repo.removeStaleIncomplete(file.etag, this.options.staleMs ?? DEFAULT_STALE_INCOMPLETE_MS);
+        await this.download(repo, file, blob, options);
+      }
+      await linkPointer(blob, pointer, { newBlob, useSymlinks: this.useSymlinks });
+      return pointer;
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** The blob, downloaded at its commit into a file of its own, checked, then renamed into place. */
+  private async download(repo: HubRepoCache, file: HubFile, blob: string, options: FetchOptions): Promise<void> {
+    const incomplete = repo.incompletePath(file.etag);
+    const temp = await createLocalTemp(nodeFsPromises, incomplete, incomplete, { fsync: this.options.fsync });
+    try {
+      const done = await downloadTo(this.target, file.pinnedName, temp, {
+        signal: options.signal,
+        callback: options.callback,
+        chunkSize: this.options.downloadChunkSize,
+      });
+      await temp.close();
+      await this.checkBlob(file, done, incomplete);
+      await rename(incomplete, blob);
+    } catch (err) {
+      await temp.abort();
+      // Named as asked for, not by the commit it was read at.
+      throw isFsError(err) && err.path === file.pinnedName ? err.withPath(file.name) : err;
+    }
+  }
+
+  /** The bytes must be the blob the Hub names: its size, and its sha256 (LFS) or git blob id. */
+  private async checkBlob(file: HubFile, done: Downloaded, incomplete: string): Promise<void> {
+    if (done.size !== file.size) throw new FsError("EIO", `download incomplete: got ${done.size} of ${file.size} bytes`, { path: file.name });
+    const actual = file.lfs ? done.sha256 : await gitBlobId(incomplete, done.size);
+    if (actual !== file.etag) {
+      const kind = file.lfs ? "sha256" : "git blob id";
+      throw new FsError("EIO", `download corrupt: its ${kind} is ${actual}, the Hub's is ${file.etag}`, { path: file.name });
+    }
+  }
+
+  // ---------------------------------------------------------------- metadata
+
+  protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
+    if (!this.offline) return this.target.ls(path, { ...options, detail: true });
+    const self = await this.offlineInfo(path);
+    if (self.type === "file") return [self];
+    const p = parseHfPath(path);
+    const dir = await this.offlineLocation(p, path);
+    const out: FileInfo[] = [];
+    for (const [child, size] of (await listSnapshotDir(dir)) ?? []) {
+      const name = formatHfPath({ ...p, path: p.path === "" ? child : `${p.path}/${child}` });
+      out.push(size === null ? { name, size: 0, type: "directory" } : { name, size, type: "file" });
+    }
+    return out;
+  }
+
+  protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
+    return this.offline ? this.offlineInfo(path) : this.target.info(path, options);
+  }
+
+  /** The target's own one-request find when online; offline, a walk of the snapshot. */
+  protected override async findInfos(path: string, options: FindOptions): Promise<Map<string, FileInfo>> {
+    if (this.offline) return super.findInfos(path, options);
+    return new Map(Object.entries(await this.target.find(path, { ...options, detail: true })));
+  }
+
+  override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
+    return this.offline ? super.ukey(path, options) : this.target.ukey(this.normalizePath(path), options);
+  }
+
+  /** Where `path` is in its cached snapshot (the snapshot folder for a repo root). */
+  private async offlineLocation(p: HfPath, name: string): Promise<string> {
+    const repo = this.repoOf(p);
+    const commit = await this.offlineCommit(p, name);
+    return p.path === "" ? repo.snapshotDir(commit) : repo.pointerPath(commit, p.path);
+  }
+
+  /** info from the cached snapshot alone: a cached file, or a folder of cached files. */
+  private async offlineInfo(path: string): Promise<FileInfo> {
+    const p = parseHfPath(path);
+    const at = await this.offlineLocation(p, path);
+    const size = await fileSize(at);
+    if (size !== undefined) return { name: path, size, type: "file" };
+    if ((await listSnapshotDir(at)) !== undefined) return { name: path, size: 0, type: "directory" };
+    throw FsError.enoent(path, `not in the Hugging Face cache at ${this.cacheDir}, and ${this.offlineWhy()}`);
+  }
+
+  // ---------------------------------------------------------------- bytes
+
+  protected override async _catFile(path: string, start: number, end: number | undefined, options: SignalOptions): Promise<Uint8Array> {
+    const local = await this.localPath(path, { signal: options.signal });
+    return this.storage.fs.catFile(local, start, end, options);
+  }
+
+  protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
+    const local = await this.localPath(path, { signal: options.signal, callback: (options as FetchOptions).callback });
+    const reader = await this.storage.openReader(relative(this.cacheDir, local));
+    if (!reader) throw FsError.enoent(path, "the cached file vanished while opening it");
+    return readableFile(path, reader.size, (start, end) => reader.read(start, end), options, {
+      details: { name: path, size: reader.size, type: "file", localPath: local },
+      ownedFetches: true,
+      onClose: () => void reader.close().catch(() => undefined),
+    });
+  }
+}
