@@ -479,10 +479,13 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
 
 /** A file at one commit, as the Hub's cache layout names it (see `hubFile`). */
 export interface HubFile {
+  /** The kind of repository. */
   repoType: HfRepoType;
+  /** `namespace/name`. */
   repoId: string;
   /** The revision the path asked for (`main` when none was written). */
   revision: string;
+  /** The commit the revision resolved to (40 hex). */
   commit: string;
   /** The path inside the repo. */
   path: string;
@@ -492,6 +495,7 @@ export interface HubFile {
   pinnedName: string;
   /** The blob's name: the LFS sha256 (64 hex) or the git blob id (40 hex). */
   etag: string;
+  /** Bytes. */
   size: number;
   /** Whether the file lives in LFS (then `etag` is the sha256 of its bytes). */
   lfs: boolean;

@@ -169,7 +169,10 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
     } while (token);
   }
 
-  /** The listing as the shared object-store logic reads it (see object-store.ts), for `path`'s errors. */
+  /**
+   * The listing as the shared object-store logic reads it (see object-store.ts), for `path`'s errors.
+   * @internal
+   */
   protected pages(path: string, signal?: AbortSignal): PageLister {
     const lister = this;
     return async function* (bucket, prefix, delimiter, maxKeys) {
