@@ -8,18 +8,15 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { exportSources } from "./package-exports.js";
 
 const repo = resolve(import.meta.dirname, "../..");
 const typedoc = join(repo, "docs/typedoc/node_modules/typedoc/bin/typedoc");
 
 describe("API reference (TypeDoc)", () => {
   it("covers every subpath of package.json's exports", () => {
-    const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { exports: Record<string, string | { types?: string }> };
     const config = JSON.parse(readFileSync(join(repo, "typedoc.json"), "utf8")) as { entryPoints: string[] };
-    const sources = Object.values(pkg.exports)
-      .map((t) => (typeof t === "string" ? undefined : t.types))
-      .filter((t): t is string => t !== undefined)
-      .map((t) => t.replace(/^\.\/dist\//, "").replace(/\.d\.ts$/, ".ts"));
+    const sources = [...exportSources(repo).values()];
     expect([...config.entryPoints].sort()).toEqual(sources.sort());
   });
 

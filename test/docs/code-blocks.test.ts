@@ -5,11 +5,12 @@
  * block then runs with tsx in a fresh temp directory of its own.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { allBlocks, extractBlocks, moduleSource, preambleLines, type CodeBlock } from "./code-blocks.js";
+import { exportSources } from "./package-exports.js";
 
 const repo = resolve(import.meta.dirname, "../..");
 const blocks = allBlocks(repo);
@@ -17,18 +18,7 @@ const label = (b: CodeBlock) => `${b.file}:${b.line}`;
 
 /** `fsspec-ts` and each subpath of package.json's exports -> the source file its types come from. */
 function sourcePaths(): Record<string, string[]> {
-  const pkg = JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as {
-    name: string;
-    exports: Record<string, string | { types?: string }>;
-  };
-  const paths: Record<string, string[]> = {};
-  for (const [subpath, target] of Object.entries(pkg.exports)) {
-    const types = typeof target === "string" ? undefined : target.types;
-    if (!types) continue;
-    const source = types.replace(/^\.\/dist\//, "").replace(/\.d\.ts$/, ".ts");
-    paths[subpath === "." ? pkg.name : `${pkg.name}/${subpath.slice(2)}`] = [join(repo, source)];
-  }
-  return paths;
+  return Object.fromEntries([...exportSources(repo)].map(([name, source]) => [name, [join(repo, source)]]));
 }
 
 // Inside the repository (git-ignored .scratch/) so that node_modules/@types resolve as for src/.
