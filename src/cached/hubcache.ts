@@ -52,13 +52,16 @@ export interface HubCacheOptions extends OverTargetOptions {
   cacheDir?: string;
   /** Link snapshots to blobs with symlinks (default: yes, unless HF_HUB_DISABLE_SYMLINKS is set); copies otherwise. */
   symlinks?: boolean;
-  /** Never touch the Hub (also by HF_HUB_OFFLINE or FSSPEC_TS_OFFLINE, read at call time). */
+  /**
+   * Never touch the Hub; default false, or true when HF_HUB_OFFLINE or FSSPEC_TS_OFFLINE is set (read
+   * at call time).
+   */
   offline?: boolean;
   /** Give up waiting for another process's download of a file after this long (ms; default: no limit). */
   lockTimeoutMs?: number;
   /** `.incomplete` files untouched this long are leftovers of killed downloads and are removed (ms, default one hour). */
   staleMs?: number;
-  /** fsync downloads before renaming them into place. */
+  /** fsync downloads before renaming them into place (survives power loss; slower). Default false. */
   fsync?: boolean;
   /** Bytes per read of a download (default 8 MiB). */
   downloadChunkSize?: number;

@@ -46,13 +46,13 @@ export interface GCSFileSystemOptions extends FileSystemOptions, TransportOption
    * its parsed contents (a service-account key or an authorized-user file).
    */
   token?: GcsToken;
-  /** A bearer token sent as is (never refreshed); wins over the lookup. */
+  /** A bearer token sent as is (never refreshed); wins over the lookup. Default none. */
   accessToken?: string;
   /** OAuth scope asked for: read_only, read_write or full_control (default). */
   access?: GcsAccess;
   /** Project for listing and creating buckets (default GOOGLE_CLOUD_PROJECT, else the credentials'). */
   project?: string;
-  /** Project billed for requester-pays buckets (`userProject` on every call). */
+  /** Project billed for requester-pays buckets (`userProject` on every call); default none. */
   userProject?: string;
   /** The service's URL (default STORAGE_EMULATOR_HOST, else https://storage.googleapis.com). */
   endpoint?: string;
@@ -68,7 +68,7 @@ export interface GCSFileSystemOptions extends FileSystemOptions, TransportOption
   checkDirectories?: boolean;
   /** Milliseconds to wait for the GCE metadata server in the default lookup (default 1,000). */
   metadataTimeout?: number;
-  /** Object resource fields for uploads (contentType, cacheControl, metadata...). */
+  /** Object resource fields for uploads (contentType, cacheControl, metadata...); default none. */
   uploadMetadata?: Record<string, unknown>;
 }
 
