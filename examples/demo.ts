@@ -15,8 +15,7 @@ import { PassThrough } from "node:stream";
 import { runCli } from "../src/cli/main.js";
 import { formatBytes, Package, PACKAGE_ENV, progressBar, type ProgressFactory } from "../src/index.js";
 import { serveDirectory } from "./support/static-server.js";
-import { startHfServer } from "../test/support/hf-server.js";
-import { startNgcServer } from "../test/support/ngc-server.js";
+import { startHfServer, startNgcServer } from "../src/testing/index.js"; // fsspec-ts/testing
 import { makeCheckpoint } from "./tiny-model/make-checkpoint.js";
 import { TinyModel } from "./tiny-model/model.js";
 

@@ -11,7 +11,7 @@ import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
 import { MemoryFileSystem, planTransfer } from "../../src/index.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 import { bucketName, createBucket, CREDENTIALS, endpoint, makeFs, rawClient } from "../s3/helpers.js";
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -43,9 +43,9 @@ afterAll(async () => {
 });
 
 describe("fsspec-ts prints no URL credentials", () => {
-  it("du of a missing URL fails (exit 1, ENOENT) without echoing the password", async () => {
+  it("du of a missing URL fails (exit 3, ENOENT) without echoing the password", async () => {
     const r = await cli("du", `${base}/404`);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.out).toBe("");
     expect(r.err).toMatch(/^fsspec-ts: ENOENT: .*'http:\/\/\*\*\*@127\.0\.0\.1:\d+\/404'\n$/);
     expect(r.err + r.out).not.toContain(PASSWORD);
@@ -67,8 +67,8 @@ describe("fsspec-ts prints no URL credentials", () => {
 
   it("listings, sizes and infos of a user:pass URL show *** instead of the password", async () => {
     const runs = [
-      await cli("ls", `${base}/d/`),
-      await cli("ls", "-l", `${base}/d/`),
+      await cli("ls", "--full", `${base}/d/`),
+      await cli("ls", "-l", "--full", `${base}/d/`),
       await cli("ls", "--json", `${base}/d/`),
       await cli("find", `${base}/d/`),
       await cli("find", "--json", `${base}/d/`),
@@ -83,6 +83,7 @@ describe("fsspec-ts prints no URL credentials", () => {
       expect(r.out).toContain("http://***@127.0.0.1:");
     }
     expect(runs[0]!.out).toContain("/d/a.txt");
+    expect(await cli("ls", `${base}/d/`)).toEqual({ code: 0, out: "a.txt\nsub\n", err: "" }); // relative names: no URL at all
     expect(runs[5]!.out).toMatch(/^10\thttp:\/\/\*\*\*@127\.0\.0\.1:\d+\/d\n$/);
     expect((await cli("cat", `${base}/d/a.txt`)).out).toBe("alpha");
   });

@@ -7,7 +7,7 @@
  *   (c) both at once on one file: one download, whichever starts first (the shared lock);
  *   (d) stale `.incomplete` files break neither side;
  *   (e) a branch that moved: refs/ follows it, old snapshots stay readable by commit.
- * The Python is found like moto's (test/support/python.ts): HF_HUB_PYTHON, the venv .ci/run
+ * The Python is found like moto's (src/testing/python.ts): HF_HUB_PYTHON, the venv .ci/run
  * makes, python3, pyenv. In CI a Python without huggingface_hub fails this file; elsewhere it
  * is skipped with the reason printed.
  */
@@ -20,8 +20,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { HubCacheFileSystem } from "../../src/index.js";
 import { HuggingFaceFileSystem } from "../../src/implementations/hf.js";
-import { startHfServer, type TestHfServer } from "../support/hf-server.js";
-import { findPython, pythonCandidates } from "../support/python.js";
+import { startHfServer, type TestHfServer } from "../../src/testing/hf-server.js";
+import { findPython, pythonCandidates } from "../../src/testing/python.js";
 import { expectBytes, pattern } from "../http/helpers.js";
 
 /** Where .ci/run installs huggingface_hub. */
