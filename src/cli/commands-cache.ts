@@ -29,13 +29,17 @@ function age(seconds: number | undefined): string {
   return `${Math.round(seconds / 86400)}d`;
 }
 
+/** The folder an archive `<fn>` is extracted into, beside it (Package.extract). */
+const EXTRACTED_SUFFIX = ".extracted";
+
 /** A default-mapper file name: the sha256 of the path, with blockcache's `~<hash>` suffix. */
 const HASH_NAME = /^[0-9a-f]{64}(~[0-9a-f]+)?$/;
 
 /**
- * What the folder is: "empty", "cache", or EINVAL for anything else. A cache is flat and holds
- * a valid metadata file, files of the cache's own (`.fsspec-*`), or only hash-named files (a
- * simplecache); a missing folder is ENOENT.
+ * What the folder is: "empty", "cache", or EINVAL for anything else. A cache is flat (but for
+ * the `<file>.extracted` folders of extracted archives) and holds a valid metadata file, files
+ * of the cache's own (`.fsspec-*`), or only hash-named files (a simplecache); a missing folder
+ * is ENOENT.
  */
 export async function classifyCacheDir(dir: string): Promise<"empty" | "cache"> {
   const entries = await readdir(dir, { withFileTypes: true }).catch((err) => {
@@ -44,12 +48,12 @@ export async function classifyCacheDir(dir: string): Promise<"empty" | "cache"> 
   if (entries.length === 0) return "empty";
   const files = entries.filter((e) => e.isFile()).map((e) => e.name);
   const metadata = files.includes("cache") ? parseMetadata(await readFile(join(dir, "cache")).catch(() => new Uint8Array())) : undefined;
-  const flat = files.length === entries.length;
+  const flat = entries.every((e) => e.isFile() || (e.isDirectory() && e.name.endsWith(EXTRACTED_SUFFIX)));
   const ownFiles = files.some((f) => isInternalName(f) && f !== "cache");
   const hashNamed = files.every((f) => HASH_NAME.test(f) || isInternalName(f));
   if (flat && (metadata !== undefined || ownFiles || hashNamed)) return "cache";
   throw FsError.einval(
-    "does not look like a cache directory (no valid 'cache' metadata file, no .fsspec-* files, not only hash-named files, or it has subfolders); nothing removed",
+    "does not look like a cache directory (no valid 'cache' metadata file, no .fsspec-* files, not only hash-named files, or it has subfolders other than extracted archives); nothing removed",
     dir,
   );
 }
@@ -79,13 +83,15 @@ export function registerCacheCommands(program: Command, ctx: CliContext): void {
     if (json) return printObjects(ctx, opts, entries);
     for (const e of entries) {
       const state = e.complete ? "" : " (partial)";
-      await ctx.out(`${formatBytes(e.size).padStart(6)} ${age(e.age).padStart(4)} ${e.fn}${e.path ? `  <- ${e.path}` : ""}${state}`);
+      const name = e.directory ? `${e.fn}/ (extracted; its archive is gone)` : e.fn;
+      await ctx.out(`${formatBytes(e.size).padStart(6)} ${age(e.age).padStart(4)} ${name}${e.path ? `  <- ${e.path}` : ""}${state}`);
+      if (e.extracted) await ctx.out(`${formatBytes(e.extracted.size).padStart(6)} ${"".padStart(4)} ${e.fn}.extracted/ (extracted from it)`);
     }
   });
 
   cache
     .command("size")
-    .description("bytes used by the cache directory")
+    .description("bytes of every file in the cache directory, extracted folders included")
     .argument("<dir>")
     .action(async (dir: string) => {
       await readdir(dir).catch((err) => {
@@ -96,7 +102,7 @@ export function registerCacheCommands(program: Command, ctx: CliContext): void {
 
   cache
     .command("clear")
-    .description("remove every cached file and the metadata (asks first; --yes to skip)")
+    .description("remove every cached file, extracted folder and the metadata (asks first; --yes to skip)")
     .argument("<dir>")
     .option("-y, --yes", "do not ask")
     .action(async (dir: string, opts: { yes?: boolean }) => {
@@ -112,7 +118,7 @@ export function registerCacheCommands(program: Command, ctx: CliContext): void {
 
   cache
     .command("prune")
-    .description("remove files fetched longer ago than --older-than seconds (asks first; --yes to skip)")
+    .description("remove files fetched longer ago than --older-than seconds, with their extracted folders (asks first; --yes to skip)")
     .argument("<dir>")
     .requiredOption("--older-than <seconds>", "age limit in seconds")
     .option("-y, --yes", "do not ask")

@@ -74,11 +74,27 @@ export class CliContext {
     return (await this.resolveAll([url]))[0]!;
   }
 
+  /** The `-o` options for `url`'s chain, checked against its layers (for callers that build their own filesystem). */
+  async optionsFor(url: string): Promise<Record<string, unknown>> {
+    const flags = this.flags();
+    return (await optionsForUrls(parseStorageOptions(flags.option, flags.storageOptions), [url]))(url);
+  }
+
+  /** Whether progress may be shown at all (not with -q or --no-progress); a batch then picks a bar or a summary line itself. */
+  get progressAllowed(): boolean {
+    const flags = this.flags();
+    return !flags.quiet && flags.progress !== false;
+  }
+
+  /** Whether a progress bar is drawn: not with -q or --no-progress; without a terminal only with --progress. */
+  get wantsProgress(): boolean {
+    const flags = this.flags();
+    return !flags.quiet && (flags.progress ?? this.io.progress ?? Boolean((this.io.stderr as { isTTY?: boolean }).isTTY));
+  }
+
   /** A progress bar for a transfer, unless -q or --no-progress (or no terminal without --progress). */
   async progress(label: string): Promise<ProgressBar | undefined> {
-    const flags = this.flags();
-    const wanted = !flags.quiet && (flags.progress ?? this.io.progress ?? Boolean((this.io.stderr as { isTTY?: boolean }).isTTY));
-    const bar = progressBar(label, wanted);
+    const bar = progressBar(label, this.wantsProgress);
     if (!bar) return undefined;
     this.bars.add(bar);
     await bar.ready;

@@ -11,6 +11,7 @@ import { isFsError } from "../core/errors.js";
 import { redactText } from "../core/redact.js";
 import { registerCacheCommands } from "./commands-cache.js";
 import { registerFileCommands } from "./commands-files.js";
+import { registerPackageCommands } from "./commands-package.js";
 import { registerTransferCommands } from "./commands-transfer.js";
 import { CliContext, describeError, type GlobalFlags } from "./context.js";
 import { EXIT, exitCodeOf } from "./exit-codes.js";
@@ -41,6 +42,7 @@ export async function runCli(argv: readonly string[], io: CliIO = { stdout: proc
   registerFileCommands(program, ctx);
   registerTransferCommands(program, ctx);
   registerCacheCommands(program, ctx);
+  registerPackageCommands(program, ctx);
   // A reader that leaves early (`fsspec-ts cat big | head`) fails the next write with EPIPE.
   const onOutputError = (err: unknown) => ctx.outputFailed(err);
   io.stdout.on("error", onOutputError);

@@ -103,11 +103,15 @@ export class Semaphore {
   /** @param limit Most holders at once. */
   constructor(readonly limit: number) {}
 
-  /** Wait for a slot; resolves with its release function (calling it twice releases once). */
-  async acquire(): Promise<() => void> {
+  /**
+   * Wait for a slot; resolves to its release function. An abort while waiting fails at once with
+   * EABORT (naming `path`) and gives up the place in the queue.
+   */
+  async acquire(signal?: AbortSignal, path?: string): Promise<() => void> {
+    throwIfAborted(signal, path);
     if (this.active < this.limit) this.active++;
     // A waiter is woken with the slot of the releaser, so the count never overshoots.
-    else await new Promise<void>((resolve) => this.waiters.push(resolve));
+    else await this.wait(signal, path);
     let released = false;
     return () => {
       if (released) return;
@@ -118,9 +122,27 @@ export class Semaphore {
     };
   }
 
-  /** Run `fn` holding a slot, released when it settles. */
-  async run<R>(fn: () => Promise<R>): Promise<R> {
-    const release = await this.acquire();
+  private wait(signal: AbortSignal | undefined, path: string | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        const i = this.waiters.indexOf(wake);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new FsError("EABORT", undefined, { path, cause: signal?.reason }));
+      };
+      this.waiters.push(wake);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Run `fn` holding a slot, released when it settles; an abort while waiting for the slot is EABORT.
+   */
+  async run<R>(fn: () => Promise<R>, signal?: AbortSignal): Promise<R> {
+    const release = await this.acquire(signal);
     try {
       return await fn();
     } finally {

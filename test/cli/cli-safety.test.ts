@@ -7,23 +7,13 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
 import { MemoryFileSystem, planTransfer } from "../../src/index.js";
 import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 import { bucketName, createBucket, CREDENTIALS, endpoint, makeFs, rawClient } from "../s3/helpers.js";
+import { cliRun } from "./support/run-cli.js";
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => (out += c.toString()));
-  stderr.on("data", (c: Buffer) => (err += c.toString()));
-  const code = await runCli(args, { stdout, stderr, progress: false });
-  return { code, out, err };
-}
+const cli = (...args: string[]) => cliRun(args, { progress: false });
 
 const PASSWORD = "pa55-SECRET";
 let server: TestHttpServer;

@@ -100,7 +100,9 @@ const isPython = (r: { headers: Record<string, unknown> }) => /\bhf_hub\//.test(
 const cdnGets = () => srv.requests.filter((r) => r.kind === "cdn" && r.method === "GET").length;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.skipIf(!python)("huggingface_hub and hfcache share one cache", () => {
+// Each case starts Python processes (an import of huggingface_hub is ~1 s alone): a loaded
+// 2-core machine needs more than the default 30 s.
+describe.skipIf(!python)("huggingface_hub and hfcache share one cache", { timeout: 120_000 }, () => {
   let commit: string;
 
   beforeAll(async () => {

@@ -86,7 +86,8 @@ describe("the packed tarball", () => {
   });
 });
 
-describe("in a fresh project", () => {
+// npm, esbuild and tsc run as child processes here: on a loaded 2-core machine each may take well over 30 s.
+describe("in a fresh project", { timeout: 180_000 }, () => {
   it("import of the root loads no network client and no progress bar", () => {
     const loaded = program(
       "root-only.mjs",
