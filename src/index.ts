@@ -96,7 +96,7 @@ export type { PackageOptions, ProgressFactory, PrefetchOptions, ExtractOptions, 
 export { extractArchive } from "./models/extract.js";
 export type { ArchiveFormat, ExtractJob, Extracted } from "./models/extract.js";
 export { parseManifest, DEFAULT_MANIFEST } from "./models/pins.js";
-export type { FilePin } from "./models/pins.js";
+export type { FilePin, Pins } from "./models/pins.js";
 export { AutoModel, AutoModelMixin } from "./models/auto-model.js";
 export type { AutoModelStatics } from "./models/auto-model.js";
 export { progressBar, batchProgress } from "./models/progress.js";

@@ -61,7 +61,9 @@ export const FETCH_OPTIONS = optionSpec<FetchOptions>({ signal: isSignal, callba
 /** What extracts an archive: reads the archive at `archive` on `fs` and writes its members under the empty folder `into`. */
 export type Extractor = (job: { fs: AbstractFileSystem; archive: string; into: string; signal?: AbortSignal }) => Promise<void>;
 
+/** Options of a download that extracts the archive into a folder beside the cached file. */
 export interface ExtractOptions extends FetchOptions {
+  /** Writes the archive's members under `into` (`extractArchive` of Package does zip and tar). */
   extract: Extractor;
 }
 

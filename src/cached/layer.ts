@@ -306,7 +306,10 @@ export abstract class CacheLayer extends OverTarget {
     return removed;
   }
 
-  /** Remove a cached file and the folder it was extracted into; true if the file was there. */
+  /**
+   * Remove a cached file and the folder it was extracted into; true if the file was there.
+   * @internal
+   */
   protected async removeCopy(storage: StorageDir, fn: string): Promise<boolean> {
     await storage.removeTree(extractedName(fn));
     return storage.remove(fn);

@@ -119,11 +119,15 @@ export interface PackageFile {
 
 /** What `verify` found for one pinned file. */
 export interface VerifiedFile {
+  /** The path inside the package. */
   path: string;
   /** ok: the bytes match the pin; mismatch: they do not; missing: not cached (not there, for local packages). */
   status: "ok" | "mismatch" | "missing";
+  /** The sha256 the pin says. */
   expected: string;
+  /** The sha256 the cached bytes have (none when missing). */
   actual?: string;
+  /** Where the file is on disk, when it is there. */
   localPath?: string;
 }
 
