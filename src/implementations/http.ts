@@ -3,6 +3,7 @@
  * GETs that are checked, retried and resumed (see http/download.ts); directories are HTML
  * index pages; uploads are PUT (or POST). One undici dispatcher per instance keeps connections
  * alive and caps them per origin, through a proxy where one applies (http/dispatcher.ts).
+ * @module fsspec-ts/http
  */
 import { createHash } from "node:crypto";
 import { AbstractFileSystem, type WalkEntry, type WalkEntryDetail } from "../core/abstract.js";
@@ -25,15 +26,22 @@ import { OpenedFileFetcher } from "./http/file-fetcher.js";
 import { StreamingCache } from "./http/stream-cache.js";
 
 export type { HttpAuth } from "./http/client.js";
+export type { CertificateAuthorities } from "./http/dispatcher.js";
 
 /**
  * Proxies (`proxy`; default HTTPS_PROXY / HTTP_PROXY / NO_PROXY), a `dispatcher` of your own, extra
  * certificate authorities (`ca`): see docs/proxies.md.
  */
 export interface HTTPFileSystemOptions extends FileSystemOptions, TransportOptions {
-  /** Sent with every request (credentials in them are dropped on redirects to other origins). */
+  /**
+   * Sent with every request (default none; credentials in them are dropped on redirects to other
+   * origins).
+   */
   headers?: Record<string, string>;
-  /** Basic (`{username, password}`) or bearer (`{bearer}`) credentials; user info in a URL wins. */
+  /**
+   * Basic (`{username, password}`) or bearer (`{bearer}`) credentials (default none); user info in a
+   * URL wins.
+   */
   auth?: HttpAuth;
   /** Most connections per origin (default 16), kept alive between requests. */
   connections?: number;
@@ -68,15 +76,18 @@ export interface HTTPFileSystemOptions extends FileSystemOptions, TransportOptio
 /**
  * The client options the backends built on this one (hf, ngc, gs) pass through to it: connections,
  * timeouts, retries, redirects, proxies.
+ * @internal
  */
 export const HTTP_TRANSPORT_KEYS = [
   "headers", "connections", "timeout", "bodyTimeout", "retries", "retryDelay", "maxRetryDelay", "maxRedirects", "keepAliveTimeout",
   "proxy", "dispatcher", "ca",
 ] as const;
+/** The options of the HTTP client that hf, ngc and gs take too (see HTTPFileSystemOptions). */
 export type HttpTransportOptions = Pick<HTTPFileSystemOptions, (typeof HTTP_TRANSPORT_KEYS)[number]>;
 
 /** Per-call options of reads and writes: an AbortSignal and a progress callback. */
 export interface HttpCallOptions extends SignalOptions {
+  /** Progress of the bytes downloaded: `setSize(total)` when known, then `relativeUpdate(bytes)`. */
   callback?: ProgressCallback;
 }
 
@@ -88,14 +99,20 @@ export interface ProgressOpenOptions extends FileOpenOptions {
 
 /** Options of `open()` over HTTP, hf and ngc: also `streaming`. */
 export interface HttpOpenOptions extends ProgressOpenOptions {
-  /** Read forward through one streamed response instead of ranged requests (a whole-file download). */
+  /** Read forward through one streamed response instead of ranged requests, as a whole-file download does (default false). */
   streaming?: boolean;
 }
 
-/** Per-call options the HTTP-based backends add to catFile and open: download progress. */
+/**
+ * Per-call options the HTTP-based backends add to catFile and open: download progress.
+ * @internal
+ */
 export const PROGRESS_CALL_OPTIONS = optionSpec<Pick<HttpCallOptions, "callback">>({ callback: isProgressCallback });
 
-/** Options the HTTP-based backends add to open: download progress, and reading through one streamed response. */
+/**
+ * Options the HTTP-based backends add to open: download progress, and reading through one streamed response.
+ * @internal
+ */
 export const STREAMING_OPEN_OPTIONS = optionSpec<Pick<HttpOpenOptions, "callback" | "streaming">>({ callback: isProgressCallback, streaming: isBoolean });
 
 const MAX_DIR_HINTS = 10_000;
@@ -145,6 +162,11 @@ export interface HTTPFileSystem {
   open(path: string, mode?: OpenMode, options?: HttpOpenOptions): Promise<BufferedFile | TextFile>;
 }
 
+/**
+ * HTTP(S) as a filesystem (`http`, `https`): paths are full URLs; reads are checked, retried and
+ * resumed ranged GETs, directories are HTML index pages, uploads PUT (or POST). See
+ * docs/backends/http.md.
+ */
 export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["http", "https"] as const;
   static override rootMarker = "";
@@ -174,7 +196,9 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     ca: anyValue,
   });
   static override callOptions = {
+    /** `catFile` also takes `callback` (download progress). */
     catFile: PROGRESS_CALL_OPTIONS,
+    /** `open` also takes `callback` and `streaming`. */
     open: STREAMING_OPEN_OPTIONS,
   };
 
@@ -185,6 +209,10 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     return q < 0 ? trimTrailingSlashes(path) : trimTrailingSlashes(path.slice(0, q)) + path.slice(q);
   }
 
+  /**
+   * The connection pool and retry policy of this instance.
+   * @internal
+   */
   readonly client: HttpClient;
   private readonly listSizes: boolean;
   private readonly headConcurrency: number;
@@ -228,6 +256,7 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     await this.client.close();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -10,6 +10,7 @@
  * version, kept in the listings cache); without it, files are still found one by one.
  * With an API key, the registry is asked with a bearer token (cached until it expires,
  * fetched again once on a 401). Neither the key nor a token appears in any error.
+ * @module fsspec-ts/ngc
  */
 import { createHash } from "node:crypto";
 import { AbstractFileSystem } from "../core/abstract.js";
@@ -92,6 +93,10 @@ export interface NGCFileSystem {
   open(path: string, mode?: OpenMode, options?: HttpOpenOptions): Promise<BufferedFile | TextFile>;
 }
 
+/**
+ * The NVIDIA NGC model registry as a read-only filesystem
+ * (`ngc://models/[<org>/[<team>/]]<name>@<version>[/<path>]`). See docs/backends/ngc.md.
+ */
 export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["ngc"] as const;
   static override rootMarker = "";
@@ -101,6 +106,10 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
     optionSpec<NGCFileSystemOptions, FileSystemOptions & HttpTransportOptions>({ baseUrl: anyValue, authUrl: anyValue, apiKey: anyValue, org: anyValue, team: anyValue }),
     pickSpec(HTTPFileSystem.ownOptions, HTTP_TRANSPORT_KEYS),
   );
+  /**
+   * `open` also takes `callback` (download progress) and `streaming`.
+   * @internal
+   */
   static override callOptions = { open: STREAMING_OPEN_OPTIONS };
 
   /** The canonical name: `models/[org/[team/]]name@version[/path]`; anything else is EINVAL. */
@@ -108,7 +117,12 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
     return formatNgcPath(parseNgcPath(path));
   }
 
+  /**
+   * The registry API's base URL in use (`baseUrl` option, else `NGC_CLI_SEARCH_SERVICE_URL`, else
+   * https://api.ngc.nvidia.com/).
+   */
   readonly baseUrl: string;
+  /** The token service's base URL in use (`authUrl` option, else https://authn.nvidia.com/). */
   readonly authUrl: string;
   private readonly http: HTTPFileSystem;
   private readonly tokens: TokenSource | undefined;
@@ -150,6 +164,7 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
     await this.http.close();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
