@@ -116,6 +116,15 @@ function matrix(server: RealServer): void {
       }
     });
 
+    it("a directory URL with a query: sent as written, children named from its path part", async () => {
+      fs.invalidateCache();
+      const expected = childrenOf(tree, "nested").map((e) => u(e.rel)).sort();
+      expect((await fs.ls(`${u("nested")}/?token=X`, { detail: false })).sort()).toEqual(expected);
+      expect(await fs.isDir(`${u("nested")}/?token=X`)).toBe(true);
+      const files = tree.filter((e) => e.type === "file" && e.rel.startsWith("nested/")).map((e) => u(e.rel)).sort();
+      expect(await fs.find(`${u("nested")}/?token=X`)).toEqual(files);
+    });
+
     it("find, glob, walk and du", async () => {
       fs.invalidateCache();
       const files = tree.filter((e) => e.type === "file");
