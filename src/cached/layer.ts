@@ -10,7 +10,9 @@ import { FsError } from "../core/errors.js";
 import { isInside, trimTrailingSlashes } from "../core/paths.js";
 import { SIGNAL_OPTIONS, type FileInfo, type FindOptions, type LsOptions, type PipeMode, type SignalOptions, type SignOptions } from "../core/types.js";
 import { anyValue, checkArg, either, isBoolean, isFileSystem, isNonNegativeNumber, isString, oneOf, optionSpec } from "../core/validate.js";
+import { promises as nodeFsPromises } from "node:fs";
 import { offlineFromEnv, OFFLINE_ENV } from "./env.js";
+import { hubCacheSize, isHubCache, listHubCache, refuseHubCacheRemoval } from "./hub-inventory.js";
 import { OverTarget, type OverTargetOptions } from "./over-target.js";
 import { DEFAULT_STALE_MS, type LockOptions } from "./locks.js";
 import { makeMapper, type CacheMapper, type MapperSpec } from "./mappers.js";
@@ -327,11 +329,23 @@ export abstract class CacheLayer extends OverTarget {
 
   // ---------------------------------------------------------------- management
 
-  /** Every cached file in every layer, with sizes and ages. */
+  /**
+   * Whether `storage` is a Hugging Face Hub cache on the local disk (hfcache's layout, shared with
+   * huggingface_hub): its files are listed and counted by that layout, and never removed here.
+   */
+  private async isHubCacheStorage(storage: StorageDir): Promise<boolean> {
+    return storage.local === nodeFsPromises && (await isHubCache(storage.dir));
+  }
+
+  /** Every cached file in every layer, with sizes and ages (a Hub cache's snapshot files, blobs once). */
   async listCache(): Promise<CachedFileInfo[]> {
     const now = Date.now() / 1000;
     const out: CachedFileInfo[] = [];
     for (const storage of this.storages) {
+      if (await this.isHubCacheStorage(storage)) {
+        out.push(...(await listHubCache(storage.dir)).map((e) => ({ ...e, readOnly: storage.readOnly })));
+        continue;
+      }
       const files = new Map((await storage.list()).map((i) => [i.name.slice(i.name.lastIndexOf("/") + 1), i]));
       const seen = new Set<string>();
       const entries = this.usesMetadata ? (await this.freshMetadata(storage, true)).entries : new Map<string, CacheEntry>();
@@ -356,8 +370,9 @@ export abstract class CacheLayer extends OverTarget {
     return out;
   }
 
-  /** Bytes used by the writable cache directory (metadata included). */
+  /** Bytes used by the writable cache directory (metadata included; a Hub cache's blobs once). */
   async cacheSize(): Promise<number> {
+    if (await this.isHubCacheStorage(this.writable)) return hubCacheSize(this.writable.dir);
     return (await this.writable.list()).reduce((n, i) => n + (i.size ?? 0), 0);
   }
 
@@ -367,6 +382,7 @@ export abstract class CacheLayer extends OverTarget {
    */
   async clearCache(): Promise<void> {
     const storage = this.writable;
+    if (await this.isHubCacheStorage(storage)) throw refuseHubCacheRemoval(storage.dir, "clearCache");
     const md = this.metadataOf(storage);
     await storage.ensureDir();
     await md.withLock(async () => {
@@ -395,6 +411,7 @@ export abstract class CacheLayer extends OverTarget {
       throw FsError.einval("clearExpiredCache needs an expiry in seconds (this layer has no expiryTime)");
     }
     const storage = this.writable;
+    if (await this.isHubCacheStorage(storage)) throw refuseHubCacheRemoval(storage.dir, "clearExpiredCache");
     const now = Date.now() / 1000;
     const removed: string[] = [];
     if (this.usesMetadata) {

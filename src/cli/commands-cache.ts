@@ -19,7 +19,9 @@ function age(seconds: number | undefined): string {
 }
 
 export function registerCacheCommands(program: Command, io: CliIO): void {
-  const cache = program.command("cache").description("inspect or prune a cache directory of blockcache/filecache/simplecache");
+  const cache = program
+    .command("cache")
+    .description("inspect or prune a cache directory of blockcache/filecache/simplecache (a Hugging Face Hub cache: ls and size only)");
 
   cache
     .command("ls")
