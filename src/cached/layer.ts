@@ -17,7 +17,7 @@ import { OverTarget, type OverTargetOptions } from "./over-target.js";
 import { DEFAULT_STALE_MS, type LockOptions } from "./locks.js";
 import { makeMapper, type CacheMapper, type MapperSpec } from "./mappers.js";
 import { CacheMetadata, type CacheEntry } from "./metadata.js";
-import { isInternalName, resolveStorage, type StorageDir, type StorageOptions } from "./storage.js";
+import { EXTRACTED_SUFFIX, extractedName, isInternalName, resolveStorage, type StorageDir, type StorageOptions } from "./storage.js";
 
 /** `fs` (or `targetProtocol` / `targetOptions`) is the filesystem being cached. */
 export interface CacheLayerOptions extends OverTargetOptions, StorageOptions {
@@ -27,13 +27,22 @@ export interface CacheLayerOptions extends OverTargetOptions, StorageOptions {
   checkFiles?: boolean;
   /** Seconds a cached file stays valid (default 7 days); 0 or false = forever. */
   expiryTime?: number | false;
-  /** Cache files under their basename instead of a hash of the path. */
+  /** Cache files under their basename instead of a hash of the path (default false). */
   sameNames?: boolean;
-  /** How paths become file names: a mapper, "hash", "basename", or {type: "basename", directoryLevels}. */
+  /**
+   * How paths become file names: a mapper, "hash" (the default), "basename", or `{type: "basename",
+   * directoryLevels}`.
+   */
   cacheMapper?: CacheMapper | MapperSpec;
-  /** Decompress at download: a codec name, or "infer" from the extension (whole-file layers). */
+  /**
+   * Decompress at download: a codec name, or "infer" from the extension (whole-file layers); default
+   * none.
+   */
   compression?: string | null;
-  /** Never touch the target: serve what is cached (even expired), ENOENT otherwise. */
+  /**
+   * Never touch the target: serve what is cached (even expired), ENOENT otherwise. Default false, or
+   * true when `FSSPEC_TS_OFFLINE` is set.
+   */
   offline?: boolean;
   /** A lock or temporary file untouched this long belongs to a dead process (ms, default 60 s). */
   lockStaleMs?: number;
@@ -41,7 +50,9 @@ export interface CacheLayerOptions extends OverTargetOptions, StorageOptions {
   lockTimeoutMs?: number;
 }
 
+/** Seconds a cached file stays valid by default (`expiryTime`): 7 days. */
 export const DEFAULT_EXPIRY_SECONDS = 7 * 24 * 3600;
+/** Seconds between re-reads of the metadata files by default (`cacheCheck`). */
 export const DEFAULT_CACHE_CHECK_SECONDS = 10;
 
 /** One cached file as the management API reports it. */
@@ -54,17 +65,30 @@ export interface CachedFileInfo {
   localPath: string;
   /** The storage directory, and whether it is a read-only layer. */
   storage: string;
+  /** Whether that storage directory is a read-only layer (every one but the last). */
   readOnly: boolean;
   /** Bytes on disk. */
   size: number;
   /** When it was fetched (seconds since the epoch; file mtime without metadata), and its age. */
   time: number | undefined;
+  /** Seconds since it was fetched. */
   age: number | undefined;
   /** False for a block-cached file still missing blocks. */
   complete: boolean;
+  /** The target's `ukey` recorded at download, when the layer keeps one. */
   uid?: string | null;
+  /** The folder the archive was extracted into beside it (`<fn>.extracted`), with the bytes of its files. */
+  extracted?: { localPath: string; size: number };
+  /** An extracted folder whose archive is no longer cached (`fn` is the folder's name). */
+  directory?: boolean;
 }
 
+/**
+ * The base of the cache layers (blockcache, filecache, simplecache): a filesystem over a target (`fs`)
+ * whose reads are cached in local storage directories, with the management API (`listCache`,
+ * `cacheSize`, `clearCache`, `clearExpiredCache`, `popFromCache`). Every call the layer does not cache
+ * goes to the target; paths are the target's own. See docs/cache-layers.md.
+ */
 export abstract class CacheLayer extends OverTarget {
   /** Whether entries are recorded in metadata files (not for simplecache). */
   static keepsMetadata = true;
@@ -84,11 +108,20 @@ export abstract class CacheLayer extends OverTarget {
   });
 
   declare readonly options: Readonly<CacheLayerOptions>;
+  /**
+   * The storage directories, read-only layers first and the writable one last.
+   * @internal
+   */
   readonly storages: readonly StorageDir[];
+  /** How target paths become file names in a storage directory (`cacheMapper`, `sameNames`). */
   readonly mapper: CacheMapper;
+  /** Whether an open compares the target's `ukey` with the recorded one (`checkFiles`). */
   readonly checkFiles: boolean;
+  /** Seconds a cached file stays valid; 0: forever (always 0 for simplecache). */
   readonly expiryTime: number;
+  /** Milliseconds between re-reads of the metadata files; 0: on every lookup. */
   readonly cacheCheckMs: number;
+  /** How the layer locks cache entries (`lockStaleMs`, `lockTimeoutMs`). */
   protected readonly lockOptions: LockOptions;
   private readonly metadatas = new Map<StorageDir, CacheMetadata>();
   /** Read-only copies made stale by writes through this instance, as `index\0path`. */
@@ -106,11 +139,15 @@ export abstract class CacheLayer extends OverTarget {
     this.lockOptions = { staleMs: options.lockStaleMs ?? DEFAULT_STALE_MS, timeoutMs: options.lockTimeoutMs };
   }
 
+  /** Whether this layer records entries in metadata files (`keepsMetadata`). */
   protected get usesMetadata(): boolean {
     return (this.constructor as typeof CacheLayer).keepsMetadata;
   }
 
-  /** The last storage directory: the only one written. */
+  /**
+   * The last storage directory: the only one written.
+   * @internal
+   */
   get writable(): StorageDir {
     return this.storages[this.storages.length - 1]!;
   }
@@ -120,6 +157,10 @@ export abstract class CacheLayer extends OverTarget {
     return this.options.offline === true || offlineFromEnv();
   }
 
+  /**
+   * The metadata of one storage directory, as last read.
+   * @internal
+   */
   protected metadataOf(storage: StorageDir): CacheMetadata {
     let md = this.metadatas.get(storage);
     if (!md) {
@@ -129,7 +170,10 @@ export abstract class CacheLayer extends OverTarget {
     return md;
   }
 
-  /** Metadata of `storage`, re-read when older than `cacheCheck`. */
+  /**
+   * Metadata of `storage`, re-read when older than `cacheCheck`.
+   * @internal
+   */
   protected async freshMetadata(storage: StorageDir, force = false): Promise<CacheMetadata> {
     const md = this.metadataOf(storage);
     if (force) await md.load();
@@ -137,14 +181,17 @@ export abstract class CacheLayer extends OverTarget {
     return md;
   }
 
+  /** Whether an entry fetched at `entry.time` is older than `expiryTime`. */
   protected isExpired(entry: Pick<CacheEntry, "time">): boolean {
     return this.expiryTime > 0 && Date.now() / 1000 - entry.time > this.expiryTime;
   }
 
+  /** The ENOENT of a path that offline mode cannot serve. */
   protected offlineError(path: string): FsError {
     return FsError.enoent(path, `not in the cache, and offline mode (offline option or ${OFFLINE_ENV}) forbids fetching it`);
   }
 
+  /** EACCES in offline mode: writes and other calls that need the target are refused. */
   protected refuseOffline(path: string): void {
     if (this.offline) throw FsError.eacces(path, `offline mode (offline option or ${OFFLINE_ENV}): the target is not touched`);
   }
@@ -242,7 +289,7 @@ export abstract class CacheLayer extends OverTarget {
     await this.removeFromWritable(path).catch(() => undefined);
   }
 
-  /** Remove `path`'s cached file and entry from the writable layer; true if there was one. */
+  /** Remove `path`'s cached file, its extracted folder and its entry from the writable layer; true if there was one. */
   protected async removeFromWritable(path: string): Promise<boolean> {
     const storage = this.writable;
     let removed = false;
@@ -251,17 +298,39 @@ export abstract class CacheLayer extends OverTarget {
       const md = await this.freshMetadata(storage, true);
       const entry = md.delete(path);
       if (entry) {
-        await storage.remove(entry.fn);
+        await this.removeCopy(storage, entry.fn);
         await md.save();
         removed = true;
       }
     }
     // A file under the mapped name without an entry (simplecache, seeded or adopted files).
-    if (await storage.remove(this.mapper.map(path))) removed = true;
+    if (await this.removeCopy(storage, this.mapper.map(path))) removed = true;
     return removed;
   }
 
-  /** Where `path` is cached in `storage`, if it is (expired or not). */
+  /**
+   * Remove a cached file and the folder it was extracted into; true if the file was there.
+   * @internal
+   */
+  protected async removeCopy(storage: StorageDir, fn: string): Promise<boolean> {
+    await storage.removeTree(extractedName(fn));
+    return storage.remove(fn);
+  }
+
+  /** Extracted folders of `storage` by the name of the file they were extracted from. */
+  private async extractedFolders(storage: StorageDir): Promise<Map<string, FileInfo>> {
+    const out = new Map<string, FileInfo>();
+    for (const info of await storage.listDirs()) {
+      const name = info.name.slice(info.name.lastIndexOf("/") + 1);
+      if (name.endsWith(EXTRACTED_SUFFIX) && !isInternalName(name)) out.set(name.slice(0, -EXTRACTED_SUFFIX.length), info);
+    }
+    return out;
+  }
+
+  /**
+   * Where `path` is cached in `storage`, if it is (expired or not).
+   * @internal
+   */
   protected async findIn(storage: StorageDir, path: string, fresh = false): Promise<{ fn: string; entry?: CacheEntry } | undefined> {
     if (this.usesMetadata) {
       const entry = (fresh ? this.metadataOf(storage) : await this.freshMetadata(storage)).get(path);
@@ -279,7 +348,10 @@ export abstract class CacheLayer extends OverTarget {
     return this.ownedByOther(storage, path, fn) ? undefined : { fn };
   }
 
-  /** Whether another path's entry owns the file `fn` (basename mappers): it holds that path's bytes. */
+  /**
+   * Whether another path's entry owns the file `fn` (basename mappers): it holds that path's bytes.
+   * @internal
+   */
   protected ownedByOther(storage: StorageDir, path: string, fn: string): boolean {
     if (!this.usesMetadata) return false;
     for (const [other, e] of this.metadataOf(storage).entries) if (other !== path && e.fn === fn) return true;
@@ -303,6 +375,10 @@ export abstract class CacheLayer extends OverTarget {
     throw this.offlineError(path);
   }
 
+  /**
+   * A listing made from what the cache holds (offline mode): the cached files below `path`, and the
+   * directories their paths imply.
+   */
   protected async offlineLs(path: string): Promise<FileInfo[]> {
     const self = await this.offlineInfo(path);
     if (self.type === "file") return [self];
@@ -337,7 +413,11 @@ export abstract class CacheLayer extends OverTarget {
     return storage.local === nodeFsPromises && (await isHubCache(storage.dir));
   }
 
-  /** Every cached file in every layer, with sizes and ages (a Hub cache's snapshot files, blobs once). */
+  /**
+   * Every cached file in every layer, with sizes and ages, and with the folder each archive was
+   * extracted into; an extracted folder whose archive is gone is an item of its own. A Hub
+   * cache's are its snapshot files (see hub-inventory.ts).
+   */
   async listCache(): Promise<CachedFileInfo[]> {
     const now = Date.now() / 1000;
     const out: CachedFileInfo[] = [];
@@ -347,6 +427,13 @@ export abstract class CacheLayer extends OverTarget {
         continue;
       }
       const files = new Map((await storage.list()).map((i) => [i.name.slice(i.name.lastIndexOf("/") + 1), i]));
+      const folders = await this.extractedFolders(storage);
+      const extracted = async (fn: string) => {
+        if (!folders.has(fn)) return {};
+        folders.delete(fn);
+        const name = extractedName(fn);
+        return { extracted: { localPath: storage.pathOf(name), size: await storage.treeSize(name) } };
+      };
       const seen = new Set<string>();
       const entries = this.usesMetadata ? (await this.freshMetadata(storage, true)).entries : new Map<string, CacheEntry>();
       for (const [path, e] of entries) {
@@ -355,7 +442,7 @@ export abstract class CacheLayer extends OverTarget {
         seen.add(e.fn);
         out.push({
           path, fn: e.fn, localPath: storage.pathOf(e.fn), storage: storage.dir, readOnly: storage.readOnly,
-          size: file.size ?? 0, time: e.time, age: now - e.time, complete: e.blocks === true, uid: e.uid,
+          size: file.size ?? 0, time: e.time, age: now - e.time, complete: e.blocks === true, uid: e.uid, ...(await extracted(e.fn)),
         });
       }
       for (const [fn, file] of files) {
@@ -363,17 +450,31 @@ export abstract class CacheLayer extends OverTarget {
         const time = file.mtime instanceof Date ? file.mtime.getTime() / 1000 : undefined;
         out.push({
           path: undefined, fn, localPath: storage.pathOf(fn), storage: storage.dir, readOnly: storage.readOnly,
-          size: file.size ?? 0, time, age: time === undefined ? undefined : now - time, complete: true,
+          size: file.size ?? 0, time, age: time === undefined ? undefined : now - time, complete: true, ...(await extracted(fn)),
+        });
+      }
+      for (const [fn, folder] of folders) {
+        const name = extractedName(fn);
+        const time = folder.mtime instanceof Date ? folder.mtime.getTime() / 1000 : undefined;
+        out.push({
+          path: undefined, fn: name, localPath: storage.pathOf(name), storage: storage.dir, readOnly: storage.readOnly,
+          size: await storage.treeSize(name), time, age: time === undefined ? undefined : now - time, complete: true, directory: true,
         });
       }
     }
     return out;
   }
 
-  /** Bytes used by the writable cache directory (metadata included; a Hub cache's blobs once). */
+  /**
+   * Bytes of every file in the writable cache directory: metadata, cached files and the folders
+   * archives were extracted into (a Hub cache's: every file once, each blob once).
+   */
   async cacheSize(): Promise<number> {
-    if (await this.isHubCacheStorage(this.writable)) return hubCacheSize(this.writable.dir);
-    return (await this.writable.list()).reduce((n, i) => n + (i.size ?? 0), 0);
+    const storage = this.writable;
+    if (await this.isHubCacheStorage(storage)) return hubCacheSize(storage.dir);
+    let total = (await storage.list()).reduce((n, i) => n + (i.size ?? 0), 0);
+    for (const dir of await storage.listDirs()) total += await storage.treeSize(dir.name.slice(dir.name.lastIndexOf("/") + 1));
+    return total;
   }
 
   /**
@@ -392,6 +493,7 @@ export abstract class CacheLayer extends OverTarget {
         if (isInternalName(fn) && fn !== "cache") continue;
         await storage.remove(fn);
       }
+      for (const fn of (await this.extractedFolders(storage)).keys()) await storage.removeTree(extractedName(fn));
       if (this.usesMetadata) await storage.writeWhole("cache", "{}");
       // Unsaved changes too: they name files just deleted, and would be saved back half-empty.
       md.clear();
@@ -419,16 +521,21 @@ export abstract class CacheLayer extends OverTarget {
       for (const [path, e] of [...md.entries]) {
         if (now - e.time <= limit) continue;
         md.delete(path);
-        await storage.remove(e.fn);
+        await this.removeCopy(storage, e.fn);
         removed.push(path);
       }
       await md.save();
-      return removed;
+    } else {
+      for (const info of await storage.list()) {
+        const fn = info.name.slice(info.name.lastIndexOf("/") + 1);
+        if (isInternalName(fn) || !(info.mtime instanceof Date)) continue;
+        if (now - info.mtime.getTime() / 1000 > limit && (await this.removeCopy(storage, fn))) removed.push(fn);
+      }
     }
-    for (const info of await storage.list()) {
-      const fn = info.name.slice(info.name.lastIndexOf("/") + 1);
-      if (isInternalName(fn) || !(info.mtime instanceof Date)) continue;
-      if (now - info.mtime.getTime() / 1000 > limit && (await storage.remove(fn))) removed.push(fn);
+    // A folder whose archive is gone (removed by hand, or a run killed in between) goes too.
+    const files = new Set((await storage.list()).map((i) => i.name.slice(i.name.lastIndexOf("/") + 1)));
+    for (const fn of (await this.extractedFolders(storage)).keys()) {
+      if (!files.has(fn) && (await storage.removeTree(extractedName(fn)))) removed.push(extractedName(fn));
     }
     return removed;
   }
