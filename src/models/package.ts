@@ -456,6 +456,8 @@ export class Package {
     const batch = state.cache && !perFile && this.options.progress !== false
       ? batchProgress("prefetch", unique.length, options.progressStream ?? process.stderr)
       : undefined;
+    // A batch faster than the renderer's first import would otherwise end with nothing drawn.
+    await batch?.ready;
     let fetched: string[];
     try {
       fetched = (await mapBounded(
