@@ -64,7 +64,7 @@ export type { S3FileSystem, S3FileSystemOptions } from "./implementations/s3.js"
 export type { GCSFileSystem, GCSFileSystemOptions, GcsAccess, GcsToken } from "./implementations/gs.js";
 
 export { CacheLayer } from "./cached/layer.js";
-export type { CacheLayerOptions, CachedFileInfo } from "./cached/layer.js";
+export type { CacheLayerOptions, CachedFileInfo, ClearExpiredOptions } from "./cached/layer.js";
 export { CachingFileSystem } from "./cached/blockcache.js";
 export type { BlockCacheOptions } from "./cached/blockcache.js";
 export { WholeFileCacheFileSystem } from "./cached/filecache.js";

@@ -9,7 +9,7 @@ import type { FileSystemJSON } from "../core/abstract.js";
 import { FsError } from "../core/errors.js";
 import { isInside, trimTrailingSlashes } from "../core/paths.js";
 import { SIGNAL_OPTIONS, type FileInfo, type FindOptions, type LsOptions, type PipeMode, type SignalOptions, type SignOptions } from "../core/types.js";
-import { anyValue, checkArg, either, isBoolean, isFileSystem, isNonNegativeNumber, isString, oneOf, optionSpec } from "../core/validate.js";
+import { anyValue, checkOptions, either, isBoolean, isFileSystem, isNonNegativeNumber, isString, oneOf, optionSpec } from "../core/validate.js";
 import { offlineFromEnv, OFFLINE_ENV } from "./env.js";
 import { OverTarget, type OverTargetOptions } from "./over-target.js";
 import { DEFAULT_STALE_MS, type LockOptions } from "./locks.js";
@@ -19,12 +19,12 @@ import { isInternalName, resolveStorage, type StorageDir, type StorageOptions } 
 
 /** `fs` (or `targetProtocol` / `targetOptions`) is the filesystem being cached. */
 export interface CacheLayerOptions extends OverTargetOptions, StorageOptions {
-  /** Seconds between re-reads of the metadata files (default 10; 0 = on every lookup). */
-  cacheCheck?: number | false;
+  /** Milliseconds between re-reads of the metadata files (default 10,000; 0 or false = on every lookup). */
+  cacheCheckMs?: number | false;
   /** Compare the target's `ukey` with the recorded one on every open (default false). */
   checkFiles?: boolean;
-  /** Seconds a cached file stays valid (default 7 days); 0 or false = forever. */
-  expiryTime?: number | false;
+  /** Milliseconds a cached file stays valid (default 7 days); 0 or false = forever. */
+  expiryMs?: number | false;
   /** Cache files under their basename instead of a hash of the path. */
   sameNames?: boolean;
   /** How paths become file names: a mapper, "hash", "basename", or {type: "basename", directoryLevels}. */
@@ -33,14 +33,22 @@ export interface CacheLayerOptions extends OverTargetOptions, StorageOptions {
   compression?: string | null;
   /** Never touch the target: serve what is cached (even expired), ENOENT otherwise. */
   offline?: boolean;
-  /** A lock or temporary file untouched this long belongs to a dead process (ms, default 60 s). */
+  /** Milliseconds after which an untouched lock or temporary file belongs to a dead process (default 60,000). */
   lockStaleMs?: number;
-  /** Give up waiting for another process's download after this long (ms; default: no limit). */
+  /** Milliseconds to wait for another process's download before ETIMEDOUT (default: no limit). */
   lockTimeoutMs?: number;
 }
 
-export const DEFAULT_EXPIRY_SECONDS = 7 * 24 * 3600;
-export const DEFAULT_CACHE_CHECK_SECONDS = 10;
+export const DEFAULT_EXPIRY_MS = 7 * 24 * 3600 * 1000;
+export const DEFAULT_CACHE_CHECK_MS = 10_000;
+
+/** What `clearExpiredCache` takes. */
+export interface ClearExpiredOptions {
+  /** Remove files fetched more than this many milliseconds ago (default: the layer's `expiryMs`). */
+  expiryMs?: number;
+}
+
+const CLEAR_EXPIRED_OPTIONS = optionSpec<ClearExpiredOptions>({ expiryMs: isNonNegativeNumber });
 
 /** One cached file as the management API reports it. */
 export interface CachedFileInfo {
@@ -55,9 +63,9 @@ export interface CachedFileInfo {
   readOnly: boolean;
   /** Bytes on disk. */
   size: number;
-  /** When it was fetched (seconds since the epoch; file mtime without metadata), and its age. */
-  time: number | undefined;
-  age: number | undefined;
+  /** When it was fetched (milliseconds since the epoch; the file's mtime without metadata), and its age in milliseconds. */
+  timeMs: number | undefined;
+  ageMs: number | undefined;
   /** False for a block-cached file still missing blocks. */
   complete: boolean;
   uid?: string | null;
@@ -67,9 +75,9 @@ export abstract class CacheLayer extends OverTarget {
   /** Whether entries are recorded in metadata files (not for simplecache). */
   static keepsMetadata = true;
   static override ownOptions = optionSpec<CacheLayerOptions, OverTargetOptions>({
-    cacheCheck: either(isNonNegativeNumber, oneOf(false)),
+    cacheCheckMs: either(isNonNegativeNumber, oneOf(false)),
     checkFiles: isBoolean,
-    expiryTime: either(isNonNegativeNumber, oneOf(false)),
+    expiryMs: either(isNonNegativeNumber, oneOf(false)),
     sameNames: isBoolean,
     // The mapper, the storage list and the codec name are checked where they are resolved.
     cacheMapper: anyValue,
@@ -85,7 +93,8 @@ export abstract class CacheLayer extends OverTarget {
   readonly storages: readonly StorageDir[];
   readonly mapper: CacheMapper;
   readonly checkFiles: boolean;
-  readonly expiryTime: number;
+  /** Milliseconds a cached file stays valid; 0 = forever. */
+  readonly expiryMs: number;
   readonly cacheCheckMs: number;
   protected readonly lockOptions: LockOptions;
   private readonly metadatas = new Map<StorageDir, CacheMetadata>();
@@ -98,9 +107,8 @@ export abstract class CacheLayer extends OverTarget {
     this.mapper = makeMapper(options.cacheMapper, options.sameNames);
     this.checkFiles = options.checkFiles ?? false;
     const keeps = (this.constructor as typeof CacheLayer).keepsMetadata;
-    this.expiryTime = !keeps ? 0 : options.expiryTime === undefined ? DEFAULT_EXPIRY_SECONDS : Number(options.expiryTime || 0);
-    const check = options.cacheCheck === undefined ? DEFAULT_CACHE_CHECK_SECONDS : Number(options.cacheCheck || 0);
-    this.cacheCheckMs = check * 1000;
+    this.expiryMs = !keeps ? 0 : options.expiryMs === undefined ? DEFAULT_EXPIRY_MS : Number(options.expiryMs || 0);
+    this.cacheCheckMs = options.cacheCheckMs === undefined ? DEFAULT_CACHE_CHECK_MS : Number(options.cacheCheckMs || 0);
     this.lockOptions = { staleMs: options.lockStaleMs ?? DEFAULT_STALE_MS, timeoutMs: options.lockTimeoutMs };
   }
 
@@ -127,7 +135,7 @@ export abstract class CacheLayer extends OverTarget {
     return md;
   }
 
-  /** Metadata of `storage`, re-read when older than `cacheCheck`. */
+  /** Metadata of `storage`, re-read when older than `cacheCheckMs`. */
   protected async freshMetadata(storage: StorageDir, force = false): Promise<CacheMetadata> {
     const md = this.metadataOf(storage);
     if (force) await md.load();
@@ -135,8 +143,9 @@ export abstract class CacheLayer extends OverTarget {
     return md;
   }
 
+  /** Entries record seconds (fsspec's metadata format); the layer counts in milliseconds. */
   protected isExpired(entry: Pick<CacheEntry, "time">): boolean {
-    return this.expiryTime > 0 && Date.now() / 1000 - entry.time > this.expiryTime;
+    return this.expiryMs > 0 && Date.now() - entry.time * 1000 > this.expiryMs;
   }
 
   protected offlineError(path: string): FsError {
@@ -329,7 +338,7 @@ export abstract class CacheLayer extends OverTarget {
 
   /** Every cached file in every layer, with sizes and ages. */
   async listCache(): Promise<CachedFileInfo[]> {
-    const now = Date.now() / 1000;
+    const now = Date.now();
     const out: CachedFileInfo[] = [];
     for (const storage of this.storages) {
       const files = new Map((await storage.list()).map((i) => [i.name.slice(i.name.lastIndexOf("/") + 1), i]));
@@ -341,15 +350,15 @@ export abstract class CacheLayer extends OverTarget {
         seen.add(e.fn);
         out.push({
           path, fn: e.fn, localPath: storage.pathOf(e.fn), storage: storage.dir, readOnly: storage.readOnly,
-          size: file.size ?? 0, time: e.time, age: now - e.time, complete: e.blocks === true, uid: e.uid,
+          size: file.size ?? 0, timeMs: e.time * 1000, ageMs: now - e.time * 1000, complete: e.blocks === true, uid: e.uid,
         });
       }
       for (const [fn, file] of files) {
         if (seen.has(fn) || isInternalName(fn)) continue;
-        const time = file.mtime instanceof Date ? file.mtime.getTime() / 1000 : undefined;
+        const timeMs = file.mtime instanceof Date ? file.mtime.getTime() : undefined;
         out.push({
           path: undefined, fn, localPath: storage.pathOf(fn), storage: storage.dir, readOnly: storage.readOnly,
-          size: file.size ?? 0, time, age: time === undefined ? undefined : now - time, complete: true,
+          size: file.size ?? 0, timeMs, ageMs: timeMs === undefined ? undefined : now - timeMs, complete: true,
         });
       }
     }
@@ -385,22 +394,26 @@ export abstract class CacheLayer extends OverTarget {
   }
 
   /**
-   * Remove files of the writable layer fetched more than `expiry` seconds ago (default: the
-   * layer's expiryTime). Returns the paths (or, without metadata, file names) removed.
+   * Remove files of the writable layer fetched more than `expiryMs` milliseconds ago (default:
+   * the layer's expiryMs). Returns the paths (or, without metadata, file names) removed.
    */
-  async clearExpiredCache(expiry?: number): Promise<string[]> {
-    if (expiry !== undefined) checkArg("clearExpiredCache", "expiry", expiry, isNonNegativeNumber);
-    const limit = expiry ?? (this.expiryTime || undefined);
-    if (limit === undefined || !(limit >= 0)) {
-      throw FsError.einval("clearExpiredCache needs an expiry in seconds (this layer has no expiryTime)");
+  async clearExpiredCache(options: ClearExpiredOptions = {}): Promise<string[]> {
+    // Once a number of seconds: refused rather than read as milliseconds (it would remove 1000x too much).
+    if (typeof options === "number") {
+      throw FsError.einval(`clearExpiredCache takes { expiryMs } (milliseconds), got the number ${options}`);
+    }
+    checkOptions("clearExpiredCache", options, CLEAR_EXPIRED_OPTIONS);
+    const limit = options.expiryMs ?? (this.expiryMs || undefined);
+    if (limit === undefined) {
+      throw FsError.einval("clearExpiredCache needs { expiryMs } (this layer has no expiryMs)");
     }
     const storage = this.writable;
-    const now = Date.now() / 1000;
+    const now = Date.now();
     const removed: string[] = [];
     if (this.usesMetadata) {
       const md = await this.freshMetadata(storage, true);
       for (const [path, e] of [...md.entries]) {
-        if (now - e.time <= limit) continue;
+        if (now - e.time * 1000 <= limit) continue;
         md.delete(path);
         await storage.remove(e.fn);
         removed.push(path);
@@ -411,7 +424,7 @@ export abstract class CacheLayer extends OverTarget {
     for (const info of await storage.list()) {
       const fn = info.name.slice(info.name.lastIndexOf("/") + 1);
       if (isInternalName(fn) || !(info.mtime instanceof Date)) continue;
-      if (now - info.mtime.getTime() / 1000 > limit && (await storage.remove(fn))) removed.push(fn);
+      if (now - info.mtime.getTime() > limit && (await storage.remove(fn))) removed.push(fn);
     }
     return removed;
   }

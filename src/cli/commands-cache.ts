@@ -2,20 +2,13 @@
 import type { Command } from "commander";
 import { WholeFileCacheFileSystem } from "../cached/filecache.js";
 import { MemoryFileSystem } from "../implementations/memory.js";
-import { formatBytes, parseCount } from "./options.js";
+import { formatBytes } from "./options.js";
+import { formatAge, parseDuration } from "./duration.js";
 import { println, type CliIO } from "./io.js";
 
 /** A layer over the directory that never touches any target: management calls only. */
 function layerOver(dir: string): WholeFileCacheFileSystem {
   return new WholeFileCacheFileSystem({ fs: new MemoryFileSystem({ store: "private" }), cacheStorage: dir, offline: true, skipInstanceCache: true });
-}
-
-function age(seconds: number | undefined): string {
-  if (seconds === undefined) return "?";
-  if (seconds < 120) return `${Math.round(seconds)}s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
-  if (seconds < 172800) return `${Math.round(seconds / 3600)}h`;
-  return `${Math.round(seconds / 86400)}d`;
 }
 
 export function registerCacheCommands(program: Command, io: CliIO): void {
@@ -31,7 +24,7 @@ export function registerCacheCommands(program: Command, io: CliIO): void {
       if (opts.json) return println(io.stdout, JSON.stringify(entries, null, 2));
       for (const e of entries) {
         const state = e.complete ? "" : " (partial)";
-        await println(io.stdout, `${formatBytes(e.size).padStart(6)} ${age(e.age).padStart(4)} ${e.fn}${e.path ? `  <- ${e.path}` : ""}${state}`);
+        await println(io.stdout, `${formatBytes(e.size).padStart(6)} ${formatAge(e.ageMs).padStart(4)} ${e.fn}${e.path ? `  <- ${e.path}` : ""}${state}`);
       }
     });
 
@@ -53,11 +46,11 @@ export function registerCacheCommands(program: Command, io: CliIO): void {
 
   cache
     .command("prune")
-    .description("remove files fetched longer ago than --older-than seconds")
+    .description("remove files fetched longer ago than --older-than")
     .argument("<dir>")
-    .requiredOption("--older-than <seconds>", "age limit in seconds")
+    .requiredOption("--older-than <duration>", "age limit: 90s, 30m, 12h, 7d, 2w (a bare number is seconds)")
     .action(async (dir: string, opts: { olderThan: string }) => {
-      const removed = await layerOver(dir).clearExpiredCache(parseCount("--older-than", opts.olderThan));
+      const removed = await layerOver(dir).clearExpiredCache({ expiryMs: parseDuration("--older-than", opts.olderThan) });
       for (const r of removed) await println(io.stdout, `removed ${r}`);
     });
 }

@@ -44,8 +44,8 @@ export interface FileSystemOptions {
   skipInstanceCache?: boolean;
   /** Keep directory listings (remote backends); on by default where the backend lists remotely. */
   useListingsCache?: boolean;
-  /** Seconds a cached listing stays valid; undefined keeps listings until invalidated. */
-  listingsExpiryTime?: number;
+  /** Milliseconds a cached listing stays valid; undefined or 0 keeps listings until invalidated. */
+  listingsExpiryMs?: number;
   /** Most directories kept in the listings cache (a real LRU bound). */
   maxPaths?: number;
   /** How many operations a batch call (cat of many files, rm, copy, get, put...) runs at once. */
@@ -55,7 +55,7 @@ export interface FileSystemOptions {
 export const FILESYSTEM_OPTIONS = optionSpec<FileSystemOptions>({
   skipInstanceCache: isBoolean,
   useListingsCache: isBoolean,
-  listingsExpiryTime: isNonNegativeNumber,
+  listingsExpiryMs: isNonNegativeNumber,
   maxPaths: isPositiveInteger,
   concurrency: isPositiveInteger,
 });
@@ -235,11 +235,11 @@ export interface MakedirsOptions extends SignalOptions {
 export const MAKEDIRS_OPTIONS = optionSpec<MakedirsOptions>({ signal, existOk: isBoolean });
 
 export interface SignOptions {
-  /** Seconds the signed URL stays valid. */
-  expiration?: number;
+  /** Milliseconds the signed URL stays valid (backends that sign in whole seconds round up). */
+  expirationMs?: number;
 }
 
-export const SIGN_OPTIONS = optionSpec<SignOptions>({ expiration: isPositiveNumber });
+export const SIGN_OPTIONS = optionSpec<SignOptions>({ expirationMs: isPositiveNumber });
 
 export type Bytes = Uint8Array;
 export type BytesLike = Uint8Array | string;

@@ -57,6 +57,8 @@ export interface S3FileSystemOptions extends FileSystemOptions, S3ClientSettings
 }
 
 export const DEFAULT_PART_SIZE = 8 * 2 ** 20;
+/** The longest validity S3 gives a presigned URL (SigV4: 7 days). */
+const MAX_PRESIGN_MS = 7 * 24 * 3600 * 1000;
 const DEFAULT_PART_CONCURRENCY = 4;
 
 function positiveInt(options: S3FileSystemOptions, name: keyof S3FileSystemOptions, fallback: number, min: number, max = Infinity): number {
@@ -245,14 +247,16 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
     throw failure;
   }
 
-  /** A presigned GetObject URL valid for `expiration` seconds (default 3600); anonymous instances get the plain URL. */
+  /**
+   * A presigned GetObject URL valid for `expirationMs` (default one hour; S3 counts whole
+   * seconds, so it is rounded up, at most 7 days); anonymous instances get the plain URL.
+   */
   override async sign(path: string, options: SignOptions = {}): Promise<string> {
     const p = this.checkSign(path, options);
     const { bucket, key } = objectOf(p);
-    const expiresIn = options.expiration ?? 3600;
-    if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 604_800) {
-      throw FsError.einval(`expiration must be whole seconds from 1 to 604800, got ${String(expiresIn)}`, p);
-    }
+    const ms = options.expirationMs ?? 3_600_000;
+    if (ms > MAX_PRESIGN_MS) throw FsError.einval(`expirationMs must be at most ${MAX_PRESIGN_MS} (7 days), got ${ms}`, p);
+    const expiresIn = Math.ceil(ms / 1000);
     let url: string;
     try {
       url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn });

@@ -246,10 +246,10 @@ describe("one snapshot per filesystem", () => {
     expect(await fs.readText("hf://org/busy/a")).toBe("changed");
   });
 
-  it("with listingsExpiryTime, pinned commits expire with the listings", async () => {
+  it("with listingsExpiryMs, pinned commits expire with the listings", async () => {
     srv.createRepo("org/expiring");
     srv.commit("org/expiring", { f: "old" });
-    const fs = hf({ listingsExpiryTime: 0.01 });
+    const fs = hf({ listingsExpiryMs: 10 });
     expect(await fs.readText("hf://org/expiring/f")).toBe("old");
     srv.commit("org/expiring", { f: "new" });
     await new Promise((resolve) => setTimeout(resolve, 50));
