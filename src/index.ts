@@ -3,8 +3,8 @@ export { AbstractFileSystem } from "./core/abstract.js";
 export { makeTransferPlan, planTransfer, runMoves, runTransfers, transferFile } from "./core/transfer.js";
 export type { TransferPair, TransferPlan } from "./core/transfer.js";
 export type { CatResult, FileSystemClass, FileSystemJSON, WalkEntry, WalkEntryDetail } from "./core/abstract.js";
-export { FsError, isFsError, toFsError } from "./core/errors.js";
-export type { FsErrorCode } from "./core/errors.js";
+export { FsError, NETWORK_ERROR_CODES, isFsError, isNetworkError, toFsError } from "./core/errors.js";
+export type { FsErrorCode, NetworkErrorCode } from "./core/errors.js";
 export {
   registerImplementation,
   getFilesystemClass,

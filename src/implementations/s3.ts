@@ -35,7 +35,7 @@ import { anyValue, checkOffset, isBoolean, isRecord, optionSpec } from "../core/
 import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
-import { makeClient, type S3ClientSettings } from "./s3/client.js";
+import { endpointHost, makeClient, type S3ClientSettings } from "./s3/client.js";
 import { isNotFound, s3CodeOf, s3Error, statusOf, type PreconditionMeaning } from "./s3/errors.js";
 import { copySource, joinObject, objectOf, splitPath } from "./s3/paths.js";
 import { directory, directoryMarkers, ObjectStoreFileSystem, removalPlan, type PageLister } from "./object-store.js";
@@ -101,6 +101,8 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
   private readonly uploadParams: Record<string, unknown> | undefined;
   /** Values never shown in an error. */
   private readonly secrets: string[];
+  /** The configured endpoint's host, named by network failures. */
+  private readonly endpointHost: string | undefined;
   constructor(options: S3FileSystemOptions = {}) {
     super(options);
     this.partSize = positiveInt(options, "partSize", DEFAULT_PART_SIZE, MIN_PART_SIZE, MAX_PART_SIZE);
@@ -111,6 +113,7 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
     this.uploadParams = options.uploadParams;
     this.secrets = [options.secret, options.token].filter((s): s is string => typeof s === "string" && s !== "");
     this.client = makeClient(options);
+    this.endpointHost = endpointHost(options);
   }
 
   /** Close the client's connections (do not use the instance afterwards); it leaves the instance cache. */
@@ -126,7 +129,7 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
   // ---------------------------------------------------------------- requests
 
   private error(err: unknown, path: string, precondition?: PreconditionMeaning, signal?: AbortSignal): FsError {
-    return s3Error(err, path, { precondition, signal, secrets: this.secrets });
+    return s3Error(err, path, { precondition, signal, secrets: this.secrets, host: this.endpointHost });
   }
 
   /** One SDK call; every failure becomes an FsError naming `path`. */

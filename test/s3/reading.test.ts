@@ -171,10 +171,11 @@ describe("errors never show credentials", () => {
     await secretFs.close();
   });
 
-  it("an unreachable endpoint is EIO naming the cause, quickly (no retries with maxAttempts 1)", async () => {
+  it("an unreachable endpoint is ECONNREFUSED naming the host, quickly (no retries with maxAttempts 1)", async () => {
     const down = new S3FileSystem({ endpoint: "http://127.0.0.1:1", ...CREDENTIALS, clientOptions: { maxAttempts: 1 } });
-    const err = await expectCode(down.info(`s3://${bucket}/data`), "EIO");
-    expect(err.message).toContain("connection refused");
+    const err = await expectCode(down.info(`s3://${bucket}/data`), "ECONNREFUSED");
+    expect(err.message).toContain("connection refused (host 127.0.0.1:1)");
+    expect(err.host).toBe("127.0.0.1:1");
     expect(err.message).not.toContain(CREDENTIALS.secret);
     await down.close();
   });
