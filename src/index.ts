@@ -68,7 +68,7 @@ export type { CacheLayerOptions, CachedFileInfo, ClearExpiredOptions } from "./c
 export { CachingFileSystem } from "./cached/blockcache.js";
 export type { BlockCacheOptions } from "./cached/blockcache.js";
 export { WholeFileCacheFileSystem } from "./cached/filecache.js";
-export type { WholeFileCacheOptions, FetchOptions, CacheHit } from "./cached/filecache.js";
+export type { WholeFileCacheOptions, FetchOptions, CacheHit, ExtractOptions as CacheExtractOptions, Extractor } from "./cached/filecache.js";
 export { SimpleCacheFileSystem } from "./cached/simplecache.js";
 export type { SimpleCacheOptions } from "./cached/simplecache.js";
 export { HubCacheFileSystem } from "./cached/hubcache.js";
@@ -81,9 +81,14 @@ export type { LockOptions } from "./cached/locks.js";
 export type { CacheEntry } from "./cached/metadata.js";
 export { OFFLINE_ENV, HF_OFFLINE_ENV } from "./cached/env.js";
 
-export { Package, PACKAGE_ENV } from "./models/package.js";
-export type { PackageOptions, ProgressFactory } from "./models/package.js";
+export { Package, PACKAGE_ENV, DEFAULT_PACKAGE_CONCURRENCY } from "./models/package.js";
+export type { PackageOptions, ProgressFactory, PrefetchOptions, ExtractOptions, PackageFile, VerifiedFile } from "./models/package.js";
+export { extractArchive } from "./models/extract.js";
+export type { ArchiveFormat, ExtractJob, Extracted } from "./models/extract.js";
+export { parseManifest, DEFAULT_MANIFEST } from "./models/pins.js";
+export type { FilePin } from "./models/pins.js";
 export { AutoModel, AutoModelMixin } from "./models/auto-model.js";
 export type { AutoModelStatics } from "./models/auto-model.js";
-export { progressBar } from "./models/progress.js";
+export { progressBar, batchProgress } from "./models/progress.js";
+export type { BatchProgress, BatchItem, ProgressStream } from "./models/progress.js";
 export { formatBytes } from "./core/format.js";

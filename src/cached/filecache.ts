@@ -9,11 +9,11 @@
  * leaves at most a temporary file, which later runs delete.
  */
 import type { AbstractFileSystem } from "../core/abstract.js";
-import { mapBounded } from "../core/limiter.js";
+import { mapBounded, Semaphore } from "../core/limiter.js";
 import { resolveRange } from "../core/ranges.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { SIGNAL_OPTIONS, type FileInfo, type ProgressCallback, type SignalOptions } from "../core/types.js";
-import { checkOffset, checkOptions, checkPath, checkPaths, hasMethods, isBoolean, isPositiveInteger, isSignal, optionSpec } from "../core/validate.js";
+import { checkOffset, checkOptions, checkPath, checkPaths, hasMethods, isBoolean, isFunction, isPositiveInteger, isSignal, mergeSpecs, optionSpec, type Check } from "../core/validate.js";
 import { BufferedFile, readableFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { resolveCompression } from "../files/compression.js";
 import { LocalFileSystem } from "../implementations/local.js";
@@ -25,7 +25,7 @@ import { DEFAULT_STALE_MS, FileLock } from "./locks.js";
 import { HashMapper } from "./mappers.js";
 import { SharedTasks } from "./shared-tasks.js";
 import type { CacheEntry } from "./metadata.js";
-import { lockNameFor, type StorageDir } from "./storage.js";
+import { extractedName, lockNameFor, type StorageDir } from "./storage.js";
 import { WriteThroughSink, type WrittenFile } from "./write-through.js";
 
 export interface WholeFileCacheOptions extends CacheLayerOptions {
@@ -33,16 +33,41 @@ export interface WholeFileCacheOptions extends CacheLayerOptions {
   fsync?: boolean;
   /** Bytes per read of a download (default 8 MiB). */
   downloadChunkSize?: number;
+  /**
+   * Most downloads this layer runs at once, whoever asks (openLocal, prefetch, open...); the
+   * others wait for a slot. Default: no limit beyond the callers' own.
+   */
+  downloadConcurrency?: number;
 }
 
 export interface FetchOptions extends SignalOptions {
   /** Progress of a download; never called when the file is served from the cache. */
   callback?: ProgressCallback;
+  /**
+   * The sha256 (hex) the file must have (a pin). A download that differs is EIO "checksum
+   * mismatch" and is never published; a cached copy that differs is never served (dropped and
+   * fetched again; offline, EIO).
+   */
+  sha256?: string;
 }
 
 const progress = hasMethods("setSize", "relativeUpdate");
+/** A pin's shape (its value is checked where it is used: checkSha256). */
+const isSha256: Check = (v) => (typeof v === "string" && /^[0-9a-f]{64}$/i.test(v) ? undefined : "must be 64 hex digits (a sha256)");
 /** What `localPath`, `openLocal` and `ensureCached` take (the Hugging Face cache layer's too). */
-export const FETCH_OPTIONS = optionSpec<FetchOptions>({ signal: isSignal, callback: progress });
+export const FETCH_OPTIONS = optionSpec<FetchOptions>({ signal: isSignal, callback: progress, sha256: isSha256 });
+
+/** What extracts an archive: reads the archive at `archive` on `fs` and writes its members under the empty folder `into`. */
+export type Extractor = (job: { fs: AbstractFileSystem; archive: string; into: string; signal?: AbortSignal }) => Promise<void>;
+
+export interface ExtractOptions extends FetchOptions {
+  extract: Extractor;
+}
+
+const EXTRACT_OPTIONS = mergeSpecs(FETCH_OPTIONS, optionSpec<Pick<ExtractOptions, "extract">>({ extract: isFunction }));
+
+/** Extractions in progress in this process, per storage directory and archive: shared by callers. */
+const extracting = new SharedTasks<string | undefined>();
 
 /** Where a valid cached copy of a file is. */
 export interface CacheHit {
@@ -63,18 +88,49 @@ function inflightTable(fs: AbstractFileSystem): SharedTasks<CacheHit> {
   return table;
 }
 
+/** A pin: 64 hex digits, compared in lower case. */
+export function checkSha256(value: unknown, path?: string): string {
+  if (typeof value !== "string" || !/^[0-9a-f]{64}$/i.test(value)) {
+    throw FsError.einval(`a sha256 pin must be 64 hex digits, got ${JSON.stringify(value)}`, path);
+  }
+  return value.toLowerCase();
+}
+
+/** EIO naming both digests: what the bytes hash to and what the pin says. */
+export function checksumMismatch(path: string, actual: string, expected: string, what: string): FsError {
+  return new FsError("EIO", `checksum mismatch: ${what} has sha256 ${actual}, the pin says ${expected}`, { path });
+}
+
+/** A cached file's mtime in ms, as its entry records it. */
+function mtimeOf(st: FileInfo | undefined): number | undefined {
+  return st?.mtime instanceof Date ? st.mtime.getTime() : undefined;
+}
+
 export class WholeFileCacheFileSystem extends CacheLayer {
   static override protocols: readonly string[] = ["filecache"];
-  static override ownOptions = optionSpec<WholeFileCacheOptions, CacheLayerOptions>({ fsync: isBoolean, downloadChunkSize: isPositiveInteger });
+  static override ownOptions = optionSpec<WholeFileCacheOptions, CacheLayerOptions>({ fsync: isBoolean, downloadChunkSize: isPositiveInteger, downloadConcurrency: isPositiveInteger });
   /** Opening reports the download's progress to `callback` (never called on a cache hit). */
   static override callOptions = { open: optionSpec<Pick<FetchOptions, "callback">>({ callback: progress }) };
 
   declare readonly options: Readonly<WholeFileCacheOptions>;
 
+  /** Download slots (downloadConcurrency); undefined: no limit. */
+  private readonly downloadSlots: Semaphore | undefined;
+  /** Digests of cached files without an entry (simplecache), per `index\0fn`, for their size and mtime. */
+  private readonly digests = new Map<string, { size: number | null; mtime: number | undefined; sha256: string }>();
+
   constructor(options: WholeFileCacheOptions) {
     super(options);
     const c = options.compression;
     if (c !== undefined && c !== null && c !== "infer") resolveCompression(c, "");
+    const n = options.downloadConcurrency;
+    if (n !== undefined && !(Number.isInteger(n) && n > 0)) throw FsError.einval(`downloadConcurrency must be a positive integer, got ${n}`);
+    this.downloadSlots = n === undefined ? undefined : new Semaphore(n);
+  }
+
+  /** How many downloads the layer runs at once (Infinity: no limit of its own). */
+  get downloadLimit(): number {
+    return this.downloadSlots?.limit ?? Infinity;
   }
 
   private get wholeOptions(): WholeFileCacheOptions {
@@ -113,9 +169,9 @@ export class WholeFileCacheFileSystem extends CacheLayer {
           await this.freshMetadata(storage, true);
           return this.lookupIn(storage, path, fn, offline, currentUkey, signal, true);
         }
-        const damage = await this.damageOf(storage, entry, st, rewritten);
+        const damage = await this.damageOf(storage, path, entry, st, rewritten);
         if (damage) return this.discardDamaged(storage, path, entry, damage, offline);
-        return { storage, fn: entry.fn, entry };
+        return { storage, fn: entry.fn, entry: this.metadataOf(storage).get(path) ?? entry };
       }
     }
     const st = await storage.stat(fn);
@@ -134,12 +190,93 @@ export class WholeFileCacheFileSystem extends CacheLayer {
 
   /**
    * Why the cached copy of `entry` is not what was recorded, if it is not: its size is checked
-   * on every hit, its sha256 when the file was written after its entry was recorded.
+   * on every hit, its sha256 when the file's mtime is not the one recorded with it (entries
+   * without one: when it was written after its entry was recorded). Bytes found unchanged get
+   * the new mtime recorded, so they are hashed once.
    */
-  private async damageOf(storage: StorageDir, entry: CacheEntry, st: FileInfo, rewritten: boolean): Promise<string | undefined> {
+  private async damageOf(storage: StorageDir, path: string, entry: CacheEntry, st: FileInfo, rewritten: boolean): Promise<string | undefined> {
     if (typeof entry.size === "number" && st.size !== entry.size) return `${st.size} bytes where ${entry.size} were cached`;
-    if (rewritten && entry.sha256 && (await storage.digest(entry.fn, "sha256")) !== entry.sha256) return "its sha256 differs from the one recorded";
+    const mtime = mtimeOf(st);
+    const changed = entry.mtime === undefined ? rewritten : mtime !== entry.mtime;
+    if (!changed || !entry.sha256) return undefined;
+    if ((await storage.digest(entry.fn, "sha256")) !== entry.sha256) return "its sha256 differs from the one recorded";
+    await this.recordDigest(storage, path, entry, entry.sha256, mtime);
     return undefined;
+  }
+
+  /** Record that `entry`'s file, at `mtime`, hashes to `sha256` (kept in memory for read-only layers). */
+  private async recordDigest(storage: StorageDir, path: string, entry: CacheEntry, sha256: string, mtime: number | undefined): Promise<void> {
+    const md = this.metadataOf(storage);
+    if (md.get(path)?.fn !== entry.fn) return;
+    md.set(path, { ...md.get(path)!, sha256, mtime });
+    await md.save().catch(() => undefined); // a lost record only costs one more hash later
+  }
+
+  /**
+   * The sha256 of a cached copy's bytes: the recorded one while the file keeps the size and
+   * mtime recorded with it, else read and hashed (and recorded). `rehash` always reads.
+   */
+  async sha256Of(hit: CacheHit, path: string, options: { rehash?: boolean } = {}): Promise<string | undefined> {
+    const p = this.normalizePath(path);
+    const st = await hit.storage.stat(hit.fn);
+    if (!st) return undefined;
+    const mtime = mtimeOf(st);
+    const entry = hit.entry && this.usesMetadata ? (this.metadataOf(hit.storage).get(p) ?? hit.entry) : hit.entry;
+    const key = `${hit.storage.index}\0${hit.fn}`;
+    if (!options.rehash) {
+      if (entry?.sha256 && entry.mtime !== undefined && entry.mtime === mtime && entry.size === st.size) return entry.sha256;
+      const known = this.digests.get(key);
+      if (known && known.mtime === mtime && known.size === st.size) return known.sha256;
+    }
+    const sha256 = await hit.storage.digest(hit.fn, "sha256");
+    if (sha256 === undefined) return undefined;
+    if (!entry || !this.usesMetadata) this.digests.set(key, { size: st.size, mtime, sha256 });
+    // Only bytes that agree with what the entry recorded are vouched for: recording the digest
+    // of a damaged copy would make it look sound.
+    else if (entry.size === st.size && (entry.sha256 === undefined || entry.sha256 === sha256)) await this.recordDigest(hit.storage, p, entry, sha256, mtime);
+    return sha256;
+  }
+
+  /**
+   * The copy of `path` in the cache, whatever its state (expired, damaged): the first layer
+   * holding it. For checking a cache (verify), never for serving; never downloads.
+   */
+  async cachedCopy(path: string): Promise<CacheHit | undefined> {
+    checkPath("cachedCopy", path);
+    const p = this.normalizePath(path);
+    for (const storage of this.storages) {
+      const found = await this.findIn(storage, p);
+      if (found) return { storage, ...found };
+    }
+    return undefined;
+  }
+
+  /**
+   * `hit` when its bytes match the pin. A copy that does not is never served: offline that is
+   * EIO; online a writable layer drops it (a read-only one is skipped from now on) and the
+   * caller fetches the file again.
+   */
+  private async pinned(hit: CacheHit, path: string, expected: string | undefined): Promise<CacheHit | undefined> {
+    if (expected === undefined) return hit;
+    const actual = await this.sha256Of(hit, path);
+    if (actual === expected) return hit;
+    if (actual === undefined) return undefined; // gone meanwhile: fetched again
+    if (this.offline) throw checksumMismatch(path, actual, expected, "the cached copy");
+    if (hit.storage.readOnly) this.shadowed.add(`${hit.storage.index}\0${path}`);
+    else {
+      const md = this.metadataOf(hit.storage);
+      if (md.get(path)?.fn === hit.fn) md.delete(path);
+      await this.removeCopy(hit.storage, hit.fn).catch(() => undefined);
+      await md.save().catch(() => undefined);
+    }
+    return undefined;
+  }
+
+  /** The valid cached copy of `path`, if there is one; never downloads. */
+  async findCached(path: string, options: SignalOptions = {}): Promise<CacheHit | undefined> {
+    checkPath("findCached", path);
+    this.checkCall("findCached", options, SIGNAL_OPTIONS);
+    return this.lookup(this.normalizePath(path), options.signal);
   }
 
   /**
@@ -152,7 +289,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     else {
       const md = this.metadataOf(storage);
       if (md.get(path)?.fn === entry.fn) md.delete(path);
-      await storage.remove(entry.fn).catch(() => undefined);
+      await this.removeCopy(storage, entry.fn).catch(() => undefined);
       await md.save().catch(() => undefined);
     }
     if (offline) throw new FsError("EIO", `the cached copy is damaged (${why}), and offline mode forbids fetching it again`, { path });
@@ -176,7 +313,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     }
     // Checked against the target just now: its expiry counts from here (a seeded file's mtime
     // says when it was copied, not when it was fetched).
-    const entry: CacheEntry = { original: path, fn, blocks: true, time: Date.now() / 1000, uid: null, size: st.size, sha256 };
+    const entry: CacheEntry = { original: path, fn, blocks: true, time: Date.now() / 1000, uid: null, size: st.size, sha256, mtime: mtimeOf(st) };
     // Kept in memory for read-only layers too (saving is a no-op there), so the check is not repeated.
     const md = this.metadataOf(storage);
     md.set(path, entry);
@@ -184,20 +321,29 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     return { storage, fn, entry };
   }
 
-  /** The cached copy of `path`, downloading it first if needed. */
+  /** The cached copy of `path`, downloading it first if needed (checked against `sha256` when given). */
   async ensureCached(path: string, options: FetchOptions = {}): Promise<CacheHit> {
     checkPath("ensureCached", path);
     this.checkCall("ensureCached", options, FETCH_OPTIONS);
-    const hit = await this.lookup(path, options.signal);
+    const expected = options.sha256 === undefined ? undefined : checkSha256(options.sha256, path);
+    const found = await this.lookup(path, options.signal);
+    const hit = found && (await this.pinned(found, path, expected));
     if (hit) return hit;
     if (this.offline) throw this.offlineError(path);
     const storage = this.writable;
     const fn = this.mapper.map(path);
     // The progress callback is the starter's: the download is reported once.
-    // Keyed by path too: two paths mapped to one name (basename mappers) are two downloads.
-    return inflightTable(storage.fs).run(`${storage.dir}\0${fn}\0${path}`, options.signal, (signal) =>
-      this.fetchLocked(path, fn, { ...options, signal }),
-    );
+    // Keyed by path too: two paths mapped to one name (basename mappers) are two downloads; and
+    // by the pin, so a caller never gets bytes checked against another caller's pin (or none).
+    // A slot is taken inside: callers joining a download in progress need none.
+    return inflightTable(storage.fs).run(`${storage.dir}\0${fn}\0${path}\0${expected ?? ""}`, options.signal, async (signal) => {
+      const release = await this.downloadSlots?.acquire(signal, path);
+      try {
+        return await this.fetchLocked(path, fn, { ...options, sha256: expected, signal });
+      } finally {
+        release?.();
+      }
+    });
   }
 
   private async fetchLocked(path: string, fn: string, options: FetchOptions): Promise<CacheHit> {
@@ -208,7 +354,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     return FileLock.with(storage.fs, lockPath, { ...this.lockOptions, signal: options.signal }, async () => {
       // Another process may have fetched it while we waited for the lock.
       if (this.usesMetadata) await this.freshMetadata(storage, true);
-      const again = await this.lookup(path, options.signal);
+      const found = await this.lookup(path, options.signal);
+      const again = found && (await this.pinned(found, path, options.sha256));
       if (again) return again;
       try {
         return await this.fetchOnce(path, fn, options);
@@ -232,13 +379,20 @@ export class WholeFileCacheFileSystem extends CacheLayer {
         compression: resolveCompression(this.options.compression, path),
         chunkSize: this.wholeOptions.downloadChunkSize,
       });
+      // The digest of the bytes just written: checked before anyone may see them.
+      if (options.sha256 !== undefined && done.sha256 !== options.sha256) {
+        throw checksumMismatch(path, done.sha256, options.sha256, "the download");
+      }
       await temp.close();
       await storage.rename(temp.name, fn);
     } catch (err) {
       await temp.abort();
       throw err;
     }
-    const entry: CacheEntry = { original: path, fn, blocks: true, time: Date.now() / 1000, uid, size: done.size, sha256: done.sha256 };
+    // What was extracted from the bytes just replaced is not this file's (the entry's stamp says so too).
+    await storage.removeTree(extractedName(fn)).catch(() => undefined);
+    const mtime = mtimeOf(await storage.stat(fn).catch(() => undefined));
+    const entry: CacheEntry = { original: path, fn, blocks: true, time: Date.now() / 1000, uid, size: done.size, sha256: done.sha256, mtime };
     if (this.usesMetadata) {
       const md = this.metadataOf(storage);
       md.claim(path, entry);
@@ -332,6 +486,79 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     return hit.storage.pathOf(hit.fn);
   }
 
+  /**
+   * The folder the archive `path` is extracted into, beside its cached copy (`<fn>.extracted`):
+   * fetched first if needed, extracted once by `options.extract` into a temporary folder that is
+   * then renamed into place, under the entry's lock (racing processes extract once). The entry
+   * records the sha256 of the archive the folder was made from, so a changed archive is
+   * extracted again; a new download removes the old folder.
+   */
+  async ensureExtracted(path: string, options: ExtractOptions): Promise<string> {
+    checkPath("ensureExtracted", path);
+    this.checkCall("ensureExtracted", options, EXTRACT_OPTIONS);
+    if (typeof options?.extract !== "function") throw FsError.einval("ensureExtracted: option 'extract' (the extractor) is needed", path);
+    const p = this.normalizePath(path);
+    if (!this.writable.local) throw FsError.enotsup(`${this.protocol}: extracting needs cache storage on the local disk`, p);
+    const { extract: _extractor, ...fetch } = options;
+    for (let attempt = 0; ; attempt++) {
+      const hit = await this.ensureCached(p, fetch);
+      const ready = await this.extractedFolder(hit, p);
+      if (ready) return ready;
+      if (hit.storage.readOnly) {
+        throw FsError.eacces(p, `the archive is cached in the read-only layer '${hit.storage.dir}' without its extracted folder; extract it where that cache is written`);
+      }
+      const folder = await extracting.run(`${hit.storage.dir}\0${hit.fn}`, options.signal, (signal) => this.extractLocked(p, hit, options, signal));
+      if (folder) return folder;
+      // The archive changed or went while we waited for the lock: fetch and look again, once.
+      if (attempt > 0) throw new FsError("EIO", "the archive kept changing while it was being extracted", { path: p });
+    }
+  }
+
+  /** The extracted folder of `hit` when it exists and was made from these bytes. */
+  private async extractedFolder(hit: CacheHit, path: string): Promise<string | undefined> {
+    const name = extractedName(hit.fn);
+    if (!(await hit.storage.isDir(name))) return undefined;
+    if (this.usesMetadata) {
+      const entry = this.metadataOf(hit.storage).get(path) ?? hit.entry;
+      if (entry?.extracted === undefined || entry.fn !== hit.fn || entry.extracted !== (await this.sha256Of({ ...hit, entry }, path))) return undefined;
+    }
+    return hit.storage.pathOf(name);
+  }
+
+  /** Under the entry's lock: extract `hit` unless someone did meanwhile; undefined when the archive changed. */
+  private async extractLocked(path: string, hit: CacheHit, options: ExtractOptions, signal: AbortSignal): Promise<string | undefined> {
+    const storage = hit.storage;
+    return this.withEntryLock(hit.fn, async () => {
+      if (this.usesMetadata) await this.freshMetadata(storage, true);
+      const found = await this.lookup(path, signal);
+      const current = found && (await this.pinned(found, path, options.sha256 === undefined ? undefined : checkSha256(options.sha256, path)));
+      if (!current || current.storage !== storage || current.fn !== hit.fn) return undefined;
+      const done = await this.extractedFolder(current, path);
+      if (done) return done;
+      const sha256 = this.usesMetadata ? await this.sha256Of(current, path) : undefined;
+      await storage.cleanTemporaries(this.lockOptions.staleMs ?? DEFAULT_STALE_MS, true);
+      const temp = await storage.createTempDir("extract");
+      const name = extractedName(current.fn);
+      try {
+        await options.extract({ fs: storage.fs, archive: storage.pathOf(current.fn), into: storage.pathOf(temp), signal });
+        await storage.removeTree(name);
+        await storage.rename(temp, name);
+      } catch (err) {
+        await storage.removeTree(temp).catch(() => undefined);
+        throw err;
+      }
+      if (this.usesMetadata) {
+        const md = this.metadataOf(storage);
+        const entry = md.get(path);
+        if (entry?.fn === current.fn) {
+          md.set(path, { ...entry, extracted: sha256 });
+          await md.save();
+        }
+      }
+      return storage.pathOf(name);
+    }, signal);
+  }
+
   /** fsspec's open_local: local paths of cached copies, for one path or several. */
   openLocal(path: string, options?: FetchOptions): Promise<string>;
   openLocal(paths: readonly string[], options?: FetchOptions): Promise<string[]>;
@@ -380,10 +607,12 @@ export class WholeFileCacheFileSystem extends CacheLayer {
       const fn = this.mapper.map(path);
       await this.withEntryLock(fn, async () => {
         await storage.rename(written.tempName, fn);
+        await storage.removeTree(extractedName(fn)).catch(() => undefined);
         if (!this.usesMetadata) return;
         const uid = this.checkFiles ? await this.target.ukey(path) : null;
+        const mtime = mtimeOf(await storage.stat(fn));
         const md = await this.freshMetadata(storage);
-        md.claim(path, { original: path, fn, blocks: true, time: Date.now() / 1000, uid, size: written.size, sha256: written.sha256 });
+        md.claim(path, { original: path, fn, blocks: true, time: Date.now() / 1000, uid, size: written.size, sha256: written.sha256, mtime });
         await md.save();
       });
     } catch {
@@ -408,9 +637,9 @@ export class WholeFileCacheFileSystem extends CacheLayer {
   }
 
   /** Run `fn` holding the lock downloads of the entry `name` take. */
-  private async withEntryLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  private async withEntryLock<T>(name: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const storage = this.writable;
     await storage.ensureDir();
-    return FileLock.with(storage.fs, storage.pathOf(lockNameFor(name)), this.lockOptions, fn);
+    return FileLock.with(storage.fs, storage.pathOf(lockNameFor(name)), { ...this.lockOptions, signal }, fn);
   }
 }

@@ -13,10 +13,10 @@
  */
 import { createHash } from "node:crypto";
 import { promises as nodeFsPromises } from "node:fs";
-import { open, rename } from "node:fs/promises";
-import { relative } from "node:path";
+import { open, realpath, rename, stat } from "node:fs/promises";
+import { basename, dirname, relative } from "node:path";
 import { AbstractFileSystem } from "../core/abstract.js";
-import { mapBounded } from "../core/limiter.js";
+import { mapBounded, Semaphore } from "../core/limiter.js";
 import { FsError, isFsError } from "../core/errors.js";
 import type { FileInfo, FindOptions, SignalOptions } from "../core/types.js";
 import { checkOptions, checkPath, checkPaths, isBoolean, isNonEmptyString, isNonNegativeNumber, isPositiveInteger, optionSpec, pickSpec } from "../core/validate.js";
@@ -26,7 +26,7 @@ import { describeRepo, effectiveRevision, formatHfPath, isCommitSha, parseHfPath
 import { LocalFileSystem } from "../implementations/local.js";
 import { downloadTo, type Downloaded } from "./download.js";
 import { envFlag, HF_OFFLINE_ENV, offlineFromEnv, OFFLINE_ENV } from "./env.js";
-import { FETCH_OPTIONS, type FetchOptions } from "./filecache.js";
+import { checkSha256, checksumMismatch, FETCH_OPTIONS, type FetchOptions } from "./filecache.js";
 import { HubLock } from "./hub-lock.js";
 import { OverTarget, type OverTargetOptions } from "./over-target.js";
 import { fileSize, HubRepoCache, hubCacheDir, linkPointer, listSnapshotDir } from "./hub-layout.js";
@@ -60,9 +60,13 @@ export interface HubCacheOptions extends OverTargetOptions {
   fsync?: boolean;
   /** Bytes per read of a download (default 8 MiB). */
   downloadChunkSize?: number;
+  /** Most downloads this layer runs at once, whoever asks (a package's prefetch, open...). Default: no limit of its own. */
+  downloadConcurrency?: number;
 }
 
 const DEFAULT_STALE_INCOMPLETE_MS = 3600_000;
+/** An LFS blob is named by the sha256 of its bytes (checked when it was downloaded). */
+const LFS_BLOB_NAME = /^[0-9a-f]{64}$/;
 
 /** Downloads in progress in this process, by pointer path: every layer instance shares them. */
 const inflight = new SharedTasks<string>();
@@ -89,6 +93,7 @@ export class HubCacheFileSystem extends OverTarget {
     staleMs: isNonNegativeNumber,
     fsync: isBoolean,
     downloadChunkSize: isPositiveInteger,
+    downloadConcurrency: isPositiveInteger,
   });
   /** Opening reports the download's progress to `callback` (never called when the file is cached). */
   static override callOptions = { open: pickSpec(FETCH_OPTIONS, ["callback"]) };
@@ -98,6 +103,10 @@ export class HubCacheFileSystem extends OverTarget {
   readonly cacheDir: string;
   /** The whole cache directory as read-only storage: opened files are read through it. */
   private readonly storage: StorageDir;
+  /** Download slots (downloadConcurrency); undefined: no limit. */
+  private readonly downloadSlots: Semaphore | undefined;
+  /** sha256 of files read (or downloaded) here, by real path, for the size and mtime they had. */
+  private readonly digests = new Map<string, { size: number; mtime: number; sha256: string }>();
 
   constructor(options: HubCacheOptions) {
     super(options, "hfcache");
@@ -105,6 +114,12 @@ export class HubCacheFileSystem extends OverTarget {
     if (!isHubCacheTarget(target)) throw FsError.einval(`hfcache caches the hf backend only, not '${target.protocol}'`);
     this.cacheDir = new LocalFileSystem().normalizePath(options.cacheDir ?? hubCacheDir());
     this.storage = new StorageDir(new LocalFileSystem(), this.cacheDir, true, 0);
+    this.downloadSlots = options.downloadConcurrency === undefined ? undefined : new Semaphore(options.downloadConcurrency);
+  }
+
+  /** How many downloads the layer runs at once (Infinity: no limit of its own). */
+  get downloadLimit(): number {
+    return this.downloadSlots?.limit ?? Infinity;
   }
 
   /** Offline by option, by HF_HUB_OFFLINE or by FSSPEC_TS_OFFLINE (read at call time). */
@@ -143,12 +158,62 @@ export class HubCacheFileSystem extends OverTarget {
 
   /**
    * The snapshot path of `path` (under `snapshots/<commit>/`, as huggingface_hub returns it),
-   * fetching the file first if needed. Progress goes to `callback` only when bytes move.
+   * fetching the file first if needed. Progress goes to `callback` only when bytes move. With a
+   * pin (`sha256`), a download that differs is EIO "checksum mismatch" and is not kept, and a
+   * cached file that differs is EIO too (the Hub's file at that commit is not the pinned one).
    */
   async localPath(path: string, options: FetchOptions = {}): Promise<string> {
     checkPath("localPath", path);
     this.checkCall("localPath", options, FETCH_OPTIONS);
     const name = this.normalizePath(path);
+    const expected = options.sha256 === undefined ? undefined : checkSha256(options.sha256, name);
+    const pointer = await this.fetchPointer(name, { ...options, sha256: expected });
+    if (expected !== undefined) {
+      const actual = await this.sha256Of(pointer);
+      if (actual !== expected) throw checksumMismatch(name, actual, expected, "the cached copy");
+    }
+    return pointer;
+  }
+
+  /**
+   * The sha256 of a cached file's bytes: an LFS blob's name when the snapshot links to it (the
+   * download checked it), else remembered for the size and mtime the file had when it was read
+   * (or downloaded) here, else read. `rehash` always reads.
+   */
+  async sha256Of(localPath: string, options: { rehash?: boolean } = {}): Promise<string> {
+    const real = await realpath(localPath);
+    if (!options.rehash && real !== localPath && basename(dirname(real)) === "blobs" && LFS_BLOB_NAME.test(basename(real))) return basename(real);
+    const st = await stat(real);
+    const known = this.digests.get(real);
+    if (!options.rehash && known && known.size === st.size && known.mtime === st.mtimeMs) return known.sha256;
+    const sha256 = createHash("sha256");
+    const fh = await open(real, "r");
+    try {
+      for await (const chunk of fh.createReadStream({ autoClose: false })) sha256.update(chunk as Buffer);
+    } finally {
+      await fh.close();
+    }
+    const hex = sha256.digest("hex");
+    this.digests.set(real, { size: st.size, mtime: st.mtimeMs, sha256: hex });
+    return hex;
+  }
+
+  /** The snapshot path of `path` when the file can be read from the cache as it is (offline rules), never downloading. */
+  async findCached(path: string): Promise<string | undefined> {
+    checkPath("findCached", path);
+    const name = this.normalizePath(path);
+    const p = parseHfPath(name);
+    if (p.path === "") return undefined;
+    try {
+      const pointer = this.repoOf(p).pointerPath(await this.offlineCommit(p, name), p.path);
+      return (await fileSize(pointer)) === undefined ? undefined : pointer;
+    } catch (err) {
+      if (isFsError(err, "ENOENT")) return undefined;
+      throw err;
+    }
+  }
+
+  private async fetchPointer(name: string, options: FetchOptions): Promise<string> {
     const p = parseHfPath(name);
     if (p.path === "") throw FsError.eisdir(name, "is the root of a repository");
     const repo = this.repoOf(p);
@@ -175,7 +240,16 @@ export class HubCacheFileSystem extends OverTarget {
     }
     const file = await this.target.hubFile(name, { signal: options.signal });
     const pointer = repo.pointerPath(file.commit, file.path);
-    return inflight.run(pointer, options.signal, (signal) => this.fetchLocked(repo, file, pointer, { ...options, signal }));
+    // Keyed by the pin too: a caller never shares a download checked against another's pin (or none).
+    // A slot is taken inside: callers joining a download in progress need none.
+    return inflight.run(`${pointer}\0${options.sha256 ?? ""}`, options.signal, async (signal) => {
+      const release = await this.downloadSlots?.acquire(signal, name);
+      try {
+        return await this.fetchLocked(repo, file, pointer, { ...options, signal });
+      } finally {
+        release?.();
+      }
+    });
   }
 
   /** fsspec's open_local: snapshot paths for one path or several. */
@@ -221,7 +295,11 @@ export class HubCacheFileSystem extends OverTarget {
       });
       await temp.close();
       await this.checkBlob(file, done, incomplete);
+      // A pinned download that is not the pinned file is never kept.
+      if (options.sha256 !== undefined && done.sha256 !== options.sha256) throw checksumMismatch(file.name, done.sha256, options.sha256, "the download");
       await rename(incomplete, blob);
+      const st = await stat(blob);
+      this.digests.set(await realpath(blob), { size: st.size, mtime: st.mtimeMs, sha256: done.sha256 });
     } catch (err) {
       await temp.abort();
       // Named as asked for, not by the commit it was read at.

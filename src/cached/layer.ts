@@ -15,7 +15,7 @@ import { OverTarget, type OverTargetOptions } from "./over-target.js";
 import { DEFAULT_STALE_MS, type LockOptions } from "./locks.js";
 import { makeMapper, type CacheMapper, type MapperSpec } from "./mappers.js";
 import { CacheMetadata, type CacheEntry } from "./metadata.js";
-import { isInternalName, resolveStorage, type StorageDir, type StorageOptions } from "./storage.js";
+import { EXTRACTED_SUFFIX, extractedName, isInternalName, resolveStorage, type StorageDir, type StorageOptions } from "./storage.js";
 
 /** `fs` (or `targetProtocol` / `targetOptions`) is the filesystem being cached. */
 export interface CacheLayerOptions extends OverTargetOptions, StorageOptions {
@@ -69,6 +69,10 @@ export interface CachedFileInfo {
   /** False for a block-cached file still missing blocks. */
   complete: boolean;
   uid?: string | null;
+  /** The folder the archive was extracted into beside it (`<fn>.extracted`), with the bytes of its files. */
+  extracted?: { localPath: string; size: number };
+  /** An extracted folder whose archive is no longer cached (`fn` is the folder's name). */
+  directory?: boolean;
 }
 
 export abstract class CacheLayer extends OverTarget {
@@ -249,7 +253,7 @@ export abstract class CacheLayer extends OverTarget {
     await this.removeFromWritable(path).catch(() => undefined);
   }
 
-  /** Remove `path`'s cached file and entry from the writable layer; true if there was one. */
+  /** Remove `path`'s cached file, its extracted folder and its entry from the writable layer; true if there was one. */
   protected async removeFromWritable(path: string): Promise<boolean> {
     const storage = this.writable;
     let removed = false;
@@ -258,14 +262,30 @@ export abstract class CacheLayer extends OverTarget {
       const md = await this.freshMetadata(storage, true);
       const entry = md.delete(path);
       if (entry) {
-        await storage.remove(entry.fn);
+        await this.removeCopy(storage, entry.fn);
         await md.save();
         removed = true;
       }
     }
     // A file under the mapped name without an entry (simplecache, seeded or adopted files).
-    if (await storage.remove(this.mapper.map(path))) removed = true;
+    if (await this.removeCopy(storage, this.mapper.map(path))) removed = true;
     return removed;
+  }
+
+  /** Remove a cached file and the folder it was extracted into; true if the file was there. */
+  protected async removeCopy(storage: StorageDir, fn: string): Promise<boolean> {
+    await storage.removeTree(extractedName(fn));
+    return storage.remove(fn);
+  }
+
+  /** Extracted folders of `storage` by the name of the file they were extracted from. */
+  private async extractedFolders(storage: StorageDir): Promise<Map<string, FileInfo>> {
+    const out = new Map<string, FileInfo>();
+    for (const info of await storage.listDirs()) {
+      const name = info.name.slice(info.name.lastIndexOf("/") + 1);
+      if (name.endsWith(EXTRACTED_SUFFIX) && !isInternalName(name)) out.set(name.slice(0, -EXTRACTED_SUFFIX.length), info);
+    }
+    return out;
   }
 
   /** Where `path` is cached in `storage`, if it is (expired or not). */
@@ -336,12 +356,22 @@ export abstract class CacheLayer extends OverTarget {
 
   // ---------------------------------------------------------------- management
 
-  /** Every cached file in every layer, with sizes and ages. */
+  /**
+   * Every cached file in every layer, with sizes and ages, and with the folder each archive was
+   * extracted into; an extracted folder whose archive is gone is an item of its own.
+   */
   async listCache(): Promise<CachedFileInfo[]> {
     const now = Date.now();
     const out: CachedFileInfo[] = [];
     for (const storage of this.storages) {
       const files = new Map((await storage.list()).map((i) => [i.name.slice(i.name.lastIndexOf("/") + 1), i]));
+      const folders = await this.extractedFolders(storage);
+      const extracted = async (fn: string) => {
+        if (!folders.has(fn)) return {};
+        folders.delete(fn);
+        const name = extractedName(fn);
+        return { extracted: { localPath: storage.pathOf(name), size: await storage.treeSize(name) } };
+      };
       const seen = new Set<string>();
       const entries = this.usesMetadata ? (await this.freshMetadata(storage, true)).entries : new Map<string, CacheEntry>();
       for (const [path, e] of entries) {
@@ -350,7 +380,7 @@ export abstract class CacheLayer extends OverTarget {
         seen.add(e.fn);
         out.push({
           path, fn: e.fn, localPath: storage.pathOf(e.fn), storage: storage.dir, readOnly: storage.readOnly,
-          size: file.size ?? 0, timeMs: e.time * 1000, ageMs: now - e.time * 1000, complete: e.blocks === true, uid: e.uid,
+          size: file.size ?? 0, timeMs: e.time * 1000, ageMs: now - e.time * 1000, complete: e.blocks === true, uid: e.uid, ...(await extracted(e.fn)),
         });
       }
       for (const [fn, file] of files) {
@@ -358,16 +388,27 @@ export abstract class CacheLayer extends OverTarget {
         const timeMs = file.mtime instanceof Date ? file.mtime.getTime() : undefined;
         out.push({
           path: undefined, fn, localPath: storage.pathOf(fn), storage: storage.dir, readOnly: storage.readOnly,
-          size: file.size ?? 0, timeMs, ageMs: timeMs === undefined ? undefined : now - timeMs, complete: true,
+          size: file.size ?? 0, timeMs, ageMs: timeMs === undefined ? undefined : now - timeMs, complete: true, ...(await extracted(fn)),
+        });
+      }
+      for (const [fn, folder] of folders) {
+        const name = extractedName(fn);
+        const timeMs = folder.mtime instanceof Date ? folder.mtime.getTime() : undefined;
+        out.push({
+          path: undefined, fn: name, localPath: storage.pathOf(name), storage: storage.dir, readOnly: storage.readOnly,
+          size: await storage.treeSize(name), timeMs, ageMs: timeMs === undefined ? undefined : now - timeMs, complete: true, directory: true,
         });
       }
     }
     return out;
   }
 
-  /** Bytes used by the writable cache directory (metadata included). */
+  /** Bytes of every file in the writable cache directory: metadata, cached files and the folders archives were extracted into. */
   async cacheSize(): Promise<number> {
-    return (await this.writable.list()).reduce((n, i) => n + (i.size ?? 0), 0);
+    const storage = this.writable;
+    let total = (await storage.list()).reduce((n, i) => n + (i.size ?? 0), 0);
+    for (const dir of await storage.listDirs()) total += await storage.treeSize(dir.name.slice(dir.name.lastIndexOf("/") + 1));
+    return total;
   }
 
   /**
@@ -385,6 +426,7 @@ export abstract class CacheLayer extends OverTarget {
         if (isInternalName(fn) && fn !== "cache") continue;
         await storage.remove(fn);
       }
+      for (const fn of (await this.extractedFolders(storage)).keys()) await storage.removeTree(extractedName(fn));
       if (this.usesMetadata) await storage.writeWhole("cache", "{}");
       // Unsaved changes too: they name files just deleted, and would be saved back half-empty.
       md.clear();
@@ -415,16 +457,21 @@ export abstract class CacheLayer extends OverTarget {
       for (const [path, e] of [...md.entries]) {
         if (now - e.time * 1000 <= limit) continue;
         md.delete(path);
-        await storage.remove(e.fn);
+        await this.removeCopy(storage, e.fn);
         removed.push(path);
       }
       await md.save();
-      return removed;
+    } else {
+      for (const info of await storage.list()) {
+        const fn = info.name.slice(info.name.lastIndexOf("/") + 1);
+        if (isInternalName(fn) || !(info.mtime instanceof Date)) continue;
+        if (now - info.mtime.getTime() > limit && (await this.removeCopy(storage, fn))) removed.push(fn);
+      }
     }
-    for (const info of await storage.list()) {
-      const fn = info.name.slice(info.name.lastIndexOf("/") + 1);
-      if (isInternalName(fn) || !(info.mtime instanceof Date)) continue;
-      if (now - info.mtime.getTime() > limit && (await storage.remove(fn))) removed.push(fn);
+    // A folder whose archive is gone (removed by hand, or a run killed in between) goes too.
+    const files = new Set((await storage.list()).map((i) => i.name.slice(i.name.lastIndexOf("/") + 1)));
+    for (const fn of (await this.extractedFolders(storage)).keys()) {
+      if (!files.has(fn) && (await storage.removeTree(extractedName(fn)))) removed.push(extractedName(fn));
     }
     return removed;
   }

@@ -30,6 +30,10 @@ export interface CacheEntry {
   blocksize?: number;
   /** sha256 of the cached bytes, recorded by whole-file downloads. */
   sha256?: string;
+  /** The cached file's mtime (ms) when `sha256` was taken: while it and the size hold, `sha256` is trusted unread. */
+  mtime?: number;
+  /** The sha256 of the archive its extracted folder (`<fn>.extracted`) was made from. */
+  extracted?: string;
   /** blockcache: the version of the remote file every block of the entry is fetched from. */
   version?: FileVersion;
 }
@@ -86,6 +90,9 @@ export function parseMetadata(raw: Uint8Array): Map<string, CacheEntry> | undefi
     // One bad entry (a newer writer's, a hand edit) costs that entry, not the file.
     if (!validEntry(path, e)) continue;
     const entry: CacheEntry = { ...e, original: path, uid: e.uid ?? null };
+    if (!Number.isFinite(entry.mtime)) delete entry.mtime;
+    if (typeof entry.sha256 !== "string") delete entry.sha256;
+    if (typeof entry.extracted !== "string") delete entry.extracted;
     const version = parseVersion(e.version);
     if (version) entry.version = version;
     else delete entry.version;

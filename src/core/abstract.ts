@@ -110,12 +110,7 @@ function stableStringify(value: unknown): string {
 }
 
 /** Late-bound so this module never imports the registry (which imports the backends). */
-let jsonReviver: ((json: FileSystemJSON) => Promise<AbstractFileSystem>) | undefined;
 let closeListener: ((fs: AbstractFileSystem) => void) | undefined;
-
-export function setFileSystemReviver(fn: (json: FileSystemJSON) => Promise<AbstractFileSystem>): void {
-  jsonReviver = fn;
-}
 
 /** Told of every instance closed (the registry drops it from its instance cache). */
 export function setCloseListener(fn: (fs: AbstractFileSystem) => void): void {
@@ -220,8 +215,9 @@ export abstract class AbstractFileSystem {
     if (!isPlainObject(parsed) || typeof parsed.protocol !== "string" || (parsed.options !== undefined && !isPlainObject(parsed.options))) {
       throw invalidArgument("fromJSON", "json", "must be a serialised filesystem ({protocol, options})", parsed);
     }
-    if (!jsonReviver) throw FsError.enotsup("the registry is not loaded; import fsspec-ts");
-    return jsonReviver(parsed as unknown as FileSystemJSON);
+    // Imported on use, not at load: the registry imports the backends, which import this module.
+    const { reviveFileSystem } = await import("./registry.js");
+    return reviveFileSystem(parsed as unknown as FileSystemJSON);
   }
 
   readonly options: Readonly<FileSystemOptions>;
@@ -1367,7 +1363,10 @@ function isPlainData(v: object): boolean {
   return (proto === Object.prototype || proto === null) && Object.values(v).every((x) => x === null || typeof x !== "object" || isPlainData(x as object));
 }
 
-/** The local disk for get/put, loaded on first use so any entry point (fsspec-ts/http...) has it. */
+/**
+ * The local disk of get/put, imported on first use rather than registered by local.ts at load:
+ * a module that changes another at import would have to be kept by bundlers (sideEffects).
+ */
 async function localFileSystem(): Promise<AbstractFileSystem> {
   return (await import("../implementations/local.js")).defaultLocalFileSystem();
 }

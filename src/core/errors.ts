@@ -35,6 +35,7 @@ export const NETWORK_ERROR_CODES = [
   "EAI_AGAIN",
   "EHOSTUNREACH",
   "ENETUNREACH",
+  "ENETDOWN",
   "ETIMEDOUT",
 ] as const;
 
@@ -63,6 +64,7 @@ const DEFAULT_MESSAGES: Record<FsErrorCode, string> = {
   EAI_AGAIN: "DNS lookup failed (temporary)",
   EHOSTUNREACH: "host unreachable",
   ENETUNREACH: "network unreachable",
+  ENETDOWN: "network is down",
 };
 
 const NETWORK_CODES: ReadonlySet<string> = new Set(NETWORK_ERROR_CODES);

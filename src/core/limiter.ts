@@ -91,10 +91,15 @@ export class Semaphore {
   private readonly waiters: Array<() => void> = [];
   constructor(readonly limit: number) {}
 
-  async acquire(): Promise<() => void> {
+  /**
+   * Wait for a slot; resolves to its release function. An abort while waiting fails at once with
+   * EABORT (naming `path`) and gives up the place in the queue.
+   */
+  async acquire(signal?: AbortSignal, path?: string): Promise<() => void> {
+    throwIfAborted(signal, path);
     if (this.active < this.limit) this.active++;
     // A waiter is woken with the slot of the releaser, so the count never overshoots.
-    else await new Promise<void>((resolve) => this.waiters.push(resolve));
+    else await this.wait(signal, path);
     let released = false;
     return () => {
       if (released) return;
@@ -105,8 +110,24 @@ export class Semaphore {
     };
   }
 
-  async run<R>(fn: () => Promise<R>): Promise<R> {
-    const release = await this.acquire();
+  private wait(signal: AbortSignal | undefined, path: string | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        const i = this.waiters.indexOf(wake);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new FsError("EABORT", undefined, { path, cause: signal?.reason }));
+      };
+      this.waiters.push(wake);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  async run<R>(fn: () => Promise<R>, signal?: AbortSignal): Promise<R> {
+    const release = await this.acquire(signal);
     try {
       return await fn();
     } finally {

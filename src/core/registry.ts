@@ -2,7 +2,7 @@
  * Protocol name -> filesystem class, loaded lazily, plus the instance cache behind
  * `filesystem()`: the same class with the same options gives the same instance.
  */
-import { AbstractFileSystem, setCloseListener, setFileSystemReviver, type FileSystemClass, type FileSystemJSON } from "./abstract.js";
+import { AbstractFileSystem, setCloseListener, type FileSystemClass, type FileSystemJSON } from "./abstract.js";
 import { FsError } from "./errors.js";
 import { checkArg, checkOptions, isBoolean, isFunction, isPlainObject, optionSpec } from "./validate.js";
 
@@ -164,7 +164,8 @@ async function revive(json: FileSystemJSON): Promise<AbstractFileSystem> {
   return filesystem(json.protocol, options);
 }
 
-setFileSystemReviver(revive);
+/** `AbstractFileSystem.fromJSON` rebuilds through this (imported on use: no hook set at load). */
+export { revive as reviveFileSystem };
 
 // Built-in backends, each imported on first use.
 registerImplementation("memory", async () => (await import("../implementations/memory.js")).MemoryFileSystem);
@@ -181,8 +182,8 @@ registerImplementation("http", async () => (await import("../implementations/htt
 registerImplementation("https", async () => (await import("../implementations/http.js")).HTTPFileSystem);
 registerImplementation("hf", async () => (await import("../implementations/hf.js")).HuggingFaceFileSystem);
 registerImplementation("ngc", async () => (await import("../implementations/ngc.js")).NGCFileSystem);
-registerImplementation("s3", async () => (await import("../implementations/s3.js")).S3FileSystem);
-registerImplementation("s3a", async () => (await import("../implementations/s3.js")).S3FileSystem);
+registerImplementation("s3", async () => (await import("../implementations/s3/load.js")).loadS3FileSystem());
+registerImplementation("s3a", async () => (await import("../implementations/s3/load.js")).loadS3FileSystem());
 registerImplementation("gs", async () => (await import("../implementations/gs.js")).GCSFileSystem);
 registerImplementation("gcs", async () => (await import("../implementations/gs.js")).GCSFileSystem);
 // Archives (read-only, over any filesystem): zip://member::<url of the .zip>, tar://member::<url of the .tar/.tar.gz>.

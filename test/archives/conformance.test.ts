@@ -10,7 +10,7 @@ import { afterAll, beforeAll } from "vitest";
 import { describeFileSystem } from "../../spec/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { LocalFileSystem, MemoryFileSystem, TarFileSystem, ZipFileSystem, type AbstractFileSystem } from "../../src/index.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 import { buildArchive, EXTENSION, scratch, type ArchiveKind } from "./helpers.js";
 
 let srv: TestHttpServer;

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect } from "vitest";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { MemoryFileSystem, type AbstractFileSystem } from "../../src/index.js";
 import { codeOf } from "../support/errors.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 
 export type ArchiveKind = "zip" | "tar" | "tgz";
 

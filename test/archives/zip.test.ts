@@ -20,7 +20,7 @@ import {
   type ArchiveMember,
 } from "../../src/index.js";
 import { codeOf, errorOf } from "../support/errors.js";
-import { startHfServer } from "../support/hf-server.js";
+import { startHfServer } from "../../src/testing/hf-server.js";
 import { expectBytes, text } from "../http/helpers.js";
 import {
   buildArchive,

@@ -11,7 +11,7 @@ import {
 } from "../../src/index.js";
 import { HuggingFaceFileSystem } from "../../src/implementations/hf.js";
 import { errorOf } from "../support/errors.js";
-import { startHfServer, type TestHfServer } from "../support/hf-server.js";
+import { startHfServer, type TestHfServer } from "../../src/testing/hf-server.js";
 import { QuotaMemoryFileSystem, quotaVolume } from "../support/quota-fs.js";
 import { CountingMemoryFileSystem, hex, makeBytes, text } from "./support/counting.js";
 

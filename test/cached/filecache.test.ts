@@ -493,7 +493,7 @@ describe("filecache: same-named files (sameNames)", () => {
     const x = make();
     const y = make();
     const yOffline = make({ offline: true });
-    await y.catFile("/c"); // y's view of the metadata is from now (cacheCheck 10 s)
+    await y.catFile("/c"); // y's view of the metadata is from now (cacheCheckMs 10 s)
     expect(await yOffline.exists("/c")).toBe(true);
     await x.catFile("/a/x.json");
     expect(await yOffline.exists("/b/x.json")).toBe(false);

@@ -6,7 +6,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CachingFileSystem, SimpleCacheFileSystem, urlToFs, WholeFileCacheFileSystem, type WholeFileCacheOptions } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 import { errorOf } from "../support/errors.js";
 import { hex, makeBytes, sha256 } from "./support/counting.js";
 import { bytesRequested } from "./support/requests.js";

@@ -13,9 +13,9 @@ import {
 import { catFilePinned, fileVersion, hasPinnedReads } from "../../src/core/versions.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { HuggingFaceFileSystem } from "../../src/implementations/hf.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
-import { startHfServer, type TestHfServer } from "../support/hf-server.js";
-import { startNgcServer, type TestNgcServer } from "../support/ngc-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
+import { startHfServer, type TestHfServer } from "../../src/testing/hf-server.js";
+import { startNgcServer, type TestNgcServer } from "../../src/testing/ngc-server.js";
 import { startGcsServer, type TestGcsServer } from "../support/gcs-server.js";
 import { makeFs as gsFs, TOKEN as GS_TOKEN } from "../gs/helpers.js";
 import { createBucket, bucketName, makeFs } from "../s3/helpers.js";

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CachingFileSystem, WholeFileCacheFileSystem } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { parseMetadata } from "../../src/cached/metadata.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 import { makeBytes, sha256 } from "./support/counting.js";
 import { bytesRequested } from "./support/requests.js";
 

@@ -7,23 +7,13 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
 import { MemoryFileSystem, planTransfer } from "../../src/index.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 import { bucketName, createBucket, CREDENTIALS, endpoint, makeFs, rawClient } from "../s3/helpers.js";
+import { cliRun } from "./support/run-cli.js";
 
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c: Buffer) => (out += c.toString()));
-  stderr.on("data", (c: Buffer) => (err += c.toString()));
-  const code = await runCli(args, { stdout, stderr, progress: false });
-  return { code, out, err };
-}
+const cli = (...args: string[]) => cliRun(args, { progress: false });
 
 const PASSWORD = "pa55-SECRET";
 let server: TestHttpServer;
@@ -43,9 +33,9 @@ afterAll(async () => {
 });
 
 describe("fsspec-ts prints no URL credentials", () => {
-  it("du of a missing URL fails (exit 1, ENOENT) without echoing the password", async () => {
+  it("du of a missing URL fails (exit 3, ENOENT) without echoing the password", async () => {
     const r = await cli("du", `${base}/404`);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.out).toBe("");
     expect(r.err).toMatch(/^fsspec-ts: ENOENT: .*'http:\/\/\*\*\*@127\.0\.0\.1:\d+\/404'\n$/);
     expect(r.err + r.out).not.toContain(PASSWORD);
@@ -67,8 +57,8 @@ describe("fsspec-ts prints no URL credentials", () => {
 
   it("listings, sizes and infos of a user:pass URL show *** instead of the password", async () => {
     const runs = [
-      await cli("ls", `${base}/d/`),
-      await cli("ls", "-l", `${base}/d/`),
+      await cli("ls", "--full", `${base}/d/`),
+      await cli("ls", "-l", "--full", `${base}/d/`),
       await cli("ls", "--json", `${base}/d/`),
       await cli("find", `${base}/d/`),
       await cli("find", "--json", `${base}/d/`),
@@ -83,6 +73,7 @@ describe("fsspec-ts prints no URL credentials", () => {
       expect(r.out).toContain("http://***@127.0.0.1:");
     }
     expect(runs[0]!.out).toContain("/d/a.txt");
+    expect(await cli("ls", `${base}/d/`)).toEqual({ code: 0, out: "a.txt\nsub\n", err: "" }); // relative names: no URL at all
     expect(runs[5]!.out).toMatch(/^10\thttp:\/\/\*\*\*@127\.0\.0\.1:\d+\/d\n$/);
     expect((await cli("cat", `${base}/d/a.txt`)).out).toBe("alpha");
   });

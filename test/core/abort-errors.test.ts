@@ -12,7 +12,7 @@ import { HuggingFaceFileSystem } from "../../src/implementations/hf.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { NGCFileSystem } from "../../src/implementations/ngc.js";
 import { S3FileSystem } from "../../src/implementations/s3.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 
 /** What `promise` rejects with (anything thrown), failing the test when it resolves. */
 async function rejection(promise: Promise<unknown>): Promise<unknown> {

@@ -18,9 +18,9 @@ import {
 } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { HuggingFaceFileSystem } from "../../src/implementations/hf.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
-import { startHfServer, type TestHfServer } from "../support/hf-server.js";
-import { startNgcServer, type TestNgcServer } from "../support/ngc-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
+import { startHfServer, type TestHfServer } from "../../src/testing/hf-server.js";
+import { startNgcServer, type TestNgcServer } from "../../src/testing/ngc-server.js";
 import { ngcFs } from "../ngc/helpers.js";
 import { bucketName, createBucket, makeFs } from "../s3/helpers.js";
 

@@ -23,7 +23,7 @@ import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { HuggingFaceFileSystem } from "../../src/implementations/hf.js";
 import { NGCFileSystem } from "../../src/implementations/ngc.js";
 import { S3FileSystem } from "../../src/implementations/s3.js";
-import { startHttpServer } from "../support/http-server.js";
+import { startHttpServer } from "../../src/testing/http-server.js";
 
 /** Every secret below is spelled SECRET<n>; none may appear in printed text. */
 const LEAK = /SECRET\d+/g;

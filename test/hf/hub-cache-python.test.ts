@@ -7,7 +7,7 @@
  *   (c) both at once on one file: one download, whichever starts first (the shared lock);
  *   (d) stale `.incomplete` files break neither side;
  *   (e) a branch that moved: refs/ follows it, old snapshots stay readable by commit.
- * The Python is found like moto's (test/support/python.ts): HF_HUB_PYTHON, the venv .ci/run
+ * The Python is found like moto's (src/testing/python.ts): HF_HUB_PYTHON, the venv .ci/run
  * makes, python3, pyenv. In CI a Python without huggingface_hub fails this file; elsewhere it
  * is skipped with the reason printed.
  */
@@ -20,8 +20,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { HubCacheFileSystem } from "../../src/index.js";
 import { HuggingFaceFileSystem } from "../../src/implementations/hf.js";
-import { startHfServer, type TestHfServer } from "../support/hf-server.js";
-import { findPython, pythonCandidates } from "../support/python.js";
+import { startHfServer, type TestHfServer } from "../../src/testing/hf-server.js";
+import { findPython, pythonCandidates } from "../../src/testing/python.js";
 import { expectBytes, pattern } from "../http/helpers.js";
 
 /** Where .ci/run installs huggingface_hub. */
@@ -100,7 +100,9 @@ const isPython = (r: { headers: Record<string, unknown> }) => /\bhf_hub\//.test(
 const cdnGets = () => srv.requests.filter((r) => r.kind === "cdn" && r.method === "GET").length;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.skipIf(!python)("huggingface_hub and hfcache share one cache", () => {
+// Each case starts Python processes (an import of huggingface_hub is ~1 s alone): a loaded
+// 2-core machine needs more than the default 30 s.
+describe.skipIf(!python)("huggingface_hub and hfcache share one cache", { timeout: 120_000 }, () => {
   let commit: string;
 
   beforeAll(async () => {

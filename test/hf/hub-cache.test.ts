@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HubCacheFileSystem, MemoryFileSystem, Package, urlToFs } from "../../src/index.js";
 import { HuggingFaceFileSystem } from "../../src/implementations/hf.js";
 import { hubCacheDir } from "../../src/cached/hub-layout.js";
-import { startHfServer, type TestHfServer } from "../support/hf-server.js";
+import { startHfServer, type TestHfServer } from "../../src/testing/hf-server.js";
 import { errorOf } from "../support/errors.js";
 import { expectBytes, pattern } from "../http/helpers.js";
 

@@ -10,7 +10,7 @@ import { inspect } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { clearInstanceCache, FsError, Package, urlToFs } from "../../src/index.js";
 import { HuggingFaceFileSystem, type HuggingFaceFileSystemOptions } from "../../src/implementations/hf.js";
-import { startHfServer, type TestHfServer } from "../support/hf-server.js";
+import { startHfServer, type TestHfServer } from "../../src/testing/hf-server.js";
 import { errorOf, expectBytes, pattern, text } from "../http/helpers.js";
 
 const TOKEN = "hf_test_token";

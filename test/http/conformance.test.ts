@@ -2,7 +2,7 @@
 import { afterAll, beforeAll } from "vitest";
 import { describeFileSystem } from "../../spec/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 import { guardProcess } from "../support/process-guard.js";
 
 guardProcess();

@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { filesystem, urlToFs } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 import { errorOf, expectBytes, pattern, text } from "./helpers.js";
 import { guardProcess } from "../support/process-guard.js";
 

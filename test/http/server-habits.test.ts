@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 import { guardProcess } from "../support/process-guard.js";
 import { errorOf, expectBytes, pattern, text } from "./helpers.js";
 

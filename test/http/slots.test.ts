@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
-import { startHttpServer, type FaultSpec, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type FaultSpec, type TestHttpServer } from "../../src/testing/http-server.js";
 import { guardProcess } from "../support/process-guard.js";
 import { errorOf, expectBytes, pattern } from "./helpers.js";
 

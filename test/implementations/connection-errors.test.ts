@@ -13,7 +13,7 @@ import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { NGCFileSystem } from "../../src/implementations/ngc.js";
 import { S3FileSystem } from "../../src/implementations/s3.js";
 import { errorOf } from "../support/errors.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 
 /** A port nothing listens on: bound once by this process, then released. */
 async function closedPort(): Promise<number> {
@@ -144,6 +144,6 @@ describe("http specifics", () => {
   });
 
   it("NETWORK_ERROR_CODES lists the codes the CLI maps to its network exit status", () => {
-    expect([...NETWORK_ERROR_CODES].sort()).toEqual(["EAI_AGAIN", "ECONNABORTED", "ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EPIPE", "ETIMEDOUT"]);
+    expect([...NETWORK_ERROR_CODES].sort()).toEqual(["EAI_AGAIN", "ECONNABORTED", "ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETDOWN", "ENETUNREACH", "ENOTFOUND", "EPIPE", "ETIMEDOUT"]);
   });
 });

@@ -10,7 +10,7 @@ import { format, inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AutoModel, MemoryFileSystem, Package, type ProgressFactory } from "../../src/index.js";
 import { codeOf, errorOf } from "../support/errors.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 import { ESCAPE_SHAPES } from "../core/escape-shapes.js";
 
 let server: TestHttpServer;

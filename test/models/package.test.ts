@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AutoModel, AutoModelMixin, FsError, MemoryFileSystem, Package, PACKAGE_ENV, type ProgressFactory } from "../../src/index.js";
 import { codeOf, errorOf } from "../support/errors.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 
 let server: TestHttpServer;
 let dir: string;

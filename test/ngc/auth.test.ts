@@ -2,7 +2,7 @@
 import { inspect } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { NGCFileSystem } from "../../src/implementations/ngc.js";
-import { startNgcServer, type TestNgcServer } from "../support/ngc-server.js";
+import { startNgcServer, type TestNgcServer } from "../../src/testing/ngc-server.js";
 import { errorOf } from "../support/errors.js";
 import { API_KEY, ngcFs } from "./helpers.js";
 

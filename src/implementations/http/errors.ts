@@ -37,10 +37,11 @@ const TRANSPORT_CODES: Record<string, { code: FsErrorCode; retry: boolean; text:
   ENOTFOUND: { code: "ENOTFOUND", retry: false, text: "host not found" },
   EHOSTUNREACH: { code: "EHOSTUNREACH", retry: true, text: "host unreachable" },
   ENETUNREACH: { code: "ENETUNREACH", retry: true, text: "network unreachable" },
+  ENETDOWN: { code: "ENETDOWN", retry: true, text: "network is down" },
 };
 
 /** Failures that happen before any byte of a request is sent: safe to retry even a POST. */
-const NOT_STARTED = new Set(["UND_ERR_CONNECT_TIMEOUT", "ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+const NOT_STARTED = new Set(["UND_ERR_CONNECT_TIMEOUT", "ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN"]);
 
 export interface TransportFailure {
   error: FsError;
