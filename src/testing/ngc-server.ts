@@ -47,8 +47,8 @@ export interface NgcVersionOptions {
 export interface NgcServerOptions {
   /** API keys the token endpoint accepts. */
   apiKeys?: string[];
-  /** `expires_in` the token endpoint reports (seconds, default 3600). */
-  tokenExpiresIn?: number;
+  /** Milliseconds tokens live (default one hour); the token endpoint reports it as `expires_in`, in whole seconds. */
+  tokenLifetimeMs?: number;
   /** Presigned URLs also expire after this long (default one hour). */
   urlTtlMs?: number;
   /** Files per listing page (default 1000). */
@@ -76,7 +76,8 @@ export interface TestNgcServer {
   expireUrls(): void;
   /** The next `times` requests of `kind` are answered with `status`. */
   failNext(kind: NgcRequestKind, status: number, times?: number): void;
-  setTokenExpiresIn(seconds: number): void;
+  /** Milliseconds the tokens issued from now on live (reported as `expires_in`, whole seconds). */
+  setTokenLifetimeMs(ms: number): void;
   count(kind?: NgcRequestKind): number;
   resetCounts(): void;
   close(): Promise<void>;
@@ -123,7 +124,7 @@ export async function startNgcServer(options: NgcServerOptions = {}): Promise<Te
   const apiKeys = new Set(options.apiKeys ?? []);
   const pageSize = options.pageSize ?? 1000;
   const urlTtlMs = options.urlTtlMs ?? 3_600_000;
-  let tokenExpiresIn = options.tokenExpiresIn ?? 3600;
+  let tokenLifetimeMs = options.tokenLifetimeMs ?? 3_600_000;
   let serial = 0;
   let expiredUpTo = 0;
   let base = "";
@@ -155,7 +156,7 @@ export async function startNgcServer(options: NgcServerOptions = {}): Promise<Te
     if (query.get("service") !== "ngc") return json(res, 400, { requestStatus: { statusCode: "BAD_REQUEST" } });
     const token = `tok-${randomBytes(12).toString("hex")}`;
     tokens.set(token, { scopes: query.getAll("scope"), revoked: false });
-    json(res, 200, { token, expires_in: tokenExpiresIn });
+    json(res, 200, { token, expires_in: Math.round(tokenLifetimeMs / 1000) });
   }
 
   function lookup(req: IncomingMessage, res: ServerResponse, root: string, path: string, authenticated: boolean): void {
@@ -311,8 +312,8 @@ export async function startNgcServer(options: NgcServerOptions = {}): Promise<Te
     failNext(kind, status, times = 1) {
       faults.push({ kind, status, remaining: times });
     },
-    setTokenExpiresIn(seconds) {
-      tokenExpiresIn = seconds;
+    setTokenLifetimeMs(ms) {
+      tokenLifetimeMs = ms;
     },
     count(kind) {
       return requests.filter((r) => kind === undefined || r.kind === kind).length;
