@@ -12,6 +12,7 @@ import { AbstractFileSystem, FsError, MemoryFileSystem, paths, type FileInfo } f
 import { COPY_ROWS, EDGE_TREE, EXPAND_ROWS, GLOB_ROWS } from "./scenarios/edge-cases.js";
 import { EXPAND_LITERAL_ROWS, GLOB_LITERAL_ROWS, LITERAL_TREE, OVERLAP_ROWS, OVERLAP_TREE, QUESTION_TREE } from "./scenarios/data-safety.js";
 
+/** What a backend can do; a group of the suite that needs what it cannot is reported as skipped. */
 export interface FileSystemCapabilities {
   /** Writes, deletes and directories can be made (false: read-only; data comes from `seed`). */
   write: boolean;
@@ -30,12 +31,15 @@ export interface FileSystemCapabilities {
   plainNames: boolean;
 }
 
+/** What the suite runs on: made afresh for each test by the factory given to `describeFileSystem`. */
 export interface FileSystemFixture {
+  /** The filesystem under test. */
   fs: AbstractFileSystem;
   /** A fresh, empty directory (path or URL of `fs`) that this test may fill. */
   root: string;
   /** Puts files (paths relative to root) in place; defaults to `fs.pipe`. Read-only backends need it. */
   seed?: (files: Record<string, Uint8Array | string>) => Promise<void>;
+  /** Run after the test (remove what it made, close the instance). */
   cleanup?: () => Promise<void>;
 }
 
@@ -66,6 +70,12 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<FsEr
   throw new Error(`expected an FsError ${code}, but the call succeeded`);
 }
 
+/**
+ * Register the conformance suite for a backend in a vitest file: `makeFixture` makes a fresh filesystem
+ * and scratch root per test; `capabilities` (default: all true) says what the backend cannot do, and
+ * the groups that need it are reported as skipped with the reason in their title. See
+ * docs/writing-a-backend.md.
+ */
 export function describeFileSystem(
   name: string,
   makeFixture: () => Promise<FileSystemFixture>,

@@ -1,10 +1,13 @@
-/** fsspec-ts: one async filesystem interface for every storage. Public exports only. */
+/**
+ * fsspec-ts: one async filesystem interface for every storage. Public exports only.
+ * @module fsspec-ts
+ */
 export { AbstractFileSystem } from "./core/abstract.js";
 export { makeTransferPlan, planTransfer, runMoves, runTransfers, transferFile } from "./core/transfer.js";
-export type { TransferPair, TransferPlan } from "./core/transfer.js";
+export type { TransferFileOptions, TransferPair, TransferPlan } from "./core/transfer.js";
 export type { CatResult, FileSystemClass, FileSystemJSON, WalkEntry, WalkEntryDetail } from "./core/abstract.js";
 export { FsError, NETWORK_ERROR_CODES, isFsError, isNetworkError, toFsError } from "./core/errors.js";
-export type { FsErrorCode, NetworkErrorCode } from "./core/errors.js";
+export type { FsErrorCode, FsErrorOptions, NetworkErrorCode } from "./core/errors.js";
 export {
   registerImplementation,
   getFilesystemClass,
@@ -18,8 +21,12 @@ export { urlToFs, open, openFiles, OpenFile } from "./core/url-chain.js";
 export type { OpenOptions, OpenFilesOptions, OpenedFile, UrlToFsResult } from "./core/url-chain.js";
 export { globToRegExp, hasMagic } from "./core/glob.js";
 export { planDestinations } from "./core/copy-plan.js";
+export type { PlanInput } from "./core/copy-plan.js";
 export { mapBounded, settleBounded, Semaphore, DEFAULT_CONCURRENCY } from "./core/limiter.js";
+export type { MapBoundedOptions, Settled } from "./core/limiter.js";
 export { ListingsCache } from "./core/listings-cache.js";
+export type { ListingsCacheOptions } from "./core/listings-cache.js";
+export type { FileVersion, PinnedReadOptions, PinnedReads } from "./core/versions.js";
 export * as paths from "./core/paths.js";
 export * as validate from "./core/validate.js";
 export type { CallOptionSpecs } from "./core/abstract.js";
@@ -28,7 +35,9 @@ export type * from "./core/types.js";
 export { BufferedFile, parseMode } from "./files/buffered-file.js";
 export type { FileOpenOptions, OpenMode, BinaryMode, TextMode } from "./files/buffered-file.js";
 export { TextFile } from "./files/text-file.js";
+export type { ByteFile } from "./files/text-file.js";
 export { CompressedFile, registerCompression, availableCompressions, inferCompression } from "./files/compression.js";
+export type { Codec } from "./files/compression.js";
 export {
   ReadCache,
   registerReadCache,
@@ -36,8 +45,9 @@ export {
   makeReadCache,
   DEFAULT_BLOCK_SIZE,
 } from "./files/read-caches.js";
-export type { CacheStats, RangeFetcher, ReadCacheInit } from "./files/read-caches.js";
+export type { CacheStats, RangeFetcher, ReadCacheClass, ReadCacheInit } from "./files/read-caches.js";
 export { coalesceRanges } from "./files/coalesce.js";
+export type { ByteRange, MergedRange } from "./files/coalesce.js";
 export type { UploadSink, SinkOptions } from "./files/upload-sink.js";
 
 export { MemoryFileSystem, MemoryStore } from "./implementations/memory.js";
@@ -52,7 +62,7 @@ export { TarFileSystem } from "./implementations/tar.js";
 export type { TarFileSystemOptions } from "./implementations/tar.js";
 export { ArchiveFileSystem } from "./implementations/archive/archive-fs.js";
 export type { ArchiveFileSystemOptions, ArchiveLocation } from "./implementations/archive/archive-fs.js";
-export type { ArchiveMember, ArchiveMemberKind } from "./implementations/archive/members.js";
+export type { ArchiveMember, ArchiveMemberKind, IndexedEntry } from "./implementations/archive/members.js";
 // Network backends load on first use (filesystem("s3"), urlToFs("hf://...")): their clients
 // (undici, the AWS SDK) cost hundreds of milliseconds to import. Their classes are imported from
 // subpaths, "fsspec-ts/http", "fsspec-ts/hf", "fsspec-ts/ngc", "fsspec-ts/s3" and "fsspec-ts/gs"; the root
@@ -86,9 +96,9 @@ export type { PackageOptions, ProgressFactory, PrefetchOptions, ExtractOptions, 
 export { extractArchive } from "./models/extract.js";
 export type { ArchiveFormat, ExtractJob, Extracted } from "./models/extract.js";
 export { parseManifest, DEFAULT_MANIFEST } from "./models/pins.js";
-export type { FilePin } from "./models/pins.js";
+export type { FilePin, Pins } from "./models/pins.js";
 export { AutoModel, AutoModelMixin } from "./models/auto-model.js";
 export type { AutoModelStatics } from "./models/auto-model.js";
 export { progressBar, batchProgress } from "./models/progress.js";
-export type { BatchProgress, BatchItem, ProgressStream } from "./models/progress.js";
+export type { BatchProgress, BatchItem, ProgressBar, ProgressStream } from "./models/progress.js";
 export { formatBytes } from "./core/format.js";

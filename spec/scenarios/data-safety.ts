@@ -23,9 +23,11 @@ export const QUESTION_TREE: Record<string, string> = {
   "q/st*r": "star",
 };
 
+/** One `expandPath` or `glob` call on LITERAL_TREE. */
 export interface ExpandLiteralRow {
   /** Relative to the scratch root. */
   path: string;
+  /** The call's `recursive`. */
   recursive?: boolean;
   /** What expandPath returns, relative to the scratch root. */
   result: string[];
@@ -55,16 +57,21 @@ export const GLOB_LITERAL_ROWS: ExpandLiteralRow[] = [
 /** Tree for the overlap scenarios, under the scratch root. */
 export const OVERLAP_TREE: Record<string, string> = { "d/f": "F", "d/sub/g": "G" };
 
+/** A copy or move whose destination overlaps its source. */
 export interface OverlapRow {
   /** `mv` or `copy`, with paths relative to the scratch root ("/" suffix kept). */
   op: "mv" | "copy";
+  /** The source path(s). */
   src: string | string[];
+  /** The destination path(s). */
   dst: string | string[];
+  /** The call's `recursive`. */
   recursive?: boolean;
   /** "no-op": OVERLAP_TREE is unchanged and the call succeeds; otherwise the error code, tree unchanged. */
   result: "no-op" | "EINVAL" | "EISDIR";
 }
 
+/** Copies and moves onto themselves or into themselves: no-ops or refusals, never data loss. */
 export const OVERLAP_ROWS: OverlapRow[] = [
   { op: "mv", src: "d/f", dst: "d", result: "no-op" },
   { op: "mv", src: "d/f", dst: "d/", result: "no-op" },

@@ -51,9 +51,14 @@ interface BlockState {
   retired?: boolean;
 }
 
+/**
+ * blockcache (also `cached`): caches the blocks of remote files that reads touch, in sparse local files
+ * with metadata, so a large file is never downloaded whole (docs/cache-layers.md).
+ */
 export class CachingFileSystem extends CacheLayer {
   static override protocols: readonly string[] = ["blockcache", "cached"];
   static override ownOptions = optionSpec<BlockCacheOptions, CacheLayerOptions>({ blockSize: isPositiveInteger });
+  /** Bytes per cached block (`blockSize` option; default 5 MiB). */
   readonly blockSize: number;
   private readonly states = new Map<string, Promise<BlockState>>();
 

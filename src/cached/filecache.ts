@@ -29,7 +29,7 @@ import { extractedName, lockNameFor, type StorageDir } from "./storage.js";
 import { WriteThroughSink, type WrittenFile } from "./write-through.js";
 
 export interface WholeFileCacheOptions extends CacheLayerOptions {
-  /** fsync downloads before renaming them into place (survives power loss; slower). */
+  /** fsync downloads before renaming them into place (survives power loss; slower). Default false. */
   fsync?: boolean;
   /** Bytes per read of a download (default 8 MiB). */
   downloadChunkSize?: number;
@@ -40,6 +40,7 @@ export interface WholeFileCacheOptions extends CacheLayerOptions {
   downloadConcurrency?: number;
 }
 
+/** Options of `localPath` and the other calls that download a whole file into the cache. */
 export interface FetchOptions extends SignalOptions {
   /** Progress of a download; never called when the file is served from the cache. */
   callback?: ProgressCallback;
@@ -60,7 +61,9 @@ export const FETCH_OPTIONS = optionSpec<FetchOptions>({ signal: isSignal, callba
 /** What extracts an archive: reads the archive at `archive` on `fs` and writes its members under the empty folder `into`. */
 export type Extractor = (job: { fs: AbstractFileSystem; archive: string; into: string; signal?: AbortSignal }) => Promise<void>;
 
+/** Options of a download that extracts the archive into a folder beside the cached file. */
 export interface ExtractOptions extends FetchOptions {
+  /** Writes the archive's members under `into` (`extractArchive` of Package does zip and tar). */
   extract: Extractor;
 }
 
@@ -71,8 +74,14 @@ const extracting = new SharedTasks<string | undefined>();
 
 /** Where a valid cached copy of a file is. */
 export interface CacheHit {
+  /**
+   * The storage directory holding it.
+   * @internal
+   */
   storage: StorageDir;
+  /** Its file name in that directory. */
   fn: string;
+  /** Its metadata entry (none for simplecache). */
   entry?: CacheEntry;
 }
 
@@ -106,10 +115,17 @@ function mtimeOf(st: FileInfo | undefined): number | undefined {
   return st?.mtime instanceof Date ? st.mtime.getTime() : undefined;
 }
 
+/**
+ * filecache: downloads whole files into local storage on first read (atomically, verified, once across
+ * processes) and serves them from there; `localPath` gives a real path on disk (docs/cache-layers.md).
+ */
 export class WholeFileCacheFileSystem extends CacheLayer {
   static override protocols: readonly string[] = ["filecache"];
   static override ownOptions = optionSpec<WholeFileCacheOptions, CacheLayerOptions>({ fsync: isBoolean, downloadChunkSize: isPositiveInteger, downloadConcurrency: isPositiveInteger });
-  /** Opening reports the download's progress to `callback` (never called on a cache hit). */
+  /**
+   * Opening reports the download's progress to `callback` (never called on a cache hit).
+   * @internal
+   */
   static override callOptions = { open: optionSpec<Pick<FetchOptions, "callback">>({ callback: progress }) };
 
   declare readonly options: Readonly<WholeFileCacheOptions>;

@@ -35,7 +35,9 @@ import { createLocalTemp, StorageDir } from "./storage.js";
 
 /** What the layer needs of its target: the `hf` backend's commit and blob lookups. */
 export interface HubCacheTarget extends AbstractFileSystem {
+  /** The commit a path's revision resolves to. */
   resolveCommit(path: string, options?: SignalOptions): Promise<string>;
+  /** The file at `path` as the Hub's cache layout names it. */
   hubFile(path: string, options?: SignalOptions): Promise<HubFile>;
 }
 
@@ -50,13 +52,16 @@ export interface HubCacheOptions extends OverTargetOptions {
   cacheDir?: string;
   /** Link snapshots to blobs with symlinks (default: yes, unless HF_HUB_DISABLE_SYMLINKS is set); copies otherwise. */
   symlinks?: boolean;
-  /** Never touch the Hub (also by HF_HUB_OFFLINE or FSSPEC_TS_OFFLINE, read at call time). */
+  /**
+   * Never touch the Hub; default false, or true when HF_HUB_OFFLINE or FSSPEC_TS_OFFLINE is set (read
+   * at call time).
+   */
   offline?: boolean;
   /** Give up waiting for another process's download of a file after this long (ms; default: no limit). */
   lockTimeoutMs?: number;
   /** `.incomplete` files untouched this long are leftovers of killed downloads and are removed (ms, default one hour). */
   staleMs?: number;
-  /** fsync downloads before renaming them into place. */
+  /** fsync downloads before renaming them into place (survives power loss; slower). Default false. */
   fsync?: boolean;
   /** Bytes per read of a download (default 8 MiB). */
   downloadChunkSize?: number;
@@ -83,6 +88,11 @@ async function gitBlobId(path: string, size: number): Promise<string> {
   return hash.digest("hex");
 }
 
+/**
+ * hfcache: whole files of the `hf` backend cached in the Hugging Face Hub's own cache layout (blobs,
+ * snapshots, refs), shared with huggingface_hub and other programs that read it. See
+ * docs/backends/hf.md.
+ */
 export class HubCacheFileSystem extends OverTarget {
   static override protocols: readonly string[] = ["hfcache"];
   static override ownOptions = optionSpec<HubCacheOptions, OverTargetOptions>({
@@ -95,11 +105,19 @@ export class HubCacheFileSystem extends OverTarget {
     downloadChunkSize: isPositiveInteger,
     downloadConcurrency: isPositiveInteger,
   });
-  /** Opening reports the download's progress to `callback` (never called when the file is cached). */
+  /**
+   * Opening reports the download's progress to `callback` (never called when the file is cached).
+   * @internal
+   */
   static override callOptions = { open: pickSpec(FETCH_OPTIONS, ["callback"]) };
 
+  /** The `hf` filesystem being cached. */
   declare readonly target: HubCacheTarget;
   declare readonly options: Readonly<HubCacheOptions>;
+  /**
+   * The Hub cache directory in use (`cacheDir` option, else HF_HUB_CACHE, else $HF_HOME/hub, else
+   * ~/.cache/huggingface/hub).
+   */
   readonly cacheDir: string;
   /** The whole cache directory as read-only storage: opened files are read through it. */
   private readonly storage: StorageDir;

@@ -25,13 +25,22 @@ export interface CacheLayerOptions extends OverTargetOptions, StorageOptions {
   checkFiles?: boolean;
   /** Milliseconds a cached file stays valid (default 7 days); 0 or false = forever. */
   expiryMs?: number | false;
-  /** Cache files under their basename instead of a hash of the path. */
+  /** Cache files under their basename instead of a hash of the path (default false). */
   sameNames?: boolean;
-  /** How paths become file names: a mapper, "hash", "basename", or {type: "basename", directoryLevels}. */
+  /**
+   * How paths become file names: a mapper, "hash" (the default), "basename", or `{type: "basename",
+   * directoryLevels}`.
+   */
   cacheMapper?: CacheMapper | MapperSpec;
-  /** Decompress at download: a codec name, or "infer" from the extension (whole-file layers). */
+  /**
+   * Decompress at download: a codec name, or "infer" from the extension (whole-file layers); default
+   * none.
+   */
   compression?: string | null;
-  /** Never touch the target: serve what is cached (even expired), ENOENT otherwise. */
+  /**
+   * Never touch the target: serve what is cached (even expired), ENOENT otherwise. Default false, or
+   * true when `FSSPEC_TS_OFFLINE` is set.
+   */
   offline?: boolean;
   /** Milliseconds after which an untouched lock or temporary file belongs to a dead process (default 60,000). */
   lockStaleMs?: number;
@@ -39,7 +48,9 @@ export interface CacheLayerOptions extends OverTargetOptions, StorageOptions {
   lockTimeoutMs?: number;
 }
 
+/** Milliseconds a cached file stays valid by default (`expiryMs`): 7 days. */
 export const DEFAULT_EXPIRY_MS = 7 * 24 * 3600 * 1000;
+/** Milliseconds between re-reads of the metadata files by default (`cacheCheckMs`): 10 s. */
 export const DEFAULT_CACHE_CHECK_MS = 10_000;
 
 /** What `clearExpiredCache` takes. */
@@ -60,14 +71,17 @@ export interface CachedFileInfo {
   localPath: string;
   /** The storage directory, and whether it is a read-only layer. */
   storage: string;
+  /** Whether that storage directory is a read-only layer (every one but the last). */
   readOnly: boolean;
   /** Bytes on disk. */
   size: number;
-  /** When it was fetched (milliseconds since the epoch; the file's mtime without metadata), and its age in milliseconds. */
+  /** When it was fetched (milliseconds since the epoch; the file's mtime without metadata). */
   timeMs: number | undefined;
+  /** Milliseconds since it was fetched. */
   ageMs: number | undefined;
   /** False for a block-cached file still missing blocks. */
   complete: boolean;
+  /** The target's `ukey` recorded at download, when the layer keeps one. */
   uid?: string | null;
   /** The folder the archive was extracted into beside it (`<fn>.extracted`), with the bytes of its files. */
   extracted?: { localPath: string; size: number };
@@ -75,6 +89,12 @@ export interface CachedFileInfo {
   directory?: boolean;
 }
 
+/**
+ * The base of the cache layers (blockcache, filecache, simplecache): a filesystem over a target (`fs`)
+ * whose reads are cached in local storage directories, with the management API (`listCache`,
+ * `cacheSize`, `clearCache`, `clearExpiredCache`, `popFromCache`). Every call the layer does not cache
+ * goes to the target; paths are the target's own. See docs/cache-layers.md.
+ */
 export abstract class CacheLayer extends OverTarget {
   /** Whether entries are recorded in metadata files (not for simplecache). */
   static keepsMetadata = true;
@@ -94,12 +114,20 @@ export abstract class CacheLayer extends OverTarget {
   });
 
   declare readonly options: Readonly<CacheLayerOptions>;
+  /**
+   * The storage directories, read-only layers first and the writable one last.
+   * @internal
+   */
   readonly storages: readonly StorageDir[];
+  /** How target paths become file names in a storage directory (`cacheMapper`, `sameNames`). */
   readonly mapper: CacheMapper;
+  /** Whether an open compares the target's `ukey` with the recorded one (`checkFiles`). */
   readonly checkFiles: boolean;
-  /** Milliseconds a cached file stays valid; 0 = forever. */
+  /** Milliseconds a cached file stays valid; 0: forever (always 0 for simplecache). */
   readonly expiryMs: number;
+  /** Milliseconds between re-reads of the metadata files; 0: on every lookup. */
   readonly cacheCheckMs: number;
+  /** How the layer locks cache entries (`lockStaleMs`, `lockTimeoutMs`). */
   protected readonly lockOptions: LockOptions;
   private readonly metadatas = new Map<StorageDir, CacheMetadata>();
   /** Read-only copies made stale by writes through this instance, as `index\0path`. */
@@ -116,11 +144,15 @@ export abstract class CacheLayer extends OverTarget {
     this.lockOptions = { staleMs: options.lockStaleMs ?? DEFAULT_STALE_MS, timeoutMs: options.lockTimeoutMs };
   }
 
+  /** Whether this layer records entries in metadata files (`keepsMetadata`). */
   protected get usesMetadata(): boolean {
     return (this.constructor as typeof CacheLayer).keepsMetadata;
   }
 
-  /** The last storage directory: the only one written. */
+  /**
+   * The last storage directory: the only one written.
+   * @internal
+   */
   get writable(): StorageDir {
     return this.storages[this.storages.length - 1]!;
   }
@@ -130,6 +162,10 @@ export abstract class CacheLayer extends OverTarget {
     return this.options.offline === true || offlineFromEnv();
   }
 
+  /**
+   * The metadata of one storage directory, as last read.
+   * @internal
+   */
   protected metadataOf(storage: StorageDir): CacheMetadata {
     let md = this.metadatas.get(storage);
     if (!md) {
@@ -139,7 +175,10 @@ export abstract class CacheLayer extends OverTarget {
     return md;
   }
 
-  /** Metadata of `storage`, re-read when older than `cacheCheckMs`. */
+  /**
+   * Metadata of `storage`, re-read when older than `cacheCheckMs`.
+   * @internal
+   */
   protected async freshMetadata(storage: StorageDir, force = false): Promise<CacheMetadata> {
     const md = this.metadataOf(storage);
     if (force) await md.load();
@@ -147,15 +186,17 @@ export abstract class CacheLayer extends OverTarget {
     return md;
   }
 
-  /** Entries record seconds (fsspec's metadata format); the layer counts in milliseconds. */
+  /** Whether an entry fetched at `entry.time` (seconds, fsspec's metadata format) is older than `expiryMs`. */
   protected isExpired(entry: Pick<CacheEntry, "time">): boolean {
     return this.expiryMs > 0 && Date.now() - entry.time * 1000 > this.expiryMs;
   }
 
+  /** The ENOENT of a path that offline mode cannot serve. */
   protected offlineError(path: string): FsError {
     return FsError.enoent(path, `not in the cache, and offline mode (offline option or ${OFFLINE_ENV}) forbids fetching it`);
   }
 
+  /** EACCES in offline mode: writes and other calls that need the target are refused. */
   protected refuseOffline(path: string): void {
     if (this.offline) throw FsError.eacces(path, `offline mode (offline option or ${OFFLINE_ENV}): the target is not touched`);
   }
@@ -272,7 +313,10 @@ export abstract class CacheLayer extends OverTarget {
     return removed;
   }
 
-  /** Remove a cached file and the folder it was extracted into; true if the file was there. */
+  /**
+   * Remove a cached file and the folder it was extracted into; true if the file was there.
+   * @internal
+   */
   protected async removeCopy(storage: StorageDir, fn: string): Promise<boolean> {
     await storage.removeTree(extractedName(fn));
     return storage.remove(fn);
@@ -288,7 +332,10 @@ export abstract class CacheLayer extends OverTarget {
     return out;
   }
 
-  /** Where `path` is cached in `storage`, if it is (expired or not). */
+  /**
+   * Where `path` is cached in `storage`, if it is (expired or not).
+   * @internal
+   */
   protected async findIn(storage: StorageDir, path: string, fresh = false): Promise<{ fn: string; entry?: CacheEntry } | undefined> {
     if (this.usesMetadata) {
       const entry = (fresh ? this.metadataOf(storage) : await this.freshMetadata(storage)).get(path);
@@ -306,7 +353,10 @@ export abstract class CacheLayer extends OverTarget {
     return this.ownedByOther(storage, path, fn) ? undefined : { fn };
   }
 
-  /** Whether another path's entry owns the file `fn` (basename mappers): it holds that path's bytes. */
+  /**
+   * Whether another path's entry owns the file `fn` (basename mappers): it holds that path's bytes.
+   * @internal
+   */
   protected ownedByOther(storage: StorageDir, path: string, fn: string): boolean {
     if (!this.usesMetadata) return false;
     for (const [other, e] of this.metadataOf(storage).entries) if (other !== path && e.fn === fn) return true;
@@ -330,6 +380,10 @@ export abstract class CacheLayer extends OverTarget {
     throw this.offlineError(path);
   }
 
+  /**
+   * A listing made from what the cache holds (offline mode): the cached files below `path`, and the
+   * directories their paths imply.
+   */
   protected async offlineLs(path: string): Promise<FileInfo[]> {
     const self = await this.offlineInfo(path);
     if (self.type === "file") return [self];

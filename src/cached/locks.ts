@@ -13,17 +13,21 @@ import type { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, throwIfAborted } from "../core/errors.js";
 import { basename, joinPath, parentOf } from "../core/paths.js";
 
+/** Options of `FileLock.acquire` (the cache layers pass `lockStaleMs` and `lockTimeoutMs`). */
 export interface LockOptions {
   /** A lock not refreshed for this long is taken to be abandoned (default 60 s). */
   staleMs?: number;
   /** First pause between tries; doubles up to `maxPollMs` (defaults 25 and 500 ms). */
   pollMs?: number;
+  /** Longest pause between tries, in milliseconds (default 500). */
   maxPollMs?: number;
   /** Give up with ETIMEDOUT after this long (default: wait as long as the holder lives). */
   timeoutMs?: number;
+  /** Stops waiting: EABORT. */
   signal?: AbortSignal;
 }
 
+/** Milliseconds after which a lock not refreshed is taken to be abandoned, by default: 60,000. */
 export const DEFAULT_STALE_MS = 60_000;
 /** A breaker file is held for a few milliseconds; older than this, its maker died. */
 const BREAKER_STALE_MS = 10_000;
@@ -95,6 +99,11 @@ function isStale(holder: Holder, staleMs: number): boolean {
   return Date.now() - holder.time > staleMs;
 }
 
+/**
+ * A lock shared by processes: a lock file created exclusively on any filesystem with atomic exclusive
+ * create (the local disk, memory), refreshed by a heartbeat while held. A holder that died (its process
+ * is gone, or its lock went `staleMs` without a refresh) is broken.
+ */
 export class FileLock {
   private timer: NodeJS.Timeout | undefined;
   private released = false;
@@ -105,6 +114,7 @@ export class FileLock {
 
   private constructor(
     private readonly fs: AbstractFileSystem,
+    /** The lock file's path. */
     readonly path: string,
     private readonly token: string,
     staleMs: number,
@@ -186,6 +196,7 @@ export class FileLock {
     }
   }
 
+  /** `release()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.release();
   }

@@ -13,6 +13,7 @@ import { FileLock as Lock } from "./locks.js";
 import { isInternalName, type StorageDir } from "./storage.js";
 import { METADATA_NAME, RESERVED_PREFIX } from "./mappers.js";
 
+/** One cached file as a metadata file records it (fsspec's layout: see docs/cache-layers.md). */
 export interface CacheEntry {
   /** The target path this entry caches. */
   original: string;

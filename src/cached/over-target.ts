@@ -8,20 +8,29 @@ import { FsError } from "../core/errors.js";
 import type { FileSystemOptions } from "../core/types.js";
 import { isFileSystem, isRecord, isString, optionSpec } from "../core/validate.js";
 
+/** Options of every layer over a target filesystem (the cache layers). */
 export interface OverTargetOptions extends FileSystemOptions {
   /** The filesystem beneath (or `targetProtocol` / `targetOptions` through `filesystem()`). */
   fs?: AbstractFileSystem;
+  /** With `filesystem()` or a URL chain instead of `fs`: the protocol of the target to build. */
   targetProtocol?: string;
+  /** The options of the target built from `targetProtocol` (default none). */
   targetOptions?: FileSystemOptions;
 }
 
+/** @internal A layer over a target filesystem whose paths are the target's own. */
 export abstract class OverTarget extends AbstractFileSystem {
+  /**
+   * Constructor options this class adds to its parent's, each with the check of its value. Constructors
+   * refuse any other name.
+   */
   static override ownOptions = optionSpec<OverTargetOptions, FileSystemOptions>({
     fs: isFileSystem,
     targetProtocol: isString,
     targetOptions: isRecord,
   });
 
+  /** The filesystem beneath: every call the layer does not serve itself goes there. */
   readonly target: AbstractFileSystem;
 
   /** `what` names the layer in the error for a missing target. */

@@ -445,7 +445,10 @@ export function isInternalName(name: string): boolean {
 }
 
 export interface StorageOptions {
-  /** A directory, or a list: only the last is written, earlier ones are read-only layers. */
+  /**
+   * A directory, or a list: only the last is written, earlier ones are read-only layers. Default: a new
+   * directory under the system's temp directory, per process.
+   */
   cacheStorage?: string | readonly string[];
   /** The filesystem holding the cache directories (default: the local disk). */
   storageFs?: AbstractFileSystem;

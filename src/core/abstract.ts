@@ -76,18 +76,39 @@ import { TextFile } from "../files/text-file.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 import { makeTransferPlan, planTransfer, runMoves, runTransfers, transferOne } from "./transfer.js";
 
+/**
+ * A filesystem class: constructed with its options, with the static side of `AbstractFileSystem`
+ * (`protocols`, `ownOptions`, `fromJSON`...).
+ */
 export type FileSystemClass<T extends AbstractFileSystem = AbstractFileSystem> = (new (
   options?: any,
 ) => T) & typeof AbstractFileSystem;
 
 /** Serialised form of a filesystem: enough to rebuild it with `AbstractFileSystem.fromJSON`. */
 export interface FileSystemJSON {
+  /** The canonical protocol of the class (`protocols[0]`). */
   protocol: string;
+  /**
+   * The constructor options; a filesystem-valued option (a layer's target) nests as `{__filesystem__:
+   * json}`.
+   */
   options: Record<string, unknown>;
 }
 
+/**
+ * What `cat` of a list, a glob or a directory returns: the bytes of each file by path, or its error
+ * where `onError: "return"` kept it.
+ */
 export type CatResult = Record<string, Uint8Array | Error>;
+/**
+ * One directory as `walk` yields it: its path, then the names of its subdirectories and of its files,
+ * each sorted.
+ */
 export type WalkEntry = [root: string, dirs: string[], files: string[]];
+/**
+ * One directory as `walk({detail: true})` yields it: its path, then the infos of its subdirectories and
+ * of its files, by name.
+ */
 export type WalkEntryDetail = [root: string, dirs: Record<string, FileInfo>, files: Record<string, FileInfo>];
 
 const encoder = new TextEncoder();
@@ -127,6 +148,12 @@ class Transaction {
   readonly files: BufferedFile[] = [];
 }
 
+/**
+ * The base of every filesystem: the whole API (listing, reading, writing, globs, copies, opened files,
+ * transactions) built on a few primitives a backend implements (`_ls`, `_catFile`, and for writes
+ * `_pipeFile`, `_rmFile`; see docs/writing-a-backend.md). Paths are the backend's own, with or without
+ * its protocol; failures are `FsError`s with a code.
+ */
 export abstract class AbstractFileSystem {
   /** Protocol names this class answers to; the first is its canonical name. */
   static protocols: readonly string[] = ["abstract"];
@@ -180,7 +207,12 @@ export abstract class AbstractFileSystem {
     inner: { fs: AbstractFileSystem; path: string },
     outerPath: string,
     options: Record<string, unknown>,
-  ): { options: Record<string, unknown>; path: string } {
+  ): {
+    /** The options to construct this class with. */
+    options: Record<string, unknown>;
+    /** The path on the new instance. */
+    path: string;
+  } {
     return { options: { ...options, fs: inner.fs }, path: outerPath || inner.path };
   }
 
@@ -203,6 +235,11 @@ export abstract class AbstractFileSystem {
     return p === "" ? this.rootMarker : p;
   }
 
+  /**
+   * Rebuild a filesystem from what `toJSON()` returned (the object or its JSON string), through the
+   * registry: the protocol must be registered (the built-in ones are). EINVAL for anything that is not
+   * a serialised filesystem.
+   */
   static async fromJSON(json: FileSystemJSON | string): Promise<AbstractFileSystem> {
     let parsed: unknown = json;
     if (typeof json === "string") {
@@ -220,6 +257,9 @@ export abstract class AbstractFileSystem {
     return reviveFileSystem(parsed as unknown as FileSystemJSON);
   }
 
+  /**
+   * The constructor options as given, frozen: what `toJSON` serialises and the instance cache compares.
+   */
   readonly options: Readonly<FileSystemOptions>;
   /** Directory listings kept between calls (remote backends), or undefined. */
   readonly dircache: ListingsCache | undefined;
@@ -228,6 +268,10 @@ export abstract class AbstractFileSystem {
   private activeTransaction: Transaction | undefined;
   private isClosed = false;
 
+  /**
+   * Every option is checked against `acceptedOptions`: an unknown name or a bad value is EINVAL (naming
+   * the closest known option).
+   */
   constructor(options: FileSystemOptions = {}) {
     checkOptions(`${this.klass.protocols[0] ?? this.constructor.name} options`, options, this.klass.acceptedOptions);
     this.options = Object.freeze({ ...options });
@@ -243,14 +287,20 @@ export abstract class AbstractFileSystem {
     return false;
   }
 
+  /** The canonical protocol of this instance's class (`protocols[0]`). */
   get protocol(): string {
     return this.klass.protocols[0] ?? "abstract";
   }
 
+  /**
+   * The path of the root as this filesystem names it: "/", or "" for backends whose paths start with a
+   * bucket, host or repository.
+   */
   get rootMarker(): string {
     return this.klass.rootMarker;
   }
 
+  /** This instance's class, for its static side (`protocols`, `callOptions`...). */
   protected get klass(): typeof AbstractFileSystem {
     return this.constructor as typeof AbstractFileSystem;
   }
@@ -321,6 +371,7 @@ export abstract class AbstractFileSystem {
     return name;
   }
 
+  /** The parent of a normalised path; the root is its own parent. */
   protected parent(path: string): string {
     return parentOf(path, this.rootMarker);
   }
@@ -338,6 +389,7 @@ export abstract class AbstractFileSystem {
     throw FsError.enotsup(`${this.protocol} is read-only`, path);
   }
 
+  /** Delete one file (ENOENT when missing). Read-only backends keep this default: ENOTSUP. */
   protected async _rmFile(path: string, _options: SignalOptions): Promise<void> {
     throw FsError.enotsup(`${this.protocol} is read-only`, path);
   }
@@ -368,6 +420,10 @@ export abstract class AbstractFileSystem {
   /** Directories: by default nothing to do (object stores have implied directories). */
   protected async _mkdir(_path: string, _createParents: boolean, _options: SignalOptions): Promise<void> {}
 
+  /**
+   * Remove an empty directory. By default there is nothing to remove (implied directories): ENOTEMPTY
+   * when its listing holds anything, ENOENT when it cannot be listed.
+   */
   protected async _rmdir(path: string, options: SignalOptions): Promise<void> {
     const listing = await this.listDir(path, options);
     if (listing.some((e) => e.name !== path)) throw new FsError("ENOTEMPTY", undefined, { path });
@@ -413,6 +469,11 @@ export abstract class AbstractFileSystem {
     return listing;
   }
 
+  /**
+   * List a directory: one info per entry (names only with `detail: false`); a file lists as `[its
+   * info]`. ENOENT when nothing is there. The path is literal (no globs); remote backends answer from
+   * the listings cache unless `refresh`.
+   */
   ls(path: string, options: LsOptions & { detail: false }): Promise<string[]>;
   ls(path: string, options?: LsOptions & { detail?: true }): Promise<FileInfo[]>;
   ls(path: string, options?: LsOptions): Promise<FileInfo[] | string[]>;
@@ -423,6 +484,10 @@ export abstract class AbstractFileSystem {
     return options.detail === false ? listing.map((e) => e.name) : listing;
   }
 
+  /**
+   * The entry at `path`: `name`, `size` (bytes; null when unknown), `type` and what the backend adds
+   * (`mtime`, `etag`...). ENOENT when nothing is there.
+   */
   async info(path: string, options: SignalOptions = {}): Promise<FileInfo> {
     this.checkCall("info", options, SIGNAL_OPTIONS);
     return this._info(this.normalizePath(path), options);
@@ -443,26 +508,45 @@ export abstract class AbstractFileSystem {
     }
   }
 
+  /**
+   * Whether anything is at `path`. Only "nothing there" (ENOENT, ENOTDIR) is false: other errors
+   * (EACCES, a network failure) are thrown, never taken for absence.
+   */
   async exists(path: string, options: SignalOptions = {}): Promise<boolean> {
     this.checkCall("exists", options, SIGNAL_OPTIONS);
     return (await this.typeOrMissing(path, options)) !== undefined;
   }
 
+  /**
+   * Whether `path` is a directory: false when it is missing or not a directory; other errors are thrown
+   * (see `exists`).
+   */
   async isDir(path: string, options: SignalOptions = {}): Promise<boolean> {
     this.checkCall("isDir", options, SIGNAL_OPTIONS);
     return (await this.typeOrMissing(path, options)) === "directory";
   }
 
+  /**
+   * Whether `path` is a file: false when it is missing or not a file; other errors are thrown (see
+   * `exists`).
+   */
   async isFile(path: string, options: SignalOptions = {}): Promise<boolean> {
     this.checkCall("isFile", options, SIGNAL_OPTIONS);
     return (await this.typeOrMissing(path, options)) === "file";
   }
 
+  /**
+   * The size of `path` in bytes (0 for directories; null when the backend cannot tell). ENOENT when
+   * missing.
+   */
   async size(path: string, options: SignalOptions = {}): Promise<number | null> {
     this.checkCall("size", options, SIGNAL_OPTIONS);
     return (await this.info(path, options)).size;
   }
 
+  /**
+   * `size` of each path, in order, at most `concurrency` at a time; the first failure rejects the call.
+   */
   async sizes(paths: readonly string[], options: SignalOptions = {}): Promise<Array<number | null>> {
     if (!Array.isArray(paths)) throw invalidArgument("sizes", "paths", "must be an array of strings", paths);
     checkPaths("sizes", paths, "paths");
@@ -487,6 +571,10 @@ export abstract class AbstractFileSystem {
     return createHash("sha256").update(stableStringify(info)).digest("hex");
   }
 
+  /**
+   * When `path` was last modified (its info's `mtime`). ENOTSUP where the backend records no
+   * modification time.
+   */
   async modified(path: string, options: SignalOptions = {}): Promise<Date> {
     this.checkCall("modified", options, SIGNAL_OPTIONS);
     const info = await this.info(path, options);
@@ -496,6 +584,9 @@ export abstract class AbstractFileSystem {
     throw FsError.enotsup(`${this.protocol} does not record modification times`, info.name);
   }
 
+  /**
+   * When `path` was created (its info's `created`). ENOTSUP where the backend records no creation time.
+   */
   async created(path: string, options: SignalOptions = {}): Promise<Date> {
     this.checkCall("created", options, SIGNAL_OPTIONS);
     const info = await this.info(path, options);
@@ -517,6 +608,10 @@ export abstract class AbstractFileSystem {
     return this.normalizePath(path);
   }
 
+  /**
+   * Forget cached listings: of `path`, its ancestors and everything below it, or all of them without a
+   * path. Call it when something else changed the storage.
+   */
   invalidateCache(path?: string): void {
     if (path !== undefined) checkPath("invalidateCache", path);
     // Normalised even without a listings cache, so a bad path is refused everywhere alike.
@@ -531,6 +626,12 @@ export abstract class AbstractFileSystem {
 
   // ---------------------------------------------------------------- walking
 
+  /**
+   * Walk the tree below `path` like Python's `os.walk`: one entry per directory, parents first
+   * (`topdown: false`: children first), names sorted, down to `maxDepth` levels (1: `path` alone).
+   * Walking top-down, removing names from an entry's subdirectories prunes them. A directory that
+   * cannot be listed is skipped (`onError`), a file or a missing path yields nothing.
+   */
   walk(path: string, options: WalkOptions & { detail: true }): AsyncGenerator<WalkEntryDetail>;
   walk(path: string, options?: WalkOptions & { detail?: false }): AsyncGenerator<WalkEntry>;
   async *walk(path: string, options: WalkOptions = {}): AsyncGenerator<WalkEntry | WalkEntryDetail> {
@@ -576,6 +677,12 @@ export abstract class AbstractFileSystem {
     if (!topdown) yield entry;
   }
 
+  /**
+   * Every file below `path` at any depth or down to `maxDepth` levels, as sorted paths or, with
+   * `detail`, infos by path; `withDirs` adds the directories (and `path` itself, unless it is the
+   * root). A file finds itself; a missing path finds nothing (no error, as in fsspec). Directories are
+   * listed level by level, `concurrency` at a time.
+   */
   find(path: string, options: FindOptions & { detail: true }): Promise<Record<string, FileInfo>>;
   find(path: string, options?: FindOptions & { detail?: false }): Promise<string[]>;
   find(path: string, options?: FindOptions): Promise<string[] | Record<string, FileInfo>>;
@@ -636,6 +743,12 @@ export abstract class AbstractFileSystem {
     return out;
   }
 
+  /**
+   * The paths matching `pattern`, sorted (with `detail`: infos by path). fsspec's rules: `*` and `?`
+   * stay within a segment, `**` spans any depth, `[a-z]` and `[!a]` are classes, a trailing `/` matches
+   * directories only; `maxDepth` bounds the depth `**` reaches. A pattern without glob characters is a
+   * lookup of that path. No match is an empty result, not an error.
+   */
   glob(pattern: string, options: GlobOptions & { detail: true }): Promise<Record<string, FileInfo>>;
   glob(pattern: string, options?: GlobOptions & { detail?: false }): Promise<string[]>;
   glob(pattern: string, options?: GlobOptions): Promise<string[] | Record<string, FileInfo>>;
@@ -670,6 +783,10 @@ export abstract class AbstractFileSystem {
     return out;
   }
 
+  /**
+   * Bytes used below `path` as `find` sees it (`maxDepth`, `withDirs`): the total (`total`, default
+   * true) or bytes per path.
+   */
   async du(path: string, options: DuOptions = {}): Promise<number | Record<string, number>> {
     this.checkCall("du", options, DU_OPTIONS);
     const infos = await this.find(path, { maxDepth: options.maxDepth, withDirs: options.withDirs, detail: true, signal: options.signal });
@@ -743,6 +860,12 @@ export abstract class AbstractFileSystem {
 
   // ---------------------------------------------------------------- reading
 
+  /**
+   * Whole files. One path that names a file: its bytes (a directory is EISDIR unless `recursive`). A
+   * list, a glob, or a directory with `recursive`: the bytes of each file by path, directories left
+   * out, expanded like `expandPath` (ENOENT when nothing matches). A failed read rejects the call
+   * (`onError: "raise"`, default), is kept in the result (`"return"`) or left out (`"omit"`).
+   */
   cat(path: readonly string[], options?: CatOptions): Promise<CatResult>;
   cat(path: string, options?: CatOptions): Promise<Uint8Array | CatResult>;
   async cat(path: string | readonly string[], options: CatOptions = {}): Promise<Uint8Array | CatResult> {
@@ -867,12 +990,14 @@ export abstract class AbstractFileSystem {
     return results;
   }
 
+  /** The first `size` bytes of a file (default 1024); fewer when the file is shorter. */
   async head(path: string, size = 1024, options: SignalOptions = {}): Promise<Uint8Array> {
     checkArg("head", "size", size, isNonNegativeInteger);
     this.checkCall("head", options, SIGNAL_OPTIONS);
     return this.catFile(path, 0, size, options);
   }
 
+  /** The last `size` bytes of a file (default 1024); the whole file when it is shorter. */
   async tail(path: string, size = 1024, options: SignalOptions = {}): Promise<Uint8Array> {
     checkArg("tail", "size", size, isNonNegativeInteger);
     this.checkCall("tail", options, SIGNAL_OPTIONS);
@@ -880,6 +1005,7 @@ export abstract class AbstractFileSystem {
     return this.catFile(path, -size, undefined, options);
   }
 
+  /** A whole file decoded as `encoding` (default utf8; an unknown encoding is EINVAL). */
   async readText(path: string, encoding: BufferEncoding = "utf8", options: SignalOptions = {}): Promise<string> {
     checkArg("readText", "encoding", encoding, isEncoding);
     this.checkCall("readText", options, SIGNAL_OPTIONS);
@@ -887,6 +1013,7 @@ export abstract class AbstractFileSystem {
     return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString(encoding);
   }
 
+  /** Write `text` encoded as `encoding` (default utf8) as one whole file, as `pipeFile` does. */
   async writeText(path: string, text: string, encoding: BufferEncoding = "utf8", options: PipeOptions = {}): Promise<void> {
     if (typeof text !== "string") throw invalidArgument("writeText", "text", "must be a string", text);
     checkArg("writeText", "encoding", encoding, isEncoding);
@@ -957,6 +1084,11 @@ export abstract class AbstractFileSystem {
     await mapBounded(entries, ([p, d]) => this.pipeFile(p, d, options), { concurrency: this.concurrency, signal: options.signal });
   }
 
+  /**
+   * Write one whole file: replace it (`mode: "overwrite"`, default) or create it only if nothing is
+   * there (`mode: "create"`: EEXIST otherwise, atomically where the backend can). Strings are written
+   * as UTF-8. Inside a transaction the file is published at its end.
+   */
   pipeFile(path: string, data: BytesLike, options: PipeOptions = {}): Promise<void> {
     // Not async on purpose (see catFile): small writes are the memory backend's hot path.
     try {
@@ -978,6 +1110,10 @@ export abstract class AbstractFileSystem {
     await f.close();
   }
 
+  /**
+   * Create an empty file, or empty an existing one (`truncate`, default true); `truncate: false` keeps
+   * an existing file's bytes and updates its modification time where the backend can.
+   */
   async touch(path: string, options: TouchOptions = {}): Promise<void> {
     this.checkCall("touch", options, TOUCH_OPTIONS);
     const p = this.normalizePath(path);
@@ -990,6 +1126,10 @@ export abstract class AbstractFileSystem {
     }
   }
 
+  /**
+   * Make a directory, with its missing parents unless `createParents: false`; EEXIST when it exists.
+   * Object stores have no empty directories: there this may do nothing.
+   */
   async mkdir(path: string, options: MkdirOptions = {}): Promise<void> {
     this.checkCall("mkdir", options, MKDIR_OPTIONS);
     const p = this.normalizePath(path);
@@ -1000,6 +1140,9 @@ export abstract class AbstractFileSystem {
     }
   }
 
+  /**
+   * Make a directory and its parents. EEXIST when a file is at `path`, or a directory unless `existOk`.
+   */
   async makedirs(path: string, options: MakedirsOptions = {}): Promise<void> {
     this.checkCall("makedirs", options, MAKEDIRS_OPTIONS);
     const p = this.normalizePath(path);
@@ -1019,6 +1162,7 @@ export abstract class AbstractFileSystem {
     }
   }
 
+  /** Remove an empty directory: ENOTEMPTY when it holds anything. */
   async rmdir(path: string, options: SignalOptions = {}): Promise<void> {
     this.checkCall("rmdir", options, SIGNAL_OPTIONS);
     const p = this.normalizePath(path);
@@ -1029,6 +1173,10 @@ export abstract class AbstractFileSystem {
     }
   }
 
+  /**
+   * Delete one file, its path taken literally (no globs). ENOENT when missing; ENOTSUP on read-only
+   * backends.
+   */
   async rmFile(path: string, options: SignalOptions = {}): Promise<void> {
     this.checkCall("rmFile", options, SIGNAL_OPTIONS);
     const p = this.normalizePath(path);
@@ -1119,6 +1267,10 @@ export abstract class AbstractFileSystem {
     await runTransfers(pairs, this, this, { ...options, onError: options.onError ?? (options.recursive ? "omit" : "raise") });
   }
 
+  /**
+   * Copy one file within this filesystem (server-side where the backend can), replacing `dst`; both
+   * paths literal. ENOENT when `src` is missing.
+   */
   async cpFile(src: string, dst: string, options: SignalOptions = {}): Promise<void> {
     checkPath("cpFile", src, "src");
     checkPath("cpFile", dst, "dst");
@@ -1192,11 +1344,19 @@ export abstract class AbstractFileSystem {
     await runTransfers(pairs, local, this, transfer);
   }
 
+  /**
+   * Download one file to `lpath` on the local side (`localFs`, default the local disk), replacing it;
+   * both paths literal. `callback` reports the bytes.
+   */
   async getFile(rpath: string, lpath: string, options: GetPutOptions = {}): Promise<void> {
     const { local, transfer } = await this.localSide("getFile", [rpath, lpath], ["rpath", "lpath"], options, true);
     await transferOne(this, this.normalizePath(rpath), local, local.normalizePath(lpath), transfer);
   }
 
+  /**
+   * Upload one local file (from `localFs`, default the local disk) to `rpath`, replacing it; both paths
+   * literal. `callback` reports the bytes.
+   */
   async putFile(lpath: string, rpath: string, options: GetPutOptions = {}): Promise<void> {
     const { local, transfer } = await this.localSide("putFile", [lpath, rpath], ["lpath", "rpath"], options, true);
     await transferOne(local, local.normalizePath(lpath), this, this.normalizePath(rpath), transfer);
@@ -1204,6 +1364,13 @@ export abstract class AbstractFileSystem {
 
   // ---------------------------------------------------------------- opened files
 
+  /**
+   * Open a file (see docs/opened-files.md). Binary modes give a `BufferedFile`: seekable reads through
+   * a read cache (`cacheType`), or writes sent in `blockSize` chunks and published on close (`w`
+   * replaces, `a` appends, `x` creates only). Text modes give a `TextFile`. A missing file for reading
+   * is ENOENT, a directory EISDIR, `x` over an existing file EEXIST, another mode EINVAL. Inside a
+   * transaction writes are published at its end.
+   */
   open(path: string, mode: TextMode, options?: FileOpenOptions): Promise<TextFile>;
   open(path: string, mode?: "rb" | "wb" | "ab" | "xb", options?: FileOpenOptions): Promise<BufferedFile>;
   open(path: string, mode?: OpenMode, options?: FileOpenOptions): Promise<BufferedFile | TextFile>;
@@ -1233,6 +1400,10 @@ export abstract class AbstractFileSystem {
     });
   }
 
+  /**
+   * A writable file over `_openWriter`: `x` refuses an existing file (EEXIST), a directory is EISDIR;
+   * enlisted in the running transaction, if any.
+   */
   protected async openForWrite(path: string, kind: "w" | "a" | "x", options: FileOpenOptions): Promise<BufferedFile> {
     // One lookup. Only "x" must know for sure; other modes write even where a lookup is refused
     // (a presigned PUT URL may forbid HEAD).
@@ -1276,6 +1447,10 @@ export abstract class AbstractFileSystem {
 
   // ---------------------------------------------------------------- transactions
 
+  /**
+   * Whether a transaction is running on this instance (between `startTransaction` and
+   * `endTransaction`).
+   */
   get inTransaction(): boolean {
     return this.activeTransaction !== undefined;
   }
@@ -1332,6 +1507,9 @@ export abstract class AbstractFileSystem {
     return shown;
   }
 
+  /**
+   * How `util.inspect` and `console.log` show the instance: `ClassName { options }`, secrets as `***`.
+   */
   [inspect.custom](depth: number, options: InspectOptions, show?: typeof inspect): string {
     return printRedacted(this.constructor.name, this.printedOptions(), depth, options, show);
   }

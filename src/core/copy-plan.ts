@@ -4,6 +4,9 @@
  */
 import { basename, commonPathPrefix, trimTrailingSlashes } from "./paths.js";
 
+/**
+ * What `planDestinations` decides from: the caller's source and destination and what the lookups found.
+ */
 export interface PlanInput {
   /** What the caller passed as source: a single path (string) or a list. */
   source: string | readonly string[];

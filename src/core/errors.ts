@@ -4,6 +4,13 @@
  */
 import { inspect, type InspectOptions } from "node:util";
 import { redactText, redactUrl } from "./redact.js";
+/**
+ * The `code` of an `FsError`, named as Node's `errno` codes where one exists: ENOENT (nothing there),
+ * EEXIST, EISDIR, ENOTDIR, ENOTEMPTY, EINVAL (a bad argument or option), EACCES (refused, or outside a
+ * root), ENOTSUP (the backend cannot), ETIMEDOUT, EIO (the storage or network failed), ECLOSED (a
+ * closed file), EABORT (a signal fired), EPROTO (a server broke the protocol), ECHANGED (the file
+ * changed during a read).
+ */
 export type FsErrorCode =
   | "ENOENT"
   | "EEXIST"
@@ -39,6 +46,7 @@ export const NETWORK_ERROR_CODES = [
   "ETIMEDOUT",
 ] as const;
 
+/** One of NETWORK_ERROR_CODES. */
 export type NetworkErrorCode = (typeof NETWORK_ERROR_CODES)[number];
 
 const DEFAULT_MESSAGES: Record<FsErrorCode, string> = {
@@ -69,8 +77,11 @@ const DEFAULT_MESSAGES: Record<FsErrorCode, string> = {
 
 const NETWORK_CODES: ReadonlySet<string> = new Set(NETWORK_ERROR_CODES);
 
+/** What an `FsError` carries besides its code and message. */
 export interface FsErrorOptions {
+  /** The path the error is about (URLs lose their credentials). */
   path?: string;
+  /** The underlying error (a Node `fs` error, an HTTP response's, a signal's reason). */
   cause?: unknown;
   /** HTTP status or other backend-specific status, when there is one. */
   status?: number;
@@ -78,15 +89,23 @@ export interface FsErrorOptions {
   host?: string;
 }
 
+/**
+ * The one error type of every backend: `code` says what happened, `path` where. `name` is "FsError";
+ * the message is `CODE: detail: 'path'`, with credentials in URLs redacted.
+ */
 export class FsError extends Error {
+  /** What happened; switch on it as on a `node:fs` error's code. */
   readonly code: FsErrorCode;
+  /** The path the error is about, when there is one. */
   readonly path: string | undefined;
+  /** The HTTP (or other backend) status behind the error, when there is one. */
   readonly status: number | undefined;
   /** Network failures: the host (`name:port`, no credentials) the connection was to. */
   readonly host: string | undefined;
   /** The message without code and path. */
   readonly detail: string;
 
+  /** `message` defaults to the code's usual text ("no such file or directory"). */
   constructor(code: FsErrorCode, message?: string, options: FsErrorOptions = {}) {
     // URLs keep no credentials in errors (message, path and so stack), whichever layer raised them.
     const text = message === undefined ? DEFAULT_MESSAGES[code] : redactText(message);
@@ -113,24 +132,31 @@ export class FsError extends Error {
     return new FsError(this.code, this.detail, { path, cause: this, status: this.status, host: this.host });
   }
 
+  /** ENOENT for `path`. */
   static enoent(path: string, message?: string, cause?: unknown): FsError {
     return new FsError("ENOENT", message, { path, cause });
   }
+  /** EEXIST for `path`. */
   static eexist(path: string, message?: string): FsError {
     return new FsError("EEXIST", message, { path });
   }
+  /** EISDIR for `path`. */
   static eisdir(path: string, message?: string): FsError {
     return new FsError("EISDIR", message, { path });
   }
+  /** ENOTDIR for `path`. */
   static enotdir(path: string, message?: string): FsError {
     return new FsError("ENOTDIR", message, { path });
   }
+  /** EINVAL with `message` (and the path, when there is one). */
   static einval(message: string, path?: string): FsError {
     return new FsError("EINVAL", message, { path });
   }
+  /** EACCES for `path`. */
   static eacces(path: string, message?: string): FsError {
     return new FsError("EACCES", message, { path });
   }
+  /** ENOTSUP with `message` (and the path, when there is one). */
   static enotsup(message: string, path?: string): FsError {
     return new FsError("ENOTSUP", message, { path });
   }
@@ -149,7 +175,7 @@ export function isNetworkErrorCode(code: unknown): code is NetworkErrorCode {
 }
 
 /** True for an FsError whose code is a network failure (refused, reset, DNS, unreachable, timed out). */
-export function isNetworkError(err: unknown): err is FsError & { code: NetworkErrorCode } {
+export function isNetworkError(err: unknown): err is FsError {
   return err instanceof FsError && NETWORK_CODES.has(err.code);
 }
 
@@ -195,6 +221,7 @@ export function toFsError(err: unknown, path?: string): FsError {
   return new FsError("EIO", message, { path, cause: err });
 }
 
+/** Whether `err` is an `FsError` (with `code`, when given): `if (isFsError(err, "ENOENT")) ...`. */
 export function isFsError(err: unknown, code?: FsErrorCode): err is FsError {
   return err instanceof FsError && (code === undefined || err.code === code);
 }

@@ -42,6 +42,7 @@ export function protocolOf(url: string): string | undefined {
   return m && (m[2] === "://" || splitChain(url).length > 1) ? m[1]!.toLowerCase() : undefined;
 }
 
+/** `path` without trailing slashes ("/" stays "/"). */
 export function trimTrailingSlashes(path: string): string {
   let end = path.length;
   while (end > 1 && path[end - 1] === "/") end--;
@@ -73,6 +74,7 @@ export function parentOf(path: string, root = "/"): string {
   return trimmed.slice(0, idx);
 }
 
+/** The last segment of `path`, trailing slashes ignored. */
 export function basename(path: string): string {
   const trimmed = trimTrailingSlashes(path);
   const idx = trimmed.lastIndexOf("/");

@@ -6,6 +6,10 @@ import { AbstractFileSystem, setCloseListener, type FileSystemClass, type FileSy
 import { FsError } from "./errors.js";
 import { checkArg, checkOptions, isBoolean, isFunction, isPlainObject, optionSpec } from "./validate.js";
 
+/**
+ * Loads a filesystem class on first use (`registerImplementation("x", async () => (await
+ * import("./x.js")).XFileSystem)`).
+ */
 export type FileSystemLoader = () => Promise<FileSystemClass>;
 
 const implementations = new Map<string, FileSystemClass | FileSystemLoader>();

@@ -12,12 +12,17 @@ import type { ExpandOptions, FileInfo, OnError, ProgressCallback, SignalOptions,
 import { checkOptions, isFunction, isPositiveInteger, isRecord, isSignal, optionSpec } from "./validate.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 
+/** One file (or directory) to move: source and destination paths, each on its own filesystem. */
 export interface TransferPair {
+  /** The source path. */
   src: string;
+  /** The destination path. */
   dst: string;
+  /** The source's info, when planning looked it up (a directory is made, not copied). */
   info: FileInfo | undefined;
 }
 
+/** What `makeTransferPlan` decides for a copy or move, before anything moves. */
 export interface TransferPlan {
   /** What to copy; within one filesystem, pairs whose destination is their source are left out. */
   pairs: TransferPair[];
@@ -339,6 +344,7 @@ export interface TransferFileOptions extends SignalOptions {
   onBytes?: (bytes: number) => void;
   /** The source's info when the caller already has it (saves a lookup). */
   info?: FileInfo;
+  /** Bytes per chunk when streaming between filesystems; default 5 MiB (`DEFAULT_BLOCK_SIZE`). */
   blockSize?: number;
 }
 

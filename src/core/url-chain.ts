@@ -30,7 +30,12 @@ import { BufferedFile, FILE_OPEN_OPTIONS, parseMode, type FileOpenOptions, type 
 import { CompressedFile, resolveCompression } from "../files/compression.js";
 import { TextFile } from "../files/text-file.js";
 
+/**
+ * What `urlToFs` resolves to: the filesystem of the URL (the outermost layer of a chain) and the path
+ * on it.
+ */
 export interface UrlToFsResult {
+  /** The filesystem (cached: the same options give the same instance). */
   fs: AbstractFileSystem;
   /** The path within `fs` (protocol stripped). */
   path: string;
@@ -128,7 +133,9 @@ export async function urlToFs(url: string, options: Record<string, unknown> = {}
 
 /** The opened-file options `open()` / `openFiles()` take besides filesystem options. */
 export interface OpenOptions extends FileOpenOptions {
-  /** "infer" (from the extension), a codec name (gzip, brotli, deflate), or null. */
+  /**
+   * "infer" (from the extension), a codec name (gzip, brotli, deflate), or null (the default: none).
+   */
   compression?: string | null;
 }
 
@@ -164,6 +171,7 @@ async function splitOpenOptions(
   return { fileOptions: fileOptions as OpenOptions, fsOptions };
 }
 
+/** What `open` gives in a binary mode: a `BufferedFile`, or a `CompressedFile` with `compression`. */
 export type OpenedFile = BufferedFile | CompressedFile;
 
 async function openOn(fs: AbstractFileSystem, path: string, mode: OpenMode, options: OpenOptions): Promise<OpenedFile | TextFile> {
@@ -176,7 +184,11 @@ async function openOn(fs: AbstractFileSystem, path: string, mode: OpenMode, opti
   return text ? new TextFile(file, options.encoding ?? "utf8") : file;
 }
 
-/** Open one URL. Options are split between the file (blockSize, cacheType, compression...) and the filesystem. */
+/**
+ * Open one URL or chain (`filecache::https://...`) in `mode` (default "rb"). Options are split between
+ * the file (blockSize, cacheType, compression, encoding...) and the filesystems of the URL (by name, or
+ * keyed by protocol); a name that is neither is EINVAL. Errors are those of `AbstractFileSystem.open`.
+ */
 export function open(url: string, mode: TextMode, options?: OpenOptions & Record<string, unknown>): Promise<TextFile>;
 export function open(url: string, mode?: "rb" | "wb" | "ab" | "xb", options?: OpenOptions & Record<string, unknown>): Promise<OpenedFile>;
 export function open(url: string, mode?: OpenMode, options?: OpenOptions & Record<string, unknown>): Promise<OpenedFile | TextFile>;
@@ -191,9 +203,13 @@ export async function open(url: string, mode: OpenMode = "rb", options: OpenOpti
 /** A file not yet opened: `await f.open()` opens it; `using` style via `withFile`. */
 export class OpenFile {
   constructor(
+    /** The filesystem the file is on. */
     readonly fs: AbstractFileSystem,
+    /** Its path on `fs`. */
     readonly path: string,
+    /** The mode it opens in. */
     readonly mode: OpenMode,
+    /** The file options it opens with. */
     readonly options: OpenOptions,
   ) {}
 
@@ -207,6 +223,7 @@ export class OpenFile {
     return this.fs.unstripProtocol(this.path);
   }
 
+  /** Open the file (each call opens it anew); close what it gives. */
   open(): Promise<OpenedFile | TextFile> {
     return openOn(this.fs, this.path, this.mode, this.options);
   }

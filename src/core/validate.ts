@@ -34,20 +34,33 @@ export function mergeSpecs(...specs: ReadonlyArray<OptionSpec | undefined>): Opt
 
 // ---------------------------------------------------------------- value checks
 
+/** Any value (the option is checked where it is used). */
 export const anyValue: Check = () => undefined;
+/** true or false. */
 export const isBoolean: Check = (v) => (typeof v === "boolean" ? undefined : "must be true or false");
+/** Any string. */
 export const isString: Check = (v) => (typeof v === "string" ? undefined : "must be a string");
+/** A string other than "". */
 export const isNonEmptyString: Check = (v) => (typeof v === "string" && v !== "" ? undefined : "must be a non-empty string");
+/** A function. */
 export const isFunction: Check = (v) => (typeof v === "function" ? undefined : "must be a function");
+/** A safe integer >= 1. */
 export const isPositiveInteger: Check = (v) => (Number.isSafeInteger(v) && (v as number) >= 1 ? undefined : "must be a positive integer");
+/** A safe integer >= 0. */
 export const isNonNegativeInteger: Check = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : "must be a non-negative integer");
+/** A number >= 0 (not NaN). */
 export const isNonNegativeNumber: Check = (v) =>
   typeof v === "number" && v >= 0 && !Number.isNaN(v) ? undefined : "must be a non-negative number";
+/** A number > 0 (not NaN). */
 export const isPositiveNumber: Check = (v) => (typeof v === "number" && v > 0 && !Number.isNaN(v) ? undefined : "must be a positive number");
+/** A plain object (`{...}`, not an array or a class instance). */
 export const isRecord: Check = (v) => (isPlainObject(v) ? undefined : "must be a plain object");
+/** An `AbortSignal`. */
 export const isSignal: Check = (v) => (v instanceof AbortSignal ? undefined : "must be an AbortSignal");
+/** A Buffer encoding name Node knows (utf8, latin1, base64...). */
 export const isEncoding: Check = (v) =>
   typeof v === "string" && Buffer.isEncoding(v) ? undefined : "must be a Node.js encoding (utf8, latin1, base64, hex...)";
+/** A plain object whose values are all strings (headers). */
 export const isStringRecord: Check = (v) =>
   isPlainObject(v) && Object.values(v).every((x) => typeof x === "string") ? undefined : "must be an object of strings";
 
@@ -90,6 +103,7 @@ export function instanceOf(cls: abstract new (...args: never[]) => unknown, what
   return (v) => (v instanceof cls ? undefined : `must be ${what}`);
 }
 
+/** Whether `v` is a plain object: its prototype is Object.prototype or null. */
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== "object") return false;
   const proto = Object.getPrototypeOf(v);

@@ -26,7 +26,9 @@ export interface FileVersion {
   key?: string;
 }
 
+/** Options of `catFilePinned`. */
 export interface PinnedReadOptions extends SignalOptions {
+  /** The version the bytes must come from (as `fileVersion` gave it). */
   version: FileVersion;
 }
 

@@ -22,8 +22,11 @@ import {
 import { DEFAULT_BLOCK_SIZE, makeReadCache, type CacheStats, type RangeFetcher, type ReadCache } from "./read-caches.js";
 import { concatBytes, type UploadSink } from "./upload-sink.js";
 
+/** Modes of a `BufferedFile`: read, write (replace), append, exclusive create. */
 export type BinaryMode = "rb" | "wb" | "ab" | "xb";
+/** Modes of a `TextFile`: as the binary ones, with strings in an encoding. */
 export type TextMode = "r" | "w" | "a" | "x" | "rt" | "wt" | "at" | "xt";
+/** Every mode `open` takes; another is EINVAL. */
 export type OpenMode = BinaryMode | TextMode;
 
 const MODES = new Set<string>(["rb", "wb", "ab", "xb", "r", "w", "a", "x", "rt", "wt", "at", "xt"]);
@@ -36,15 +39,20 @@ export function parseMode(mode: string): { kind: "r" | "w" | "a" | "x"; text: bo
   return { kind: mode[0] as "r" | "w" | "a" | "x", text: !mode.endsWith("b") };
 }
 
+/** Options of `open` (docs/opened-files.md). */
 export interface FileOpenOptions {
   /** Read-ahead / block size for reads, and the upload chunk size for writes (default 5 MiB). */
   blockSize?: number;
   /** Read cache by name: none, readahead (default), bytes, blockcache, first, parts, all, background. */
   cacheType?: string;
+  /**
+   * Options of the read cache (`cacheType`), e.g. `{maxBlocks: 8}` for blockcache or `{data}` for
+   * parts; default none.
+   */
   cacheOptions?: Record<string, unknown>;
   /** Publish on close (default). With false, only `commit()` publishes and `discard()` drops. */
   autocommit?: boolean;
-  /** Known size, saving an `info` call when opening for read. */
+  /** Known size in bytes, saving an `info` call when opening for read (default: looked up). */
   size?: number;
   /** Text encoding for text modes (default utf-8). */
   encoding?: BufferEncoding;
@@ -52,6 +60,7 @@ export interface FileOpenOptions {
   signal?: AbortSignal;
 }
 
+/** @internal The check of each `FileOpenOptions` name. */
 export const FILE_OPEN_OPTIONS = optionSpec<FileOpenOptions>({
   blockSize: isPositiveInteger,
   cacheType: isString,
@@ -62,6 +71,7 @@ export const FILE_OPEN_OPTIONS = optionSpec<FileOpenOptions>({
   signal: isSignal,
 });
 
+/** @internal What a backend builds a `BufferedFile` from. */
 export interface BufferedFileInit {
   path: string;
   mode: "rb" | "wb" | "ab" | "xb";
@@ -117,11 +127,23 @@ export function readableFile(
   });
 }
 
+/**
+ * A file opened in binary mode. Reading: `read`, `seek`, `tell`, `readline`, async iteration and Node
+ * streams, through a read cache (`cacheType`) over ranged fetches. Writing: bytes are buffered and sent
+ * in `blockSize` chunks; `close()` publishes the file (or `commit()` without autocommit), `discard()`
+ * drops it. Errors are `FsError`s with the path; after `close()` every call is ECLOSED. `await using`
+ * closes it.
+ */
 export class BufferedFile implements AsyncIterable<Uint8Array> {
+  /** The path as the filesystem names it (without protocol). */
   readonly path: string;
+  /** The binary mode the file was opened with. */
   readonly mode: "rb" | "wb" | "ab" | "xb";
+  /** Bytes per read-cache block and per upload chunk (`blockSize` option; default 5 MiB). */
   readonly blockSize: number;
+  /** What the backend knows of the file (its info when opened for read: etag, mtime...). */
   readonly details: Record<string, unknown>;
+  /** Whether `close()` publishes a written file (default true; false inside a transaction). */
   autocommit: boolean;
 
   private position = 0;
@@ -147,6 +169,10 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     return inspectRedacted(this, depth, options, show);
   }
 
+  /**
+   * Made by `open()`, not by hand.
+   * @internal
+   */
   constructor(init: BufferedFileInit) {
     this.path = init.path;
     this.mode = init.mode;
@@ -179,6 +205,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     }
   }
 
+  /** True once `close()` (or `discard()`) ran. */
   get closed(): boolean {
     return this.isClosed;
   }
@@ -188,10 +215,12 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     return this.isDiscarded;
   }
 
+  /** True in mode `rb`. */
   get readable(): boolean {
     return this.mode === "rb";
   }
 
+  /** True in modes `wb`, `ab` and `xb`. */
   get writable(): boolean {
     return this.mode !== "rb";
   }
@@ -227,6 +256,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     if (this.signal?.aborted) throwIfAborted(this.signal, this.path);
   }
 
+  /** The read position in bytes, or the bytes written so far. */
   tell(): number {
     this.checkOpen();
     return this.position;
@@ -506,6 +536,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     this.onClose?.(this);
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

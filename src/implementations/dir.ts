@@ -30,7 +30,9 @@ export interface DirFileSystemOptions extends FileSystemOptions {
   path: string;
   /** The filesystem beneath (or give `targetProtocol` / `targetOptions`). */
   fs?: AbstractFileSystem;
+  /** With `filesystem()` or a URL chain instead of `fs`: the protocol of the filesystem beneath. */
   targetProtocol?: string;
+  /** The options of the filesystem built from `targetProtocol` (default none). */
   targetOptions?: FileSystemOptions;
   /**
    * Local disk only: refuse (EACCES) any path whose real path, symlinks resolved, leaves the
@@ -39,6 +41,11 @@ export interface DirFileSystemOptions extends FileSystemOptions {
   confineSymlinks?: boolean;
 }
 
+/**
+ * dir: a view of another filesystem rooted at `path` (docs/backends/dir.md). Paths are relative to the
+ * root (a leading "/" is the root); any path that could leave it under some layer's reading (`..`,
+ * `%2e%2e`, `%2f`, backslashes, NFKC lookalikes) is EACCES, control characters EINVAL.
+ */
 export class DirFileSystem extends AbstractFileSystem {
   static override protocols = ["dir"] as const;
   static override rootMarker = "";
@@ -55,7 +62,12 @@ export class DirFileSystem extends AbstractFileSystem {
     inner: { fs: AbstractFileSystem; path: string },
     outerPath: string,
     options: Record<string, unknown>,
-  ): { options: Record<string, unknown>; path: string } {
+  ): {
+    /** The options to construct this class with. */
+    options: Record<string, unknown>;
+    /** The path on the new instance. */
+    path: string;
+  } {
     return { options: { ...options, fs: inner.fs, path: inner.path }, path: outerPath || "/" };
   }
 
@@ -67,7 +79,9 @@ export class DirFileSystem extends AbstractFileSystem {
   }
 
   declare readonly options: Readonly<DirFileSystemOptions>;
+  /** The filesystem beneath. */
   readonly target: AbstractFileSystem;
+  /** The root of the view, as the target names it. */
   readonly root: string;
   private readonly confinement: RealPathConfinement | undefined;
 

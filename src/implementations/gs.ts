@@ -7,6 +7,7 @@
  * read (`ifGenerationMatch`), so a replaced object fails with ECHANGED instead of splicing two
  * versions. Small writes are one multipart upload, large ones a resumable session (see
  * gs/upload.ts); `rm` deletes in batches of 100; copies are server-side rewrites.
+ * @module fsspec-ts/gs
  */
 import { createHash, randomBytes } from "node:crypto";
 import { FsError, isFsError } from "../core/errors.js";
@@ -45,13 +46,13 @@ export interface GCSFileSystemOptions extends FileSystemOptions, TransportOption
    * its parsed contents (a service-account key or an authorized-user file).
    */
   token?: GcsToken;
-  /** A bearer token sent as is (never refreshed); wins over the lookup. */
+  /** A bearer token sent as is (never refreshed); wins over the lookup. Default none. */
   accessToken?: string;
   /** OAuth scope asked for: read_only, read_write or full_control (default). */
   access?: GcsAccess;
   /** Project for listing and creating buckets (default GOOGLE_CLOUD_PROJECT, else the credentials'). */
   project?: string;
-  /** Project billed for requester-pays buckets (`userProject` on every call). */
+  /** Project billed for requester-pays buckets (`userProject` on every call); default none. */
   userProject?: string;
   /** The service's URL (default STORAGE_EMULATOR_HOST, else https://storage.googleapis.com). */
   endpoint?: string;
@@ -67,10 +68,11 @@ export interface GCSFileSystemOptions extends FileSystemOptions, TransportOption
   checkDirectories?: boolean;
   /** Milliseconds to wait for the GCE metadata server in the default lookup (default 1,000). */
   metadataTimeout?: number;
-  /** Object resource fields for uploads (contentType, cacheControl, metadata...). */
+  /** Object resource fields for uploads (contentType, cacheControl, metadata...); default none. */
   uploadMetadata?: Record<string, unknown>;
 }
 
+/** The default `chunkSize` of uploads: 8 MiB. */
 export const DEFAULT_CHUNK_SIZE = 8 * 2 ** 20;
 
 function positiveInt(options: GCSFileSystemOptions, name: keyof GCSFileSystemOptions, fallback: number, min: number, max = Infinity): number {
@@ -103,11 +105,19 @@ function writeMeaning(mode: "w" | "a" | "x"): StatusMeaning {
 
 /** `open` takes ProgressOpenOptions here (types only: the base's open does the work). */
 export interface GCSFileSystem {
+  /** Open a file as `AbstractFileSystem.open` does; `callback` reports the bytes downloaded. */
   open(path: string, mode: TextMode, options?: ProgressOpenOptions): Promise<TextFile>;
+  /** A binary mode (default "rb"): a `BufferedFile`. */
   open(path: string, mode?: BinaryMode, options?: ProgressOpenOptions): Promise<BufferedFile>;
+  /** Any mode. */
   open(path: string, mode?: OpenMode, options?: ProgressOpenOptions): Promise<BufferedFile | TextFile>;
 }
 
+/**
+ * Google Cloud Storage as a filesystem (`gs`, `gcs`) on the JSON API: paths are `bucket/key`,
+ * directories are implied by name prefixes; reads are ranged GETs pinned to one generation, writes one
+ * upload or a resumable session. See docs/backends/gs.md.
+ */
 export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads {
   static override protocols = ["gs", "gcs"] as const;
   static override secretOptions = ["token", "accessToken"];
@@ -130,11 +140,20 @@ export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads 
     }),
     pickSpec(HTTPFileSystem.ownOptions, TRANSPORT_KEYS),
   );
+  /**
+   * `open` also takes `callback` (download progress).
+   * @internal
+   */
   static override callOptions = { open: PROGRESS_CALL_OPTIONS };
 
   declare readonly options: Readonly<GCSFileSystemOptions>;
 
+  /**
+   * The service's base URL in use (`endpoint` option, else `STORAGE_EMULATOR_HOST`, else
+   * https://storage.googleapis.com).
+   */
   readonly endpoint: string;
+  /** Bytes per resumable upload chunk (`chunkSize` option; default 8 MiB). */
   readonly chunkSize: number;
   private readonly http: HTTPFileSystem;
   private readonly urls: GcsUrls;
@@ -184,6 +203,7 @@ export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads 
     await this.http.close();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -251,7 +271,10 @@ export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads 
     } while (pageToken);
   }
 
-  /** The listing as the shared object-store logic reads it (see object-store.ts), for `path`'s errors. */
+  /**
+   * The listing as the shared object-store logic reads it (see object-store.ts), for `path`'s errors.
+   * @internal
+   */
   protected pages(path: string, signal?: AbortSignal): PageLister {
     return (bucket, prefix, delimiter, maxResults) => this.storePages(bucket, prefix, delimiter, path, signal, maxResults);
   }

@@ -7,6 +7,7 @@
  * checked, retried and resumable ranged downloads. Each branch or tag is resolved to its
  * commit once per filesystem, and every later call reads that commit: one filesystem sees one
  * snapshot of a repo until `invalidateCache()`.
+ * @module fsspec-ts/hf
  */
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, toFsError } from "../core/errors.js";
@@ -40,6 +41,7 @@ export interface HuggingFaceFileSystemOptions
   token?: string | false;
 }
 
+/** The Hub's address unless `endpoint` or `HF_ENDPOINT` says otherwise. */
 export const DEFAULT_HF_ENDPOINT = "https://huggingface.co";
 /** A listing longer than this many pages is taken for a pagination loop. */
 const MAX_PAGES = 100_000;
@@ -85,6 +87,11 @@ export interface HuggingFaceFileSystem {
   open(path: string, mode?: OpenMode, options?: ProgressOpenOptions): Promise<BufferedFile | TextFile>;
 }
 
+/**
+ * The Hugging Face Hub as a read-only filesystem
+ * (`hf://[datasets/|spaces/]<namespace>/<repo>[@<revision>]/<path>`), each revision pinned to one
+ * commit per instance. See docs/backends/hf.md.
+ */
 export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["hf"] as const;
   static override rootMarker = "";
@@ -97,6 +104,10 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
     }),
     pickSpec(HTTPFileSystem.ownOptions, HTTP_OPTIONS),
   );
+  /**
+   * `catFile` and `open` also take `callback` (download progress).
+   * @internal
+   */
   static override callOptions = { catFile: PROGRESS_CALL_OPTIONS, open: PROGRESS_CALL_OPTIONS };
 
   /** The canonical name of a path (see hf/path.ts); anything but a repo path is EINVAL. */
@@ -104,6 +115,7 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
     return formatHfPath(parseHfPath(path));
   }
 
+  /** The Hub's base URL in use (`endpoint` option, else `HF_ENDPOINT`, else https://huggingface.co). */
   readonly endpoint: string;
   /** The HTTP backend whose client (retries, redirects, timeouts, resumes) does every request. */
   private readonly http: HTTPFileSystem;
@@ -136,6 +148,7 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
     await this.http.close();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -466,10 +479,13 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
 
 /** A file at one commit, as the Hub's cache layout names it (see `hubFile`). */
 export interface HubFile {
+  /** The kind of repository. */
   repoType: HfRepoType;
+  /** `namespace/name`. */
   repoId: string;
   /** The revision the path asked for (`main` when none was written). */
   revision: string;
+  /** The commit the revision resolved to (40 hex). */
   commit: string;
   /** The path inside the repo. */
   path: string;
@@ -479,6 +495,7 @@ export interface HubFile {
   pinnedName: string;
   /** The blob's name: the LFS sha256 (64 hex) or the git blob id (40 hex). */
   etag: string;
+  /** Bytes. */
   size: number;
   /** Whether the file lives in LFS (then `etag` is the sha256 of its bytes). */
   lfs: boolean;

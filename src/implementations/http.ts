@@ -3,6 +3,7 @@
  * GETs that are checked, retried and resumed (see http/download.ts); directories are HTML
  * index pages; uploads are PUT (or POST). One undici Agent per instance keeps connections
  * alive and caps them per origin.
+ * @module fsspec-ts/http
  */
 import { createHash } from "node:crypto";
 import { AbstractFileSystem, type WalkEntry, type WalkEntryDetail } from "../core/abstract.js";
@@ -26,9 +27,15 @@ import { StreamingCache } from "./http/stream-cache.js";
 export type { HttpAuth } from "./http/client.js";
 
 export interface HTTPFileSystemOptions extends FileSystemOptions {
-  /** Sent with every request (credentials in them are dropped on redirects to other origins). */
+  /**
+   * Sent with every request (default none; credentials in them are dropped on redirects to other
+   * origins).
+   */
   headers?: Record<string, string>;
-  /** Basic (`{username, password}`) or bearer (`{bearer}`) credentials; user info in a URL wins. */
+  /**
+   * Basic (`{username, password}`) or bearer (`{bearer}`) credentials (default none); user info in a
+   * URL wins.
+   */
   auth?: HttpAuth;
   /** Most connections per origin (default 16), kept alive between requests. */
   connections?: number;
@@ -62,6 +69,7 @@ export interface HTTPFileSystemOptions extends FileSystemOptions {
 
 /** Per-call options of reads and writes: an AbortSignal and a progress callback. */
 export interface HttpCallOptions extends SignalOptions {
+  /** Progress of the bytes downloaded: `setSize(total)` when known, then `relativeUpdate(bytes)`. */
   callback?: ProgressCallback;
 }
 
@@ -73,11 +81,14 @@ export interface ProgressOpenOptions extends FileOpenOptions {
 
 /** Options of `open()` over HTTP: also `streaming`. */
 export interface HttpOpenOptions extends ProgressOpenOptions {
-  /** Read forward through one streamed response instead of ranged requests. */
+  /** Read forward through one streamed response instead of ranged requests (default false). */
   streaming?: boolean;
 }
 
-/** Per-call options the HTTP-based backends add to catFile and open: download progress. */
+/**
+ * Per-call options the HTTP-based backends add to catFile and open: download progress.
+ * @internal
+ */
 export const PROGRESS_CALL_OPTIONS = optionSpec<Pick<HttpCallOptions, "callback">>({ callback: isProgressCallback });
 
 const MAX_DIR_HINTS = 10_000;
@@ -127,6 +138,11 @@ export interface HTTPFileSystem {
   open(path: string, mode?: OpenMode, options?: HttpOpenOptions): Promise<BufferedFile | TextFile>;
 }
 
+/**
+ * HTTP(S) as a filesystem (`http`, `https`): paths are full URLs; reads are checked, retried and
+ * resumed ranged GETs, directories are HTML index pages, uploads PUT (or POST). See
+ * docs/backends/http.md.
+ */
 export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["http", "https"] as const;
   static override rootMarker = "";
@@ -149,7 +165,9 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     headConcurrency: anyValue,
   });
   static override callOptions = {
+    /** `catFile` also takes `callback` (download progress). */
     catFile: PROGRESS_CALL_OPTIONS,
+    /** `open` also takes `callback` and `streaming`. */
     open: optionSpec<Pick<HttpOpenOptions, "callback" | "streaming">>({ callback: isProgressCallback, streaming: isBoolean }),
   };
 
@@ -160,6 +178,10 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     return q < 0 ? trimTrailingSlashes(path) : trimTrailingSlashes(path.slice(0, q)) + path.slice(q);
   }
 
+  /**
+   * The connection pool and retry policy of this instance.
+   * @internal
+   */
   readonly client: HttpClient;
   private readonly listSizes: boolean;
   private readonly headConcurrency: number;
@@ -200,6 +222,7 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     await this.client.close();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -21,6 +21,7 @@ type FileHandle = nodeFs.promises.FileHandle;
 
 /** What LocalFileSystem needs of an injected `fs` module (node:fs and memfs both fit). */
 export interface NodeFsLike {
+  /** The promise API (`fs.promises`) with the calls LocalFileSystem makes. */
   promises: Pick<
     FsPromises,
     "open" | "stat" | "lstat" | "readlink" | "readdir" | "mkdir" | "rmdir" | "unlink" | "rename" | "copyFile" | "link" | "utimes" | "rm"
@@ -38,7 +39,9 @@ export interface LocalFileSystemOptions extends FileSystemOptions {
   fs?: NodeFsLike;
   /** Create missing parent directories on write (default true, like object stores). */
   autoMkdir?: boolean;
-  /** fsync written files before renaming them into place (survives power loss; slower). */
+  /**
+   * fsync written files before renaming them into place (survives power loss; slower). Default false.
+   */
   fsync?: boolean;
 }
 
@@ -56,6 +59,11 @@ const UNSETTABLE = new Set(["EPERM", "EINVAL", "ENOSYS", "ENOTSUP", "EOPNOTSUPP"
 const READ_SLICE = 2 ** 20;
 const READ_PARALLEL = 4;
 
+/**
+ * The local disk (`file`, `local`) through node:fs, or any module shaped like it (`fs` option). Writes
+ * go to a temporary file beside the target and are renamed into place, so a killed process never leaves
+ * half a file. See docs/backends/file.md.
+ */
 export class LocalFileSystem extends AbstractFileSystem {
   static override protocols = ["file", "local"] as const;
   static override rootMarker = "/";
@@ -79,6 +87,7 @@ export class LocalFileSystem extends AbstractFileSystem {
   }
 
   declare readonly options: Readonly<LocalFileSystemOptions>;
+  /** The promise API of the `fs` module in use (node:fs by default). */
   readonly fs: NodeFsLike["promises"];
   private readonly autoMkdir: boolean;
   private readonly fsyncWrites: boolean;

@@ -63,18 +63,26 @@ const readCopies = new SlabCopier(32 * 1024, 1024);
 
 /** The files and directories behind one or more MemoryFileSystem instances. */
 export class MemoryStore {
+  /**
+   * Path -> stored file.
+   * @internal
+   */
   readonly files = new Map<string, MemoryEntry>();
   /** Directories made explicitly (they survive being emptied), with their creation time. */
   readonly dirs = new Map<string, Date>();
   /** Directory -> full paths of its children (files and directories, explicit or implied). */
   readonly children = new Map<string, Set<string>>();
 
+  /** Forget every file and directory. */
   clear(): void {
     this.files.clear();
     this.dirs.clear();
     this.children.clear();
   }
 
+  /**
+   * Whether `path` is a directory (the root, one made explicitly, or one implied by what is below it).
+   */
   isDir(path: string): boolean {
     return path === "/" || this.dirs.has(path) || this.children.has(path);
   }
@@ -164,6 +172,7 @@ export class MemoryFileSystem extends AbstractFileSystem implements PinnedReads 
   }
 
   declare readonly options: Readonly<MemoryFileSystemOptions>;
+  /** Where this instance's files live: the shared store (default), a private one, or a given one. */
   readonly store: MemoryStore;
 
   constructor(options: MemoryFileSystemOptions = {}) {

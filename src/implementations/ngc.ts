@@ -9,6 +9,7 @@
  * version, kept in the listings cache); without it, files are still found one by one.
  * With an API key, the registry is asked with a bearer token (cached until it expires,
  * fetched again once on a 401). Neither the key nor a token appears in any error.
+ * @module fsspec-ts/ngc
  */
 import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
@@ -99,6 +100,10 @@ export interface NGCFileSystem {
   open(path: string, mode?: OpenMode, options?: ProgressOpenOptions): Promise<BufferedFile | TextFile>;
 }
 
+/**
+ * The NVIDIA NGC model registry as a read-only filesystem
+ * (`ngc://models/[<org>/[<team>/]]<name>@<version>[/<path>]`). See docs/backends/ngc.md.
+ */
 export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["ngc"] as const;
   static override rootMarker = "";
@@ -108,6 +113,10 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
     optionSpec<NGCFileSystemOptions, FileSystemOptions & TransportOptions>({ baseUrl: anyValue, authUrl: anyValue, apiKey: anyValue, org: anyValue, team: anyValue }),
     pickSpec(HTTPFileSystem.ownOptions, TRANSPORT_KEYS),
   );
+  /**
+   * `open` also takes `callback` (download progress).
+   * @internal
+   */
   static override callOptions = { open: PROGRESS_CALL_OPTIONS };
 
   /** The canonical name: `models/[org/[team/]]name@version[/path]`; anything else is EINVAL. */
@@ -115,7 +124,12 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
     return formatNgcPath(parseNgcPath(path));
   }
 
+  /**
+   * The registry API's base URL in use (`baseUrl` option, else `NGC_CLI_SEARCH_SERVICE_URL`, else
+   * https://api.ngc.nvidia.com/).
+   */
   readonly baseUrl: string;
+  /** The token service's base URL in use (`authUrl` option, else https://authn.nvidia.com/). */
   readonly authUrl: string;
   private readonly http: HTTPFileSystem;
   private readonly tokens: TokenSource | undefined;
@@ -157,6 +171,7 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
     await this.http.close();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -182,7 +182,10 @@ export abstract class ObjectStoreFileSystem extends AbstractFileSystem {
   /** The info field that changes with every write of an object (S3: etag, GCS: generation). */
   protected abstract readonly versionField: string;
 
-  /** The listing, for `path`'s errors. */
+  /**
+   * The listing, for `path`'s errors.
+   * @internal
+   */
   protected abstract pages(path: string, signal?: AbortSignal): PageLister;
   /** The object's own metadata, named `path` (ENOENT when there is none). */
   protected abstract headObject(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<FileInfo>;
@@ -204,11 +207,19 @@ export abstract class ObjectStoreFileSystem extends AbstractFileSystem {
     if (this.checkDirectories && (await this.hasChildren(bucket, key, path, signal))) throw FsError.eisdir(path);
   }
 
+  /**
+   * Note that `bucket` exists (a bounded set), sparing later lookups.
+   * @internal
+   */
   protected rememberBucket(bucket: string): void {
     if (this.knownBuckets.size >= MAX_KNOWN_BUCKETS) this.knownBuckets.clear();
     this.knownBuckets.add(bucket);
   }
 
+  /**
+   * Whether `bucket` exists (ENOENT is false; other errors are thrown).
+   * @internal
+   */
   protected bucketExists(bucket: string, options: SignalOptions): Promise<boolean> {
     return this._info(bucket, options).then(
       () => true,

@@ -4,6 +4,7 @@
  * prefixes (ListObjectsV2 with a delimiter); `find` is one listing without one. Reads are
  * ranged GetObjects, small writes one PutObject, large ones a multipart upload streamed while
  * the file is written (see s3/upload.ts).
+ * @module fsspec-ts/s3
  */
 import {
   AbortMultipartUploadCommand,
@@ -52,10 +53,14 @@ export interface S3FileSystemOptions extends FileSystemOptions, S3ClientSettings
   deleteBatchSize?: number;
   /** Refuse writes over a directory (EISDIR), at one LIST per write (default true). */
   checkDirectories?: boolean;
-  /** Extra parameters for PutObject, CreateMultipartUpload and CopyObject (ContentType, ServerSideEncryption, StorageClass...). */
+  /**
+   * Extra parameters for PutObject, CreateMultipartUpload and CopyObject (ContentType,
+   * ServerSideEncryption, StorageClass...); default none.
+   */
   uploadParams?: Record<string, unknown>;
 }
 
+/** The default `partSize` of multipart uploads: 8 MiB. */
 export const DEFAULT_PART_SIZE = 8 * 2 ** 20;
 /** The longest validity S3 gives a presigned URL (SigV4: 7 days). */
 const MAX_PRESIGN_MS = 7 * 24 * 3600 * 1000;
@@ -69,6 +74,10 @@ function positiveInt(options: S3FileSystemOptions, name: keyof S3FileSystemOptio
   return v;
 }
 
+/**
+ * Amazon S3 and S3-compatible stores as a filesystem (`s3`, `s3a`): paths are `bucket/key`,
+ * directories are implied by key prefixes. See docs/backends/s3.md.
+ */
 export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
   static override protocols = ["s3", "s3a"] as const;
   static override secretOptions = ["key", "secret", "token", "clientOptions"];
@@ -91,8 +100,11 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
   });
 
   declare readonly options: Readonly<S3FileSystemOptions>;
+  /** The AWS SDK client every request of this instance goes through. */
   readonly client: S3Client;
+  /** Bytes per multipart upload part (`partSize` option; default 8 MiB). */
   readonly partSize: number;
+  /** Parts of one writer uploaded at once (`partConcurrency` option; default 4). */
   readonly partConcurrency: number;
   private readonly maxKeys: number;
   private readonly deleteBatchSize: number;
@@ -122,6 +134,7 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
     this.client.destroy();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -161,7 +174,10 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
     } while (token);
   }
 
-  /** The listing as the shared object-store logic reads it (see object-store.ts), for `path`'s errors. */
+  /**
+   * The listing as the shared object-store logic reads it (see object-store.ts), for `path`'s errors.
+   * @internal
+   */
   protected pages(path: string, signal?: AbortSignal): PageLister {
     const lister = this;
     return async function* (bucket, prefix, delimiter, maxKeys) {

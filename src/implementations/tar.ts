@@ -59,6 +59,10 @@ function sniff(head: Uint8Array): string {
 /** Spools of instances dropped without `close()`: their temporary files are closed all the same. */
 const unclaimedSpools = new FinalizationRegistry<Spool>((spool) => void spool.release());
 
+/**
+ * tar: the members of a tar archive (plain or gzip-compressed) on any filesystem, read-only
+ * (docs/backends/tar.md).
+ */
 export class TarFileSystem extends ArchiveFileSystem<TarEntry> {
   static override protocols = ["tar"] as const;
   static override ownOptions = mergeSpecs(

@@ -24,6 +24,7 @@ import {
   type CentralEntry,
 } from "./archive/zip-format.js";
 
+/** Options of `ZipFileSystem`: those of every archive. */
 export type ZipFileSystemOptions = ArchiveFileSystemOptions;
 
 interface ZipEntry extends IndexedEntry {
@@ -46,6 +47,10 @@ const STREAM_PLAN = { first: MiB, max: 16 * MiB };
 const STORED = 0;
 const DEFLATE = 8;
 
+/**
+ * zip: the members of a zip archive on any filesystem, read-only (docs/backends/zip.md). Stored and
+ * deflated members are read with ranged reads of the archive, never the whole file.
+ */
 export class ZipFileSystem extends ArchiveFileSystem<ZipEntry> {
   static override protocols = ["zip"] as const;
 

@@ -13,14 +13,18 @@ import { TarFileSystem } from "../implementations/tar.js";
 import { ZipFileSystem } from "../implementations/zip.js";
 import type { ArchiveMember } from "../implementations/archive/members.js";
 
+/** The archive formats `extractArchive` reads. */
 export type ArchiveFormat = "zip" | "tar";
 
+/** What `extractArchive` extracts, and where. */
 export interface ExtractJob {
   /** The filesystem holding the archive and the folder: a LocalFileSystem. */
   fs: AbstractFileSystem;
+  /** The archive's path on `fs`. */
   archive: string;
   /** An empty folder the members are written under. */
   into: string;
+  /** Stops the extraction: EABORT. */
   signal?: AbortSignal;
   /** Default: zip when the archive starts like one (or is named `.zip`), else tar (plain or gzip). */
   format?: ArchiveFormat;
@@ -28,7 +32,9 @@ export interface ExtractJob {
 
 /** What an extraction wrote. */
 export interface Extracted {
+  /** Files written. */
   files: number;
+  /** Bytes written. */
   bytes: number;
 }
 

@@ -40,16 +40,27 @@ const DEFAULT_TIMEOUT_MS = 300_000;
 /** Downloads a package runs at once unless told otherwise. */
 export const DEFAULT_PACKAGE_CONCURRENCY = 4;
 
+/**
+ * Makes the progress callback of one download (`progress` option): given the file's name, a
+ * `ProgressCallback` (with an optional `stop` called when it ends), or undefined for none.
+ */
 export type ProgressFactory = (fileName: string) => (ProgressCallback & { stop?(): void }) | undefined;
 
+/** Options of `Package` (docs/packages.md). */
 export interface PackageOptions {
   /** The filesystem the root lives on (the root is then a path in it); by default from the root's URL. */
   fs?: AbstractFileSystem;
-  /** Options for the root's filesystem, as `urlToFs` takes them (keyed by protocol for chains). */
+  /**
+   * Options for the root's filesystem, as `urlToFs` takes them (keyed by protocol for chains); default
+   * none.
+   */
   fsOptions?: Record<string, unknown>;
   /** Cache files locally: on by default for every non-local root, off for local paths. */
   cache?: boolean;
-  /** Options of the whole-file cache (cacheStorage, expiryMs, sameNames, cacheMapper, checkFiles...). */
+  /**
+   * Options of the whole-file cache (cacheStorage, expiryMs, sameNames, cacheMapper, checkFiles...);
+   * defaults: `cacheStorage` `Package.defaultCache()`, `expiryMs` one year.
+   */
   cacheOptions?: Partial<WholeFileCacheOptions>;
   /**
    * hf:// roots: keep files in the Hugging Face Hub's own cache, shared with huggingface_hub
@@ -109,11 +120,15 @@ export interface PackageFile {
 
 /** What `verify` found for one pinned file. */
 export interface VerifiedFile {
+  /** The path inside the package. */
   path: string;
   /** ok: the bytes match the pin; mismatch: they do not; missing: not cached (not there, for local packages). */
   status: "ok" | "mismatch" | "missing";
+  /** The sha256 the pin says. */
   expected: string;
+  /** The sha256 the cached bytes have (none when missing). */
   actual?: string;
+  /** Where the file is on disk, when it is there. */
   localPath?: string;
 }
 
@@ -149,6 +164,12 @@ interface Located {
   full: string;
 }
 
+/**
+ * A folder of checkpoint files at a URL, a chained URL or a local path, seen through a whole-file cache
+ * (filecache) for remote roots: `resolve(path)` downloads once and gives a local path, `open` an opened
+ * file. Paths are joined to the root as URL paths and never leave it (EACCES); a control character is
+ * EINVAL. See docs/packages.md.
+ */
 export class Package {
   /** `~/.cache/fsspec-ts`, or FSSPEC_TS_CACHE, or FSSPEC_TS_MODEL_CACHE (in that order of strength), joined with `sub`. */
   static defaultCache(sub = ""): string {
@@ -163,6 +184,7 @@ export class Package {
     return Number.isFinite(n) && n > 0 ? n * 1000 : DEFAULT_TIMEOUT_MS;
   }
 
+  /** The root as given (a URL, a chain or a local path). */
   readonly root: string;
   private readonly options: PackageOptions;
   private state: Promise<PackageState> | undefined;
@@ -186,15 +208,23 @@ export class Package {
     return { root: redactUrl(this.root), ...redactOptions(this.options) };
   }
 
+  /**
+   * How `util.inspect` and `console.log` show the package: the root without credentials, the options
+   * with secrets as `***`.
+   */
   [inspect.custom](depth: number, options: InspectOptions, show?: typeof inspect): string {
     return printRedacted("Package", this.printed(), depth, options, show);
   }
 
+  /** `Package { root, options }` with credentials redacted, as `console.log` shows it. */
   toString(): string {
     return printRedacted("Package", this.printed());
   }
 
-  /** Milliseconds a download may stall: the `timeoutMs` option, else the default. */
+  /**
+   * Milliseconds a download may stall before ETIMEDOUT: the `timeoutMs` option, else
+   * `FSSPEC_TS_PACKAGE_TIMEOUT` (seconds) x 1000, else 300,000.
+   */
   get timeoutMs(): number {
     return this.options.timeoutMs ?? Package.defaultTimeoutMs();
   }

@@ -12,6 +12,7 @@ import { checkSha256 } from "../cached/filecache.js";
 /** The manifest's name when `manifest: true`. */
 export const DEFAULT_MANIFEST = "SHA256SUMS";
 
+/** The expected digest of one file of a package (`files` option). */
 export interface FilePin {
   /** 64 hex digits. */
   sha256: string;

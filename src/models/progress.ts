@@ -8,9 +8,11 @@ import type { SingleBar } from "cli-progress";
 import type { ProgressCallback } from "../core/types.js";
 import { formatBytes } from "../core/format.js";
 
+/** A terminal progress bar that takes a transfer's progress (`callback` option). */
 export interface ProgressBar extends ProgressCallback {
   /** Settles once the bar can draw (its renderer is imported on first use); updates before that are kept. */
   readonly ready: Promise<void>;
+  /** End the bar (it stays on screen as last drawn). */
   stop(): void;
 }
 
@@ -102,12 +104,18 @@ export function progressBar(label: string, enabled = Boolean(process.stderr.isTT
 
 /** One file of a batch: its download's progress, and its end. */
 export interface BatchItem {
+  /** Told of the file's bytes as they move. */
   callback: ProgressCallback;
   /** The file is ready (downloaded, or found in the cache when no bytes moved); not called for a file that failed. */
   done(): void;
 }
 
+/**
+ * The progress of a batch of downloads (`batchProgress`): one bar, or one summary line without a
+ * terminal.
+ */
 export interface BatchProgress {
+  /** Start reporting one more file of the batch. */
   item(): BatchItem;
   /** The end: a bar is finished; without a terminal the one summary line is written. */
   stop(outcome?: "done" | "failed"): void;

@@ -23,8 +23,13 @@ import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
+/**
+ * A file of a test Hub commit: its content (strings as UTF-8), stored in LFS when given as `{data, lfs:
+ * true}` or when at least `lfsThreshold` bytes.
+ */
 export type HfFileSpec = string | Uint8Array | { data: string | Uint8Array; lfs: boolean };
 
+/** Options of `startHfServer`. */
 export interface HfServerOptions {
   /** Entries per tree page (default 2, so listings paginate). */
   pageSize?: number;
@@ -36,16 +41,29 @@ export interface HfServerOptions {
   linkOrigin?: string;
 }
 
+/** One request the test Hub received. */
 export interface HfRecordedRequest {
+  /** The HTTP method. */
   method: string;
   /** Raw pathname (still percent-encoded). */
   path: string;
+  /** The raw request target (path and query). */
   url: string;
+  /**
+   * What it asked for: the API (revisions, trees), a `resolve` URL, the CDN (LFS bytes) or anything
+   * else.
+   */
   kind: "api" | "resolve" | "cdn" | "other";
+  /** The request headers. */
   headers: IncomingMessage["headers"];
 }
 
+/**
+ * A running test Hub (`startHfServer`): its repos, commits and the requests it saw. Point
+ * `HuggingFaceFileSystem` at it with `endpoint: server.url`.
+ */
 export interface TestHfServer {
+  /** `http://127.0.0.1:<port>`, the `endpoint` to give the hf backend. */
   url: string;
   /** `org/name`, `datasets/org/name` or `spaces/org/name`, with one empty commit on `main`. */
   createRepo(key: string, access?: { gated?: boolean; private?: boolean }): string;
@@ -59,9 +77,13 @@ export interface TestHfServer {
   breakNext(match: string, afterBytes: number, times?: number): void;
   /** The next GET whose path contains `match` is answered only once the returned function is called. */
   hold(match: string): () => void;
+  /** Every request received since the last `resetCounts`, in order. */
   requests: HfRecordedRequest[];
+  /** How many requests (of `kind`, when given) since the last `resetCounts`. */
   count(kind?: HfRecordedRequest["kind"]): number;
+  /** Forget the recorded requests. */
   resetCounts(): void;
+  /** Stop the server and drop its connections. */
   close(): Promise<void>;
 }
 
@@ -100,6 +122,11 @@ function decode(segment: string): string {
   }
 }
 
+/**
+ * Start a test Hugging Face Hub on 127.0.0.1 (a free port), speaking the API subset the hf backend
+ * uses: revisions, paginated trees, `resolve` URLs with LFS redirects to its own CDN path, gated and
+ * private repos.
+ */
 export async function startHfServer(options: HfServerOptions = {}): Promise<TestHfServer> {
   const pageSize = options.pageSize ?? 2;
   const tokens = new Set((options.tokens ?? ["hf_test_token"]).map((t) => `Bearer ${t}`));

@@ -9,6 +9,7 @@
  * - `startNgcServer`: the NVIDIA NGC registry API subset `ngc://` uses (tokens, listings, downloads).
  * - `startMoto`: moto's S3 server, from a Python that has `moto[server]` (found on $MOTO_PYTHON,
  *   python3 or pyenv).
+ * @module fsspec-ts/testing
  */
 export { startHttpServer } from "./http-server.js";
 export type { FaultSpec, HttpServerOptions, IndexStyle, RecordedRequest, TestHttpServer } from "./http-server.js";

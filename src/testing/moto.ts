@@ -26,6 +26,10 @@ finally:
 `;
 const PROBE = "import moto.server, flask, flask_cors";
 
+/**
+ * A Python that can run moto's server: `$MOTO_PYTHON`, else `python3`, else pyenv's; undefined when
+ * none has `moto[server]`.
+ */
 export function findMotoPython(): string | undefined {
   return findPython(PROBE, "MOTO_PYTHON");
 }

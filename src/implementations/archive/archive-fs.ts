@@ -18,19 +18,30 @@ export interface ArchiveFileSystemOptions extends FileSystemOptions {
   fo: string;
   /** The filesystem holding the archive (or `targetProtocol` / `targetOptions` through `filesystem()`). */
   fs?: AbstractFileSystem;
+  /**
+   * With `filesystem()` or a URL chain instead of `fs`: the protocol of the filesystem holding the
+   * archive.
+   */
   targetProtocol?: string;
-  /** Options for the filesystem of `fo` when it is a URL (or for `targetProtocol`). */
+  /** Options for the filesystem of `fo` when it is a URL (or for `targetProtocol`); default none. */
   targetOptions?: FileSystemOptions;
 }
 
 /** Where the archive file is. */
 export interface ArchiveLocation {
+  /** The filesystem holding the archive file. */
   fs: AbstractFileSystem;
+  /** The archive's path on it. */
   path: string;
 }
 
 const MAX_LINK_HOPS = 16;
 
+/**
+ * The base of the read-only archive filesystems (zip, tar): the archive is a file on another
+ * filesystem, its index is read on first use and kept until `invalidateCache()`. Writes are ENOTSUP. A
+ * new format implements `readIndex` and `readEntry`.
+ */
 export abstract class ArchiveFileSystem<E extends IndexedEntry> extends AbstractFileSystem {
   static override rootMarker = "";
   static override ownOptions = optionSpec<ArchiveFileSystemOptions, FileSystemOptions>({
@@ -46,7 +57,12 @@ export abstract class ArchiveFileSystem<E extends IndexedEntry> extends Abstract
     inner: { fs: AbstractFileSystem; path: string },
     outerPath: string,
     options: Record<string, unknown>,
-  ): { options: Record<string, unknown>; path: string } {
+  ): {
+    /** The options to construct this class with. */
+    options: Record<string, unknown>;
+    /** The path on the new instance. */
+    path: string;
+  } {
     return { options: { ...options, fs: inner.fs, fo: inner.path }, path: outerPath || "/" };
   }
 
@@ -114,7 +130,10 @@ export abstract class ArchiveFileSystem<E extends IndexedEntry> extends Abstract
     return this.location;
   }
 
-  /** The member tree, read once (concurrent first calls share one read; a failed read is retried next time). */
+  /**
+   * The member tree, read once (concurrent first calls share one read; a failed read is retried next time).
+   * @internal
+   */
   protected index(): Promise<MemberTree<E>> {
     if (!this.indexing) {
       const made = (async () => {
@@ -186,7 +205,10 @@ export abstract class ArchiveFileSystem<E extends IndexedEntry> extends Abstract
 
   // ---------------------------------------------------------------- bytes
 
-  /** The member whose content `path` names: symlinks followed inside the archive. */
+  /**
+   * The member whose content `path` names: symlinks followed inside the archive.
+   * @internal
+   */
   protected async contentOf(path: string): Promise<E> {
     const tree = await this.index();
     let current = path;

@@ -7,6 +7,7 @@
  */
 import type { FileInfo } from "../../core/types.js";
 
+/** What an archive member is. */
 export type ArchiveMemberKind = "file" | "directory" | "symlink" | "hardlink" | "other";
 
 /** One member as the archive stores it: what an extractor needs to decide what to write. */
@@ -19,11 +20,13 @@ export interface ArchiveMember {
   problem?: string;
   /** A later member of the same path replaces this one (tar appends; duplicate zip names). */
   shadowed?: boolean;
+  /** What the member is. */
   kind: ArchiveMemberKind;
   /** Bytes of content (for a hardlink, of the file it names). */
   size: number;
   /** What a symlink or hardlink points to, as stored (zip keeps a symlink's target in its data: undefined here). */
   linkname?: string;
+  /** Its modification time, where the archive records one. */
   mtime?: Date;
   /** Permission bits, where the archive records them. */
   mode?: number;
@@ -52,6 +55,7 @@ interface Node<E> {
 
 /** A member with the archive-specific data needed to read it. */
 export interface IndexedEntry {
+  /** The member as stored. */
   member: ArchiveMember;
   /** The entry's info without `name` (the tree sets it). */
   info: Pick<FileInfo, "size" | "type" | "mtime" | "mode" | "islink"> & { [key: string]: unknown };

@@ -33,6 +33,7 @@ export const SCOPES = {
   read_write: "https://www.googleapis.com/auth/devstorage.read_write",
   full_control: "https://www.googleapis.com/auth/devstorage.full_control",
 } as const;
+/** The `access` option of gs: the OAuth scope asked for (read_only, read_write or full_control). */
 export type GcsAccess = keyof typeof SCOPES;
 
 /** What the `token` option takes. */

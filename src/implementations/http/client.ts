@@ -24,7 +24,17 @@ import { escapeLonePercents } from "./names.js";
 import { backoffMs, isRetryableStatus, retryAfterMs, sleep, type RetryPolicy } from "./retry.js";
 
 /** Basic (`username` + `password`) or bearer-token credentials. */
-export type HttpAuth = { username: string; password: string } | { bearer: string };
+export type HttpAuth =
+  | {
+      /** The user name of HTTP Basic authentication. */
+      username: string;
+      /** Its password. */
+      password: string;
+    }
+  | {
+      /** A bearer token, sent as `Authorization: Bearer <token>`. */
+      bearer: string;
+    };
 
 export interface HttpClientOptions extends RetryPolicy {
   headers: Record<string, string>;

@@ -14,7 +14,9 @@ export interface S3ClientSettings {
   forcePathStyle?: boolean;
   /** Access key id; with `secret` (and `token` for temporary credentials). Default: the SDK's credential chain. */
   key?: string;
+  /** The secret access key that goes with `key`. */
   secret?: string;
+  /** The session token of temporary credentials (with `key` and `secret`). */
   token?: string;
   /** Unsigned requests (public buckets); no credentials are looked up. */
   anon?: boolean;
