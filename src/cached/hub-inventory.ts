@@ -57,15 +57,15 @@ async function filesBelow(dir: string, prefix = ""): Promise<string[]> {
 
 /**
  * Every file of the Hub cache at `dir`: one entry per snapshot file (`path` is its hf:// name at
- * its commit, `uid` the blob's ETag, `size` and `time` the blob's), then blobs no snapshot shows
+ * its commit, `uid` the blob's ETag, `size` and `timeMs` the blob's), then blobs no snapshot shows
  * and `.incomplete` downloads (`complete: false`), without a path.
  */
 export async function listHubCache(dir: string): Promise<CachedFileInfo[]> {
-  const now = Date.now() / 1000;
+  const now = Date.now();
   const out: CachedFileInfo[] = [];
   const entry = (fn: string, size: number, mtimeMs: number, extra: Partial<CachedFileInfo>): CachedFileInfo => ({
     path: undefined, fn, localPath: join(dir, fn), storage: dir, readOnly: false,
-    size, time: mtimeMs / 1000, age: now - mtimeMs / 1000, complete: true, ...extra,
+    size, timeMs: mtimeMs, ageMs: now - mtimeMs, complete: true, ...extra,
   });
   for (const folder of await names(dir)) {
     const repo = repoOfFolder(folder);

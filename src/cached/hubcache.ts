@@ -31,7 +31,7 @@ import { HubLock } from "./hub-lock.js";
 import { OverTarget, type OverTargetOptions } from "./over-target.js";
 import { fileSize, HubRepoCache, hubCacheDir, linkPointer, listSnapshotDir } from "./hub-layout.js";
 import { hubCacheSize, listHubCache, refuseHubCacheRemoval } from "./hub-inventory.js";
-import type { CachedFileInfo } from "./layer.js";
+import type { CachedFileInfo, ClearExpiredOptions } from "./layer.js";
 import { SharedTasks } from "./shared-tasks.js";
 import { createLocalTemp, StorageDir } from "./storage.js";
 
@@ -402,7 +402,7 @@ export class HubCacheFileSystem extends OverTarget {
   }
 
   /** Refused (ENOTSUP), as clearCache. */
-  async clearExpiredCache(_expiry?: number): Promise<string[]> {
+  async clearExpiredCache(_options?: ClearExpiredOptions): Promise<string[]> {
     throw refuseHubCacheRemoval(this.cacheDir, "clearExpiredCache");
   }
 

@@ -142,7 +142,9 @@ describe("opened files and the registry check their arguments too", () => {
         [() => cache.ensureCached("/c/f", { callbak: {} } as never), "did you mean 'callback'"],
         [() => cache.localPath("/c/f", { signal: 1 } as never), "signal"],
         [() => cache.openLocal({} as never), "paths"],
-        [() => cache.clearExpiredCache("5" as never), "expiry"],
+        [() => cache.clearExpiredCache("5" as never), "options must be a plain object"],
+        [() => cache.clearExpiredCache({ expiry: 5 } as never), "did you mean 'expiryMs'"],
+        [() => cache.clearExpiredCache(3600 as never), "takes { expiryMs } (milliseconds)"],
       ];
       for (const [call, name] of cases) expect((await einval(call)).message).toContain(name);
       expect(await cache.listCache()).toEqual([]);

@@ -375,7 +375,7 @@ describe("managing the cache: the cache CLI and the layers' management calls", (
     ].sort((a, b) => (a.fn < b.fn ? -1 : 1));
     expect(listed).toMatchObject(expected);
     expect(listed).toHaveLength(3);
-    const withoutAge = (e: object) => ({ ...e, age: undefined });
+    const withoutAge = (e: object) => ({ ...e, ageMs: undefined });
     expect((await layer().listCache()).map(withoutAge)).toEqual(listed.map(withoutAge));
     const text = (await cli("cache", "ls", cacheDir)).out;
     expect(text).toContain(`models--org--shared/snapshots/${second}/weights.bin  <- hf://org/shared@${second}/weights.bin`);
@@ -407,11 +407,11 @@ describe("managing the cache: the cache CLI and the layers' management calls", (
       expect(run.err).toContain("is a Hugging Face Hub cache");
       expect(run.err).toContain("`hf cache rm`");
     }
-    for (const call of [() => layer().clearCache(), () => layer().clearExpiredCache(0)]) expect((await errorOf(call())).code).toBe("ENOTSUP");
+    for (const call of [() => layer().clearCache(), () => layer().clearExpiredCache({ expiryMs: 0 })]) expect((await errorOf(call())).code).toBe("ENOTSUP");
     // A whole-file layer pointed at the directory refuses the same way.
     const misplaced = new WholeFileCacheFileSystem({ fs: new MemoryFileSystem(), cacheStorage: cacheDir, skipInstanceCache: true });
     expect((await errorOf(misplaced.clearCache())).code).toBe("ENOTSUP");
-    expect((await errorOf(misplaced.clearExpiredCache(0))).code).toBe("ENOTSUP");
+    expect((await errorOf(misplaced.clearExpiredCache({ expiryMs: 0 }))).code).toBe("ENOTSUP");
     expect(await tree()).toEqual(before);
     expect(await readFile(await layer().localPath("hf://org/model/config.json"), "utf8")).toBe(CONFIG);
   });
