@@ -6,8 +6,8 @@ export { AbstractFileSystem } from "./core/abstract.js";
 export { makeTransferPlan, planTransfer, runMoves, runTransfers, transferFile } from "./core/transfer.js";
 export type { TransferFileOptions, TransferPair, TransferPlan } from "./core/transfer.js";
 export type { CatResult, FileSystemClass, FileSystemJSON, WalkEntry, WalkEntryDetail } from "./core/abstract.js";
-export { FsError, isFsError, toFsError } from "./core/errors.js";
-export type { FsErrorCode, FsErrorOptions } from "./core/errors.js";
+export { FsError, NETWORK_ERROR_CODES, isFsError, isNetworkError, toFsError } from "./core/errors.js";
+export type { FsErrorCode, FsErrorOptions, NetworkErrorCode } from "./core/errors.js";
 export {
   registerImplementation,
   getFilesystemClass,
@@ -74,7 +74,7 @@ export type { S3FileSystem, S3FileSystemOptions } from "./implementations/s3.js"
 export type { GCSFileSystem, GCSFileSystemOptions, GcsAccess, GcsToken } from "./implementations/gs.js";
 
 export { CacheLayer } from "./cached/layer.js";
-export type { CacheLayerOptions, CachedFileInfo } from "./cached/layer.js";
+export type { CacheLayerOptions, CachedFileInfo, ClearExpiredOptions } from "./cached/layer.js";
 export { CachingFileSystem } from "./cached/blockcache.js";
 export type { BlockCacheOptions } from "./cached/blockcache.js";
 export { WholeFileCacheFileSystem } from "./cached/filecache.js";

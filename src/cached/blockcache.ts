@@ -25,7 +25,7 @@ import { BufferedFile, readableFile, type FileOpenOptions } from "../files/buffe
 import { DEFAULT_MAX_BLOCK } from "../files/coalesce.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
-import { CacheLayer, type CacheLayerOptions } from "./layer.js";
+import { CacheLayer, type CacheLayerOptions, type ClearExpiredOptions } from "./layer.js";
 import type { CacheEntry } from "./metadata.js";
 import type { StorageDir } from "./storage.js";
 import { TargetWriterSink } from "./write-through.js";
@@ -126,8 +126,8 @@ export class CachingFileSystem extends CacheLayer {
     await super.clearCache();
   }
 
-  override async clearExpiredCache(expiry?: number): Promise<string[]> {
-    const removed = await super.clearExpiredCache(expiry);
+  override async clearExpiredCache(options?: ClearExpiredOptions): Promise<string[]> {
+    const removed = await super.clearExpiredCache(options);
     for (const p of removed) await this.retireState(p);
     return removed;
   }

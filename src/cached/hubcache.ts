@@ -30,6 +30,8 @@ import { checkSha256, checksumMismatch, FETCH_OPTIONS, type FetchOptions } from 
 import { HubLock } from "./hub-lock.js";
 import { OverTarget, type OverTargetOptions } from "./over-target.js";
 import { fileSize, HubRepoCache, hubCacheDir, linkPointer, listSnapshotDir } from "./hub-layout.js";
+import { hubCacheSize, listHubCache, refuseHubCacheRemoval } from "./hub-inventory.js";
+import type { CachedFileInfo, ClearExpiredOptions } from "./layer.js";
 import { SharedTasks } from "./shared-tasks.js";
 import { createLocalTemp, StorageDir } from "./storage.js";
 
@@ -380,6 +382,28 @@ export class HubCacheFileSystem extends OverTarget {
     if (size !== undefined) return { name: path, size, type: "file" };
     if ((await listSnapshotDir(at)) !== undefined) return { name: path, size: 0, type: "directory" };
     throw FsError.enoent(path, `not in the Hugging Face cache at ${this.cacheDir}, and ${this.offlineWhy()}`);
+  }
+
+  // ---------------------------------------------------------------- management
+
+  /** Every file of the cache directory: snapshot files (with their blob's size and fetch time), other blobs, downloads in progress. */
+  async listCache(): Promise<CachedFileInfo[]> {
+    return listHubCache(this.cacheDir);
+  }
+
+  /** Bytes the cache directory takes: each blob once, however many snapshots link to it. */
+  async cacheSize(): Promise<number> {
+    return hubCacheSize(this.cacheDir);
+  }
+
+  /** Refused (ENOTSUP): the Hub cache is shared with huggingface_hub, whose `hf cache rm` / `prune` remove from it. */
+  async clearCache(): Promise<void> {
+    throw refuseHubCacheRemoval(this.cacheDir, "clearCache");
+  }
+
+  /** Refused (ENOTSUP), as clearCache. */
+  async clearExpiredCache(_options?: ClearExpiredOptions): Promise<string[]> {
+    throw refuseHubCacheRemoval(this.cacheDir, "clearExpiredCache");
   }
 
   // ---------------------------------------------------------------- bytes

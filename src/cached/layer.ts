@@ -9,8 +9,10 @@ import type { FileSystemJSON } from "../core/abstract.js";
 import { FsError } from "../core/errors.js";
 import { isInside, trimTrailingSlashes } from "../core/paths.js";
 import { SIGNAL_OPTIONS, type FileInfo, type FindOptions, type LsOptions, type PipeMode, type SignalOptions, type SignOptions } from "../core/types.js";
-import { anyValue, checkArg, either, isBoolean, isFileSystem, isNonNegativeNumber, isString, oneOf, optionSpec } from "../core/validate.js";
+import { anyValue, checkOptions, either, isBoolean, isFileSystem, isNonNegativeNumber, isString, oneOf, optionSpec } from "../core/validate.js";
+import { promises as nodeFsPromises } from "node:fs";
 import { offlineFromEnv, OFFLINE_ENV } from "./env.js";
+import { hubCacheSize, isHubCache, listHubCache, refuseHubCacheRemoval } from "./hub-inventory.js";
 import { OverTarget, type OverTargetOptions } from "./over-target.js";
 import { DEFAULT_STALE_MS, type LockOptions } from "./locks.js";
 import { makeMapper, type CacheMapper, type MapperSpec } from "./mappers.js";
@@ -19,12 +21,12 @@ import { EXTRACTED_SUFFIX, extractedName, isInternalName, resolveStorage, type S
 
 /** `fs` (or `targetProtocol` / `targetOptions`) is the filesystem being cached. */
 export interface CacheLayerOptions extends OverTargetOptions, StorageOptions {
-  /** Seconds between re-reads of the metadata files (default 10; 0 = on every lookup). */
-  cacheCheck?: number | false;
+  /** Milliseconds between re-reads of the metadata files (default 10,000; 0 or false = on every lookup). */
+  cacheCheckMs?: number | false;
   /** Compare the target's `ukey` with the recorded one on every open (default false). */
   checkFiles?: boolean;
-  /** Seconds a cached file stays valid (default 7 days); 0 or false = forever. */
-  expiryTime?: number | false;
+  /** Milliseconds a cached file stays valid (default 7 days); 0 or false = forever. */
+  expiryMs?: number | false;
   /** Cache files under their basename instead of a hash of the path (default false). */
   sameNames?: boolean;
   /**
@@ -42,16 +44,24 @@ export interface CacheLayerOptions extends OverTargetOptions, StorageOptions {
    * true when `FSSPEC_TS_OFFLINE` is set.
    */
   offline?: boolean;
-  /** A lock or temporary file untouched this long belongs to a dead process (ms, default 60 s). */
+  /** Milliseconds after which an untouched lock or temporary file belongs to a dead process (default 60,000). */
   lockStaleMs?: number;
-  /** Give up waiting for another process's download after this long (ms; default: no limit). */
+  /** Milliseconds to wait for another process's download before ETIMEDOUT (default: no limit). */
   lockTimeoutMs?: number;
 }
 
-/** Seconds a cached file stays valid by default (`expiryTime`): 7 days. */
-export const DEFAULT_EXPIRY_SECONDS = 7 * 24 * 3600;
-/** Seconds between re-reads of the metadata files by default (`cacheCheck`). */
-export const DEFAULT_CACHE_CHECK_SECONDS = 10;
+/** Milliseconds a cached file stays valid by default (`expiryMs`): 7 days. */
+export const DEFAULT_EXPIRY_MS = 7 * 24 * 3600 * 1000;
+/** Milliseconds between re-reads of the metadata files by default (`cacheCheckMs`): 10 s. */
+export const DEFAULT_CACHE_CHECK_MS = 10_000;
+
+/** What `clearExpiredCache` takes. */
+export interface ClearExpiredOptions {
+  /** Remove files fetched more than this many milliseconds ago (default: the layer's `expiryMs`). */
+  expiryMs?: number;
+}
+
+const CLEAR_EXPIRED_OPTIONS = optionSpec<ClearExpiredOptions>({ expiryMs: isNonNegativeNumber });
 
 /** One cached file as the management API reports it. */
 export interface CachedFileInfo {
@@ -67,10 +77,10 @@ export interface CachedFileInfo {
   readOnly: boolean;
   /** Bytes on disk. */
   size: number;
-  /** When it was fetched (seconds since the epoch; file mtime without metadata), and its age. */
-  time: number | undefined;
-  /** Seconds since it was fetched. */
-  age: number | undefined;
+  /** When it was fetched (milliseconds since the epoch; the file's mtime without metadata). */
+  timeMs: number | undefined;
+  /** Milliseconds since it was fetched. */
+  ageMs: number | undefined;
   /** False for a block-cached file still missing blocks. */
   complete: boolean;
   /** The target's `ukey` recorded at download, when the layer keeps one. */
@@ -91,9 +101,9 @@ export abstract class CacheLayer extends OverTarget {
   /** Whether entries are recorded in metadata files (not for simplecache). */
   static keepsMetadata = true;
   static override ownOptions = optionSpec<CacheLayerOptions, OverTargetOptions>({
-    cacheCheck: either(isNonNegativeNumber, oneOf(false)),
+    cacheCheckMs: either(isNonNegativeNumber, oneOf(false)),
     checkFiles: isBoolean,
-    expiryTime: either(isNonNegativeNumber, oneOf(false)),
+    expiryMs: either(isNonNegativeNumber, oneOf(false)),
     sameNames: isBoolean,
     // The mapper, the storage list and the codec name are checked where they are resolved.
     cacheMapper: anyValue,
@@ -115,8 +125,8 @@ export abstract class CacheLayer extends OverTarget {
   readonly mapper: CacheMapper;
   /** Whether an open compares the target's `ukey` with the recorded one (`checkFiles`). */
   readonly checkFiles: boolean;
-  /** Seconds a cached file stays valid; 0: forever (always 0 for simplecache). */
-  readonly expiryTime: number;
+  /** Milliseconds a cached file stays valid; 0: forever (always 0 for simplecache). */
+  readonly expiryMs: number;
   /** Milliseconds between re-reads of the metadata files; 0: on every lookup. */
   readonly cacheCheckMs: number;
   /** How the layer locks cache entries (`lockStaleMs`, `lockTimeoutMs`). */
@@ -131,9 +141,8 @@ export abstract class CacheLayer extends OverTarget {
     this.mapper = makeMapper(options.cacheMapper, options.sameNames);
     this.checkFiles = options.checkFiles ?? false;
     const keeps = (this.constructor as typeof CacheLayer).keepsMetadata;
-    this.expiryTime = !keeps ? 0 : options.expiryTime === undefined ? DEFAULT_EXPIRY_SECONDS : Number(options.expiryTime || 0);
-    const check = options.cacheCheck === undefined ? DEFAULT_CACHE_CHECK_SECONDS : Number(options.cacheCheck || 0);
-    this.cacheCheckMs = check * 1000;
+    this.expiryMs = !keeps ? 0 : options.expiryMs === undefined ? DEFAULT_EXPIRY_MS : Number(options.expiryMs || 0);
+    this.cacheCheckMs = options.cacheCheckMs === undefined ? DEFAULT_CACHE_CHECK_MS : Number(options.cacheCheckMs || 0);
     this.lockOptions = { staleMs: options.lockStaleMs ?? DEFAULT_STALE_MS, timeoutMs: options.lockTimeoutMs };
   }
 
@@ -169,7 +178,7 @@ export abstract class CacheLayer extends OverTarget {
   }
 
   /**
-   * Metadata of `storage`, re-read when older than `cacheCheck`.
+   * Metadata of `storage`, re-read when older than `cacheCheckMs`.
    * @internal
    */
   protected async freshMetadata(storage: StorageDir, force = false): Promise<CacheMetadata> {
@@ -179,9 +188,9 @@ export abstract class CacheLayer extends OverTarget {
     return md;
   }
 
-  /** Whether an entry fetched at `entry.time` is older than `expiryTime`. */
+  /** Whether an entry fetched at `entry.time` (seconds, fsspec's metadata format) is older than `expiryMs`. */
   protected isExpired(entry: Pick<CacheEntry, "time">): boolean {
-    return this.expiryTime > 0 && Date.now() / 1000 - entry.time > this.expiryTime;
+    return this.expiryMs > 0 && Date.now() - entry.time * 1000 > this.expiryMs;
   }
 
   /** The ENOENT of a path that offline mode cannot serve. */
@@ -404,13 +413,26 @@ export abstract class CacheLayer extends OverTarget {
   // ---------------------------------------------------------------- management
 
   /**
+   * Whether `storage` is a Hugging Face Hub cache on the local disk (hfcache's layout, shared with
+   * huggingface_hub): its files are listed and counted by that layout, and never removed here.
+   */
+  private async isHubCacheStorage(storage: StorageDir): Promise<boolean> {
+    return storage.local === nodeFsPromises && (await isHubCache(storage.dir));
+  }
+
+  /**
    * Every cached file in every layer, with sizes and ages, and with the folder each archive was
-   * extracted into; an extracted folder whose archive is gone is an item of its own.
+   * extracted into; an extracted folder whose archive is gone is an item of its own. A Hub
+   * cache's are its snapshot files (see hub-inventory.ts).
    */
   async listCache(): Promise<CachedFileInfo[]> {
-    const now = Date.now() / 1000;
+    const now = Date.now();
     const out: CachedFileInfo[] = [];
     for (const storage of this.storages) {
+      if (await this.isHubCacheStorage(storage)) {
+        out.push(...(await listHubCache(storage.dir)).map((e) => ({ ...e, readOnly: storage.readOnly })));
+        continue;
+      }
       const files = new Map((await storage.list()).map((i) => [i.name.slice(i.name.lastIndexOf("/") + 1), i]));
       const folders = await this.extractedFolders(storage);
       const extracted = async (fn: string) => {
@@ -427,32 +449,36 @@ export abstract class CacheLayer extends OverTarget {
         seen.add(e.fn);
         out.push({
           path, fn: e.fn, localPath: storage.pathOf(e.fn), storage: storage.dir, readOnly: storage.readOnly,
-          size: file.size ?? 0, time: e.time, age: now - e.time, complete: e.blocks === true, uid: e.uid, ...(await extracted(e.fn)),
+          size: file.size ?? 0, timeMs: e.time * 1000, ageMs: now - e.time * 1000, complete: e.blocks === true, uid: e.uid, ...(await extracted(e.fn)),
         });
       }
       for (const [fn, file] of files) {
         if (seen.has(fn) || isInternalName(fn)) continue;
-        const time = file.mtime instanceof Date ? file.mtime.getTime() / 1000 : undefined;
+        const timeMs = file.mtime instanceof Date ? file.mtime.getTime() : undefined;
         out.push({
           path: undefined, fn, localPath: storage.pathOf(fn), storage: storage.dir, readOnly: storage.readOnly,
-          size: file.size ?? 0, time, age: time === undefined ? undefined : now - time, complete: true, ...(await extracted(fn)),
+          size: file.size ?? 0, timeMs, ageMs: timeMs === undefined ? undefined : now - timeMs, complete: true, ...(await extracted(fn)),
         });
       }
       for (const [fn, folder] of folders) {
         const name = extractedName(fn);
-        const time = folder.mtime instanceof Date ? folder.mtime.getTime() / 1000 : undefined;
+        const timeMs = folder.mtime instanceof Date ? folder.mtime.getTime() : undefined;
         out.push({
           path: undefined, fn: name, localPath: storage.pathOf(name), storage: storage.dir, readOnly: storage.readOnly,
-          size: await storage.treeSize(name), time, age: time === undefined ? undefined : now - time, complete: true, directory: true,
+          size: await storage.treeSize(name), timeMs, ageMs: timeMs === undefined ? undefined : now - timeMs, complete: true, directory: true,
         });
       }
     }
     return out;
   }
 
-  /** Bytes of every file in the writable cache directory: metadata, cached files and the folders archives were extracted into. */
+  /**
+   * Bytes of every file in the writable cache directory: metadata, cached files and the folders
+   * archives were extracted into (a Hub cache's: every file once, each blob once).
+   */
   async cacheSize(): Promise<number> {
     const storage = this.writable;
+    if (await this.isHubCacheStorage(storage)) return hubCacheSize(storage.dir);
     let total = (await storage.list()).reduce((n, i) => n + (i.size ?? 0), 0);
     for (const dir of await storage.listDirs()) total += await storage.treeSize(dir.name.slice(dir.name.lastIndexOf("/") + 1));
     return total;
@@ -464,6 +490,7 @@ export abstract class CacheLayer extends OverTarget {
    */
   async clearCache(): Promise<void> {
     const storage = this.writable;
+    if (await this.isHubCacheStorage(storage)) throw refuseHubCacheRemoval(storage.dir, "clearCache");
     const md = this.metadataOf(storage);
     await storage.ensureDir();
     await md.withLock(async () => {
@@ -483,22 +510,27 @@ export abstract class CacheLayer extends OverTarget {
   }
 
   /**
-   * Remove files of the writable layer fetched more than `expiry` seconds ago (default: the
-   * layer's expiryTime). Returns the paths (or, without metadata, file names) removed.
+   * Remove files of the writable layer fetched more than `expiryMs` milliseconds ago (default:
+   * the layer's expiryMs). Returns the paths (or, without metadata, file names) removed.
    */
-  async clearExpiredCache(expiry?: number): Promise<string[]> {
-    if (expiry !== undefined) checkArg("clearExpiredCache", "expiry", expiry, isNonNegativeNumber);
-    const limit = expiry ?? (this.expiryTime || undefined);
-    if (limit === undefined || !(limit >= 0)) {
-      throw FsError.einval("clearExpiredCache needs an expiry in seconds (this layer has no expiryTime)");
+  async clearExpiredCache(options: ClearExpiredOptions = {}): Promise<string[]> {
+    // Once a number of seconds: refused rather than read as milliseconds (it would remove 1000x too much).
+    if (typeof options === "number") {
+      throw FsError.einval(`clearExpiredCache takes { expiryMs } (milliseconds), got the number ${options}`);
+    }
+    checkOptions("clearExpiredCache", options, CLEAR_EXPIRED_OPTIONS);
+    const limit = options.expiryMs ?? (this.expiryMs || undefined);
+    if (limit === undefined) {
+      throw FsError.einval("clearExpiredCache needs { expiryMs } (this layer has no expiryMs)");
     }
     const storage = this.writable;
-    const now = Date.now() / 1000;
+    if (await this.isHubCacheStorage(storage)) throw refuseHubCacheRemoval(storage.dir, "clearExpiredCache");
+    const now = Date.now();
     const removed: string[] = [];
     if (this.usesMetadata) {
       const md = await this.freshMetadata(storage, true);
       for (const [path, e] of [...md.entries]) {
-        if (now - e.time <= limit) continue;
+        if (now - e.time * 1000 <= limit) continue;
         md.delete(path);
         await this.removeCopy(storage, e.fn);
         removed.push(path);
@@ -508,7 +540,7 @@ export abstract class CacheLayer extends OverTarget {
       for (const info of await storage.list()) {
         const fn = info.name.slice(info.name.lastIndexOf("/") + 1);
         if (isInternalName(fn) || !(info.mtime instanceof Date)) continue;
-        if (now - info.mtime.getTime() / 1000 > limit && (await this.removeCopy(storage, fn))) removed.push(fn);
+        if (now - info.mtime.getTime() > limit && (await this.removeCopy(storage, fn))) removed.push(fn);
       }
     }
     // A folder whose archive is gone (removed by hand, or a run killed in between) goes too.

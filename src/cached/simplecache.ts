@@ -7,10 +7,10 @@ import { FsError } from "../core/errors.js";
 import { WholeFileCacheFileSystem, type WholeFileCacheOptions } from "./filecache.js";
 
 /**
- * Options of simplecache: filecache's without those that need metadata (`checkFiles`, `expiryTime`,
- * `cacheCheck`: EINVAL).
+ * Options of simplecache: filecache's without those that need metadata (`checkFiles`, `expiryMs`,
+ * `cacheCheckMs`: EINVAL).
  */
-export type SimpleCacheOptions = Omit<WholeFileCacheOptions, "checkFiles" | "expiryTime" | "cacheCheck">;
+export type SimpleCacheOptions = Omit<WholeFileCacheOptions, "checkFiles" | "expiryMs" | "cacheCheckMs">;
 
 /**
  * simplecache: whole files cached like filecache, without metadata: a file present under its mapped
@@ -21,7 +21,7 @@ export class SimpleCacheFileSystem extends WholeFileCacheFileSystem {
   static override keepsMetadata = false;
 
   constructor(options: SimpleCacheOptions) {
-    for (const key of ["checkFiles", "expiryTime", "cacheCheck"] as const) {
+    for (const key of ["checkFiles", "expiryMs", "cacheCheckMs"] as const) {
       if ((options as WholeFileCacheOptions)?.[key]) {
         throw FsError.einval(`simplecache keeps no metadata, so '${key}' cannot be used; use filecache`);
       }

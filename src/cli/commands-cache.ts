@@ -7,26 +7,20 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { WholeFileCacheFileSystem } from "../cached/filecache.js";
+import { isHubCache, refuseHubCacheRemoval } from "../cached/hub-inventory.js";
 import { parseMetadata } from "../cached/metadata.js";
 import { isInternalName } from "../cached/storage.js";
 import { FsError, toFsError } from "../core/errors.js";
 import { MemoryFileSystem } from "../implementations/memory.js";
 import type { CliContext } from "./context.js";
 import { confirm } from "./io.js";
-import { formatBytes, parseCount } from "./options.js";
+import { formatAge, parseDuration } from "./duration.js";
+import { formatBytes } from "./options.js";
 import { jsonOptions, printObjects, wantsJson, type JsonFlags } from "./output.js";
 
 /** A layer over the directory that never touches any target: management calls only. */
 function layerOver(dir: string): WholeFileCacheFileSystem {
   return new WholeFileCacheFileSystem({ fs: new MemoryFileSystem({ store: "private" }), cacheStorage: dir, offline: true, skipInstanceCache: true });
-}
-
-function age(seconds: number | undefined): string {
-  if (seconds === undefined) return "?";
-  if (seconds < 120) return `${Math.round(seconds)}s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
-  if (seconds < 172800) return `${Math.round(seconds / 3600)}h`;
-  return `${Math.round(seconds / 86400)}d`;
 }
 
 /** The folder an archive `<fn>` is extracted into, beside it (Package.extract). */
@@ -67,7 +61,9 @@ async function allowed(ctx: CliContext, yes: boolean | undefined, question: stri
 }
 
 export function registerCacheCommands(program: Command, ctx: CliContext): void {
-  const cache = program.command("cache").description("inspect or prune a cache directory of blockcache/filecache/simplecache");
+  const cache = program
+    .command("cache")
+    .description("inspect or prune a cache directory of blockcache/filecache/simplecache (a Hugging Face Hub cache: ls and size only)");
 
   jsonOptions(
     cache
@@ -84,7 +80,7 @@ export function registerCacheCommands(program: Command, ctx: CliContext): void {
     for (const e of entries) {
       const state = e.complete ? "" : " (partial)";
       const name = e.directory ? `${e.fn}/ (extracted; its archive is gone)` : e.fn;
-      await ctx.out(`${formatBytes(e.size).padStart(6)} ${age(e.age).padStart(4)} ${name}${e.path ? `  <- ${e.path}` : ""}${state}`);
+      await ctx.out(`${formatBytes(e.size).padStart(6)} ${formatAge(e.ageMs).padStart(4)} ${name}${e.path ? `  <- ${e.path}` : ""}${state}`);
       if (e.extracted) await ctx.out(`${formatBytes(e.extracted.size).padStart(6)} ${"".padStart(4)} ${e.fn}.extracted/ (extracted from it)`);
     }
   });
@@ -106,6 +102,7 @@ export function registerCacheCommands(program: Command, ctx: CliContext): void {
     .argument("<dir>")
     .option("-y, --yes", "do not ask")
     .action(async (dir: string, opts: { yes?: boolean }) => {
+      if (await isHubCache(dir)) throw refuseHubCacheRemoval(dir, "cache clear");
       if ((await classifyCacheDir(dir)) === "empty") return ctx.note("nothing to remove");
       const layer = layerOver(dir);
       const entries = await layer.listCache();
@@ -118,17 +115,18 @@ export function registerCacheCommands(program: Command, ctx: CliContext): void {
 
   cache
     .command("prune")
-    .description("remove files fetched longer ago than --older-than seconds, with their extracted folders (asks first; --yes to skip)")
+    .description("remove files fetched longer ago than --older-than, with their extracted folders (asks first; --yes to skip)")
     .argument("<dir>")
-    .requiredOption("--older-than <seconds>", "age limit in seconds")
+    .requiredOption("--older-than <duration>", "age limit: 90s, 30m, 12h, 7d, 2w (a bare number is seconds)")
     .option("-y, --yes", "do not ask")
     .action(async (dir: string, opts: { olderThan: string; yes?: boolean }) => {
-      const limit = parseCount("--older-than", opts.olderThan)!;
+      const limitMs = parseDuration("--older-than", opts.olderThan);
+      if (await isHubCache(dir)) throw refuseHubCacheRemoval(dir, "cache prune");
       if ((await classifyCacheDir(dir)) === "empty") return ctx.note("nothing to remove");
       const layer = layerOver(dir);
-      const old = (await layer.listCache()).filter((e) => e.age !== undefined && e.age > limit);
+      const old = (await layer.listCache()).filter((e) => e.ageMs !== undefined && e.ageMs > limitMs);
       if (old.length === 0) return ctx.note("nothing to remove");
-      if (!(await allowed(ctx, opts.yes, `Remove ${old.length} cached file(s) fetched more than ${limit}s ago from ${dir}?`))) return;
-      for (const r of await layer.clearExpiredCache(limit)) await ctx.out(`removed ${r}`);
+      if (!(await allowed(ctx, opts.yes, `Remove ${old.length} cached file(s) fetched more than ${opts.olderThan.trim()} ago from ${dir}?`))) return;
+      for (const r of await layer.clearExpiredCache({ expiryMs: limitMs })) await ctx.out(`removed ${r}`);
     });
 }

@@ -6,23 +6,17 @@
  *   4 access denied · 5 network (unreachable, timed out, or the remote side failed)
  *   130 / 143 interrupted by SIGINT / SIGTERM
  */
-import { FsError } from "../core/errors.js";
+import { FsError, NETWORK_ERROR_CODES } from "../core/errors.js";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, notFound: 3, accessDenied: 4, network: 5 } as const;
 
-/** Codes of failures to reach or hear from the other side (FsError codes and the system errors behind them). */
-const NETWORK_CODES = new Set([
-  "ETIMEDOUT",
+/**
+ * Codes of failures to reach or hear from the other side: the library's network codes, a
+ * malformed answer, and undici's own codes where an error carries one in its causes.
+ */
+const NETWORK_CODES = new Set<string>([
+  ...NETWORK_ERROR_CODES,
   "EPROTO",
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "EPIPE",
   "UND_ERR_CONNECT_TIMEOUT",
   "UND_ERR_HEADERS_TIMEOUT",
   "UND_ERR_BODY_TIMEOUT",

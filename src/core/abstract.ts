@@ -278,7 +278,7 @@ export abstract class AbstractFileSystem {
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     const useListings = options.useListingsCache ?? this.listsRemotely;
     this.dircache = useListings
-      ? new ListingsCache({ maxPaths: options.maxPaths, expiry: options.listingsExpiryTime })
+      ? new ListingsCache({ maxPaths: options.maxPaths, expiryMs: options.listingsExpiryMs })
       : undefined;
   }
 

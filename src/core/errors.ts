@@ -25,7 +25,29 @@ export type FsErrorCode =
   | "ECLOSED"
   | "EABORT"
   | "EPROTO"
-  | "ECHANGED";
+  | "ECHANGED"
+  | NetworkErrorCode;
+
+/**
+ * Network failures, by the system code Node gives them (`ETIMEDOUT` also covers timeouts of
+ * this library's own: connect, headers, body, a free connection, a cache lock). One list for
+ * everything that classifies errors (retries, the CLI's exit code 5).
+ */
+export const NETWORK_ERROR_CODES = [
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "ETIMEDOUT",
+] as const;
+
+/** One of NETWORK_ERROR_CODES. */
+export type NetworkErrorCode = (typeof NETWORK_ERROR_CODES)[number];
 
 const DEFAULT_MESSAGES: Record<FsErrorCode, string> = {
   ENOENT: "no such file or directory",
@@ -42,7 +64,18 @@ const DEFAULT_MESSAGES: Record<FsErrorCode, string> = {
   EABORT: "operation aborted",
   EPROTO: "protocol error",
   ECHANGED: "file changed on the remote side during the read",
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset",
+  ECONNABORTED: "connection aborted",
+  EPIPE: "broken pipe",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "DNS lookup failed (temporary)",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  ENETDOWN: "network is down",
 };
+
+const NETWORK_CODES: ReadonlySet<string> = new Set(NETWORK_ERROR_CODES);
 
 /** What an `FsError` carries besides its code and message. */
 export interface FsErrorOptions {
@@ -52,6 +85,8 @@ export interface FsErrorOptions {
   cause?: unknown;
   /** HTTP status or other backend-specific status, when there is one. */
   status?: number;
+  /** The host (`name:port`) a network failure happened with. */
+  host?: string;
 }
 
 /**
@@ -65,6 +100,8 @@ export class FsError extends Error {
   readonly path: string | undefined;
   /** The HTTP (or other backend) status behind the error, when there is one. */
   readonly status: number | undefined;
+  /** Network failures: the host (`name:port`, no credentials) the connection was to. */
+  readonly host: string | undefined;
   /** The message without code and path. */
   readonly detail: string;
 
@@ -76,10 +113,12 @@ export class FsError extends Error {
     super(path !== undefined ? `${code}: ${text}: '${path}'` : `${code}: ${text}`, {
       cause: options.cause,
     });
-    this.name = "FsError";
+    // Aborts are named as Node's own (`err.name === "AbortError"` is how Node code tells them).
+    this.name = code === "EABORT" ? "AbortError" : "FsError";
     this.code = code;
     this.path = path;
     this.status = options.status;
+    this.host = options.host === undefined ? undefined : withoutUserInfo(options.host);
     this.detail = text;
   }
 
@@ -90,7 +129,7 @@ export class FsError extends Error {
 
   /** The same error reported for another path (a rooted view renaming its target's paths). */
   withPath(path: string | undefined): FsError {
-    return new FsError(this.code, this.detail, { path, cause: this, status: this.status });
+    return new FsError(this.code, this.detail, { path, cause: this, status: this.status, host: this.host });
   }
 
   /** ENOENT for `path`. */
@@ -125,12 +164,47 @@ export class FsError extends Error {
 
 const NODE_CODES = new Set<string>(Object.keys(DEFAULT_MESSAGES));
 
+/** `user:pass@host:port` -> `host:port` (a host taken from a URL's authority may hold credentials). */
+function withoutUserInfo(host: string): string {
+  return host.slice(host.lastIndexOf("@") + 1);
+}
+
+/** True for the codes of NETWORK_ERROR_CODES. */
+export function isNetworkErrorCode(code: unknown): code is NetworkErrorCode {
+  return typeof code === "string" && NETWORK_CODES.has(code);
+}
+
+/** True for an FsError whose code is a network failure (refused, reset, DNS, unreachable, timed out). */
+export function isNetworkError(err: unknown): err is FsError {
+  return err instanceof FsError && NETWORK_CODES.has(err.code);
+}
+
+/** The host a Node system error names: `hostname` (DNS failures) or `address:port` (connect failures). */
+export function systemErrorHost(err: unknown): string | undefined {
+  const e = err as { hostname?: unknown; address?: unknown; port?: unknown } | undefined;
+  if (typeof e?.hostname === "string" && e.hostname !== "") return e.hostname;
+  if (typeof e?.address !== "string" || e.address === "") return undefined;
+  const address = e.address.includes(":") ? `[${e.address}]` : e.address;
+  return typeof e.port === "number" ? `${address}:${e.port}` : address;
+}
+
+/**
+ * A network failure: the system code kept (never EIO), the host in the message and as `host`.
+ * `what` says what happened in words (default: the code's own).
+ */
+export function networkError(code: NetworkErrorCode, host: string | undefined, options: { path?: string; cause?: unknown; what?: string; status?: number } = {}): FsError {
+  const what = options.what ?? DEFAULT_MESSAGES[code];
+  const shown = host === undefined ? undefined : withoutUserInfo(host);
+  return new FsError(code, shown === undefined ? what : `${what} (host ${shown})`, { path: options.path, cause: options.cause, status: options.status, host: shown });
+}
+
 /** Map any thrown value (node:fs errors, memfs errors, aborts) onto an FsError for `path`. */
 export function toFsError(err: unknown, path?: string): FsError {
   if (err instanceof FsError) return err;
   const e = err as { code?: unknown; name?: unknown; message?: unknown } | undefined;
   const code = typeof e?.code === "string" ? e.code : undefined;
   if (code !== undefined) {
+    if (isNetworkErrorCode(code)) return networkError(code, systemErrorHost(err), { path, cause: err });
     if (NODE_CODES.has(code)) return new FsError(code as FsErrorCode, undefined, { path, cause: err });
     if (code === "EPERM") return new FsError("EACCES", undefined, { path, cause: err });
     if (code === "ELOOP" || code === "ENAMETOOLONG") {

@@ -54,10 +54,10 @@ export interface FileSystemOptions {
    */
   useListingsCache?: boolean;
   /**
-   * Seconds a cached listing stays valid; default none: kept until a write or `invalidateCache` drops
-   * it.
+   * Milliseconds a cached listing stays valid; default none (or 0): kept until a write or
+   * `invalidateCache` drops it.
    */
-  listingsExpiryTime?: number;
+  listingsExpiryMs?: number;
   /** Most directories kept in the listings cache (a real LRU bound); default 10,000. */
   maxPaths?: number;
   /**
@@ -71,7 +71,7 @@ export interface FileSystemOptions {
 export const FILESYSTEM_OPTIONS = optionSpec<FileSystemOptions>({
   skipInstanceCache: isBoolean,
   useListingsCache: isBoolean,
-  listingsExpiryTime: isNonNegativeNumber,
+  listingsExpiryMs: isNonNegativeNumber,
   maxPaths: isPositiveInteger,
   concurrency: isPositiveInteger,
 });
@@ -358,12 +358,12 @@ export const MAKEDIRS_OPTIONS = optionSpec<MakedirsOptions>({ signal, existOk: i
 
 /** Options of `sign`. */
 export interface SignOptions {
-  /** Seconds the signed URL stays valid; the backend's default (S3: 3600). */
-  expiration?: number;
+  /** Milliseconds the signed URL stays valid (backends that sign whole seconds round up); the backend's default (S3: one hour). */
+  expirationMs?: number;
 }
 
 /** @internal The check of each `SignOptions` name. */
-export const SIGN_OPTIONS = optionSpec<SignOptions>({ expiration: isPositiveNumber });
+export const SIGN_OPTIONS = optionSpec<SignOptions>({ expirationMs: isPositiveNumber });
 
 /** Binary data. */
 export type Bytes = Uint8Array;

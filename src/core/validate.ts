@@ -189,9 +189,25 @@ export function checkOptions(where: string, options: unknown, spec: OptionSpec, 
   }
 }
 
+/**
+ * Durations that took seconds under these names and take milliseconds under the new ones: the
+ * old name is refused (never read in the new unit), and the refusal says what it became.
+ */
+const RENAMED_DURATIONS: Readonly<Record<string, string>> = {
+  expiryTime: "expiryMs",
+  listingsExpiryTime: "listingsExpiryMs",
+  cacheCheck: "cacheCheckMs",
+  expiration: "expirationMs",
+  timeout: "timeoutMs",
+};
+
 /** EINVAL for an option nobody knows, naming the closest known one. */
 export function unknownOption(where: string, key: string, spec: OptionSpec, extra?: OptionSpec, path?: string): FsError {
   const known = [...new Set([...Object.keys(spec), ...Object.keys(extra ?? {})])].sort();
+  const renamed = Object.hasOwn(RENAMED_DURATIONS, key) ? RENAMED_DURATIONS[key] : undefined;
+  if (renamed !== undefined && known.includes(renamed)) {
+    return FsError.einval(`${where}: unknown option '${key}'; durations are milliseconds: use '${renamed}' (seconds x 1000)`, path);
+  }
   const close = closestName(key, known);
   const hint = close === undefined ? "it takes no options" : `did you mean '${close}'? (known: ${known.join(", ")})`;
   return FsError.einval(`${where}: unknown option '${key}'; ${hint}`, path);

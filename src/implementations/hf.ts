@@ -195,14 +195,14 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
 
   /**
    * The commit `p` reads: a sha as given, else its branch or tag resolved once (one request,
-   * shared by concurrent callers) and kept until `invalidateCache` or `listingsExpiryTime`.
+   * shared by concurrent callers) and kept until `invalidateCache` or `listingsExpiryMs`.
    */
   private async commitOf(p: HfPath, signal: AbortSignal | undefined): Promise<string> {
     const revision = effectiveRevision(p);
     if (isCommitSha(revision)) return revision;
     const key = pinKey(p);
     let pin = this.pins.get(key);
-    const expiry = Number(this.options.listingsExpiryTime ?? 0) * 1000;
+    const expiry = this.options.listingsExpiryMs ?? 0;
     if (pin && expiry > 0 && Date.now() - pin.at > expiry) {
       this.unpin(p);
       pin = undefined;

@@ -21,7 +21,7 @@ import type { TransportOptions } from "./http/dispatcher.js";
 import { parseContentRange, RangeDownload, type DownloadOptions, type Validators } from "./http/download.js";
 import { redactUrl, statusError, transportFailure } from "./http/errors.js";
 import { childrenOf } from "./http/index-page.js";
-import { decodeSegment, encodeSegment } from "./http/names.js";
+import { decodeSegment, encodeSegment, splitQuery } from "./http/names.js";
 import { OpenedFileFetcher } from "./http/file-fetcher.js";
 import { StreamingCache } from "./http/stream-cache.js";
 
@@ -202,11 +202,14 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     open: STREAMING_OPEN_OPTIONS,
   };
 
-  /** A URL names itself; only trailing slashes go (directories are found by the server's answer). */
+  /**
+   * A URL names itself; only trailing slashes go (directories are found by the server's
+   * answer). A URL with a query or fragment is kept exactly as written: `d/?sig=…` and
+   * `d?sig=…` are different requests, and a signed URL must be sent as it was signed.
+   */
   static override stripProtocol(path: string): string {
     if (!/^https?:\/\/./i.test(path)) throw FsError.einval("HTTP paths are full URLs (http:// or https://)", redactUrl(path));
-    const q = path.search(/[?#]/);
-    return q < 0 ? trimTrailingSlashes(path) : trimTrailingSlashes(path.slice(0, q)) + path.slice(q);
+    return /[?#]/.test(path) ? path : trimTrailingSlashes(path);
   }
 
   /**
@@ -270,9 +273,12 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     return p;
   }
 
-  /** Local names are the decoded segments (`dir%20a` is `dir a`, the same from every server). */
+  /**
+   * Local names are the decoded segments (`dir%20a` is `dir a`, the same from every server),
+   * without a query: `a.txt?sig=…` is saved as `a.txt`, so no signature lands in a file name.
+   */
   override fileNameOf(segment: string): string | undefined {
-    return decodeSegment(segment);
+    return decodeSegment(splitQuery(segment)[0]);
   }
 
   override segmentOf(name: string): string {
@@ -414,9 +420,13 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     if (!res.url.pathname.endsWith("/") && children.length === 0) {
       return [this.fileInfo(path, res, declared ?? bytes.byteLength)];
     }
-    this.hint(path);
+    // Children are named from the path part, as a browser resolves the page's relative links:
+    // the query of `d/?token=X` is that URL's own and is not carried to `d/a.txt`.
+    const [dir, query] = splitQuery(path);
+    const base = trimTrailingSlashes(dir);
+    this.hint(query ? base : path);
     return children.map((c) => {
-      const name = `${path}/${c.segment}`;
+      const name = `${base}/${c.segment}`;
       if (c.type === "directory") this.hint(name);
       return c.type === "directory" ? { name, size: 0, type: "directory" } : { name, size: null, type: "file" };
     });
@@ -538,7 +548,8 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     const inputs = typeof pathOrPaths === "string" ? [pathOrPaths] : [...pathOrPaths];
     const isQueryUrl = (p: string) => p.includes("?") && !/[*[]/.test(p);
     const queries = inputs.filter(isQueryUrl);
-    if (queries.length === 0 || options.recursive) return super.expandInfos(pathOrPaths, options);
+    if (queries.length === 0) return super.expandInfos(pathOrPaths, options);
+    if (options.recursive) return this.renameQueryDirs(await super.expandInfos(pathOrPaths, options), queries);
     const rest = inputs.filter((p) => !isQueryUrl(p));
     const out = new Map<string, FileInfo | undefined>();
     if (rest.length > 0) {
@@ -554,6 +565,22 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
       if (!out.has(p)) out.set(p, undefined);
     }
     return out;
+  }
+
+  /**
+   * A directory URL with a query, expanded recursively, goes by its path part as its children
+   * do (see _ls), so a copy puts them in the destination rather than under a `?…` folder.
+   */
+  private renameQueryDirs(found: Map<string, FileInfo | undefined>, queries: readonly string[]): Map<string, FileInfo | undefined> {
+    for (const q of queries) {
+      const p = this.normalizePath(q);
+      const info = found.get(p);
+      if (info?.type !== "directory") continue;
+      const dir = trimTrailingSlashes(splitQuery(p)[0]);
+      found.delete(p);
+      if (!found.has(dir)) found.set(dir, { ...info, name: dir });
+    }
+    return found;
   }
 
   /**

@@ -53,6 +53,8 @@ const TEMP_PREFIX = ".fsspec-tmp-";
 const MAX_LINK_HOPS = 40;
 /** Bytes per read when a write starts from an existing file's bytes (append, cpFile over a file). */
 const COPY_CHUNK = 2 ** 20;
+/** A whole-file write goes to disk in pieces this big, its signal checked between them. */
+const WRITE_CHUNK = 8 * 2 ** 20;
 /** Errors of chown/chmod on a temporary that mean "this filesystem or process cannot", not a failed write. */
 const UNSETTABLE = new Set(["EPERM", "EINVAL", "ENOSYS", "ENOTSUP", "EOPNOTSUPP"]);
 /** Parallel positioned reads: large reads are split so libuv's threads share them. */
@@ -263,12 +265,13 @@ export class LocalFileSystem extends AbstractFileSystem {
     await this.fs.unlink(tmp).catch(() => undefined);
   }
 
-  /** Append the bytes of the file `src` to the open `fh`. */
-  private async copyInto(fh: FileHandle, src: string, path: string): Promise<void> {
+  /** Append the bytes of the file `src` to the open `fh` (an abort stops it between chunks). */
+  private async copyInto(fh: FileHandle, src: string, path: string, signal?: AbortSignal): Promise<void> {
     const from = await this.call(src, () => this.fs.open(src, "r"));
     try {
       const buf = Buffer.allocUnsafe(COPY_CHUNK);
       for (;;) {
+        throwIfAborted(signal, path);
         const { bytesRead } = await this.call(src, () => from.read(buf, 0, buf.byteLength, null));
         if (bytesRead === 0) return;
         await writeAll(fh, buf.subarray(0, bytesRead), path);
@@ -317,17 +320,19 @@ export class LocalFileSystem extends AbstractFileSystem {
     }
   }
 
-  protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode): Promise<void> {
+  /** An abort stops the write between chunks and before the rename: the destination is left as it was. */
+  protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode, options: SignalOptions = {}): Promise<void> {
     const target = await this.writeTarget(path, mode);
     const { tmp, fh } = await this.openTemp(target, path);
     try {
-      await writeAll(fh, data, path);
+      await writeAll(fh, data, path, options.signal);
       if (this.fsyncWrites) await fh.sync();
+      await fh.close();
+      throwIfAborted(options.signal, path);
     } catch (err) {
       await this.dropTemp(fh, tmp);
       throw toFsError(err, path);
     }
-    await fh.close();
     await this.publish(tmp, target.path, mode);
   }
 
@@ -348,7 +353,7 @@ export class LocalFileSystem extends AbstractFileSystem {
   }
 
   /** A new destination is a copyFile (it gets the source's mode); an existing one keeps its own mode and owner. */
-  protected override async _cpFile(src: string, dst: string): Promise<void> {
+  protected override async _cpFile(src: string, dst: string, options: SignalOptions = {}): Promise<void> {
     const info = await this.statInfo(src);
     if (info.type === "directory") throw FsError.eisdir(src);
     const target = await this.writeTarget(dst, "overwrite");
@@ -357,8 +362,9 @@ export class LocalFileSystem extends AbstractFileSystem {
       const temp = await this.openTemp(target, dst);
       tmp = temp.tmp;
       try {
-        await this.copyInto(temp.fh, src, dst);
+        await this.copyInto(temp.fh, src, dst, options.signal);
         await temp.fh.close();
+        throwIfAborted(options.signal, dst);
       } catch (err) {
         await this.dropTemp(temp.fh, tmp);
         throw toFsError(err, src);
@@ -366,7 +372,9 @@ export class LocalFileSystem extends AbstractFileSystem {
     } else {
       tmp = this.tempPathFor(target.path);
       try {
+        // One copy_file_range in the kernel: an abort is seen when it returns, before the rename.
         await this.withParent(target.path, () => this.fs.copyFile(src, tmp));
+        throwIfAborted(options.signal, dst);
       } catch (err) {
         await this.fs.unlink(tmp).catch(() => undefined);
         throw toFsError(err, src);
@@ -474,11 +482,12 @@ class LocalFileSink implements UploadSink {
 }
 
 /** Write all of `data` at the handle's position. */
-async function writeAll(fh: FileHandle, data: Uint8Array, path: string): Promise<void> {
+async function writeAll(fh: FileHandle, data: Uint8Array, path: string, signal?: AbortSignal): Promise<void> {
   let written = 0;
   try {
     while (written < data.byteLength) {
-      const { bytesWritten } = await fh.write(data, written, data.byteLength - written);
+      throwIfAborted(signal, path);
+      const { bytesWritten } = await fh.write(data, written, Math.min(WRITE_CHUNK, data.byteLength - written));
       written += bytesWritten;
     }
   } catch (err) {

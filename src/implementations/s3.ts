@@ -36,7 +36,7 @@ import { anyValue, checkOffset, isBoolean, isRecord, optionSpec } from "../core/
 import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
-import { makeClient, type S3ClientSettings } from "./s3/client.js";
+import { endpointHost, makeClient, type S3ClientSettings } from "./s3/client.js";
 import { isNotFound, s3CodeOf, s3Error, statusOf, type PreconditionMeaning } from "./s3/errors.js";
 import { copySource, joinObject, objectOf, splitPath } from "./s3/paths.js";
 import { directory, directoryMarkers, ObjectStoreFileSystem, removalPlan, type PageLister } from "./object-store.js";
@@ -62,6 +62,8 @@ export interface S3FileSystemOptions extends FileSystemOptions, S3ClientSettings
 
 /** The default `partSize` of multipart uploads: 8 MiB. */
 export const DEFAULT_PART_SIZE = 8 * 2 ** 20;
+/** The longest validity S3 gives a presigned URL (SigV4: 7 days). */
+const MAX_PRESIGN_MS = 7 * 24 * 3600 * 1000;
 const DEFAULT_PART_CONCURRENCY = 4;
 
 function positiveInt(options: S3FileSystemOptions, name: keyof S3FileSystemOptions, fallback: number, min: number, max = Infinity): number {
@@ -113,6 +115,8 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
   private readonly uploadParams: Record<string, unknown> | undefined;
   /** Values never shown in an error. */
   private readonly secrets: string[];
+  /** The configured endpoint's host, named by network failures. */
+  private readonly endpointHost: string | undefined;
   constructor(options: S3FileSystemOptions = {}) {
     super(options);
     this.partSize = positiveInt(options, "partSize", DEFAULT_PART_SIZE, MIN_PART_SIZE, MAX_PART_SIZE);
@@ -123,6 +127,7 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
     this.uploadParams = options.uploadParams;
     this.secrets = [options.secret, options.token].filter((s): s is string => typeof s === "string" && s !== "");
     this.client = makeClient(options);
+    this.endpointHost = endpointHost(options);
   }
 
   /** Close the client's connections (do not use the instance afterwards); it leaves the instance cache. */
@@ -139,7 +144,7 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
   // ---------------------------------------------------------------- requests
 
   private error(err: unknown, path: string, precondition?: PreconditionMeaning, signal?: AbortSignal): FsError {
-    return s3Error(err, path, { precondition, signal, secrets: this.secrets });
+    return s3Error(err, path, { precondition, signal, secrets: this.secrets, host: this.endpointHost });
   }
 
   /** One SDK call; every failure becomes an FsError naming `path`. */
@@ -263,14 +268,16 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
     throw failure;
   }
 
-  /** A presigned GetObject URL valid for `expiration` seconds (default 3600); anonymous instances get the plain URL. */
+  /**
+   * A presigned GetObject URL valid for `expirationMs` (default one hour; S3 counts whole
+   * seconds, so it is rounded up, at most 7 days); anonymous instances get the plain URL.
+   */
   override async sign(path: string, options: SignOptions = {}): Promise<string> {
     const p = this.checkSign(path, options);
     const { bucket, key } = objectOf(p);
-    const expiresIn = options.expiration ?? 3600;
-    if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 604_800) {
-      throw FsError.einval(`expiration must be whole seconds from 1 to 604800, got ${String(expiresIn)}`, p);
-    }
+    const ms = options.expirationMs ?? 3_600_000;
+    if (ms > MAX_PRESIGN_MS) throw FsError.einval(`expirationMs must be at most ${MAX_PRESIGN_MS} (7 days), got ${ms}`, p);
+    const expiresIn = Math.ceil(ms / 1000);
     let url: string;
     try {
       url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn });

@@ -7,9 +7,11 @@
  * file) and members are ranged reads of that: one inflation per index, however many reads.
  */
 import { createGunzip } from "node:zlib";
+import type { AbstractFileSystem } from "../core/abstract.js";
 import { FsError } from "../core/errors.js";
 import type { FileInfo, SignalOptions } from "../core/types.js";
-import { isNonEmptyString, isNonNegativeInteger, mergeSpecs, optionSpec } from "../core/validate.js";
+import { formatBytes } from "../core/format.js";
+import { isNonEmptyString, isNonNegativeInteger, isPositiveInteger, mergeSpecs, optionSpec } from "../core/validate.js";
 import { ArchiveFileSystem, type ArchiveFileSystemOptions, type ArchiveLocation } from "./archive/archive-fs.js";
 import { decompressChunks } from "./archive/inflate.js";
 import { memberPath, type IndexedEntry } from "./archive/members.js";
@@ -22,6 +24,11 @@ export interface TarFileSystemOptions extends ArchiveFileSystemOptions {
   spoolMemoryLimit?: number;
   /** Directory of that temporary file (default: the OS temporary directory). */
   spoolDir?: string;
+  /**
+   * gzip archives: the most decompressed bytes kept in all; beyond, indexing fails with EIO, so a
+   * gzip bomb cannot fill the disk (default: 16 GiB, or 20 times the archive's size if that is more).
+   */
+  spoolLimit?: number;
 }
 
 interface TarEntry extends IndexedEntry {
@@ -56,6 +63,14 @@ function sniff(head: Uint8Array): string {
   return "none";
 }
 
+/** The default spool limit: a fixed 16 GiB, raised for big archives to 20 times their size. */
+export const SPOOL_LIMIT_FLOOR = 16 * 2 ** 30;
+export const SPOOL_LIMIT_RATIO = 20;
+
+export function defaultSpoolLimit(archiveSize: number | null): number {
+  return Math.max(SPOOL_LIMIT_FLOOR, SPOOL_LIMIT_RATIO * (archiveSize ?? 0));
+}
+
 /** Spools of instances dropped without `close()`: their temporary files are closed all the same. */
 const unclaimedSpools = new FinalizationRegistry<Spool>((spool) => void spool.release());
 
@@ -67,7 +82,7 @@ export class TarFileSystem extends ArchiveFileSystem<TarEntry> {
   static override protocols = ["tar"] as const;
   static override ownOptions = mergeSpecs(
     ArchiveFileSystem.ownOptions,
-    optionSpec<TarFileSystemOptions, ArchiveFileSystemOptions>({ spoolMemoryLimit: isNonNegativeInteger, spoolDir: isNonEmptyString }),
+    optionSpec<TarFileSystemOptions, ArchiveFileSystemOptions>({ spoolMemoryLimit: isNonNegativeInteger, spoolDir: isNonEmptyString, spoolLimit: isPositiveInteger }),
   );
 
   declare readonly options: Readonly<TarFileSystemOptions>;
@@ -91,7 +106,7 @@ export class TarFileSystem extends ArchiveFileSystem<TarEntry> {
     let source = read;
     let initial: Uint8Array | undefined = head;
     if (format === "gzip") {
-      const spool = await this.inflateToSpool(read, head, path);
+      const spool = await this.inflateToSpool(read, head, fs, path);
       this.keepSpool(spool);
       source = (s, e) => spool.read(s, e);
       initial = undefined;
@@ -103,15 +118,32 @@ export class TarFileSystem extends ArchiveFileSystem<TarEntry> {
     return entriesOf(headers, source);
   }
 
-  /** The whole decompressed stream, once; the spool is released if anything fails. */
-  private async inflateToSpool(read: RangeRead, head: Uint8Array, path: string): Promise<Spool> {
+  /** The whole decompressed stream, once, up to the spool limit; the spool is released if anything fails. */
+  private async inflateToSpool(read: RangeRead, head: Uint8Array, fs: AbstractFileSystem, path: string): Promise<Spool> {
     const spool = new Spool(this.options.spoolMemoryLimit ?? DEFAULT_SPOOL_MEMORY, this.options.spoolDir);
     async function* compressed(): AsyncGenerator<Uint8Array> {
       yield head;
       if (head.byteLength === WINDOW) yield* rangeChunks(read, WINDOW, undefined, GZIP_PLAN, path);
     }
+    const given = this.options.spoolLimit;
+    // The archive's size is asked for only by an archive that gets that far (a HEAD over HTTP).
+    let limit = given ?? SPOOL_LIMIT_FLOOR;
+    let sized = given !== undefined;
     try {
-      for await (const chunk of decompressChunks(compressed(), createGunzip(), path)) await spool.append(chunk);
+      for await (const chunk of decompressChunks(compressed(), createGunzip(), path)) {
+        if (spool.size + chunk.byteLength > limit && !sized) {
+          sized = true;
+          limit = defaultSpoolLimit(await fs.size(path).catch(() => null));
+        }
+        if (spool.size + chunk.byteLength > limit) {
+          throw new FsError(
+            "EIO",
+            `the gzip stream decompresses to more than the spool limit of ${formatBytes(limit)} (${limit} bytes; spoolLimit${given === undefined ? ", default 16 GiB or 20 times the archive's size" : ""}): a gzip bomb, or raise spoolLimit`,
+            { path },
+          );
+        }
+        await spool.append(chunk);
+      }
       spool.finish();
       return spool;
     } catch (err) {

@@ -39,11 +39,12 @@ export const PACKAGE_ENV = {
   cache: "FSSPEC_TS_CACHE",
   /** Where model packages are cached; wins over FSSPEC_TS_CACHE. */
   modelCache: "FSSPEC_TS_MODEL_CACHE",
-  /** Seconds a download may stall (connect, headers, or between body bytes); default 300. */
+  /** Seconds (the variable's unit; options take milliseconds) a download may stall (connect, headers, or between body bytes); default 300. */
   timeout: "FSSPEC_TS_PACKAGE_TIMEOUT",
 } as const;
 
-const ONE_YEAR = 365 * 24 * 3600;
+const ONE_YEAR_MS = 365 * 24 * 3600 * 1000;
+const DEFAULT_TIMEOUT_MS = 300_000;
 /** Downloads a package runs at once unless told otherwise. */
 export const DEFAULT_PACKAGE_CONCURRENCY = 4;
 
@@ -65,8 +66,8 @@ export interface PackageOptions {
   /** Cache files locally: on by default for every non-local root, off for local paths. */
   cache?: boolean;
   /**
-   * Options of the whole-file cache (cacheStorage, expiryTime, sameNames, cacheMapper, checkFiles...);
-   * defaults: `cacheStorage` `Package.defaultCache()`, `expiryTime` one year.
+   * Options of the whole-file cache (cacheStorage, expiryMs, sameNames, cacheMapper, checkFiles...);
+   * defaults: `cacheStorage` `Package.defaultCache()`, `expiryMs` one year.
    */
   cacheOptions?: Partial<WholeFileCacheOptions>;
   /**
@@ -76,8 +77,8 @@ export interface PackageOptions {
   hfCache?: boolean | Omit<HubCacheOptions, "fs" | "targetProtocol" | "targetOptions">;
   /** A byte progress bar per download: true, false, or your own; default: when stderr is a terminal. */
   progress?: boolean | ProgressFactory;
-  /** Seconds a download may stall before ETIMEDOUT (default: FSSPEC_TS_PACKAGE_TIMEOUT, else 300). */
-  timeout?: number;
+  /** Milliseconds a download may stall before ETIMEDOUT (default: FSSPEC_TS_PACKAGE_TIMEOUT seconds, else 300,000). */
+  timeoutMs?: number;
   /**
    * Local roots only: refuse (EACCES) a path whose real path, symlinks resolved, leaves the
    * root. Default false: symlinks inside the root are followed wherever they point.
@@ -145,7 +146,7 @@ const PACKAGE_OPTIONS = optionSpec<PackageOptions>({
   cache: isBoolean,
   cacheOptions: isRecord,
   progress: either(isBoolean, isFunction),
-  timeout: isPositiveNumber,
+  timeoutMs: isPositiveNumber,
   confineSymlinks: isBoolean,
   hfCache: either(isBoolean, isRecord),
   concurrency: isPositiveInteger,
@@ -184,11 +185,11 @@ export class Package {
     return sub ? posix.join(base, sub) : base;
   }
 
-  /** Seconds from FSSPEC_TS_PACKAGE_TIMEOUT, or 300. */
-  static defaultTimeout(): number {
+  /** Milliseconds: FSSPEC_TS_PACKAGE_TIMEOUT (seconds) x 1000, or 300,000. */
+  static defaultTimeoutMs(): number {
     const raw = process.env[PACKAGE_ENV.timeout];
     const n = raw === undefined ? NaN : Number(raw);
-    return Number.isFinite(n) && n > 0 ? n : 300;
+    return Number.isFinite(n) && n > 0 ? n * 1000 : DEFAULT_TIMEOUT_MS;
   }
 
   /** The root as given (a URL, a chain or a local path). */
@@ -233,11 +234,11 @@ export class Package {
   }
 
   /**
-   * Seconds a download may stall before ETIMEDOUT: the `timeout` option, else
-   * `FSSPEC_TS_PACKAGE_TIMEOUT`, else 300.
+   * Milliseconds a download may stall before ETIMEDOUT: the `timeoutMs` option, else
+   * `FSSPEC_TS_PACKAGE_TIMEOUT` (seconds) x 1000, else 300,000.
    */
-  get timeoutSeconds(): number {
-    return this.options.timeout ?? Package.defaultTimeout();
+  get timeoutMs(): number {
+    return this.options.timeoutMs ?? Package.defaultTimeoutMs();
   }
 
   /** The root's filesystem (with the cache layer when caching) and the root's path in it. */
@@ -314,7 +315,7 @@ export class Package {
     if (hub) return { fs: hub, rootPath, cache: hub, confinement };
     const cache = new WholeFileCacheFileSystem({
       cacheStorage: Package.defaultCache(),
-      expiryTime: ONE_YEAR,
+      expiryMs: ONE_YEAR_MS,
       downloadConcurrency: this.options.concurrency ?? DEFAULT_PACKAGE_CONCURRENCY,
       ...this.options.cacheOptions,
       fs: target,
@@ -342,7 +343,7 @@ export class Package {
    * `bodyTimeout`, in milliseconds: http, hf, ngc) unless the caller set one.
    */
   private async networkOptions(): Promise<Record<string, unknown>> {
-    const ms = this.timeoutSeconds * 1000;
+    const ms = this.timeoutMs;
     const options: Record<string, unknown> = { ...this.options.fsOptions };
     for (const part of splitChain(this.root)) {
       const [protocol] = splitProtocol(part);
@@ -453,7 +454,7 @@ export class Package {
     if (!isFsError(err, "ETIMEDOUT") || err.message.includes(PACKAGE_ENV.timeout)) return err;
     return new FsError(
       "ETIMEDOUT",
-      `download stalled for ${this.timeoutSeconds} s; set ${PACKAGE_ENV.timeout} (seconds) or the timeout option to wait longer`,
+      `download stalled for ${this.timeoutMs} ms; set ${PACKAGE_ENV.timeout} (seconds) or the timeoutMs option to wait longer`,
       { path, cause: err },
     );
   }
@@ -504,6 +505,8 @@ export class Package {
     const batch = state.cache && !perFile && this.options.progress !== false
       ? batchProgress("prefetch", unique.length, options.progressStream ?? process.stderr)
       : undefined;
+    // A batch faster than the renderer's first import would otherwise end with nothing drawn.
+    await batch?.ready;
     let fetched: string[];
     try {
       fetched = (await mapBounded(

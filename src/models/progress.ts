@@ -18,7 +18,10 @@ export interface ProgressBar extends ProgressCallback {
 
 type BarClass = typeof SingleBar;
 let loading: Promise<BarClass> | undefined;
-const loadBar = () => (loading ??= import("cli-progress").then((m) => m.SingleBar ?? (m as unknown as { default: { SingleBar: BarClass } }).default.SingleBar));
+/** The renderer once imported: bars made after that draw at once, with no wait for a promise. */
+let loaded: BarClass | undefined;
+const loadBar = () =>
+  (loading ??= import("cli-progress").then((m) => (loaded = m.SingleBar ?? (m as unknown as { default: { SingleBar: BarClass } }).default.SingleBar)));
 
 /** `3m05s`, `42s`; "?" until a rate is known. */
 function formatEta(seconds: number): string {
@@ -35,7 +38,7 @@ function formatEta(seconds: number): string {
  */
 export function progressBar(label: string, enabled = Boolean(process.stderr.isTTY)): ProgressBar | undefined {
   if (!enabled) return undefined;
-  let BarImpl: BarClass | undefined;
+  let BarImpl: BarClass | undefined = loaded;
   let bar: SingleBar | undefined;
   let stopped = false;
   let total = 0;
@@ -115,6 +118,8 @@ export interface BatchItem {
  * terminal.
  */
 export interface BatchProgress {
+  /** Settles once the bar can draw (its renderer is imported on first use): await it before the batch starts. */
+  readonly ready: Promise<void>;
   /** Start reporting one more file of the batch. */
   item(): BatchItem;
   /** The end: a bar is finished; without a terminal the one summary line is written. */
@@ -132,7 +137,7 @@ export type ProgressStream = NodeJS.WritableStream & { isTTY?: boolean };
  */
 export function batchProgress(label: string, files: number, stream: ProgressStream = process.stderr): BatchProgress {
   const started = Date.now();
-  let BarImpl: BarClass | undefined;
+  let BarImpl: BarClass | undefined = loaded;
   let bar: SingleBar | undefined;
   let ready = 0;
   let downloaded = 0;
@@ -171,16 +176,17 @@ export function batchProgress(label: string, files: number, stream: ProgressStre
     bar.setTotal(Math.max(1, v.total));
     bar.update(bytes, v);
   };
-  if (stream.isTTY) {
-    void loadBar().then(
-      (cls) => {
-        BarImpl = cls;
-        draw();
-      },
-      () => undefined, // no bar is better than a failed prefetch
-    );
-  }
+  const loadedForTty = stream.isTTY
+    ? loadBar().then(
+        (cls) => {
+          BarImpl = cls;
+          draw();
+        },
+        () => undefined, // no bar is better than a failed prefetch
+      )
+    : Promise.resolve();
   return {
+    ready: loadedForTty,
     item() {
       let moved = 0;
       let sized = false;

@@ -54,8 +54,8 @@ export interface NgcVersionOptions {
 export interface NgcServerOptions {
   /** API keys the token endpoint accepts. */
   apiKeys?: string[];
-  /** `expires_in` the token endpoint reports (seconds, default 3600). */
-  tokenExpiresIn?: number;
+  /** Milliseconds tokens live (default one hour); the token endpoint reports it as `expires_in`, in whole seconds. */
+  tokenLifetimeMs?: number;
   /** Presigned URLs also expire after this long (default one hour). */
   urlTtlMs?: number;
   /** Files per listing page (default 1000). */
@@ -89,8 +89,8 @@ export interface TestNgcServer {
   expireUrls(): void;
   /** The next `times` requests of `kind` are answered with `status`. */
   failNext(kind: NgcRequestKind, status: number, times?: number): void;
-  /** The `expires_in` (seconds) of tokens issued from now on. */
-  setTokenExpiresIn(seconds: number): void;
+  /** Milliseconds the tokens issued from now on live (reported as `expires_in`, whole seconds). */
+  setTokenLifetimeMs(ms: number): void;
   /** How many requests (of `kind`, when given) since the last `resetCounts`. */
   count(kind?: NgcRequestKind): number;
   /** Forget the recorded requests. */
@@ -144,7 +144,7 @@ export async function startNgcServer(options: NgcServerOptions = {}): Promise<Te
   const apiKeys = new Set(options.apiKeys ?? []);
   const pageSize = options.pageSize ?? 1000;
   const urlTtlMs = options.urlTtlMs ?? 3_600_000;
-  let tokenExpiresIn = options.tokenExpiresIn ?? 3600;
+  let tokenLifetimeMs = options.tokenLifetimeMs ?? 3_600_000;
   let serial = 0;
   let expiredUpTo = 0;
   let base = "";
@@ -176,7 +176,7 @@ export async function startNgcServer(options: NgcServerOptions = {}): Promise<Te
     if (query.get("service") !== "ngc") return json(res, 400, { requestStatus: { statusCode: "BAD_REQUEST" } });
     const token = `tok-${randomBytes(12).toString("hex")}`;
     tokens.set(token, { scopes: query.getAll("scope"), revoked: false });
-    json(res, 200, { token, expires_in: tokenExpiresIn });
+    json(res, 200, { token, expires_in: Math.round(tokenLifetimeMs / 1000) });
   }
 
   function lookup(req: IncomingMessage, res: ServerResponse, root: string, path: string, authenticated: boolean): void {
@@ -332,8 +332,8 @@ export async function startNgcServer(options: NgcServerOptions = {}): Promise<Te
     failNext(kind, status, times = 1) {
       faults.push({ kind, status, remaining: times });
     },
-    setTokenExpiresIn(seconds) {
-      tokenExpiresIn = seconds;
+    setTokenLifetimeMs(ms) {
+      tokenLifetimeMs = ms;
     },
     count(kind) {
       return requests.filter((r) => kind === undefined || r.kind === kind).length;

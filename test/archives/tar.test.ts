@@ -8,6 +8,7 @@ import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { LocalFileSystem, MemoryFileSystem, open, TarFileSystem, urlToFs } from "../../src/index.js";
+import { defaultSpoolLimit } from "../../src/implementations/tar.js";
 import { codeOf, errorOf } from "../support/errors.js";
 import { expectBytes, text } from "../http/helpers.js";
 import {
@@ -251,6 +252,34 @@ describe("gzip: the decompressed stream is kept by the index pass", () => {
     expect(text(await fs.catFile("d/lines.txt", 7, 14))).toBe("a line\n");
     await fs.close();
     expect(await fs.readText("a.txt")).toBe("hello"); // indexed again
+  });
+
+  it("a gzip bomb stops at spoolLimit with EIO naming the limit, and leaves nothing behind", async () => {
+    // 64 MiB of zeros compress about 1000:1.
+    const bomb = buildArchive("tgz", { "zeros.bin": new Uint8Array(64 * 2 ** 20), "b.txt": "after" });
+    expect(bomb.byteLength).toBeLessThan(2 ** 20);
+    const spoolDir = join(work.dir, "bomb-spool");
+    mkdirSync(spoolDir);
+    const fs = await tarOf(bomb, { spoolLimit: 2 ** 20, spoolMemoryLimit: 4096, spoolDir });
+    const err = await errorOf(fs.ls("/"));
+    expect(err.code).toBe("EIO");
+    expect(err.message).toContain("spool limit of 1.0M (1048576 bytes; spoolLimit)");
+    expect(err.path).toContain(String(fs.options.fo).replace(/^\/+/, ""));
+    expect(readdirSync(spoolDir)).toEqual([]);
+    // A failed index is not kept: the next call inflates (and stops) again.
+    expect(await codeOf(fs.info("b.txt"))).toBe("EIO");
+    // Under a limit it fits, the same archive reads whole.
+    const roomy = await tarOf(bomb, { spoolLimit: 65 * 2 ** 20, spoolMemoryLimit: 4096, spoolDir });
+    expect(await roomy.readText("b.txt")).toBe("after");
+    expect((await roomy.info("zeros.bin")).size).toBe(64 * 2 ** 20);
+    await roomy.close();
+    expect(await codeOf(tarOf(bomb, { spoolLimit: 0 }))).toBe("EINVAL");
+  });
+
+  it("the default limit is 16 GiB, or 20 times the archive's size for a bigger archive", () => {
+    expect(defaultSpoolLimit(null)).toBe(16 * 2 ** 30);
+    expect(defaultSpoolLimit(100 * 2 ** 20)).toBe(16 * 2 ** 30);
+    expect(defaultSpoolLimit(2 * 2 ** 30)).toBe(40 * 2 ** 30);
   });
 
   it("an opened member seeks both ways", async () => {

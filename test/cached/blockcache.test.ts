@@ -101,7 +101,7 @@ describe("blockcache", () => {
   });
 
   it("expired entries are fetched again", async () => {
-    const { target, storageFs, fs, make } = await setup({ expiryTime: 60 });
+    const { target, storageFs, fs, make } = await setup({ expiryMs: 60_000 });
     await fs.catFile("/f.bin", 0, 10);
     const md = JSON.parse(await storageFs.readText("/cache/cache"));
     md["/f.bin"].time -= 3600;
@@ -198,8 +198,8 @@ describe("blockcache: entries removed under a reader", () => {
     });
   }
 
-  it("with cacheCheck 0 another instance's removal starts a new entry at once", async () => {
-    const { fs: a, make } = await setup({ cacheCheck: 0 });
+  it("with cacheCheckMs 0 another instance's removal starts a new entry at once", async () => {
+    const { fs: a, make } = await setup({ cacheCheckMs: 0 });
     await a.catFile("/f.bin", 0, 10);
     expect(await make().popFromCache("/f.bin")).toBe(true);
     await a.catFile("/f.bin", 10, 20);
@@ -258,7 +258,7 @@ describe("blockcache: entries removed under a reader", () => {
   });
 
   it("instances sharing memory storage fill blocks at once without losing each other's bytes", async () => {
-    const { fs: a, make } = await setup({ cacheCheck: 0 });
+    const { fs: a, make } = await setup({ cacheCheckMs: 0 });
     await a.catFile("/f.bin", 0, 10);
     const others = Array.from({ length: 9 }, () => make());
     await Promise.all(others.map((fs, i) => fs.catFile("/f.bin", (i + 1) * 10, (i + 2) * 10)));
@@ -291,7 +291,7 @@ describe("blockcache: the blocks of an entry come from one version of the file",
   });
 
   it("an instance holding old blocks, after another instance's entry replaced them, reads the new version", async () => {
-    const { target, fs: a, make } = await setup({ cacheCheck: 0 });
+    const { target, fs: a, make } = await setup({ cacheCheckMs: 0 });
     await a.catFile("/f.bin", 0, 10);
     await target.pipe("/f.bin", NEW);
     const b = make();

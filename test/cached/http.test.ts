@@ -149,12 +149,12 @@ describe("filecache over HTTP", () => {
 
   it("expired copies are downloaded again", async () => {
     const { path, url } = serve("fresh");
-    await filecache({ expiryTime: 60 }).catFile(url);
+    await filecache({ expiryMs: 60_000 }).catFile(url);
     const md = JSON.parse(await readFile(join(dir, "cache"), "utf8"));
     md[url].time -= 3600;
     await import("node:fs/promises").then((f) => f.writeFile(join(dir, "cache"), JSON.stringify(md)));
     srv.resetCounts();
-    expect(new TextDecoder().decode(await filecache({ expiryTime: 60, fsync: true }).catFile(url))).toBe("fresh");
+    expect(new TextDecoder().decode(await filecache({ expiryMs: 60_000, fsync: true }).catFile(url))).toBe("fresh");
     expect(srv.requestCount(path, "GET")).toBe(1);
   });
 

@@ -6,6 +6,7 @@ import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
 import { parseStorageOptions } from "../../src/cli/options.js";
+import { formatAge, parseDuration } from "../../src/cli/duration.js";
 import { MemoryFileSystem, urlToFs } from "../../src/index.js";
 import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 
@@ -100,8 +101,16 @@ describe("fsspec-ts CLI", () => {
     const listed = await cli("cache", "ls", cacheDir);
     expect(listed.out).toContain(`${server.url}/remote/data.bin`);
     expect(Number((await cli("cache", "size", cacheDir)).out)).toBeGreaterThanOrEqual(9);
+    // Durations in human units (a bare number is seconds): a copy seconds old survives an hour's limit.
+    expect(listed.out).toMatch(/^ +\S+ +\d+s /m);
+    expect((await cli("cache", "prune", "--yes", cacheDir, "--older-than", "1h")).out).toBe("");
+    expect((await cli("cache", "prune", "--yes", cacheDir, "--older-than", "3600")).out).toBe("");
+    const bad = await cli("cache", "prune", "--yes", cacheDir, "--older-than", "an hour");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("--older-than must be a duration such as");
+    expect((await cli("cache", "ls", cacheDir)).out).toContain(`${server.url}/remote/data.bin`);
     expect((await cli("cache", "prune", cacheDir, "--older-than", "0")).code).toBe(2); // no terminal to ask, no --yes
-    expect((await cli("cache", "prune", "--yes", cacheDir, "--older-than", "0")).out).toContain("removed");
+    expect((await cli("cache", "prune", "--yes", cacheDir, "--older-than", "0ms")).out).toContain("removed");
     expect((await cli("cache", "ls", cacheDir)).out).toBe("");
   });
 
@@ -122,6 +131,13 @@ describe("fsspec-ts CLI", () => {
     expect((await cli("ls", "nosuchproto://x")).code).toBe(2);
     expect((await cli("head", "-c", "-5", "memory://cli/a.txt")).code).toBe(2);
     expect((await cli("cp", "memory://cli/a.txt")).code).toBe(2);
+  });
+
+  it("durations: units ms s m h d w, a bare number in seconds; ages shown in the largest readable unit", () => {
+    expect([parseDuration("--x", "500ms"), parseDuration("--x", "90s"), parseDuration("--x", "90"), parseDuration("--x", "1.5m")]).toEqual([500, 90_000, 90_000, 90_000]);
+    expect([parseDuration("--x", "12h"), parseDuration("--x", "7d"), parseDuration("--x", "2W")]).toEqual([43_200_000, 604_800_000, 1_209_600_000]);
+    for (const wrong of ["", "-1s", "7 days", "1e3", "s", "10y"]) expect(() => parseDuration("--x", wrong)).toThrow(/--x must be a duration/);
+    expect([formatAge(undefined), formatAge(45_000), formatAge(600_000), formatAge(3 * 3_600_000), formatAge(9 * 86_400_000)]).toEqual(["?", "45s", "10m", "3h", "9d"]);
   });
 
   it("-o and --storage-options build per-layer options", async () => {

@@ -13,7 +13,7 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, inject, it } from "vitest";
-import { FsError, paths, type AbstractFileSystem } from "../../src/index.js";
+import { FsError, NETWORK_ERROR_CODES, paths, type AbstractFileSystem } from "../../src/index.js";
 import {
   API,
   FIXTURES,
@@ -35,7 +35,7 @@ import { bucketName, createBucket, makeFs } from "../s3/helpers.js";
 
 const RUNS = Number(process.env.FSSPEC_TS_PROPERTY_RUNS ?? 80);
 const CALL_TIMEOUT_MS = 5_000;
-const CODES = new Set(["ENOENT", "EEXIST", "EISDIR", "ENOTDIR", "ENOTEMPTY", "EINVAL", "EACCES", "ENOTSUP", "ETIMEDOUT", "EIO", "ECLOSED", "EABORT", "EPROTO", "ECHANGED"]);
+const CODES = new Set<string>(["ENOENT", "EEXIST", "EISDIR", "ENOTDIR", "ENOTEMPTY", "EINVAL", "EACCES", "ENOTSUP", "ETIMEDOUT", "EIO", "ECLOSED", "EABORT", "EPROTO", "ECHANGED", ...NETWORK_ERROR_CODES]);
 const TRANSFERS_WITH_LOCAL_SIDE = new Set(["get", "put", "getFile", "putFile"]);
 
 interface Call {

@@ -5,9 +5,9 @@
  * instances leaving the instance cache.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -142,7 +142,9 @@ describe("opened files and the registry check their arguments too", () => {
         [() => cache.ensureCached("/c/f", { callbak: {} } as never), "did you mean 'callback'"],
         [() => cache.localPath("/c/f", { signal: 1 } as never), "signal"],
         [() => cache.openLocal({} as never), "paths"],
-        [() => cache.clearExpiredCache("5" as never), "expiry"],
+        [() => cache.clearExpiredCache("5" as never), "options must be a plain object"],
+        [() => cache.clearExpiredCache({ expiry: 5 } as never), "did you mean 'expiryMs'"],
+        [() => cache.clearExpiredCache(3600 as never), "takes { expiryMs } (milliseconds)"],
       ];
       for (const [call, name] of cases) expect((await einval(call)).message).toContain(name);
       expect(await cache.listCache()).toEqual([]);
@@ -323,6 +325,67 @@ describe("a signal stops a large local read mid-way", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("a signal stops a large local write mid-way, leaving the destination as it was", () => {
+  const BIG = 256 * 2 ** 20;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "fsspec-ts-abort-write-"));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  /** Abort `controller` once a temporary beside the destination holds bytes: the write is under way. */
+  async function abortOnceWriting(controller: AbortController): Promise<void> {
+    for (;;) {
+      for (const name of await readdir(dir)) {
+        if (name.startsWith(".fsspec-") && (await stat(join(dir, name)).catch(() => undefined))?.size) return controller.abort();
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /** Run `write` with a signal fired mid-way: EABORT, `dest` still "old", no temporary left. */
+  async function expectStopped(dest: string, write: (signal: AbortSignal) => Promise<unknown>): Promise<void> {
+    await writeFile(dest, "old");
+    const controller = new AbortController();
+    const writing = write(controller.signal);
+    await Promise.race([abortOnceWriting(controller), writing.catch(() => undefined)]);
+    expect((await errorOf(writing)).code).toBe("EABORT");
+    expect(await readFile(dest, "utf8")).toBe("old");
+    expect((await readdir(dir)).filter((n) => n.startsWith(".fsspec-"))).toEqual([]);
+  }
+
+  it("pipeFile of one big buffer", async () => {
+    const fs = new LocalFileSystem();
+    await expectStopped(join(dir, "piped.bin"), (signal) => fs.pipeFile(join(dir, "piped.bin"), new Uint8Array(BIG), { signal }));
+  });
+
+  it("cpFile over an existing file, and so put within the local disk", async () => {
+    const fs = new LocalFileSystem();
+    const src = join(dir, "..", `${basename(dir)}-src.bin`);
+    await writeFile(src, new Uint8Array(BIG));
+    try {
+      await expectStopped(join(dir, "copied.bin"), (signal) => fs.cpFile(src, join(dir, "copied.bin"), { signal }));
+      await expectStopped(join(dir, "put.bin"), (signal) => fs.put(src, join(dir, "put.bin"), { signal }));
+    } finally {
+      await rm(src, { force: true });
+    }
+  });
+
+  it("get from memory, and a transfer of many files stops between them", async () => {
+    const mem = new MemoryFileSystem({ store: "private" });
+    await mem.pipeFile("/big.bin", new Uint8Array(BIG));
+    const local = new LocalFileSystem();
+    await expectStopped(join(dir, "got.bin"), (signal) => mem.get("/big.bin", join(dir, "got.bin"), { signal, localFs: local }));
+    await mem.pipe(Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`/many/f${String(i).padStart(2, "0")}`, `file ${i}`])));
+    const controller = new AbortController();
+    const err = await errorOf(
+      mem.get("/many/", join(dir, "many/"), { recursive: true, concurrency: 1, signal: controller.signal, localFs: local, callback: { relativeUpdate: () => controller.abort() } }),
+    );
+    expect(err.code).toBe("EABORT");
+    expect(await readdir(join(dir, "many"))).toEqual(["f00"]);
   });
 });
 

@@ -87,15 +87,15 @@ describe("registry", () => {
   });
 
   it("caches instances by class and options; skipInstanceCache and clearInstanceCache opt out", async () => {
-    const a = await filesystem("memory", { listingsExpiryTime: 1 });
-    const b = await filesystem("memory", { listingsExpiryTime: 1 });
-    const c = await filesystem("memory", { listingsExpiryTime: 2 });
+    const a = await filesystem("memory", { listingsExpiryMs: 1000 });
+    const b = await filesystem("memory", { listingsExpiryMs: 1000 });
+    const c = await filesystem("memory", { listingsExpiryMs: 2000 });
     expect(a).toBe(b);
     expect(a).not.toBe(c);
-    const fresh = await filesystem("memory", { listingsExpiryTime: 1, skipInstanceCache: true });
+    const fresh = await filesystem("memory", { listingsExpiryMs: 1000, skipInstanceCache: true });
     expect(fresh).not.toBe(a);
     clearInstanceCache();
-    expect(await filesystem("memory", { listingsExpiryTime: 1 })).not.toBe(a);
+    expect(await filesystem("memory", { listingsExpiryMs: 1000 })).not.toBe(a);
     // Option order does not matter; object-valued options count by identity.
     expect(await filesystem("memory", { maxPaths: 1, concurrency: 2 })).toBe(await filesystem("memory", { concurrency: 2, maxPaths: 1 }));
     const target = new MemoryFileSystem({ store: "private" });

@@ -66,7 +66,7 @@ beforeEach(() => {
   restore = hermeticEnv();
   dir = mkdtempSync(join(tmpdir(), "fsspec-ts-gs-auth-"));
   srv.resetCounts();
-  srv.setTokenExpiresIn(3600);
+  srv.setTokenLifetimeMs(3_600_000);
   // A test may have revoked every token.
   srv.addAccessToken(TOKEN);
 });
@@ -187,7 +187,7 @@ describe("credentials", () => {
   });
 
   it("a token is fetched again shortly before it expires", async () => {
-    srv.setTokenExpiresIn(1);
+    srv.setTokenLifetimeMs(1000);
     const fs = gs({ token: serviceAccountJson() });
     await fs.info("gs://private-bucket/f.txt");
     fs.invalidateCache();

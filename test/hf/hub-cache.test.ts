@@ -11,7 +11,8 @@ import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, utimes, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { HubCacheFileSystem, MemoryFileSystem, Package, urlToFs } from "../../src/index.js";
+import { HubCacheFileSystem, MemoryFileSystem, Package, urlToFs, WholeFileCacheFileSystem } from "../../src/index.js";
+import { cli } from "../support/cli.js";
 import { HuggingFaceFileSystem } from "../../src/implementations/hf.js";
 import { hubCacheDir } from "../../src/cached/hub-layout.js";
 import { startHfServer, type TestHfServer } from "../../src/testing/hf-server.js";
@@ -334,6 +335,85 @@ describe("as a filesystem", () => {
     await expect(layer().localPath("hf://org/model/config.json", { bogus: 1 } as never)).rejects.toMatchObject({ code: "EINVAL" });
     const pkg = new Package("hf://org/model", { fsOptions: { hf: { endpoint: srv.url, token: false } }, hfCache: { cacheDir, sameNames: true } as never });
     await expect(pkg.resolve("config.json")).rejects.toMatchObject({ code: "EINVAL" });
+  });
+});
+
+describe("managing the cache: the cache CLI and the layers' management calls", () => {
+  /** Every path below the cache with what lstat says of it: the tree clear and prune must leave as it is. */
+  async function tree(): Promise<string[]> {
+    const names = (await readdir(cacheDir, { recursive: true })).sort();
+    return Promise.all(names.map(async (n) => `${n} ${(await lstat(join(cacheDir, n))).size}`));
+  }
+
+  it("size counts each blob once (two snapshots link one blob), symlinks nothing; ls lists the snapshot files", async () => {
+    srv.createRepo("org/shared");
+    const first = srv.commit("org/shared", { "config.json": CONFIG, "weights.bin": { data: WEIGHTS, lfs: true } });
+    await layer().localPath("hf://org/shared/weights.bin");
+    await layer().localPath("hf://org/shared/config.json");
+    const second = srv.commit("org/shared", { "README.md": "new" });
+    await layer().localPath("hf://org/shared/weights.bin");
+    const repo = repoDir("models--org--shared");
+    // What is stored: two blobs, refs/main (a sha), the tag; the lock files are empty.
+    const stored = WEIGHTS.byteLength + CONFIG.length + 40 + (await stat(join(cacheDir, "CACHEDIR.TAG"))).size;
+    expect((await cli("cache", "size", cacheDir)).out.trim()).toBe(String(stored));
+    expect(await layer().cacheSize()).toBe(stored);
+
+    const listed = JSON.parse((await cli("cache", "ls", cacheDir, "--json")).out) as Array<Record<string, unknown>>;
+    const snapshotFile = (c: string, f: string, data: string | Uint8Array, etag: string) => ({
+      path: `hf://org/shared@${c}/${f}`,
+      fn: `models--org--shared/snapshots/${c}/${f}`,
+      localPath: join(repo, "snapshots", c, f),
+      size: typeof data === "string" ? data.length : data.byteLength,
+      uid: etag,
+      complete: true,
+    });
+    // In the order of the folders: commits sorted by their sha.
+    const expected = [
+      snapshotFile(first, "config.json", CONFIG, gitOid(CONFIG)),
+      snapshotFile(first, "weights.bin", WEIGHTS, sha256(WEIGHTS)),
+      snapshotFile(second, "weights.bin", WEIGHTS, sha256(WEIGHTS)),
+    ].sort((a, b) => (a.fn < b.fn ? -1 : 1));
+    expect(listed).toMatchObject(expected);
+    expect(listed).toHaveLength(3);
+    const withoutAge = (e: object) => ({ ...e, ageMs: undefined });
+    expect((await layer().listCache()).map(withoutAge)).toEqual(listed.map(withoutAge));
+    const text = (await cli("cache", "ls", cacheDir)).out;
+    expect(text).toContain(`models--org--shared/snapshots/${second}/weights.bin  <- hf://org/shared@${second}/weights.bin`);
+  });
+
+  it("a blob no snapshot shows and a download in progress are listed without a path; copies are counted", async () => {
+    await layer({ symlinks: false }).localPath("hf://org/model/config.json");
+    const blobs = join(repoDir(), "blobs");
+    await mkdir(blobs, { recursive: true });
+    await writeFile(join(blobs, "orphan"), "12345");
+    await writeFile(join(blobs, `${sha256(WEIGHTS)}.0a1b2c3d.incomplete`), "abc");
+    const listed = await layer().listCache();
+    expect(listed.map((e) => [e.path, e.fn, e.size, e.complete])).toEqual([
+      [`hf://org/model@${commit}/config.json`, `models--org--model/snapshots/${commit}/config.json`, CONFIG.length, true],
+      [undefined, `models--org--model/blobs/${sha256(WEIGHTS)}.0a1b2c3d.incomplete`, 3, false],
+      [undefined, "models--org--model/blobs/orphan", 5, true],
+    ]);
+    const stored = CONFIG.length + 5 + 3 + 40 + (await stat(join(cacheDir, "CACHEDIR.TAG"))).size;
+    expect(Number((await cli("cache", "size", cacheDir)).out)).toBe(stored);
+  });
+
+  it("clear and prune refuse, naming huggingface_hub's hf cache rm, and remove nothing", async () => {
+    await layer().localPath("hf://org/model/config.json");
+    await layer().localPath("hf://org/model/weights.bin");
+    const before = await tree();
+    for (const args of [["clear", cacheDir], ["prune", cacheDir, "--older-than", "0"]]) {
+      const run = await cli("cache", ...args);
+      expect(run.code, args.join(" ")).not.toBe(0);
+      expect(run.err).toContain("is a Hugging Face Hub cache");
+      expect(run.err).toContain("`hf cache rm`");
+    }
+    for (const call of [() => layer().clearCache(), () => layer().clearExpiredCache({ expiryMs: 0 })]) expect((await errorOf(call())).code).toBe("ENOTSUP");
+    // A whole-file layer pointed at the directory refuses the same way.
+    const misplaced = new WholeFileCacheFileSystem({ fs: new MemoryFileSystem(), cacheStorage: cacheDir, skipInstanceCache: true });
+    expect((await errorOf(misplaced.clearCache())).code).toBe("ENOTSUP");
+    expect((await errorOf(misplaced.clearExpiredCache({ expiryMs: 0 }))).code).toBe("ENOTSUP");
+    expect(await tree()).toEqual(before);
+    expect(await readFile(await layer().localPath("hf://org/model/config.json"), "utf8")).toBe(CONFIG);
   });
 });
 

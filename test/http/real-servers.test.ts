@@ -9,13 +9,12 @@ import { createHash } from "node:crypto";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { runCli } from "../../src/cli/main.js";
 import { Package, urlToFs, type FileInfo } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { REAL_SERVER_NAMES, type RealServer } from "../support/real-servers.js";
 import { BIG_FILE, BIG_SIZE, ODD_NAMES } from "../support/served-tree.js";
+import { cli } from "../support/cli.js";
 import { guardProcess } from "../support/process-guard.js";
 import { errorOf, expectBytes, pattern } from "./helpers.js";
 
@@ -37,18 +36,6 @@ async function diskTree(root: string): Promise<DiskEntry[]> {
     out.push({ rel, type: d.isDirectory() ? "directory" : "file", size: d.isDirectory() ? 0 : (await stat(join(root, rel))).size });
   }
   return out.sort((a, b) => (a.rel < b.rel ? -1 : 1));
-}
-
-/** One run of the fsspec-ts command, in this process. */
-async function cli(...args: string[]): Promise<{ code: number; bytes: Buffer; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on("data", (c: Buffer) => out.push(c));
-  stderr.on("data", (c: Buffer) => err.push(c));
-  const code = await runCli(args, { stdout, stderr, progress: false });
-  return { code, bytes: Buffer.concat(out), err: Buffer.concat(err).toString() };
 }
 
 /** A relative name as a URL path: each segment percent-encoded the way listings spell it. */
@@ -114,6 +101,15 @@ function matrix(server: RealServer): void {
         expect(await fs.exists(u(missing))).toBe(false);
         expect(await fs.isDir(u(missing))).toBe(false);
       }
+    });
+
+    it("a directory URL with a query: sent as written, children named from its path part", async () => {
+      fs.invalidateCache();
+      const expected = childrenOf(tree, "nested").map((e) => u(e.rel)).sort();
+      expect((await fs.ls(`${u("nested")}/?token=X`, { detail: false })).sort()).toEqual(expected);
+      expect(await fs.isDir(`${u("nested")}/?token=X`)).toBe(true);
+      const files = tree.filter((e) => e.type === "file" && e.rel.startsWith("nested/")).map((e) => u(e.rel)).sort();
+      expect(await fs.find(`${u("nested")}/?token=X`)).toEqual(files);
     });
 
     it("find, glob, walk and du", async () => {

@@ -204,6 +204,53 @@ describe("directory URLs are asked for as written", () => {
   });
 });
 
+describe("a URL's query belongs to that URL only (signed and token URLs)", () => {
+  beforeAll(() => {
+    srv.setFile("/q/data/a.txt", "A");
+    srv.setFile("/q/data/sub/b.txt", "BB");
+  });
+
+  it("is sent as written, the slash before the query included", async () => {
+    expect((await fs.info(url("/q/data/?token=X"))).type).toBe("directory");
+    expect(await fs.isDir(url("/q/data/?token=X"))).toBe(true);
+    expect(srv.requests.map((r) => r.url)).toEqual(["/q/data/?token=X", "/q/data/?token=X"]);
+    expect(fs.normalizePath(url("/q/data/?token=X"))).toBe(url("/q/data/?token=X"));
+  });
+
+  it("ls names the children from the path part, as a browser resolves the page's links", async () => {
+    const kids = [url("/q/data/a.txt"), url("/q/data/sub")];
+    expect(await fs.ls(url("/q/data/?token=X"), { detail: false })).toEqual(kids);
+    expect(srv.requests[0]!.url).toBe("/q/data/?token=X");
+    fs.invalidateCache();
+    expect(await fs.ls(url("/q/data?token=X"), { detail: false })).toEqual(kids);
+    fs.invalidateCache();
+    expect(await fs.ls(url("/q/data/?token=X"))).toMatchObject([{ name: kids[0], type: "file", size: 1 }, { name: kids[1], type: "directory" }]);
+  });
+
+  it("find, walk and du end, below the path part", async () => {
+    const files = [url("/q/data/a.txt"), url("/q/data/sub/b.txt")];
+    expect(await fs.find(url("/q/data/?token=X"))).toEqual(files);
+    const roots: string[] = [];
+    for await (const [root] of fs.walk(url("/q/data/?token=X"))) roots.push(root);
+    expect(roots).toEqual([url("/q/data/?token=X"), url("/q/data/sub")]);
+    expect(await fs.du(url("/q/data/?token=X"))).toBe(3);
+  });
+
+  it("get of a directory URL with a query writes its tree, and of a signed file the file's own name", async () => {
+    const dst = await mkdtemp(join(tmpdir(), "fsspec-http-query-"));
+    try {
+      await fs.get(url("/q/data/?token=X"), `${dst}/tree/`, { recursive: true });
+      expect((await readdir(join(dst, "tree"), { recursive: true })).sort()).toEqual(["a.txt", "sub", "sub/b.txt"]);
+      expect(text(await readFile(join(dst, "tree", "sub", "b.txt")))).toBe("BB");
+      await fs.get(url("/q/data/a.txt?sig=secret"), `${dst}/one/`);
+      expect(await readdir(join(dst, "one"))).toEqual(["a.txt"]);
+      expect(srv.requests.some((r) => r.url === "/q/data/a.txt?sig=secret")).toBe(true);
+    } finally {
+      await rm(dst, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("sizes are fetched only when details are asked for", () => {
   const names = Array.from({ length: 24 }, (_, i) => `f${String(i).padStart(2, "0")}.bin`);
   beforeAll(() => {

@@ -166,7 +166,7 @@ describe("Package.extract", () => {
 
   it("a folder not made from the archive's bytes (its stamp disagrees) is made again", async () => {
     const cacheStorage = cacheDir();
-    const pkg = new Package(`${server.url}/pkg`, { cacheOptions: { cacheStorage, cacheCheck: 0 }, progress: false });
+    const pkg = new Package(`${server.url}/pkg`, { cacheOptions: { cacheStorage, cacheCheckMs: 0 }, progress: false });
     const folder = await pkg.extract("model.zip");
     await writeFile(join(folder, "stale"), "from another version");
     const md = JSON.parse(await readFile(join(cacheStorage, "cache"), "utf8")) as Record<string, { extracted?: string }>;
@@ -300,12 +300,12 @@ describe("extracted folders in the cache's accounting", () => {
     // An extracted folder whose archive is gone is listed on its own and pruned.
     await rm(archive);
     expect((await cache.listCache()).map((e) => [e.fn, e.directory, e.size])).toEqual([[basename(folder), true, 91_852]]);
-    expect(await cache.clearExpiredCache(1e9)).toEqual([basename(folder)]);
+    expect(await cache.clearExpiredCache({ expiryMs: 1e12 })).toEqual([basename(folder)]);
     expect(await readdir(cacheStorage)).toEqual(["cache"]);
 
     // prune by age takes the archive and its folder (and the entry of the zip removed by hand)
     const again = await pkg.extract("model.tar");
-    expect(await cache.clearExpiredCache(0)).toEqual([`${server.url}/pkg/model.zip`, `${server.url}/pkg/model.tar`]);
+    expect(await cache.clearExpiredCache({ expiryMs: 0 })).toEqual([`${server.url}/pkg/model.zip`, `${server.url}/pkg/model.tar`]);
     await expect(stat(again)).rejects.toMatchObject({ code: "ENOENT" });
 
     // pop takes both too

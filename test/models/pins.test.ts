@@ -140,7 +140,7 @@ describe("pins from the files option", () => {
     delete md[`${root}/fcn.mdlus`]!.mtime;
     await writeFile(join(cacheStorage, "cache"), JSON.stringify(md));
 
-    const options = { cacheOptions: { cacheStorage, cacheCheck: 0 }, progress: false, files: { "fcn.mdlus": { sha256: FCN } } } as const;
+    const options = { cacheOptions: { cacheStorage, cacheCheckMs: 0 }, progress: false, files: { "fcn.mdlus": { sha256: FCN } } } as const;
     const pkg = new Package(root, options);
     expect(await pkg.resolve("fcn.mdlus")).toBe(local);
     const st = await stat(local);

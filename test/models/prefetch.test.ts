@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { Package, WholeFileCacheFileSystem } from "../../src/index.js";
+import { batchProgress, Package, WholeFileCacheFileSystem } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { codeOf, errorOf } from "../support/errors.js";
 import { startHfServer } from "../../src/testing/hf-server.js";
@@ -210,6 +210,19 @@ describe("Package.prefetch", () => {
     await pkg.prefetch(NAMES, { progressStream: captureStream(true) });
     await pkg.prefetch(NAMES, { progressStream: quiet });
     expect(quiet.text()).toBe("");
+  });
+
+  it("on a terminal, a batch that ends at once still shows its bar (prefetch waits for the renderer first)", async () => {
+    // The first batch of the process imports the renderer; ready says when it can draw.
+    await batchProgress("warm", 1, captureStream(true)).ready;
+    const stream = captureStream(true);
+    const batch = batchProgress("quick", 1, stream);
+    const item = batch.item();
+    item.callback.setSize?.(10);
+    item.callback.relativeUpdate?.(10);
+    item.done();
+    batch.stop();
+    expect(stream.text()).toMatch(/quick 1\/1 files 100% 10B\/10B/);
   });
 
   it("a ProgressFactory gets each download; progress: false prints nothing", async () => {

@@ -61,8 +61,8 @@ export interface StoredObject {
 }
 
 export interface GcsServerOptions {
-  /** `expires_in` of issued tokens (seconds, default 3600). */
-  tokenExpiresIn?: number;
+  /** Milliseconds issued tokens live (default one hour); reported as `expires_in`, in whole seconds. */
+  tokenLifetimeMs?: number;
   /** Bytes a rewrite call copies at most (default: all); smaller values force rewriteToken loops. */
   rewriteBytesPerCall?: number;
   /** The project the metadata server reports (default "metadata-project"). */
@@ -90,7 +90,7 @@ export interface TestGcsServer {
   issuedTokens: string[];
   /** Every token accepted so far is refused from now on (401). */
   revokeTokens(): void;
-  setTokenExpiresIn(seconds: number): void;
+  setTokenLifetimeMs(ms: number): void;
   setRewriteBytesPerCall(bytes: number | undefined): void;
   /** The next `times` requests of `kind` are answered with `status` (after being recorded). */
   failNext(kind: GcsRequestKind, status: number, times?: number): void;
@@ -295,7 +295,7 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Te
   const faults: Array<{ kind: GcsRequestKind; status: number; remaining: number }> = [];
   const cuts: Array<{ kind: "media" | "chunk"; bytes: number }> = [];
   const sockets = new Set<Socket>();
-  let tokenExpiresIn = options.tokenExpiresIn ?? 3600;
+  let tokenLifetimeMs = options.tokenLifetimeMs ?? 3_600_000;
   let rewriteBytesPerCall = options.rewriteBytesPerCall;
   let generationCounter = 1_700_000_000_000_000;
   let base = "";
@@ -378,9 +378,9 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Te
 
   function issue(): FakeResponse {
     const token = `ya29.fake-${randomBytes(12).toString("hex")}`;
-    accessTokens.set(token, { expires: Date.now() + tokenExpiresIn * 1000 });
+    accessTokens.set(token, { expires: Date.now() + tokenLifetimeMs });
     issuedTokens.push(token);
-    return json(200, { access_token: token, expires_in: tokenExpiresIn, token_type: "Bearer" });
+    return json(200, { access_token: token, expires_in: Math.round(tokenLifetimeMs / 1000), token_type: "Bearer" });
   }
 
   function tokenEndpoint(req: FakeRequest): FakeResponse {
@@ -898,7 +898,7 @@ export async function startGcsServer(options: GcsServerOptions = {}): Promise<Te
     addServiceAccount: (email, pem) => void serviceAccounts.set(email, createPublicKey(pem)),
     addAuthorizedUser: (clientId, clientSecret, refreshToken) => void authorizedUsers.set(refreshToken, { clientId, clientSecret }),
     revokeTokens: () => accessTokens.clear(),
-    setTokenExpiresIn: (s) => void (tokenExpiresIn = s),
+    setTokenLifetimeMs: (ms) => void (tokenLifetimeMs = ms),
     setRewriteBytesPerCall: (n) => void (rewriteBytesPerCall = n),
     failNext: (kind, status, times = 1) => void faults.push({ kind, status, remaining: times }),
     cutNext: (kind, bytes) => void cuts.push({ kind, bytes }),

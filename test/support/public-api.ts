@@ -93,7 +93,7 @@ export const OPTION_VALUES: Record<string, OptionValues> = {
   onError: { valid: ["raise", "omit", "return"], wrong: ["ignore", 1, null] },
   mode: { valid: ["overwrite", "create"], wrong: ["Create", 1, null] },
   callback: { valid: [{}, { relativeUpdate() {} }], wrong: [1, { setSize: 1 }, "cb"] },
-  expiration: { valid: [60], wrong: [0, "60", -5] },
+  expirationMs: { valid: [60_000], wrong: [0, "60", -5] },
   cacheType: { valid: ["none", "readahead", "bytes"], wrong: [1, null] },
   cacheOptions: { valid: [{}], wrong: [1, [], "x"] },
   size: { valid: [], wrong: [-1, "4", 1.5] },
@@ -113,7 +113,7 @@ export const API: readonly ApiMethod[] = [
     (name): ApiMethod => ({ name, args: [path(), options], options: SIGNAL }),
   ),
   { name: "sizes", args: [{ name: "paths", kind: "paths" }, options], options: SIGNAL },
-  { name: "sign", args: [path(), options], options: ["expiration"] },
+  { name: "sign", args: [path(), options], options: ["expirationMs"] },
   {
     name: "walk",
     args: [{ name: "path", kind: "dirPath" }, options],

@@ -369,7 +369,7 @@ export class RangeDownload {
     const body = this.body!;
     const watch = this.watch!;
     // A held body that went away meanwhile: resumed like a break.
-    if (body.destroyed) return Promise.reject(retryableError("EIO", "connection closed mid-body", this.url));
+    if (body.destroyed) return Promise.reject(retryableError("ECONNRESET", "connection closed mid-body", this.url));
     return new Promise<boolean>((resolve, reject) => {
       let settled = false;
       const settle = (err: unknown, ended: boolean) => {
@@ -397,7 +397,7 @@ export class RangeDownload {
       const onEnd = () => settle(undefined, true);
       const onError = (err: Error) => settle(err, false);
       // Destroyed without an error: the connection went away mid-body.
-      const onClose = () => settle(retryableError("EIO", "connection closed mid-body", this.url), false);
+      const onClose = () => settle(retryableError("ECONNRESET", "connection closed mid-body", this.url), false);
       body.on("data", onData).once("end", onEnd).once("error", onError).once("close", onClose);
       // A held body was paused (a body left flowing would drop its chunks).
       body.resume();

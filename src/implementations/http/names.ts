@@ -28,3 +28,12 @@ export function canonicalSegment(segment: string): string {
   const name = decodeSegment(segment);
   return name === undefined ? escapeLonePercents(segment).replace(/%[0-9a-f]{2}/gi, (e) => e.toUpperCase()) : encodeSegment(name);
 }
+
+/**
+ * A URL split where its query or fragment starts: `[path part, "?query#fragment"]`. The query
+ * belongs to that URL only; names below it are built from the path part.
+ */
+export function splitQuery(url: string): [string, string] {
+  const q = url.search(/[?#]/);
+  return q < 0 ? [url, ""] : [url.slice(0, q), url.slice(q)];
+}

@@ -62,6 +62,17 @@ export function resolveRegion(settings: S3ClientSettings): string | S3ClientConf
   return settings.region ?? settings.clientOptions?.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1";
 }
 
+/** `host:port` of the configured endpoint (option or clientOptions), if it is a URL string. */
+export function endpointHost(settings: S3ClientSettings): string | undefined {
+  const endpoint = settings.endpoint ?? settings.clientOptions?.endpoint;
+  if (typeof endpoint !== "string") return undefined;
+  try {
+    return new URL(endpoint).host || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function makeClient(settings: S3ClientSettings): S3Client {
   const config: S3ClientConfig = { ...settings.clientOptions };
   if (settings.endpoint !== undefined) {
