@@ -3,9 +3,42 @@
  * server sharing its event loop or its CPU core. IPC messages in: `{ files: [{ path, size }] }`
  * (content made here, deterministic), `{ latencyMs }` (headers held back that long, like a
  * network round trip; 0 for none) or `{ close: true }`; out: `{ url }` once listening, then
- * `{ ready: true }` after each message.
+ * `{ ready: true, cpuMs }` after each message (the server's CPU time so far, so a case can tell what a
+ * run cost the server).
  */
+import { fork, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
 import { startHttpServer } from "../../src/testing/http-server.js";
+
+/** The server as a case drives it: its URL, `send` (resolves with the server's CPU time so far, ms), `close`. */
+export interface BenchServer {
+  url: string;
+  send(msg: { files?: Array<{ path: string; size: number }>; latencyMs?: number }): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Start the server in a child process of its own. */
+export async function startBenchServer(): Promise<BenchServer> {
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ["--serve"], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const [first] = (await once(child, "message")) as [{ url: string }];
+  return {
+    url: first.url,
+    async send(msg) {
+      const reply = once(child, "message");
+      child.send(msg);
+      const [answer] = (await reply) as [{ cpuMs: number }];
+      return answer.cpuMs;
+    },
+    async close() {
+      child.send({ close: true });
+      if (child.exitCode === null) await once(child, "exit");
+    },
+  };
+}
 
 /** Deterministic content of `size` bytes (the bench recomputes it to check what it reads). */
 export function benchBytes(size: number): Uint8Array {
@@ -28,7 +61,8 @@ if (process.send && process.argv.includes("--serve")) {
       if (msg.latencyMs > 0) srv.fault({ stallBeforeHeadersMs: msg.latencyMs, times: Infinity });
     }
     srv.resetCounts();
-    send({ ready: true });
+    const cpu = process.cpuUsage();
+    send({ ready: true, cpuMs: (cpu.user + cpu.system) / 1000 });
   });
   // Die with the parent, even when it is killed.
   process.on("disconnect", () => process.exit(0));

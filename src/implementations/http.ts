@@ -43,7 +43,11 @@ export interface HTTPFileSystemOptions extends FileSystemOptions, TransportOptio
    * URL wins.
    */
   auth?: HttpAuth;
-  /** Most connections per origin (default 16), kept alive between requests. */
+  /**
+   * Most connections per origin (default 64, measured: see docs/backends/http.md), kept alive
+   * between requests and opened at most 4 at a time per origin. Batch calls (`cat`, `catRanges`,
+   * `get`...) run as many requests at once unless `concurrency` says otherwise.
+   */
   connections?: number;
   /** Milliseconds to connect and to receive response headers (default 30,000). */
   timeout?: number;
@@ -115,6 +119,11 @@ export const PROGRESS_CALL_OPTIONS = optionSpec<Pick<HttpCallOptions, "callback"
  */
 export const STREAMING_OPEN_OPTIONS = optionSpec<Pick<HttpOpenOptions, "callback" | "streaming">>({ callback: isProgressCallback, streaming: isBoolean });
 
+/**
+ * Connections per origin by default. Measured (bench/cases/http-defaults.ts): many small requests
+ * gain most from more in flight once a network's latency is there, and 64 loses little on loopback.
+ */
+const DEFAULT_CONNECTIONS = 64;
 const MAX_DIR_HINTS = 10_000;
 /** Larger pages are taken for files by `ls`, not parsed for links. */
 const MAX_INDEX_PAGE = 16 * 2 ** 20;
@@ -217,6 +226,8 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
    * @internal
    */
   readonly client: HttpClient;
+  /** Requests a batch call runs at once: `concurrency`, else as many as there are `connections`. */
+  override readonly concurrency: number;
   private readonly listSizes: boolean;
   private readonly headConcurrency: number;
   private readonly uploadMethod: "PUT" | "POST";
@@ -232,10 +243,12 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     this.uploadMethod = method;
     this.listSizes = options.listSizes ?? true;
     this.headConcurrency = Math.floor(option(options, "headConcurrency", 4, 1));
+    const connections = Math.floor(option(options, "connections", DEFAULT_CONNECTIONS, 1));
+    this.concurrency = options.concurrency ?? connections;
     this.client = new HttpClient({
       headers: { ...options.headers },
       auth: options.auth,
-      connections: Math.floor(option(options, "connections", 16, 1)),
+      connections,
       timeout: option(options, "timeout", 30_000, 1),
       bodyTimeout: option(options, "bodyTimeout", 30_000, 1),
       retries: Math.floor(option(options, "retries", 5, 0)),
