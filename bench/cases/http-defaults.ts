@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { Agent } from "undici";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { measureInterleaved, speedup, type BenchCase, type CaseResult, type Ratio, type Sample } from "../harness.js";
-import { benchBytes, startBenchServer, type BenchServer } from "../support/http-server-process.js";
+import { benchBytes, settle, startBenchServer, type BenchServer } from "../support/http-server-process.js";
 
 const COUNT = 1000;
 const LATENCIES_MS = [0, 5, 20];
@@ -40,7 +40,7 @@ async function sweep<T>(
     for (const latencyMs of latencies) {
       await server.send({ latencyMs });
       const runs = await measureInterleaved(
-        made.map((m) => ({ label: `${what} ${m.value}, ${latencyMs} ms latency`, fn: () => m.run(m.fs) })),
+        made.map((m) => ({ label: `${what} ${m.value}, ${latencyMs} ms latency`, fn: () => m.run(m.fs), before: () => settle(server) })),
         { runs: latencyMs ? 5 : 7, warmup: 2, gcBetweenRuns: false },
       );
       samples.push(...runs);

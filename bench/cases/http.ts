@@ -12,7 +12,7 @@ import { Agent, request } from "undici";
 import { mapBounded } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { measureInterleaved, speedup, type BenchCase, type CaseResult, type Ratio, type Sample, type Variant } from "../harness.js";
-import { benchBytes, startBenchServer } from "../support/http-server-process.js";
+import { benchBytes, settle, startBenchServer } from "../support/http-server-process.js";
 import { PythonHttpPeer } from "../support/python-peer.js";
 
 const BIG = 64 << 20;
@@ -41,19 +41,25 @@ const bench: BenchCase = {
       `server: src/testing/http-server.ts in a child process on 127.0.0.1; ours with the defaults (connections ${fs.client.options.connections}, concurrency ${fs.concurrency})`,
     ];
     if (!peer) notes.push("no Python with fsspec and aiohttp found ($FSSPEC_PYTHON or /tmp/fsvenv/bin/python): the peer's rows are left out");
-    const peerVariant = (label: string, run: () => Promise<number>): Variant[] => (peer ? [{ label, fn: run, selfTimed: true }] : []);
+    const peerVariant = (label: string, run: () => Promise<number>, before?: Variant["before"]): Variant[] =>
+      peer ? [{ label, fn: run, selfTimed: true, before }] : [];
     try {
       const big = benchBytes(BIG);
       check(await fs.catFile(`${url}/big.bin`), big, "catFile");
       const catResult = await fs.cat(urls);
       check(catResult[urls[7]!] as Uint8Array, benchBytes(SMALL), "cat");
 
+      const between = () => settle(server);
       const bigRuns = await measureInterleaved(
         [
-          { label: "HTTPFileSystem.catFile 64 MiB", fn: () => fs.catFile(`${url}/big.bin`) },
-          { label: "undici request + body.arrayBuffer() 64 MiB", fn: async () => (await request(`${url}/big.bin`, { dispatcher: raw })).body.arrayBuffer() },
-          ...peerVariant("aiohttp session.get + read() 64 MiB (python)", () => peer!.run({ op: "aiohttp_get", url: `${url}/big.bin` })),
-          ...peerVariant("fsspec HTTPFileSystem.cat_file 64 MiB (python)", () => peer!.run({ op: "cat_file", url: `${url}/big.bin` })),
+          { label: "HTTPFileSystem.catFile 64 MiB", fn: () => fs.catFile(`${url}/big.bin`), before: between },
+          {
+            label: "undici request + body.arrayBuffer() 64 MiB",
+            fn: async () => (await request(`${url}/big.bin`, { dispatcher: raw })).body.arrayBuffer(),
+            before: between,
+          },
+          ...peerVariant("aiohttp session.get + read() 64 MiB (python)", () => peer!.run({ op: "aiohttp_get", url: `${url}/big.bin` }), between),
+          ...peerVariant("fsspec HTTPFileSystem.cat_file 64 MiB (python)", () => peer!.run({ op: "cat_file", url: `${url}/big.bin` }), between),
         ],
         { runs: 9, warmup: 2 },
       );
@@ -71,16 +77,17 @@ const bench: BenchCase = {
       const rawGet = async (u: string) => (await request(u, { dispatcher: raw })).body.arrayBuffer();
       const manyRuns = await measureInterleaved(
         [
-          { label: `HTTPFileSystem.cat of ${COUNT} x 4 KiB`, fn: () => fs.cat(urls) },
-          ...peerVariant(`fsspec HTTPFileSystem.cat of ${COUNT} x 4 KiB (python)`, () => peer!.run({ op: "cat", urls })),
+          { label: `HTTPFileSystem.cat of ${COUNT} x 4 KiB`, fn: () => fs.cat(urls), before: between },
+          ...peerVariant(`fsspec HTTPFileSystem.cat of ${COUNT} x 4 KiB (python)`, () => peer!.run({ op: "cat", urls }), between),
           {
             label: `${COUNT} raw undici requests, one after another`,
             fn: async () => {
               for (const u of urls) await rawGet(u);
             },
+            before: between,
           },
           // What undici alone does with the same parallelism.
-          { label: `${COUNT} raw undici requests, ${fs.concurrency} at a time`, fn: () => mapBounded(urls, rawGet, { concurrency: fs.concurrency }) },
+          { label: `${COUNT} raw undici requests, ${fs.concurrency} at a time`, fn: () => mapBounded(urls, rawGet, { concurrency: fs.concurrency }), before: between },
         ],
         { runs: 9, warmup: 3, gcBetweenRuns: false },
       );
@@ -95,8 +102,8 @@ const bench: BenchCase = {
         await server.send({ latencyMs });
         const slow = await measureInterleaved(
           [
-            { label: `cat of ${COUNT} x 4 KiB, ${latencyMs} ms latency`, fn: () => fs.cat(urls) },
-            ...peerVariant(`fsspec cat of ${COUNT} x 4 KiB, ${latencyMs} ms latency (python)`, () => peer!.run({ op: "cat", urls })),
+            { label: `cat of ${COUNT} x 4 KiB, ${latencyMs} ms latency`, fn: () => fs.cat(urls), before: between },
+            ...peerVariant(`fsspec cat of ${COUNT} x 4 KiB, ${latencyMs} ms latency (python)`, () => peer!.run({ op: "cat", urls }), between),
           ],
           { runs: 5, warmup: 1, gcBetweenRuns: false },
         );

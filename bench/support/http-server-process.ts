@@ -18,6 +18,16 @@ export interface BenchServer {
   close(): Promise<void>;
 }
 
+/**
+ * Between timed runs (untimed): the server forgets the requests it logged, and what the previous
+ * run left behind (the server's garbage, a peer's cleanup) gets 50 ms to end, so it is not
+ * charged to whichever variant runs next (measured: ours 2x slower right after the Python peer).
+ */
+export async function settle(server: BenchServer): Promise<void> {
+  await server.send({});
+  await new Promise((r) => setTimeout(r, 50));
+}
+
 /** Start the server in a child process of its own. */
 export async function startBenchServer(): Promise<BenchServer> {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), ["--serve"], {
