@@ -150,6 +150,15 @@ function isSlashedForm(path: string, final: URL): boolean {
   }
 }
 
+/** The origin of an absolute URL (undefined for anything else). */
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
 function isHtml(res: HttpResponse): boolean {
   const type = header(res.headers, "content-type");
   return type === undefined || /^\s*(text\/html|application\/xhtml\+xml)\b/i.test(type);
@@ -224,6 +233,15 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   private readonly dirHints = new Set<string>();
   /** Per origin: the HEADs that fill in listed sizes (see withSizes). */
   private readonly sizeProbes = new Map<string, Semaphore>();
+  /**
+   * Per origin, how `info` asks after the first answer: "range" once a HEAD announced
+   * `Accept-Ranges: bytes`, "head" again once a one-byte GET came back whole. undici closes
+   * the connection after every HEAD (a misbehaving server might send a body), so where the
+   * origin honours ranges a one-byte GET is the cheaper question: it keeps the connection,
+   * and its TLS session, for the next request. An origin that does not announce ranges is
+   * never sent a GET that it could answer with the whole file.
+   */
+  private readonly infoMethod = new Map<string, "range" | "head">();
 
   constructor(options: HTTPFileSystemOptions = {}) {
     super(options);
@@ -371,15 +389,58 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     return this.headInfo(path, options);
   }
 
-  /** Info by HEAD; a server without HEAD, or without a length, is asked for byte 0 instead. */
+  /**
+   * Info from one request: a one-byte GET where the origin honours ranges (see infoMethod),
+   * else a HEAD; a server without HEAD, or without a length, is asked for byte 0 instead.
+   */
   private async headInfo(path: string, options: SignalOptions): Promise<FileInfo> {
+    const origin = originOf(path);
+    if (origin !== undefined && this.infoMethod.get(origin) === "range") {
+      const asked = await this.rangeInfo(path, options);
+      if (asked.answer === "info") return asked.info;
+      this.infoMethod.set(origin, "head");
+    }
     const res = await this.sendTo(path, { method: "HEAD", signal: options.signal });
     discardBody(res.body);
+    if (origin !== undefined && res.status >= 200 && res.status < 300 && /\bbytes\b/i.test(header(res.headers, "accept-ranges") ?? "")) {
+      this.infoMethod.set(origin, "range");
+    }
     if (res.status === 405 || res.status === 501) return this.probe(path, options);
     if (this.directoryOrError(path, res) === "directory") return { name: path, size: 0, type: "directory" };
     const info = this.fileInfo(path, res, HTTPFileSystem.sizeOf(res));
     if (info.size === null) info.size = (await this.probe(path, options)).size;
     return info;
+  }
+
+  /**
+   * Info from a `bytes=0-0` GET. 206, or 416 for an empty file, carry the size in
+   * Content-Range. A whole 200 body says the origin ignores ranges after all (its
+   * Content-Length is the size; the body is dropped, and later questions are HEADs). A final status that is certain
+   * (401, 403, 404, 410) decides as a HEAD's would; anything else ("ignored") leaves the
+   * question to a HEAD.
+   */
+  private async rangeInfo(path: string, options: SignalOptions): Promise<{ answer: "info"; info: FileInfo } | { answer: "ignored" }> {
+    const res = await this.sendTo(path, { headers: { range: "bytes=0-0" }, signal: options.signal });
+    discardBody(res.body);
+    const origin = originOf(path);
+    const size = HTTPFileSystem.sizeOf(res);
+    if (res.status === 206 || res.status === 416) {
+      if (size === null) return { answer: "ignored" };
+      if (res.status === 206 && this.directoryOrError(path, res) === "directory") return { answer: "info", info: { name: path, size: 0, type: "directory" } };
+      const info = this.fileInfo(path, res, size);
+      if (res.status === 206) info.acceptRanges ??= true; // the answer itself shows it
+      return { answer: "info", info };
+    }
+    if (res.status >= 200 && res.status < 300) {
+      if (origin !== undefined) this.infoMethod.set(origin, "head");
+      if (this.directoryOrError(path, res) === "directory") return { answer: "info", info: { name: path, size: 0, type: "directory" } };
+      return size === null ? { answer: "ignored" } : { answer: "info", info: this.fileInfo(path, res, size) };
+    }
+    if (res.status === 401 || res.status === 403 || res.status === 404 || res.status === 410) {
+      this.directoryOrError(path, res); // throws, unless it is a directory the server will not show
+      return { answer: "info", info: { name: path, size: 0, type: "directory" } };
+    }
+    return { answer: "ignored" };
   }
 
   /** Info from a `bytes=0-0` GET: its Content-Range carries the size. */
