@@ -62,12 +62,12 @@ export interface HTTPFileSystemOptions extends FileSystemOptions, TransportOptio
   /** Upload method of pipeFile/put/opened writers (default PUT; POST is never retried once sent). */
   uploadMethod?: "PUT" | "POST";
   /**
-   * Fill in file sizes of listings with a HEAD per file, where details are asked for (`ls`,
+   * Fill in file sizes of listings with an info request per file, where details are asked for (`ls`,
    * `find`/`glob`/`walk` with `detail: true`, `du`); default true; false: size null.
    */
   listSizes?: boolean;
   /**
-   * Those HEADs in flight at once per origin, whatever the number of calls (default 4: more
+   * Those info requests in flight at once per origin, whatever the number of calls (default 4: more
    * overflow the listen backlog of small servers such as python's http.server, 5).
    */
   headConcurrency?: number;
@@ -231,15 +231,16 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   private readonly uploadMethod: "PUT" | "POST";
   /** Names that listings showed to be directories: asked for with their trailing slash. */
   private readonly dirHints = new Set<string>();
-  /** Per origin: the HEADs that fill in listed sizes (see withSizes). */
+  /** Per origin: the info requests that fill in listed sizes (see withSizes). */
   private readonly sizeProbes = new Map<string, Semaphore>();
   /**
-   * Per origin, how `info` asks after the first answer: "range" once a HEAD announced
-   * `Accept-Ranges: bytes`, "head" again once a one-byte GET came back whole. undici closes
-   * the connection after every HEAD (a misbehaving server might send a body), so where the
-   * origin honours ranges a one-byte GET is the cheaper question: it keeps the connection,
-   * and its TLS session, for the next request. An origin that does not announce ranges is
-   * never sent a GET that it could answer with the whole file.
+   * Per origin, how `info` asks: "range" (a `bytes=0-0` GET) once a 2xx HEAD announced
+   * `Accept-Ranges: bytes`; "head" for good once such a GET showed that ranges give no size
+   * there (a whole 200 body, a Content-Range without a total). undici closes the connection
+   * after every HEAD (a misbehaving server might send a body), so where the origin honours
+   * ranges the one-byte GET is the cheaper question: it keeps the connection, and its TLS
+   * session, for the next request. An origin that does not announce ranges is never sent a
+   * GET it could answer with the whole file.
    */
   private readonly infoMethod = new Map<string, "range" | "head">();
 
@@ -396,13 +397,12 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   private async headInfo(path: string, options: SignalOptions): Promise<FileInfo> {
     const origin = originOf(path);
     if (origin !== undefined && this.infoMethod.get(origin) === "range") {
-      const asked = await this.rangeInfo(path, options);
-      if (asked.answer === "info") return asked.info;
-      this.infoMethod.set(origin, "head");
+      const info = await this.rangeInfo(path, origin, options);
+      if (info !== undefined) return info;
     }
     const res = await this.sendTo(path, { method: "HEAD", signal: options.signal });
     discardBody(res.body);
-    if (origin !== undefined && res.status >= 200 && res.status < 300 && /\bbytes\b/i.test(header(res.headers, "accept-ranges") ?? "")) {
+    if (origin !== undefined && !this.infoMethod.has(origin) && res.status >= 200 && res.status < 300 && /\bbytes\b/i.test(header(res.headers, "accept-ranges") ?? "")) {
       this.infoMethod.set(origin, "range");
     }
     if (res.status === 405 || res.status === 501) return this.probe(path, options);
@@ -413,34 +413,34 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   }
 
   /**
-   * Info from a `bytes=0-0` GET. 206, or 416 for an empty file, carry the size in
-   * Content-Range. A whole 200 body says the origin ignores ranges after all (its
-   * Content-Length is the size; the body is dropped, and later questions are HEADs). A final status that is certain
-   * (401, 403, 404, 410) decides as a HEAD's would; anything else ("ignored") leaves the
-   * question to a HEAD.
+   * Info from a `bytes=0-0` GET, or undefined to leave the question to a HEAD. A 206 carries
+   * the size in Content-Range. A whole 200 body is a file of its Content-Length (the body is
+   * dropped, and unless the file is empty the origin is asked by HEAD from now on) or a
+   * directory's index page. 401,
+   * 403, 404 and 410 decide as a HEAD's would. The 416 of an empty file goes to a HEAD too:
+   * its headers are those of an error page (no ETag, date or type of the file's own).
    */
-  private async rangeInfo(path: string, options: SignalOptions): Promise<{ answer: "info"; info: FileInfo } | { answer: "ignored" }> {
+  private async rangeInfo(path: string, origin: string, options: SignalOptions): Promise<FileInfo | undefined> {
     const res = await this.sendTo(path, { headers: { range: "bytes=0-0" }, signal: options.signal });
-    discardBody(res.body);
-    const origin = originOf(path);
-    const size = HTTPFileSystem.sizeOf(res);
-    if (res.status === 206 || res.status === 416) {
-      if (size === null) return { answer: "ignored" };
-      if (res.status === 206 && this.directoryOrError(path, res) === "directory") return { answer: "info", info: { name: path, size: 0, type: "directory" } };
-      const info = this.fileInfo(path, res, size);
-      if (res.status === 206) info.acceptRanges ??= true; // the answer itself shows it
-      return { answer: "info", info };
-    }
-    if (res.status >= 200 && res.status < 300) {
-      if (origin !== undefined) this.infoMethod.set(origin, "head");
-      if (this.directoryOrError(path, res) === "directory") return { answer: "info", info: { name: path, size: 0, type: "directory" } };
-      return size === null ? { answer: "ignored" } : { answer: "info", info: this.fileInfo(path, res, size) };
-    }
+    // Read to its end (one byte; or up to 64 KiB of a whole file, then the connection is
+    // dropped) and let undici check the idle socket (two turns of the event loop) before
+    // answering: a request sent at once would find the connection busy and open another.
+    await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+    for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
     if (res.status === 401 || res.status === 403 || res.status === 404 || res.status === 410) {
       this.directoryOrError(path, res); // throws, unless it is a directory the server will not show
-      return { answer: "info", info: { name: path, size: 0, type: "directory" } };
+      return { name: path, size: 0, type: "directory" };
     }
-    return { answer: "ignored" };
+    if (res.status < 200 || res.status >= 300) return undefined;
+    if (this.directoryOrError(path, res) === "directory") return { name: path, size: 0, type: "directory" };
+    const size = HTTPFileSystem.sizeOf(res);
+    // Ranges gave no size here: the file came whole, or Content-Range has no total. (An empty
+    // file's whole body is what nginx, Apache and lighttpd answer bytes=0-0 with: no sign.)
+    if ((res.status !== 206 && size !== 0) || size === null) this.infoMethod.set(origin, "head");
+    if (size === null) return undefined;
+    const info = this.fileInfo(path, res, size);
+    if (res.status === 206) info.acceptRanges = true; // the answer itself shows it
+    return info;
   }
 
   /** Info from a `bytes=0-0` GET: its Content-Range carries the size. */
@@ -494,7 +494,7 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   }
 
   /**
-   * Fill in the unknown sizes of listed files with a HEAD each (unless `listSizes` is off), at
+   * Fill in the unknown sizes of listed files with an info request each (unless `listSizes` is off), at
    * most `headConcurrency` at a time per origin whatever the number of calls: a listing of
    * many files neither floods a small server nor takes every connection from reads.
    */
