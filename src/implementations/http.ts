@@ -116,6 +116,8 @@ export const PROGRESS_CALL_OPTIONS = optionSpec<Pick<HttpCallOptions, "callback"
 export const STREAMING_OPEN_OPTIONS = optionSpec<Pick<HttpOpenOptions, "callback" | "streaming">>({ callback: isProgressCallback, streaming: isBoolean });
 
 const MAX_DIR_HINTS = 10_000;
+/** Longest wait for the one byte of an info's `bytes=0-0` GET before answering without it. */
+const BODY_WAIT_MS = 1_000;
 /** Larger pages are taken for files by `ls`, not parsed for links. */
 const MAX_INDEX_PAGE = 16 * 2 ** 20;
 
@@ -425,7 +427,11 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     // Read to its end (one byte; or up to 64 KiB of a whole file, then the connection is
     // dropped) and let undici check the idle socket (two turns of the event loop) before
     // answering: a request sent at once would find the connection busy and open another.
-    await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+    // A body slower than BODY_WAIT_MS goes on draining behind the answer, as a HEAD's would.
+    const drained = res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, BODY_WAIT_MS)))]);
+    clearTimeout(timer);
     for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
     if (res.status === 401 || res.status === 403 || res.status === 404 || res.status === 410) {
       this.directoryOrError(path, res); // throws, unless it is a directory the server will not show

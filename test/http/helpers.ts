@@ -36,8 +36,7 @@ export const text = (b: Uint8Array) => new TextDecoder().decode(b);
 export type OriginState = "new" | "learned";
 export const ORIGIN_STATES: readonly OriginState[] = ["new", "learned"];
 
-/** An info request: a HEAD, or the one-byte GET that stands in for it. */
-export const isInfoRequest = (r: { method: string; headers: Record<string, unknown> }) => r.method === "HEAD" || (r.method === "GET" && r.headers.range === "bytes=0-0");
+export { isInfoRequest } from "../support/http-requests.js";
 
 /**
  * Filesystems of a test's own, each new in a known state on the origin of `rangedUrl()` (a

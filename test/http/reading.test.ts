@@ -182,6 +182,17 @@ describe("info on an origin that announces ranges: a bytes=0-0 GET after the fir
     expect(srv.requests.at(-1)!.headers.range).toBe("bytes=0-0");
   });
 
+  it("an info whose one byte is slow answers from the headers after about a second", async () => {
+    const mine = await fsIn("learned");
+    // (The byte does come, before the test ends: no response is left stalled for the next test.)
+    srv.fault({ path: "/r/data.bin", method: "GET", stallMs: 2_500 });
+    const t0 = Date.now();
+    expect((await mine.info(url("/r/data.bin"))).size).toBe(data.byteLength);
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    await new Promise((r) => setTimeout(r, 1_700));
+    expect(srv.requests.map((r) => [r.method, r.headers.range])).toEqual([["GET", "bytes=0-0"]]);
+  });
+
   it("a ranged GET that fails otherwise (503) is left to a HEAD, which says what went wrong", async () => {
     const mine = await fsIn("learned", { retries: 0 });
     srv.fault({ path: "/r/data.bin", status: 503, times: 2 });
