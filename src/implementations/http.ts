@@ -24,6 +24,8 @@ import { childrenOf } from "./http/index-page.js";
 import { decodeSegment, encodeSegment, splitQuery } from "./http/names.js";
 import { OpenedFileFetcher } from "./http/file-fetcher.js";
 import { StreamingCache } from "./http/stream-cache.js";
+import type { ByteSink, DownloadToOptions } from "../files/byte-sink.js";
+import { downloadParts, downloadTuning, goesParallel, type DownloadTuning, type ParallelDownloadOptions } from "../files/parallel-ranges.js";
 
 export type { HttpAuth } from "./http/client.js";
 export type { CertificateAuthorities } from "./http/dispatcher.js";
@@ -32,7 +34,7 @@ export type { CertificateAuthorities } from "./http/dispatcher.js";
  * Proxies (`proxy`; default HTTPS_PROXY / HTTP_PROXY / NO_PROXY), a `dispatcher` of your own, extra
  * certificate authorities (`ca`): see docs/proxies.md.
  */
-export interface HTTPFileSystemOptions extends FileSystemOptions, TransportOptions {
+export interface HTTPFileSystemOptions extends FileSystemOptions, TransportOptions, ParallelDownloadOptions {
   /**
    * Sent with every request (default none; credentials in them are dropped on redirects to other
    * origins).
@@ -150,6 +152,11 @@ function isSlashedForm(path: string, final: URL): boolean {
   }
 }
 
+/** Whether ranges of one version can be asked for: a strong ETag or a date for If-Range. */
+export function canPin(version: Validators): boolean {
+  return (typeof version.etag === "string" && !version.etag.startsWith("W/")) || typeof version.lastModified === "string";
+}
+
 function isHtml(res: HttpResponse): boolean {
   const type = header(res.headers, "content-type");
   return type === undefined || /^\s*(text\/html|application\/xhtml\+xml)\b/i.test(type);
@@ -194,6 +201,9 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     proxy: anyValue,
     dispatcher: anyValue,
     ca: anyValue,
+    // Checked by downloadTuning, with their bounds.
+    downloadConcurrency: anyValue,
+    downloadThreshold: anyValue,
   });
   static override callOptions = {
     /** `catFile` also takes `callback` (download progress). */
@@ -224,6 +234,11 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   private readonly dirHints = new Set<string>();
   /** Per origin: the HEADs that fill in listed sizes (see withSizes). */
   private readonly sizeProbes = new Map<string, Semaphore>();
+  /**
+   * How large downloads go: parallel ranges from `threshold` bytes on, `concurrency` at a time.
+   * @internal
+   */
+  readonly downloads: DownloadTuning;
 
   constructor(options: HTTPFileSystemOptions = {}) {
     super(options);
@@ -232,6 +247,7 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     this.uploadMethod = method;
     this.listSizes = options.listSizes ?? true;
     this.headConcurrency = Math.floor(option(options, "headConcurrency", 4, 1));
+    this.downloads = downloadTuning(options);
     this.client = new HttpClient({
       headers: { ...options.headers },
       auth: options.auth,
@@ -505,6 +521,30 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     if (end !== undefined && end <= start) return new Uint8Array(0);
     const download = await RangeDownload.open(this.client, path, { start, end }, options);
     return download.readAll();
+  }
+
+  /**
+   * One GET streamed to the sink (resumed with If-Range where it breaks), or for a large file into
+   * a positioned sink, parallel ranged GETs each pinned to the version the HEAD saw. A server that
+   * does not say `Accept-Ranges: bytes`, or gives no validator to pin the parts to, gets one GET.
+   */
+  protected override async _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {
+    const signal = options.signal;
+    const info = await this._info(path, { signal });
+    if (info.type === "directory") throw FsError.eisdir(redactUrl(path));
+    const expect: Validators = { etag: info.etag, lastModified: info.lastModified as string | undefined, size: info.size };
+    const onBytes = options.onBytes;
+    const callback: ProgressCallback | undefined = onBytes ? { relativeUpdate: (n) => onBytes(n) } : undefined;
+    const open = (start: number, end: number | undefined, partSignal: AbortSignal | undefined) =>
+      RangeDownload.open(this.client, path, { start, end }, { signal: partSignal, callback, expect });
+    if (info.size !== null && sink.positioned && info.acceptRanges === true && canPin(expect) && goesParallel(this.downloads, info.size)) {
+      await downloadParts(sink, 0, info.size, this.downloads.concurrency, signal, open);
+    } else {
+      const download = await open(0, undefined, signal);
+      await download.pipeTo((chunk, offset) => sink.write(chunk, offset));
+    }
+    await sink.flush();
+    return info;
   }
 
   /** What a read can be pinned to: the ETag, the Last-Modified date (verbatim) and the size. */

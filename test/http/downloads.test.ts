@@ -1,0 +1,197 @@
+/**
+ * Whole-file downloads (get, getFile): one streamed GET written straight to the destination, or
+ * parallel ranged GETs into positioned writes for large files. Every test checks the bytes on
+ * disk (or the error and that nothing was left behind) and the requests the server saw.
+ */
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { MemoryFileSystem } from "../../src/index.js";
+import { HTTPFileSystem } from "../../src/implementations/http.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
+import { errorOf, expectBytes, pattern } from "./helpers.js";
+import { guardProcess } from "../support/process-guard.js";
+
+guardProcess();
+
+const MiB = 2 ** 20;
+const SIZE = 24 * MiB; // three 8 MiB parts
+const data = pattern(SIZE, 5);
+const PATH = "/big/model.bin";
+let srv: TestHttpServer;
+let dir: string;
+const url = (p = PATH) => `${srv.url}${p}`;
+const gets = () => srv.requests.filter((r) => r.path === PATH && r.method === "GET");
+const parallel = (more: Record<string, unknown> = {}) =>
+  new HTTPFileSystem({ downloadConcurrency: 2, downloadThreshold: 0, retries: 3, retryDelay: 1, timeout: 5_000, bodyTimeout: 5_000, ...more });
+
+/** Progress that sums what it is told, and checks it is told each byte once. */
+function counter() {
+  const c = { total: 0, size: undefined as number | undefined };
+  return { c, callback: { setSize: (n: number) => void (c.size = n), relativeUpdate: (n: number) => void (c.total += n) } };
+}
+
+beforeAll(async () => {
+  srv = await startHttpServer();
+});
+afterAll(async () => {
+  await srv.close();
+});
+beforeEach(async () => {
+  srv.setFile(PATH, data);
+  dir = await mkdtemp(join(tmpdir(), "fsspec-dl-"));
+});
+afterEach(async () => {
+  srv.clearFaults();
+  srv.throttle(undefined);
+  srv.resetCounts();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("one streamed GET", () => {
+  it("below the threshold: one GET from byte 0, written straight to the file", async () => {
+    await using fs = new HTTPFileSystem();
+    const { c, callback } = counter();
+    await fs.getFile(url(), join(dir, "m.bin"), { callback });
+    expectBytes(await readFile(join(dir, "m.bin")), data);
+    expect(gets().map((r) => r.headers.range)).toEqual(["bytes=0-"]);
+    expect([c.size, c.total]).toEqual([SIZE, SIZE]);
+  });
+
+  it("a break mid-body is resumed from the last byte with If-Range; each byte counted once", async () => {
+    await using fs = new HTTPFileSystem({ retries: 3, retryDelay: 1 });
+    srv.fault({ path: PATH, method: "GET", resetAfterBytes: 3 * MiB + 17 });
+    const { c, callback } = counter();
+    await fs.get(url(), join(dir, "m.bin"), { callback });
+    expectBytes(await readFile(join(dir, "m.bin")), data);
+    const ranges = gets().map((r) => [r.headers.range, r.headers["if-range"] !== undefined]);
+    expect(ranges).toEqual([["bytes=0-", true], [`bytes=${3 * MiB + 17}-${SIZE - 1}`, true]]);
+    expect(c.total).toBe(SIZE);
+  });
+
+  it("a server that ignores Range (python's http.server) gets one request and the whole body", async () => {
+    await using fs = parallel();
+    srv.fault({ path: PATH, rangesIgnored: true, times: Infinity });
+    await fs.getFile(url(), join(dir, "m.bin"));
+    expectBytes(await readFile(join(dir, "m.bin")), data);
+    expect(gets()).toHaveLength(1);
+  });
+
+  it("a destination without positioned writes (memory) gets the bytes in order from one GET", async () => {
+    await using fs = parallel();
+    const mem = new MemoryFileSystem();
+    await fs.getFile(url(), "/m.bin", { localFs: mem });
+    expectBytes(await mem.catFile("/m.bin"), data);
+    expect(gets()).toHaveLength(1);
+  });
+
+  it("a file replaced during the download is ECHANGED and leaves nothing behind", async () => {
+    await using fs = new HTTPFileSystem({ retries: 3, retryDelay: 1 });
+    srv.fault({ path: PATH, method: "GET", resetAfterBytes: MiB });
+    const dst = join(dir, "m.bin");
+    const other = pattern(SIZE, 9);
+    await errorOf(fs.getFile(url(), dst, { callback: { relativeUpdate: () => srv.files.get(PATH) !== other && srv.setFile(PATH, other) } }), "ECHANGED");
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe("parallel ranges", () => {
+  it("a large file goes as ranged GETs, each pinned with If-Range, bytes in place", async () => {
+    await using fs = parallel();
+    const { c, callback } = counter();
+    await fs.getFile(url(), join(dir, "m.bin"), { callback });
+    expectBytes(await readFile(join(dir, "m.bin")), data);
+    const parts = gets().map((r) => r.headers.range).sort();
+    expect(parts).toEqual([`bytes=0-${8 * MiB - 1}`, `bytes=${16 * MiB}-${SIZE - 1}`, `bytes=${8 * MiB}-${16 * MiB - 1}`].sort());
+    expect(gets().every((r) => r.headers["if-range"] !== undefined)).toBe(true);
+    expect([c.size, c.total]).toEqual([SIZE, SIZE]);
+  });
+
+  it("the connections run at once: with a throttled server two parts are in flight together", async () => {
+    await using fs = parallel();
+    srv.throttle(64 * MiB);
+    await fs.getFile(url(), join(dir, "m.bin"));
+    expectBytes(await readFile(join(dir, "m.bin")), data);
+    expect(srv.peakInFlight()).toBe(2);
+  });
+
+  it("a part that breaks is resumed on its own; each byte counted once", async () => {
+    await using fs = parallel();
+    srv.fault({ path: PATH, method: "GET", resetAfterBytes: 2 * MiB + 5, times: 2 });
+    const { c, callback } = counter();
+    await fs.getFile(url(), join(dir, "m.bin"), { callback });
+    expectBytes(await readFile(join(dir, "m.bin")), data);
+    expect(gets().length).toBe(5);
+    expect(c.total).toBe(SIZE);
+  });
+
+  it("a file replaced between parts is ECHANGED, never spliced, and no temporary file stays", async () => {
+    await using fs = parallel();
+    const dst = join(dir, "m.bin");
+    let replaced = false;
+    const replace = () => {
+      if (replaced) return;
+      replaced = true;
+      srv.setFile(PATH, pattern(SIZE, 9));
+    };
+    // The third part starts after the file changed: its If-Range no longer matches.
+    const err = await errorOf(fs.getFile(url(), dst, { callback: { relativeUpdate: replace } }), "ECHANGED");
+    expect(err.message).toMatch(/changed/);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("an old version's ETag answered for a part is ECHANGED (changeEtag on a part)", async () => {
+    await using fs = parallel();
+    srv.fault({ path: PATH, method: "GET", changeEtag: true });
+    await errorOf(fs.get(url(), join(dir, "m.bin")), "ECHANGED");
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("an abort stops every part and removes the temporary file; the old destination stays", async () => {
+    await using fs = parallel();
+    const dst = join(dir, "m.bin");
+    await writeFile(dst, "old");
+    srv.throttle(8 * MiB);
+    const abort = new AbortController();
+    let seen = 0;
+    const onBytes = (n: number) => {
+      seen += n;
+      if (seen > MiB) abort.abort();
+    };
+    await errorOf(fs.getFile(url(), dst, { signal: abort.signal, callback: { relativeUpdate: onBytes } }), "EABORT");
+    expect(await readdir(dir)).toEqual(["m.bin"]);
+    expect(await readFile(dst, "utf8")).toBe("old");
+  });
+
+  it("while it downloads, the destination does not exist: only a temporary file does", async () => {
+    await using fs = parallel();
+    srv.throttle(32 * MiB);
+    const dst = join(dir, "m.bin");
+    let during: string[] | undefined;
+    let checking = false;
+    const onBytes = () => {
+      if (checking || during) return;
+      checking = true;
+      void readdir(dir).then((names) => (during = names));
+    };
+    await fs.getFile(url(), dst, { callback: { relativeUpdate: onBytes } });
+    expect(during).toHaveLength(1);
+    expect(during![0]).toMatch(/^\.fsspec-tmp-/);
+    expect((await stat(dst)).size).toBe(SIZE);
+  });
+
+  it("without Accept-Ranges or a validator to pin parts to, one GET", async () => {
+    await using fs = parallel();
+    srv.fault({ path: PATH, noEtag: true, rangesIgnored: true, times: Infinity });
+    await fs.getFile(url(), join(dir, "m.bin"));
+    expectBytes(await readFile(join(dir, "m.bin")), data);
+    expect(gets()).toHaveLength(1);
+  });
+
+  it("downloadConcurrency and downloadThreshold are checked", () => {
+    expect(() => new HTTPFileSystem({ downloadConcurrency: 0 })).toThrow(/downloadConcurrency/);
+    expect(() => new HTTPFileSystem({ downloadThreshold: -1 })).toThrow(/downloadThreshold/);
+    expect(() => new HTTPFileSystem({ downloadConcurrency: 1.5 })).toThrow(/downloadConcurrency/);
+  });
+});
