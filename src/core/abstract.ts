@@ -473,10 +473,20 @@ export abstract class AbstractFileSystem {
    */
   protected async _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {
     const signal = options.signal;
-    const info = options.info ?? (await this.info(path, { signal }));
-    if (info.type === "directory") throw FsError.eisdir(path);
-    const file = await this.open(path, "rb", { blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE, cacheType: "none", size: info.size ?? undefined, signal });
+    // Read front to back: a backend that can send the file as one response is asked to.
+    const streams = this.callOptionsOf("open")?.streaming !== undefined;
+    const file = await this.open(path, "rb", {
+      blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE,
+      cacheType: "none",
+      size: options.info?.size ?? undefined,
+      signal,
+      ...(streams ? { streaming: true } : {}),
+    });
     try {
+      // The info the opened file is pinned to, where the backend hands it over.
+      const details = file.details as Partial<FileInfo>;
+      const info = typeof details.type === "string" ? (details as FileInfo) : (options.info ?? (await this.info(path, { signal })));
+      options.onInfo?.(Number.isFinite(file.size) ? { ...info, size: file.size } : info);
       let offset = 0;
       for await (const chunk of file) {
         throwIfAborted(signal, path);
@@ -485,9 +495,7 @@ export abstract class AbstractFileSystem {
         options.onBytes?.(chunk.byteLength);
       }
       await sink.flush();
-      // The info the opened file is pinned to, where the backend hands it over.
-      const details = file.details as Partial<FileInfo>;
-      return typeof details.type === "string" ? (details as FileInfo) : info;
+      return info;
     } finally {
       await file.close();
     }
@@ -499,9 +507,9 @@ export abstract class AbstractFileSystem {
    * any offset.
    * @internal
    */
-  async openDownloadTarget(path: string, options: SignalOptions = {}): Promise<DownloadTarget> {
+  async openDownloadTarget(path: string, options: SignalOptions & { blockSize?: number } = {}): Promise<DownloadTarget> {
     const p = this.normalizePath(path);
-    return writerTarget(await this.open(p, "wb", { signal: options.signal }), p);
+    return writerTarget(await this.open(p, "wb", { signal: options.signal, blockSize: options.blockSize }), p);
   }
 
   // ---------------------------------------------------------------- listings

@@ -380,7 +380,7 @@ export async function transferFile(
     return;
   }
   // Straight from the source's responses to the destination (parallel ranges where both sides can).
-  const target = await dstFs.openDownloadTarget(dst, signal);
+  const target = await dstFs.openDownloadTarget(dst, { signal: options.signal, blockSize });
   try {
     await srcFs.downloadTo(src, target, { signal: options.signal, info, onBytes: options.onBytes, blockSize });
     throwIfAborted(options.signal, src);

@@ -15,6 +15,8 @@ export interface DownloadToOptions extends SignalOptions {
   info?: FileInfo | undefined;
   /** Told of each increment of bytes received, each byte once. */
   onBytes?: ((bytes: number) => void) | undefined;
+  /** Told of the version's info once known, before the first byte. */
+  onInfo?: ((info: FileInfo) => void) | undefined;
   /** Bytes per read where the file is read block by block (default 5 MiB). */
   blockSize?: number | undefined;
 }

@@ -533,6 +533,7 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     const info = await this._info(path, { signal });
     if (info.type === "directory") throw FsError.eisdir(redactUrl(path));
     const expect: Validators = { etag: info.etag, lastModified: info.lastModified as string | undefined, size: info.size };
+    options.onInfo?.(info);
     const onBytes = options.onBytes;
     const callback: ProgressCallback | undefined = onBytes ? { relativeUpdate: (n) => onBytes(n) } : undefined;
     const open = (start: number, end: number | undefined, partSignal: AbortSignal | undefined) =>

@@ -414,7 +414,7 @@ export class LocalFileSystem extends AbstractFileSystem {
    * A download lands in a temporary file beside the destination, written at any offset (parallel
    * ranges), renamed into place on commit; in a transaction, an opened writer (published with it).
    */
-  override async openDownloadTarget(path: string, options: SignalOptions = {}): Promise<DownloadTarget> {
+  override async openDownloadTarget(path: string, options: SignalOptions & { blockSize?: number } = {}): Promise<DownloadTarget> {
     if (this.inTransaction) return super.openDownloadTarget(path, options);
     const p = this.normalizePath(path);
     const target = await this.writeTarget(p, "overwrite");

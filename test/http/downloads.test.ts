@@ -7,7 +7,8 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promise
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { MemoryFileSystem } from "../../src/index.js";
+import { createHash } from "node:crypto";
+import { MemoryFileSystem, SimpleCacheFileSystem, WholeFileCacheFileSystem } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 import { errorOf, expectBytes, pattern } from "./helpers.js";
@@ -193,5 +194,47 @@ describe("parallel ranges", () => {
     expect(() => new HTTPFileSystem({ downloadConcurrency: 0 })).toThrow(/downloadConcurrency/);
     expect(() => new HTTPFileSystem({ downloadThreshold: -1 })).toThrow(/downloadThreshold/);
     expect(() => new HTTPFileSystem({ downloadConcurrency: 1.5 })).toThrow(/downloadConcurrency/);
+  });
+});
+
+describe("the file caches", () => {
+  const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+  it("filecache: parallel ranges into the temporary file, its sha256 recorded from the bytes; no temporary left", async () => {
+    await using http = parallel();
+    const cache = new WholeFileCacheFileSystem({ fs: http, cacheStorage: dir, skipInstanceCache: true });
+    const { c, callback } = counter();
+    const hit = await cache.ensureCached(url(), { callback });
+    expectBytes(await readFile(join(dir, hit.fn)), data);
+    expect(gets().length).toBe(3);
+    expect([c.size, c.total]).toEqual([SIZE, SIZE]);
+    expect(hit.entry?.sha256).toBe(sha(data));
+    expect((await readdir(dir)).filter((n) => n.includes("partial"))).toEqual([]);
+  });
+
+  it("filecache with a sha256 pin: parallel parts that do not match are EIO and nothing is cached", async () => {
+    await using http = parallel();
+    const cache = new WholeFileCacheFileSystem({ fs: http, cacheStorage: dir, skipInstanceCache: true });
+    await errorOf(cache.ensureCached(url(), { sha256: "0".repeat(64) }), "EIO");
+    expect(await cache.findCached(url())).toBeUndefined();
+    const hit = await cache.ensureCached(url(), { sha256: sha(data) });
+    expectBytes(await readFile(join(dir, hit.fn)), data);
+  });
+
+  it("simplecache: one streamed GET below the threshold, the bytes as served", async () => {
+    await using http = new HTTPFileSystem();
+    const cache = new SimpleCacheFileSystem({ fs: http, cacheStorage: dir, skipInstanceCache: true });
+    expectBytes(await cache.catFile(url()), data);
+    expect(gets().map((r) => r.headers.range)).toEqual(["bytes=0-"]);
+  });
+
+  it("filecache: a file replaced between parts is never spliced: the one retry caches the new version whole", async () => {
+    await using http = parallel();
+    const cache = new WholeFileCacheFileSystem({ fs: http, cacheStorage: dir, skipInstanceCache: true });
+    const other = pattern(SIZE, 9);
+    let replaced = false;
+    const callback = { relativeUpdate: () => void (replaced || ((replaced = true), srv.setFile(PATH, other))) };
+    const hit = await cache.ensureCached(url(), { callback });
+    expectBytes(await readFile(join(dir, hit.fn)), other);
   });
 });
