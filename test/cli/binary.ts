@@ -80,7 +80,9 @@ export interface TerminalStep {
  * everything written, escape sequences included; the exit code is the binary's.
  */
 export async function inTerminal(args: readonly string[], steps: readonly TerminalStep[], timeoutMs = 60_000): Promise<{ screen: string; code: number }> {
-  const command = `${[process.execPath, MAIN, ...args].map(sh).join(" ")}; echo "[exit $?]"`;
+  // The binary alone is the command (the shell script runs it execs it), and `script -e` exits
+  // with its status: no `; echo $?` after it, which a shell that also saw the Ctrl+C may skip.
+  const command = [process.execPath, MAIN, ...args].map(sh).join(" ");
   const child = spawn("script", ["-qfec", command, "/dev/null"], { cwd: REPO, stdio: ["pipe", "pipe", "pipe"] });
   let screen = "";
   let next = 0;
@@ -88,8 +90,7 @@ export async function inTerminal(args: readonly string[], steps: readonly Termin
     screen += c.toString();
     while (next < steps.length && steps[next]!.waitFor.test(screen)) child.stdin!.write(steps[next++]!.keys);
   });
-  await finished(child, timeoutMs);
-  const m = /\[exit (\d+)\]/.exec(screen);
-  if (!m) throw new Error(`no exit status in the terminal output: ${JSON.stringify(screen)}`);
-  return { screen, code: Number(m[1]) };
+  const { code, signal } = await finished(child, timeoutMs);
+  if (code === null) throw new Error(`script ended by ${signal}; the terminal showed: ${JSON.stringify(screen)}`);
+  return { screen, code };
 }
