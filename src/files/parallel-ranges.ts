@@ -71,9 +71,17 @@ export function planParts(start: number, end: number, concurrency: number): Arra
   return parts;
 }
 
+/** How often the connection count is reconsidered. */
+const RAMP_TICK_MS = 250;
+/** A doubling of connections must raise the throughput by this factor to be kept. */
+const RAMP_GAIN = 1.25;
+
 /**
- * Fetch [start, end) in parts, `concurrency` at a time, each written to `sink` at its offset
- * less `start`. `openPart(start, end, signal)` sends one part's request, pinned to the version.
+ * Fetch [start, end) in parts, each written to `sink` at its offset less `start`;
+ * `openPart(start, end, signal)` sends one part's request, pinned to the version. Connections
+ * ramp up as the peers' downloaders do: one at first, doubled each tick while the throughput
+ * grows with them (a server or network that caps each connection), up to `concurrency`; where
+ * one connection already takes all there is (loopback, a saturated link), the count steps back.
  */
 export async function downloadParts(
   sink: ByteSink,
@@ -90,13 +98,21 @@ export async function downloadParts(
   else signal?.addEventListener("abort", onAbort, { once: true });
   let failure: { error: unknown } | undefined;
   let nextPart = 0;
+  let active = 0;
+  let target = 1;
+  let received = 0;
+  const write = (chunk: Uint8Array, offset: number) => {
+    received += chunk.byteLength;
+    return sink.write(chunk, offset - start);
+  };
   const worker = async () => {
-    while (!failure && nextPart < parts.length) {
+    // A worker beyond the target stops after its part (the ramp stepped back).
+    while (!failure && nextPart < parts.length && active <= target) {
       const [s, e] = parts[nextPart++]!;
       let part: PartReader | undefined;
       try {
         part = await openPart(s, e, stop.signal);
-        await part.pipeTo((chunk, offset) => sink.write(chunk, offset - start));
+        await part.pipeTo(write);
       } catch (error) {
         part?.cancel();
         // The first failure is the one reported: the aborts it caused in the other parts are not.
@@ -105,9 +121,47 @@ export async function downloadParts(
       }
     }
   };
+  let finished!: () => void;
+  const allDone = new Promise<void>((resolve) => (finished = resolve));
+  const launch = () => {
+    while (!failure && active < target && nextPart < parts.length) {
+      active++;
+      void worker().finally(() => {
+        active--;
+        if (active === 0 && (failure || nextPart >= parts.length)) finished();
+        else launch();
+      });
+    }
+  };
+  let tick = performance.now();
+  let last = { rate: 0, target: 1 };
+  let settled = concurrency === 1;
+  const ramp = setInterval(() => {
+    const now = performance.now();
+    const rate = received / (now - tick);
+    tick = now;
+    received = 0;
+    if (settled) return;
+    if (last.rate > 0 && rate < last.rate * RAMP_GAIN) {
+      // The last doubling did not pay: back to the count before it.
+      target = last.target;
+      settled = true;
+      return;
+    }
+    if (target === concurrency) {
+      settled = true;
+      return;
+    }
+    last = { rate, target };
+    target = Math.min(concurrency, target * 2);
+    launch();
+  }, RAMP_TICK_MS);
+  ramp.unref();
   try {
-    await Promise.all(Array.from({ length: Math.min(concurrency, parts.length) }, worker));
+    launch();
+    await allDone;
   } finally {
+    clearInterval(ramp);
     signal?.removeEventListener("abort", onAbort);
   }
   if (failure) throw failure.error;

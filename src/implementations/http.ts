@@ -77,12 +77,12 @@ export interface HTTPFileSystemOptions extends FileSystemOptions, TransportOptio
 
 /**
  * The client options the backends built on this one (hf, ngc, gs) pass through to it: connections,
- * timeouts, retries, redirects, proxies.
+ * timeouts, retries, redirects, proxies, parallel downloads.
  * @internal
  */
 export const HTTP_TRANSPORT_KEYS = [
   "headers", "connections", "timeout", "bodyTimeout", "retries", "retryDelay", "maxRetryDelay", "maxRedirects", "keepAliveTimeout",
-  "proxy", "dispatcher", "ca",
+  "proxy", "dispatcher", "ca", "downloadConcurrency", "downloadThreshold",
 ] as const;
 /** The options of the HTTP client that hf, ngc and gs take too (see HTTPFileSystemOptions). */
 export type HttpTransportOptions = Pick<HTTPFileSystemOptions, (typeof HTTP_TRANSPORT_KEYS)[number]>;
