@@ -77,7 +77,7 @@ const RAMP_TICK_MS = 250;
 const RAMP_GAIN = 1.25;
 
 /**
- * Fetch [start, end) in parts, each written to `sink` at its offset less `start`;
+ * Fetch [start, end) in parts, each written to `sink` at its offset less `origin` (default `start`);
  * `openPart(start, end, signal)` sends one part's request, pinned to the version. Connections
  * ramp up as the peers' downloaders do: one at first, doubled each tick while the throughput
  * grows with them (a server or network that caps each connection), up to `concurrency`; where
@@ -90,12 +90,11 @@ export async function downloadParts(
   concurrency: number,
   signal: AbortSignal | undefined,
   openPart: (start: number, end: number, signal: AbortSignal) => Promise<PartReader>,
+  origin = start,
 ): Promise<void> {
   const parts = planParts(start, end, concurrency);
-  const stop = new AbortController();
-  const onAbort = () => stop.abort(signal!.reason);
-  if (signal?.aborted) onAbort();
-  else signal?.addEventListener("abort", onAbort, { once: true });
+  const linked = linkedAbort(signal);
+  const stop = linked.controller;
   let failure: { error: unknown } | undefined;
   let nextPart = 0;
   let active = 0;
@@ -103,7 +102,7 @@ export async function downloadParts(
   let received = 0;
   const write = (chunk: Uint8Array, offset: number) => {
     received += chunk.byteLength;
-    return sink.write(chunk, offset - start);
+    return sink.write(chunk, offset - origin);
   };
   const worker = async () => {
     // A worker beyond the target stops after its part (the ramp stepped back).
@@ -162,7 +161,57 @@ export async function downloadParts(
     await allDone;
   } finally {
     clearInterval(ramp);
-    signal?.removeEventListener("abort", onAbort);
+    linked.dispose();
   }
   if (failure) throw failure.error;
+}
+
+/** A stream from byte 0 that can be cut short (an HTTP RangeDownload). */
+export interface FirstStream extends PartReader {
+  /** Whether the server answered with a range (206): parts of the rest can be asked for. */
+  readonly partial: boolean;
+  limitTo(end: number): void;
+}
+
+/**
+ * Finish a download whose first GET already streams from byte 0 (as every whole-file download
+ * starts): a small file, or a sink that takes bytes only in order, reads on from it; for a large
+ * file on a positioned sink the first GET keeps only the first part and the rest goes as
+ * parallel parts (`openPart`, pinned to the first answer's version). `stop` aborts the first
+ * stream: a failure on either side stops the other.
+ */
+export async function finishFromFirst(
+  first: FirstStream,
+  total: number | undefined,
+  sink: ByteSink,
+  tuning: DownloadTuning,
+  stop: AbortController,
+  openPart: (start: number, end: number, signal: AbortSignal) => Promise<PartReader>,
+): Promise<void> {
+  const toSink = (chunk: Uint8Array, offset: number) => sink.write(chunk, offset);
+  if (total === undefined || !first.partial || !sink.positioned || !goesParallel(tuning, total)) {
+    await first.pipeTo(toSink);
+    return;
+  }
+  const firstEnd = planParts(0, total, tuning.concurrency)[0]![1];
+  first.limitTo(firstEnd);
+  let failure: { error: unknown } | undefined;
+  const fail = (error: unknown) => {
+    failure ??= { error };
+    stop.abort(error);
+  };
+  await Promise.all([
+    first.pipeTo(toSink).catch(fail),
+    downloadParts(sink, firstEnd, total, Math.max(1, tuning.concurrency - 1), stop.signal, openPart, 0).catch(fail),
+  ]);
+  if (failure) throw failure.error;
+}
+
+/** An AbortController that follows `signal` (an abort of the caller aborts it too); `dispose` unlinks it. */
+export function linkedAbort(signal: AbortSignal | undefined): { controller: AbortController; signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(signal!.reason);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener("abort", onAbort, { once: true });
+  return { controller, signal: controller.signal, dispose: () => signal?.removeEventListener("abort", onAbort) };
 }

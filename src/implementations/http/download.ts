@@ -110,6 +110,8 @@ export class RangeDownload {
   first = 0;
   /** Where the first answer came from, after redirects (a CDN's signed URL, say). */
   finalUrl: URL | undefined;
+  /** Whether the first answer was a 206 (the server honours ranges). */
+  partial = false;
 
   private constructor(
     private readonly client: HttpClient,
@@ -177,6 +179,7 @@ export class RangeDownload {
     this.etag = header(res.headers, "etag");
     this.lastModified = header(res.headers, "last-modified");
     if (res.status === 206) {
+      this.partial = true;
       const cr = this.checkPartial(res, range.start, range.suffix);
       this.total = cr.total;
       this.first = this.pos = cr.start;
@@ -373,6 +376,11 @@ export class RangeDownload {
       }
     }
     if (this.end !== undefined && this.pos !== this.end) throw this.fail("EPROTO", `received ${this.pos - this.first} of ${this.end - this.first} bytes`);
+  }
+
+  /** End the range earlier, at `end` (the rest of the file goes another way: parallel parts). */
+  limitTo(end: number): void {
+    if (this.end === undefined || end < this.end) this.end = Math.max(end, this.pos);
   }
 
   /** With keepRest: whether the body still holds bytes from `start` on (the range ended there). */
