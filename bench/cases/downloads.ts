@@ -71,7 +71,7 @@ const bench: BenchCase = {
         [
           { label: "raw undici request + pipeline to a write stream, 512 MiB", go: () => download("raw", url, warm, dest) },
           { label: "HTTPFileSystem.getFile 512 MiB (defaults)", go: () => download("get", url, warm, dest) },
-          { label: "HTTPFileSystem.getFile 512 MiB, downloadConcurrency 1 (one GET)", go: () => download("get", url, warm, dest, 1) },
+          { label: "HTTPFileSystem.getFile 512 MiB, rangeConcurrency 1 (one GET)", go: () => download("get", url, warm, dest, 1) },
         ],
         RUNS,
       );
@@ -93,7 +93,7 @@ const bench: BenchCase = {
       const url = `${base}/capped.bin`;
       const warm = `${base}/warm.bin`;
       const dest = join(dir, "capped.bin");
-      const variants = [1, 2, 4, 8].map((n) => ({ label: `getFile 128 MiB at 20 MiB/s per connection, downloadConcurrency ${n}`, go: () => download("get", url, warm, dest, n) }));
+      const variants = [1, 2, 4, 8].map((n) => ({ label: `getFile 128 MiB at 20 MiB/s per connection, rangeConcurrency ${n}`, go: () => download("get", url, warm, dest, n) }));
       const capped = await interleaved(variants, 3);
       samples.push(...capped);
       const [c1, c2, c4, c8] = capped;

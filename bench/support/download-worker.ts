@@ -1,6 +1,6 @@
 /**
  * One download in a process of its own, so its CPU time and peak RSS are its own:
- * `download-worker.ts <raw|get> <url> <warm-up url> <dest> [downloadConcurrency]`. `raw` is undici's
+ * `download-worker.ts <raw|get> <url> <warm-up url> <dest> [rangeConcurrency]`. `raw` is undici's
  * `request` piped to a write stream (`stream.pipeline`); `get` is HTTPFileSystem.getFile.
  * Prints one JSON line: wall and CPU milliseconds of the download alone (imports and set-up
  * excluded) and the process's peak RSS in MiB.
@@ -12,7 +12,7 @@ import { HTTPFileSystem } from "../../src/implementations/http.js";
 
 const [mode, url, warmUrl, dest, concurrency] = process.argv.slice(2) as [string, string, string, string, string | undefined];
 const agent = new Agent();
-const fs = new HTTPFileSystem(concurrency ? { downloadConcurrency: Number(concurrency) } : {});
+const fs = new HTTPFileSystem(concurrency ? { rangeConcurrency: Number(concurrency) } : {});
 // A small download first, untimed: modules load and compile outside the measured window.
 if (mode === "raw") await pipeline((await request(warmUrl, { dispatcher: agent })).body, createWriteStream(dest));
 else await fs.getFile(warmUrl, dest);

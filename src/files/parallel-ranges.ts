@@ -18,12 +18,12 @@ export interface PartReader {
 /** Constructor options of the backends that download in parallel ranges (http, hf, ngc, s3, gs). */
 export interface ParallelDownloadOptions {
   /**
-   * Ranged requests at once for one large download (`get`, `getFile`, the file caches, a large
-   * `catFile`); default 4. 1: always one streamed request.
+   * Ranged requests at most at once for one large download (`get`, `getFile`, the file caches);
+   * default 4. 1: always one streamed request.
    */
-  downloadConcurrency?: number;
+  rangeConcurrency?: number;
   /** Files of at least this many bytes are downloaded in parallel ranges (default 64 MiB). */
-  downloadThreshold?: number;
+  rangeThreshold?: number;
 }
 
 /** Chosen by measurement (docs/benchmarks.md): 4 connections reach 4x a capped one, and cost nothing on loopback. */
@@ -49,13 +49,13 @@ function whole(name: string, value: unknown, fallback: number, min: number): num
 /** The tuning of a backend's options (EINVAL for values out of bounds). */
 export function downloadTuning(options: ParallelDownloadOptions): DownloadTuning {
   return {
-    concurrency: whole("downloadConcurrency", options.downloadConcurrency, DEFAULT_DOWNLOAD_CONCURRENCY, 1),
-    threshold: whole("downloadThreshold", options.downloadThreshold, DEFAULT_DOWNLOAD_THRESHOLD, 0),
+    concurrency: whole("rangeConcurrency", options.rangeConcurrency, DEFAULT_DOWNLOAD_CONCURRENCY, 1),
+    threshold: whole("rangeThreshold", options.rangeThreshold, DEFAULT_DOWNLOAD_THRESHOLD, 0),
   };
 }
 
 /** The option checks of ParallelDownloadOptions, for a backend's `ownOptions` (bounds: downloadTuning). */
-export const PARALLEL_DOWNLOAD_OPTION_NAMES = ["downloadConcurrency", "downloadThreshold"] as const;
+export const PARALLEL_DOWNLOAD_OPTION_NAMES = ["rangeConcurrency", "rangeThreshold"] as const;
 
 /** Whether bytes [start, end) go as parallel ranges: large enough, and more than one connection allowed. */
 export function goesParallel(tuning: DownloadTuning, length: number): boolean {

@@ -82,7 +82,7 @@ export interface HTTPFileSystemOptions extends FileSystemOptions, TransportOptio
  */
 export const HTTP_TRANSPORT_KEYS = [
   "headers", "connections", "timeout", "bodyTimeout", "retries", "retryDelay", "maxRetryDelay", "maxRedirects", "keepAliveTimeout",
-  "proxy", "dispatcher", "ca", "downloadConcurrency", "downloadThreshold",
+  "proxy", "dispatcher", "ca", "rangeConcurrency", "rangeThreshold",
 ] as const;
 /** The options of the HTTP client that hf, ngc and gs take too (see HTTPFileSystemOptions). */
 export type HttpTransportOptions = Pick<HTTPFileSystemOptions, (typeof HTTP_TRANSPORT_KEYS)[number]>;
@@ -202,8 +202,8 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     dispatcher: anyValue,
     ca: anyValue,
     // Checked by downloadTuning, with their bounds.
-    downloadConcurrency: anyValue,
-    downloadThreshold: anyValue,
+    rangeConcurrency: anyValue,
+    rangeThreshold: anyValue,
   });
   static override callOptions = {
     /** `catFile` also takes `callback` (download progress). */

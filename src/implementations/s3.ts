@@ -103,8 +103,8 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
     // Checked by the proxy plan.
     proxy: anyValue,
     // Checked by downloadTuning, with their bounds.
-    downloadConcurrency: anyValue,
-    downloadThreshold: anyValue,
+    rangeConcurrency: anyValue,
+    rangeThreshold: anyValue,
   });
 
   declare readonly options: Readonly<S3FileSystemOptions>;

@@ -42,7 +42,7 @@ describe("gs downloads", () => {
   });
 
   it("a large object: parallel ranges, each pinned to the generation; a cut part resumes; each byte counted once", async () => {
-    const fs = makeFs(srv, { downloadConcurrency: 2, downloadThreshold: 0 });
+    const fs = makeFs(srv, { rangeConcurrency: 2, rangeThreshold: 0 });
     srv.cutNext("media", 3 * MiB);
     let counted = 0;
     await fs.getFile("gs://dl/big.bin", join(dir, "big.bin"), { callback: { relativeUpdate: (n) => void (counted += n) } });
@@ -57,7 +57,7 @@ describe("gs downloads", () => {
   });
 
   it("an object replaced between parts is ECHANGED and leaves no file", async () => {
-    const fs = makeFs(srv, { downloadConcurrency: 2, downloadThreshold: 0 });
+    const fs = makeFs(srv, { rangeConcurrency: 2, rangeThreshold: 0 });
     let replaced = false;
     const replace = () => void (replaced || ((replaced = true), srv.putObject("dl", "big.bin", pattern(SIZE, 8))));
     const err = await errorOf(fs.getFile("gs://dl/big.bin", join(dir, "big.bin"), { callback: { relativeUpdate: replace } }));

@@ -25,7 +25,7 @@ let dir: string;
 const url = (p = PATH) => `${srv.url}${p}`;
 const gets = () => srv.requests.filter((r) => r.path === PATH && r.method === "GET");
 const parallel = (more: Record<string, unknown> = {}) =>
-  new HTTPFileSystem({ downloadConcurrency: 2, downloadThreshold: 0, retries: 3, retryDelay: 1, timeout: 5_000, bodyTimeout: 5_000, ...more });
+  new HTTPFileSystem({ rangeConcurrency: 2, rangeThreshold: 0, retries: 3, retryDelay: 1, timeout: 5_000, bodyTimeout: 5_000, ...more });
 
 /** Progress that sums what it is told, and checks it is told each byte once. */
 function counter() {
@@ -190,10 +190,10 @@ describe("parallel ranges", () => {
     expect(gets()).toHaveLength(1);
   });
 
-  it("downloadConcurrency and downloadThreshold are checked", () => {
-    expect(() => new HTTPFileSystem({ downloadConcurrency: 0 })).toThrow(/downloadConcurrency/);
-    expect(() => new HTTPFileSystem({ downloadThreshold: -1 })).toThrow(/downloadThreshold/);
-    expect(() => new HTTPFileSystem({ downloadConcurrency: 1.5 })).toThrow(/downloadConcurrency/);
+  it("rangeConcurrency and rangeThreshold are checked", () => {
+    expect(() => new HTTPFileSystem({ rangeConcurrency: 0 })).toThrow(/rangeConcurrency/);
+    expect(() => new HTTPFileSystem({ rangeThreshold: -1 })).toThrow(/rangeThreshold/);
+    expect(() => new HTTPFileSystem({ rangeConcurrency: 1.5 })).toThrow(/rangeConcurrency/);
   });
 });
 

@@ -45,7 +45,7 @@ describe("s3 downloads", () => {
   });
 
   it("a large object: parallel GetObject ranges, each with IfMatch", async () => {
-    const fs = makeFs({ downloadConcurrency: 2, downloadThreshold: 0 });
+    const fs = makeFs({ rangeConcurrency: 2, rangeThreshold: 0 });
     const path = fresh();
     await fs.pipeFile(path, DATA);
     const etag = (await fs.info(path)).etag;
@@ -58,7 +58,7 @@ describe("s3 downloads", () => {
   });
 
   it("an object replaced between parts is ECHANGED and leaves no file", async () => {
-    const fs = makeFs({ downloadConcurrency: 2, downloadThreshold: 0 });
+    const fs = makeFs({ rangeConcurrency: 2, rangeThreshold: 0 });
     const path = fresh();
     await fs.pipeFile(path, DATA);
     const other = makeFs();
