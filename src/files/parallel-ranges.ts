@@ -174,26 +174,28 @@ export interface FirstStream extends PartReader {
 }
 
 /**
- * Finish a download whose first GET already streams from byte 0 (as every whole-file download
- * starts): a small file, or a sink that takes bytes only in order, reads on from it; for a large
- * file on a positioned sink the first GET keeps only the first part and the rest goes as
- * parallel parts (`openPart`, pinned to the first answer's version). `stop` aborts the first
- * stream: a failure on either side stops the other.
+ * Finish a download whose first GET already streams from `start` (as every whole-file download
+ * starts): a small range, or a sink that takes bytes only in order, reads on from it; for a large
+ * one on a positioned sink the first GET keeps only the first part and the rest of [start, end)
+ * goes as parallel parts (`openPart`, pinned to the first answer's version). The sink's offset 0
+ * is the file's byte `start`. `stop` aborts the first stream: a failure on either side stops the
+ * other.
  */
 export async function finishFromFirst(
   first: FirstStream,
-  total: number | undefined,
+  start: number,
+  end: number | undefined,
   sink: ByteSink,
   tuning: DownloadTuning,
   stop: AbortController,
   openPart: (start: number, end: number, signal: AbortSignal) => Promise<PartReader>,
 ): Promise<void> {
-  const toSink = (chunk: Uint8Array, offset: number) => sink.write(chunk, offset);
-  if (total === undefined || !first.partial || !sink.positioned || !goesParallel(tuning, total)) {
+  const toSink = (chunk: Uint8Array, offset: number) => sink.write(chunk, offset - start);
+  if (end === undefined || !first.partial || !sink.positioned || !goesParallel(tuning, end - start)) {
     await first.pipeTo(toSink);
     return;
   }
-  const firstEnd = planParts(0, total, tuning.concurrency)[0]![1];
+  const firstEnd = planParts(start, end, tuning.concurrency)[0]![1];
   first.limitTo(firstEnd);
   let failure: { error: unknown } | undefined;
   const fail = (error: unknown) => {
@@ -202,7 +204,7 @@ export async function finishFromFirst(
   };
   await Promise.all([
     first.pipeTo(toSink).catch(fail),
-    downloadParts(sink, firstEnd, total, Math.max(1, tuning.concurrency - 1), stop.signal, openPart, 0).catch(fail),
+    downloadParts(sink, firstEnd, end, Math.max(1, tuning.concurrency - 1), stop.signal, openPart, start).catch(fail),
   ]);
   if (failure) throw failure.error;
 }

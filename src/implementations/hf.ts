@@ -517,7 +517,7 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
       options.onInfo?.(download.total === undefined ? info : { ...info, size: download.total });
       const expect: Validators = { etag: download.etag, lastModified: download.lastModified, size: download.total };
       const partUrl = download.finalUrl?.href ?? resolveUrl(this.endpoint, p, commit);
-      await finishFromFirst(download, download.total, sink, this.http.downloads, stop.controller, (start, end, partSignal) =>
+      await finishFromFirst(download, 0, download.total, sink, this.http.downloads, stop.controller, (start, end, partSignal) =>
         this.openKept(partUrl, start, end, { signal: partSignal, callback, expect }),
       );
       await sink.flush();

@@ -25,7 +25,7 @@ import { decodeSegment, encodeSegment, splitQuery } from "./http/names.js";
 import { OpenedFileFetcher } from "./http/file-fetcher.js";
 import { StreamingCache } from "./http/stream-cache.js";
 import type { ByteSink, DownloadToOptions } from "../files/byte-sink.js";
-import { downloadParts, downloadTuning, goesParallel, type DownloadTuning, type ParallelDownloadOptions } from "../files/parallel-ranges.js";
+import { downloadParts, downloadTuning, finishFromFirst, goesParallel, linkedAbort, type DownloadTuning, type ParallelDownloadOptions } from "../files/parallel-ranges.js";
 
 export type { HttpAuth } from "./http/client.js";
 export type { CertificateAuthorities } from "./http/dispatcher.js";
@@ -517,10 +517,33 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     return this.fetchRange(path, start, end, options);
   }
 
+  /**
+   * One GET; a large range (from `rangeThreshold` on) keeps only its first part from it and gets
+   * the rest as parallel ranged GETs pinned to the first answer's version, into one buffer.
+   */
   private async fetchRange(path: string, start: number, end: number | undefined, options: DownloadOptions): Promise<Uint8Array> {
     if (end !== undefined && end <= start) return new Uint8Array(0);
-    const download = await RangeDownload.open(this.client, path, { start, end }, options);
-    return download.readAll();
+    if (this.downloads.concurrency === 1 || (end !== undefined && !goesParallel(this.downloads, end - start))) {
+      return (await RangeDownload.open(this.client, path, { start, end }, options)).readAll();
+    }
+    const stop = linkedAbort(options.signal);
+    try {
+      const download = await RangeDownload.open(this.client, path, { start, end }, { ...options, signal: stop.signal });
+      const length = download.length;
+      const version: Validators = options.expect ?? { etag: download.etag, lastModified: download.lastModified, size: download.total };
+      if (length === undefined || !download.partial || !canPin(version) || !goesParallel(this.downloads, length)) return await download.readAll();
+      const out = Buffer.allocUnsafe(length);
+      const sink: ByteSink = { positioned: true, write: (chunk, offset) => void out.set(chunk, offset), flush: async () => undefined };
+      const update = options.callback?.relativeUpdate;
+      const callback: ProgressCallback | undefined = update ? { relativeUpdate: (n) => update(n) } : undefined;
+      const from = download.first;
+      await finishFromFirst(download, from, from + length, sink, this.downloads, stop.controller, (s, e, partSignal) =>
+        RangeDownload.open(this.client, path, { start: s, end: e }, { signal: partSignal, callback, expect: version, headers: options.headers }),
+      );
+      return out;
+    } finally {
+      stop.dispose();
+    }
   }
 
   /**

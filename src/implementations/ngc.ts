@@ -442,7 +442,7 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
       if (download.etag !== undefined) info.etag = download.etag;
       options.onInfo?.(info);
       const expect: Validators = { etag: download.etag, lastModified: download.lastModified, size: download.total };
-      await finishFromFirst(download, download.total, sink, this.http.downloads, stop.controller, async (start, end, partSignal) => {
+      await finishFromFirst(download, 0, download.total, sink, this.http.downloads, stop.controller, async (start, end, partSignal) => {
         try {
           return await RangeDownload.open(this.client, partUrl, { start, end }, { signal: partSignal, callback, expect });
         } catch (err) {

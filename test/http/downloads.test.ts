@@ -238,3 +238,39 @@ describe("the file caches", () => {
     expectBytes(await readFile(join(dir, hit.fn)), other);
   });
 });
+
+describe("a large catFile", () => {
+  it("keeps the first part from its GET and fetches the rest as parallel ranges pinned with If-Range", async () => {
+    await using fs = parallel();
+    const { c, callback } = counter();
+    expectBytes(await fs.catFile(url(), undefined, undefined, { callback }), data);
+    const ranges = gets().map((r) => [r.headers.range, r.headers["if-range"] !== undefined]);
+    expect(ranges[0]).toEqual(["bytes=0-", false]);
+    expect(ranges.slice(1).sort()).toEqual([[`bytes=${8 * MiB}-${16 * MiB - 1}`, true], [`bytes=${16 * MiB}-${SIZE - 1}`, true]].sort());
+    expect([c.size, c.total]).toEqual([SIZE, SIZE]);
+  });
+
+  it("a range of the file: offsets stay right", async () => {
+    await using fs = parallel();
+    expectBytes(await fs.catFile(url(), 3 * MiB + 1, SIZE - 7), data.subarray(3 * MiB + 1, SIZE - 7));
+    expect(gets().length).toBeGreaterThan(1);
+  });
+
+  it("a file replaced between parts is ECHANGED", async () => {
+    await using fs = parallel();
+    const other = pattern(SIZE, 9);
+    const replace = () => void (srv.files.get(PATH) !== other && srv.setFile(PATH, other));
+    await errorOf(fs.catFile(url(), undefined, undefined, { callback: { relativeUpdate: replace } }), "ECHANGED");
+  });
+
+  it("below the threshold, or from a server that ignores Range: one GET", async () => {
+    await using fs = new HTTPFileSystem();
+    expectBytes(await fs.catFile(url()), data);
+    expect(gets()).toHaveLength(1);
+    srv.resetCounts();
+    await using fs2 = parallel();
+    srv.fault({ path: PATH, rangesIgnored: true, times: Infinity });
+    expectBytes(await fs2.catFile(url()), data);
+    expect(gets()).toHaveLength(1);
+  });
+});
