@@ -45,8 +45,11 @@ export interface DownloadTarget extends ByteSink {
 const HIGH_WATER = 16 * 2 ** 20;
 /** Writes in flight at once (the thread pool has 4 threads, shared with everything else). */
 const WRITES_IN_FLIGHT = 2;
-/** A run longer than this is written in several calls (keeps each write's iovec list short). */
-const MAX_RUN = 8 * 2 ** 20;
+/**
+ * A run longer than this is written in several calls: measured, 1 MiB writes beat 8 MiB ones
+ * (a long write holds the page cache's dirty throttling longer), two in flight beat one.
+ */
+const MAX_RUN = 2 ** 20;
 
 interface Run {
   offset: number;
