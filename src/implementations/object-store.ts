@@ -175,6 +175,7 @@ export abstract class ObjectStoreFileSystem extends AbstractFileSystem {
   /**
    * The marker objects (`d/`, `d//`) recent subtree listings found, by directory; rm deletes
    * them. Bounded: a forgotten marker only means a directory listed long ago keeps its marker.
+   * @internal
    */
   protected readonly markerKeys = new LruMap<string, string[]>({ max: 10_000 });
   /** Refuse writes over a directory (EISDIR), at one listing per write. */
