@@ -470,6 +470,7 @@ export abstract class AbstractFileSystem {
    * By default the file is read in order through an opened file, a block at a time; backends
    * that speak HTTP send it as one streamed response, or as parallel ranges into a positioned
    * sink (files/parallel-ranges.ts).
+   * @internal
    */
   protected async _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {
     const signal = options.signal;

@@ -380,6 +380,7 @@ export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads 
    * One `alt=media` GET streamed to the sink, or for a large object into a positioned sink,
    * parallel ranges each pinned to the generation the lookup saw (ifGenerationMatch: a replaced
    * object is ECHANGED).
+   * @internal
    */
   protected override async _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {
     const signal = options.signal;

@@ -153,7 +153,7 @@ function isSlashedForm(path: string, final: URL): boolean {
 }
 
 /** Whether ranges of one version can be asked for: a strong ETag or a date for If-Range. */
-export function canPin(version: Validators): boolean {
+function canPin(version: Validators): boolean {
   return (typeof version.etag === "string" && !version.etag.startsWith("W/")) || typeof version.lastModified === "string";
 }
 
@@ -550,6 +550,7 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
    * One GET streamed to the sink (resumed with If-Range where it breaks), or for a large file into
    * a positioned sink, parallel ranged GETs each pinned to the version the HEAD saw. A server that
    * does not say `Accept-Ranges: bytes`, or gives no validator to pin the parts to, gets one GET.
+   * @internal
    */
   protected override async _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {
     const signal = options.signal;

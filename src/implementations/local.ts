@@ -413,6 +413,7 @@ export class LocalFileSystem extends AbstractFileSystem {
   /**
    * A download lands in a temporary file beside the destination, written at any offset (parallel
    * ranges), renamed into place on commit; in a transaction, an opened writer (published with it).
+   * @internal
    */
   override async openDownloadTarget(path: string, options: SignalOptions & { blockSize?: number } = {}): Promise<DownloadTarget> {
     if (this.inTransaction) return super.openDownloadTarget(path, options);

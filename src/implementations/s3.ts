@@ -349,6 +349,7 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
   /**
    * One GetObject streamed to the sink, or for a large object into a positioned sink, parallel
    * GetObject ranges; each pinned with IfMatch to the ETag the HEAD saw (ECHANGED otherwise).
+   * @internal
    */
   protected override async _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {
     const signal = options.signal;
