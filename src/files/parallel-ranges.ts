@@ -72,14 +72,14 @@ export function planParts(start: number, end: number, concurrency: number): Arra
 }
 
 /** How often the connection count is reconsidered. */
-const RAMP_TICK_MS = 250;
+const RAMP_TICK_MS = 200;
 /** A doubling of connections must raise the throughput by this factor to be kept (1.25 kept 4 connections to nginx on loopback, at 2x the CPU of one). */
 const RAMP_GAIN = 1.5;
 
 /**
  * Fetch [start, end) in parts, each written to `sink` at its offset less `origin` (default `start`);
  * `openPart(start, end, signal)` sends one part's request, pinned to the version. Connections
- * ramp up as the peers' downloaders do: one at first, doubled each tick while the throughput
+ * ramp up as the peers' downloaders do: one at first (its first tick is warm-up), doubled each tick while the throughput
  * grows with them (a server or network that caps each connection), up to `concurrency`; where
  * one connection already takes all there is (loopback, a saturated link), the count steps back.
  */
@@ -135,12 +135,18 @@ export async function downloadParts(
   let tick = performance.now();
   let last = { rate: 0, target: 1 };
   let settled = concurrency === 1;
+  // The first tick holds the first connection's warm-up (its request, TCP slow start): not a rate to judge by.
+  let warmedUp = false;
   const ramp = setInterval(() => {
     const now = performance.now();
     const rate = received / (now - tick);
     tick = now;
     received = 0;
     if (settled) return;
+    if (!warmedUp) {
+      warmedUp = true;
+      return;
+    }
     if (last.rate > 0 && rate < last.rate * RAMP_GAIN) {
       // The last doubling did not pay: back to the count before it.
       target = last.target;
