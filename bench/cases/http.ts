@@ -3,33 +3,18 @@
  * raw undici request reading the same body (goal >= 0.9), and cat of 1,000 files of 4 KiB vs
  * awaiting one raw request after another (goal >= 4x with the default concurrency).
  */
-import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { fileURLToPath } from "node:url";
 import { Agent, request } from "undici";
 import { mapBounded } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { measureInterleaved, speedup, type BenchCase, type CaseResult } from "../harness.js";
-import { benchBytes } from "../support/http-server-process.js";
+import { benchBytes, startServer } from "../support/http-server-process.js";
 
 const BIG = 64 << 20;
 const SMALL = 4096;
 const COUNT = 1000;
 const LATENCY_COUNT = 300;
 
-async function startServer(): Promise<{ child: ChildProcess; url: string; send: (msg: object) => Promise<void> }> {
-  const child = fork(fileURLToPath(new URL("../support/http-server-process.ts", import.meta.url)), ["--serve"], {
-    execArgv: ["--import", "tsx"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  const [first] = (await once(child, "message")) as [{ url: string }];
-  const send = async (msg: object) => {
-    const reply = once(child, "message");
-    child.send(msg);
-    await reply;
-  };
-  return { child, url: first.url, send };
-}
 
 function check(got: Uint8Array, want: Uint8Array, what: string): void {
   if (Buffer.compare(got, want) !== 0) throw new Error(`${what}: wrong bytes`);

@@ -2,10 +2,29 @@
  * The test HTTP server in a child process, so benchmarks measure the client without the
  * server sharing its event loop or its CPU core. IPC messages in: `{ files: [{ path, size }] }`
  * (content made here, deterministic), `{ latencyMs }` (headers held back that long, like a
- * network round trip; 0 for none) or `{ close: true }`; out: `{ url }` once listening, then
+ * network round trip; 0 for none), `{ throttle }` (bytes per second each response is sent at,
+ * null for full speed) or `{ close: true }`; out: `{ url }` once listening, then
  * `{ ready: true }` after each message.
  */
+import { fork, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
 import { startHttpServer } from "../../src/testing/http-server.js";
+
+/** This server in a child process: its URL, and `send` for the messages above (resolves on the reply). */
+export async function startServer(): Promise<{ child: ChildProcess; url: string; send: (msg: object) => Promise<void> }> {
+  const child = fork(fileURLToPath(import.meta.url), ["--serve"], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const [first] = (await once(child, "message")) as [{ url: string }];
+  const send = async (msg: object) => {
+    const reply = once(child, "message");
+    child.send(msg);
+    await reply;
+  };
+  return { child, url: first.url, send };
+}
 
 /** Deterministic content of `size` bytes (the bench recomputes it to check what it reads). */
 export function benchBytes(size: number): Uint8Array {
@@ -17,7 +36,7 @@ export function benchBytes(size: number): Uint8Array {
 if (process.send && process.argv.includes("--serve")) {
   const send = process.send.bind(process);
   const srv = await startHttpServer();
-  process.on("message", (msg: { files?: Array<{ path: string; size: number }>; latencyMs?: number; close?: boolean }) => {
+  process.on("message", (msg: { files?: Array<{ path: string; size: number }>; latencyMs?: number; throttle?: number | null; close?: boolean }) => {
     if (msg.close) {
       void srv.close().then(() => process.exit(0));
       return;
@@ -27,6 +46,7 @@ if (process.send && process.argv.includes("--serve")) {
       srv.clearFaults();
       if (msg.latencyMs > 0) srv.fault({ stallBeforeHeadersMs: msg.latencyMs, times: Infinity });
     }
+    if (msg.throttle !== undefined) srv.throttle(msg.throttle ?? undefined);
     srv.resetCounts();
     send({ ready: true });
   });
