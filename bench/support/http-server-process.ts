@@ -2,7 +2,8 @@
  * The test HTTP server in a child process, so benchmarks measure the client without the
  * server sharing its event loop or its CPU core. IPC messages in: `{ files: [{ path, size }] }`
  * (content made here, deterministic), `{ latencyMs }` (headers held back that long, like a
- * network round trip; 0 for none) or `{ close: true }`; out: `{ url }` once listening, then
+ * network round trip; 0 for none), `{ throttle }` (bytes per second each response is sent at,
+ * null for full speed) or `{ close: true }`; out: `{ url }` once listening, then
  * `{ ready: true, cpuMs }` after each message (the server's CPU time so far, so a case can tell what a
  * run cost the server).
  */
@@ -14,7 +15,7 @@ import { startHttpServer } from "../../src/testing/http-server.js";
 /** The server as a case drives it: its URL, `send` (resolves with the server's CPU time so far, ms), `close`. */
 export interface BenchServer {
   url: string;
-  send(msg: { files?: Array<{ path: string; size: number }>; latencyMs?: number }): Promise<number>;
+  send(msg: { files?: Array<{ path: string; size: number }>; latencyMs?: number; throttle?: number | null }): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -60,7 +61,7 @@ export function benchBytes(size: number): Uint8Array {
 if (process.send && process.argv.includes("--serve")) {
   const send = process.send.bind(process);
   const srv = await startHttpServer();
-  process.on("message", (msg: { files?: Array<{ path: string; size: number }>; latencyMs?: number; close?: boolean }) => {
+  process.on("message", (msg: { files?: Array<{ path: string; size: number }>; latencyMs?: number; throttle?: number | null; close?: boolean }) => {
     if (msg.close) {
       void srv.close().then(() => process.exit(0));
       return;
@@ -70,6 +71,7 @@ if (process.send && process.argv.includes("--serve")) {
       srv.clearFaults();
       if (msg.latencyMs > 0) srv.fault({ stallBeforeHeadersMs: msg.latencyMs, times: Infinity });
     }
+    if (msg.throttle !== undefined) srv.throttle(msg.throttle ?? undefined);
     srv.resetCounts();
     const cpu = process.cpuUsage();
     send({ ready: true, cpuMs: (cpu.user + cpu.system) / 1000 });
