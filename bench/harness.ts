@@ -81,9 +81,20 @@ export async function measure(label: string, fn: () => Promise<unknown>, options
  * Measure several variants interleaved (A B C A B C ...) so drift in machine load hits all of
  * them alike; returns one Sample per variant.
  */
+export interface Variant {
+  label: string;
+  fn: () => Promise<unknown>;
+  before?: () => Promise<void> | void;
+  /**
+   * `fn` resolves with its own timing in milliseconds (a peer in another process that times
+   * itself, leaving out the message round trip): that number is recorded instead of the wall time.
+   */
+  selfTimed?: boolean;
+}
+
 export async function measureInterleaved(
-  variants: Array<{ label: string; fn: () => Promise<unknown>; before?: () => Promise<void> | void }>,
-  options: { runs?: number; warmup?: number } = {},
+  variants: Variant[],
+  options: { runs?: number; warmup?: number; gcBetweenRuns?: boolean } = {},
 ): Promise<Sample[]> {
   const runs = options.runs ?? 7;
   for (let w = 0; w < (options.warmup ?? 1); w++) {
@@ -96,10 +107,10 @@ export async function measureInterleaved(
   for (let i = 0; i < runs; i++) {
     for (const [k, v] of variants.entries()) {
       await v.before?.();
-      collectGarbage();
+      if (options.gcBetweenRuns ?? true) collectGarbage();
       const t0 = process.hrtime.bigint();
-      await v.fn();
-      times[k]!.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      const result = await v.fn();
+      times[k]!.push(v.selfTimed ? (result as number) : Number(process.hrtime.bigint() - t0) / 1e6);
     }
   }
   return variants.map((v, k) => ({ label: v.label, medianMs: median(times[k]!), runsMs: times[k]! }));

@@ -6,7 +6,6 @@
  * throttle, in a child process): parallel ranges against one stream, goal >= 3x.
  */
 import { execFile } from "node:child_process";
-import { once } from "node:events";
 import { mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { median, type BenchCase, type CaseResult, type Ratio, type Sample } from "../harness.js";
 import { startRealServers } from "../../test/support/real-servers.js";
-import { benchBytes, startServer } from "../support/http-server-process.js";
+import { benchBytes, startBenchServer } from "../support/http-server-process.js";
 
 const MiB = 2 ** 20;
 const BIG = 512 * MiB;
@@ -87,9 +86,10 @@ const bench: BenchCase = {
     } finally {
       await stop();
     }
-    const { child, url: base, send } = await startServer();
+    const server = await startBenchServer();
+    const base = server.url;
     try {
-      await send({ files: [{ path: "/capped.bin", size: CAPPED }, { path: "/warm.bin", size: 64 * 1024 }], throttle: CAP });
+      await server.send({ files: [{ path: "/capped.bin", size: CAPPED }, { path: "/warm.bin", size: 64 * 1024 }], throttle: CAP });
       const url = `${base}/capped.bin`;
       const warm = `${base}/warm.bin`;
       const dest = join(dir, "capped.bin");
@@ -104,8 +104,7 @@ const bench: BenchCase = {
       );
       notes.push("nginx 1.22 on 127.0.0.1 (test/support/real-servers.ts); capped: src/testing/http-server.ts throttle in a child process");
     } finally {
-      child.send({ close: true });
-      if (child.exitCode === null) await once(child, "exit");
+      await server.close();
       await rm(dir, { recursive: true, force: true });
     }
     return { samples, ratios, notes };

@@ -45,7 +45,11 @@ export interface HTTPFileSystemOptions extends FileSystemOptions, TransportOptio
    * URL wins.
    */
   auth?: HttpAuth;
-  /** Most connections per origin (default 16), kept alive between requests. */
+  /**
+   * Most connections per origin (default 64, measured: see docs/backends/http.md), kept alive
+   * between requests and opened at most 4 at a time per origin. Batch calls (`cat`, `catRanges`,
+   * `get`...) run as many requests at once unless `concurrency` says otherwise.
+   */
   connections?: number;
   /** Milliseconds to connect and to receive response headers (default 30,000). */
   timeout?: number;
@@ -117,6 +121,11 @@ export const PROGRESS_CALL_OPTIONS = optionSpec<Pick<HttpCallOptions, "callback"
  */
 export const STREAMING_OPEN_OPTIONS = optionSpec<Pick<HttpOpenOptions, "callback" | "streaming">>({ callback: isProgressCallback, streaming: isBoolean });
 
+/**
+ * Connections per origin by default. Measured (bench/cases/http-defaults.ts): many small requests
+ * gain most from more in flight once a network's latency is there, and 64 loses little on loopback.
+ */
+const DEFAULT_CONNECTIONS = 64;
 const MAX_DIR_HINTS = 10_000;
 /** Longest wait for the one byte of an info's `bytes=0-0` GET before answering without it. */
 const BODY_WAIT_MS = 1_000;
@@ -238,6 +247,8 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
    * @internal
    */
   readonly client: HttpClient;
+  /** Requests a batch call runs at once: `concurrency`, else as many as there are `connections`. */
+  override readonly concurrency: number;
   private readonly listSizes: boolean;
   private readonly headConcurrency: number;
   private readonly uploadMethod: "PUT" | "POST";
@@ -268,11 +279,13 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     this.uploadMethod = method;
     this.listSizes = options.listSizes ?? true;
     this.headConcurrency = Math.floor(option(options, "headConcurrency", 4, 1));
+    const connections = Math.floor(option(options, "connections", DEFAULT_CONNECTIONS, 1));
+    this.concurrency = options.concurrency ?? connections;
     this.downloads = downloadTuning(options);
     this.client = new HttpClient({
       headers: { ...options.headers },
       auth: options.auth,
-      connections: Math.floor(option(options, "connections", 16, 1)),
+      connections,
       timeout: option(options, "timeout", 30_000, 1),
       bodyTimeout: option(options, "bodyTimeout", 30_000, 1),
       retries: Math.floor(option(options, "retries", 5, 0)),

@@ -152,8 +152,9 @@ function basicAuth(username: string, password: string): string {
  * comes after the caller gave up is handed straight back).
  */
 function acquireSlot(slots: Semaphore, signal: AbortSignal | undefined, waitMs: number, url: URL): Promise<() => void> {
-  const path = redactUrl(url.href);
-  if (signal?.aborted) return Promise.reject(new FsError("EABORT", undefined, { path, cause: signal.reason }));
+  // Redacted only when an error needs it: this runs for every request.
+  const path = () => redactUrl(url.href);
+  if (signal?.aborted) return Promise.reject(new FsError("EABORT", undefined, { path: path(), cause: signal.reason }));
   return new Promise((resolve, reject) => {
     let abandoned = false;
     const giveUp = (err: FsError) => {
@@ -162,9 +163,9 @@ function acquireSlot(slots: Semaphore, signal: AbortSignal | undefined, waitMs: 
       signal?.removeEventListener("abort", onAbort);
       reject(err);
     };
-    const onAbort = () => giveUp(new FsError("EABORT", undefined, { path, cause: signal!.reason }));
+    const onAbort = () => giveUp(new FsError("EABORT", undefined, { path: path(), cause: signal!.reason }));
     const timer = setTimeout(
-      () => giveUp(new FsError("ETIMEDOUT", `no free connection to this origin within ${waitMs} ms (all ${slots.limit} busy)`, { path })),
+      () => giveUp(new FsError("ETIMEDOUT", `no free connection to this origin within ${waitMs} ms (all ${slots.limit} busy)`, { path: path() })),
       waitMs,
     );
     signal?.addEventListener("abort", onAbort, { once: true });

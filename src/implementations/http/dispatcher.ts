@@ -3,11 +3,13 @@
  * interceptors, a MockAgent; never closed here), else an Agent of ours, with requests routed
  * through the proxy the plan names for their URL (see proxy.ts). Proxied http:// requests are
  * forwarded (absolute URI, as curl does: proxies often refuse CONNECT to port 80); https:// ones
- * are tunnelled with CONNECT. Either way each origin keeps its own pool of `connections`.
+ * are tunnelled with CONNECT. Either way each origin keeps its own pool of `connections`; direct
+ * ones are opened a few at a time per origin (connection-ramp.ts).
  */
 import { rootCertificates } from "node:tls";
-import { Agent, Dispatcher, Pool, ProxyAgent } from "undici";
+import { Agent, buildConnector, Dispatcher, Pool, ProxyAgent } from "undici";
 import { FsError } from "../../core/errors.js";
+import { rampedConnector } from "./connection-ramp.js";
 import { ProxyPlan, type ProxyOptions } from "./proxy.js";
 
 /** Certificates (PEM) to trust besides Node's bundled ones. */
@@ -130,7 +132,8 @@ export function dispatcherFor(options: TransportOptions, pool: PoolSettings): Tr
     headersTimeout: pool.headersTimeout,
     bodyTimeout: pool.bodyTimeout,
   };
-  const direct = new Agent({ ...settings, connect: tls });
+  // Direct connections open a few at a time per origin (see connection-ramp.ts).
+  const direct = new Agent({ ...settings, connect: rampedConnector(buildConnector(tls)) });
   if (plan.direct) return { dispatcher: direct, owned: true, proxyFor: noProxy };
   const makeProxyAgent = (proxy: URL) =>
     new ProxyAgent({
