@@ -1,10 +1,16 @@
 /**
  * A byte progress bar on stderr for transfers, only when stderr is a terminal (so logs and
- * pipes never get bar noise) and only once bytes actually move.
+ * pipes never get bar noise) and only once bytes actually move. cli-progress is loaded then
+ * too, so a program that never draws a bar never pays for its import.
  */
-import { SingleBar } from "cli-progress";
+import { createRequire } from "node:module";
+import type { SingleBar } from "cli-progress";
 import type { ProgressCallback } from "../core/types.js";
 import { formatBytes } from "../core/format.js";
+
+function cliProgress(): typeof import("cli-progress") {
+  return createRequire(import.meta.url)("cli-progress") as typeof import("cli-progress");
+}
 
 export interface ProgressBar extends ProgressCallback {
   stop(): void;
@@ -25,7 +31,7 @@ export function progressBar(label: string, enabled = Boolean(process.stderr.isTT
     relativeUpdate(bytes: number) {
       done += bytes;
       if (!bar) {
-        bar = new SingleBar({
+        bar = new (cliProgress().SingleBar)({
           format: `${label} {percentage}% {doneText}/{totalText} {rateText}/s`,
           stream: process.stderr,
           hideCursor: true,

@@ -10,11 +10,12 @@
  */
 import { EventEmitter } from "node:events";
 import type { IncomingHttpHeaders } from "node:http";
-import { Agent, type Dispatcher } from "undici";
+import type { Agent, Dispatcher } from "undici";
 import { FsError } from "../../core/errors.js";
 import { Semaphore } from "../../core/limiter.js";
 import { redactUrl, timeoutError, transportFailure } from "./errors.js";
 import { backoffMs, isRetryableStatus, retryAfterMs, sleep, type RetryPolicy } from "./retry.js";
+import { undici } from "./undici.js";
 
 /** Basic (`username` + `password`) or bearer-token credentials. */
 export type HttpAuth = { username: string; password: string } | { bearer: string };
@@ -154,7 +155,7 @@ export class HttpClient {
   private readonly slots = new Map<string, Semaphore>();
 
   constructor(readonly options: HttpClientOptions) {
-    this.agent = new Agent({
+    this.agent = new (undici().Agent)({
       connections: options.connections,
       keepAliveTimeout: options.keepAliveTimeout,
       headersTimeout: options.timeout,
