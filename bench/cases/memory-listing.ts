@@ -1,8 +1,8 @@
 /**
  * Where the memory filesystem leads Python fsspec's, kept from regressing (issue 12): find and
  * glob("**\/*.bin") over 100,000 files in 10 directories, and du, whose cost grows linearly
- * here and quadratically in Python's (so Python runs it on 2,000 files, and ours runs 2,000 and
- * 20,000 to show the growth).
+ * here and quadratically in Python's (so Python runs it on 2,000 files, and ours also runs 20,000
+ * and 200,000 to show the growth).
  */
 import { MemoryFileSystem } from "../../src/index.js";
 import { measureInterleaved, speedup, type BenchCase, type CaseResult, type Ratio, type Sample, type Variant } from "../harness.js";
@@ -11,7 +11,8 @@ import { PythonPeer } from "../support/peers.js";
 const FILES = 100_000;
 const DIRS = 10;
 const DU_SMALL = 2_000;
-const DU_LARGE = 20_000;
+const DU_MEDIUM = 20_000;
+const DU_LARGE = 200_000;
 const RUNS = 7;
 
 async function fill(fs: MemoryFileSystem, root: string, files: number): Promise<void> {
@@ -45,6 +46,8 @@ const bench: BenchCase = {
       await fill(fs, "/big", FILES);
       const duSmall = new MemoryFileSystem({ store: "private" });
       await fill(duSmall, "/du-small", DU_SMALL);
+      const duMedium = new MemoryFileSystem({ store: "private" });
+      await fill(duMedium, "/du-medium", DU_MEDIUM);
       const duLarge = new MemoryFileSystem({ store: "private" });
       await fill(duLarge, "/du-large", DU_LARGE);
       const bytes = (n: number) => Array.from({ length: n }, (_, i) => i % 7).reduce((a, b) => a + b, 0);
@@ -72,14 +75,20 @@ const bench: BenchCase = {
         "memory glob vs Python fsspec",
       );
       if (py) await py.define("du", pythonFill("/du-small", DU_SMALL), 'fs.du("/du-small")');
-      const small = await pair(
+      await pair(
         { label: `du ${DU_SMALL} files`, fn: expecting(bytes(DU_SMALL), () => duSmall.du("/du-small") as Promise<number>) },
         pyVariant(`python fsspec memory du ${DU_SMALL} files`, "du"),
         `memory du of ${DU_SMALL} files vs Python fsspec`,
       );
-      const [large] = await measureInterleaved([{ label: `du ${DU_LARGE} files`, fn: expecting(bytes(DU_LARGE), () => duLarge.du("/du-large") as Promise<number>) }], { runs: RUNS });
-      samples.push(large!);
-      ratios.push({ label: `du time growth for ${DU_LARGE / DU_SMALL}x the files (${DU_LARGE / DU_SMALL} = linear)`, value: large!.medianMs / small.medianMs, unit: "x" });
+      const [medium, large] = await measureInterleaved(
+        [
+          { label: `du ${DU_MEDIUM} files`, fn: expecting(bytes(DU_MEDIUM), () => duMedium.du("/du-medium") as Promise<number>) },
+          { label: `du ${DU_LARGE} files`, fn: expecting(bytes(DU_LARGE), () => duLarge.du("/du-large") as Promise<number>) },
+        ],
+        { runs: RUNS },
+      );
+      samples.push(medium!, large!);
+      ratios.push({ label: `du time growth for ${DU_LARGE / DU_MEDIUM}x the files (${DU_LARGE / DU_MEDIUM} = linear)`, value: large!.medianMs / medium!.medianMs, unit: "x" });
       return { samples, ratios, notes };
     } finally {
       await py?.close();

@@ -9,12 +9,12 @@ import { randomBytes } from "node:crypto";
 import { homedir } from "node:os";
 import * as nodePath from "node:path";
 import { AbstractFileSystem, setDefaultLocalFileSystem } from "../core/abstract.js";
-import { FsError, toFsError } from "../core/errors.js";
+import { FsError, throwIfAborted, toFsError } from "../core/errors.js";
 import { mapBounded } from "../core/limiter.js";
 import { normalizePosix, parentOf } from "../core/paths.js";
 import type { FileInfo, FileSystemOptions, LsOptions, PipeMode, RmOptions } from "../core/types.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
-import { joinEntry, listingIo, type DirEntries, type EntryKind, type ListingIo } from "./local/listing.js";
+import { joinEntry, listingIo, type EntryKind, type ListingIo } from "./local/listing.js";
 
 type FsPromises = typeof nodeFs.promises;
 type FileHandle = nodeFs.promises.FileHandle;
@@ -119,17 +119,33 @@ export class LocalFileSystem extends AbstractFileSystem {
    * caller needs: names-only `ls`, `find`, `glob`, `walk`) only symlinks are stat'ed, to say
    * what they point at, and files carry `size: null`.
    */
-  protected override async _ls(path: string, options: LsOptions = {}): Promise<FileInfo[]> {
-    let entries: DirEntries;
+  /** Names alone need no types either: one readdir of names, unless a listings cache wants whole entries. */
+  override ls(path: string, options: LsOptions & { detail: false }): Promise<string[]>;
+  override ls(path: string, options?: LsOptions & { detail?: true }): Promise<FileInfo[]>;
+  override ls(path: string, options?: LsOptions): Promise<FileInfo[] | string[]>;
+  override async ls(path: string, options: LsOptions = {}): Promise<FileInfo[] | string[]> {
+    if (options.detail !== false || this.dircache) return super.ls(path, options);
+    const p = this.normalizePath(path);
+    throwIfAborted(options.signal, p);
+    const read = await this.readDir(p, () => this.listing.names(p, options.signal));
+    return "self" in read ? [read.self.name] : read.dir.sort().map((n) => joinEntry(p, n));
+  }
+
+  /** `read` of the directory `path`; a file, a link to one or a dangling link is itself instead (ENOENT if nothing is there). */
+  private async readDir<T>(path: string, read: () => Promise<T>): Promise<{ dir: T } | { self: FileInfo }> {
     try {
-      entries = await this.listing.entries(path, options.signal);
+      return { dir: await read() };
     } catch (err) {
       const code = (err as { code?: string }).code;
-      // A file, a link to one or a dangling link lists as itself; statInfo throws if nothing is there.
-      if (code === "ENOTDIR" || code === "ENOENT") return [await this.statInfo(path)];
+      if (code === "ENOTDIR" || code === "ENOENT") return { self: await this.statInfo(path) };
       throw toFsError(err, path);
     }
-    const { names, notFiles } = entries;
+  }
+
+  protected override async _ls(path: string, options: LsOptions = {}): Promise<FileInfo[]> {
+    const read = await this.readDir(path, () => this.listing.entries(path, options.signal));
+    if ("self" in read) return [read.self];
+    const { names, notFiles } = read.dir;
     names.sort();
     if (options.detail !== false) return this.entryInfos(path, names, options.signal);
     // Names and kinds are all the caller needs; only symlinks are stat'ed, for what they point at.

@@ -31,7 +31,9 @@ export interface DirEntries {
 export type MakeInfo<T> = (path: string, own: nodeFs.Stats, target: nodeFs.Stats | undefined) => T;
 
 export interface ListingIo {
-  /** The entries of `dir`; rejects as readdir does (ENOTDIR for a file). */
+  /** The names in `dir`, in no particular order; rejects as readdir does (ENOTDIR for a file). */
+  names(dir: string, signal?: AbortSignal): Promise<string[]>;
+  /** The entries of `dir`; rejects as readdir does. */
   entries(dir: string, signal?: AbortSignal): Promise<DirEntries>;
   /**
    * `make` of each of `paths` from its stats, in order: undefined for one removed since it was
@@ -104,6 +106,11 @@ function targetStats(path: string): nodeFs.Stats | undefined {
 
 /** node:fs itself: synchronous calls, paced. */
 class PacedSyncIo implements ListingIo {
+  async names(dir: string, signal?: AbortSignal): Promise<string[]> {
+    await pace(signal, dir);
+    return nodeFs.readdirSync(dir);
+  }
+
   async entries(dir: string, signal?: AbortSignal): Promise<DirEntries> {
     await pace(signal, dir);
     const out: DirEntries = { names: [], notFiles: new Map() };
@@ -133,6 +140,10 @@ class PacedSyncIo implements ListingIo {
 /** Any other node:fs-shaped module, through its promises. */
 class PromiseIo implements ListingIo {
   constructor(private readonly fs: FsPromisesLike) {}
+
+  async names(dir: string): Promise<string[]> {
+    return (await this.fs.readdir(dir)).map(String);
+  }
 
   async entries(dir: string): Promise<DirEntries> {
     const out: DirEntries = { names: [], notFiles: new Map() };
