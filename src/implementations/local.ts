@@ -27,8 +27,8 @@ export type FsPromisesLike = Pick<
 
 /**
  * What LocalFileSystem needs of an injected `fs` module (node:fs and memfs both fit). node:fs
- * itself lists with synchronous calls in short slices; any other module, `{ promises:
- * fs.promises }` included, is used only through its promises.
+ * itself lists with synchronous calls, paced (see local/listing.ts); any other module,
+ * `{ promises: fs.promises }` included, is used only through its promises.
  */
 export interface NodeFsLike {
   promises: FsPromisesLike;
@@ -114,11 +114,6 @@ export class LocalFileSystem extends AbstractFileSystem {
     return this.statInfo(path);
   }
 
-  /**
-   * Entries from the directory itself; with `detail: false` (names and types are all the
-   * caller needs: names-only `ls`, `find`, `glob`, `walk`) only symlinks are stat'ed, to say
-   * what they point at, and files carry `size: null`.
-   */
   /** Names alone need no types either: one readdir of names, unless a listings cache wants whole entries. */
   override ls(path: string, options: LsOptions & { detail: false }): Promise<string[]>;
   override ls(path: string, options?: LsOptions & { detail?: true }): Promise<FileInfo[]>;
@@ -142,13 +137,17 @@ export class LocalFileSystem extends AbstractFileSystem {
     }
   }
 
+  /**
+   * Entries from the directory itself; with `detail: false` (names and types are all the
+   * caller needs: `find`, `glob`, `walk` without detail) only symlinks are stat'ed, to say
+   * what they point at, and files carry `size: null`.
+   */
   protected override async _ls(path: string, options: LsOptions = {}): Promise<FileInfo[]> {
     const read = await this.readDir(path, () => this.listing.entries(path, options.signal));
     if ("self" in read) return [read.self];
     const { names, notFiles } = read.dir;
     names.sort();
     if (options.detail !== false) return this.entryInfos(path, names, options.signal);
-    // Names and kinds are all the caller needs; only symlinks are stat'ed, for what they point at.
     const linkNames = [...notFiles].filter(([, kind]) => kind === "symlink").map(([name]) => name);
     const links = new Map((await this.entryInfos(path, linkNames, options.signal)).map((i) => [i.name, i]));
     const out: FileInfo[] = [];
