@@ -8,7 +8,9 @@ export default defineConfig({
     // Two cores in CI: a few workers keep the suite fast without starving servers in tests.
     maxWorkers: 4,
     // One moto S3 server for the run (test/s3); tests get its URL with inject("s3Endpoint").
-    globalSetup: ["test/support/moto-global-setup.ts"],
+    // nginx, Apache, lighttpd and python's http.server for test/http/real-*.test.ts: inject("realServers").
+    // The build in dist/, for the tests of the real binary (test/cli).
+    globalSetup: ["test/support/moto-global-setup.ts", "test/support/real-servers-global-setup.ts", "test/support/build-global-setup.ts"],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
   },
 });

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CachingFileSystem, LocalFileSystem, MemoryFileSystem, WholeFileCacheFileSystem } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
-import { startHttpServer } from "../../test/support/http-server.js";
+import { startHttpServer } from "../../src/testing/http-server.js";
 import { measure, measureInterleaved, speedup, type BenchCase, type CaseResult, type Sample } from "../harness.js";
 
 const MiB = 2 ** 20;

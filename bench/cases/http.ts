@@ -95,7 +95,7 @@ const bench: BenchCase = {
           speedup(`raw parallel vs raw sequential (what concurrency can gain here)`, sequential!, rawParallel!),
           speedup(`cat of ${LATENCY_COUNT} files vs sequential raw requests, 1 ms latency`, slowSequential!, slowMany!),
         ],
-        notes: ["server: test/support/http-server.ts in a child process on 127.0.0.1"],
+        notes: ["server: src/testing/http-server.ts in a child process on 127.0.0.1"],
       };
     } finally {
       await fs.close();

@@ -20,7 +20,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { mapBounded } from "../../src/index.js";
 import { S3FileSystem } from "../../src/implementations/s3.js";
-import { startMoto } from "../../test/support/moto-global-setup.js";
+import { startMoto } from "../../src/testing/moto.js";
 import { measureInterleaved, speedup, type BenchCase, type CaseResult } from "../harness.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -169,7 +169,7 @@ const bench: BenchCase = {
           speedup("find: one listing vs a listing per directory", walk!, single!),
         ],
         notes: [
-          "server: moto 5.2.1 (test/support/moto-server.py) on 127.0.0.1, one Python process: parallel requests gain less than on S3",
+          "server: moto 5.2.1 (src/testing/moto.ts) on 127.0.0.1, one Python process: parallel requests gain less than on S3",
         ],
       };
     } finally {

@@ -5,7 +5,7 @@
  * network round trip; 0 for none) or `{ close: true }`; out: `{ url }` once listening, then
  * `{ ready: true }` after each message.
  */
-import { startHttpServer } from "../../test/support/http-server.js";
+import { startHttpServer } from "../../src/testing/http-server.js";
 
 /** Deterministic content of `size` bytes (the bench recomputes it to check what it reads). */
 export function benchBytes(size: number): Uint8Array {

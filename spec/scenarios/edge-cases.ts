@@ -7,9 +7,41 @@
 /** Files of the tree, under `src/` in each test's scratch root (content = the relative path). */
 export const EDGE_TREE = ["file1", "file2", "subdir0/subfile1", "subdir0/subfile2", "subdir0/nesteddir/nestedfile", "subdir1/subfile1", "subdir1/subfile2", "subdir1/nesteddir/nestedfile"];
 
-export interface GlobRow { pattern: string; maxDepth?: number; result: string[] }
-export interface ExpandRow { pattern: string; recursive: boolean; maxDepth?: number; result: string[] }
-export interface CopyRow { pattern: string; recursive: boolean; maxDepth?: number; dst: string; result: string[] }
+/** One `glob` call on the edge tree. */
+export interface GlobRow {
+  /** The pattern, relative to `src/`. */
+  pattern: string;
+  /** The call's `maxDepth`, if any. */
+  maxDepth?: number;
+  /** The matches, relative to `src/`, sorted. */
+  result: string[];
+}
+
+/** One `expandPath` call on the edge tree. */
+export interface ExpandRow {
+  /** The path or pattern, relative to `src/`. */
+  pattern: string;
+  /** The call's `recursive`. */
+  recursive: boolean;
+  /** The call's `maxDepth`, if any. */
+  maxDepth?: number;
+  /** The expanded paths, relative to `src/` ("." is `src` itself), sorted. */
+  result: string[];
+}
+
+/** One `copy` call from the edge tree into an existing `tgt/`. */
+export interface CopyRow {
+  /** The source, relative to `src/`. */
+  pattern: string;
+  /** The call's `recursive`. */
+  recursive: boolean;
+  /** The call's `maxDepth`, if any. */
+  maxDepth?: number;
+  /** The destination, relative to `tgt/`. */
+  dst: string;
+  /** The files under `tgt/` afterwards, sorted. */
+  result: string[];
+}
 
 /** Names relative to `src/`; "." is `src` itself. */
 export const GLOB_ROWS: GlobRow[] = [
@@ -69,6 +101,7 @@ export const GLOB_ROWS: GlobRow[] = [
   { "pattern": "nope*", "maxDepth": 2, "result": [] },
 ];
 
+/** `expandPath("src/" + pattern, {recursive, maxDepth})`, as Python fsspec expands it. */
 export const EXPAND_ROWS: ExpandRow[] = [
   {"pattern": "*", "recursive": false, "result": ["file1", "file2", "subdir0", "subdir1"]},
   {"pattern": "*", "recursive": false, "maxDepth": 1, "result": ["file1", "file2", "subdir0", "subdir1"]},

@@ -3,13 +3,15 @@
  * rename it into place: every byte the target announced (size) and the content digest where
  * the target states one (`sha256` / `md5` in its info). The bytes are read through one opened
  * file, so backends that pin an opened file to one version (HTTP: If-Range with the ETag,
- * ECHANGED otherwise; memory: a snapshot) never hand over a mix of two versions.
+ * ECHANGED otherwise; memory: a snapshot) never hand over a mix of two versions; for the other
+ * filesystems the target's ukey must be the same after the last read as before the first.
  */
 import { createHash, type Hash } from "node:crypto";
 import { once } from "node:events";
 import type { Transform } from "node:stream";
 import type { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, toFsError } from "../core/errors.js";
+import { guardOpenedReads } from "../core/versions.js";
 import type { FileInfo, ProgressCallback, SignalOptions } from "../core/types.js";
 import type { BufferedFile } from "../files/buffered-file.js";
 import { getCodec } from "../files/compression.js";
@@ -35,7 +37,7 @@ export interface Downloaded {
 export const DEFAULT_DOWNLOAD_CHUNK = 8 * 2 ** 20;
 
 /** A digest the target states for the content, if any. */
-function statedDigest(info: FileInfo): { algorithm: "sha256" | "md5"; hex: string } | undefined {
+export function statedDigest(info: FileInfo): { algorithm: "sha256" | "md5"; hex: string } | undefined {
   const sha = info.sha256;
   if (typeof sha === "string" && /^[0-9a-f]{64}$/i.test(sha)) return { algorithm: "sha256", hex: sha.toLowerCase() };
   const md5 = info.md5;
@@ -50,6 +52,7 @@ export async function downloadTo(
   options: DownloadOptions = {},
 ): Promise<Downloaded> {
   const chunk = Math.max(1, options.chunkSize ?? DEFAULT_DOWNLOAD_CHUNK);
+  const unchanged = await guardOpenedReads(target, path, { signal: options.signal });
   const file = await target.open(path, "rb", { blockSize: chunk, cacheType: "none", signal: options.signal });
   try {
     // The info the opened file is pinned to, where the backend hands it over.
@@ -96,6 +99,7 @@ export async function downloadTo(
     if (stated && rawHash!.digest("hex") !== stated.hex) {
       throw new FsError("EIO", `download corrupt: ${stated.algorithm} differs from the one the target states`, { path });
     }
+    await unchanged();
     return { size: stored, sha256: storedHash.digest("hex"), info };
   } finally {
     await file.close().catch(() => undefined);

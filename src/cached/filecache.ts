@@ -9,39 +9,79 @@
  * leaves at most a temporary file, which later runs delete.
  */
 import type { AbstractFileSystem } from "../core/abstract.js";
-import { mapBounded } from "../core/limiter.js";
+import { mapBounded, Semaphore } from "../core/limiter.js";
+import { resolveRange } from "../core/ranges.js";
 import { FsError, isFsError } from "../core/errors.js";
-import type { FileInfo, ProgressCallback, SignalOptions } from "../core/types.js";
+import { SIGNAL_OPTIONS, type FileInfo, type ProgressCallback, type SignalOptions } from "../core/types.js";
+import { checkOffset, checkOptions, checkPath, checkPaths, hasMethods, isBoolean, isFunction, isPositiveInteger, isSignal, mergeSpecs, optionSpec, type Check } from "../core/validate.js";
 import { BufferedFile, readableFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { resolveCompression } from "../files/compression.js";
 import { LocalFileSystem } from "../implementations/local.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
-import { downloadTo } from "./download.js";
+import { downloadTo, statedDigest } from "./download.js";
 import { CacheLayer, type CacheLayerOptions } from "./layer.js";
 import { DEFAULT_STALE_MS, FileLock } from "./locks.js";
 import { HashMapper } from "./mappers.js";
 import { SharedTasks } from "./shared-tasks.js";
 import type { CacheEntry } from "./metadata.js";
-import { lockNameFor, type StorageDir } from "./storage.js";
+import { extractedName, lockNameFor, type StorageDir } from "./storage.js";
 import { WriteThroughSink, type WrittenFile } from "./write-through.js";
 
 export interface WholeFileCacheOptions extends CacheLayerOptions {
-  /** fsync downloads before renaming them into place (survives power loss; slower). */
+  /** fsync downloads before renaming them into place (survives power loss; slower). Default false. */
   fsync?: boolean;
   /** Bytes per read of a download (default 8 MiB). */
   downloadChunkSize?: number;
+  /**
+   * Most downloads this layer runs at once, whoever asks (openLocal, prefetch, open...); the
+   * others wait for a slot. Default: no limit beyond the callers' own.
+   */
+  downloadConcurrency?: number;
 }
 
+/** Options of `localPath` and the other calls that download a whole file into the cache. */
 export interface FetchOptions extends SignalOptions {
   /** Progress of a download; never called when the file is served from the cache. */
   callback?: ProgressCallback;
+  /**
+   * The sha256 (hex) the file must have (a pin). A download that differs is EIO "checksum
+   * mismatch" and is never published; a cached copy that differs is never served (dropped and
+   * fetched again; offline, EIO).
+   */
+  sha256?: string;
 }
+
+const progress = hasMethods("setSize", "relativeUpdate");
+/** A pin's shape (its value is checked where it is used: checkSha256). */
+const isSha256: Check = (v) => (typeof v === "string" && /^[0-9a-f]{64}$/i.test(v) ? undefined : "must be 64 hex digits (a sha256)");
+/** What `localPath`, `openLocal` and `ensureCached` take (the Hugging Face cache layer's too). */
+export const FETCH_OPTIONS = optionSpec<FetchOptions>({ signal: isSignal, callback: progress, sha256: isSha256 });
+
+/** What extracts an archive: reads the archive at `archive` on `fs` and writes its members under the empty folder `into`. */
+export type Extractor = (job: { fs: AbstractFileSystem; archive: string; into: string; signal?: AbortSignal }) => Promise<void>;
+
+/** Options of a download that extracts the archive into a folder beside the cached file. */
+export interface ExtractOptions extends FetchOptions {
+  /** Writes the archive's members under `into` (`extractArchive` of Package does zip and tar). */
+  extract: Extractor;
+}
+
+const EXTRACT_OPTIONS = mergeSpecs(FETCH_OPTIONS, optionSpec<Pick<ExtractOptions, "extract">>({ extract: isFunction }));
+
+/** Extractions in progress in this process, per storage directory and archive: shared by callers. */
+const extracting = new SharedTasks<string | undefined>();
 
 /** Where a valid cached copy of a file is. */
 export interface CacheHit {
+  /**
+   * The storage directory holding it.
+   * @internal
+   */
   storage: StorageDir;
+  /** Its file name in that directory. */
   fn: string;
+  /** Its metadata entry (none for simplecache). */
   entry?: CacheEntry;
 }
 
@@ -57,13 +97,56 @@ function inflightTable(fs: AbstractFileSystem): SharedTasks<CacheHit> {
   return table;
 }
 
+/** A pin: 64 hex digits, compared in lower case. */
+export function checkSha256(value: unknown, path?: string): string {
+  if (typeof value !== "string" || !/^[0-9a-f]{64}$/i.test(value)) {
+    throw FsError.einval(`a sha256 pin must be 64 hex digits, got ${JSON.stringify(value)}`, path);
+  }
+  return value.toLowerCase();
+}
+
+/** EIO naming both digests: what the bytes hash to and what the pin says. */
+export function checksumMismatch(path: string, actual: string, expected: string, what: string): FsError {
+  return new FsError("EIO", `checksum mismatch: ${what} has sha256 ${actual}, the pin says ${expected}`, { path });
+}
+
+/** A cached file's mtime in ms, as its entry records it. */
+function mtimeOf(st: FileInfo | undefined): number | undefined {
+  return st?.mtime instanceof Date ? st.mtime.getTime() : undefined;
+}
+
+/**
+ * filecache: downloads whole files into local storage on first read (atomically, verified, once across
+ * processes) and serves them from there; `localPath` gives a real path on disk (docs/cache-layers.md).
+ */
 export class WholeFileCacheFileSystem extends CacheLayer {
   static override protocols: readonly string[] = ["filecache"];
+  static override ownOptions = optionSpec<WholeFileCacheOptions, CacheLayerOptions>({ fsync: isBoolean, downloadChunkSize: isPositiveInteger, downloadConcurrency: isPositiveInteger });
+  /**
+   * Opening reports the download's progress to `callback` (never called on a cache hit).
+   * @internal
+   */
+  static override callOptions = { open: optionSpec<Pick<FetchOptions, "callback">>({ callback: progress }) };
+
+  declare readonly options: Readonly<WholeFileCacheOptions>;
+
+  /** Download slots (downloadConcurrency); undefined: no limit. */
+  private readonly downloadSlots: Semaphore | undefined;
+  /** Digests of cached files without an entry (simplecache), per `index\0fn`, for their size and mtime. */
+  private readonly digests = new Map<string, { size: number | null; mtime: number | undefined; sha256: string }>();
 
   constructor(options: WholeFileCacheOptions) {
     super(options);
     const c = options.compression;
     if (c !== undefined && c !== null && c !== "infer") resolveCompression(c, "");
+    const n = options.downloadConcurrency;
+    if (n !== undefined && !(Number.isInteger(n) && n > 0)) throw FsError.einval(`downloadConcurrency must be a positive integer, got ${n}`);
+    this.downloadSlots = n === undefined ? undefined : new Semaphore(n);
+  }
+
+  /** How many downloads the layer runs at once (Infinity: no limit of its own). */
+  get downloadLimit(): number {
+    return this.downloadSlots?.limit ?? Infinity;
   }
 
   private get wholeOptions(): WholeFileCacheOptions {
@@ -95,13 +178,16 @@ export class WholeFileCacheFileSystem extends CacheLayer {
         if (!offline && (this.isExpired(entry) || (this.checkFiles && entry.uid !== (await currentUkey())))) return undefined;
         const st = await storage.stat(entry.fn);
         if (!st) return undefined;
+        const rewritten = st.mtime instanceof Date && st.mtime.getTime() > entry.time * 1000;
         // Written after its entry was recorded: another process took the file over (basename
         // mappers: for another path), so our view is stale; read the metadata again first.
-        if (!fresh && !(this.mapper instanceof HashMapper) && st.mtime instanceof Date && st.mtime.getTime() > entry.time * 1000) {
+        if (!fresh && !(this.mapper instanceof HashMapper) && rewritten) {
           await this.freshMetadata(storage, true);
           return this.lookupIn(storage, path, fn, offline, currentUkey, signal, true);
         }
-        return { storage, fn: entry.fn, entry };
+        const damage = await this.damageOf(storage, path, entry, st, rewritten);
+        if (damage) return this.discardDamaged(storage, path, entry, damage, offline);
+        return { storage, fn: entry.fn, entry: this.metadataOf(storage).get(path) ?? entry };
       }
     }
     const st = await storage.stat(fn);
@@ -119,17 +205,131 @@ export class WholeFileCacheFileSystem extends CacheLayer {
   }
 
   /**
+   * Why the cached copy of `entry` is not what was recorded, if it is not: its size is checked
+   * on every hit, its sha256 when the file's mtime is not the one recorded with it (entries
+   * without one: when it was written after its entry was recorded). Bytes found unchanged get
+   * the new mtime recorded, so they are hashed once.
+   */
+  private async damageOf(storage: StorageDir, path: string, entry: CacheEntry, st: FileInfo, rewritten: boolean): Promise<string | undefined> {
+    if (typeof entry.size === "number" && st.size !== entry.size) return `${st.size} bytes where ${entry.size} were cached`;
+    const mtime = mtimeOf(st);
+    const changed = entry.mtime === undefined ? rewritten : mtime !== entry.mtime;
+    if (!changed || !entry.sha256) return undefined;
+    if ((await storage.digest(entry.fn, "sha256")) !== entry.sha256) return "its sha256 differs from the one recorded";
+    await this.recordDigest(storage, path, entry, entry.sha256, mtime);
+    return undefined;
+  }
+
+  /** Record that `entry`'s file, at `mtime`, hashes to `sha256` (kept in memory for read-only layers). */
+  private async recordDigest(storage: StorageDir, path: string, entry: CacheEntry, sha256: string, mtime: number | undefined): Promise<void> {
+    const md = this.metadataOf(storage);
+    if (md.get(path)?.fn !== entry.fn) return;
+    md.set(path, { ...md.get(path)!, sha256, mtime });
+    await md.save().catch(() => undefined); // a lost record only costs one more hash later
+  }
+
+  /**
+   * The sha256 of a cached copy's bytes: the recorded one while the file keeps the size and
+   * mtime recorded with it, else read and hashed (and recorded). `rehash` always reads.
+   */
+  async sha256Of(hit: CacheHit, path: string, options: { rehash?: boolean } = {}): Promise<string | undefined> {
+    const p = this.normalizePath(path);
+    const st = await hit.storage.stat(hit.fn);
+    if (!st) return undefined;
+    const mtime = mtimeOf(st);
+    const entry = hit.entry && this.usesMetadata ? (this.metadataOf(hit.storage).get(p) ?? hit.entry) : hit.entry;
+    const key = `${hit.storage.index}\0${hit.fn}`;
+    if (!options.rehash) {
+      if (entry?.sha256 && entry.mtime !== undefined && entry.mtime === mtime && entry.size === st.size) return entry.sha256;
+      const known = this.digests.get(key);
+      if (known && known.mtime === mtime && known.size === st.size) return known.sha256;
+    }
+    const sha256 = await hit.storage.digest(hit.fn, "sha256");
+    if (sha256 === undefined) return undefined;
+    if (!entry || !this.usesMetadata) this.digests.set(key, { size: st.size, mtime, sha256 });
+    // Only bytes that agree with what the entry recorded are vouched for: recording the digest
+    // of a damaged copy would make it look sound.
+    else if (entry.size === st.size && (entry.sha256 === undefined || entry.sha256 === sha256)) await this.recordDigest(hit.storage, p, entry, sha256, mtime);
+    return sha256;
+  }
+
+  /**
+   * The copy of `path` in the cache, whatever its state (expired, damaged): the first layer
+   * holding it. For checking a cache (verify), never for serving; never downloads.
+   */
+  async cachedCopy(path: string): Promise<CacheHit | undefined> {
+    checkPath("cachedCopy", path);
+    const p = this.normalizePath(path);
+    for (const storage of this.storages) {
+      const found = await this.findIn(storage, p);
+      if (found) return { storage, ...found };
+    }
+    return undefined;
+  }
+
+  /**
+   * `hit` when its bytes match the pin. A copy that does not is never served: offline that is
+   * EIO; online a writable layer drops it (a read-only one is skipped from now on) and the
+   * caller fetches the file again.
+   */
+  private async pinned(hit: CacheHit, path: string, expected: string | undefined): Promise<CacheHit | undefined> {
+    if (expected === undefined) return hit;
+    const actual = await this.sha256Of(hit, path);
+    if (actual === expected) return hit;
+    if (actual === undefined) return undefined; // gone meanwhile: fetched again
+    if (this.offline) throw checksumMismatch(path, actual, expected, "the cached copy");
+    if (hit.storage.readOnly) this.shadowed.add(`${hit.storage.index}\0${path}`);
+    else {
+      const md = this.metadataOf(hit.storage);
+      if (md.get(path)?.fn === hit.fn) md.delete(path);
+      await this.removeCopy(hit.storage, hit.fn).catch(() => undefined);
+      await md.save().catch(() => undefined);
+    }
+    return undefined;
+  }
+
+  /** The valid cached copy of `path`, if there is one; never downloads. */
+  async findCached(path: string, options: SignalOptions = {}): Promise<CacheHit | undefined> {
+    checkPath("findCached", path);
+    this.checkCall("findCached", options, SIGNAL_OPTIONS);
+    return this.lookup(this.normalizePath(path), options.signal);
+  }
+
+  /**
+   * A damaged copy is never served. A writable layer drops it; online the file is then looked
+   * up further (a read-only layer's copy is skipped from now on) and downloaded again; offline,
+   * where no good copy can be had, it is EIO.
+   */
+  private async discardDamaged(storage: StorageDir, path: string, entry: CacheEntry, why: string, offline: boolean): Promise<undefined> {
+    if (storage.readOnly) this.shadowed.add(`${storage.index}\0${path}`);
+    else {
+      const md = this.metadataOf(storage);
+      if (md.get(path)?.fn === entry.fn) md.delete(path);
+      await this.removeCopy(storage, entry.fn).catch(() => undefined);
+      await md.save().catch(() => undefined);
+    }
+    if (offline) throw new FsError("EIO", `the cached copy is damaged (${why}), and offline mode forbids fetching it again`, { path });
+    return undefined;
+  }
+
+  /**
    * A complete file under the mapped name but without an entry (seeded by hand, or its metadata
-   * was lost) is used when the target agrees on its size; its entry is recorded (on disk where
-   * the layer is writable).
+   * was lost) is used when the target agrees on its size and, where the target states one, on
+   * its digest; its entry, with the sha256 of its bytes, is recorded (on disk where the layer is
+   * writable).
    */
   private async adopt(storage: StorageDir, path: string, fn: string, st: FileInfo, signal?: AbortSignal): Promise<CacheHit | undefined> {
-    if (this.checkFiles || resolveCompression(this.options.compression as string | undefined, path)) return undefined;
+    if (this.checkFiles || resolveCompression(this.options.compression, path)) return undefined;
     const remote = await this.target.info(path, { signal });
     if (remote.type !== "file" || remote.size !== st.size) return undefined;
+    const sha256 = await storage.digest(fn, "sha256");
+    const stated = statedDigest(remote);
+    if (sha256 === undefined || (stated && (stated.algorithm === "sha256" ? sha256 : await storage.digest(fn, stated.algorithm)) !== stated.hex)) {
+      return undefined;
+    }
     // Checked against the target just now: its expiry counts from here (a seeded file's mtime
     // says when it was copied, not when it was fetched).
-    const entry: CacheEntry = { original: path, fn, blocks: true, time: Date.now() / 1000, uid: null, size: st.size };
+    const entry: CacheEntry = { original: path, fn, blocks: true, time: Date.now() / 1000, uid: null, size: st.size, sha256, mtime: mtimeOf(st) };
     // Kept in memory for read-only layers too (saving is a no-op there), so the check is not repeated.
     const md = this.metadataOf(storage);
     md.set(path, entry);
@@ -137,18 +337,29 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     return { storage, fn, entry };
   }
 
-  /** The cached copy of `path`, downloading it first if needed. */
+  /** The cached copy of `path`, downloading it first if needed (checked against `sha256` when given). */
   async ensureCached(path: string, options: FetchOptions = {}): Promise<CacheHit> {
-    const hit = await this.lookup(path, options.signal);
+    checkPath("ensureCached", path);
+    this.checkCall("ensureCached", options, FETCH_OPTIONS);
+    const expected = options.sha256 === undefined ? undefined : checkSha256(options.sha256, path);
+    const found = await this.lookup(path, options.signal);
+    const hit = found && (await this.pinned(found, path, expected));
     if (hit) return hit;
     if (this.offline) throw this.offlineError(path);
     const storage = this.writable;
     const fn = this.mapper.map(path);
     // The progress callback is the starter's: the download is reported once.
-    // Keyed by path too: two paths mapped to one name (basename mappers) are two downloads.
-    return inflightTable(storage.fs).run(`${storage.dir}\0${fn}\0${path}`, options.signal, (signal) =>
-      this.fetchLocked(path, fn, { ...options, signal }),
-    );
+    // Keyed by path too: two paths mapped to one name (basename mappers) are two downloads; and
+    // by the pin, so a caller never gets bytes checked against another caller's pin (or none).
+    // A slot is taken inside: callers joining a download in progress need none.
+    return inflightTable(storage.fs).run(`${storage.dir}\0${fn}\0${path}\0${expected ?? ""}`, options.signal, async (signal) => {
+      const release = await this.downloadSlots?.acquire(signal, path);
+      try {
+        return await this.fetchLocked(path, fn, { ...options, sha256: expected, signal });
+      } finally {
+        release?.();
+      }
+    });
   }
 
   private async fetchLocked(path: string, fn: string, options: FetchOptions): Promise<CacheHit> {
@@ -159,7 +370,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     return FileLock.with(storage.fs, lockPath, { ...this.lockOptions, signal: options.signal }, async () => {
       // Another process may have fetched it while we waited for the lock.
       if (this.usesMetadata) await this.freshMetadata(storage, true);
-      const again = await this.lookup(path, options.signal);
+      const found = await this.lookup(path, options.signal);
+      const again = found && (await this.pinned(found, path, options.sha256));
       if (again) return again;
       try {
         return await this.fetchOnce(path, fn, options);
@@ -180,20 +392,34 @@ export class WholeFileCacheFileSystem extends CacheLayer {
       done = await downloadTo(this.target, path, temp, {
         signal: options.signal,
         callback: options.callback,
-        compression: resolveCompression(this.options.compression as string | undefined, path),
+        compression: resolveCompression(this.options.compression, path),
         chunkSize: this.wholeOptions.downloadChunkSize,
       });
+      // The digest of the bytes just written: checked before anyone may see them.
+      if (options.sha256 !== undefined && done.sha256 !== options.sha256) {
+        throw checksumMismatch(path, done.sha256, options.sha256, "the download");
+      }
       await temp.close();
       await storage.rename(temp.name, fn);
     } catch (err) {
       await temp.abort();
       throw err;
     }
-    const entry: CacheEntry = { original: path, fn, blocks: true, time: Date.now() / 1000, uid, size: done.size, sha256: done.sha256 };
+    // What was extracted from the bytes just replaced is not this file's (the entry's stamp says so too).
+    await storage.removeTree(extractedName(fn)).catch(() => undefined);
+    const mtime = mtimeOf(await storage.stat(fn).catch(() => undefined));
+    const entry: CacheEntry = { original: path, fn, blocks: true, time: Date.now() / 1000, uid, size: done.size, sha256: done.sha256, mtime };
     if (this.usesMetadata) {
       const md = this.metadataOf(storage);
       md.claim(path, entry);
-      await md.save();
+      try {
+        await md.save();
+      } catch (err) {
+        // A copy its metadata does not record would be space lost (or adopted later): it goes.
+        md.delete(path);
+        await storage.remove(fn).catch(() => undefined);
+        throw err;
+      }
     }
     return { storage, fn, entry };
   }
@@ -207,7 +433,12 @@ export class WholeFileCacheFileSystem extends CacheLayer {
   /** Offsets from the end are resolved against the cached copy, not with a call to the target. */
   override catFile(path: string, start?: number | null, end?: number | null, options: SignalOptions = {}): Promise<Uint8Array> {
     if ((start ?? 0) >= 0 && (end ?? 0) >= 0) return super.catFile(path, start, end, options);
-    return Promise.resolve().then(() => this.readCached(this.normalizePath(path), start, end, options.signal));
+    return Promise.resolve().then(() => {
+      checkOffset("catFile", "start", start);
+      checkOffset("catFile", "end", end);
+      this.checkCall("catFile", options, SIGNAL_OPTIONS);
+      return this.readCached(this.normalizePath(path), start, end, options.signal);
+    });
   }
 
   /** Bytes of the cached copy (slice semantics), fetching it first if needed. */
@@ -215,21 +446,36 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     for (let attempt = 0; ; attempt++) {
       // Only the signal: progress callbacks in a caller's options belong to its own transfer.
       const hit = await this.ensureCached(path, { signal });
+      let data: Uint8Array;
       try {
-        return await hit.storage.fs.catFile(hit.storage.pathOf(hit.fn), start, end, { signal });
+        data = await hit.storage.fs.catFile(hit.storage.pathOf(hit.fn), start, end, { signal });
       } catch (err) {
         // Removed by another process between lookup and read: look again (and fetch) once.
         if (attempt > 0 || !isFsError(err, "ENOENT")) throw err;
+        continue;
       }
+      const size = hit.entry?.size;
+      if (typeof size !== "number") return data;
+      const want = resolveRange(start, end, size);
+      if (data.byteLength === want.end - want.start) return data;
+      // Cut short since the lookup checked it: the next lookup finds the damage.
+      if (attempt > 0) throw new FsError("EIO", `the cached copy is damaged (${data.byteLength} bytes where ${want.end - want.start} were asked)`, { path });
     }
   }
 
   protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
     for (let attempt = 0; ; attempt++) {
-      const hit = await this.ensureCached(path, { signal: options.signal, callback: options.callback as ProgressCallback | undefined });
+      const hit = await this.ensureCached(path, { signal: options.signal, callback: (options as FetchOptions).callback });
       const reader = await hit.storage.openReader(hit.fn);
       if (!reader) {
         if (attempt > 0) throw FsError.enoent(path, "the cached copy vanished while opening it");
+        continue;
+      }
+      const size = hit.entry?.size;
+      if (typeof size === "number" && reader.size !== size) {
+        // Changed since the lookup checked it: the next lookup finds the damage.
+        await reader.close();
+        if (attempt > 0) throw new FsError("EIO", `the cached copy is damaged (${reader.size} bytes where ${size} were cached)`, { path });
         continue;
       }
       // Each read is a fresh buffer, so read caches may hand it on without a copy.
@@ -243,6 +489,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
 
   /** The path of the cached copy on the local disk, downloading first if needed. */
   async localPath(path: string, options: FetchOptions = {}): Promise<string> {
+    checkPath("localPath", path);
+    this.checkCall("localPath", options, FETCH_OPTIONS);
     const p = this.normalizePath(path);
     if (!this.writable.local) {
       throw FsError.enotsup(
@@ -254,10 +502,85 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     return hit.storage.pathOf(hit.fn);
   }
 
+  /**
+   * The folder the archive `path` is extracted into, beside its cached copy (`<fn>.extracted`):
+   * fetched first if needed, extracted once by `options.extract` into a temporary folder that is
+   * then renamed into place, under the entry's lock (racing processes extract once). The entry
+   * records the sha256 of the archive the folder was made from, so a changed archive is
+   * extracted again; a new download removes the old folder.
+   */
+  async ensureExtracted(path: string, options: ExtractOptions): Promise<string> {
+    checkPath("ensureExtracted", path);
+    this.checkCall("ensureExtracted", options, EXTRACT_OPTIONS);
+    if (typeof options?.extract !== "function") throw FsError.einval("ensureExtracted: option 'extract' (the extractor) is needed", path);
+    const p = this.normalizePath(path);
+    if (!this.writable.local) throw FsError.enotsup(`${this.protocol}: extracting needs cache storage on the local disk`, p);
+    const { extract: _extractor, ...fetch } = options;
+    for (let attempt = 0; ; attempt++) {
+      const hit = await this.ensureCached(p, fetch);
+      const ready = await this.extractedFolder(hit, p);
+      if (ready) return ready;
+      if (hit.storage.readOnly) {
+        throw FsError.eacces(p, `the archive is cached in the read-only layer '${hit.storage.dir}' without its extracted folder; extract it where that cache is written`);
+      }
+      const folder = await extracting.run(`${hit.storage.dir}\0${hit.fn}`, options.signal, (signal) => this.extractLocked(p, hit, options, signal));
+      if (folder) return folder;
+      // The archive changed or went while we waited for the lock: fetch and look again, once.
+      if (attempt > 0) throw new FsError("EIO", "the archive kept changing while it was being extracted", { path: p });
+    }
+  }
+
+  /** The extracted folder of `hit` when it exists and was made from these bytes. */
+  private async extractedFolder(hit: CacheHit, path: string): Promise<string | undefined> {
+    const name = extractedName(hit.fn);
+    if (!(await hit.storage.isDir(name))) return undefined;
+    if (this.usesMetadata) {
+      const entry = this.metadataOf(hit.storage).get(path) ?? hit.entry;
+      if (entry?.extracted === undefined || entry.fn !== hit.fn || entry.extracted !== (await this.sha256Of({ ...hit, entry }, path))) return undefined;
+    }
+    return hit.storage.pathOf(name);
+  }
+
+  /** Under the entry's lock: extract `hit` unless someone did meanwhile; undefined when the archive changed. */
+  private async extractLocked(path: string, hit: CacheHit, options: ExtractOptions, signal: AbortSignal): Promise<string | undefined> {
+    const storage = hit.storage;
+    return this.withEntryLock(hit.fn, async () => {
+      if (this.usesMetadata) await this.freshMetadata(storage, true);
+      const found = await this.lookup(path, signal);
+      const current = found && (await this.pinned(found, path, options.sha256 === undefined ? undefined : checkSha256(options.sha256, path)));
+      if (!current || current.storage !== storage || current.fn !== hit.fn) return undefined;
+      const done = await this.extractedFolder(current, path);
+      if (done) return done;
+      const sha256 = this.usesMetadata ? await this.sha256Of(current, path) : undefined;
+      await storage.cleanTemporaries(this.lockOptions.staleMs ?? DEFAULT_STALE_MS, true);
+      const temp = await storage.createTempDir("extract");
+      const name = extractedName(current.fn);
+      try {
+        await options.extract({ fs: storage.fs, archive: storage.pathOf(current.fn), into: storage.pathOf(temp), signal });
+        await storage.removeTree(name);
+        await storage.rename(temp, name);
+      } catch (err) {
+        await storage.removeTree(temp).catch(() => undefined);
+        throw err;
+      }
+      if (this.usesMetadata) {
+        const md = this.metadataOf(storage);
+        const entry = md.get(path);
+        if (entry?.fn === current.fn) {
+          md.set(path, { ...entry, extracted: sha256 });
+          await md.save();
+        }
+      }
+      return storage.pathOf(name);
+    }, signal);
+  }
+
   /** fsspec's open_local: local paths of cached copies, for one path or several. */
   openLocal(path: string, options?: FetchOptions): Promise<string>;
   openLocal(paths: readonly string[], options?: FetchOptions): Promise<string[]>;
   async openLocal(paths: string | readonly string[], options: FetchOptions = {}): Promise<string | string[]> {
+    checkPaths("openLocal", paths, "paths");
+    checkOptions("openLocal", options, FETCH_OPTIONS);
     if (typeof paths === "string") return this.localPath(paths, options);
     return (await mapBounded(paths, (p) => this.localPath(p, options), { concurrency: this.concurrency, signal: options.signal })) as string[];
   }
@@ -273,8 +596,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     const temp = await storage.createTemp("write");
     const sink = new WriteThroughSink(this.target, path, storage, temp, options.mode, (w) => this.publishWritten(path, w));
     try {
-      if (options.mode === "a" && (await this.target.isFile(path, options))) {
-        const hit = await this.ensureCached(path, options);
+      if (options.mode === "a" && (await this.target.isFile(path, { signal: options.signal }))) {
+        const hit = await this.ensureCached(path, { signal: options.signal });
         const reader = await hit.storage.openReader(hit.fn);
         if (!reader) throw FsError.enoent(path, "the cached copy vanished while appending");
         try {
@@ -300,10 +623,12 @@ export class WholeFileCacheFileSystem extends CacheLayer {
       const fn = this.mapper.map(path);
       await this.withEntryLock(fn, async () => {
         await storage.rename(written.tempName, fn);
+        await storage.removeTree(extractedName(fn)).catch(() => undefined);
         if (!this.usesMetadata) return;
         const uid = this.checkFiles ? await this.target.ukey(path) : null;
+        const mtime = mtimeOf(await storage.stat(fn));
         const md = await this.freshMetadata(storage);
-        md.claim(path, { original: path, fn, blocks: true, time: Date.now() / 1000, uid, size: written.size, sha256: written.sha256 });
+        md.claim(path, { original: path, fn, blocks: true, time: Date.now() / 1000, uid, size: written.size, sha256: written.sha256, mtime });
         await md.save();
       });
     } catch {
@@ -328,9 +653,9 @@ export class WholeFileCacheFileSystem extends CacheLayer {
   }
 
   /** Run `fn` holding the lock downloads of the entry `name` take. */
-  private async withEntryLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  private async withEntryLock<T>(name: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const storage = this.writable;
     await storage.ensureDir();
-    return FileLock.with(storage.fs, storage.pathOf(lockNameFor(name)), this.lockOptions, fn);
+    return FileLock.with(storage.fs, storage.pathOf(lockNameFor(name)), { ...this.lockOptions, signal }, fn);
   }
 }

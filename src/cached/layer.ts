@@ -5,43 +5,63 @@
  * list). The layers add how bytes are cached: whole files (filecache, simplecache) or blocks
  * (blockcache).
  */
-import { AbstractFileSystem, type FileSystemJSON } from "../core/abstract.js";
+import type { FileSystemJSON } from "../core/abstract.js";
 import { FsError } from "../core/errors.js";
 import { isInside, trimTrailingSlashes } from "../core/paths.js";
-import type { FileInfo, FileSystemOptions, FindOptions, PipeMode, SignalOptions } from "../core/types.js";
+import { SIGNAL_OPTIONS, type FileInfo, type FindOptions, type LsOptions, type PipeMode, type SignalOptions, type SignOptions } from "../core/types.js";
+import { anyValue, checkOptions, either, isBoolean, isFileSystem, isNonNegativeNumber, isString, oneOf, optionSpec } from "../core/validate.js";
+import { promises as nodeFsPromises } from "node:fs";
 import { offlineFromEnv, OFFLINE_ENV } from "./env.js";
+import { hubCacheSize, isHubCache, listHubCache, refuseHubCacheRemoval } from "./hub-inventory.js";
+import { OverTarget, type OverTargetOptions } from "./over-target.js";
 import { DEFAULT_STALE_MS, type LockOptions } from "./locks.js";
 import { makeMapper, type CacheMapper, type MapperSpec } from "./mappers.js";
 import { CacheMetadata, type CacheEntry } from "./metadata.js";
-import { isInternalName, resolveStorage, type StorageDir, type StorageOptions } from "./storage.js";
+import { EXTRACTED_SUFFIX, extractedName, isInternalName, resolveStorage, type StorageDir, type StorageOptions } from "./storage.js";
 
-export interface CacheLayerOptions extends FileSystemOptions, StorageOptions {
-  /** The filesystem being cached (or `targetProtocol` / `targetOptions` through `filesystem()`). */
-  fs?: AbstractFileSystem;
-  targetProtocol?: string;
-  targetOptions?: FileSystemOptions;
-  /** Seconds between re-reads of the metadata files (default 10; 0 = on every lookup). */
-  cacheCheck?: number | false;
+/** `fs` (or `targetProtocol` / `targetOptions`) is the filesystem being cached. */
+export interface CacheLayerOptions extends OverTargetOptions, StorageOptions {
+  /** Milliseconds between re-reads of the metadata files (default 10,000; 0 or false = on every lookup). */
+  cacheCheckMs?: number | false;
   /** Compare the target's `ukey` with the recorded one on every open (default false). */
   checkFiles?: boolean;
-  /** Seconds a cached file stays valid (default 7 days); 0 or false = forever. */
-  expiryTime?: number | false;
-  /** Cache files under their basename instead of a hash of the path. */
+  /** Milliseconds a cached file stays valid (default 7 days); 0 or false = forever. */
+  expiryMs?: number | false;
+  /** Cache files under their basename instead of a hash of the path (default false). */
   sameNames?: boolean;
-  /** How paths become file names: a mapper, "hash", "basename", or {type: "basename", directoryLevels}. */
+  /**
+   * How paths become file names: a mapper, "hash" (the default), "basename", or `{type: "basename",
+   * directoryLevels}`.
+   */
   cacheMapper?: CacheMapper | MapperSpec;
-  /** Decompress at download: a codec name, or "infer" from the extension (whole-file layers). */
+  /**
+   * Decompress at download: a codec name, or "infer" from the extension (whole-file layers); default
+   * none.
+   */
   compression?: string | null;
-  /** Never touch the target: serve what is cached (even expired), ENOENT otherwise. */
+  /**
+   * Never touch the target: serve what is cached (even expired), ENOENT otherwise. Default false, or
+   * true when `FSSPEC_TS_OFFLINE` is set.
+   */
   offline?: boolean;
-  /** A lock or temporary file untouched this long belongs to a dead process (ms, default 60 s). */
+  /** Milliseconds after which an untouched lock or temporary file belongs to a dead process (default 60,000). */
   lockStaleMs?: number;
-  /** Give up waiting for another process's download after this long (ms; default: no limit). */
+  /** Milliseconds to wait for another process's download before ETIMEDOUT (default: no limit). */
   lockTimeoutMs?: number;
 }
 
-export const DEFAULT_EXPIRY_SECONDS = 7 * 24 * 3600;
-export const DEFAULT_CACHE_CHECK_SECONDS = 10;
+/** Milliseconds a cached file stays valid by default (`expiryMs`): 7 days. */
+export const DEFAULT_EXPIRY_MS = 7 * 24 * 3600 * 1000;
+/** Milliseconds between re-reads of the metadata files by default (`cacheCheckMs`): 10 s. */
+export const DEFAULT_CACHE_CHECK_MS = 10_000;
+
+/** What `clearExpiredCache` takes. */
+export interface ClearExpiredOptions {
+  /** Remove files fetched more than this many milliseconds ago (default: the layer's `expiryMs`). */
+  expiryMs?: number;
+}
+
+const CLEAR_EXPIRED_OPTIONS = optionSpec<ClearExpiredOptions>({ expiryMs: isNonNegativeNumber });
 
 /** One cached file as the management API reports it. */
 export interface CachedFileInfo {
@@ -53,52 +73,88 @@ export interface CachedFileInfo {
   localPath: string;
   /** The storage directory, and whether it is a read-only layer. */
   storage: string;
+  /** Whether that storage directory is a read-only layer (every one but the last). */
   readOnly: boolean;
   /** Bytes on disk. */
   size: number;
-  /** When it was fetched (seconds since the epoch; file mtime without metadata), and its age. */
-  time: number | undefined;
-  age: number | undefined;
+  /** When it was fetched (milliseconds since the epoch; the file's mtime without metadata). */
+  timeMs: number | undefined;
+  /** Milliseconds since it was fetched. */
+  ageMs: number | undefined;
   /** False for a block-cached file still missing blocks. */
   complete: boolean;
+  /** The target's `ukey` recorded at download, when the layer keeps one. */
   uid?: string | null;
+  /** The folder the archive was extracted into beside it (`<fn>.extracted`), with the bytes of its files. */
+  extracted?: { localPath: string; size: number };
+  /** An extracted folder whose archive is no longer cached (`fn` is the folder's name). */
+  directory?: boolean;
 }
 
-export abstract class CacheLayer extends AbstractFileSystem {
+/**
+ * The base of the cache layers (blockcache, filecache, simplecache): a filesystem over a target (`fs`)
+ * whose reads are cached in local storage directories, with the management API (`listCache`,
+ * `cacheSize`, `clearCache`, `clearExpiredCache`, `popFromCache`). Every call the layer does not cache
+ * goes to the target; paths are the target's own. See docs/cache-layers.md.
+ */
+export abstract class CacheLayer extends OverTarget {
   /** Whether entries are recorded in metadata files (not for simplecache). */
   static keepsMetadata = true;
+  static override ownOptions = optionSpec<CacheLayerOptions, OverTargetOptions>({
+    cacheCheckMs: either(isNonNegativeNumber, oneOf(false)),
+    checkFiles: isBoolean,
+    expiryMs: either(isNonNegativeNumber, oneOf(false)),
+    sameNames: isBoolean,
+    // The mapper, the storage list and the codec name are checked where they are resolved.
+    cacheMapper: anyValue,
+    compression: either(isString, oneOf(null)),
+    offline: isBoolean,
+    lockStaleMs: isNonNegativeNumber,
+    lockTimeoutMs: isNonNegativeNumber,
+    cacheStorage: anyValue,
+    storageFs: isFileSystem,
+  });
 
-  readonly target: AbstractFileSystem;
+  declare readonly options: Readonly<CacheLayerOptions>;
+  /**
+   * The storage directories, read-only layers first and the writable one last.
+   * @internal
+   */
   readonly storages: readonly StorageDir[];
+  /** How target paths become file names in a storage directory (`cacheMapper`, `sameNames`). */
   readonly mapper: CacheMapper;
+  /** Whether an open compares the target's `ukey` with the recorded one (`checkFiles`). */
   readonly checkFiles: boolean;
-  readonly expiryTime: number;
+  /** Milliseconds a cached file stays valid; 0: forever (always 0 for simplecache). */
+  readonly expiryMs: number;
+  /** Milliseconds between re-reads of the metadata files; 0: on every lookup. */
   readonly cacheCheckMs: number;
+  /** How the layer locks cache entries (`lockStaleMs`, `lockTimeoutMs`). */
   protected readonly lockOptions: LockOptions;
   private readonly metadatas = new Map<StorageDir, CacheMetadata>();
   /** Read-only copies made stale by writes through this instance, as `index\0path`. */
   protected readonly shadowed = new Set<string>();
 
   constructor(options: CacheLayerOptions) {
-    super(options);
-    if (!options?.fs) throw FsError.einval("a cache layer needs a target filesystem: pass fs, or targetProtocol through filesystem()");
-    if (!(options.fs instanceof AbstractFileSystem)) throw FsError.einval("fs must be a filesystem instance");
-    this.target = options.fs;
+    super(options, "a cache layer");
     this.storages = resolveStorage(options);
     this.mapper = makeMapper(options.cacheMapper, options.sameNames);
     this.checkFiles = options.checkFiles ?? false;
     const keeps = (this.constructor as typeof CacheLayer).keepsMetadata;
-    this.expiryTime = !keeps ? 0 : options.expiryTime === undefined ? DEFAULT_EXPIRY_SECONDS : Number(options.expiryTime || 0);
-    const check = options.cacheCheck === undefined ? DEFAULT_CACHE_CHECK_SECONDS : Number(options.cacheCheck || 0);
-    this.cacheCheckMs = check * 1000;
+    this.expiryMs = !keeps ? 0 : options.expiryMs === undefined ? DEFAULT_EXPIRY_MS : Number(options.expiryMs || 0);
+    this.cacheCheckMs = options.cacheCheckMs === undefined ? DEFAULT_CACHE_CHECK_MS : Number(options.cacheCheckMs || 0);
     this.lockOptions = { staleMs: options.lockStaleMs ?? DEFAULT_STALE_MS, timeoutMs: options.lockTimeoutMs };
   }
 
+  /** Whether this layer records entries in metadata files (`keepsMetadata`). */
   protected get usesMetadata(): boolean {
     return (this.constructor as typeof CacheLayer).keepsMetadata;
   }
 
-  /** The last storage directory: the only one written. */
+  /**
+   * The last storage directory: the only one written.
+   * @internal
+   */
   get writable(): StorageDir {
     return this.storages[this.storages.length - 1]!;
   }
@@ -108,6 +164,10 @@ export abstract class CacheLayer extends AbstractFileSystem {
     return this.options.offline === true || offlineFromEnv();
   }
 
+  /**
+   * The metadata of one storage directory, as last read.
+   * @internal
+   */
   protected metadataOf(storage: StorageDir): CacheMetadata {
     let md = this.metadatas.get(storage);
     if (!md) {
@@ -117,7 +177,10 @@ export abstract class CacheLayer extends AbstractFileSystem {
     return md;
   }
 
-  /** Metadata of `storage`, re-read when older than `cacheCheck`. */
+  /**
+   * Metadata of `storage`, re-read when older than `cacheCheckMs`.
+   * @internal
+   */
   protected async freshMetadata(storage: StorageDir, force = false): Promise<CacheMetadata> {
     const md = this.metadataOf(storage);
     if (force) await md.load();
@@ -125,48 +188,37 @@ export abstract class CacheLayer extends AbstractFileSystem {
     return md;
   }
 
+  /** Whether an entry fetched at `entry.time` (seconds, fsspec's metadata format) is older than `expiryMs`. */
   protected isExpired(entry: Pick<CacheEntry, "time">): boolean {
-    return this.expiryTime > 0 && Date.now() / 1000 - entry.time > this.expiryTime;
+    return this.expiryMs > 0 && Date.now() - entry.time * 1000 > this.expiryMs;
   }
 
+  /** The ENOENT of a path that offline mode cannot serve. */
   protected offlineError(path: string): FsError {
     return FsError.enoent(path, `not in the cache, and offline mode (offline option or ${OFFLINE_ENV}) forbids fetching it`);
   }
 
+  /** EACCES in offline mode: writes and other calls that need the target are refused. */
   protected refuseOffline(path: string): void {
     if (this.offline) throw FsError.eacces(path, `offline mode (offline option or ${OFFLINE_ENV}): the target is not touched`);
-  }
-
-  // ---------------------------------------------------------------- paths: the target's own
-
-  override normalizePath(path: string): string {
-    return this.target.normalizePath(super.normalizePath(path));
-  }
-
-  override get rootMarker(): string {
-    return this.target.rootMarker;
-  }
-
-  override unstripProtocol(name: string): string {
-    return this.target.unstripProtocol(name);
   }
 
   // ---------------------------------------------------------------- delegation
 
   protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
     if (this.offline) return this.offlineLs(path);
-    return this.target.ls(path, { ...options, detail: true });
+    return this.target.ls(path, { signal: options.signal, refresh: (options as LsOptions).refresh, detail: true });
   }
 
   protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
     if (this.offline) return this.offlineInfo(path);
-    return this.target.info(path, options);
+    return this.target.info(path, { signal: options.signal });
   }
 
   protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode, options: SignalOptions): Promise<void> {
     this.refuseOffline(path);
     try {
-      await this.target.pipeFile(path, data, { ...options, mode });
+      await this.target.pipeFile(path, data, { signal: options.signal, mode });
     } finally {
       await this.forget(path);
     }
@@ -175,7 +227,7 @@ export abstract class CacheLayer extends AbstractFileSystem {
   protected override async _rmFile(path: string, options: SignalOptions): Promise<void> {
     this.refuseOffline(path);
     try {
-      await this.target.rmFile(path, options);
+      await this.target.rmFile(path, { signal: options.signal });
     } finally {
       await this.forget(path);
     }
@@ -184,7 +236,7 @@ export abstract class CacheLayer extends AbstractFileSystem {
   protected override async _cpFile(src: string, dst: string, options: SignalOptions): Promise<void> {
     this.refuseOffline(dst);
     try {
-      await this.target.cpFile(src, dst, options);
+      await this.target.cpFile(src, dst, { signal: options.signal });
     } finally {
       await this.forget(dst);
     }
@@ -192,12 +244,12 @@ export abstract class CacheLayer extends AbstractFileSystem {
 
   protected override async _mkdir(path: string, createParents: boolean, options: SignalOptions): Promise<void> {
     this.refuseOffline(path);
-    await this.target.mkdir(path, { ...options, createParents });
+    await this.target.mkdir(path, { signal: options.signal, createParents });
   }
 
   protected override async _rmdir(path: string, options: SignalOptions): Promise<void> {
     this.refuseOffline(path);
-    await this.target.rmdir(path, options);
+    await this.target.rmdir(path, { signal: options.signal });
   }
 
   protected override async _touchExisting(path: string): Promise<void> {
@@ -209,23 +261,21 @@ export abstract class CacheLayer extends AbstractFileSystem {
   /** The target's own (possibly one-request) find when online. */
   protected override async findInfos(path: string, options: FindOptions): Promise<Map<string, FileInfo>> {
     if (this.offline) return super.findInfos(path, options);
-    const found = await this.target.find(path, { ...options, detail: true });
+    const { signal, maxDepth, withDirs } = options;
+    const found = await this.target.find(path, { signal, maxDepth, withDirs, detail: true });
     return new Map(Object.entries(found));
   }
 
   override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
+    this.checkCall("ukey", options, SIGNAL_OPTIONS);
     if (this.offline) return super.ukey(path, options);
     return this.target.ukey(this.normalizePath(path), options);
   }
 
-  override async sign(path: string, options: { expiration?: number } = {}): Promise<string> {
-    this.refuseOffline(path);
-    return this.target.sign(this.normalizePath(path), options);
-  }
-
-  override invalidateCache(path?: string): void {
-    super.invalidateCache(path);
-    this.target.invalidateCache(path === undefined ? undefined : this.normalizePath(path));
+  override async sign(path: string, options: SignOptions = {}): Promise<string> {
+    const p = this.checkSign(path, options);
+    this.refuseOffline(p);
+    return this.target.sign(p, options);
   }
 
   /** A mapper instance is saved as its plain-data spec. */
@@ -246,7 +296,7 @@ export abstract class CacheLayer extends AbstractFileSystem {
     await this.removeFromWritable(path).catch(() => undefined);
   }
 
-  /** Remove `path`'s cached file and entry from the writable layer; true if there was one. */
+  /** Remove `path`'s cached file, its extracted folder and its entry from the writable layer; true if there was one. */
   protected async removeFromWritable(path: string): Promise<boolean> {
     const storage = this.writable;
     let removed = false;
@@ -255,17 +305,39 @@ export abstract class CacheLayer extends AbstractFileSystem {
       const md = await this.freshMetadata(storage, true);
       const entry = md.delete(path);
       if (entry) {
-        await storage.remove(entry.fn);
+        await this.removeCopy(storage, entry.fn);
         await md.save();
         removed = true;
       }
     }
     // A file under the mapped name without an entry (simplecache, seeded or adopted files).
-    if (await storage.remove(this.mapper.map(path))) removed = true;
+    if (await this.removeCopy(storage, this.mapper.map(path))) removed = true;
     return removed;
   }
 
-  /** Where `path` is cached in `storage`, if it is (expired or not). */
+  /**
+   * Remove a cached file and the folder it was extracted into; true if the file was there.
+   * @internal
+   */
+  protected async removeCopy(storage: StorageDir, fn: string): Promise<boolean> {
+    await storage.removeTree(extractedName(fn));
+    return storage.remove(fn);
+  }
+
+  /** Extracted folders of `storage` by the name of the file they were extracted from. */
+  private async extractedFolders(storage: StorageDir): Promise<Map<string, FileInfo>> {
+    const out = new Map<string, FileInfo>();
+    for (const info of await storage.listDirs()) {
+      const name = info.name.slice(info.name.lastIndexOf("/") + 1);
+      if (name.endsWith(EXTRACTED_SUFFIX) && !isInternalName(name)) out.set(name.slice(0, -EXTRACTED_SUFFIX.length), info);
+    }
+    return out;
+  }
+
+  /**
+   * Where `path` is cached in `storage`, if it is (expired or not).
+   * @internal
+   */
   protected async findIn(storage: StorageDir, path: string, fresh = false): Promise<{ fn: string; entry?: CacheEntry } | undefined> {
     if (this.usesMetadata) {
       const entry = (fresh ? this.metadataOf(storage) : await this.freshMetadata(storage)).get(path);
@@ -283,7 +355,10 @@ export abstract class CacheLayer extends AbstractFileSystem {
     return this.ownedByOther(storage, path, fn) ? undefined : { fn };
   }
 
-  /** Whether another path's entry owns the file `fn` (basename mappers): it holds that path's bytes. */
+  /**
+   * Whether another path's entry owns the file `fn` (basename mappers): it holds that path's bytes.
+   * @internal
+   */
   protected ownedByOther(storage: StorageDir, path: string, fn: string): boolean {
     if (!this.usesMetadata) return false;
     for (const [other, e] of this.metadataOf(storage).entries) if (other !== path && e.fn === fn) return true;
@@ -307,6 +382,10 @@ export abstract class CacheLayer extends AbstractFileSystem {
     throw this.offlineError(path);
   }
 
+  /**
+   * A listing made from what the cache holds (offline mode): the cached files below `path`, and the
+   * directories their paths imply.
+   */
   protected async offlineLs(path: string): Promise<FileInfo[]> {
     const self = await this.offlineInfo(path);
     if (self.type === "file") return [self];
@@ -333,12 +412,35 @@ export abstract class CacheLayer extends AbstractFileSystem {
 
   // ---------------------------------------------------------------- management
 
-  /** Every cached file in every layer, with sizes and ages. */
+  /**
+   * Whether `storage` is a Hugging Face Hub cache on the local disk (hfcache's layout, shared with
+   * huggingface_hub): its files are listed and counted by that layout, and never removed here.
+   */
+  private async isHubCacheStorage(storage: StorageDir): Promise<boolean> {
+    return storage.local === nodeFsPromises && (await isHubCache(storage.dir));
+  }
+
+  /**
+   * Every cached file in every layer, with sizes and ages, and with the folder each archive was
+   * extracted into; an extracted folder whose archive is gone is an item of its own. A Hub
+   * cache's are its snapshot files (see hub-inventory.ts).
+   */
   async listCache(): Promise<CachedFileInfo[]> {
-    const now = Date.now() / 1000;
+    const now = Date.now();
     const out: CachedFileInfo[] = [];
     for (const storage of this.storages) {
+      if (await this.isHubCacheStorage(storage)) {
+        out.push(...(await listHubCache(storage.dir)).map((e) => ({ ...e, readOnly: storage.readOnly })));
+        continue;
+      }
       const files = new Map((await storage.list()).map((i) => [i.name.slice(i.name.lastIndexOf("/") + 1), i]));
+      const folders = await this.extractedFolders(storage);
+      const extracted = async (fn: string) => {
+        if (!folders.has(fn)) return {};
+        folders.delete(fn);
+        const name = extractedName(fn);
+        return { extracted: { localPath: storage.pathOf(name), size: await storage.treeSize(name) } };
+      };
       const seen = new Set<string>();
       const entries = this.usesMetadata ? (await this.freshMetadata(storage, true)).entries : new Map<string, CacheEntry>();
       for (const [path, e] of entries) {
@@ -347,24 +449,39 @@ export abstract class CacheLayer extends AbstractFileSystem {
         seen.add(e.fn);
         out.push({
           path, fn: e.fn, localPath: storage.pathOf(e.fn), storage: storage.dir, readOnly: storage.readOnly,
-          size: file.size ?? 0, time: e.time, age: now - e.time, complete: e.blocks === true, uid: e.uid,
+          size: file.size ?? 0, timeMs: e.time * 1000, ageMs: now - e.time * 1000, complete: e.blocks === true, uid: e.uid, ...(await extracted(e.fn)),
         });
       }
       for (const [fn, file] of files) {
         if (seen.has(fn) || isInternalName(fn)) continue;
-        const time = file.mtime instanceof Date ? file.mtime.getTime() / 1000 : undefined;
+        const timeMs = file.mtime instanceof Date ? file.mtime.getTime() : undefined;
         out.push({
           path: undefined, fn, localPath: storage.pathOf(fn), storage: storage.dir, readOnly: storage.readOnly,
-          size: file.size ?? 0, time, age: time === undefined ? undefined : now - time, complete: true,
+          size: file.size ?? 0, timeMs, ageMs: timeMs === undefined ? undefined : now - timeMs, complete: true, ...(await extracted(fn)),
+        });
+      }
+      for (const [fn, folder] of folders) {
+        const name = extractedName(fn);
+        const timeMs = folder.mtime instanceof Date ? folder.mtime.getTime() : undefined;
+        out.push({
+          path: undefined, fn: name, localPath: storage.pathOf(name), storage: storage.dir, readOnly: storage.readOnly,
+          size: await storage.treeSize(name), timeMs, ageMs: timeMs === undefined ? undefined : now - timeMs, complete: true, directory: true,
         });
       }
     }
     return out;
   }
 
-  /** Bytes used by the writable cache directory (metadata included). */
+  /**
+   * Bytes of every file in the writable cache directory: metadata, cached files and the folders
+   * archives were extracted into (a Hub cache's: every file once, each blob once).
+   */
   async cacheSize(): Promise<number> {
-    return (await this.writable.list()).reduce((n, i) => n + (i.size ?? 0), 0);
+    const storage = this.writable;
+    if (await this.isHubCacheStorage(storage)) return hubCacheSize(storage.dir);
+    let total = (await storage.list()).reduce((n, i) => n + (i.size ?? 0), 0);
+    for (const dir of await storage.listDirs()) total += await storage.treeSize(dir.name.slice(dir.name.lastIndexOf("/") + 1));
+    return total;
   }
 
   /**
@@ -373,6 +490,7 @@ export abstract class CacheLayer extends AbstractFileSystem {
    */
   async clearCache(): Promise<void> {
     const storage = this.writable;
+    if (await this.isHubCacheStorage(storage)) throw refuseHubCacheRemoval(storage.dir, "clearCache");
     const md = this.metadataOf(storage);
     await storage.ensureDir();
     await md.withLock(async () => {
@@ -382,6 +500,7 @@ export abstract class CacheLayer extends AbstractFileSystem {
         if (isInternalName(fn) && fn !== "cache") continue;
         await storage.remove(fn);
       }
+      for (const fn of (await this.extractedFolders(storage)).keys()) await storage.removeTree(extractedName(fn));
       if (this.usesMetadata) await storage.writeWhole("cache", "{}");
       // Unsaved changes too: they name files just deleted, and would be saved back half-empty.
       md.clear();
@@ -391,32 +510,43 @@ export abstract class CacheLayer extends AbstractFileSystem {
   }
 
   /**
-   * Remove files of the writable layer fetched more than `expiry` seconds ago (default: the
-   * layer's expiryTime). Returns the paths (or, without metadata, file names) removed.
+   * Remove files of the writable layer fetched more than `expiryMs` milliseconds ago (default:
+   * the layer's expiryMs). Returns the paths (or, without metadata, file names) removed.
    */
-  async clearExpiredCache(expiry?: number): Promise<string[]> {
-    const limit = expiry ?? (this.expiryTime || undefined);
-    if (limit === undefined || !(limit >= 0)) {
-      throw FsError.einval("clearExpiredCache needs an expiry in seconds (this layer has no expiryTime)");
+  async clearExpiredCache(options: ClearExpiredOptions = {}): Promise<string[]> {
+    // Once a number of seconds: refused rather than read as milliseconds (it would remove 1000x too much).
+    if (typeof options === "number") {
+      throw FsError.einval(`clearExpiredCache takes { expiryMs } (milliseconds), got the number ${options}`);
+    }
+    checkOptions("clearExpiredCache", options, CLEAR_EXPIRED_OPTIONS);
+    const limit = options.expiryMs ?? (this.expiryMs || undefined);
+    if (limit === undefined) {
+      throw FsError.einval("clearExpiredCache needs { expiryMs } (this layer has no expiryMs)");
     }
     const storage = this.writable;
-    const now = Date.now() / 1000;
+    if (await this.isHubCacheStorage(storage)) throw refuseHubCacheRemoval(storage.dir, "clearExpiredCache");
+    const now = Date.now();
     const removed: string[] = [];
     if (this.usesMetadata) {
       const md = await this.freshMetadata(storage, true);
       for (const [path, e] of [...md.entries]) {
-        if (now - e.time <= limit) continue;
+        if (now - e.time * 1000 <= limit) continue;
         md.delete(path);
-        await storage.remove(e.fn);
+        await this.removeCopy(storage, e.fn);
         removed.push(path);
       }
       await md.save();
-      return removed;
+    } else {
+      for (const info of await storage.list()) {
+        const fn = info.name.slice(info.name.lastIndexOf("/") + 1);
+        if (isInternalName(fn) || !(info.mtime instanceof Date)) continue;
+        if (now - info.mtime.getTime() > limit && (await this.removeCopy(storage, fn))) removed.push(fn);
+      }
     }
-    for (const info of await storage.list()) {
-      const fn = info.name.slice(info.name.lastIndexOf("/") + 1);
-      if (isInternalName(fn) || !(info.mtime instanceof Date)) continue;
-      if (now - info.mtime.getTime() / 1000 > limit && (await storage.remove(fn))) removed.push(fn);
+    // A folder whose archive is gone (removed by hand, or a run killed in between) goes too.
+    const files = new Set((await storage.list()).map((i) => i.name.slice(i.name.lastIndexOf("/") + 1)));
+    for (const fn of (await this.extractedFolders(storage)).keys()) {
+      if (!files.has(fn) && (await storage.removeTree(extractedName(fn)))) removed.push(extractedName(fn));
     }
     return removed;
   }

@@ -13,17 +13,21 @@ import type { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, throwIfAborted } from "../core/errors.js";
 import { basename, joinPath, parentOf } from "../core/paths.js";
 
+/** Options of `FileLock.acquire` (the cache layers pass `lockStaleMs` and `lockTimeoutMs`). */
 export interface LockOptions {
   /** A lock not refreshed for this long is taken to be abandoned (default 60 s). */
   staleMs?: number;
   /** First pause between tries; doubles up to `maxPollMs` (defaults 25 and 500 ms). */
   pollMs?: number;
+  /** Longest pause between tries, in milliseconds (default 500). */
   maxPollMs?: number;
   /** Give up with ETIMEDOUT after this long (default: wait as long as the holder lives). */
   timeoutMs?: number;
+  /** Stops waiting: EABORT. */
   signal?: AbortSignal;
 }
 
+/** Milliseconds after which a lock not refreshed is taken to be abandoned, by default: 60,000. */
 export const DEFAULT_STALE_MS = 60_000;
 /** A breaker file is held for a few milliseconds; older than this, its maker died. */
 const BREAKER_STALE_MS = 10_000;
@@ -82,11 +86,24 @@ async function readHolder(fs: AbstractFileSystem, path: string): Promise<Holder 
   return "corrupt";
 }
 
+/** Tokens of the locks this process holds now: its own holders are judged by these, not by time. */
+const heldHere = new Set<string>();
+
 function isStale(holder: Holder, staleMs: number): boolean {
-  if (holder.host === HOST && holder.pid !== process.pid && !pidAlive(holder.pid)) return true;
+  if (holder.host === HOST) {
+    // A holder in this process is alive exactly while it holds: a stalled event loop (GC, a
+    // loaded machine) delays its heartbeat but must never get it broken by a sibling.
+    if (holder.pid === process.pid) return !heldHere.has(holder.token);
+    if (!pidAlive(holder.pid)) return true;
+  }
   return Date.now() - holder.time > staleMs;
 }
 
+/**
+ * A lock shared by processes: a lock file created exclusively on any filesystem with atomic exclusive
+ * create (the local disk, memory), refreshed by a heartbeat while held. A holder that died (its process
+ * is gone, or its lock went `staleMs` without a refresh) is broken.
+ */
 export class FileLock {
   private timer: NodeJS.Timeout | undefined;
   private released = false;
@@ -97,10 +114,12 @@ export class FileLock {
 
   private constructor(
     private readonly fs: AbstractFileSystem,
+    /** The lock file's path. */
     readonly path: string,
     private readonly token: string,
     staleMs: number,
   ) {
+    heldHere.add(token);
     // Refresh well inside the stale limit so a slow but live holder is never broken.
     this.timer = setInterval(() => {
       this.refreshing ??= this.refresh().finally(() => (this.refreshing = undefined));
@@ -165,6 +184,7 @@ export class FileLock {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    heldHere.delete(this.token);
     clearInterval(this.timer);
     this.timer = undefined;
     await this.refreshing;
@@ -176,6 +196,7 @@ export class FileLock {
     }
   }
 
+  /** `release()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.release();
   }

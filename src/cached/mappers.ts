@@ -5,6 +5,10 @@
 import { createHash } from "node:crypto";
 import { FsError } from "../core/errors.js";
 
+/**
+ * How a cache layer names the file of a target path (`cacheMapper` option): the same name in every
+ * process, one path segment.
+ */
 export interface CacheMapper {
   /** The file name (one segment, no "/") that `path` is cached under. */
   map(path: string): string;
@@ -39,6 +43,7 @@ export class HashMapper implements CacheMapper {
  * caches whose files are opened by other programs (model checkpoints).
  */
 export class BasenameMapper implements CacheMapper {
+  /** How many parent directories the name keeps (default 0: the basename alone). */
   readonly directoryLevels: number;
 
   constructor(directoryLevels = 0) {

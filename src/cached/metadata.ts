@@ -7,11 +7,13 @@
  * entries. An unreadable or corrupted file is rebuilt (entries whose files still exist are
  * written back; other complete files are adopted again on their next lookup), never a crash.
  */
+import { sameVersion, type FileVersion } from "../core/versions.js";
 import type { FileLock, LockOptions } from "./locks.js";
 import { FileLock as Lock } from "./locks.js";
-import type { StorageDir } from "./storage.js";
+import { isInternalName, type StorageDir } from "./storage.js";
 import { METADATA_NAME, RESERVED_PREFIX } from "./mappers.js";
 
+/** One cached file as a metadata file records it (fsspec's layout: see docs/cache-layers.md). */
 export interface CacheEntry {
   /** The target path this entry caches. */
   original: string;
@@ -29,6 +31,12 @@ export interface CacheEntry {
   blocksize?: number;
   /** sha256 of the cached bytes, recorded by whole-file downloads. */
   sha256?: string;
+  /** The cached file's mtime (ms) when `sha256` was taken: while it and the size hold, `sha256` is trusted unread. */
+  mtime?: number;
+  /** The sha256 of the archive its extracted folder (`<fn>.extracted`) was made from. */
+  extracted?: string;
+  /** blockcache: the version of the remote file every block of the entry is fetched from. */
+  version?: FileVersion;
 }
 
 export const METADATA_LOCK = `${RESERVED_PREFIX}metalock`;
@@ -39,10 +47,34 @@ function validEntry(path: string, e: unknown): e is CacheEntry {
   if (!e || typeof e !== "object") return false;
   const x = e as Record<string, unknown>;
   return (
-    typeof x.fn === "string" && x.fn !== "" && !x.fn.includes("/") &&
+    typeof x.fn === "string" && isDataFileName(x.fn) &&
     (x.blocks === true || (Array.isArray(x.blocks) && x.blocks.every((b) => Number.isInteger(b)))) &&
     typeof x.time === "number" && (x.original === undefined || x.original === path)
   );
+}
+
+/**
+ * Whether `fn` can name a cached file of the directory: not the metadata, a lock or a
+ * temporary (RESERVED_PREFIX), nor anything outside the directory (separators, `.`, `..`).
+ */
+export function isDataFileName(fn: string): boolean {
+  return (
+    fn !== "" && fn !== "." && fn !== ".." && !isInternalName(fn) && !/[/\\\u0000-\u001f\u007f]/.test(fn)
+  );
+}
+
+/** A recorded version, or undefined when the field is missing or not of the right shape. */
+function parseVersion(v: unknown): FileVersion | undefined {
+  if (!v || typeof v !== "object") return undefined;
+  const x = v as Record<string, unknown>;
+  if (x.size !== null && !(Number.isInteger(x.size) && (x.size as number) >= 0)) return undefined;
+  const out: FileVersion = { size: x.size as number | null };
+  for (const k of ["etag", "lastModified", "key"] as const) {
+    if (x[k] === undefined) continue;
+    if (typeof x[k] !== "string") return undefined;
+    out[k] = x[k];
+  }
+  return out;
 }
 
 /** Parse a metadata file; undefined when it is not valid JSON of the right shape. */
@@ -57,7 +89,15 @@ export function parseMetadata(raw: Uint8Array): Map<string, CacheEntry> | undefi
   const out = new Map<string, CacheEntry>();
   for (const [path, e] of Object.entries(data as Record<string, unknown>)) {
     // One bad entry (a newer writer's, a hand edit) costs that entry, not the file.
-    if (validEntry(path, e)) out.set(path, { ...e, original: path, uid: e.uid ?? null });
+    if (!validEntry(path, e)) continue;
+    const entry: CacheEntry = { ...e, original: path, uid: e.uid ?? null };
+    if (!Number.isFinite(entry.mtime)) delete entry.mtime;
+    if (typeof entry.sha256 !== "string") delete entry.sha256;
+    if (typeof entry.extracted !== "string") delete entry.extracted;
+    const version = parseVersion(e.version);
+    if (version) entry.version = version;
+    else delete entry.version;
+    out.set(path, entry);
   }
   return out;
 }
@@ -65,7 +105,7 @@ export function parseMetadata(raw: Uint8Array): Map<string, CacheEntry> | undefi
 /** Combine an entry on disk with ours: blocks add up for the same file version, else the newer wins. */
 function mergeEntry(disk: CacheEntry | undefined, ours: CacheEntry): CacheEntry {
   if (!disk) return ours;
-  if (disk.fn === ours.fn && disk.uid === ours.uid && disk.size === ours.size) {
+  if (disk.fn === ours.fn && disk.uid === ours.uid && disk.size === ours.size && sameVersion(disk.version, ours.version)) {
     const blocks = disk.blocks === true || ours.blocks === true ? true : [...new Set([...disk.blocks, ...ours.blocks])].sort((a, b) => a - b);
     return { ...disk, ...ours, blocks, time: Math.max(disk.time, ours.time) };
   }

@@ -19,10 +19,21 @@ import { RESERVED_PREFIX } from "./mappers.js";
 import { pidAlive, removeAbandonedLock } from "./locks.js";
 
 const HOST_TAG = createHash("sha256").update(hostname()).digest("hex").slice(0, 8);
-/** `.fsspec-partial-<host>-<pid>-<random>`: downloads in progress; `write` for opened writers. */
-const TEMP_RE = /^\.fsspec-(partial|write)-([0-9a-f]{8})-(\d+)-/;
+/**
+ * `.fsspec-partial-<host>-<pid>-<random>`: downloads in progress; `write` for opened writers;
+ * `extract` for folders an archive is being extracted into.
+ */
+const TEMP_RE = /^\.fsspec-(partial|write|extract)-([0-9a-f]{8})-(\d+)-/;
+/** The folder an archive cached as `fn` is extracted into sits beside it: `<fn>.extracted`. */
+export const EXTRACTED_SUFFIX = ".extracted";
+
+export function extractedName(fn: string): string {
+  return `${fn}${EXTRACTED_SUFFIX}`;
+}
 /** A temporary of a live pid on this host this old is taken as a reused pid's leftover. */
 const PID_REUSE_MS = 24 * 3600 * 1000;
+/** An extraction folder from another host untouched this long is abandoned (its writer touches files in it, not the folder). */
+const DEFAULT_TEMP_STALE_MS = 3600 * 1000;
 /** Entry locks (see lockNameFor). */
 const LOCK_PREFIX = `${RESERVED_PREFIX}lock-`;
 /** LocalFileSystem's own temporaries (metadata saves, lock refreshes). */
@@ -87,13 +98,64 @@ export class StorageDir {
 
   /** Files in the directory (none when it does not exist yet). */
   async list(): Promise<FileInfo[]> {
+    return (await this.listAll()).filter((i) => i.type === "file");
+  }
+
+  /** Folders in the directory: extracted archives and extractions in progress. */
+  async listDirs(): Promise<FileInfo[]> {
+    return (await this.listAll()).filter((i) => i.type === "directory");
+  }
+
+  private async listAll(): Promise<FileInfo[]> {
     try {
-      const infos = await this.fs.ls(this.dir, { detail: true, refresh: true });
-      return infos.filter((i) => i.type === "file");
+      return await this.fs.ls(this.dir, { detail: true, refresh: true });
     } catch (err) {
       if (isFsError(err, "ENOENT") || isFsError(err, "ENOTDIR")) return [];
       throw err;
     }
+  }
+
+  /** Whether `name` is a folder of the directory. */
+  async isDir(name: string): Promise<boolean> {
+    try {
+      return (await this.fs.info(this.pathOf(name))).type === "directory";
+    } catch (err) {
+      if (isFsError(err, "ENOENT") || isFsError(err, "ENOTDIR")) return false;
+      throw err;
+    }
+  }
+
+  /** Bytes of every file below the folder `name` (0 when it does not exist). */
+  async treeSize(name: string): Promise<number> {
+    try {
+      const found = await this.fs.find(this.pathOf(name), { detail: true });
+      return Object.values(found).reduce((n, i) => n + (i.type === "file" ? (i.size ?? 0) : 0), 0);
+    } catch (err) {
+      if (isFsError(err, "ENOENT") || isFsError(err, "ENOTDIR")) return 0;
+      throw err;
+    }
+  }
+
+  /** Remove the folder `name` and everything in it; false when there was none. */
+  async removeTree(name: string): Promise<boolean> {
+    this.checkWritable(name);
+    if (!(await this.isDir(name))) return false;
+    try {
+      await this.fs.rm(this.pathOf(name), { recursive: true });
+      return true;
+    } catch (err) {
+      if (isFsError(err, "ENOENT")) return false;
+      throw err;
+    }
+  }
+
+  /** A new, empty temporary folder (`.fsspec-extract-...`); its name. */
+  async createTempDir(kind: "extract"): Promise<string> {
+    this.checkWritable("temporary folder");
+    await this.ensureDir();
+    const name = `${RESERVED_PREFIX}${kind}-${HOST_TAG}-${process.pid}-${randomBytes(6).toString("hex")}`;
+    await this.fs.mkdir(this.pathOf(name), { createParents: false });
+    return name;
   }
 
   async ensureDir(): Promise<void> {
@@ -193,6 +255,19 @@ export class StorageDir {
     }
   }
 
+  /** The hex digest of `name`'s bytes, read in `chunk`s; undefined when it does not exist. */
+  async digest(name: string, algorithm: "sha256" | "md5", chunk = 8 * 2 ** 20): Promise<string | undefined> {
+    const reader = await this.openReader(name);
+    if (!reader) return undefined;
+    try {
+      const hash = createHash(algorithm);
+      for (let off = 0; off < reader.size; off += chunk) hash.update(await reader.read(off, Math.min(reader.size, off + chunk)));
+      return hash.digest("hex");
+    } finally {
+      await reader.close();
+    }
+  }
+
   /**
    * Write `data` at `offset` of `name`, creating it (sparse) if needed and `create` allows;
    * otherwise a missing file is ENOENT (it was removed, and with it the bytes written before).
@@ -243,34 +318,7 @@ export class StorageDir {
     const name = `${RESERVED_PREFIX}${kind}-${HOST_TAG}-${process.pid}-${randomBytes(6).toString("hex")}`;
     const path = this.pathOf(name);
     const local = this.local;
-    if (local) {
-      const fh = await local.open(path, "wx").catch((err) => {
-        throw toFsError(err, path);
-      });
-      let position = 0;
-      let closed = false;
-      const close = async () => {
-        if (closed) return;
-        closed = true;
-        try {
-          if (options.fsync) await fh.sync();
-        } finally {
-          await fh.close();
-        }
-      };
-      return {
-        name,
-        write: async (data) => {
-          await writeFully(fh, data, position, path);
-          position += data.byteLength;
-        },
-        close,
-        abort: async () => {
-          await close().catch(() => undefined);
-          await local.unlink(path).catch(() => undefined);
-        },
-      };
-    }
+    if (local) return createLocalTemp(local, path, name, options);
     const writer = await this.fs.open(path, "wb");
     return {
       name,
@@ -294,15 +342,16 @@ export class StorageDir {
     if (this.readOnly || (this.cleaned && !force)) return 0;
     this.cleaned = true;
     let removed = 0;
-    for (const info of await this.list()) {
+    for (const info of await this.listAll()) {
       const name = info.name.slice(info.name.lastIndexOf("/") + 1);
       const m = TEMP_RE.exec(name);
+      if (info.type === "directory") {
+        // Only extraction folders are the cache's own; their owner is judged like a download's.
+        if (m?.[1] === "extract" && abandonedTemp(m, info) && (await this.removeTree(name))) removed++;
+        continue;
+      }
       const age = info.mtime instanceof Date ? Date.now() - info.mtime.getTime() : 0;
-      const abandoned = !m
-        ? name.startsWith(LOCAL_TEMP_PREFIX) && age > staleMs
-        : m[2] === HOST_TAG
-          ? (Number(m[3]) !== process.pid && !pidAlive(Number(m[3]))) || age > PID_REUSE_MS
-          : age > staleMs;
+      const abandoned = !m ? name.startsWith(LOCAL_TEMP_PREFIX) && age > staleMs : abandonedTemp(m, info, staleMs);
       if (abandoned && (await this.remove(name))) removed++;
       else if (name.startsWith(LOCK_PREFIX) && (await removeAbandonedLock(this.fs, info.name, staleMs))) removed++;
     }
@@ -312,6 +361,50 @@ export class StorageDir {
   private checkWritable(name: string): void {
     if (this.readOnly) throw FsError.eacces(this.pathOf(name), "read-only cache storage layer");
   }
+}
+
+/**
+ * Whether the temporary a TEMP_RE match names belongs to no live work: on this host its process
+ * is gone (or it is old enough for the pid to have been reused), from another host it has not
+ * been touched for `staleMs`.
+ */
+function abandonedTemp(m: RegExpExecArray, info: FileInfo, staleMs = DEFAULT_TEMP_STALE_MS): boolean {
+  const age = info.mtime instanceof Date ? Date.now() - info.mtime.getTime() : 0;
+  if (m[2] !== HOST_TAG) return age > staleMs;
+  return (Number(m[3]) !== process.pid && !pidAlive(Number(m[3]))) || age > PID_REUSE_MS;
+}
+
+/**
+ * A new file at `path` on a local disk (it must not exist yet), written in order; `name` is what
+ * the TempFile is called by.
+ */
+export async function createLocalTemp(local: NodePromises, path: string, name: string, options: { fsync?: boolean } = {}): Promise<TempFile> {
+  const fh = await local.open(path, "wx").catch((err) => {
+    throw toFsError(err, path);
+  });
+  let position = 0;
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    try {
+      if (options.fsync) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  };
+  return {
+    name,
+    write: async (data) => {
+      await writeFully(fh, data, position, path);
+      position += data.byteLength;
+    },
+    close,
+    abort: async () => {
+      await close().catch(() => undefined);
+      await local.unlink(path).catch(() => undefined);
+    },
+  };
 }
 
 async function writeFully(fh: Handle, data: Uint8Array, position: number, path: string): Promise<void> {
@@ -352,7 +445,10 @@ export function isInternalName(name: string): boolean {
 }
 
 export interface StorageOptions {
-  /** A directory, or a list: only the last is written, earlier ones are read-only layers. */
+  /**
+   * A directory, or a list: only the last is written, earlier ones are read-only layers. Default: a new
+   * directory under the system's temp directory, per process.
+   */
   cacheStorage?: string | readonly string[];
   /** The filesystem holding the cache directories (default: the local disk). */
   storageFs?: AbstractFileSystem;

@@ -5,70 +5,119 @@
  * be faster, never to change their meaning.
  */
 import { createHash } from "node:crypto";
+import { inspect, type InspectOptions } from "node:util";
 import { FsError, isFsError, throwIfAborted } from "./errors.js";
 import { hasMagic, planGlob } from "./glob.js";
 import { DEFAULT_CONCURRENCY, mapBounded, settleBounded } from "./limiter.js";
 import { ListingsCache } from "./listings-cache.js";
-import { basename, isInside, normalizePosix, parentOf, trimTrailingSlashes } from "./paths.js";
-import type {
-  BytesLike,
-  CatOptions,
-  CatRangesOptions,
-  DuOptions,
-  ExpandOptions,
-  FileInfo,
-  FileSystemOptions,
-  FindOptions,
-  GlobOptions,
-  LsOptions,
-  PipeMode,
-  PipeOptions,
-  RmOptions,
-  SignalOptions,
-  TransferOptions,
-  WalkOptions,
+import { basename, checkPathCharacters, parentOf, trimTrailingSlashes } from "./paths.js";
+import { printRedacted, redactOptions } from "./redact.js";
+import {
+  CAT_OPTIONS,
+  CAT_RANGES_OPTIONS,
+  DU_OPTIONS,
+  EXPAND_OPTIONS,
+  FILESYSTEM_OPTIONS,
+  FIND_OPTIONS,
+  GET_PUT_OPTIONS,
+  GLOB_OPTIONS,
+  LS_OPTIONS,
+  MAKEDIRS_OPTIONS,
+  MKDIR_OPTIONS,
+  PIPE_OPTIONS,
+  RM_OPTIONS,
+  SIGN_OPTIONS,
+  SIGNAL_OPTIONS,
+  TOUCH_OPTIONS,
+  TRANSFER_OPTIONS,
+  WALK_OPTIONS,
+  type BytesLike,
+  type CatOptions,
+  type CatRangesOptions,
+  type DuOptions,
+  type ExpandOptions,
+  type FileInfo,
+  type FileSystemOptions,
+  type FindOptions,
+  type GetPutOptions,
+  type GlobOptions,
+  type LsOptions,
+  type MakedirsOptions,
+  type MkdirOptions,
+  type PipeMode,
+  type PipeOptions,
+  type RmOptions,
+  type SignOptions,
+  type SignalOptions,
+  type TouchOptions,
+  type TransferOptions,
+  type WalkOptions,
 } from "./types.js";
-import { BufferedFile, readableFile, parseMode, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
+import {
+  checkArg,
+  checkOffset,
+  checkOptions,
+  checkPath,
+  checkPaths,
+  invalidArgument,
+  isBoolean,
+  isEncoding,
+  isFunction,
+  isNonNegativeInteger,
+  isPlainObject,
+  mergeSpecs,
+  type OptionSpec,
+} from "./validate.js";
+import { BufferedFile, FILE_OPEN_OPTIONS, readableFile, parseMode, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
 import { DEFAULT_MAX_BLOCK, DEFAULT_MAX_GAP, sliceMerged } from "../files/coalesce.js";
 import { broadcastRanges, needsSize, planRangeJobs, resolveRange, type RangeJob } from "./ranges.js";
 import { CollectingSink, type SinkOptions, type UploadSink } from "../files/upload-sink.js";
 import { TextFile } from "../files/text-file.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
-import { planTransfer, runTransfers, transferOne } from "./transfer.js";
+import { makeTransferPlan, planTransfer, runMoves, runTransfers, transferOne } from "./transfer.js";
 
+/**
+ * A filesystem class: constructed with its options, with the static side of `AbstractFileSystem`
+ * (`protocols`, `ownOptions`, `fromJSON`...).
+ */
 export type FileSystemClass<T extends AbstractFileSystem = AbstractFileSystem> = (new (
   options?: any,
 ) => T) & typeof AbstractFileSystem;
 
 /** Serialised form of a filesystem: enough to rebuild it with `AbstractFileSystem.fromJSON`. */
 export interface FileSystemJSON {
+  /** The canonical protocol of the class (`protocols[0]`). */
   protocol: string;
+  /**
+   * The constructor options; a filesystem-valued option (a layer's target) nests as `{__filesystem__:
+   * json}`.
+   */
   options: Record<string, unknown>;
 }
 
+/**
+ * What `cat` of a list, a glob or a directory returns: the bytes of each file by path, or its error
+ * where `onError: "return"` kept it.
+ */
 export type CatResult = Record<string, Uint8Array | Error>;
+/**
+ * One directory as `walk` yields it: its path, then the names of its subdirectories and of its files,
+ * each sorted.
+ */
 export type WalkEntry = [root: string, dirs: string[], files: string[]];
+/**
+ * One directory as `walk({detail: true})` yields it: its path, then the infos of its subdirectories and
+ * of its files, by name.
+ */
 export type WalkEntryDetail = [root: string, dirs: Record<string, FileInfo>, files: Record<string, FileInfo>];
 
 const encoder = new TextEncoder();
 
-export function toBytes(data: BytesLike, path?: string): Uint8Array {
+export function toBytes(data: BytesLike, path?: string, where = "pipeFile", name = "data"): Uint8Array {
   if (typeof data === "string") return encoder.encode(data);
   if (data instanceof Uint8Array) return data;
   if ((data as unknown) instanceof ArrayBuffer) return new Uint8Array(data as unknown as ArrayBuffer);
-  throw FsError.einval("data must be a Uint8Array or a string", path);
-}
-
-function checkMaxDepth(maxDepth: number | undefined): void {
-  if (maxDepth !== undefined && (!Number.isInteger(maxDepth) || maxDepth < 1)) {
-    throw FsError.einval(`maxDepth must be a positive integer, got ${maxDepth}`);
-  }
-}
-
-function checkOffset(name: string, value: number | null | undefined, path: string): void {
-  if (value !== undefined && value !== null && !Number.isInteger(value)) {
-    throw FsError.einval(`${name} must be an integer, got ${value}`, path);
-  }
+  throw invalidArgument(where, name, "must be a Uint8Array or a string", data, path);
 }
 
 function stableStringify(value: unknown): string {
@@ -82,26 +131,63 @@ function stableStringify(value: unknown): string {
 }
 
 /** Late-bound so this module never imports the registry (which imports the backends). */
-let jsonReviver: ((json: FileSystemJSON) => Promise<AbstractFileSystem>) | undefined;
-let defaultLocalFs: (() => AbstractFileSystem) | undefined;
+let closeListener: ((fs: AbstractFileSystem) => void) | undefined;
 
-export function setFileSystemReviver(fn: (json: FileSystemJSON) => Promise<AbstractFileSystem>): void {
-  jsonReviver = fn;
+/** Told of every instance closed (the registry drops it from its instance cache). */
+export function setCloseListener(fn: (fs: AbstractFileSystem) => void): void {
+  closeListener = fn;
 }
 
-export function setDefaultLocalFileSystem(fn: () => AbstractFileSystem): void {
-  defaultLocalFs = fn;
-}
+/** Per-method option specs of a class beyond the common ones (`{open: {streaming: isBoolean}}`). */
+export type CallOptionSpecs = Readonly<Partial<Record<string, OptionSpec>>>;
+
+/** Every constructor option of a class: its own `ownOptions` and its ancestors', merged once. */
+const acceptedOptions = new WeakMap<object, OptionSpec>();
 
 class Transaction {
   readonly files: BufferedFile[] = [];
 }
 
+/**
+ * The base of every filesystem: the whole API (listing, reading, writing, globs, copies, opened files,
+ * transactions) built on a few primitives a backend implements (`_ls`, `_catFile`, and for writes
+ * `_pipeFile`, `_rmFile`; see docs/writing-a-backend.md). Paths are the backend's own, with or without
+ * its protocol; failures are `FsError`s with a code.
+ */
 export abstract class AbstractFileSystem {
   /** Protocol names this class answers to; the first is its canonical name. */
   static protocols: readonly string[] = ["abstract"];
   /** The path of the root as this filesystem names it ("/" or ""). */
   static rootMarker = "/";
+  /**
+   * Options holding credentials: printed as `***` (`util.inspect`, `console.log`, `String()`).
+   * Names that look secret (`isSecretName`: token, password, headers like Authorization...) are
+   * redacted at every depth of the options whatever a class declares; `toJSON` keeps them all.
+   */
+  static secretOptions: readonly string[] = [];
+
+  /**
+   * Constructor options this class adds to its parent's, each with the check of its value
+   * (`optionSpec<MyOptions, ParentOptions>({...})`). Constructors refuse any other name.
+   */
+  static ownOptions: OptionSpec = FILESYSTEM_OPTIONS;
+
+  /** Options a method of this class takes beyond the common ones, by method name. */
+  static callOptions: CallOptionSpecs = {};
+
+  /** Every constructor option this class takes: its own and its ancestors'. */
+  static get acceptedOptions(): OptionSpec {
+    let spec = acceptedOptions.get(this);
+    if (!spec) {
+      const own: OptionSpec[] = [];
+      for (let c: object | null = this; c !== null && c !== Function.prototype; c = Object.getPrototypeOf(c)) {
+        if (Object.hasOwn(c, "ownOptions")) own.unshift((c as typeof AbstractFileSystem).ownOptions);
+      }
+      spec = mergeSpecs(...own);
+      acceptedOptions.set(this, spec);
+    }
+    return spec;
+  }
 
   /** Whether `filesystem()` may hand out one shared instance for these options. */
   static cacheable(_options: FileSystemOptions): boolean {
@@ -120,8 +206,13 @@ export abstract class AbstractFileSystem {
   static chainOptions(
     inner: { fs: AbstractFileSystem; path: string },
     outerPath: string,
-    options: FileSystemOptions,
-  ): { options: FileSystemOptions; path: string } {
+    options: Record<string, unknown>,
+  ): {
+    /** The options to construct this class with. */
+    options: Record<string, unknown>;
+    /** The path on the new instance. */
+    path: string;
+  } {
     return { options: { ...options, fs: inner.fs }, path: outerPath || inner.path };
   }
 
@@ -144,25 +235,50 @@ export abstract class AbstractFileSystem {
     return p === "" ? this.rootMarker : p;
   }
 
+  /**
+   * Rebuild a filesystem from what `toJSON()` returned (the object or its JSON string), through the
+   * registry: the protocol must be registered (the built-in ones are). EINVAL for anything that is not
+   * a serialised filesystem.
+   */
   static async fromJSON(json: FileSystemJSON | string): Promise<AbstractFileSystem> {
-    const parsed: FileSystemJSON = typeof json === "string" ? JSON.parse(json) : json;
-    if (!jsonReviver) throw FsError.enotsup("the registry is not loaded; import fsspec-ts");
-    return jsonReviver(parsed);
+    let parsed: unknown = json;
+    if (typeof json === "string") {
+      try {
+        parsed = JSON.parse(json);
+      } catch (err) {
+        throw new FsError("EINVAL", `fromJSON: json is not valid JSON (${(err as Error).message})`, { cause: err });
+      }
+    }
+    if (!isPlainObject(parsed) || typeof parsed.protocol !== "string" || (parsed.options !== undefined && !isPlainObject(parsed.options))) {
+      throw invalidArgument("fromJSON", "json", "must be a serialised filesystem ({protocol, options})", parsed);
+    }
+    // Imported on use, not at load: the registry imports the backends, which import this module.
+    const { reviveFileSystem } = await import("./registry.js");
+    return reviveFileSystem(parsed as unknown as FileSystemJSON);
   }
 
+  /**
+   * The constructor options as given, frozen: what `toJSON` serialises and the instance cache compares.
+   */
   readonly options: Readonly<FileSystemOptions>;
   /** Directory listings kept between calls (remote backends), or undefined. */
   readonly dircache: ListingsCache | undefined;
   /** How many operations batch calls run at once. */
   readonly concurrency: number;
   private activeTransaction: Transaction | undefined;
+  private isClosed = false;
 
+  /**
+   * Every option is checked against `acceptedOptions`: an unknown name or a bad value is EINVAL (naming
+   * the closest known option).
+   */
   constructor(options: FileSystemOptions = {}) {
+    checkOptions(`${this.klass.protocols[0] ?? this.constructor.name} options`, options, this.klass.acceptedOptions);
     this.options = Object.freeze({ ...options });
-    this.concurrency = Math.max(1, Number(options.concurrency ?? DEFAULT_CONCURRENCY));
+    this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     const useListings = options.useListingsCache ?? this.listsRemotely;
     this.dircache = useListings
-      ? new ListingsCache({ maxPaths: options.maxPaths, expiry: options.listingsExpiryTime })
+      ? new ListingsCache({ maxPaths: options.maxPaths, expiryMs: options.listingsExpiryMs })
       : undefined;
   }
 
@@ -171,34 +287,91 @@ export abstract class AbstractFileSystem {
     return false;
   }
 
+  /** The canonical protocol of this instance's class (`protocols[0]`). */
   get protocol(): string {
     return this.klass.protocols[0] ?? "abstract";
   }
 
+  /**
+   * The path of the root as this filesystem names it: "/", or "" for backends whose paths start with a
+   * bucket, host or repository.
+   */
   get rootMarker(): string {
     return this.klass.rootMarker;
   }
 
+  /** This instance's class, for its static side (`protocols`, `callOptions`...). */
   protected get klass(): typeof AbstractFileSystem {
     return this.constructor as typeof AbstractFileSystem;
+  }
+
+  /** The options `method` takes beyond the common ones (a backend's own; wrappers add their target's). */
+  callOptionsOf(method: string): OptionSpec | undefined {
+    return this.klass.callOptions[method];
+  }
+
+  /**
+   * The entry check of public method `method`: its options against `spec` (plus this backend's
+   * additions), then an already-aborted signal is EABORT before any work starts.
+   */
+  protected checkCall(method: string, options: unknown, spec: OptionSpec, path?: string): void {
+    if (!isPlainObject(options)) {
+      if (options !== undefined) checkOptions(method, options, spec, undefined, path);
+      return;
+    }
+    // The common call has no options at all: nothing to look up, nothing to loop over.
+    for (const _ in options) {
+      checkOptions(method, options, spec, this.callOptionsOf(method), path);
+      const signal = (options as SignalOptions).signal;
+      if (signal?.aborted) throwIfAborted(signal, path);
+      return;
+    }
+  }
+
+  /** True once `close()` ran; the instance cache then hands out a new instance instead. */
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  /** Release what the instance holds (connections); it leaves the instance cache. Backends extend this. */
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    closeListener?.(this);
   }
 
   // ---------------------------------------------------------------- paths
 
   /** Validate a user path and strip its protocol: the one entry point for paths. */
   normalizePath(path: string): string {
-    if (typeof path !== "string") throw FsError.einval(`path must be a string, got ${typeof path}`);
+    if (typeof path !== "string") throw invalidArgument("normalizePath", "path", "must be a string", path);
     if (path === "") throw FsError.einval("empty path; use the root ('/' or 'protocol://') to mean the top");
-    if (path.includes("\0")) throw FsError.einval("path contains a NUL byte", path);
+    checkPathCharacters(path);
     return this.klass.stripProtocol(path);
   }
 
   /** `name` with this filesystem's protocol in front (unchanged if it has one). */
   unstripProtocol(name: string): string {
+    checkPath("unstripProtocol", name, "name");
     if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(name)) return name;
     return `${this.protocol}://${name}`;
   }
 
+  /**
+   * The plain file name one segment of this filesystem's paths stands for, as a transfer to
+   * another filesystem names it there (undefined: no name). Here the segment itself; URL
+   * backends decode it.
+   */
+  fileNameOf(segment: string): string | undefined {
+    return segment;
+  }
+
+  /** The path segment that names a file called `name` here (the inverse of fileNameOf). */
+  segmentOf(name: string): string {
+    return name;
+  }
+
+  /** The parent of a normalised path; the root is its own parent. */
   protected parent(path: string): string {
     return parentOf(path, this.rootMarker);
   }
@@ -220,6 +393,7 @@ export abstract class AbstractFileSystem {
     throw FsError.enotsup(`${this.protocol} is read-only`, path);
   }
 
+  /** Delete one file (ENOENT when missing). Read-only backends keep this default: ENOTSUP. */
   protected async _rmFile(path: string, _options: SignalOptions): Promise<void> {
     throw FsError.enotsup(`${this.protocol} is read-only`, path);
   }
@@ -250,6 +424,10 @@ export abstract class AbstractFileSystem {
   /** Directories: by default nothing to do (object stores have implied directories). */
   protected async _mkdir(_path: string, _createParents: boolean, _options: SignalOptions): Promise<void> {}
 
+  /**
+   * Remove an empty directory. By default there is nothing to remove (implied directories): ENOTEMPTY
+   * when its listing holds anything, ENOENT when it cannot be listed.
+   */
   protected async _rmdir(path: string, options: SignalOptions): Promise<void> {
     const listing = await this.listDir(path, options);
     if (listing.some((e) => e.name !== path)) throw new FsError("ENOTEMPTY", undefined, { path });
@@ -296,46 +474,88 @@ export abstract class AbstractFileSystem {
     return listing;
   }
 
+  /**
+   * List a directory: one info per entry (names only with `detail: false`); a file lists as `[its
+   * info]`. ENOENT when nothing is there. The path is literal (no globs); remote backends answer from
+   * the listings cache unless `refresh`.
+   */
   ls(path: string, options: LsOptions & { detail: false }): Promise<string[]>;
   ls(path: string, options?: LsOptions & { detail?: true }): Promise<FileInfo[]>;
   ls(path: string, options?: LsOptions): Promise<FileInfo[] | string[]>;
   async ls(path: string, options: LsOptions = {}): Promise<FileInfo[] | string[]> {
+    this.checkCall("ls", options, LS_OPTIONS);
     const p = this.normalizePath(path);
     const listing = await this.listDir(p, options);
     return options.detail === false ? listing.map((e) => e.name) : listing;
   }
 
+  /**
+   * The entry at `path`: `name`, `size` (bytes; null when unknown), `type` and what the backend adds
+   * (`mtime`, `etag`...). ENOENT when nothing is there.
+   */
   async info(path: string, options: SignalOptions = {}): Promise<FileInfo> {
+    this.checkCall("info", options, SIGNAL_OPTIONS);
     return this._info(this.normalizePath(path), options);
   }
 
   /** The entry's type, or undefined when nothing is there (ENOENT/ENOTDIR); other errors propagate. */
   private async typeOrMissing(path: string, options: SignalOptions): Promise<FileInfo["type"] | undefined> {
+    return (await this.infoOrMissing(this.normalizePath(path), options))?.type;
+  }
+
+  /** The entry at a normalised path, or undefined when nothing is there (ENOENT/ENOTDIR). */
+  private async infoOrMissing(path: string, options: SignalOptions): Promise<FileInfo | undefined> {
     try {
-      return (await this._info(this.normalizePath(path), options)).type;
+      return await this._info(path, options);
     } catch (err) {
       if (isFsError(err, "ENOENT") || isFsError(err, "ENOTDIR")) return undefined;
       throw err;
     }
   }
 
+  /**
+   * Whether anything is at `path`. Only "nothing there" (ENOENT, ENOTDIR) is false: other errors
+   * (EACCES, a network failure) are thrown, never taken for absence.
+   */
   async exists(path: string, options: SignalOptions = {}): Promise<boolean> {
+    this.checkCall("exists", options, SIGNAL_OPTIONS);
     return (await this.typeOrMissing(path, options)) !== undefined;
   }
 
+  /**
+   * Whether `path` is a directory: false when it is missing or not a directory; other errors are thrown
+   * (see `exists`).
+   */
   async isDir(path: string, options: SignalOptions = {}): Promise<boolean> {
+    this.checkCall("isDir", options, SIGNAL_OPTIONS);
     return (await this.typeOrMissing(path, options)) === "directory";
   }
 
+  /**
+   * Whether `path` is a file: false when it is missing or not a file; other errors are thrown (see
+   * `exists`).
+   */
   async isFile(path: string, options: SignalOptions = {}): Promise<boolean> {
+    this.checkCall("isFile", options, SIGNAL_OPTIONS);
     return (await this.typeOrMissing(path, options)) === "file";
   }
 
+  /**
+   * The size of `path` in bytes (0 for directories; null when the backend cannot tell). ENOENT when
+   * missing.
+   */
   async size(path: string, options: SignalOptions = {}): Promise<number | null> {
+    this.checkCall("size", options, SIGNAL_OPTIONS);
     return (await this.info(path, options)).size;
   }
 
+  /**
+   * `size` of each path, in order, at most `concurrency` at a time; the first failure rejects the call.
+   */
   async sizes(paths: readonly string[], options: SignalOptions = {}): Promise<Array<number | null>> {
+    if (!Array.isArray(paths)) throw invalidArgument("sizes", "paths", "must be an array of strings", paths);
+    checkPaths("sizes", paths, "paths");
+    this.checkCall("sizes", options, SIGNAL_OPTIONS);
     return (await mapBounded(paths, (p) => this.size(p, options), {
       concurrency: this.concurrency,
       signal: options.signal,
@@ -344,17 +564,24 @@ export abstract class AbstractFileSystem {
 
   /** A hex digest of the entry's metadata: changes when the file does. */
   async checksum(path: string, options: SignalOptions = {}): Promise<string> {
+    this.checkCall("checksum", options, SIGNAL_OPTIONS);
     const info = await this.info(path, options);
     return createHash("sha256").update(stableStringify(info)).digest("hex").slice(0, 32);
   }
 
   /** A key that changes whenever the content changes (backends with ETags override). */
   async ukey(path: string, options: SignalOptions = {}): Promise<string> {
+    this.checkCall("ukey", options, SIGNAL_OPTIONS);
     const info = await this.info(path, options);
     return createHash("sha256").update(stableStringify(info)).digest("hex");
   }
 
+  /**
+   * When `path` was last modified (its info's `mtime`). ENOTSUP where the backend records no
+   * modification time.
+   */
   async modified(path: string, options: SignalOptions = {}): Promise<Date> {
+    this.checkCall("modified", options, SIGNAL_OPTIONS);
     const info = await this.info(path, options);
     const m = info.mtime ?? info.modified ?? info.LastModified;
     if (m instanceof Date) return m;
@@ -362,7 +589,11 @@ export abstract class AbstractFileSystem {
     throw FsError.enotsup(`${this.protocol} does not record modification times`, info.name);
   }
 
+  /**
+   * When `path` was created (its info's `created`). ENOTSUP where the backend records no creation time.
+   */
   async created(path: string, options: SignalOptions = {}): Promise<Date> {
+    this.checkCall("created", options, SIGNAL_OPTIONS);
     const info = await this.info(path, options);
     const c = info.created;
     if (c instanceof Date) return c;
@@ -371,13 +602,26 @@ export abstract class AbstractFileSystem {
   }
 
   /** A URL that grants temporary access, where the backend can make one. */
-  async sign(path: string, _options: { expiration?: number } = {}): Promise<string> {
-    throw FsError.enotsup(`${this.protocol} cannot sign URLs`, path);
+  async sign(path: string, options: SignOptions = {}): Promise<string> {
+    this.checkSign(path, options);
+    throw FsError.enotsup(`${this.protocol} cannot sign URLs`, this.normalizePath(path));
   }
 
+  /** The entry check of `sign` (backends that sign call it first). */
+  protected checkSign(path: string, options: SignOptions): string {
+    this.checkCall("sign", options, SIGN_OPTIONS);
+    return this.normalizePath(path);
+  }
+
+  /**
+   * Forget cached listings: of `path`, its ancestors and everything below it, or all of them without a
+   * path. Call it when something else changed the storage.
+   */
   invalidateCache(path?: string): void {
-    if (!this.dircache) return;
-    this.dircache.invalidate(path === undefined ? undefined : this.normalizePath(path), this.rootMarker);
+    if (path !== undefined) checkPath("invalidateCache", path);
+    // Normalised even without a listings cache, so a bad path is refused everywhere alike.
+    const p = path === undefined ? undefined : this.normalizePath(path);
+    this.dircache?.invalidate(p, this.rootMarker);
   }
 
   /** Forget the listing of `path` (already normalised) after a write. */
@@ -387,10 +631,16 @@ export abstract class AbstractFileSystem {
 
   // ---------------------------------------------------------------- walking
 
+  /**
+   * Walk the tree below `path` like Python's `os.walk`: one entry per directory, parents first
+   * (`topdown: false`: children first), names sorted, down to `maxDepth` levels (1: `path` alone).
+   * Walking top-down, removing names from an entry's subdirectories prunes them. A directory that
+   * cannot be listed is skipped (`onError`), a file or a missing path yields nothing.
+   */
   walk(path: string, options: WalkOptions & { detail: true }): AsyncGenerator<WalkEntryDetail>;
   walk(path: string, options?: WalkOptions & { detail?: false }): AsyncGenerator<WalkEntry>;
   async *walk(path: string, options: WalkOptions = {}): AsyncGenerator<WalkEntry | WalkEntryDetail> {
-    checkMaxDepth(options.maxDepth);
+    this.checkCall("walk", options, WALK_OPTIONS);
     const p = this.normalizePath(path);
     yield* this.walkFrom(p, options.maxDepth, options.detail ? options : { ...options, detail: false });
   }
@@ -432,11 +682,17 @@ export abstract class AbstractFileSystem {
     if (!topdown) yield entry;
   }
 
+  /**
+   * Every file below `path` at any depth or down to `maxDepth` levels, as sorted paths or, with
+   * `detail`, infos by path; `withDirs` adds the directories (and `path` itself, unless it is the
+   * root). A file finds itself; a missing path finds nothing (no error, as in fsspec). Directories are
+   * listed level by level, `concurrency` at a time.
+   */
   find(path: string, options: FindOptions & { detail: true }): Promise<Record<string, FileInfo>>;
   find(path: string, options?: FindOptions & { detail?: false }): Promise<string[]>;
   find(path: string, options?: FindOptions): Promise<string[] | Record<string, FileInfo>>;
   async find(path: string, options: FindOptions = {}): Promise<string[] | Record<string, FileInfo>> {
-    checkMaxDepth(options.maxDepth);
+    this.checkCall("find", options, FIND_OPTIONS);
     const found = await this.findInfos(this.normalizePath(path), options.detail ? options : { ...options, detail: false });
     const names = [...found.keys()].sort();
     if (!options.detail) return names;
@@ -483,15 +739,27 @@ export abstract class AbstractFileSystem {
       level = [];
       listed.forEach((r, i) => {
         if (r.ok) level.push([nextDirs[i]!, r.value]);
+        else if (!isFsError(r.error, "ENOENT") && !isFsError(r.error, "ENOTDIR")) {
+          if (isFsError(r.error, "EABORT") || options.onError === "raise") throw r.error;
+          if (typeof options.onError === "function") options.onError(r.error);
+        }
       });
     }
     return out;
   }
 
+  /**
+   * The paths matching `pattern`, sorted (with `detail`: infos by path). fsspec's rules: `*` and `?`
+   * stay within a segment, `**` spans any depth, `[a-z]` and `[!a]` are classes, a trailing `/` matches
+   * directories only; `maxDepth` bounds the depth `**` reaches. A pattern without glob characters is a
+   * lookup of that path. No match is an empty result, not an error.
+   */
   glob(pattern: string, options: GlobOptions & { detail: true }): Promise<Record<string, FileInfo>>;
   glob(pattern: string, options?: GlobOptions & { detail?: false }): Promise<string[]>;
   glob(pattern: string, options?: GlobOptions): Promise<string[] | Record<string, FileInfo>>;
   async glob(pattern: string, options: GlobOptions = {}): Promise<string[] | Record<string, FileInfo>> {
+    checkPath("glob", pattern, "pattern");
+    this.checkCall("glob", options, GLOB_OPTIONS);
     const found = await this.globInfos(pattern, options.detail ? options : { ...options, detail: false });
     const names = [...found.keys()].sort();
     if (!options.detail) return names;
@@ -500,7 +768,6 @@ export abstract class AbstractFileSystem {
 
   /** Matches of `pattern`, each with its info when a listing gave one. */
   protected async globInfos(pattern: string, options: GlobOptions): Promise<Map<string, FileInfo>> {
-    checkMaxDepth(options.maxDepth);
     const endsWithSep = pattern.endsWith("/");
     const path = this.normalizePath(pattern);
     const out = new Map<string, FileInfo>();
@@ -522,7 +789,12 @@ export abstract class AbstractFileSystem {
     return out;
   }
 
+  /**
+   * Bytes used below `path` as `find` sees it (`maxDepth`, `withDirs`): the total (`total`, default
+   * true) or bytes per path.
+   */
   async du(path: string, options: DuOptions = {}): Promise<number | Record<string, number>> {
+    this.checkCall("du", options, DU_OPTIONS);
     const infos = await this.find(path, { maxDepth: options.maxDepth, withDirs: options.withDirs, detail: true, signal: options.signal });
     if (options.total ?? true) {
       return Object.values(infos).reduce((n, i) => n + (i.size ?? 0), 0);
@@ -532,56 +804,83 @@ export abstract class AbstractFileSystem {
 
   /**
    * Turn paths and globs into a sorted list of existing paths (below each match too, when
-   * recursive). Literal paths are kept as given unless recursive. Empty result: ENOENT.
+   * recursive). A path that exists is itself, glob characters or not; only a path that does
+   * not exist is read as a glob. Literal paths are kept as given unless recursive. Empty
+   * result: ENOENT.
    */
   async expandPath(pathOrPaths: string | readonly string[], options: ExpandOptions = {}): Promise<string[]> {
+    checkPaths("expandPath", pathOrPaths);
+    this.checkCall("expandPath", options, EXPAND_OPTIONS);
     const found = await this.expandInfos(pathOrPaths, options);
     return [...found.keys()].sort();
   }
 
-  /** expandPath with the infos the listings produced (undefined for literal paths); copy planning uses it. */
+  /** expandPath with the infos the lookups produced (undefined for unlooked-up literal paths); copy planning uses it. */
   async expandInfos(
     pathOrPaths: string | readonly string[],
     options: ExpandOptions = {},
   ): Promise<Map<string, FileInfo | undefined>> {
-    checkMaxDepth(options.maxDepth);
+    checkPaths("expandInfos", pathOrPaths);
+    this.checkCall("expandInfos", options, EXPAND_OPTIONS);
     const inputs = typeof pathOrPaths === "string" ? [pathOrPaths] : [...pathOrPaths];
     const out = new Map<string, FileInfo | undefined>();
     const add = (m: Map<string, FileInfo | undefined>) => {
       for (const [k, v] of m) if (v || !out.has(k)) out.set(k, v);
     };
+    const below = (dir: string, maxDepth: number | undefined) =>
+      this.findInfos(dir, { maxDepth, withDirs: true, detail: true, signal: options.signal });
     for (const raw of inputs) {
       const p = this.normalizePath(raw);
-      if (hasMagic(p)) {
+      const literal = hasMagic(p) ? await this.literalMatch(p, options) : undefined;
+      if (hasMagic(p) && !literal) {
         const matches = await this.globInfos(raw, { maxDepth: options.maxDepth, signal: options.signal });
         add(matches);
-        if (options.recursive) {
-          if (options.maxDepth !== undefined && options.maxDepth <= 1) continue;
-          const below = [...matches.keys()].filter((m) => matches.get(m)?.type === "directory");
-          if (below.length > 0) {
-            add(await this.expandInfos(below, { ...options, maxDepth: options.maxDepth === undefined ? undefined : options.maxDepth - 1 }));
-          }
+        if (options.recursive && (options.maxDepth === undefined || options.maxDepth > 1)) {
+          // What the glob found is listed, never globbed again: its own name may hold magic.
+          const dirs = [...matches].filter(([, info]) => info?.type === "directory").map(([m]) => m);
+          const depth = options.maxDepth === undefined ? undefined : options.maxDepth - 1;
+          const listed = await mapBounded(dirs, (d) => below(d, depth), { concurrency: this.concurrency, signal: options.signal });
+          for (const m of listed as Array<Map<string, FileInfo>>) add(m);
         }
         continue;
       }
-      if (options.recursive) {
-        add(await this.findInfos(p, { maxDepth: options.maxDepth, withDirs: true, detail: true, signal: options.signal }));
-      }
-      if (!out.has(p) && (!options.recursive || (await this.exists(p, options)))) out.set(p, undefined);
+      if (options.recursive) add(await below(p, options.maxDepth));
+      if (!out.has(p) && (literal || !options.recursive || (await this.exists(p, { signal: options.signal })))) out.set(p, literal);
     }
     if (out.size === 0) throw FsError.enoent(typeof pathOrPaths === "string" ? pathOrPaths : pathOrPaths.join(", "));
     return out;
   }
 
+  /**
+   * The entry when a path with glob characters exists under that very name (it is then taken
+   * literally), else undefined. A name the backend refuses (EINVAL) cannot exist either.
+   */
+  private async literalMatch(path: string, options: SignalOptions): Promise<FileInfo | undefined> {
+    try {
+      return await this.infoOrMissing(path, options);
+    } catch (err) {
+      if (isFsError(err, "EINVAL")) return undefined;
+      throw err;
+    }
+  }
+
   // ---------------------------------------------------------------- reading
 
+  /**
+   * Whole files. One path that names a file: its bytes (a directory is EISDIR unless `recursive`). A
+   * list, a glob, or a directory with `recursive`: the bytes of each file by path, directories left
+   * out, expanded like `expandPath` (ENOENT when nothing matches). A failed read rejects the call
+   * (`onError: "raise"`, default), is kept in the result (`"return"`) or left out (`"omit"`).
+   */
   cat(path: readonly string[], options?: CatOptions): Promise<CatResult>;
   cat(path: string, options?: CatOptions): Promise<Uint8Array | CatResult>;
   async cat(path: string | readonly string[], options: CatOptions = {}): Promise<Uint8Array | CatResult> {
+    checkPaths("cat", path);
+    this.checkCall("cat", options, CAT_OPTIONS);
     const found = await this.expandInfos(path, { recursive: options.recursive, maxDepth: options.maxDepth, signal: options.signal });
     const paths = [...found.keys()].sort();
     if (typeof path === "string" && paths.length === 1 && paths[0] === this.normalizePath(path)) {
-      return this.catFile(paths[0]!, undefined, undefined, options);
+      return this.catFile(paths[0]!, undefined, undefined, { signal: options.signal });
     }
     const files = paths.filter((p) => found.get(p)?.type !== "directory");
     const onError = options.onError ?? "raise";
@@ -608,8 +907,9 @@ export abstract class AbstractFileSystem {
     // Not async on purpose: the common case hands back the backend's promise without extra ticks.
     try {
       const p = this.normalizePath(path);
-      checkOffset("start", start, p);
-      checkOffset("end", end, p);
+      checkOffset("catFile", "start", start, p);
+      checkOffset("catFile", "end", end, p);
+      this.checkCall("catFile", options, SIGNAL_OPTIONS, p);
       const s = start ?? 0;
       const e = end ?? undefined;
       if (s < 0 || (e !== undefined && e < 0)) return this.catFileFromEnd(p, s, e, options);
@@ -621,7 +921,7 @@ export abstract class AbstractFileSystem {
 
   /** catFile with offsets counted from the end: needs the size first. */
   private async catFileFromEnd(p: string, start: number, end: number | undefined, options: SignalOptions): Promise<Uint8Array> {
-    const size = (await this._info(p, options)).size;
+    const size = (await this._info(p, { signal: options.signal })).size;
     if (size === null) throw FsError.enotsup("negative offsets need a known size", p);
     const range = resolveRange(start, end, size);
     return this._catFile(p, range.start, range.end, options);
@@ -637,13 +937,17 @@ export abstract class AbstractFileSystem {
     ends: number | null | ReadonlyArray<number | null>,
     options: CatRangesOptions = {},
   ): Promise<Array<Uint8Array | Error>> {
+    checkPaths("catRanges", paths, "paths");
+    this.checkCall("catRanges", options, CAT_RANGES_OPTIONS);
     const list = broadcastRanges(paths, starts, ends);
     const ps = list.paths.map((p) => this.normalizePath(p));
     const { starts: ss, ends: es } = list;
-    ss.forEach((s, i) => checkOffset("start", s, ps[i]!));
-    es.forEach((e, i) => checkOffset("end", e, ps[i]!));
+    ss.forEach((s, i) => checkOffset("catRanges", `starts[${i}]`, s, ps[i]!));
+    es.forEach((e, i) => checkOffset("catRanges", `ends[${i}]`, e, ps[i]!));
     const onError = options.onError ?? "return";
     const results: Array<Uint8Array | Error> = new Array(ps.length);
+    // The primitives take the signal only (catRanges' own options are no business of theirs).
+    const signalOnly = { signal: options.signal };
 
     // Group by file; offsets that need the size get it once per file.
     const groups = new Map<string, number[]>();
@@ -655,7 +959,7 @@ export abstract class AbstractFileSystem {
       let size: number | null | undefined;
       if (slots.some((i) => needsSize(ss[i], es[i]))) {
         try {
-          size = (await this._info(p, options)).size;
+          size = (await this._info(p, signalOnly)).size;
         } catch (err) {
           failures.set(p, err);
           return;
@@ -675,7 +979,7 @@ export abstract class AbstractFileSystem {
     }
     const settled = await settleBounded(
       jobs,
-      (job) => this._catFile(job.path, job.merged.start, job.merged.end, options),
+      (job) => this._catFile(job.path, job.merged.start, job.merged.end, signalOnly),
       { concurrency: options.concurrency ?? this.concurrency, signal: options.signal, onError: onError === "raise" ? "raise" : "return" },
     );
     settled.forEach((r, j) => {
@@ -692,22 +996,34 @@ export abstract class AbstractFileSystem {
     return results;
   }
 
+  /** The first `size` bytes of a file (default 1024); fewer when the file is shorter. */
   async head(path: string, size = 1024, options: SignalOptions = {}): Promise<Uint8Array> {
+    checkArg("head", "size", size, isNonNegativeInteger);
+    this.checkCall("head", options, SIGNAL_OPTIONS);
     return this.catFile(path, 0, size, options);
   }
 
+  /** The last `size` bytes of a file (default 1024); the whole file when it is shorter. */
   async tail(path: string, size = 1024, options: SignalOptions = {}): Promise<Uint8Array> {
-    if (size <= 0) return new Uint8Array(0);
+    checkArg("tail", "size", size, isNonNegativeInteger);
+    this.checkCall("tail", options, SIGNAL_OPTIONS);
+    if (size === 0) return new Uint8Array(0);
     return this.catFile(path, -size, undefined, options);
   }
 
+  /** A whole file decoded as `encoding` (default utf8; an unknown encoding is EINVAL). */
   async readText(path: string, encoding: BufferEncoding = "utf8", options: SignalOptions = {}): Promise<string> {
+    checkArg("readText", "encoding", encoding, isEncoding);
+    this.checkCall("readText", options, SIGNAL_OPTIONS);
     const data = await this.catFile(path, undefined, undefined, options);
     return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString(encoding);
   }
 
+  /** Write `text` encoded as `encoding` (default utf8) as one whole file, as `pipeFile` does. */
   async writeText(path: string, text: string, encoding: BufferEncoding = "utf8", options: PipeOptions = {}): Promise<void> {
-    if (typeof text !== "string") throw FsError.einval("text must be a string", path);
+    if (typeof text !== "string") throw invalidArgument("writeText", "text", "must be a string", text);
+    checkArg("writeText", "encoding", encoding, isEncoding);
+    this.checkCall("writeText", options, PIPE_OPTIONS);
     await this.pipeFile(path, Buffer.from(text, encoding), options);
   }
 
@@ -720,9 +1036,12 @@ export abstract class AbstractFileSystem {
    */
   async readBlock(path: string, offset: number, length: number | null, delimiter?: Uint8Array | string, options: SignalOptions = {}): Promise<Uint8Array> {
     const p = this.normalizePath(path);
-    checkOffset("offset", offset, p);
-    if (offset < 0) throw FsError.einval("offset must not be negative", p);
-    if (length !== null && (!Number.isInteger(length) || length < 0)) throw FsError.einval("length must be a non-negative integer", p);
+    checkArg("readBlock", "offset", offset, isNonNegativeInteger, p);
+    if (length !== null) checkArg("readBlock", "length", length, isNonNegativeInteger, p);
+    if (delimiter !== undefined && typeof delimiter !== "string" && !(delimiter instanceof Uint8Array)) {
+      throw invalidArgument("readBlock", "delimiter", "must be a string or a Uint8Array", delimiter, p);
+    }
+    this.checkCall("readBlock", options, SIGNAL_OPTIONS, p);
     if (delimiter === undefined || (typeof delimiter !== "string" && delimiter.byteLength === 0) || delimiter === "") {
       return this.catFile(p, offset, length === null ? undefined : offset + length, options);
     }
@@ -757,20 +1076,32 @@ export abstract class AbstractFileSystem {
   /** Write one file (`pipe(path, data)`) or several (`pipe({path: data})`). */
   async pipe(pathOrRecord: string | Record<string, BytesLike>, data?: BytesLike, options: PipeOptions = {}): Promise<void> {
     if (typeof pathOrRecord === "string") {
-      if (data === undefined) throw FsError.einval("pipe(path, data) needs data", pathOrRecord);
+      if (data === undefined) throw invalidArgument("pipe", "data", "is needed with a path (pipe(path, data))", data, pathOrRecord);
       return this.pipeFile(pathOrRecord, data, options);
     }
+    if (!isPlainObject(pathOrRecord)) {
+      throw invalidArgument("pipe", "pathOrRecord", "must be a path or a plain object {path: data}", pathOrRecord);
+    }
+    if (data !== undefined) throw invalidArgument("pipe", "data", "must be undefined with a record (the record holds the data)", data);
+    this.checkCall("pipe", options, PIPE_OPTIONS);
     const entries = Object.entries(pathOrRecord);
+    // Every value is checked before anything is written: a bad one writes nothing.
+    for (const [p, d] of entries) toBytes(d, p, "pipe", `pathOrRecord['${p}']`);
     await mapBounded(entries, ([p, d]) => this.pipeFile(p, d, options), { concurrency: this.concurrency, signal: options.signal });
   }
 
+  /**
+   * Write one whole file: replace it (`mode: "overwrite"`, default) or create it only if nothing is
+   * there (`mode: "create"`: EEXIST otherwise, atomically where the backend can). Strings are written
+   * as UTF-8. Inside a transaction the file is published at its end.
+   */
   pipeFile(path: string, data: BytesLike, options: PipeOptions = {}): Promise<void> {
     // Not async on purpose (see catFile): small writes are the memory backend's hot path.
     try {
       const p = this.normalizePath(path);
       const bytes = toBytes(data, p);
+      this.checkCall("pipeFile", options, PIPE_OPTIONS, p);
       const mode = options.mode ?? "overwrite";
-      if (mode !== "overwrite" && mode !== "create") throw FsError.einval(`mode must be "overwrite" or "create", got ${String(mode)}`, p);
       if (this.activeTransaction) return this.pipeInTransaction(p, bytes, mode);
       if (!this.dircache) return this._pipeFile(p, bytes, mode, options);
       return this._pipeFile(p, bytes, mode, options).finally(() => this.invalidateNormalized(p));
@@ -785,17 +1116,28 @@ export abstract class AbstractFileSystem {
     await f.close();
   }
 
-  async touch(path: string, options: { truncate?: boolean } & SignalOptions = {}): Promise<void> {
+  /**
+   * Create an empty file, or empty an existing one (`truncate`, default true); `truncate: false` keeps
+   * an existing file's bytes and updates its modification time where the backend can.
+   */
+  async touch(path: string, options: TouchOptions = {}): Promise<void> {
+    this.checkCall("touch", options, TOUCH_OPTIONS);
     const p = this.normalizePath(path);
-    if ((options.truncate ?? true) || !(await this.exists(p, options))) {
-      await this.pipeFile(p, new Uint8Array(0), options);
+    const signalOnly = { signal: options.signal };
+    if ((options.truncate ?? true) || !(await this.exists(p, signalOnly))) {
+      await this.pipeFile(p, new Uint8Array(0), signalOnly);
     } else {
       await this._touchExisting(p);
       this.invalidateNormalized(p);
     }
   }
 
-  async mkdir(path: string, options: { createParents?: boolean } & SignalOptions = {}): Promise<void> {
+  /**
+   * Make a directory, with its missing parents unless `createParents: false`; EEXIST when it exists.
+   * Object stores have no empty directories: there this may do nothing.
+   */
+  async mkdir(path: string, options: MkdirOptions = {}): Promise<void> {
+    this.checkCall("mkdir", options, MKDIR_OPTIONS);
     const p = this.normalizePath(path);
     try {
       await this._mkdir(p, options.createParents ?? true, options);
@@ -804,9 +1146,13 @@ export abstract class AbstractFileSystem {
     }
   }
 
-  async makedirs(path: string, options: { existOk?: boolean } & SignalOptions = {}): Promise<void> {
+  /**
+   * Make a directory and its parents. EEXIST when a file is at `path`, or a directory unless `existOk`.
+   */
+  async makedirs(path: string, options: MakedirsOptions = {}): Promise<void> {
+    this.checkCall("makedirs", options, MAKEDIRS_OPTIONS);
     const p = this.normalizePath(path);
-    const info = await this._info(p, options).catch((err) => {
+    const info = await this._info(p, { signal: options.signal }).catch((err) => {
       if (isFsError(err, "ENOENT")) return undefined;
       throw err;
     });
@@ -816,13 +1162,15 @@ export abstract class AbstractFileSystem {
       throw FsError.eexist(p);
     }
     try {
-      await this._mkdir(p, true, options);
+      await this._mkdir(p, true, { signal: options.signal });
     } finally {
       this.invalidateNormalized(p);
     }
   }
 
+  /** Remove an empty directory: ENOTEMPTY when it holds anything. */
   async rmdir(path: string, options: SignalOptions = {}): Promise<void> {
+    this.checkCall("rmdir", options, SIGNAL_OPTIONS);
     const p = this.normalizePath(path);
     try {
       await this._rmdir(p, options);
@@ -831,7 +1179,12 @@ export abstract class AbstractFileSystem {
     }
   }
 
+  /**
+   * Delete one file, its path taken literally (no globs). ENOENT when missing; ENOTSUP on read-only
+   * backends.
+   */
   async rmFile(path: string, options: SignalOptions = {}): Promise<void> {
+    this.checkCall("rmFile", options, SIGNAL_OPTIONS);
     const p = this.normalizePath(path);
     try {
       await this._rmFile(p, options);
@@ -842,6 +1195,7 @@ export abstract class AbstractFileSystem {
 
   /** Delete files (and, with `recursive`, directories: children before parents). */
   async rm(pathOrPaths: string | readonly string[], options: RmOptions = {}): Promise<void> {
+    this.checkRm(pathOrPaths, options);
     const found = await this.expandInfos(pathOrPaths, { recursive: options.recursive, maxDepth: options.maxDepth, signal: options.signal });
     const entries = await mapBounded(
       [...found.keys()],
@@ -853,6 +1207,16 @@ export abstract class AbstractFileSystem {
     if (!options.recursive && dirs.length > 0) {
       throw FsError.eisdir(dirs[0]!, "is a directory; pass recursive: true to delete it");
     }
+    await this.removeEntries(files, dirs, options);
+  }
+
+  /**
+   * rm's deleting half: exactly these files, then these directories deepest first (each empty
+   * by its turn), with no expansion. With `keepNonEmpty`, a directory that still holds
+   * something stays (a move leaves what it did not move). Backends that delete in batches
+   * override this; moves across filesystems call it (runMoves).
+   */
+  async removeEntries(files: readonly string[], dirs: readonly string[], options: SignalOptions & { keepNonEmpty?: boolean }): Promise<void> {
     try {
       await mapBounded(files, (f) => this._rmFile(f, options), { concurrency: this.concurrency, signal: options.signal });
       // Deepest directories first so each is empty when its turn comes.
@@ -867,7 +1231,7 @@ export abstract class AbstractFileSystem {
             await this._rmdir(d, options);
           } catch (err) {
             // An implied directory vanishes with its last file.
-            if (!isFsError(err, "ENOENT")) throw err;
+            if (!isFsError(err, "ENOENT") && !(options.keepNonEmpty && isFsError(err, "ENOTEMPTY"))) throw err;
           }
           this.invalidateNormalized(d);
         }, { concurrency: this.concurrency, signal: options.signal });
@@ -878,16 +1242,45 @@ export abstract class AbstractFileSystem {
     }
   }
 
+  /** The entry check of `rm` (backends with their own rm call it first). */
+  protected checkRm(pathOrPaths: unknown, options: RmOptions): void {
+    checkPaths("rm", pathOrPaths);
+    this.checkCall("rm", options, RM_OPTIONS);
+  }
+
   // ---------------------------------------------------------------- copying
 
-  /** Copy within this filesystem (see README for fsspec's destination rules). */
+  /** The entry check of copy, mv, get and put: source and destination paths, then the options. */
+  private checkTransfer(method: string, src: unknown, dst: unknown, options: unknown, spec: OptionSpec, names: [string, string] = ["src", "dst"]): void {
+    checkPaths(method, src, names[0]);
+    checkPaths(method, dst, names[1]);
+    if (Array.isArray(dst) && (!Array.isArray(src) || src.length !== dst.length)) {
+      const problem = Array.isArray(src) ? `must have as many entries as ${names[0]} (${src.length})` : `can be a list only when ${names[0]} is one`;
+      throw invalidArgument(method, names[1], problem, dst);
+    }
+    this.checkCall(method, options, spec);
+  }
+
+  /**
+   * Copy within this filesystem (fsspec's destination rules, docs/filesystem-api.md). A
+   * destination that is the source is a no-op; one inside a source directory is EINVAL.
+   */
   async copy(src: string | readonly string[], dst: string | readonly string[], options: TransferOptions = {}): Promise<void> {
+    this.checkTransfer("copy", src, dst, options, TRANSFER_OPTIONS);
+    if (await this.namesItself(src, dst, options)) return;
     const pairs = await planTransfer(this, src, this, dst, options);
     // Like fsspec, a recursive copy skips sources that vanish unless told to raise.
     await runTransfers(pairs, this, this, { ...options, onError: options.onError ?? (options.recursive ? "omit" : "raise") });
   }
 
+  /**
+   * Copy one file within this filesystem (server-side where the backend can), replacing `dst`; both
+   * paths literal. ENOENT when `src` is missing.
+   */
   async cpFile(src: string, dst: string, options: SignalOptions = {}): Promise<void> {
+    checkPath("cpFile", src, "src");
+    checkPath("cpFile", dst, "dst");
+    this.checkCall("cpFile", options, SIGNAL_OPTIONS);
     const s = this.normalizePath(src);
     const d = this.normalizePath(dst);
     try {
@@ -897,55 +1290,100 @@ export abstract class AbstractFileSystem {
     }
   }
 
-  /** Move: copy then delete the source. */
+  /**
+   * Move: copy, then delete each source once its copy is confirmed (see runMoves). The same
+   * rules as copy; a directory without `recursive` is EISDIR, and nothing moves.
+   */
   async mv(src: string | readonly string[], dst: string | readonly string[], options: TransferOptions = {}): Promise<void> {
-    if (typeof src === "string" && typeof dst === "string" && this.normalizePath(src) === this.normalizePath(dst)) return;
-    const pairs = await planTransfer(this, src, this, dst, options);
-    await runTransfers(pairs, this, this, options);
-    await this.rm(src, { recursive: options.recursive, maxDepth: options.maxDepth, signal: options.signal });
+    this.checkTransfer("mv", src, dst, options, TRANSFER_OPTIONS);
+    if (await this.namesItself(src, dst, options)) return;
+    const plan = await makeTransferPlan(this, src, this, dst, options);
+    if (plan.skippedDir !== undefined) throw FsError.eisdir(plan.skippedDir, "is a directory; pass recursive: true to move it");
+    await runMoves(plan, this, this, options, (files, dirs) => this.removeEntries(files, dirs, { signal: options.signal, keepNonEmpty: true }));
+  }
+
+  /** Whether a copy or move names one existing path as both source and destination (a no-op). */
+  private async namesItself(src: string | readonly string[], dst: string | readonly string[], options: SignalOptions): Promise<boolean> {
+    if (typeof src !== "string" || typeof dst !== "string") return false;
+    const p = this.normalizePath(src);
+    if (p !== this.normalizePath(dst)) return false;
+    if (await this.exists(p, { signal: options.signal })) return true;
+    if (!hasMagic(p)) throw FsError.enoent(p);
+    await this.expandInfos(src, { signal: options.signal }); // ENOENT when the glob matches nothing
+    return true;
+  }
+
+  /**
+   * The entry check of get, put, getFile and putFile (`names`: the remote and local argument,
+   * in the method's order), then the local side: `localFs`, else the local disk.
+   */
+  private async localSide(
+    method: string,
+    args: [unknown, unknown],
+    names: [string, string],
+    options: GetPutOptions,
+    single: boolean,
+  ): Promise<{ local: AbstractFileSystem; transfer: TransferOptions }> {
+    if (single) {
+      checkPath(method, args[0], names[0]);
+      checkPath(method, args[1], names[1]);
+      this.checkCall(method, options, GET_PUT_OPTIONS);
+    } else {
+      this.checkTransfer(method, args[0], args[1], options, GET_PUT_OPTIONS, names);
+    }
+    const { localFs, ...transfer } = options;
+    return { local: localFs ?? (await localFileSystem()), transfer };
   }
 
   /** Download to the local filesystem (or `localFs`), with fsspec's copy rules. */
-  async get(rpath: string | readonly string[], lpath: string | readonly string[], options: TransferOptions & { localFs?: AbstractFileSystem } = {}): Promise<void> {
-    const local = options.localFs ?? localFileSystem();
-    const pairs = await planTransfer(this, rpath, local, lpath, options);
-    if (typeof lpath === "string") {
-      // Remote names must never steer a download outside the local target.
-      const root = local.normalizePath(lpath);
-      for (const pair of pairs) {
-        if (!isInside(normalizePosix(pair.dst), root)) {
-          throw FsError.eacces(pair.dst, `destination escapes the target directory '${root}'`);
-        }
-      }
-    }
-    await runTransfers(pairs, this, local, options);
+  async get(rpath: string | readonly string[], lpath: string | readonly string[], options: GetPutOptions = {}): Promise<void> {
+    const { local, transfer } = await this.localSide("get", [rpath, lpath], ["rpath", "lpath"], options, false);
+    // planTransfer refuses remote names that would steer a download outside `lpath`.
+    const pairs = await planTransfer(this, rpath, local, lpath, transfer);
+    await runTransfers(pairs, this, local, transfer);
   }
 
   /** Upload from the local filesystem (or `localFs`), with fsspec's copy rules. */
-  async put(lpath: string | readonly string[], rpath: string | readonly string[], options: TransferOptions & { localFs?: AbstractFileSystem } = {}): Promise<void> {
-    const local = options.localFs ?? localFileSystem();
-    const pairs = await planTransfer(local, lpath, this, rpath, options);
-    await runTransfers(pairs, local, this, options);
+  async put(lpath: string | readonly string[], rpath: string | readonly string[], options: GetPutOptions = {}): Promise<void> {
+    const { local, transfer } = await this.localSide("put", [lpath, rpath], ["lpath", "rpath"], options, false);
+    const pairs = await planTransfer(local, lpath, this, rpath, transfer);
+    await runTransfers(pairs, local, this, transfer);
   }
 
-  async getFile(rpath: string, lpath: string, options: TransferOptions & { localFs?: AbstractFileSystem } = {}): Promise<void> {
-    const local = options.localFs ?? localFileSystem();
-    await transferOne(this, this.normalizePath(rpath), local, local.normalizePath(lpath), options);
+  /**
+   * Download one file to `lpath` on the local side (`localFs`, default the local disk), replacing it;
+   * both paths literal. `callback` reports the bytes.
+   */
+  async getFile(rpath: string, lpath: string, options: GetPutOptions = {}): Promise<void> {
+    const { local, transfer } = await this.localSide("getFile", [rpath, lpath], ["rpath", "lpath"], options, true);
+    await transferOne(this, this.normalizePath(rpath), local, local.normalizePath(lpath), transfer);
   }
 
-  async putFile(lpath: string, rpath: string, options: TransferOptions & { localFs?: AbstractFileSystem } = {}): Promise<void> {
-    const local = options.localFs ?? localFileSystem();
-    await transferOne(local, local.normalizePath(lpath), this, this.normalizePath(rpath), options);
+  /**
+   * Upload one local file (from `localFs`, default the local disk) to `rpath`, replacing it; both paths
+   * literal. `callback` reports the bytes.
+   */
+  async putFile(lpath: string, rpath: string, options: GetPutOptions = {}): Promise<void> {
+    const { local, transfer } = await this.localSide("putFile", [lpath, rpath], ["lpath", "rpath"], options, true);
+    await transferOne(local, local.normalizePath(lpath), this, this.normalizePath(rpath), transfer);
   }
 
   // ---------------------------------------------------------------- opened files
 
+  /**
+   * Open a file (see docs/opened-files.md). Binary modes give a `BufferedFile`: seekable reads through
+   * a read cache (`cacheType`), or writes sent in `blockSize` chunks and published on close (`w`
+   * replaces, `a` appends, `x` creates only). Text modes give a `TextFile`. A missing file for reading
+   * is ENOENT, a directory EISDIR, `x` over an existing file EEXIST, another mode EINVAL. Inside a
+   * transaction writes are published at its end.
+   */
   open(path: string, mode: TextMode, options?: FileOpenOptions): Promise<TextFile>;
   open(path: string, mode?: "rb" | "wb" | "ab" | "xb", options?: FileOpenOptions): Promise<BufferedFile>;
   open(path: string, mode?: OpenMode, options?: FileOpenOptions): Promise<BufferedFile | TextFile>;
   async open(path: string, mode: OpenMode = "rb", options: FileOpenOptions = {}): Promise<BufferedFile | TextFile> {
     const { kind, text } = parseMode(mode);
     const p = this.normalizePath(path);
+    this.checkCall("open", options, FILE_OPEN_OPTIONS, p);
     const raw = kind === "r" ? await this.openForRead(p, options) : await this.openForWrite(p, kind, options);
     return text ? new TextFile(raw, options.encoding ?? "utf8") : raw;
   }
@@ -955,7 +1393,7 @@ export abstract class AbstractFileSystem {
     let size = options.size;
     let details: Record<string, unknown> = {};
     if (size === undefined) {
-      const info = await this._info(path, options);
+      const info = await this._info(path, { signal: options.signal });
       if (info.type === "directory") throw FsError.eisdir(path);
       if (info.size === null) throw FsError.enotsup("cannot open a file of unknown size for random access", path);
       size = info.size;
@@ -968,10 +1406,14 @@ export abstract class AbstractFileSystem {
     });
   }
 
+  /**
+   * A writable file over `_openWriter`: `x` refuses an existing file (EEXIST), a directory is EISDIR;
+   * enlisted in the running transaction, if any.
+   */
   protected async openForWrite(path: string, kind: "w" | "a" | "x", options: FileOpenOptions): Promise<BufferedFile> {
     // One lookup. Only "x" must know for sure; other modes write even where a lookup is refused
     // (a presigned PUT URL may forbid HEAD).
-    const existing = await this._info(path, options).catch((err) => {
+    const existing = await this._info(path, { signal: options.signal }).catch((err) => {
       if (kind === "x" && !isFsError(err, "ENOENT") && !isFsError(err, "ENOTDIR")) throw err;
       return undefined;
     });
@@ -995,6 +1437,7 @@ export abstract class AbstractFileSystem {
         discard: () => sink.discard(),
       },
       autocommit: transaction ? false : (options.autocommit ?? true),
+      signal: options.signal,
     });
     this.enlist(file);
     return file;
@@ -1010,6 +1453,10 @@ export abstract class AbstractFileSystem {
 
   // ---------------------------------------------------------------- transactions
 
+  /**
+   * Whether a transaction is running on this instance (between `startTransaction` and
+   * `endTransaction`).
+   */
   get inTransaction(): boolean {
     return this.activeTransaction !== undefined;
   }
@@ -1022,6 +1469,7 @@ export abstract class AbstractFileSystem {
 
   /** Publish (commit = true) or drop every file written since `startTransaction`. */
   async endTransaction(commit = true): Promise<void> {
+    checkArg("endTransaction", "commit", commit, isBoolean);
     const tx = this.activeTransaction;
     if (!tx) throw FsError.einval("no transaction in progress");
     this.activeTransaction = undefined;
@@ -1043,6 +1491,7 @@ export abstract class AbstractFileSystem {
 
   /** Run `fn` in a transaction: published together on success, discarded if it throws. */
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    checkArg("transaction", "fn", fn, isFunction);
     this.startTransaction();
     let result: T;
     try {
@@ -1055,12 +1504,33 @@ export abstract class AbstractFileSystem {
     return result;
   }
 
+  // ---------------------------------------------------------------- printing
+
+  /** The options as printed: secrets as `***` (see `secretOptions`), nested filesystems print themselves. */
+  protected printedOptions(): Record<string, unknown> {
+    const shown = redactOptions(this.options, new Set(this.klass.secretOptions));
+    delete shown.skipInstanceCache;
+    return shown;
+  }
+
+  /**
+   * How `util.inspect` and `console.log` show the instance: `ClassName { options }`, secrets as `***`.
+   */
+  [inspect.custom](depth: number, options: InspectOptions, show?: typeof inspect): string {
+    return printRedacted(this.constructor.name, this.printedOptions(), depth, options, show);
+  }
+
+  /** `ClassName { options }` with secrets as `***` (template strings and `String()` too). */
+  toString(): string {
+    return printRedacted(this.constructor.name, this.printedOptions());
+  }
+
   // ---------------------------------------------------------------- serialisation
 
   /** Class and options; filesystem-valued options (a `dir` target) nest. */
   toJSON(): FileSystemJSON {
     const options: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(this.options)) {
+    for (const [k, v] of Object.entries(this.options as Record<string, unknown>)) {
       if (v === undefined || k === "skipInstanceCache") continue;
       if (v instanceof AbstractFileSystem) options[k] = { __filesystem__: v.toJSON() };
       else if (typeof v === "function" || (v !== null && typeof v === "object" && !isPlainData(v))) {
@@ -1077,7 +1547,10 @@ function isPlainData(v: object): boolean {
   return (proto === Object.prototype || proto === null) && Object.values(v).every((x) => x === null || typeof x !== "object" || isPlainData(x as object));
 }
 
-function localFileSystem(): AbstractFileSystem {
-  if (!defaultLocalFs) throw FsError.enotsup("no local filesystem is registered");
-  return defaultLocalFs();
+/**
+ * The local disk of get/put, imported on first use rather than registered by local.ts at load:
+ * a module that changes another at import would have to be kept by bundlers (sideEffects).
+ */
+async function localFileSystem(): Promise<AbstractFileSystem> {
+  return (await import("../implementations/local.js")).defaultLocalFileSystem();
 }

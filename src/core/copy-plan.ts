@@ -4,6 +4,9 @@
  */
 import { basename, commonPathPrefix, trimTrailingSlashes } from "./paths.js";
 
+/**
+ * What `planDestinations` decides from: the caller's source and destination and what the lookups found.
+ */
 export interface PlanInput {
   /** What the caller passed as source: a single path (string) or a list. */
   source: string | readonly string[];
@@ -37,7 +40,9 @@ export function planDestinations(input: PlanInput): string[] {
   }
   return sources.map((p) => {
     if (prefix === "" && !p.startsWith("/")) return joinDst(dst, p);
-    return dst + p.slice(prefix.length);
+    // The root as destination ("/") already ends with the separator the rest starts with.
+    const rest = p.slice(prefix.length);
+    return dst.endsWith("/") && rest.startsWith("/") ? dst + rest.slice(1) : dst + rest;
   });
 }
 

@@ -89,6 +89,7 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${re}$`, "s");
 }
 
+/** Whether `path` holds a glob character (`*`, `?` or `[`). */
 export function hasMagic(path: string): boolean {
   return /[*?[]/.test(path);
 }

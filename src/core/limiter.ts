@@ -6,15 +6,23 @@
 import { FsError, throwIfAborted } from "./errors.js";
 import type { OnError } from "./types.js";
 
+/** The default `concurrency` of filesystems and batch calls: 16. */
 export const DEFAULT_CONCURRENCY = 16;
 
+/** Options of `mapBounded` and `settleBounded`. */
 export interface MapBoundedOptions {
+  /** Items in flight at once; default 16 (`DEFAULT_CONCURRENCY`). */
   concurrency?: number;
+  /**
+   * Stops starting items once it fires; the call rejects with EABORT. Each item's `fn` gets a signal
+   * that also fires on the first failure.
+   */
   signal?: AbortSignal;
   /** "raise" (default): reject on the first error; "return": the error becomes the result; "omit": dropped. */
   onError?: OnError;
 }
 
+/** One item's outcome in `settleBounded`: its value, or its error. */
 export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
 
 /**
@@ -85,16 +93,25 @@ export async function settleBounded<T, R>(
   return results;
 }
 
-/** A counting semaphore for call sites that are not a simple list (e.g. per-origin request slots). */
+/**
+ * A counting semaphore for call sites that are not a simple list (per-origin request slots...): at most
+ * `limit` holders at once, woken in order.
+ */
 export class Semaphore {
   private active = 0;
   private readonly waiters: Array<() => void> = [];
+  /** @param limit Most holders at once. */
   constructor(readonly limit: number) {}
 
-  async acquire(): Promise<() => void> {
+  /**
+   * Wait for a slot; resolves to its release function. An abort while waiting fails at once with
+   * EABORT (naming `path`) and gives up the place in the queue.
+   */
+  async acquire(signal?: AbortSignal, path?: string): Promise<() => void> {
+    throwIfAborted(signal, path);
     if (this.active < this.limit) this.active++;
     // A waiter is woken with the slot of the releaser, so the count never overshoots.
-    else await new Promise<void>((resolve) => this.waiters.push(resolve));
+    else await this.wait(signal, path);
     let released = false;
     return () => {
       if (released) return;
@@ -105,8 +122,27 @@ export class Semaphore {
     };
   }
 
-  async run<R>(fn: () => Promise<R>): Promise<R> {
-    const release = await this.acquire();
+  private wait(signal: AbortSignal | undefined, path: string | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        const i = this.waiters.indexOf(wake);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new FsError("EABORT", undefined, { path, cause: signal?.reason }));
+      };
+      this.waiters.push(wake);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Run `fn` holding a slot, released when it settles; an abort while waiting for the slot is EABORT.
+   */
+  async run<R>(fn: () => Promise<R>, signal?: AbortSignal): Promise<R> {
+    const release = await this.acquire(signal);
     try {
       return await fn();
     } finally {

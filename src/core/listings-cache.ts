@@ -5,36 +5,49 @@
 import { LRUCache } from "lru-cache";
 import type { FileInfo } from "./types.js";
 import { isInside, parentOf } from "./paths.js";
+import { checkOptions, isNonNegativeNumber, isPositiveInteger, optionSpec } from "./validate.js";
 
+/** Options of a `ListingsCache` (filesystems take `maxPaths` and `listingsExpiryMs`). */
 export interface ListingsCacheOptions {
   /** Most directories kept (default 10,000). */
   maxPaths?: number;
-  /** Seconds a listing stays valid; undefined or 0 keeps it until invalidated. */
-  expiry?: number;
+  /** Milliseconds a listing stays valid; undefined (the default) or 0 keeps it until invalidated. */
+  expiryMs?: number;
 }
 
+const LISTINGS_CACHE_OPTIONS = optionSpec<ListingsCacheOptions>({ maxPaths: isPositiveInteger, expiryMs: isNonNegativeNumber });
+
+/**
+ * Directory listings kept between calls (a filesystem's `dircache`): a real LRU bounded by `maxPaths`,
+ * with optional expiry. Writes invalidate a path, its parents and everything below it.
+ */
 export class ListingsCache {
   private readonly lru: LRUCache<string, FileInfo[]>;
 
   constructor(options: ListingsCacheOptions = {}) {
+    checkOptions("ListingsCache", options, LISTINGS_CACHE_OPTIONS);
     this.lru = new LRUCache<string, FileInfo[]>({
       max: Math.max(1, options.maxPaths ?? 10_000),
-      ...(options.expiry ? { ttl: options.expiry * 1000, ttlAutopurge: false } : {}),
+      ...(options.expiryMs ? { ttl: Math.ceil(options.expiryMs), ttlAutopurge: false } : {}),
     });
   }
 
+  /** The listing of `path`, unless missing or expired. */
   get(path: string): FileInfo[] | undefined {
     return this.lru.get(path);
   }
 
+  /** Keep the listing of `path` (the least recently used one goes beyond `maxPaths`). */
   set(path: string, listing: FileInfo[]): void {
     this.lru.set(path, listing);
   }
 
+  /** Whether a listing of `path` is kept and not expired. */
   has(path: string): boolean {
     return this.lru.has(path);
   }
 
+  /** How many listings are kept. */
   get size(): number {
     return this.lru.size;
   }
@@ -61,6 +74,7 @@ export class ListingsCache {
     }
   }
 
+  /** Forget every listing. */
   clear(): void {
     this.lru.clear();
   }

@@ -42,6 +42,7 @@ export function protocolOf(url: string): string | undefined {
   return m && (m[2] === "://" || splitChain(url).length > 1) ? m[1]!.toLowerCase() : undefined;
 }
 
+/** `path` without trailing slashes ("/" stays "/"). */
 export function trimTrailingSlashes(path: string): string {
   let end = path.length;
   while (end > 1 && path[end - 1] === "/") end--;
@@ -73,6 +74,7 @@ export function parentOf(path: string, root = "/"): string {
   return trimmed.slice(0, idx);
 }
 
+/** The last segment of `path`, trailing slashes ignored. */
 export function basename(path: string): string {
   const trimmed = trimTrailingSlashes(path);
   const idx = trimmed.lastIndexOf("/");
@@ -115,8 +117,32 @@ export function commonPathPrefix(paths: readonly string[]): string {
   return first.slice(0, n).join("/");
 }
 
-function decodeSegment(seg: string): string {
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Refuse a path holding a control character (U+0000-U+001F, U+007F) with EINVAL. URL parsers
+ * drop TAB, LF and CR (so `.\t.` turns into `..` after any containment check) and NUL ends
+ * C strings: no backend gets such a path. Every filesystem's `normalizePath` calls this.
+ */
+export function checkPathCharacters(path: string): void {
+  const m = CONTROL_CHARACTER.exec(path);
+  if (m) {
+    const code = m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+    throw FsError.einval(`path contains the control character U+${code} at index ${m.index}`, path);
+  }
+}
+
+/** UTF-8 overlong spellings of `.`, `/` and `\` that lenient decoders accept. */
+const OVERLONG = [
+  [/%c0%ae|%e0%80%ae/gi, "."],
+  [/%c0%af|%e0%80%af/gi, "/"],
+  [/%c1%9c/gi, "\\"],
+] as const;
+
+/** Every reading of a segment a layer below might apply: percent-decoding (repeated), overlong UTF-8, NFKC. */
+function readingsOf(seg: string): string {
   let out = seg;
+  for (const [re, ch] of OVERLONG) out = out.replace(re, ch);
   // Decode repeatedly so `%252e%252e` (double-encoded) is seen too.
   for (let i = 0; i < 3 && out.includes("%"); i++) {
     try {
@@ -127,22 +153,25 @@ function decodeSegment(seg: string): string {
       break;
     }
   }
-  return out;
+  // Fullwidth and leader dots and slashes (U+FF0E, U+2025, U+FF0F...) become ASCII under NFKC.
+  return out.normalize("NFKC");
 }
 
 /**
- * Resolve `rel` inside the view rooted at `root`. A leading `/` means the view's root.
- * Any spelling that could leave the root under some interpretation (`..`, `%2e%2e`,
- * backslash separators) is refused with EACCES; plain `..` that stays inside is resolved.
+ * Resolve `rel` inside the view rooted at `root`. A leading `/` means the view's root. The
+ * path is first read the way any layer below might read it (percent-decoded, backslashes as
+ * separators, NFKC, spaces around a segment trimmed as a URL parser trims the end of a URL),
+ * and refused with EACCES if any such reading climbs above the root; control characters are
+ * EINVAL. Plain `..` that stays inside is resolved.
  */
 export function resolveInside(root: string, rel: string): string {
-  // Paranoid pass: every separator and encoding a backend might interpret.
+  checkPathCharacters(rel);
   let depth = 0;
   for (const raw of rel.split(/[\\/]+/)) {
-    const seg = decodeSegment(raw);
-    for (const sub of seg.split(/[\\/]+/)) {
-      if (sub === "" || sub === ".") continue;
-      if (sub === "..") depth--;
+    for (const sub of readingsOf(raw).split(/[\\/]+/)) {
+      const seg = sub.trim();
+      if (seg === "" || seg === ".") continue;
+      if (seg === "..") depth--;
       else depth++;
       if (depth < 0) throw FsError.eacces(rel, "path escapes the root of the view");
     }

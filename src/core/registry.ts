@@ -2,15 +2,23 @@
  * Protocol name -> filesystem class, loaded lazily, plus the instance cache behind
  * `filesystem()`: the same class with the same options gives the same instance.
  */
-import { AbstractFileSystem, setFileSystemReviver, type FileSystemClass, type FileSystemJSON } from "./abstract.js";
+import { AbstractFileSystem, setCloseListener, type FileSystemClass, type FileSystemJSON } from "./abstract.js";
 import { FsError } from "./errors.js";
-import type { FileSystemOptions } from "./types.js";
+import { checkArg, checkOptions, isBoolean, isFunction, isPlainObject, optionSpec } from "./validate.js";
 
+/**
+ * Loads a filesystem class on first use (`registerImplementation("x", async () => (await
+ * import("./x.js")).XFileSystem)`).
+ */
 export type FileSystemLoader = () => Promise<FileSystemClass>;
 
 const implementations = new Map<string, FileSystemClass | FileSystemLoader>();
 const loaded = new Map<string, FileSystemClass>();
 const instances = new Map<string, AbstractFileSystem>();
+/** The cache key of each cached instance, so a closed one can leave the cache. */
+const keyOfInstance = new WeakMap<AbstractFileSystem, string>();
+
+const REGISTER_OPTIONS = optionSpec<{ clobber?: boolean }>({ clobber: isBoolean });
 
 function isFileSystemClass(value: unknown): value is FileSystemClass {
   return typeof value === "function" && (value === AbstractFileSystem || value.prototype instanceof AbstractFileSystem);
@@ -33,7 +41,8 @@ export function registerImplementation(
   options: { clobber?: boolean } = {},
 ): void {
   const key = checkName(name);
-  if (typeof impl !== "function") throw FsError.einval(`implementation for '${key}' must be a class or a loader function`);
+  checkArg("registerImplementation", "impl", impl, isFunction);
+  checkOptions("registerImplementation", options, REGISTER_OPTIONS);
   const current = implementations.get(key);
   if (current !== undefined && current !== impl && loaded.get(key) !== impl && !options.clobber) {
     throw new FsError("EEXIST", `protocol '${key}' is already registered; pass {clobber: true} to replace it`);
@@ -104,28 +113,34 @@ function idOf(obj: object): number {
  */
 export async function filesystem<T extends AbstractFileSystem = AbstractFileSystem>(
   protocol: string,
-  options: FileSystemOptions = {},
+  options: Record<string, unknown> = {},
 ): Promise<T> {
   const cls = await getFilesystemClass(protocol);
+  if (!isPlainObject(options)) checkOptions(`${protocol} options`, options, cls.acceptedOptions);
   const { skipInstanceCache, ...rest } = options;
+  checkArg(`${protocol} options`, "option 'skipInstanceCache'", skipInstanceCache ?? false, isBoolean);
   const cacheable = !skipInstanceCache && cls.cacheable(rest);
   const key = `${idOf(cls)}|${tokenize(rest)}`;
   if (cacheable) {
     const hit = instances.get(key);
     if (hit) return hit as T;
   }
-  let resolved: FileSystemOptions = rest;
+  let resolved: Record<string, unknown> = rest;
   if (typeof rest.targetProtocol === "string" && rest.fs === undefined) {
     const { targetProtocol, targetOptions, ...others } = rest;
-    resolved = { ...others, fs: await filesystem(targetProtocol, (targetOptions ?? {}) as FileSystemOptions) };
+    if (targetOptions !== undefined && !isPlainObject(targetOptions)) {
+      throw FsError.einval(`${protocol} options: option 'targetOptions' must be a plain object`);
+    }
+    resolved = { ...others, fs: await filesystem(targetProtocol, targetOptions ?? {}) };
   }
-  resolved = await cls.prepareOptions(resolved);
-  const instance = new (cls as unknown as new (o: FileSystemOptions) => T)(resolved);
+  resolved = (await cls.prepareOptions(resolved)) as Record<string, unknown>;
+  const instance = new (cls as unknown as new (o: Record<string, unknown>) => T)(resolved);
   if (cacheable) {
     // Two concurrent first calls: keep the first instance so both callers share it.
     const raced = instances.get(key);
     if (raced) return raced as T;
     instances.set(key, instance);
+    keyOfInstance.set(instance, key);
   }
   return instance;
 }
@@ -135,8 +150,16 @@ export function clearInstanceCache(): void {
   instances.clear();
 }
 
+// A closed instance is of no use to the next caller: it leaves the cache.
+setCloseListener((fs) => {
+  const key = keyOfInstance.get(fs);
+  if (key !== undefined && instances.get(key) === fs) instances.delete(key);
+});
+
 async function revive(json: FileSystemJSON): Promise<AbstractFileSystem> {
-  if (!json || typeof json.protocol !== "string") throw FsError.einval("not a serialised filesystem");
+  if (!isPlainObject(json) || typeof json.protocol !== "string" || (json.options !== undefined && !isPlainObject(json.options))) {
+    throw FsError.einval("fromJSON: not a serialised filesystem ({protocol, options})");
+  }
   const options: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(json.options ?? {})) {
     const nested = (v as { __filesystem__?: FileSystemJSON } | null)?.__filesystem__;
@@ -145,21 +168,28 @@ async function revive(json: FileSystemJSON): Promise<AbstractFileSystem> {
   return filesystem(json.protocol, options);
 }
 
-setFileSystemReviver(revive);
+/** `AbstractFileSystem.fromJSON` rebuilds through this (imported on use: no hook set at load). */
+export { revive as reviveFileSystem };
 
 // Built-in backends, each imported on first use.
 registerImplementation("memory", async () => (await import("../implementations/memory.js")).MemoryFileSystem);
 registerImplementation("file", async () => (await import("../implementations/local.js")).LocalFileSystem);
 registerImplementation("local", async () => (await import("../implementations/local.js")).LocalFileSystem);
 registerImplementation("dir", async () => (await import("../implementations/dir.js")).DirFileSystem);
-// Cache layers (src/cached): blockcache (alias cached), filecache, simplecache.
+// Cache layers (src/cached): blockcache (alias cached), filecache, simplecache; hfcache (over hf only).
 registerImplementation("blockcache", async () => (await import("../cached/blockcache.js")).CachingFileSystem);
 registerImplementation("cached", async () => (await import("../cached/blockcache.js")).CachingFileSystem);
 registerImplementation("filecache", async () => (await import("../cached/filecache.js")).WholeFileCacheFileSystem);
 registerImplementation("simplecache", async () => (await import("../cached/simplecache.js")).SimpleCacheFileSystem);
+registerImplementation("hfcache", async () => (await import("../cached/hubcache.js")).HubCacheFileSystem);
 registerImplementation("http", async () => (await import("../implementations/http.js")).HTTPFileSystem);
 registerImplementation("https", async () => (await import("../implementations/http.js")).HTTPFileSystem);
 registerImplementation("hf", async () => (await import("../implementations/hf.js")).HuggingFaceFileSystem);
 registerImplementation("ngc", async () => (await import("../implementations/ngc.js")).NGCFileSystem);
-registerImplementation("s3", async () => (await import("../implementations/s3.js")).S3FileSystem);
-registerImplementation("s3a", async () => (await import("../implementations/s3.js")).S3FileSystem);
+registerImplementation("s3", async () => (await import("../implementations/s3/load.js")).loadS3FileSystem());
+registerImplementation("s3a", async () => (await import("../implementations/s3/load.js")).loadS3FileSystem());
+registerImplementation("gs", async () => (await import("../implementations/gs.js")).GCSFileSystem);
+registerImplementation("gcs", async () => (await import("../implementations/gs.js")).GCSFileSystem);
+// Archives (read-only, over any filesystem): zip://member::<url of the .zip>, tar://member::<url of the .tar/.tar.gz>.
+registerImplementation("zip", async () => (await import("../implementations/zip.js")).ZipFileSystem);
+registerImplementation("tar", async () => (await import("../implementations/tar.js")).TarFileSystem);

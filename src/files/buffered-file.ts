@@ -3,12 +3,30 @@
  * fetch, writes are buffered and handed to an upload sink in blocks.
  */
 import { Readable, Writable } from "node:stream";
-import { FsError } from "../core/errors.js";
+import { inspect, type InspectOptions } from "node:util";
+import { FsError, throwIfAborted } from "../core/errors.js";
+import { inspectRedacted } from "../core/redact.js";
+import {
+  checkArg,
+  checkOptions,
+  invalidArgument,
+  isBoolean,
+  isEncoding,
+  isPositiveInteger,
+  isNonNegativeInteger,
+  isRecord,
+  isSignal,
+  isString,
+  optionSpec,
+} from "../core/validate.js";
 import { DEFAULT_BLOCK_SIZE, makeReadCache, type CacheStats, type RangeFetcher, type ReadCache } from "./read-caches.js";
 import { concatBytes, type UploadSink } from "./upload-sink.js";
 
+/** Modes of a `BufferedFile`: read, write (replace), append, exclusive create. */
 export type BinaryMode = "rb" | "wb" | "ab" | "xb";
+/** Modes of a `TextFile`: as the binary ones, with strings in an encoding. */
 export type TextMode = "r" | "w" | "a" | "x" | "rt" | "wt" | "at" | "xt";
+/** Every mode `open` takes; another is EINVAL. */
 export type OpenMode = BinaryMode | TextMode;
 
 const MODES = new Set<string>(["rb", "wb", "ab", "xb", "r", "w", "a", "x", "rt", "wt", "at", "xt"]);
@@ -21,22 +39,39 @@ export function parseMode(mode: string): { kind: "r" | "w" | "a" | "x"; text: bo
   return { kind: mode[0] as "r" | "w" | "a" | "x", text: !mode.endsWith("b") };
 }
 
+/** Options of `open` (docs/opened-files.md). */
 export interface FileOpenOptions {
   /** Read-ahead / block size for reads, and the upload chunk size for writes (default 5 MiB). */
   blockSize?: number;
   /** Read cache by name: none, readahead (default), bytes, blockcache, first, parts, all, background. */
   cacheType?: string;
+  /**
+   * Options of the read cache (`cacheType`), e.g. `{maxBlocks: 8}` for blockcache or `{data}` for
+   * parts; default none.
+   */
   cacheOptions?: Record<string, unknown>;
   /** Publish on close (default). With false, only `commit()` publishes and `discard()` drops. */
   autocommit?: boolean;
-  /** Known size, saving an `info` call when opening for read. */
+  /** Known size in bytes, saving an `info` call when opening for read (default: looked up). */
   size?: number;
   /** Text encoding for text modes (default utf-8). */
   encoding?: BufferEncoding;
+  /** Aborts the opening and every later read and write of the file (EABORT). */
   signal?: AbortSignal;
-  [key: string]: unknown;
 }
 
+/** @internal The check of each `FileOpenOptions` name. */
+export const FILE_OPEN_OPTIONS = optionSpec<FileOpenOptions>({
+  blockSize: isPositiveInteger,
+  cacheType: isString,
+  cacheOptions: isRecord,
+  autocommit: isBoolean,
+  size: isNonNegativeInteger,
+  encoding: isEncoding,
+  signal: isSignal,
+});
+
+/** @internal What a backend builds a `BufferedFile` from. */
 export interface BufferedFileInit {
   path: string;
   mode: "rb" | "wb" | "ab" | "xb";
@@ -57,7 +92,11 @@ export interface BufferedFileInit {
   details?: Record<string, unknown>;
   /** Called once when the file is closed (transactions use it). */
   onClose?: (file: BufferedFile) => void;
+  /** Once it fires, reads and writes fail with EABORT and a writer publishes nothing. */
+  signal?: AbortSignal;
 }
+
+const READ_STREAM_OPTIONS = optionSpec<{ highWaterMark?: number }>({ highWaterMark: isPositiveInteger });
 
 /** A plain Uint8Array copy (never a Buffer, whose `slice` would be a view). */
 function ownedCopy(data: Uint8Array): Uint8Array {
@@ -83,15 +122,28 @@ export function readableFile(
     cacheType: options.cacheType,
     cacheOptions: options.cacheOptions,
     fetcher,
+    signal: options.signal,
     ...extra,
   });
 }
 
+/**
+ * A file opened in binary mode. Reading: `read`, `seek`, `tell`, `readline`, async iteration and Node
+ * streams, through a read cache (`cacheType`) over ranged fetches. Writing: bytes are buffered and sent
+ * in `blockSize` chunks; `close()` publishes the file (or `commit()` without autocommit), `discard()`
+ * drops it. Errors are `FsError`s with the path; after `close()` every call is ECLOSED. `await using`
+ * closes it.
+ */
 export class BufferedFile implements AsyncIterable<Uint8Array> {
+  /** The path as the filesystem names it (without protocol). */
   readonly path: string;
+  /** The binary mode the file was opened with. */
   readonly mode: "rb" | "wb" | "ab" | "xb";
+  /** Bytes per read-cache block and per upload chunk (`blockSize` option; default 5 MiB). */
   readonly blockSize: number;
+  /** What the backend knows of the file (its info when opened for read: etag, mtime...). */
   readonly details: Record<string, unknown>;
+  /** Whether `close()` publishes a written file (default true; false inside a transaction). */
   autocommit: boolean;
 
   private position = 0;
@@ -110,7 +162,17 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
   private uploads: Promise<void> = Promise.resolve();
   private forced: Promise<void> = Promise.resolve();
   private readonly onClose: ((file: BufferedFile) => void) | undefined;
+  private readonly signal: AbortSignal | undefined;
 
+  /** Printed with the credentials of a URL path (user info, signatures) as `***`. */
+  [inspect.custom](depth: number, options: InspectOptions, show?: typeof inspect): string {
+    return inspectRedacted(this, depth, options, show);
+  }
+
+  /**
+   * Made by `open()`, not by hand.
+   * @internal
+   */
   constructor(init: BufferedFileInit) {
     this.path = init.path;
     this.mode = init.mode;
@@ -120,6 +182,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     this.details = init.details ?? {};
     this.autocommit = init.autocommit ?? true;
     this.onClose = init.onClose;
+    this.signal = init.signal;
     if (init.mode === "rb" && init.readCache) {
       this.fileSize = init.size ?? init.readCache.size;
       this.cache = init.readCache;
@@ -142,6 +205,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     }
   }
 
+  /** True once `close()` (or `discard()`) ran. */
   get closed(): boolean {
     return this.isClosed;
   }
@@ -151,10 +215,12 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     return this.isDiscarded;
   }
 
+  /** True in mode `rb`. */
   get readable(): boolean {
     return this.mode === "rb";
   }
 
+  /** True in modes `wb`, `ab` and `xb`. */
   get writable(): boolean {
     return this.mode !== "rb";
   }
@@ -181,13 +247,16 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
   private checkReadable(): void {
     this.checkOpen();
     if (!this.readable) throw FsError.einval(`file not open for reading (mode ${this.mode})`, this.path);
+    if (this.signal?.aborted) throwIfAborted(this.signal, this.path);
   }
 
   private checkWritable(): void {
     this.checkOpen();
     if (!this.writable) throw FsError.einval("file not open for writing (mode rb)", this.path);
+    if (this.signal?.aborted) throwIfAborted(this.signal, this.path);
   }
 
+  /** The read position in bytes, or the bytes written so far. */
   tell(): number {
     this.checkOpen();
     return this.position;
@@ -211,7 +280,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
   /** Read up to `length` bytes (all that is left when omitted or negative). */
   async read(length = -1): Promise<Uint8Array> {
     this.checkReadable();
-    if (typeof length !== "number" || Number.isNaN(length)) throw FsError.einval(`invalid read length ${length}`, this.path);
+    if (typeof length !== "number" || Number.isNaN(length)) throw invalidArgument("read", "length", "must be a number", length, this.path);
     const start = Math.min(this.position, this.fileSize);
     const end = length < 0 ? this.fileSize : Math.min(this.fileSize, start + Math.floor(length));
     if (end <= start) return new Uint8Array(0);
@@ -226,6 +295,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
   /** Read into `target`, returning the number of bytes placed. */
   async readInto(target: Uint8Array): Promise<number> {
     this.checkReadable();
+    if (!(target instanceof Uint8Array)) throw invalidArgument("readInto", "target", "must be a Uint8Array", target, this.path);
     const start = Math.min(this.position, this.fileSize);
     const end = Math.min(this.fileSize, start + target.byteLength);
     if (end <= start) return 0;
@@ -241,6 +311,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     const parts: Uint8Array[] = [];
     const chunk = Math.min(this.blockSize, 64 * 1024);
     while (this.position < this.fileSize) {
+      if (this.signal?.aborted) throwIfAborted(this.signal, this.path);
       const start = this.position;
       const data = await this.cache!.read(start, Math.min(this.fileSize, start + chunk));
       if (data.byteLength === 0) break;
@@ -277,6 +348,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
 
   /** A Node Readable over the rest of the file; reads only as fast as it is consumed. */
   createReadStream(options: { highWaterMark?: number } = {}): Readable {
+    checkOptions("createReadStream", options, READ_STREAM_OPTIONS, undefined, this.path);
     this.checkReadable();
     const chunk = options.highWaterMark ?? Math.min(this.blockSize, 2 ** 20);
     const stream: Readable = new Readable({
@@ -307,6 +379,9 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
   /** Buffer `data`; a full block is handed to the backend. Returns the bytes accepted. */
   async write(data: Uint8Array | string): Promise<number> {
     this.checkWritable();
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+      throw invalidArgument("write", "data", "must be a Uint8Array or a string", data, this.path);
+    }
     if (this.uploadedFinal) throw FsError.einval("file already finished uploading", this.path);
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
     if (bytes.byteLength === 0) return 0;
@@ -323,6 +398,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
    * whatever is buffered as the final chunk (close does this).
    */
   async flush(force = false): Promise<void> {
+    checkArg("flush", "force", force, isBoolean, this.path);
     this.checkOpen();
     if (!this.writable) return;
     await this.queueUpload(force);
@@ -340,6 +416,8 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
 
   private async uploadBuffered(final: boolean): Promise<void> {
     if (this.uploadedFinal) return;
+    // An aborted writer sends nothing more, so close() fails and publishes nothing.
+    if (this.signal?.aborted) throwIfAborted(this.signal, this.path);
     if (!final && this.buffered < this.offerAt) return;
     // Take the buffer before awaiting: writes during the upload start a new one.
     const size = this.buffered;
@@ -458,6 +536,7 @@ export class BufferedFile implements AsyncIterable<Uint8Array> {
     this.onClose?.(this);
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

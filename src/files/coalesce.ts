@@ -4,11 +4,15 @@
  * caller's range sits inside its merged request.
  */
 
+/** Bytes [start, end) of a file. */
 export interface ByteRange {
+  /** The first byte's offset. */
   start: number;
+  /** The offset just past the last byte. */
   end: number;
 }
 
+/** One request of a `coalesceRanges` plan: the bytes to fetch and the input ranges they serve. */
 export interface MergedRange extends ByteRange {
   /** Indexes (into the input) of the ranges this request serves. */
   members: number[];

@@ -5,13 +5,21 @@
 import { Readable, type Transform } from "node:stream";
 import * as zlib from "node:zlib";
 import { FsError } from "../core/errors.js";
+import { invalidArgument } from "../core/validate.js";
 import { StreamReader } from "./stream-reader.js";
 import type { ByteFile } from "./text-file.js";
 import type { BufferedFile } from "./buffered-file.js";
 
+/**
+ * A compression format for `registerCompression`: the extensions `compression: "infer"` maps to it, and
+ * its zlib-style streams.
+ */
 export interface Codec {
+  /** File extensions without the dot (`["gz"]`). */
   extensions: string[];
+  /** A fresh stream that decompresses. */
   decompress(): Transform;
+  /** A fresh stream that compresses. */
   compress(): Transform;
 }
 
@@ -21,11 +29,16 @@ const CODECS = new Map<string, Codec>([
   ["deflate", { extensions: ["zz"], decompress: () => zlib.createInflate(), compress: () => zlib.createDeflate() }],
 ]);
 
+/**
+ * Add a codec under `name` (for `compression: name` and, by its extensions, `"infer"`). A registered
+ * name is EINVAL unless `clobber`.
+ */
 export function registerCompression(name: string, codec: Codec, options: { clobber?: boolean } = {}): void {
   if (CODECS.has(name) && !options.clobber) throw FsError.einval(`compression '${name}' is already registered`);
   CODECS.set(name, codec);
 }
 
+/** The registered codec names (gzip, brotli, deflate and any added). */
 export function availableCompressions(): string[] {
   return [...CODECS.keys()];
 }
@@ -53,7 +66,11 @@ export function getCodec(name: string): Codec {
   return codec;
 }
 
-/** Decompressing reader or compressing writer over a raw opened file. */
+/**
+ * A decompressing reader or compressing writer over a raw opened file, streaming through zlib so a
+ * large file never sits whole in memory (`compression` option of `open`). Not seekable; a corrupt
+ * stream is EIO; calls after `close()` are ECLOSED.
+ */
 export class CompressedFile implements ByteFile {
   private readonly reader: StreamReader | undefined;
   private readonly compressor: Transform | undefined;
@@ -61,7 +78,9 @@ export class CompressedFile implements ByteFile {
   private isClosed = false;
 
   constructor(
+    /** The compressed file beneath. */
     readonly raw: BufferedFile,
+    /** The codec name (gzip, brotli, deflate...). */
     readonly compression: string,
   ) {
     const codec = getCodec(compression);
@@ -78,10 +97,12 @@ export class CompressedFile implements ByteFile {
     }
   }
 
+  /** The file's path, as the raw file's. */
   get path(): string {
     return this.raw.path;
   }
 
+  /** True once closed. */
   get closed(): boolean {
     return this.isClosed;
   }
@@ -90,20 +111,27 @@ export class CompressedFile implements ByteFile {
     if (this.isClosed) throw new FsError("ECLOSED", undefined, { path: this.path });
   }
 
+  /**
+   * Up to `length` decompressed bytes (all that is left by default); empty at the end. EIO when the
+   * data cannot be decompressed.
+   */
   async read(length = -1): Promise<Uint8Array> {
     this.checkOpen();
     if (!this.reader) throw FsError.einval("file not open for reading", this.path);
+    if (typeof length !== "number" || Number.isNaN(length)) throw invalidArgument("read", "length", "must be a number", length, this.path);
     return this.reader.read(length).catch((err) => {
       throw new FsError("EIO", `cannot decompress (${this.compression}): ${(err as Error).message}`, { path: this.path, cause: err });
     });
   }
 
+  /** The next decompressed line with its `\n`; empty at the end. */
   async readline(): Promise<Uint8Array> {
     this.checkOpen();
     if (!this.reader) throw FsError.einval("file not open for reading", this.path);
     return this.reader.readline();
   }
 
+  /** Decompressed chunks of up to 1 MiB, to the end. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
     for (;;) {
       const chunk = await this.read(2 ** 20);
@@ -112,9 +140,13 @@ export class CompressedFile implements ByteFile {
     }
   }
 
+  /** Compress and write `data` (strings as UTF-8); resolves with the uncompressed byte count. */
   async write(data: Uint8Array | string): Promise<number> {
     this.checkOpen();
     if (!this.compressor) throw FsError.einval("file not open for writing", this.path);
+    if (typeof data !== "string" && !(data instanceof Uint8Array)) {
+      throw invalidArgument("write", "data", "must be a Uint8Array or a string", data, this.path);
+    }
     const bytes = typeof data === "string" ? Buffer.from(data) : data;
     if (!this.compressor.write(bytes)) {
       await new Promise<void>((resolve) => this.compressor!.once("drain", resolve));
@@ -122,6 +154,7 @@ export class CompressedFile implements ByteFile {
     return bytes.byteLength;
   }
 
+  /** Flush the compressor and close the raw file (a writer publishes). Safe to call twice. */
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
@@ -134,6 +167,7 @@ export class CompressedFile implements ByteFile {
     await this.raw.close();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -10,6 +10,7 @@ import { concatBytes } from "./upload-sink.js";
 /** Fetch bytes [start, end) of the file; must return exactly end - start bytes. */
 export type RangeFetcher = (start: number, end: number) => Promise<Uint8Array>;
 
+/** What a read cache did, counted since the file was opened (`file.cacheStats`). */
 export interface CacheStats {
   /** Reads (or blocks, for block caches) served without a fetch. */
   hits: number;
@@ -21,9 +22,13 @@ export interface CacheStats {
   bytesRequested: number;
 }
 
+/** What a read cache is built from (`registerReadCache` classes get it). */
 export interface ReadCacheInit {
+  /** Bytes per block (the file's `blockSize`). */
   blockSize: number;
+  /** The file's size in bytes. */
   size: number;
+  /** The backend's ranged fetch. */
   fetcher: RangeFetcher;
   /** Cache-specific options (`maxBlocks`, `data` for parts...). */
   options?: Record<string, unknown>;
@@ -37,11 +42,23 @@ export interface ReadCacheInit {
   ownedFetches?: boolean;
 }
 
+/**
+ * The base of read caches (`cacheType`): implement `read(start, end)`, fetching with `this.fetch` and
+ * counting in `this.stats`; register the class with `registerReadCache`.
+ */
 export abstract class ReadCache {
+  /** What the cache did so far. */
   readonly stats: CacheStats = { hits: 0, misses: 0, fetches: 0, bytesRequested: 0 };
+  /** Bytes per block. */
   protected readonly blockSize: number;
+  /** The file's size in bytes. */
   readonly size: number;
+  /** The file's path, for messages. */
   protected readonly path: string | undefined;
+  /**
+   * Whether fetched bytes may be handed to the reader without a copy (see
+   * `ReadCacheInit.ownedFetches`).
+   */
   protected readonly ownedFetches: boolean;
   private readonly fetcher: RangeFetcher;
 
@@ -401,6 +418,7 @@ export class KnownPartsCache extends ReadCache {
   }
 }
 
+/** A read cache class, as `registerReadCache` takes it. */
 export type ReadCacheClass = new (init: ReadCacheInit) => ReadCache;
 
 const CACHES = new Map<string, ReadCacheClass>([
@@ -414,6 +432,10 @@ const CACHES = new Map<string, ReadCacheClass>([
   ["background", BackgroundBlockCache],
 ]);
 
+/**
+ * Add a read cache under `name` (then `open(path, "rb", {cacheType: name})`). A registered name is
+ * EINVAL unless `clobber`.
+ */
 export function registerReadCache(name: string, cls: ReadCacheClass, options: { clobber?: boolean } = {}): void {
   if (CACHES.has(name) && !options.clobber) {
     throw FsError.einval(`read cache '${name}' is already registered (pass clobber: true to replace it)`);
@@ -421,10 +443,15 @@ export function registerReadCache(name: string, cls: ReadCacheClass, options: { 
   CACHES.set(name, cls);
 }
 
+/**
+ * The registered read cache names (none, readahead, bytes, blockcache, first, parts, all, background
+ * and any added).
+ */
 export function readCacheNames(): string[] {
   return [...CACHES.keys()];
 }
 
+/** A new read cache of the registered class `name`; an unknown name is EINVAL. */
 export function makeReadCache(name: string, init: ReadCacheInit): ReadCache {
   const cls = CACHES.get(name);
   if (!cls) {
@@ -433,4 +460,5 @@ export function makeReadCache(name: string, init: ReadCacheInit): ReadCache {
   return new cls(init);
 }
 
+/** The default `blockSize` of opened files: 5 MiB (5,242,880 bytes). */
 export const DEFAULT_BLOCK_SIZE = 5 * 2 ** 20;

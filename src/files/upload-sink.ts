@@ -4,6 +4,10 @@
  */
 import type { PipeMode } from "../core/types.js";
 
+/**
+ * Where the bytes of a file opened for writing go: what a backend's `_openWriter` returns (a temp file
+ * on local disks, a multipart upload on S3, one whole-file write by default).
+ */
 export interface UploadSink {
   /**
    * Take a chunk. `final` is true for the last chunk (sent on close, possibly empty).
@@ -17,9 +21,11 @@ export interface UploadSink {
   discard(): Promise<void>;
 }
 
+/** What `_openWriter` is told about the writer it makes. */
 export interface SinkOptions {
   /** "w": replace, "a": append to what exists, "x": fail with EEXIST if it exists at commit. */
   mode: "w" | "a" | "x";
+  /** Aborts the upload: the sink publishes nothing. */
   signal?: AbortSignal;
 }
 

@@ -1,20 +1,28 @@
 /**
  * A view of another filesystem rooted at a path. Names go in relative to the root and come
  * back relative to it. A leading "/" means the view's root, and any path that could leave
- * the root (`..`, `%2e%2e`, backslashes) is refused with EACCES, whatever the backend.
+ * the root under some layer's reading (`..`, `%2e%2e`, `%2f`, backslashes, NFKC lookalikes)
+ * is refused with EACCES, whatever the backend; control characters are EINVAL. Symlinks inside
+ * a local root are followed unless `confineSymlinks` is on.
  */
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError } from "../core/errors.js";
 import { joinPath, relativeTo, resolveInside, trimTrailingSlashes } from "../core/paths.js";
+import { SIGNAL_OPTIONS } from "../core/types.js";
+import { LocalFileSystem } from "./local.js";
+import { RealPathConfinement } from "./real-path-confinement.js";
 import type {
   CatRangesOptions,
   FileInfo,
   FileSystemOptions,
   FindOptions,
+  LsOptions,
   PipeMode,
   SignalOptions,
+  SignOptions,
 } from "../core/types.js";
-import { BufferedFile, parseMode, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
+import { checkPaths, isBoolean, isFileSystem, isRecord, isString, optionSpec, type OptionSpec } from "../core/validate.js";
+import { BufferedFile, FILE_OPEN_OPTIONS, parseMode, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
 import { TextFile } from "../files/text-file.js";
 
 export interface DirFileSystemOptions extends FileSystemOptions {
@@ -22,20 +30,44 @@ export interface DirFileSystemOptions extends FileSystemOptions {
   path: string;
   /** The filesystem beneath (or give `targetProtocol` / `targetOptions`). */
   fs?: AbstractFileSystem;
+  /** With `filesystem()` or a URL chain instead of `fs`: the protocol of the filesystem beneath. */
   targetProtocol?: string;
+  /** The options of the filesystem built from `targetProtocol` (default none). */
   targetOptions?: FileSystemOptions;
+  /**
+   * Local disk only: refuse (EACCES) any path whose real path, symlinks resolved, leaves the
+   * root, and leave links pointing out of listings. Default false: symlinks are followed.
+   */
+  confineSymlinks?: boolean;
 }
 
+/**
+ * dir: a view of another filesystem rooted at `path` (docs/backends/dir.md). Paths are relative to the
+ * root (a leading "/" is the root); any path that could leave it under some layer's reading (`..`,
+ * `%2e%2e`, `%2f`, backslashes, NFKC lookalikes) is EACCES, control characters EINVAL.
+ */
 export class DirFileSystem extends AbstractFileSystem {
   static override protocols = ["dir"] as const;
   static override rootMarker = "";
+  static override ownOptions = optionSpec<DirFileSystemOptions, FileSystemOptions>({
+    path: isString,
+    fs: isFileSystem,
+    targetProtocol: isString,
+    targetOptions: isRecord,
+    confineSymlinks: isBoolean,
+  });
 
   /** `dir::memory://data` roots the view at the inner path. */
   static override chainOptions(
     inner: { fs: AbstractFileSystem; path: string },
     outerPath: string,
-    options: FileSystemOptions,
-  ): { options: FileSystemOptions; path: string } {
+    options: Record<string, unknown>,
+  ): {
+    /** The options to construct this class with. */
+    options: Record<string, unknown>;
+    /** The path on the new instance. */
+    path: string;
+  } {
     return { options: { ...options, fs: inner.fs, path: inner.path }, path: outerPath || "/" };
   }
 
@@ -46,8 +78,12 @@ export class DirFileSystem extends AbstractFileSystem {
     return trimTrailingSlashes(p).replace(/^\/+/, "");
   }
 
+  declare readonly options: Readonly<DirFileSystemOptions>;
+  /** The filesystem beneath. */
   readonly target: AbstractFileSystem;
+  /** The root of the view, as the target names it. */
   readonly root: string;
+  private readonly confinement: RealPathConfinement | undefined;
 
   constructor(options: DirFileSystemOptions) {
     super(options);
@@ -55,6 +91,15 @@ export class DirFileSystem extends AbstractFileSystem {
     if (typeof options.path !== "string") throw FsError.einval("dir needs a root path");
     this.target = options.fs;
     this.root = options.fs.normalizePath(options.path);
+    if (options.confineSymlinks) {
+      if (!(options.fs instanceof LocalFileSystem)) throw FsError.einval("confineSymlinks needs a target on local disk (file://)");
+      this.confinement = new RealPathConfinement(options.fs, this.root);
+    }
+  }
+
+  /** Calls are passed to the target, so the view takes the target's own options too. */
+  override callOptionsOf(method: string): OptionSpec | undefined {
+    return this.target.callOptionsOf(method);
   }
 
   /** The view's own name for a path: relative, contained, "" for the root. */
@@ -73,8 +118,22 @@ export class DirFileSystem extends AbstractFileSystem {
     return relativeTo(this.root, trimTrailingSlashes(name));
   }
 
+  /** The target's name for a view path, once confinement (if on) has allowed it. */
+  private async allowed(path: string): Promise<string> {
+    const target = this.toTarget(path);
+    if (this.confinement) {
+      try {
+        await this.confinement.check(target);
+      } catch (err) {
+        throw err instanceof FsError ? err.withPath(path) : err;
+      }
+    }
+    return target;
+  }
+
   /** Run a target call, reporting its errors with the view's path instead of the target's. */
   private async guard<T>(path: string, fn: () => Promise<T>): Promise<T> {
+    await this.allowed(path);
     try {
       return await fn();
     } catch (err) {
@@ -88,12 +147,18 @@ export class DirFileSystem extends AbstractFileSystem {
   }
 
   protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
-    const listing = await this.guard(path, () => this.target.ls(this.toTarget(path), { ...options, detail: true }));
+    const refresh = (options as LsOptions).refresh;
+    let listing = await this.guard(path, () => this.target.ls(this.toTarget(path), { signal: options.signal, refresh, detail: true }));
+    const confinement = this.confinement;
+    if (confinement) {
+      const shown = await Promise.all(listing.map((i) => confinement.allows(i)));
+      listing = listing.filter((_, i) => shown[i]);
+    }
     return listing.map((i) => this.mapInfo(i));
   }
 
   protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
-    return this.mapInfo(await this.guard(path, () => this.target.info(this.toTarget(path), options)));
+    return this.mapInfo(await this.guard(path, () => this.target.info(this.toTarget(path), { signal: options.signal })));
   }
 
   protected override async _catFile(path: string, start: number, end: number | undefined, options: SignalOptions): Promise<Uint8Array> {
@@ -101,33 +166,36 @@ export class DirFileSystem extends AbstractFileSystem {
   }
 
   protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode, options: SignalOptions): Promise<void> {
-    await this.guard(path, () => this.target.pipeFile(this.toTarget(path), data, { ...options, mode }));
+    await this.guard(path, () => this.target.pipeFile(this.toTarget(path), data, { signal: options.signal, mode }));
   }
 
   protected override async _rmFile(path: string, options: SignalOptions): Promise<void> {
-    await this.guard(path, () => this.target.rmFile(this.toTarget(path), options));
+    await this.guard(path, () => this.target.rmFile(this.toTarget(path), { signal: options.signal }));
   }
 
   protected override async _mkdir(path: string, createParents: boolean, options: SignalOptions): Promise<void> {
-    await this.guard(path, () => this.target.mkdir(this.toTarget(path), { ...options, createParents }));
+    await this.guard(path, () => this.target.mkdir(this.toTarget(path), { signal: options.signal, createParents }));
   }
 
   protected override async _rmdir(path: string, options: SignalOptions): Promise<void> {
     if (path === "") throw FsError.einval("cannot remove the root of a dir view", path);
-    await this.guard(path, () => this.target.rmdir(this.toTarget(path), options));
+    await this.guard(path, () => this.target.rmdir(this.toTarget(path), { signal: options.signal }));
   }
 
   protected override async _cpFile(src: string, dst: string, options: SignalOptions): Promise<void> {
-    await this.guard(src, () => this.target.cpFile(this.toTarget(src), this.toTarget(dst), options));
+    await this.allowed(dst);
+    await this.guard(src, () => this.target.cpFile(this.toTarget(src), this.toTarget(dst), { signal: options.signal }));
   }
 
   protected override async _touchExisting(path: string): Promise<void> {
     await this.guard(path, () => this.target.touch(this.toTarget(path), { truncate: false }));
   }
 
-  /** The target's own (possibly faster) find, renamed. */
+  /** The target's own (possibly faster) find, renamed; when confined, a walk of checked listings. */
   protected override async findInfos(path: string, options: FindOptions): Promise<Map<string, FileInfo>> {
-    const found = await this.guard(path, () => this.target.find(this.toTarget(path), { ...options, detail: true }));
+    if (this.confinement) return super.findInfos(path, options);
+    const { signal, maxDepth, withDirs, onError } = options;
+    const found = await this.guard(path, () => this.target.find(this.toTarget(path), { signal, maxDepth, withDirs, onError, detail: true }));
     const out = new Map<string, FileInfo>();
     for (const info of Object.values(found)) {
       const mapped = this.mapInfo(info);
@@ -143,16 +211,18 @@ export class DirFileSystem extends AbstractFileSystem {
     ends: number | null | ReadonlyArray<number | null>,
     options: CatRangesOptions = {},
   ): Promise<Array<Uint8Array | Error>> {
-    const mapped = typeof paths === "string" ? this.toTarget(this.normalizePath(paths)) : paths.map((p) => this.toTarget(this.normalizePath(p)));
+    checkPaths("catRanges", paths, "paths");
+    const mapped = typeof paths === "string" ? await this.allowed(this.normalizePath(paths)) : await Promise.all(paths.map((p) => this.allowed(this.normalizePath(p))));
     return this.target.catRanges(mapped, starts, ends, options);
   }
 
   override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
-    return this.target.ukey(this.toTarget(this.normalizePath(path)), options);
+    this.checkCall("ukey", options, SIGNAL_OPTIONS);
+    return this.target.ukey(await this.allowed(this.normalizePath(path)), options);
   }
 
-  override async sign(path: string, options: { expiration?: number } = {}): Promise<string> {
-    return this.target.sign(this.toTarget(this.normalizePath(path)), options);
+  override async sign(path: string, options: SignOptions = {}): Promise<string> {
+    return this.target.sign(await this.allowed(this.checkSign(path, options)), options);
   }
 
   override invalidateCache(path?: string): void {
@@ -166,6 +236,7 @@ export class DirFileSystem extends AbstractFileSystem {
   override async open(path: string, mode: OpenMode = "rb", options: FileOpenOptions = {}): Promise<BufferedFile | TextFile> {
     const { kind, text } = parseMode(mode);
     const p = this.normalizePath(path);
+    this.checkCall("open", options, FILE_OPEN_OPTIONS, p);
     const binary = `${kind}b` as "rb" | "wb" | "ab" | "xb";
     const raw = await this.guard(p, () =>
       this.target.open(this.toTarget(p), binary, {

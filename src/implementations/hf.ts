@@ -7,18 +7,22 @@
  * checked, retried and resumable ranged downloads. Each branch or tag is resolved to its
  * commit once per filesystem, and every later call reads that commit: one filesystem sees one
  * snapshot of a repo until `invalidateCache()`.
+ * @module fsspec-ts/hf
  */
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, toFsError } from "../core/errors.js";
-import type { FileInfo, FileSystemOptions, FindOptions, ProgressCallback, SignalOptions } from "../core/types.js";
-import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
-import { HTTPFileSystem, type HTTPFileSystemOptions, type HttpCallOptions } from "./http.js";
+import { SIGNAL_OPTIONS, type FileInfo, type FileSystemOptions, type FindOptions, type ProgressCallback, type SignalOptions } from "../core/types.js";
+import { anyValue, checkPath, mergeSpecs, optionSpec, pickSpec } from "../core/validate.js";
+import { sameVersion, versionChanged, type FileVersion, type PinnedReadOptions, type PinnedReads } from "../core/versions.js";
+import { readableFile, type BufferedFile, type BinaryMode, type OpenMode, type TextMode } from "../files/buffered-file.js";
+import type { TextFile } from "../files/text-file.js";
+import { HTTPFileSystem, PROGRESS_CALL_OPTIONS, type HTTPFileSystemOptions, type HttpCallOptions, type ProgressOpenOptions } from "./http.js";
 import { discardBody, header } from "./http/client.js";
 import { RangeDownload, type Validators } from "./http/download.js";
 import { transportFailure } from "./http/errors.js";
 import { backoffMs, sleep } from "./http/retry.js";
 import { hubError, nextLink, resolveUrl, revisionUrl, treePage, treeUrl } from "./hf/api.js";
-import { effectiveRevision, formatHfPath, isCommitSha, parseHfPath, pinKey, withPath, type HfPath } from "./hf/path.js";
+import { effectiveRevision, formatHfPath, isCommitSha, parseHfPath, pinKey, withPath, type HfPath, type HfRepoType } from "./hf/path.js";
 
 export type { HfPath, HfRepoType } from "./hf/path.js";
 export { parseHfPath, formatHfPath } from "./hf/path.js";
@@ -37,6 +41,7 @@ export interface HuggingFaceFileSystemOptions
   token?: string | false;
 }
 
+/** The Hub's address unless `endpoint` or `HF_ENDPOINT` says otherwise. */
 export const DEFAULT_HF_ENDPOINT = "https://huggingface.co";
 /** A listing longer than this many pages is taken for a pagination loop. */
 const MAX_PAGES = 100_000;
@@ -75,15 +80,42 @@ interface Pin {
   at: number;
 }
 
-export class HuggingFaceFileSystem extends AbstractFileSystem {
+/** `open` takes ProgressOpenOptions here (types only: the base's open does the work). */
+export interface HuggingFaceFileSystem {
+  open(path: string, mode: TextMode, options?: ProgressOpenOptions): Promise<TextFile>;
+  open(path: string, mode?: BinaryMode, options?: ProgressOpenOptions): Promise<BufferedFile>;
+  open(path: string, mode?: OpenMode, options?: ProgressOpenOptions): Promise<BufferedFile | TextFile>;
+}
+
+/**
+ * The Hugging Face Hub as a read-only filesystem
+ * (`hf://[datasets/|spaces/]<namespace>/<repo>[@<revision>]/<path>`), each revision pinned to one
+ * commit per instance. See docs/backends/hf.md.
+ */
+export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["hf"] as const;
   static override rootMarker = "";
+  static override secretOptions = ["token"];
+  static override ownOptions = mergeSpecs(
+    // Checked by the constructor; the HTTP ones are checked by the HTTP backend they go to.
+    optionSpec<HuggingFaceFileSystemOptions, FileSystemOptions & Pick<HTTPFileSystemOptions, (typeof HTTP_OPTIONS)[number]>>({
+      endpoint: anyValue,
+      token: anyValue,
+    }),
+    pickSpec(HTTPFileSystem.ownOptions, HTTP_OPTIONS),
+  );
+  /**
+   * `catFile` and `open` also take `callback` (download progress).
+   * @internal
+   */
+  static override callOptions = { catFile: PROGRESS_CALL_OPTIONS, open: PROGRESS_CALL_OPTIONS };
 
   /** The canonical name of a path (see hf/path.ts); anything but a repo path is EINVAL. */
   static override stripProtocol(path: string): string {
     return formatHfPath(parseHfPath(path));
   }
 
+  /** The Hub's base URL in use (`endpoint` option, else `HF_ENDPOINT`, else https://huggingface.co). */
   readonly endpoint: string;
   /** The HTTP backend whose client (retries, redirects, timeouts, resumes) does every request. */
   private readonly http: HTTPFileSystem;
@@ -110,11 +142,13 @@ export class HuggingFaceFileSystem extends AbstractFileSystem {
     return true;
   }
 
-  /** Close this instance's connections (do not use it afterwards). */
-  async close(): Promise<void> {
+  /** Close this instance's connections (do not use it afterwards); it leaves the instance cache. */
+  override async close(): Promise<void> {
+    await super.close();
     await this.http.close();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -123,14 +157,14 @@ export class HuggingFaceFileSystem extends AbstractFileSystem {
 
   /**
    * The commit `p` reads: a sha as given, else its branch or tag resolved once (one request,
-   * shared by concurrent callers) and kept until `invalidateCache` or `listingsExpiryTime`.
+   * shared by concurrent callers) and kept until `invalidateCache` or `listingsExpiryMs`.
    */
   private async commitOf(p: HfPath, signal: AbortSignal | undefined): Promise<string> {
     const revision = effectiveRevision(p);
     if (isCommitSha(revision)) return revision;
     const key = pinKey(p);
     let pin = this.pins.get(key);
-    const expiry = Number(this.options.listingsExpiryTime ?? 0) * 1000;
+    const expiry = this.options.listingsExpiryMs ?? 0;
     if (pin && expiry > 0 && Date.now() - pin.at > expiry) {
       this.unpin(p);
       pin = undefined;
@@ -157,6 +191,38 @@ export class HuggingFaceFileSystem extends AbstractFileSystem {
       throw new FsError("EPROTO", "the Hub's revision answer has no commit sha", { path: formatHfPath(repo) });
     }
     return sha;
+  }
+
+  /**
+   * The commit `path`'s revision reads in this filesystem (a sha as given; a branch or tag
+   * resolved once and pinned, as every call here does).
+   */
+  async resolveCommit(path: string, options: SignalOptions = {}): Promise<string> {
+    checkPath("resolveCommit", path);
+    this.checkCall("resolveCommit", options, SIGNAL_OPTIONS);
+    return this.commitOf(parseHfPath(this.normalizePath(path)), options.signal);
+  }
+
+  /**
+   * Where `path` is and what the Hub's own cache names it by: its commit (pinned as above), its
+   * size and its blob name, the ETag `resolve` answers with (the LFS sha256 for LFS files, else
+   * the git blob id; both come from the tree listing, at that commit). A directory is EISDIR.
+   */
+  async hubFile(path: string, options: SignalOptions = {}): Promise<HubFile> {
+    checkPath("hubFile", path);
+    this.checkCall("hubFile", options, SIGNAL_OPTIONS);
+    const p = parseHfPath(this.normalizePath(path));
+    if (p.path === "") throw FsError.eisdir(formatHfPath(p), "is the root of a repository");
+    const commit = await this.commitOf(p, options.signal);
+    const atCommit = formatHfPath({ ...p, revision: commit });
+    let info: FileInfo;
+    try {
+      info = await this._info(atCommit, options);
+    } catch (err) {
+      throw isFsError(err) ? err.withPath(formatHfPath(p)) : err;
+    }
+    if (info.type === "directory") throw FsError.eisdir(formatHfPath(p));
+    return hubFileOf(p, commit, atCommit, info);
   }
 
   /** Forget the commit of `p`'s repo and revision, and every listing read from it. */
@@ -360,18 +426,36 @@ export class HuggingFaceFileSystem extends AbstractFileSystem {
     }
   }
 
+  /** What a read can be pinned to: the file's oid (LFS sha256, else git blob id) and size. */
+  async fileVersion(path: string, options: SignalOptions = {}): Promise<FileVersion> {
+    return versionOfInfo(await this.info(path, options));
+  }
+
+  /**
+   * Bytes at the pinned commit, whose content never changes, once its listing shows the file
+   * at `options.version`; a commit that moved meanwhile (its pin expired) is ECHANGED too.
+   */
+  async catFilePinned(path: string, start: number, end: number, options: PinnedReadOptions): Promise<Uint8Array> {
+    const p = this.normalizePath(path);
+    const commit = await this.commitOf(parseHfPath(p), options.signal);
+    if (!sameVersion(versionOfInfo(await this._info(p, { signal: options.signal })), options.version)) throw versionChanged(p);
+    const data = await this._catFile(p, start, end, { signal: options.signal });
+    if ((await this.commitOf(parseHfPath(p), options.signal)) !== commit) throw versionChanged(p, "the revision moved");
+    return data;
+  }
+
   /**
    * A seekable file over ranged reads of the pinned commit. The first answer's ETag and the
    * listed size pin the version: a later block from anything else fails with ECHANGED.
    */
-  protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
-    const info = options.size === undefined ? await this._info(path, options) : undefined;
+  protected override async openForRead(path: string, options: ProgressOpenOptions): Promise<BufferedFile> {
+    const info = options.size === undefined ? await this._info(path, { signal: options.signal }) : undefined;
     if (info?.type === "directory") throw FsError.eisdir(path);
     const size = options.size ?? info?.size ?? null;
     if (size === null) throw FsError.enotsup("cannot open a file of unknown size for random access", path);
     const url = await this.fileUrl(path, options.signal);
     const signal = options.signal;
-    const callback = options.callback as ProgressCallback | undefined;
+    const callback = options.callback;
     callback?.setSize?.(size);
     const progress: ProgressCallback | undefined = callback?.relativeUpdate ? { relativeUpdate: (n) => callback.relativeUpdate!(n) } : undefined;
     const expect: Validators = { size };
@@ -391,4 +475,47 @@ export class HuggingFaceFileSystem extends AbstractFileSystem {
     // Each fetch is a fresh buffer (readAll allocates it), so the read cache may hand it on.
     return readableFile(path, size, fetcher, options, { details: info ?? {}, ownedFetches: true });
   }
+}
+
+/** A file at one commit, as the Hub's cache layout names it (see `hubFile`). */
+export interface HubFile {
+  /** The kind of repository. */
+  repoType: HfRepoType;
+  /** `namespace/name`. */
+  repoId: string;
+  /** The revision the path asked for (`main` when none was written). */
+  revision: string;
+  /** The commit the revision resolved to (40 hex). */
+  commit: string;
+  /** The path inside the repo. */
+  path: string;
+  /** The file's name as it was asked for (`org/repo/a.bin`), for messages. */
+  name: string;
+  /** The same file named at its commit: reading it never sees another commit. */
+  pinnedName: string;
+  /** The blob's name: the LFS sha256 (64 hex) or the git blob id (40 hex). */
+  etag: string;
+  /** Bytes. */
+  size: number;
+  /** Whether the file lives in LFS (then `etag` is the sha256 of its bytes). */
+  lfs: boolean;
+}
+
+function hubFileOf(p: HfPath, commit: string, pinnedName: string, info: FileInfo): HubFile {
+  const lfs = (info.lfs as { oid?: unknown } | undefined)?.oid;
+  const etag = typeof lfs === "string" ? lfs : info.oid;
+  const valid = typeof etag === "string" && (typeof lfs === "string" ? /^[0-9a-f]{64}$/ : /^[0-9a-f]{40}$/).test(etag);
+  if (!valid || typeof info.size !== "number") {
+    throw new FsError("EPROTO", "the Hub's listing gives this file no usable oid or size", { path: formatHfPath(p) });
+  }
+  return {
+    repoType: p.repoType, repoId: p.repoId, revision: effectiveRevision(p), commit, path: p.path, name: formatHfPath(p), pinnedName,
+    etag, size: info.size, lfs: typeof lfs === "string",
+  };
+}
+
+function versionOfInfo(info: FileInfo): FileVersion {
+  if (info.type === "directory") throw FsError.eisdir(info.name);
+  const oid = (info.lfs as { oid?: unknown } | undefined)?.oid ?? info.oid;
+  return typeof oid === "string" && oid !== "" ? { size: info.size, key: oid } : { size: info.size };
 }

@@ -3,27 +3,39 @@
  * GETs that are checked, retried and resumed (see http/download.ts); directories are HTML
  * index pages; uploads are PUT (or POST). One undici Agent per instance keeps connections
  * alive and caps them per origin.
+ * @module fsspec-ts/http
  */
 import { createHash } from "node:crypto";
-import { AbstractFileSystem } from "../core/abstract.js";
+import { AbstractFileSystem, type WalkEntry, type WalkEntryDetail } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
-import { mapBounded } from "../core/limiter.js";
+import { mapBounded, Semaphore } from "../core/limiter.js";
 import { trimTrailingSlashes } from "../core/paths.js";
-import type { ExpandOptions, FileInfo, FileSystemOptions, PipeMode, ProgressCallback, SignalOptions } from "../core/types.js";
-import { BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
+import { EXPAND_OPTIONS, isProgressCallback, SIGNAL_OPTIONS, type ExpandOptions, type FileInfo, type FileSystemOptions, type FindOptions, type GlobOptions, type LsOptions, type PipeMode, type ProgressCallback, type SignalOptions, type WalkOptions } from "../core/types.js";
+import { anyValue, checkOffset, checkPaths, isBoolean, isStringRecord, oneOf, optionSpec } from "../core/validate.js";
+import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
+import { BufferedFile, type FileOpenOptions, type BinaryMode, type OpenMode, type TextMode } from "../files/buffered-file.js";
+import type { TextFile } from "../files/text-file.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 import { discardBody, header, HttpClient, type HttpAuth, type HttpResponse, type SendOptions } from "./http/client.js";
 import { parseContentRange, RangeDownload, type DownloadOptions, type Validators } from "./http/download.js";
 import { redactUrl, statusError, transportFailure } from "./http/errors.js";
 import { childrenOf } from "./http/index-page.js";
+import { decodeSegment, encodeSegment, splitQuery } from "./http/names.js";
+import { OpenedFileFetcher } from "./http/file-fetcher.js";
 import { StreamingCache } from "./http/stream-cache.js";
 
 export type { HttpAuth } from "./http/client.js";
 
 export interface HTTPFileSystemOptions extends FileSystemOptions {
-  /** Sent with every request (credentials in them are dropped on redirects to other origins). */
+  /**
+   * Sent with every request (default none; credentials in them are dropped on redirects to other
+   * origins).
+   */
   headers?: Record<string, string>;
-  /** Basic (`{username, password}`) or bearer (`{bearer}`) credentials; user info in a URL wins. */
+  /**
+   * Basic (`{username, password}`) or bearer (`{bearer}`) credentials (default none); user info in a
+   * URL wins.
+   */
   auth?: HttpAuth;
   /** Most connections per origin (default 16), kept alive between requests. */
   connections?: number;
@@ -43,14 +55,41 @@ export interface HTTPFileSystemOptions extends FileSystemOptions {
   keepAliveTimeout?: number;
   /** Upload method of pipeFile/put/opened writers (default PUT; POST is never retried once sent). */
   uploadMethod?: "PUT" | "POST";
-  /** Fill in file sizes of index listings with a HEAD per file (default true; false: size null). */
+  /**
+   * Fill in file sizes of listings with a HEAD per file, where details are asked for (`ls`,
+   * `find`/`glob`/`walk` with `detail: true`, `du`); default true; false: size null.
+   */
   listSizes?: boolean;
+  /**
+   * Those HEADs in flight at once per origin, whatever the number of calls (default 4: more
+   * overflow the listen backlog of small servers such as python's http.server, 5).
+   */
+  headConcurrency?: number;
 }
 
 /** Per-call options of reads and writes: an AbortSignal and a progress callback. */
 export interface HttpCallOptions extends SignalOptions {
+  /** Progress of the bytes downloaded: `setSize(total)` when known, then `relativeUpdate(bytes)`. */
   callback?: ProgressCallback;
 }
+
+/** Options of `open()` on the HTTP-based backends (http, hf, ngc): the file's own and download progress. */
+export interface ProgressOpenOptions extends FileOpenOptions {
+  /** Progress of the bytes downloaded: `setSize(total)` when known, then `relativeUpdate(bytes)`. */
+  callback?: ProgressCallback;
+}
+
+/** Options of `open()` over HTTP: also `streaming`. */
+export interface HttpOpenOptions extends ProgressOpenOptions {
+  /** Read forward through one streamed response instead of ranged requests (default false). */
+  streaming?: boolean;
+}
+
+/**
+ * Per-call options the HTTP-based backends add to catFile and open: download progress.
+ * @internal
+ */
+export const PROGRESS_CALL_OPTIONS = optionSpec<Pick<HttpCallOptions, "callback">>({ callback: isProgressCallback });
 
 const MAX_DIR_HINTS = 10_000;
 /** Larger pages are taken for files by `ls`, not parsed for links. */
@@ -77,27 +116,83 @@ async function readUpTo(body: HttpResponse["body"], limit: number): Promise<Buff
   return Buffer.concat(parts, n);
 }
 
+/** True when `final` is `path` with a trailing slash (asked for so, or redirected there). */
+function isSlashedForm(path: string, final: URL): boolean {
+  try {
+    const asked = new URL(path).pathname;
+    return final.pathname === asked || final.pathname === `${asked.replace(/\/+$/, "")}/`;
+  } catch {
+    return false;
+  }
+}
+
 function isHtml(res: HttpResponse): boolean {
   const type = header(res.headers, "content-type");
   return type === undefined || /^\s*(text\/html|application\/xhtml\+xml)\b/i.test(type);
 }
 
-export class HTTPFileSystem extends AbstractFileSystem {
+/** `open` takes HttpOpenOptions here (types only: the base's open does the work). */
+export interface HTTPFileSystem {
+  open(path: string, mode: TextMode, options?: HttpOpenOptions): Promise<TextFile>;
+  open(path: string, mode?: BinaryMode, options?: HttpOpenOptions): Promise<BufferedFile>;
+  open(path: string, mode?: OpenMode, options?: HttpOpenOptions): Promise<BufferedFile | TextFile>;
+}
+
+/**
+ * HTTP(S) as a filesystem (`http`, `https`): paths are full URLs; reads are checked, retried and
+ * resumed ranged GETs, directories are HTML index pages, uploads PUT (or POST). See
+ * docs/backends/http.md.
+ */
+export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["http", "https"] as const;
   static override rootMarker = "";
+  /** `headers` is printed with its credential headers (Authorization, Cookie, X-Api-Key...) as `***`. */
+  static override secretOptions = ["auth"];
+  static override ownOptions = optionSpec<HTTPFileSystemOptions, FileSystemOptions>({
+    headers: isStringRecord,
+    // Credentials, connection counts and times are checked by the constructor, with their bounds.
+    auth: anyValue,
+    connections: anyValue,
+    timeout: anyValue,
+    bodyTimeout: anyValue,
+    retries: anyValue,
+    retryDelay: anyValue,
+    maxRetryDelay: anyValue,
+    maxRedirects: anyValue,
+    keepAliveTimeout: anyValue,
+    uploadMethod: oneOf("PUT", "POST"),
+    listSizes: isBoolean,
+    headConcurrency: anyValue,
+  });
+  static override callOptions = {
+    /** `catFile` also takes `callback` (download progress). */
+    catFile: PROGRESS_CALL_OPTIONS,
+    /** `open` also takes `callback` and `streaming`. */
+    open: optionSpec<Pick<HttpOpenOptions, "callback" | "streaming">>({ callback: isProgressCallback, streaming: isBoolean }),
+  };
 
-  /** A URL names itself; only trailing slashes go (directories are found by the server's answer). */
+  /**
+   * A URL names itself; only trailing slashes go (directories are found by the server's
+   * answer). A URL with a query or fragment is kept exactly as written: `d/?sig=…` and
+   * `d?sig=…` are different requests, and a signed URL must be sent as it was signed.
+   */
   static override stripProtocol(path: string): string {
     if (!/^https?:\/\/./i.test(path)) throw FsError.einval("HTTP paths are full URLs (http:// or https://)", redactUrl(path));
-    const q = path.search(/[?#]/);
-    return q < 0 ? trimTrailingSlashes(path) : trimTrailingSlashes(path.slice(0, q)) + path.slice(q);
+    return /[?#]/.test(path) ? path : trimTrailingSlashes(path);
   }
 
+  /**
+   * The connection pool and retry policy of this instance.
+   * @internal
+   */
   readonly client: HttpClient;
   private readonly listSizes: boolean;
+  private readonly headConcurrency: number;
   private readonly uploadMethod: "PUT" | "POST";
   /** Names that listings showed to be directories: asked for with their trailing slash. */
   private readonly dirHints = new Set<string>();
+  /** Per origin: the HEADs that fill in listed sizes (see withSizes). */
+  private readonly sizeProbes = new Map<string, Semaphore>();
 
   constructor(options: HTTPFileSystemOptions = {}) {
     super(options);
@@ -105,6 +200,7 @@ export class HTTPFileSystem extends AbstractFileSystem {
     if (method !== "PUT" && method !== "POST") throw FsError.einval(`uploadMethod must be PUT or POST, got ${String(method)}`);
     this.uploadMethod = method;
     this.listSizes = options.listSizes ?? true;
+    this.headConcurrency = Math.floor(option(options, "headConcurrency", 4, 1));
     this.client = new HttpClient({
       headers: { ...options.headers },
       auth: options.auth,
@@ -123,31 +219,68 @@ export class HTTPFileSystem extends AbstractFileSystem {
     return true;
   }
 
-  /** Close the connections of this instance (do not use it afterwards). */
-  async close(): Promise<void> {
+  /** Close the connections of this instance (do not use it afterwards); it leaves the instance cache. */
+  override async close(): Promise<void> {
+    await super.close();
     await this.client.close();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
+  // ---------------------------------------------------------------- names
+
+  /** A URL written with a trailing slash names a directory: it is asked for in that form. */
+  override normalizePath(path: string): string {
+    const p = super.normalizePath(path);
+    if (path.endsWith("/") && !/[?#]/.test(path)) this.hint(p);
+    return p;
+  }
+
+  /**
+   * Local names are the decoded segments (`dir%20a` is `dir a`, the same from every server),
+   * without a query: `a.txt?sig=…` is saved as `a.txt`, so no signature lands in a file name.
+   */
+  override fileNameOf(segment: string): string | undefined {
+    return decodeSegment(splitQuery(segment)[0]);
+  }
+
+  override segmentOf(name: string): string {
+    return encodeSegment(name);
+  }
+
   // ---------------------------------------------------------------- metadata
+
+  /** Forgets which names are directories too. */
+  override invalidateCache(path?: string): void {
+    super.invalidateCache(path);
+    if (path === undefined) this.dirHints.clear();
+    else this.dirHints.delete(HTTPFileSystem.stripProtocol(path));
+  }
 
   private hint(path: string): void {
     if (this.dirHints.size >= MAX_DIR_HINTS) this.dirHints.clear();
     this.dirHints.add(path);
   }
 
-  /** Send to `path`, asking for the directory form when a listing showed it is one. */
+  /**
+   * Send to `path` in the form it is known by (with its trailing slash when a listing or the
+   * caller named it a directory); on 404 the other form is tried once, since servers differ in
+   * which one a directory answers. A URL with a query is only ever sent as written.
+   */
   private async sendTo(path: string, options: SendOptions): Promise<HttpResponse> {
-    if (this.dirHints.has(path)) {
-      const res = await this.client.send(`${path}/`, options);
-      if (res.status !== 404) return res;
-      discardBody(res.body);
-      this.dirHints.delete(path);
-    }
-    return this.client.send(path, options);
+    if (path.includes("?")) return this.client.send(path, options);
+    const slashed = `${path}/`;
+    const asDir = this.dirHints.has(path);
+    const res = await this.client.send(asDir ? slashed : path, options);
+    if (res.status !== 404) return res;
+    discardBody(res.body);
+    if (asDir) this.dirHints.delete(path);
+    const other = await this.client.send(asDir ? path : slashed, options);
+    if (!asDir && other.status >= 200 && other.status < 300) this.hint(path);
+    return other;
   }
 
   private fileInfo(path: string, res: HttpResponse, size: number | null): FileInfo {
@@ -167,12 +300,35 @@ export class HTTPFileSystem extends AbstractFileSystem {
     return info;
   }
 
-  /** Size a response states: Content-Range's total for partial answers, else Content-Length. */
+  /**
+   * Size a response states: Content-Range's total for partial answers, else Content-Length.
+   * A Content-Encoding does not change that: bodies are handed on as sent, never decompressed.
+   */
   private static sizeOf(res: HttpResponse): number | null {
     if (res.status === 206 || res.status === 416) return parseContentRange(header(res.headers, "content-range"))?.total ?? null;
     const len = header(res.headers, "content-length");
-    const encoded = header(res.headers, "content-encoding");
-    return len !== undefined && /^\d+$/.test(len.trim()) && (!encoded || encoded === "identity") ? Number(len) : null;
+    return len !== undefined && /^\d+$/.test(len.trim()) ? Number(len) : null;
+  }
+
+  /**
+   * What a final status says about `path`: a 2xx HTML page at the slashed URL is a directory,
+   * and so is a slashed URL the server refuses to show (autoindex off: 301 to `dir/`, then 403);
+   * other failures are errors, whatever redirects came before (the final status decides).
+   */
+  private directoryOrError(path: string, res: HttpResponse): "directory" | "file" {
+    const slashed = res.url.pathname.endsWith("/");
+    if (res.status >= 200 && res.status < 300) {
+      if (slashed && isHtml(res)) {
+        this.hint(path);
+        return "directory";
+      }
+      return "file";
+    }
+    if ((res.status === 401 || res.status === 403) && slashed && isSlashedForm(path, res.url)) {
+      this.hint(path);
+      return "directory";
+    }
+    throw statusError(res.status, path, res.statusText);
   }
 
   protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
@@ -186,11 +342,7 @@ export class HTTPFileSystem extends AbstractFileSystem {
     const res = await this.sendTo(path, { method: "HEAD", signal: options.signal });
     discardBody(res.body);
     if (res.status === 405 || res.status === 501) return this.probe(path, options);
-    if (res.status < 200 || res.status >= 300) throw statusError(res.status, path, res.statusText);
-    if (res.url.pathname.endsWith("/") && isHtml(res)) {
-      this.hint(path);
-      return { name: path, size: 0, type: "directory" };
-    }
+    if (this.directoryOrError(path, res) === "directory") return { name: path, size: 0, type: "directory" };
     const info = this.fileInfo(path, res, HTTPFileSystem.sizeOf(res));
     if (info.size === null) info.size = (await this.probe(path, options)).size;
     return info;
@@ -200,20 +352,25 @@ export class HTTPFileSystem extends AbstractFileSystem {
   private async probe(path: string, options: SignalOptions): Promise<FileInfo> {
     const res = await this.sendTo(path, { headers: { range: "bytes=0-0" }, signal: options.signal });
     discardBody(res.body);
-    if (res.status !== 200 && res.status !== 206 && res.status !== 416) throw statusError(res.status, path, res.statusText);
-    if (res.url.pathname.endsWith("/") && isHtml(res)) {
-      this.hint(path);
-      return { name: path, size: 0, type: "directory" };
-    }
+    if (res.status === 416) return this.fileInfo(path, res, HTTPFileSystem.sizeOf(res));
+    if (this.directoryOrError(path, res) === "directory") return { name: path, size: 0, type: "directory" };
     return this.fileInfo(path, res, HTTPFileSystem.sizeOf(res));
   }
 
-  /** An index page's links below the URL, or `[info]` when the URL is a file. */
+  /**
+   * An index page's links below the URL, or `[info]` when the URL is a file. Sizes are left
+   * unknown here: the calls that give details fill them in (see withSizes).
+   */
   protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
     const res = await this.sendTo(path, { signal: options.signal });
     if (res.status < 200 || res.status >= 300) {
       discardBody(res.body);
-      throw statusError(res.status, path, res.statusText);
+      if (this.directoryOrError(path, res) === "directory") {
+        throw new FsError("EACCES", `the server does not list this directory (HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ""})`, {
+          path: redactUrl(path),
+          status: res.status,
+        });
+      }
     }
     const declared = HTTPFileSystem.sizeOf(res);
     // Not an index page (or too big to be one: an untyped download is never read whole here).
@@ -229,24 +386,72 @@ export class HTTPFileSystem extends AbstractFileSystem {
     if (!res.url.pathname.endsWith("/") && children.length === 0) {
       return [this.fileInfo(path, res, declared ?? bytes.byteLength)];
     }
-    this.hint(path);
-    const entries: FileInfo[] = children.map((c) => {
-      const name = `${path}/${c.segment}`;
+    // Children are named from the path part, as a browser resolves the page's relative links:
+    // the query of `d/?token=X` is that URL's own and is not carried to `d/a.txt`.
+    const [dir, query] = splitQuery(path);
+    const base = trimTrailingSlashes(dir);
+    this.hint(query ? base : path);
+    return children.map((c) => {
+      const name = `${base}/${c.segment}`;
       if (c.type === "directory") this.hint(name);
       return c.type === "directory" ? { name, size: 0, type: "directory" } : { name, size: null, type: "file" };
     });
-    if (this.listSizes) {
-      const files = entries.filter((e) => e.type === "file");
-      await mapBounded(files, async (entry) => {
-        try {
-          Object.assign(entry, await this.headInfo(entry.name, options));
-        } catch (err) {
-          // A dead link stays listed with an unknown size; an abort stops the listing.
-          if (isFsError(err, "EABORT")) throw err;
-        }
-      }, { concurrency: this.concurrency, signal: options.signal });
-    }
+  }
+
+  /**
+   * Fill in the unknown sizes of listed files with a HEAD each (unless `listSizes` is off), at
+   * most `headConcurrency` at a time per origin whatever the number of calls: a listing of
+   * many files neither floods a small server nor takes every connection from reads.
+   */
+  private async withSizes<T extends FileInfo[] | Record<string, FileInfo>>(entries: T, options: SignalOptions): Promise<T> {
+    if (!this.listSizes) return entries;
+    const unknown = Object.values(entries).filter((e) => e.type === "file" && e.size === null);
+    await mapBounded(unknown, async (entry) => {
+      const origin = new URL(entry.name).origin;
+      let gate = this.sizeProbes.get(origin);
+      if (!gate) this.sizeProbes.set(origin, (gate = new Semaphore(this.headConcurrency)));
+      try {
+        const info = await gate.run(() => this.headInfo(entry.name, options));
+        Object.assign(entry, info);
+      } catch (err) {
+        // A dead link stays listed with an unknown size; an abort stops the listing.
+        if (isFsError(err, "EABORT")) throw err;
+      }
+    }, { concurrency: this.concurrency, signal: options.signal });
     return entries;
+  }
+
+  override ls(path: string, options: LsOptions & { detail: false }): Promise<string[]>;
+  override ls(path: string, options?: LsOptions & { detail?: true }): Promise<FileInfo[]>;
+  override ls(path: string, options?: LsOptions): Promise<FileInfo[] | string[]>;
+  override async ls(path: string, options: LsOptions = {}): Promise<FileInfo[] | string[]> {
+    const out = await super.ls(path, options);
+    return options.detail === false ? out : this.withSizes(out as FileInfo[], options);
+  }
+
+  override find(path: string, options: FindOptions & { detail: true }): Promise<Record<string, FileInfo>>;
+  override find(path: string, options?: FindOptions & { detail?: false }): Promise<string[]>;
+  override find(path: string, options?: FindOptions): Promise<string[] | Record<string, FileInfo>>;
+  override async find(path: string, options: FindOptions = {}): Promise<string[] | Record<string, FileInfo>> {
+    const out = await super.find(path, options);
+    return options.detail ? this.withSizes(out as Record<string, FileInfo>, options) : out;
+  }
+
+  override glob(pattern: string, options: GlobOptions & { detail: true }): Promise<Record<string, FileInfo>>;
+  override glob(pattern: string, options?: GlobOptions & { detail?: false }): Promise<string[]>;
+  override glob(pattern: string, options?: GlobOptions): Promise<string[] | Record<string, FileInfo>>;
+  override async glob(pattern: string, options: GlobOptions = {}): Promise<string[] | Record<string, FileInfo>> {
+    const out = await super.glob(pattern, options);
+    return options.detail ? this.withSizes(out as Record<string, FileInfo>, options) : out;
+  }
+
+  override walk(path: string, options: WalkOptions & { detail: true }): AsyncGenerator<WalkEntryDetail>;
+  override walk(path: string, options?: WalkOptions & { detail?: false }): AsyncGenerator<WalkEntry>;
+  override async *walk(path: string, options: WalkOptions = {}): AsyncGenerator<WalkEntry | WalkEntryDetail> {
+    for await (const entry of super.walk(path, options as WalkOptions & { detail?: false }) as AsyncGenerator<WalkEntry | WalkEntryDetail>) {
+      if (options.detail) await this.withSizes((entry as WalkEntryDetail)[2], options);
+      yield entry;
+    }
   }
 
   /** A key that changes with the content: the URL plus its ETag (else size and date). */
@@ -268,11 +473,29 @@ export class HTTPFileSystem extends AbstractFileSystem {
     return download.readAll();
   }
 
+  /** What a read can be pinned to: the ETag, the Last-Modified date (verbatim) and the size. */
+  async fileVersion(path: string, options: SignalOptions = {}): Promise<FileVersion> {
+    const info = await this.info(path, options);
+    if (info.type === "directory") throw FsError.eisdir(redactUrl(info.name));
+    const version: FileVersion = { size: info.size };
+    if (typeof info.etag === "string") version.etag = info.etag;
+    if (typeof info.lastModified === "string") version.lastModified = info.lastModified;
+    return version;
+  }
+
+  /** Bytes of `options.version` only, checked as an opened file's are (If-Range; ECHANGED for another version). */
+  async catFilePinned(path: string, start: number, end: number, options: PinnedReadOptions): Promise<Uint8Array> {
+    const { etag, lastModified, size } = options.version;
+    return this.fetchRange(this.normalizePath(path), start, end, { signal: options.signal, expect: { etag, lastModified, size } });
+  }
+
   /** A negative start without an end is one suffix request (`bytes=-N`): no HEAD for the size. */
   override catFile(path: string, start?: number | null, end?: number | null, options: HttpCallOptions = {}): Promise<Uint8Array> {
     if (typeof start === "number" && Number.isInteger(start) && start < 0 && (end === undefined || end === null)) {
       try {
         const p = this.normalizePath(path);
+        checkOffset("catFile", "start", start, p);
+        this.checkCall("catFile", options, SIGNAL_OPTIONS, p);
         return RangeDownload.open(this.client, p, { suffix: -start }, options).then((d) => d.readAll());
       } catch (err) {
         return Promise.reject(err);
@@ -286,10 +509,13 @@ export class HTTPFileSystem extends AbstractFileSystem {
    * and rm, even when it has a query (signed URLs); `glob()` still reads `?` as a wildcard.
    */
   override async expandInfos(pathOrPaths: string | readonly string[], options: ExpandOptions = {}): Promise<Map<string, FileInfo | undefined>> {
+    checkPaths("expandInfos", pathOrPaths);
+    this.checkCall("expandInfos", options, EXPAND_OPTIONS);
     const inputs = typeof pathOrPaths === "string" ? [pathOrPaths] : [...pathOrPaths];
     const isQueryUrl = (p: string) => p.includes("?") && !/[*[]/.test(p);
     const queries = inputs.filter(isQueryUrl);
-    if (queries.length === 0 || options.recursive) return super.expandInfos(pathOrPaths, options);
+    if (queries.length === 0) return super.expandInfos(pathOrPaths, options);
+    if (options.recursive) return this.renameQueryDirs(await super.expandInfos(pathOrPaths, options), queries);
     const rest = inputs.filter((p) => !isQueryUrl(p));
     const out = new Map<string, FileInfo | undefined>();
     if (rest.length > 0) {
@@ -308,35 +534,57 @@ export class HTTPFileSystem extends AbstractFileSystem {
   }
 
   /**
+   * A directory URL with a query, expanded recursively, goes by its path part as its children
+   * do (see _ls), so a copy puts them in the destination rather than under a `?…` folder.
+   */
+  private renameQueryDirs(found: Map<string, FileInfo | undefined>, queries: readonly string[]): Map<string, FileInfo | undefined> {
+    for (const q of queries) {
+      const p = this.normalizePath(q);
+      const info = found.get(p);
+      if (info?.type !== "directory") continue;
+      const dir = trimTrailingSlashes(splitQuery(p)[0]);
+      found.delete(p);
+      if (!found.has(dir)) found.set(dir, { ...info, name: dir });
+    }
+    return found;
+  }
+
+  /**
    * A seekable file over ranged GETs pinned to the version opened (If-Range + ETag) when the
    * size is known and ranges are not refused; otherwise (or with `streaming: true`) a
    * forward-only file over one streamed response.
    */
-  protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
-    const info = await this._info(path, options);
+  protected override async openForRead(path: string, options: HttpOpenOptions): Promise<BufferedFile> {
+    const info = await this._info(path, { signal: options.signal });
     if (info.type === "directory") throw FsError.eisdir(redactUrl(path));
     const size = options.size ?? info.size;
     const expect: Validators = { etag: info.etag, lastModified: info.lastModified as string | undefined, size };
     const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
     const signal = options.signal;
-    const callback = options.callback as ProgressCallback | undefined;
+    const callback = options.callback;
     if (size !== null) callback?.setSize?.(size);
     const progress: ProgressCallback | undefined = callback?.relativeUpdate ? { relativeUpdate: (n) => callback.relativeUpdate!(n) } : undefined;
     // The file and its cache name the URL in their errors: redacted, like every other error here.
     const shown = redactUrl(path);
-    const common = { path: shown, mode: "rb" as const, blockSize, details: info };
+    const common = { path: shown, mode: "rb" as const, blockSize, details: info, signal };
     if (size === null || info.acceptRanges === false || options.streaming === true) {
       const open = (start: number) => RangeDownload.open(this.client, path, { start }, { signal, callback: progress, expect });
       return new BufferedFile({ ...common, size: size ?? Infinity, readCache: new StreamingCache(size ?? Infinity, blockSize, shown, open) });
     }
+    // A body held for the next read is kept as long as an idle connection would be.
+    const fetcher = new OpenedFileFetcher(
+      (start, end) => RangeDownload.open(this.client, path, { start, end }, { signal, callback: progress, expect, keepRest: true }),
+      this.client.options.keepAliveTimeout,
+    );
     return new BufferedFile({
       ...common,
       size,
       cacheType: options.cacheType,
       cacheOptions: options.cacheOptions,
-      fetcher: (start, end) => this.fetchRange(path, start, end, { signal, callback: progress, expect }),
+      fetcher: (start, end) => (end <= start ? Promise.resolve(new Uint8Array(0)) : fetcher.fetch(start, end)),
       // Each fetch is a buffer of its own (readAll allocates it), so the cache may hand it on.
       ownedFetches: true,
+      onClose: () => fetcher.close(),
     });
   }
 
@@ -350,12 +598,18 @@ export class HTTPFileSystem extends AbstractFileSystem {
   protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode, options: SignalOptions): Promise<void> {
     const headers: Record<string, string> = {};
     if (mode === "create") {
-      if (await this.exists(path, options)) throw FsError.eexist(redactUrl(path));
+      if (await this.exists(path, { signal: options.signal })) throw FsError.eexist(redactUrl(path));
       headers["if-none-match"] = "*";
     }
     const res = await this.client.send(path, { method: this.uploadMethod, body: data, headers, signal: options.signal });
     discardBody(res.body);
     if (res.status === 412 && mode === "create") throw FsError.eexist(redactUrl(path));
+    if (res.status === 409) {
+      throw new FsError("EIO", "HTTP 409 Conflict (a WebDAV server's answer when the parent directory does not exist: Apache's mod_dav makes none)", {
+        path: redactUrl(path),
+        status: 409,
+      });
+    }
     if (res.status < 200 || res.status >= 300) throw statusError(res.status, path, res.statusText);
   }
 }

@@ -8,11 +8,12 @@ import * as nodeFs from "node:fs";
 import { randomBytes } from "node:crypto";
 import { homedir } from "node:os";
 import * as nodePath from "node:path";
-import { AbstractFileSystem, setDefaultLocalFileSystem } from "../core/abstract.js";
+import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, throwIfAborted, toFsError } from "../core/errors.js";
 import { mapBounded } from "../core/limiter.js";
 import { normalizePosix, parentOf } from "../core/paths.js";
-import type { FileInfo, FileSystemOptions, LsOptions, PipeMode, RmOptions } from "../core/types.js";
+import { LS_OPTIONS, type FileInfo, type FileSystemOptions, type LsOptions, type PipeMode, type RmOptions, type SignalOptions } from "../core/types.js";
+import { anyValue, isBoolean, optionSpec } from "../core/validate.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
 import { joinEntry, listingIo, type EntryKind, type ListingIo } from "./local/listing.js";
 
@@ -45,9 +46,13 @@ export interface LocalFileSystemOptions extends FileSystemOptions {
   fs?: NodeFsLike;
   /** Create missing parent directories on write (default true, like object stores). */
   autoMkdir?: boolean;
-  /** fsync written files before renaming them into place (survives power loss; slower). */
+  /**
+   * fsync written files before renaming them into place (survives power loss; slower). Default false.
+   */
   fsync?: boolean;
 }
+
+const LOCAL_OPTIONS = optionSpec<LocalFileSystemOptions, FileSystemOptions>({ fs: anyValue, autoMkdir: isBoolean, fsync: isBoolean });
 
 /** Temporaries are `.fsspec-tmp-` and 12 hex digits: short, so any name the filesystem allows can be written. */
 const TEMP_PREFIX = ".fsspec-tmp-";
@@ -55,15 +60,23 @@ const TEMP_PREFIX = ".fsspec-tmp-";
 const MAX_LINK_HOPS = 40;
 /** Bytes per read when a write starts from an existing file's bytes (append, cpFile over a file). */
 const COPY_CHUNK = 2 ** 20;
+/** A whole-file write goes to disk in pieces this big, its signal checked between them. */
+const WRITE_CHUNK = 8 * 2 ** 20;
 /** Errors of chown/chmod on a temporary that mean "this filesystem or process cannot", not a failed write. */
 const UNSETTABLE = new Set(["EPERM", "EINVAL", "ENOSYS", "ENOTSUP", "EOPNOTSUPP"]);
 /** Parallel positioned reads: large reads are split so libuv's threads share them. */
 const READ_SLICE = 2 ** 20;
 const READ_PARALLEL = 4;
 
+/**
+ * The local disk (`file`, `local`) through node:fs, or any module shaped like it (`fs` option). Writes
+ * go to a temporary file beside the target and are renamed into place, so a killed process never leaves
+ * half a file. See docs/backends/file.md.
+ */
 export class LocalFileSystem extends AbstractFileSystem {
   static override protocols = ["file", "local"] as const;
   static override rootMarker = "/";
+  static override ownOptions = LOCAL_OPTIONS;
 
   static override stripProtocol(path: string): string {
     let p = path;
@@ -82,6 +95,8 @@ export class LocalFileSystem extends AbstractFileSystem {
     return normalizePosix(p, true);
   }
 
+  declare readonly options: Readonly<LocalFileSystemOptions>;
+  /** The promise API of the `fs` module in use (node:fs by default). */
   readonly fs: FsPromisesLike;
   private readonly listing: ListingIo;
   private readonly autoMkdir: boolean;
@@ -119,6 +134,7 @@ export class LocalFileSystem extends AbstractFileSystem {
   override ls(path: string, options?: LsOptions & { detail?: true }): Promise<FileInfo[]>;
   override ls(path: string, options?: LsOptions): Promise<FileInfo[] | string[]>;
   override async ls(path: string, options: LsOptions = {}): Promise<FileInfo[] | string[]> {
+    this.checkCall("ls", options, LS_OPTIONS);
     if (options.detail !== false || this.dircache) return super.ls(path, options);
     const p = this.normalizePath(path);
     throwIfAborted(options.signal, p);
@@ -172,7 +188,7 @@ export class LocalFileSystem extends AbstractFileSystem {
     return infos.filter((i): i is FileInfo => i !== undefined);
   }
 
-  protected override async _catFile(path: string, start: number, end: number | undefined): Promise<Uint8Array> {
+  protected override async _catFile(path: string, start: number, end: number | undefined, options: SignalOptions = {}): Promise<Uint8Array> {
     const fh = await this.call(path, () => this.fs.open(path, "r"));
     try {
       const st = await this.call(path, () => fh.stat());
@@ -180,14 +196,14 @@ export class LocalFileSystem extends AbstractFileSystem {
       const size = Number(st.size);
       const s = Math.min(start, size);
       const e = Math.min(end ?? size, size);
-      return await this.readRange(fh, path, s, Math.max(s, e));
+      return await this.readRange(fh, path, s, Math.max(s, e), options.signal);
     } finally {
       await fh.close().catch(() => undefined);
     }
   }
 
   /** Read [start, end) into one buffer, with a few positioned reads in flight for big ranges. */
-  private async readRange(fh: FileHandle, path: string, start: number, end: number): Promise<Uint8Array> {
+  private async readRange(fh: FileHandle, path: string, start: number, end: number, signal: AbortSignal | undefined): Promise<Uint8Array> {
     const length = end - start;
     const out = Buffer.allocUnsafe(length);
     const slice = Math.max(READ_SLICE, Math.ceil(length / READ_PARALLEL));
@@ -200,6 +216,8 @@ export class LocalFileSystem extends AbstractFileSystem {
         const want = Math.min(slice, length - off);
         let filled = 0;
         while (filled < want) {
+          // Checked per read: an abort stops a large read within a slice, not at its end.
+          throwIfAborted(signal, path);
           const { bytesRead } = await this.call(path, () => fh.read(out, off + filled, want - filled, start + off + filled));
           if (bytesRead === 0) break; // file shrank under us
           filled += bytesRead;
@@ -275,12 +293,13 @@ export class LocalFileSystem extends AbstractFileSystem {
     await this.fs.unlink(tmp).catch(() => undefined);
   }
 
-  /** Append the bytes of the file `src` to the open `fh`. */
-  private async copyInto(fh: FileHandle, src: string, path: string): Promise<void> {
+  /** Append the bytes of the file `src` to the open `fh` (an abort stops it between chunks). */
+  private async copyInto(fh: FileHandle, src: string, path: string, signal?: AbortSignal): Promise<void> {
     const from = await this.call(src, () => this.fs.open(src, "r"));
     try {
       const buf = Buffer.allocUnsafe(COPY_CHUNK);
       for (;;) {
+        throwIfAborted(signal, path);
         const { bytesRead } = await this.call(src, () => from.read(buf, 0, buf.byteLength, null));
         if (bytesRead === 0) return;
         await writeAll(fh, buf.subarray(0, bytesRead), path);
@@ -329,17 +348,19 @@ export class LocalFileSystem extends AbstractFileSystem {
     }
   }
 
-  protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode): Promise<void> {
+  /** An abort stops the write between chunks and before the rename: the destination is left as it was. */
+  protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode, options: SignalOptions = {}): Promise<void> {
     const target = await this.writeTarget(path, mode);
     const { tmp, fh } = await this.openTemp(target, path);
     try {
-      await writeAll(fh, data, path);
+      await writeAll(fh, data, path, options.signal);
       if (this.fsyncWrites) await fh.sync();
+      await fh.close();
+      throwIfAborted(options.signal, path);
     } catch (err) {
       await this.dropTemp(fh, tmp);
       throw toFsError(err, path);
     }
-    await fh.close();
     await this.publish(tmp, target.path, mode);
   }
 
@@ -360,7 +381,7 @@ export class LocalFileSystem extends AbstractFileSystem {
   }
 
   /** A new destination is a copyFile (it gets the source's mode); an existing one keeps its own mode and owner. */
-  protected override async _cpFile(src: string, dst: string): Promise<void> {
+  protected override async _cpFile(src: string, dst: string, options: SignalOptions = {}): Promise<void> {
     const info = await this.statInfo(src);
     if (info.type === "directory") throw FsError.eisdir(src);
     const target = await this.writeTarget(dst, "overwrite");
@@ -369,8 +390,9 @@ export class LocalFileSystem extends AbstractFileSystem {
       const temp = await this.openTemp(target, dst);
       tmp = temp.tmp;
       try {
-        await this.copyInto(temp.fh, src, dst);
+        await this.copyInto(temp.fh, src, dst, options.signal);
         await temp.fh.close();
+        throwIfAborted(options.signal, dst);
       } catch (err) {
         await this.dropTemp(temp.fh, tmp);
         throw toFsError(err, src);
@@ -378,7 +400,9 @@ export class LocalFileSystem extends AbstractFileSystem {
     } else {
       tmp = this.tempPathFor(target.path);
       try {
+        // One copy_file_range in the kernel: an abort is seen when it returns, before the rename.
         await this.withParent(target.path, () => this.fs.copyFile(src, tmp));
+        throwIfAborted(options.signal, dst);
       } catch (err) {
         await this.fs.unlink(tmp).catch(() => undefined);
         throw toFsError(err, src);
@@ -420,6 +444,7 @@ export class LocalFileSystem extends AbstractFileSystem {
 
   /** Recursive deletes of whole trees go to the OS in one call. */
   override async rm(pathOrPaths: string | readonly string[], options: RmOptions = {}): Promise<void> {
+    this.checkRm(pathOrPaths, options);
     if (typeof pathOrPaths === "string" && options.recursive && options.maxDepth === undefined && !/[*?[]/.test(pathOrPaths)) {
       const p = this.normalizePath(pathOrPaths);
       if (p === "/") throw FsError.eacces(p, "refusing to delete the root directory");
@@ -485,11 +510,12 @@ class LocalFileSink implements UploadSink {
 }
 
 /** Write all of `data` at the handle's position. */
-async function writeAll(fh: FileHandle, data: Uint8Array, path: string): Promise<void> {
+async function writeAll(fh: FileHandle, data: Uint8Array, path: string, signal?: AbortSignal): Promise<void> {
   let written = 0;
   try {
     while (written < data.byteLength) {
-      const { bytesWritten } = await fh.write(data, written, data.byteLength - written);
+      throwIfAborted(signal, path);
+      const { bytesWritten } = await fh.write(data, written, Math.min(WRITE_CHUNK, data.byteLength - written));
       written += bytesWritten;
     }
   } catch (err) {
@@ -525,4 +551,8 @@ function ignoreUnsettable(err: unknown): void {
 }
 
 let defaultLocal: LocalFileSystem | undefined;
-setDefaultLocalFileSystem(() => (defaultLocal ??= new LocalFileSystem()));
+
+/** The local disk `get` and `put` use when given no `localFs` (one instance, made on first use). */
+export function defaultLocalFileSystem(): LocalFileSystem {
+  return (defaultLocal ??= new LocalFileSystem());
+}

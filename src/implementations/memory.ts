@@ -3,10 +3,13 @@
  * `writeFileSync` is ~18 µs, and the memory backend is what tests and cache layers hammer.
  * A child index per directory keeps `ls` proportional to the directory, not the store.
  */
+import { createHash, randomBytes } from "node:crypto";
 import { AbstractFileSystem } from "../core/abstract.js";
-import { FsError } from "../core/errors.js";
+import { FsError, throwIfAborted } from "../core/errors.js";
 import { normalizePosix, parentOf } from "../core/paths.js";
-import type { FileInfo, FileSystemOptions, PipeMode } from "../core/types.js";
+import { SIGNAL_OPTIONS, type FileInfo, type FileSystemOptions, type PipeMode, type SignalOptions } from "../core/types.js";
+import { either, instanceOf, oneOf, optionSpec } from "../core/validate.js";
+import { versionChanged, type FileVersion, type PinnedReadOptions, type PinnedReads } from "../core/versions.js";
 import { BufferedFile, readableFile, type FileOpenOptions } from "../files/buffered-file.js";
 import { CollectingSink, type SinkOptions, type UploadSink } from "../files/upload-sink.js";
 
@@ -60,18 +63,26 @@ const readCopies = new SlabCopier(32 * 1024, 1024);
 
 /** The files and directories behind one or more MemoryFileSystem instances. */
 export class MemoryStore {
+  /**
+   * Path -> stored file.
+   * @internal
+   */
   readonly files = new Map<string, MemoryEntry>();
   /** Directories made explicitly (they survive being emptied), with their creation time. */
   readonly dirs = new Map<string, Date>();
   /** Directory -> full paths of its children (files and directories, explicit or implied). */
   readonly children = new Map<string, Set<string>>();
 
+  /** Forget every file and directory. */
   clear(): void {
     this.files.clear();
     this.dirs.clear();
     this.children.clear();
   }
 
+  /**
+   * Whether `path` is a directory (the root, one made explicitly, or one implied by what is below it).
+   */
   isDir(path: string): boolean {
     return path === "/" || this.dirs.has(path) || this.children.has(path);
   }
@@ -113,6 +124,21 @@ export class MemoryStore {
 }
 
 const SHARED_STORE = new MemoryStore();
+
+/**
+ * A key per stored buffer (stored buffers are never mutated, so one buffer is one content):
+ * unlike mtime, it changes with every write, however fast. The process tag keeps keys of
+ * another process (in a cache's metadata on disk) from matching.
+ */
+const PROCESS_TAG = randomBytes(6).toString("hex");
+const contentKeys = new WeakMap<Uint8Array, string>();
+let nextContentKey = 0;
+
+function contentKey(data: Uint8Array): string {
+  let key = contentKeys.get(data);
+  if (key === undefined) contentKeys.set(data, (key = `${PROCESS_TAG}-${nextContentKey++}`));
+  return key;
+}
 const DONE: Promise<void> = Promise.resolve();
 const NEEDS_NORMALIZING = /\/\/|\/\.\.?(?:\/|$)|\/$/;
 
@@ -121,9 +147,12 @@ export interface MemoryFileSystemOptions extends FileSystemOptions {
   store?: "shared" | "private" | MemoryStore;
 }
 
-export class MemoryFileSystem extends AbstractFileSystem {
+export class MemoryFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["memory"] as const;
   static override rootMarker = "/";
+  static override ownOptions = optionSpec<MemoryFileSystemOptions, FileSystemOptions>({
+    store: either(oneOf("shared", "private"), instanceOf(MemoryStore, "a MemoryStore")),
+  });
 
   /** The store every default instance shares. */
   static get sharedStore(): MemoryStore {
@@ -142,6 +171,8 @@ export class MemoryFileSystem extends AbstractFileSystem {
     return normalizePosix(p, true);
   }
 
+  declare readonly options: Readonly<MemoryFileSystemOptions>;
+  /** Where this instance's files live: the shared store (default), a private one, or a given one. */
   readonly store: MemoryStore;
 
   constructor(options: MemoryFileSystemOptions = {}) {
@@ -200,6 +231,27 @@ export class MemoryFileSystem extends AbstractFileSystem {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /** Changes with every write of the file (its stored buffer), not only when mtime or size do. */
+  override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
+    this.checkCall("ukey", options, SIGNAL_OPTIONS);
+    const p = this.normalizePath(path);
+    const entry = this.store.files.get(p);
+    if (!entry) return super.ukey(p, options);
+    return createHash("sha256").update(`${p}\n${contentKey(entry.data)}`).digest("hex");
+  }
+
+  async fileVersion(path: string): Promise<FileVersion> {
+    const entry = this.entryOf(this.normalizePath(path));
+    return { size: entry.data.byteLength, key: contentKey(entry.data) };
+  }
+
+  /** The check and the read happen in one step: nothing can write in between. */
+  async catFilePinned(path: string, start: number, end: number, options: PinnedReadOptions): Promise<Uint8Array> {
+    const p = this.normalizePath(path);
+    if (contentKey(this.entryOf(p).data) !== options.version.key) throw versionChanged(p);
+    return this._catFile(p, start, end);
   }
 
   /** Store `data` (owned by the store from now on) at `path`. */
@@ -285,7 +337,12 @@ export class MemoryFileSystem extends AbstractFileSystem {
   protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
     const entry = this.entryOf(path);
     const data = entry.data;
-    return readableFile(path, data.byteLength, async (start, end) => data.subarray(start, end), options, {
+    const signal = options.signal;
+    const fetch = async (start: number, end: number) => {
+      throwIfAborted(signal, path);
+      return data.subarray(start, end);
+    };
+    return readableFile(path, data.byteLength, fetch, options, {
       details: this.fileInfo(path, entry),
     });
   }

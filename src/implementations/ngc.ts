@@ -9,15 +9,19 @@
  * version, kept in the listings cache); without it, files are still found one by one.
  * With an API key, the registry is asked with a bearer token (cached until it expires,
  * fetched again once on a 401). Neither the key nor a token appears in any error.
+ * @module fsspec-ts/ngc
  */
 import { createHash } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { isInside, parentOf } from "../core/paths.js";
-import type { FileInfo, FileSystemOptions, ProgressCallback, SignalOptions } from "../core/types.js";
-import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
-import { HTTPFileSystem, type HTTPFileSystemOptions } from "./http.js";
+import type { FileInfo, FileSystemOptions, ProgressCallback, SignalOptions, SignOptions } from "../core/types.js";
+import { anyValue, mergeSpecs, optionSpec, pickSpec } from "../core/validate.js";
+import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
+import { readableFile, type BufferedFile, type BinaryMode, type OpenMode, type TextMode } from "../files/buffered-file.js";
+import type { TextFile } from "../files/text-file.js";
+import { HTTPFileSystem, PROGRESS_CALL_OPTIONS, type HTTPFileSystemOptions, type ProgressOpenOptions } from "./http.js";
 import { discardBody, type HttpClient } from "./http/client.js";
 import { RangeDownload, type DownloadOptions, type Validators } from "./http/download.js";
 import { statusError } from "./http/errors.js";
@@ -89,16 +93,43 @@ function forName(err: unknown, name: string): unknown {
   return err.withPath(name);
 }
 
-export class NGCFileSystem extends AbstractFileSystem {
+/** `open` takes ProgressOpenOptions here (types only: the base's open does the work). */
+export interface NGCFileSystem {
+  open(path: string, mode: TextMode, options?: ProgressOpenOptions): Promise<TextFile>;
+  open(path: string, mode?: BinaryMode, options?: ProgressOpenOptions): Promise<BufferedFile>;
+  open(path: string, mode?: OpenMode, options?: ProgressOpenOptions): Promise<BufferedFile | TextFile>;
+}
+
+/**
+ * The NVIDIA NGC model registry as a read-only filesystem
+ * (`ngc://models/[<org>/[<team>/]]<name>@<version>[/<path>]`). See docs/backends/ngc.md.
+ */
+export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["ngc"] as const;
   static override rootMarker = "";
+  static override secretOptions = ["apiKey"];
+  static override ownOptions = mergeSpecs(
+    // Checked by the constructor; the transport ones are checked by the HTTP backend they go to.
+    optionSpec<NGCFileSystemOptions, FileSystemOptions & TransportOptions>({ baseUrl: anyValue, authUrl: anyValue, apiKey: anyValue, org: anyValue, team: anyValue }),
+    pickSpec(HTTPFileSystem.ownOptions, TRANSPORT_KEYS),
+  );
+  /**
+   * `open` also takes `callback` (download progress).
+   * @internal
+   */
+  static override callOptions = { open: PROGRESS_CALL_OPTIONS };
 
   /** The canonical name: `models/[org/[team/]]name@version[/path]`; anything else is EINVAL. */
   static override stripProtocol(path: string): string {
     return formatNgcPath(parseNgcPath(path));
   }
 
+  /**
+   * The registry API's base URL in use (`baseUrl` option, else `NGC_CLI_SEARCH_SERVICE_URL`, else
+   * https://api.ngc.nvidia.com/).
+   */
   readonly baseUrl: string;
+  /** The token service's base URL in use (`authUrl` option, else https://authn.nvidia.com/). */
   readonly authUrl: string;
   private readonly http: HTTPFileSystem;
   private readonly tokens: TokenSource | undefined;
@@ -134,11 +165,13 @@ export class NGCFileSystem extends AbstractFileSystem {
     return this.http.client;
   }
 
-  /** Close the connections of this instance (do not use it afterwards). */
-  async close(): Promise<void> {
+  /** Close the connections of this instance (do not use it afterwards); it leaves the instance cache. */
+  override async close(): Promise<void> {
+    await super.close();
     await this.http.close();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -328,7 +361,13 @@ export class NGCFileSystem extends AbstractFileSystem {
   protected override async _catFile(path: string, start: number, end: number | undefined, options: SignalOptions): Promise<Uint8Array> {
     const p = parseNgcPath(path);
     if (p.path === "") throw FsError.eisdir(path);
-    return this.fetchRange(p, path, start, end, { signal: options.signal });
+    try {
+      return await this.fetchRange(p, path, start, end, { signal: options.signal });
+    } catch (err) {
+      // Nothing to download there, but the version's listing may hold a directory of that name.
+      if (isFsError(err, "ENOENT") && (await this._info(path, options).then((i) => i.type === "directory", () => false))) throw FsError.eisdir(path);
+      throw err;
+    }
   }
 
   protected override async _mkdir(path: string): Promise<void> {
@@ -344,15 +383,32 @@ export class NGCFileSystem extends AbstractFileSystem {
     throw FsError.enotsup("ngc is read-only", path);
   }
 
+  /** What a read can be pinned to: the storage ETag (asked for when the listing has none) and the size. */
+  async fileVersion(path: string, options: SignalOptions = {}): Promise<FileVersion> {
+    let info = await this.info(path, options);
+    if (info.type === "directory") throw FsError.eisdir(info.name);
+    if (typeof info.etag !== "string") info = await this.lookupInfo(parseNgcPath(info.name), info.name, options.signal);
+    return typeof info.etag === "string" ? { size: info.size, etag: info.etag } : { size: info.size };
+  }
+
+  /** Bytes of `options.version` only, checked as an opened file's are (ECHANGED for another ETag or size). */
+  async catFilePinned(path: string, start: number, end: number, options: PinnedReadOptions): Promise<Uint8Array> {
+    const name = this.normalizePath(path);
+    const p = parseNgcPath(name);
+    if (p.path === "") throw FsError.eisdir(name);
+    const { etag, size } = options.version;
+    return this.fetchRange(p, name, start, end, { signal: options.signal, expect: { etag, size } });
+  }
+
   /** A seekable file over ranged reads, pinned to the version (size, then ETag) it was opened on. */
-  protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
+  protected override async openForRead(path: string, options: ProgressOpenOptions): Promise<BufferedFile> {
     const p = parseNgcPath(path);
-    const info = await this._info(path, options);
+    const info = await this._info(path, { signal: options.signal });
     if (info.type === "directory") throw FsError.eisdir(path);
     const size = options.size ?? info.size;
     if (size === null) throw FsError.enotsup("cannot open a file of unknown size", path);
     const expect: Validators = { etag: info.etag, size };
-    const callback = options.callback as ProgressCallback | undefined;
+    const callback = options.callback;
     callback?.setSize?.(size);
     const progress: ProgressCallback | undefined = callback?.relativeUpdate ? { relativeUpdate: (n) => callback.relativeUpdate!(n) } : undefined;
     const signal = options.signal;
@@ -369,8 +425,8 @@ export class NGCFileSystem extends AbstractFileSystem {
   }
 
   /** The registry's presigned download URL, freshly looked up (its lifetime is the registry's choice). */
-  override async sign(path: string, _options: { expiration?: number } = {}): Promise<string> {
-    const name = this.normalizePath(path);
+  override async sign(path: string, options: SignOptions = {}): Promise<string> {
+    const name = this.checkSign(path, options);
     const p = parseNgcPath(name);
     if (p.path === "") throw FsError.eisdir(name);
     this.urls.delete(name);

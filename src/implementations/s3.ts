@@ -4,9 +4,8 @@
  * prefixes (ListObjectsV2 with a delimiter); `find` is one listing without one. Reads are
  * ranged GetObjects, small writes one PutObject, large ones a multipart upload streamed while
  * the file is written (see s3/upload.ts).
+ * @module fsspec-ts/s3
  */
-import { createHash } from "node:crypto";
-import { inspect } from "node:util";
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -30,16 +29,17 @@ import {
   type _Object,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { mapBounded } from "../core/limiter.js";
-import { trimTrailingSlashes } from "../core/paths.js";
-import type { FileInfo, FileSystemOptions, FindOptions, PipeMode, RmOptions, SignalOptions } from "../core/types.js";
+import { SIGNAL_OPTIONS, type FileInfo, type FileSystemOptions, type PipeMode, type SignalOptions, type SignOptions } from "../core/types.js";
+import { anyValue, checkOffset, isBoolean, isRecord, optionSpec } from "../core/validate.js";
+import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
-import { makeClient, type S3ClientSettings } from "./s3/client.js";
+import { endpointHost, makeClient, type S3ClientSettings } from "./s3/client.js";
 import { isNotFound, s3CodeOf, s3Error, statusOf, type PreconditionMeaning } from "./s3/errors.js";
-import { copySource, directoriesOf, dirPrefix, isMarkerOf, joinObject, objectOf, splitPath } from "./s3/paths.js";
+import { copySource, joinObject, objectOf, splitPath } from "./s3/paths.js";
+import { directory, directoryMarkers, ObjectStoreFileSystem, removalPlan, type PageLister } from "./object-store.js";
 import { MAX_PART_SIZE, MIN_PART_SIZE, S3UploadSink, planCopyParts } from "./s3/upload.js";
 
 export interface S3FileSystemOptions extends FileSystemOptions, S3ClientSettings {
@@ -53,13 +53,18 @@ export interface S3FileSystemOptions extends FileSystemOptions, S3ClientSettings
   deleteBatchSize?: number;
   /** Refuse writes over a directory (EISDIR), at one LIST per write (default true). */
   checkDirectories?: boolean;
-  /** Extra parameters for PutObject, CreateMultipartUpload and CopyObject (ContentType, ServerSideEncryption, StorageClass...). */
+  /**
+   * Extra parameters for PutObject, CreateMultipartUpload and CopyObject (ContentType,
+   * ServerSideEncryption, StorageClass...); default none.
+   */
   uploadParams?: Record<string, unknown>;
 }
 
+/** The default `partSize` of multipart uploads: 8 MiB. */
 export const DEFAULT_PART_SIZE = 8 * 2 ** 20;
+/** The longest validity S3 gives a presigned URL (SigV4: 7 days). */
+const MAX_PRESIGN_MS = 7 * 24 * 3600 * 1000;
 const DEFAULT_PART_CONCURRENCY = 4;
-const OPTIONS_SHOWN_REDACTED = new Set(["secret", "token", "key", "clientOptions"]);
 
 function positiveInt(options: S3FileSystemOptions, name: keyof S3FileSystemOptions, fallback: number, min: number, max = Infinity): number {
   const v = options[name] ?? fallback;
@@ -69,32 +74,47 @@ function positiveInt(options: S3FileSystemOptions, name: keyof S3FileSystemOptio
   return v;
 }
 
-const directory = (name: string): FileInfo => ({ name, size: 0, type: "directory" });
-
-export class S3FileSystem extends AbstractFileSystem {
+/**
+ * Amazon S3 and S3-compatible stores as a filesystem (`s3`, `s3a`): paths are `bucket/key`,
+ * directories are implied by key prefixes. See docs/backends/s3.md.
+ */
+export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
   static override protocols = ["s3", "s3a"] as const;
-  static override rootMarker = "";
+  static override secretOptions = ["key", "secret", "token", "clientOptions"];
+  static override ownOptions = optionSpec<S3FileSystemOptions, FileSystemOptions>({
+    // Sizes and counts are checked by the constructor with their bounds, the client settings by makeClient.
+    partSize: anyValue,
+    partConcurrency: anyValue,
+    maxKeys: anyValue,
+    deleteBatchSize: anyValue,
+    checkDirectories: isBoolean,
+    uploadParams: isRecord,
+    endpoint: anyValue,
+    region: anyValue,
+    forcePathStyle: isBoolean,
+    key: anyValue,
+    secret: anyValue,
+    token: anyValue,
+    anon: isBoolean,
+    clientOptions: isRecord,
+  });
 
-  /** `s3://bucket/key/` -> `bucket/key`; leading slashes go too (`s3:///b/k`). */
-  static override stripProtocol(path: string): string {
-    const p = super.stripProtocol(path);
-    return p.replace(/^\/+/, "");
-  }
-
+  declare readonly options: Readonly<S3FileSystemOptions>;
+  /** The AWS SDK client every request of this instance goes through. */
   readonly client: S3Client;
+  /** Bytes per multipart upload part (`partSize` option; default 8 MiB). */
   readonly partSize: number;
+  /** Parts of one writer uploaded at once (`partConcurrency` option; default 4). */
   readonly partConcurrency: number;
   private readonly maxKeys: number;
   private readonly deleteBatchSize: number;
-  private readonly checkDirectories: boolean;
+  protected readonly checkDirectories: boolean;
+  protected override readonly versionField = "etag";
   private readonly uploadParams: Record<string, unknown> | undefined;
   /** Values never shown in an error. */
   private readonly secrets: string[];
-  /** Buckets this instance saw exist (mkdir of a prefix then costs no request); forgotten when it deletes them. */
-  private readonly knownBuckets = new Set<string>();
-  /** The marker objects (`d/`, `d//`) a subtree listing found for the directory infos it made; rm deletes them. */
-  private readonly markerKeys = new WeakMap<FileInfo, string[]>();
-
+  /** The configured endpoint's host, named by network failures. */
+  private readonly endpointHost: string | undefined;
   constructor(options: S3FileSystemOptions = {}) {
     super(options);
     this.partSize = positiveInt(options, "partSize", DEFAULT_PART_SIZE, MIN_PART_SIZE, MAX_PART_SIZE);
@@ -105,35 +125,24 @@ export class S3FileSystem extends AbstractFileSystem {
     this.uploadParams = options.uploadParams;
     this.secrets = [options.secret, options.token].filter((s): s is string => typeof s === "string" && s !== "");
     this.client = makeClient(options);
+    this.endpointHost = endpointHost(options);
   }
 
-  protected override get listsRemotely(): boolean {
-    return true;
-  }
-
-  /** Close the client's connections (do not use the instance afterwards). */
-  async close(): Promise<void> {
+  /** Close the client's connections (do not use the instance afterwards); it leaves the instance cache. */
+  override async close(): Promise<void> {
+    await super.close();
     this.client.destroy();
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-
-  /** Printed without credentials. */
-  [inspect.custom](): string {
-    const shown = Object.fromEntries(
-      Object.entries(this.options)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => [k, OPTIONS_SHOWN_REDACTED.has(k) ? "***" : v]),
-    );
-    return `S3FileSystem ${inspect(shown)}`;
   }
 
   // ---------------------------------------------------------------- requests
 
   private error(err: unknown, path: string, precondition?: PreconditionMeaning, signal?: AbortSignal): FsError {
-    return s3Error(err, path, { precondition, signal, secrets: this.secrets });
+    return s3Error(err, path, { precondition, signal, secrets: this.secrets, host: this.endpointHost });
   }
 
   /** One SDK call; every failure becomes an FsError naming `path`. */
@@ -165,6 +174,22 @@ export class S3FileSystem extends AbstractFileSystem {
     } while (token);
   }
 
+  /**
+   * The listing as the shared object-store logic reads it (see object-store.ts), for `path`'s errors.
+   * @internal
+   */
+  protected pages(path: string, signal?: AbortSignal): PageLister {
+    const lister = this;
+    return async function* (bucket, prefix, delimiter, maxKeys) {
+      for await (const page of lister.listPages(bucket, prefix, delimiter, path, signal, maxKeys)) {
+        yield {
+          objects: (page.Contents ?? []).filter((o) => o.Key !== undefined).map((o) => ({ key: o.Key!, info: lister.objectInfo(bucket, o) })),
+          prefixes: (page.CommonPrefixes ?? []).flatMap((cp) => (cp.Prefix === undefined ? [] : [cp.Prefix])),
+        };
+      }
+    };
+  }
+
   private objectInfo(bucket: string, obj: _Object): FileInfo {
     const info: FileInfo = { name: joinObject(bucket, obj.Key ?? ""), size: obj.Size ?? 0, type: "file" };
     if (obj.LastModified) info.mtime = obj.LastModified;
@@ -173,7 +198,7 @@ export class S3FileSystem extends AbstractFileSystem {
     return info;
   }
 
-  private async headObject(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<FileInfo> {
+  protected async headObject(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<FileInfo> {
     const out = await this.send<{
       ContentLength?: number;
       LastModified?: Date;
@@ -191,27 +216,9 @@ export class S3FileSystem extends AbstractFileSystem {
     return info;
   }
 
-  /** Whether any key lies below `key/` (a directory). */
-  private async hasChildren(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<boolean> {
-    for await (const page of this.listPages(bucket, dirPrefix(key), undefined, path, signal, 1)) {
-      return (page.KeyCount ?? 0) > 0 || (page.Contents?.length ?? 0) > 0;
-    }
-    return false;
-  }
-
-  /** EISDIR when `key` is a directory (keys below it), so a write never hides a tree behind a file. */
-  private async refuseDirectory(bucket: string, key: string, path: string, signal?: AbortSignal): Promise<void> {
-    if (this.checkDirectories && (await this.hasChildren(bucket, key, path, signal))) throw FsError.eisdir(path);
-  }
-
-  private rememberBucket(bucket: string): void {
-    if (this.knownBuckets.size >= 10_000) this.knownBuckets.clear();
-    this.knownBuckets.add(bucket);
-  }
-
   // ---------------------------------------------------------------- listing and metadata
 
-  private async listBuckets(signal?: AbortSignal): Promise<FileInfo[]> {
+  protected async listBuckets(signal?: AbortSignal): Promise<FileInfo[]> {
     const out: FileInfo[] = [];
     let token: string | undefined;
     do {
@@ -229,46 +236,6 @@ export class S3FileSystem extends AbstractFileSystem {
       token = page.ContinuationToken;
     } while (token);
     return out;
-  }
-
-  protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
-    if (path === "") return this.listBuckets(options.signal);
-    const { bucket, key } = splitPath(path);
-    const entries: FileInfo[] = [];
-    const seen = await this.listLevel(bucket, dirPrefix(key), path, entries, options.signal);
-    // A bucket that lists at all exists (a missing one is NoSuchBucket above).
-    this.rememberBucket(bucket);
-    if (seen || key === "") return entries;
-    return [await this.headObject(bucket, key, path, options.signal)];
-  }
-
-  /**
-   * Add the entries of one directory level (keys under `prefix`, up to the next slash) to
-   * `entries`; whether any key lies under `prefix`. An empty segment is no level of its own:
-   * the prefix `prefix/` is listed as part of this one, so `d//f` is an entry of `d`.
-   */
-  private async listLevel(bucket: string, prefix: string, path: string, entries: FileInfo[], signal?: AbortSignal): Promise<boolean> {
-    let seen = false;
-    for await (const page of this.listPages(bucket, prefix, "/", path, signal)) {
-      for (const cp of page.CommonPrefixes ?? []) {
-        if (cp.Prefix === undefined) continue;
-        seen = true;
-        if (cp.Prefix === `${prefix}/`) await this.listLevel(bucket, cp.Prefix, path, entries, signal);
-        else entries.push(directory(joinObject(bucket, cp.Prefix)));
-      }
-      for (const obj of page.Contents ?? []) {
-        seen = true;
-        // The directory's own marker object (`key/`, made by consoles) is not an entry.
-        if (obj.Key === prefix || obj.Key === undefined) continue;
-        entries.push(this.objectInfo(bucket, obj));
-      }
-    }
-    return seen;
-  }
-
-  /** The directory `path` is listed in: an empty segment's slashes stay with the name (`b/d//f` is in `b/d`). */
-  protected override parent(path: string): string {
-    return trimTrailingSlashes(super.parent(path));
   }
 
   protected override async _info(path: string, options: SignalOptions): Promise<FileInfo> {
@@ -300,86 +267,15 @@ export class S3FileSystem extends AbstractFileSystem {
   }
 
   /**
-   * Without maxDepth, one listing of the whole subtree (no delimiter, paginated) instead of one
-   * per directory. Its results never enter the listings cache; with maxDepth (globs with `*`)
-   * the base walks directory by directory.
+   * A presigned GetObject URL valid for `expirationMs` (default one hour; S3 counts whole
+   * seconds, so it is rounded up, at most 7 days); anonymous instances get the plain URL.
    */
-  protected override async findInfos(path: string, options: FindOptions): Promise<Map<string, FileInfo>> {
-    if (options.maxDepth !== undefined || path === "") return super.findInfos(path, options);
-    const { bucket, key } = splitPath(path);
-    const prefix = dirPrefix(key);
-    const out = new Map<string, FileInfo>();
-    const dirs = new Set<string>();
-    const markers = new Map<string, string[]>();
-    let seen = false;
-    try {
-      for await (const page of this.listPages(bucket, prefix, undefined, path, options.signal)) {
-        for (const obj of page.Contents ?? []) {
-          if (obj.Key === undefined) continue;
-          seen = true;
-          const rel = obj.Key.slice(prefix.length);
-          // Directories between `path` and the object; a key ending in `/` marks the last of them.
-          const levels = directoriesOf(rel);
-          for (const level of levels) dirs.add(joinObject(bucket, prefix + level));
-          if (rel === "" || rel.endsWith("/")) {
-            const marked = levels.length > 0 ? joinObject(bucket, prefix + levels[levels.length - 1]!) : path;
-            markers.get(marked)?.push(obj.Key) ?? markers.set(marked, [obj.Key]);
-          } else {
-            out.set(joinObject(bucket, obj.Key), this.objectInfo(bucket, obj));
-          }
-        }
-      }
-    } catch (err) {
-      if (isFsError(err, "ENOENT")) return out;
-      throw err;
-    }
-    if (!seen) {
-      if (key === "") {
-        if (options.withDirs) out.set(path, directory(path));
-        return out;
-      }
-      // Nothing below: a file gives itself, a missing path nothing.
-      try {
-        const info = await this.headObject(bucket, key, path, options.signal);
-        out.set(path, info);
-      } catch (err) {
-        if (!isFsError(err, "ENOENT")) throw err;
-      }
-      return out;
-    }
-    if (options.withDirs) {
-      for (const d of [path, ...dirs]) {
-        if (out.has(d)) continue;
-        const info = directory(d);
-        const found = markers.get(d);
-        if (found) this.markerKeys.set(info, found);
-        out.set(d, info);
-      }
-    }
-    return out;
-  }
-
-  /** sha256 of the name and ETag (which changes with the content). */
-  override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
-    const info = await this.info(path, options);
-    if (typeof info.etag !== "string") return super.ukey(path, options);
-    return createHash("sha256").update(`${info.name}\n${info.etag}\n${info.size}`).digest("hex");
-  }
-
-  /** A digest of name, size and ETag: the same whether the info came from a listing or a HEAD. */
-  override async checksum(path: string, options: SignalOptions = {}): Promise<string> {
-    const info = await this.info(path, options);
-    return createHash("sha256").update(`${info.name}\n${info.size}\n${String(info.etag ?? "")}\n${info.type}`).digest("hex").slice(0, 32);
-  }
-
-  /** A presigned GetObject URL valid for `expiration` seconds (default 3600); anonymous instances get the plain URL. */
-  override async sign(path: string, options: { expiration?: number } = {}): Promise<string> {
-    const p = this.normalizePath(path);
+  override async sign(path: string, options: SignOptions = {}): Promise<string> {
+    const p = this.checkSign(path, options);
     const { bucket, key } = objectOf(p);
-    const expiresIn = options.expiration ?? 3600;
-    if (!Number.isInteger(expiresIn) || expiresIn < 1 || expiresIn > 604_800) {
-      throw FsError.einval(`expiration must be whole seconds from 1 to 604800, got ${String(expiresIn)}`, p);
-    }
+    const ms = options.expirationMs ?? 3_600_000;
+    if (ms > MAX_PRESIGN_MS) throw FsError.einval(`expirationMs must be at most ${MAX_PRESIGN_MS} (7 days), got ${ms}`, p);
+    const expiresIn = Math.ceil(ms / 1000);
     let url: string;
     try {
       url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn });
@@ -395,7 +291,7 @@ export class S3FileSystem extends AbstractFileSystem {
     return this.getRange(path, start, end, options);
   }
 
-  private async getRange(path: string, start: number, end: number | undefined, options: SignalOptions & { ifMatch?: string }): Promise<Uint8Array> {
+  private async getRange(path: string, start: number, end: number | undefined, options: SignalOptions & { ifMatch?: string; sawETag?: (etag: string) => void }): Promise<Uint8Array> {
     const { bucket, key } = objectOf(path);
     if (end !== undefined && end <= start) return new Uint8Array(0);
     const range = start === 0 && end === undefined ? undefined : `bytes=${start}-${end === undefined ? "" : end - 1}`;
@@ -411,18 +307,22 @@ export class S3FileSystem extends AbstractFileSystem {
     key: string,
     path: string,
     range: string | undefined,
-    options: SignalOptions & { ifMatch?: string },
+    options: SignalOptions & { ifMatch?: string; sawETag?: (etag: string) => void },
     cut: (whole: Uint8Array) => Uint8Array,
   ): Promise<Uint8Array> {
-    let out: { Body?: { transformToByteArray(): Promise<Uint8Array> }; ContentLength?: number; ContentRange?: string };
+    let out: { Body?: { transformToByteArray(): Promise<Uint8Array> }; ContentLength?: number; ContentRange?: string; ETag?: string };
     try {
       out = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range, IfMatch: options.ifMatch }), {
         abortSignal: options.signal,
       });
     } catch (err) {
       if (s3CodeOf(err) === "InvalidRange" || statusOf(err) === 416) return new Uint8Array(0);
-      throw this.error(err, path, "ECHANGED", options.signal);
+      const mapped = this.error(err, path, "ECHANGED", options.signal);
+      // No such key, but keys below it: a directory.
+      if (isFsError(mapped, "ENOENT") && key !== "" && (await this.hasChildren(bucket, key, path, options.signal))) throw FsError.eisdir(path);
+      throw mapped;
     }
+    if (out.ETag) options.sawETag?.(out.ETag);
     let bytes: Uint8Array;
     try {
       bytes = out.Body ? await out.Body.transformToByteArray() : new Uint8Array(0);
@@ -440,6 +340,8 @@ export class S3FileSystem extends AbstractFileSystem {
     if (typeof start === "number" && Number.isInteger(start) && start < 0 && (end === undefined || end === null)) {
       try {
         const p = this.normalizePath(path);
+        checkOffset("catFile", "start", start, p);
+        this.checkCall("catFile", options, SIGNAL_OPTIONS, p);
         const { bucket, key } = objectOf(p);
         return this.getObject(bucket, key, p, `bytes=${start}`, options, (whole) => whole.subarray(Math.max(0, whole.byteLength + start)));
       } catch (err) {
@@ -449,13 +351,27 @@ export class S3FileSystem extends AbstractFileSystem {
     return super.catFile(path, start, end, options);
   }
 
+  /** What a read can be pinned to: the object's ETag and size. */
+  async fileVersion(path: string, options: SignalOptions = {}): Promise<FileVersion> {
+    const info = await this.info(path, options);
+    if (info.type === "directory") throw FsError.eisdir(info.name);
+    return typeof info.etag === "string" ? { size: info.size, etag: info.etag } : { size: info.size };
+  }
+
+  /** A GetObject with IfMatch on the version's ETag: a replaced object fails with ECHANGED. */
+  async catFilePinned(path: string, start: number, end: number, options: PinnedReadOptions): Promise<Uint8Array> {
+    return this.getRange(this.normalizePath(path), start, end, { signal: options.signal, ifMatch: options.version.etag });
+  }
+
   /** Blocks are GetObjects pinned to the ETag seen at open: a replaced object fails with ECHANGED. */
   protected override async openForRead(path: string, options: FileOpenOptions): Promise<BufferedFile> {
     const info = options.size === undefined ? await this._info(path, options) : undefined;
     if (info?.type === "directory") throw FsError.eisdir(path);
     const size = options.size ?? info?.size ?? 0;
-    const ifMatch = typeof info?.etag === "string" ? info.etag : undefined;
-    return readableFile(path, size, (start, end) => this.getRange(path, start, end, { signal: options.signal, ifMatch }), options, {
+    // Opened with a size and no HEAD (a transfer): the blocks after the first are pinned to its ETag.
+    let ifMatch = typeof info?.etag === "string" ? info.etag : undefined;
+    const sawETag = (etag: string) => void (ifMatch ??= etag);
+    return readableFile(path, size, (start, end) => this.getRange(path, start, end, { signal: options.signal, ifMatch, sawETag }), options, {
       details: info ?? {},
       ownedFetches: true,
     });
@@ -568,41 +484,16 @@ export class S3FileSystem extends AbstractFileSystem {
   }
 
   /**
-   * Files go in DeleteObjects batches of 1000 keys (`deleteBatchSize`; `concurrency` batches at once), with the
-   * marker objects (`dir/`) of directories; implied directories vanish with their keys. A
-   * bucket removed recursively is deleted too (as in s3fs); the root never is.
+   * Files go in DeleteObjects batches of 1000 keys (`deleteBatchSize`; `concurrency` batches at
+   * once), with the marker objects (`dir/`) of directories; implied directories vanish with
+   * their keys. A bucket removed recursively is deleted too (as in s3fs); the root never is.
+   * A directory's marker goes whether or not keys remain below it (they keep it implied); a
+   * bucket that still holds keys is ENOTEMPTY, or kept with `keepNonEmpty` (a move).
    */
-  override async rm(pathOrPaths: string | readonly string[], options: RmOptions = {}): Promise<void> {
-    for (const p of typeof pathOrPaths === "string" ? [pathOrPaths] : pathOrPaths) {
-      if (this.normalizePath(p) === "") throw FsError.eacces("s3://", "refusing to delete every bucket; remove buckets one by one");
-    }
-    const found = await this.expandInfos(pathOrPaths, { recursive: options.recursive, maxDepth: options.maxDepth, signal: options.signal });
-    const entries = (await mapBounded(
-      [...found.keys()],
-      async (p): Promise<FileInfo> => found.get(p) ?? (await this._info(p, options)),
-      { concurrency: this.concurrency, signal: options.signal },
-    )) as FileInfo[];
-    const files = entries.filter((e) => e.type !== "directory").map((e) => trimTrailingSlashes(e.name));
-    const dirEntries = entries.filter((e) => e.type === "directory");
-    const dirs = dirEntries.map((e) => trimTrailingSlashes(e.name));
-    if (!options.recursive && dirs.length > 0) throw FsError.eisdir(dirs[0]!, "is a directory; pass recursive: true to delete it");
-    const byBucket = new Map<string, Set<string>>();
-    const add = (bucket: string, key: string) => byBucket.get(bucket)?.add(key) ?? byBucket.set(bucket, new Set([key]));
-    for (const f of files) {
-      const { bucket, key } = splitPath(f);
-      if (key !== "") add(bucket, key);
-    }
-    const buckets: string[] = [];
-    dirEntries.forEach((entry, i) => {
-      const { bucket, key } = splitPath(dirs[i]!);
-      if (dirs[i] === "") return;
-      for (const marker of this.markerKeys.get(entry) ?? []) add(bucket, marker);
-      if (key === "") buckets.push(bucket);
-      else add(bucket, `${key}/`);
-    });
+  override async removeEntries(files: readonly string[], dirs: readonly string[], options: SignalOptions & { keepNonEmpty?: boolean }): Promise<void> {
+    const { keys: byBucket, buckets } = removalPlan(files, dirs, this.markerKeys);
     const batches: Array<{ bucket: string; keys: string[] }> = [];
-    for (const [bucket, keySet] of byBucket) {
-      const keys = [...keySet];
+    for (const [bucket, keys] of byBucket) {
       for (let i = 0; i < keys.length; i += this.deleteBatchSize) batches.push({ bucket, keys: keys.slice(i, i + this.deleteBatchSize) });
     }
     try {
@@ -612,7 +503,7 @@ export class S3FileSystem extends AbstractFileSystem {
         try {
           await this.send(new DeleteBucketCommand({ Bucket: bucket }), bucket, options);
         } catch (err) {
-          if (!isFsError(err, "ENOENT")) throw err;
+          if (!isFsError(err, "ENOENT") && !(options.keepNonEmpty && isFsError(err, "ENOTEMPTY"))) throw err;
         }
       }
     } finally {
@@ -649,16 +540,6 @@ export class S3FileSystem extends AbstractFileSystem {
     await this.createBucket(bucket, options);
   }
 
-  private bucketExists(bucket: string, options: SignalOptions): Promise<boolean> {
-    return this._info(bucket, options).then(
-      () => true,
-      (err: unknown) => {
-        if (isFsError(err, "ENOENT")) return false;
-        throw err;
-      },
-    );
-  }
-
   private async createBucket(bucket: string, options: SignalOptions): Promise<void> {
     const region = await this.client.config.region();
     const location = region && region !== "us-east-1" ? { LocationConstraint: region as BucketLocationConstraint } : undefined;
@@ -675,16 +556,8 @@ export class S3FileSystem extends AbstractFileSystem {
       await this.send(new DeleteBucketCommand({ Bucket: bucket }), path, options);
       return;
     }
-    const prefix = dirPrefix(key);
     // Its markers: `key/`, and `key//`... (empty segments are no level of their own).
-    const markers: string[] = [];
-    for await (const page of this.listPages(bucket, prefix, undefined, path, options.signal, 2)) {
-      for (const k of (page.Contents ?? []).map((o) => o.Key ?? "")) {
-        if (!isMarkerOf(k, prefix)) throw new FsError("ENOTEMPTY", undefined, { path });
-        markers.push(k);
-      }
-    }
-    if (markers.length === 0) throw FsError.enoent(path);
+    const markers = await directoryMarkers(this.pages(path, options.signal), path);
     for (const marker of markers) await this.send(new DeleteObjectCommand({ Bucket: bucket, Key: marker }), path, options);
   }
 

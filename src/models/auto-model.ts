@@ -8,7 +8,9 @@ import { Package } from "./package.js";
 
 /** The static side a model class gets (and overrides). */
 export interface AutoModelStatics<M> {
+  /** Where the model's default checkpoint lives; downloads nothing. */
   loadDefaultPackage(): Package;
+  /** Build the model from a package, resolving its files as needed. */
   loadModel(pkg: Package, options?: Record<string, unknown>): Promise<M>;
 }
 

@@ -1,7 +1,7 @@
 /** blockcache over memory targets: blocks fetched once, in runs, shared and merged across instances. */
 import { createFsFromVolume, Volume } from "memfs";
 import { afterEach, describe, expect, it } from "vitest";
-import { CachingFileSystem, LocalFileSystem, MemoryFileSystem, type AbstractFileSystem, type BlockCacheOptions, type NodeFsLike } from "../../src/index.js";
+import { CachingFileSystem, DirFileSystem, LocalFileSystem, MemoryFileSystem, type AbstractFileSystem, type BlockCacheOptions, type NodeFsLike } from "../../src/index.js";
 import { errorOf } from "../support/errors.js";
 import { CountingMemoryFileSystem, hex, makeBytes, text } from "./support/counting.js";
 
@@ -101,7 +101,7 @@ describe("blockcache", () => {
   });
 
   it("expired entries are fetched again", async () => {
-    const { target, storageFs, fs, make } = await setup({ expiryTime: 60 });
+    const { target, storageFs, fs, make } = await setup({ expiryMs: 60_000 });
     await fs.catFile("/f.bin", 0, 10);
     const md = JSON.parse(await storageFs.readText("/cache/cache"));
     md["/f.bin"].time -= 3600;
@@ -198,8 +198,8 @@ describe("blockcache: entries removed under a reader", () => {
     });
   }
 
-  it("with cacheCheck 0 another instance's removal starts a new entry at once", async () => {
-    const { fs: a, make } = await setup({ cacheCheck: 0 });
+  it("with cacheCheckMs 0 another instance's removal starts a new entry at once", async () => {
+    const { fs: a, make } = await setup({ cacheCheckMs: 0 });
     await a.catFile("/f.bin", 0, 10);
     expect(await make().popFromCache("/f.bin")).toBe(true);
     await a.catFile("/f.bin", 10, 20);
@@ -222,7 +222,8 @@ describe("blockcache: entries removed under a reader", () => {
     await f.read(10);
     await a.pipe("/f.bin", NEW);
     f.seek(50);
-    await f.read(10); // the cached blocks are gone: read from the target
+    // The cached blocks are gone and the target holds another version: never a mix of the two.
+    expect((await errorOf(f.read(10))).code).toBe("ECHANGED");
     await f.close();
     expect(hex(await make().catFile("/f.bin"))).toBe(hex(NEW));
     expect(hex(await target.catFile("/f.bin"))).toBe(hex(NEW));
@@ -257,7 +258,7 @@ describe("blockcache: entries removed under a reader", () => {
   });
 
   it("instances sharing memory storage fill blocks at once without losing each other's bytes", async () => {
-    const { fs: a, make } = await setup({ cacheCheck: 0 });
+    const { fs: a, make } = await setup({ cacheCheckMs: 0 });
     await a.catFile("/f.bin", 0, 10);
     const others = Array.from({ length: 9 }, () => make());
     await Promise.all(others.map((fs, i) => fs.catFile("/f.bin", (i + 1) * 10, (i + 2) * 10)));
@@ -273,5 +274,62 @@ describe("blockcache: entries removed under a reader", () => {
     expect(hex(await fs.catFile("/f.bin", 90, -5))).toBe(slice(90, 95));
     expect(target.counts).toEqual({ reads: 0, bytes: 0, infos: 0, ukeys: 0 });
     expect((await errorOf(fs.catFile("/f.bin", -1.5))).code).toBe("EINVAL");
+  });
+});
+
+describe("blockcache: the blocks of an entry come from one version of the file", () => {
+  // The same size as DATA, and written within the same millisecond: only the content differs.
+  const NEW = makeBytes(100, 9);
+
+  it("a file rewritten after block 0 was cached is read whole from the new version, here and in a later instance", async () => {
+    const { target, storageFs, fs, make } = await setup();
+    expect(hex(await fs.catFile("/f.bin", 0, 10))).toBe(slice(0, 10));
+    await target.pipe("/f.bin", NEW);
+    expect(hex(await fs.catFile("/f.bin"))).toBe(hex(NEW));
+    expect(hex(await make().catFile("/f.bin"))).toBe(hex(NEW));
+    expect(await entryOf(storageFs)).toMatchObject({ blocks: true, version: { size: 100, key: expect.any(String) } });
+  });
+
+  it("an instance holding old blocks, after another instance's entry replaced them, reads the new version", async () => {
+    const { target, fs: a, make } = await setup({ cacheCheckMs: 0 });
+    await a.catFile("/f.bin", 0, 10);
+    await target.pipe("/f.bin", NEW);
+    const b = make();
+    expect(hex(await b.catFile("/f.bin", 50, 60))).toBe(hex(NEW.subarray(50, 60)));
+    expect(hex(await a.catFile("/f.bin"))).toBe(hex(NEW));
+    expect(hex(await b.catFile("/f.bin"))).toBe(hex(NEW));
+  });
+
+  it("offsets from the end of a file that changed are resolved against the new version", async () => {
+    const { target, fs } = await setup();
+    await fs.catFile("/f.bin", 0, 10);
+    const longer = makeBytes(130, 3);
+    await target.pipe("/f.bin", longer);
+    expect(hex(await fs.catFile("/f.bin", -20))).toBe(hex(longer.subarray(110)));
+  });
+
+  it("over a target without pinned reads (dir), the target's ukey is checked after each fetch", async () => {
+    const inner = new MemoryFileSystem({ store: "private" });
+    await inner.pipe("/root/f.bin", DATA);
+    const target = new DirFileSystem({ path: "/root", fs: inner });
+    const fs = new CachingFileSystem({ fs: target, storageFs: new MemoryFileSystem({ store: "private" }), cacheStorage: "/cache", blockSize: 10 });
+    const f = await fs.open("/f.bin");
+    expect(hex(await f.read(10))).toBe(slice(0, 10));
+    await inner.pipe("/root/f.bin", NEW);
+    f.seek(40);
+    expect((await errorOf(f.read(10))).code).toBe("ECHANGED");
+    await f.close();
+    expect(hex(await fs.catFile("/f.bin"))).toBe(hex(NEW));
+  });
+
+  it("a partial entry without a recorded version (an older writer's) is started again, not completed", async () => {
+    const { storageFs, fs, make } = await setup();
+    await fs.catFile("/f.bin", 0, 10);
+    const md = JSON.parse(await storageFs.readText("/cache/cache"));
+    delete md["/f.bin"].version;
+    await storageFs.pipe("/cache/cache", JSON.stringify(md));
+    // Block 0 of that entry is some other version's.
+    await storageFs.pipe(`/cache/${md["/f.bin"].fn}`, new Uint8Array(10).fill(0xee));
+    expect(hex(await make().catFile("/f.bin"))).toBe(slice(0, 100));
   });
 });

@@ -100,7 +100,7 @@ describe("filecache: hits and misses", () => {
 
 describe("filecache: validity", () => {
   it("an expired copy is fetched again; fresh ones are not", async () => {
-    const { target, storageFs, fs, make } = setup({ expiryTime: 60 });
+    const { target, storageFs, fs, make } = setup({ expiryMs: 60_000 });
     await target.pipe("/e", "v1");
     await fs.catFile("/e");
     await target.pipe("/e", "v2");
@@ -112,8 +112,8 @@ describe("filecache: validity", () => {
     expect(target.counts.reads).toBe(1);
   });
 
-  it("expiryTime false keeps copies forever", async () => {
-    const { target, storageFs, fs, make } = setup({ expiryTime: false });
+  it("expiryMs false keeps copies forever", async () => {
+    const { target, storageFs, fs, make } = setup({ expiryMs: false });
     await target.pipe("/e", "v1");
     await fs.catFile("/e");
     await age(storageFs, "/e", 10 * 365 * 24 * 3600);
@@ -214,7 +214,7 @@ describe("filecache: storage layers", () => {
     const { target, storageFs } = await seededReadOnly();
     await age(storageFs, "/shared/a", 3600, "/ro");
     await target.pipe("/shared/a", "refreshed");
-    const fs = new WholeFileCacheFileSystem({ fs: target, storageFs, cacheStorage: ["/ro", "/rw"], expiryTime: 60 });
+    const fs = new WholeFileCacheFileSystem({ fs: target, storageFs, cacheStorage: ["/ro", "/rw"], expiryMs: 60_000 });
     expect(text(await fs.catFile("/shared/a"))).toBe("refreshed");
     expect(await storageFs.exists(`/rw/${hashName("/shared/a")}`)).toBe(true);
   });
@@ -337,7 +337,7 @@ describe("filecache: writes", () => {
 describe("filecache: offline", () => {
   for (const how of ["option", "environment"] as const) {
     it(`(${how}) serves what is cached even when expired, ENOENT otherwise, never touching the target`, async () => {
-      const { target, storageFs, fs, make } = setup({ expiryTime: 60 });
+      const { target, storageFs, fs, make } = setup({ expiryMs: 60_000 });
       await target.pipe({ "/o/a": "cached", "/o/sub/b": "also", "/o/never": "remote only" });
       await fs.catFile("/o/a");
       await fs.catFile("/o/sub/b");
@@ -394,11 +394,12 @@ describe("filecache: management", () => {
     await fs.catFile("/m/two");
     const listed = await fs.listCache();
     expect(listed.map((e) => [e.path, e.size, e.complete, e.readOnly]).sort()).toEqual([["/m/one", 1, true, false], ["/m/two", 2, true, false]]);
-    expect(listed.every((e) => e.age !== undefined && e.age >= 0 && e.age < 3600)).toBe(true);
+    expect(listed.every((e) => e.ageMs !== undefined && e.ageMs >= 0 && e.ageMs < 3_600_000)).toBe(true);
+    expect(listed.every((e) => e.timeMs !== undefined && Math.abs(Date.now() - e.ageMs! - e.timeMs) < 1000)).toBe(true);
     expect(listed[0]!.localPath).toBe(`/cache/${listed[0]!.fn}`);
     expect(await fs.cacheSize()).toBe(3 + (await storageFs.size("/cache/cache"))!);
     await age(storageFs, "/m/one", 7200);
-    expect(await fs.clearExpiredCache(3600)).toEqual(["/m/one"]);
+    expect(await fs.clearExpiredCache({ expiryMs: 3_600_000 })).toEqual(["/m/one"]);
     expect((await fs.listCache()).map((e) => e.path)).toEqual(["/m/two"]);
     await fs.clearCache();
     expect(await fs.listCache()).toEqual([]);
@@ -492,7 +493,7 @@ describe("filecache: same-named files (sameNames)", () => {
     const x = make();
     const y = make();
     const yOffline = make({ offline: true });
-    await y.catFile("/c"); // y's view of the metadata is from now (cacheCheck 10 s)
+    await y.catFile("/c"); // y's view of the metadata is from now (cacheCheckMs 10 s)
     expect(await yOffline.exists("/c")).toBe(true);
     await x.catFile("/a/x.json");
     expect(await yOffline.exists("/b/x.json")).toBe(false);

@@ -6,7 +6,7 @@ import { gzipSync } from "node:zlib";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CachingFileSystem, SimpleCacheFileSystem, urlToFs, WholeFileCacheFileSystem, type WholeFileCacheOptions } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 import { errorOf } from "../support/errors.js";
 import { hex, makeBytes, sha256 } from "./support/counting.js";
 import { bytesRequested } from "./support/requests.js";
@@ -96,6 +96,27 @@ describe("filecache over HTTP", () => {
     expect(sha256(await readFile(await fs.localPath(url)))).toBe(sha256(DATA));
   });
 
+  for (const Layer of [WholeFileCacheFileSystem, SimpleCacheFileSystem]) {
+    const layer = () => new Layer({ fs: http, cacheStorage: dir, skipInstanceCache: true, downloadChunkSize: 2 ** 20 });
+
+    it(`${Layer.protocols[0]}: a file that changes between its HEAD and the first GET is cached as one version`, async () => {
+      const { path, url } = serve();
+      srv.fault({ path, method: "GET", times: 1, changeEtag: true });
+      expect(sha256(await layer().catFile(url))).toBe(sha256(DATA));
+      expect(sha256(await readFile(await layer().localPath(url)))).toBe(sha256(DATA));
+    });
+
+    it(`${Layer.protocols[0]}: a download whose resumed request meets a new version is cached as one version`, async () => {
+      const { path, url } = serve();
+      // The first response breaks off; the request resuming it is answered by another version.
+      srv.fault({ path, method: "GET", times: 1, resetAfterBytes: 100_000 });
+      srv.fault({ path, method: "GET", times: 1, changeEtag: true });
+      expect(sha256(await layer().catFile(url))).toBe(sha256(DATA));
+      expect(sha256(await readFile(await layer().localPath(url)))).toBe(sha256(DATA));
+      expect(srv.requests.some((r) => r.method === "GET" && r.headers["if-range"] !== undefined)).toBe(true);
+    });
+  }
+
   it("a failed or aborted download publishes nothing and leaves no temporary behind", async () => {
     const { path, url } = serve();
     const leftovers = async () => (await readdir(dir)).filter((x) => x !== "cache");
@@ -114,12 +135,12 @@ describe("filecache over HTTP", () => {
 
   it("expired copies are downloaded again", async () => {
     const { path, url } = serve("fresh");
-    await filecache({ expiryTime: 60 }).catFile(url);
+    await filecache({ expiryMs: 60_000 }).catFile(url);
     const md = JSON.parse(await readFile(join(dir, "cache"), "utf8"));
     md[url].time -= 3600;
     await import("node:fs/promises").then((f) => f.writeFile(join(dir, "cache"), JSON.stringify(md)));
     srv.resetCounts();
-    expect(new TextDecoder().decode(await filecache({ expiryTime: 60, fsync: true }).catFile(url))).toBe("fresh");
+    expect(new TextDecoder().decode(await filecache({ expiryMs: 60_000, fsync: true }).catFile(url))).toBe("fresh");
     expect(srv.requestCount(path, "GET")).toBe(1);
   });
 
@@ -232,5 +253,53 @@ describe("simplecache and blockcache over HTTP", () => {
     expect(srv.requestCount(path, "GET")).toBe(firstPass);
     const entry = JSON.parse(await readFile(join(dir, "cache"), "utf8"))[url];
     expect(entry.blocks).toHaveLength(offsets.length);
+  });
+});
+
+describe("blockcache over HTTP: blocks of one entry come from one version", () => {
+  const BLOCK = 256 * 1024;
+  const blockcache = () => new CachingFileSystem({ fs: http, cacheStorage: dir, blockSize: BLOCK, skipInstanceCache: true });
+  const NEW = makeBytes(4 * BLOCK, 23);
+  const OLD = makeBytes(4 * BLOCK, 29);
+
+  it("block 0 read, then the server serves a new version: the next read is the new version whole, never a splice", async () => {
+    const { path, url } = serve(OLD);
+    const fs = blockcache();
+    expect(sha256(await fs.catFile(url, 0, BLOCK))).toBe(sha256(OLD.subarray(0, BLOCK)));
+    srv.setFile(path, NEW);
+    expect(sha256(await fs.catFile(url))).toBe(sha256(NEW));
+    // Another instance over the same directory (a later process) sees the new version too.
+    expect(sha256(await blockcache().catFile(url))).toBe(sha256(NEW));
+    const entry = JSON.parse(await readFile(join(dir, "cache"), "utf8"))[url];
+    expect(entry).toMatchObject({ blocks: true, size: NEW.byteLength, version: { etag: expect.any(String), size: NEW.byteLength } });
+  });
+
+  it("across instances: the blocks another instance cached from the old version are never joined to new ones", async () => {
+    const { path, url } = serve(OLD);
+    await blockcache().catFile(url, 0, BLOCK);
+    srv.setFile(path, NEW);
+    const later = blockcache();
+    expect(sha256(await later.catFile(url))).toBe(sha256(NEW));
+    expect(sha256(await later.catFile(url, 0, BLOCK))).toBe(sha256(NEW.subarray(0, BLOCK)));
+  });
+
+  it("an opened file fails with ECHANGED when the file changes under it; a later read is the new version", async () => {
+    const { path, url } = serve(OLD);
+    const fs = blockcache();
+    const f = await fs.open(url);
+    expect(sha256(await f.read(BLOCK))).toBe(sha256(OLD.subarray(0, BLOCK)));
+    srv.setFile(path, NEW);
+    f.seek(2 * BLOCK);
+    expect((await errorOf(f.read(BLOCK))).code).toBe("ECHANGED");
+    await f.close();
+    expect(sha256(await fs.catFile(url))).toBe(sha256(NEW));
+  });
+
+  it("a file that changes between its HEAD and its first block is fetched again, whole from one version", async () => {
+    const { path, url } = serve(OLD);
+    srv.fault({ path, method: "GET", times: 1, changeEtag: true });
+    const got = await blockcache().catFile(url);
+    expect(sha256(got)).toBe(sha256(OLD));
+    expect(sha256(await blockcache().catFile(url))).toBe(sha256(OLD));
   });
 });

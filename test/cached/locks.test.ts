@@ -82,6 +82,22 @@ describe.each(backends)("FileLock on %s", (_name, make) => {
     await first.release();
   });
 
+  it("a holder in this process whose heartbeat was starved (a blocked event loop) is not broken", async () => {
+    const { fs, path } = make();
+    const first = await FileLock.acquire(fs, path, { staleMs: 100 });
+    const until = Date.now() + 350;
+    while (Date.now() < until); // no heartbeat can run: the lock file's time goes stale
+    expect(Date.now() - JSON.parse(await fs.readText(path)).time).toBeGreaterThan(100);
+    const err = await errorOf(FileLock.acquire(fs, path, { staleMs: 100, pollMs: 10, timeoutMs: 300 }));
+    expect(err.code).toBe("ETIMEDOUT");
+    expect(first.compromised).toBe(false);
+    await first.release();
+    // Released: the same file, were it left behind, would now be broken at once.
+    await fs.pipe(path, JSON.stringify({ pid: process.pid, host: hostname(), token: "released-earlier", time: Date.now() }));
+    const next = await FileLock.acquire(fs, path, { staleMs: 60_000, timeoutMs: 1_000 });
+    await next.release();
+  });
+
   it("waiting can be aborted", async () => {
     const { fs, path } = make();
     const first = await FileLock.acquire(fs, path);

@@ -34,7 +34,7 @@ describe("simplecache", () => {
 
   it("has no expiry or revalidation, and says so", async () => {
     const target = new MemoryFileSystem({ store: "private" });
-    for (const key of ["checkFiles", "expiryTime", "cacheCheck"]) {
+    for (const key of ["checkFiles", "expiryMs", "cacheCheckMs"]) {
       const err = await errorOf(Promise.resolve().then(() => new SimpleCacheFileSystem({ fs: target, [key]: 1 })));
       expect(err.code).toBe("EINVAL");
       expect(err.message).toContain(key);
@@ -50,7 +50,7 @@ describe("simplecache", () => {
     expect(listed.map((e) => [e.path, e.size]).sort()).toEqual([[undefined, 1], [undefined, 2]]);
     expect(await fs.cacheSize()).toBe(3);
     expect((await errorOf(fs.clearExpiredCache())).code).toBe("EINVAL");
-    expect(await fs.clearExpiredCache(3600)).toEqual([]);
+    expect(await fs.clearExpiredCache({ expiryMs: 3_600_000 })).toEqual([]);
     expect(await fs.popFromCache("/a")).toBe(true);
     expect(await fs.popFromCache("/a")).toBe(false);
     await fs.clearCache();

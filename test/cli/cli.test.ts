@@ -6,8 +6,9 @@ import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/main.js";
 import { parseStorageOptions } from "../../src/cli/options.js";
+import { formatAge, parseDuration } from "../../src/cli/duration.js";
 import { MemoryFileSystem, urlToFs } from "../../src/index.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string; bytes: Buffer }> {
   const stdout = new PassThrough();
@@ -37,10 +38,12 @@ afterAll(async () => {
 
 describe("fsspec-ts CLI", () => {
   it("ls, ls -l and ls --json", async () => {
-    expect((await cli("ls", "memory://cli")).out.trim().split("\n")).toEqual(["/cli/a.txt", "/cli/b.bin", "/cli/sub"]);
+    // Names relative to the listed directory (--full: URLs).
+    expect((await cli("ls", "memory://cli")).out.trim().split("\n")).toEqual(["a.txt", "b.bin", "sub"]);
+    expect((await cli("ls", "--full", "memory://cli")).out.trim().split("\n")).toEqual(["memory:///cli/a.txt", "memory:///cli/b.bin", "memory:///cli/sub"]);
     const long = (await cli("ls", "-l", "memory://cli")).out.trim().split("\n");
-    expect(long[0]).toMatch(/^- +6 \S+ \/cli\/a\.txt$/);
-    expect(long[2]).toMatch(/^d +0 .*\/cli\/sub$/);
+    expect(long[0]).toMatch(/^- +6 \S+ a\.txt$/);
+    expect(long[2]).toMatch(/^d +0 .* sub$/);
     const json = JSON.parse((await cli("ls", "--json", "memory://cli")).out);
     expect(json.map((e: { name: string; type: string }) => [e.name, e.type])).toEqual([["/cli/a.txt", "file"], ["/cli/b.bin", "file"], ["/cli/sub", "directory"]]);
   });
@@ -72,7 +75,17 @@ describe("fsspec-ts CLI", () => {
     await writeFile(join(dir, "up.txt"), "upload");
     expect((await cli("mv", join(dir, "up.txt"), "memory://cli-moved/up.txt")).code).toBe(0);
     expect(await mem.readText("/cli-moved/up.txt")).toBe("upload");
-    expect((await cli("ls", join(dir, "up.txt"))).code).toBe(1);
+    expect((await cli("ls", join(dir, "up.txt"))).code).toBe(3);
+  });
+
+  it("mv across filesystems removes only the sources it copied (--max-depth leaves the rest)", async () => {
+    await mkdir(join(dir, "deep/sub"), { recursive: true });
+    await writeFile(join(dir, "deep/top.txt"), "top");
+    await writeFile(join(dir, "deep/sub/low.txt"), "low");
+    expect((await cli("mv", "-r", "-d", "1", join(dir, "deep"), "memory://cli-deep/")).code).toBe(0);
+    expect(await mem.find("/cli-deep")).toEqual(["/cli-deep/top.txt"]);
+    expect(await readFile(join(dir, "deep/sub/low.txt"), "utf8")).toBe("low");
+    expect((await cli("ls", join(dir, "deep/top.txt"))).code).toBe(3); // not found
   });
 
   it("reads over HTTP and through a cache chain, then shows the cache", async () => {
@@ -88,27 +101,43 @@ describe("fsspec-ts CLI", () => {
     const listed = await cli("cache", "ls", cacheDir);
     expect(listed.out).toContain(`${server.url}/remote/data.bin`);
     expect(Number((await cli("cache", "size", cacheDir)).out)).toBeGreaterThanOrEqual(9);
-    expect((await cli("cache", "prune", cacheDir, "--older-than", "0")).out).toContain("removed");
+    // Durations in human units (a bare number is seconds): a copy seconds old survives an hour's limit.
+    expect(listed.out).toMatch(/^ +\S+ +\d+s /m);
+    expect((await cli("cache", "prune", "--yes", cacheDir, "--older-than", "1h")).out).toBe("");
+    expect((await cli("cache", "prune", "--yes", cacheDir, "--older-than", "3600")).out).toBe("");
+    const bad = await cli("cache", "prune", "--yes", cacheDir, "--older-than", "an hour");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("--older-than must be a duration such as");
+    expect((await cli("cache", "ls", cacheDir)).out).toContain(`${server.url}/remote/data.bin`);
+    expect((await cli("cache", "prune", cacheDir, "--older-than", "0")).code).toBe(2); // no terminal to ask, no --yes
+    expect((await cli("cache", "prune", "--yes", cacheDir, "--older-than", "0ms")).out).toContain("removed");
     expect((await cli("cache", "ls", cacheDir)).out).toBe("");
   });
 
   it("mkdir, touch and rm", async () => {
-    expect((await cli("mkdir", `${dir}/made/deep`)).code).toBe(1);
+    expect((await cli("mkdir", `${dir}/made/deep`)).code).toBe(3); // the parent is missing
     expect((await cli("mkdir", "-p", `${dir}/made/deep`)).code).toBe(0);
     expect((await cli("touch", `${dir}/made/deep/f`)).code).toBe(0);
     expect((await cli("rm", `${dir}/made`)).err).toContain("EISDIR");
     expect((await cli("rm", "-r", `${dir}/made`)).code).toBe(0);
-    expect((await cli("ls", `${dir}/made`)).code).toBe(1);
+    expect((await cli("ls", `${dir}/made`)).code).toBe(3);
   });
 
-  it("errors: typed message and exit 1; usage errors exit 2", async () => {
+  it("errors: typed message and exit 3 for a missing path; usage errors exit 2", async () => {
     const missing = await cli("cat", "memory://cli/nope");
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(3);
     expect(missing.err).toMatch(/^fsspec-ts: ENOENT: .*\/cli\/nope/);
     expect((await cli("bogus")).code).toBe(2);
     expect((await cli("ls", "nosuchproto://x")).code).toBe(2);
     expect((await cli("head", "-c", "-5", "memory://cli/a.txt")).code).toBe(2);
     expect((await cli("cp", "memory://cli/a.txt")).code).toBe(2);
+  });
+
+  it("durations: units ms s m h d w, a bare number in seconds; ages shown in the largest readable unit", () => {
+    expect([parseDuration("--x", "500ms"), parseDuration("--x", "90s"), parseDuration("--x", "90"), parseDuration("--x", "1.5m")]).toEqual([500, 90_000, 90_000, 90_000]);
+    expect([parseDuration("--x", "12h"), parseDuration("--x", "7d"), parseDuration("--x", "2W")]).toEqual([43_200_000, 604_800_000, 1_209_600_000]);
+    for (const wrong of ["", "-1s", "7 days", "1e3", "s", "10y"]) expect(() => parseDuration("--x", wrong)).toThrow(/--x must be a duration/);
+    expect([formatAge(undefined), formatAge(45_000), formatAge(600_000), formatAge(3 * 3_600_000), formatAge(9 * 86_400_000)]).toEqual(["?", "45s", "10m", "3h", "9d"]);
   });
 
   it("-o and --storage-options build per-layer options", async () => {
@@ -127,9 +156,9 @@ describe("fsspec-ts CLI", () => {
   it("the binary runs from a shell with exit codes", () => {
     const ok = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "ls", dir], { encoding: "utf8" });
     expect(ok.status).toBe(0);
-    expect(ok.stdout).toContain(`${dir}/all`);
+    expect(ok.stdout.split("\n")).toContain("all");
     const bad = spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "info", `${dir}/missing`], { encoding: "utf8" });
-    expect(bad.status).toBe(1);
+    expect(bad.status).toBe(3);
     expect(bad.stderr).toContain("ENOENT");
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { FsError, isFsError, MemoryFileSystem, toFsError } from "../../src/index.js";
+import { FsError, isFsError, isNetworkError, MemoryFileSystem, toFsError } from "../../src/index.js";
+import { networkError } from "../../src/core/errors.js";
 import { errorOf } from "../support/errors.js";
 
 describe("FsError", () => {
@@ -36,5 +37,22 @@ describe("FsError", () => {
     expect(toFsError("weird").code).toBe("EIO");
     const same = new FsError("EEXIST");
     expect(toFsError(same)).toBe(same);
+  });
+
+  it("toFsError keeps Node's network codes and the host they name", () => {
+    const refused = toFsError(Object.assign(new Error("connect ECONNREFUSED ::1:9"), { code: "ECONNREFUSED", address: "::1", port: 9 }), "/p");
+    expect(refused).toMatchObject({ code: "ECONNREFUSED", host: "[::1]:9", path: "/p" });
+    expect(refused.message).toBe("ECONNREFUSED: connection refused (host [::1]:9): '/p'");
+    expect(toFsError(Object.assign(new Error("getaddrinfo"), { code: "ENOTFOUND", hostname: "x.invalid" }))).toMatchObject({ code: "ENOTFOUND", host: "x.invalid" });
+    expect(toFsError(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }))).toMatchObject({ code: "ECONNRESET", host: undefined });
+    expect(isNetworkError(toFsError(Object.assign(new Error("x"), { code: "EPIPE" })))).toBe(true);
+    expect(isNetworkError(new FsError("EIO"))).toBe(false);
+  });
+
+  it("a network error's host carries no credentials, and withPath keeps it", () => {
+    const err = networkError("ECONNRESET", "user:pw@example.org:8443", { path: "https://user:pw@example.org:8443/f" });
+    expect(err.host).toBe("example.org:8443");
+    expect(err.message).not.toContain("pw");
+    expect(err.withPath("f")).toMatchObject({ code: "ECONNRESET", host: "example.org:8443", path: "f" });
   });
 });

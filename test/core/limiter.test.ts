@@ -1,4 +1,4 @@
-import { errorOf } from "../support/errors.js";
+import { codeOf, errorOf } from "../support/errors.js";
 import { describe, expect, it } from "vitest";
 import { FsError, mapBounded, Semaphore, settleBounded } from "../../src/index.js";
 
@@ -82,5 +82,26 @@ describe("Semaphore", () => {
     );
     expect(peak).toBe(2);
     expect(order).toEqual(["a", "b", "c", "d", "e"]);
+  });
+
+  it("an abort while waiting fails at once with EABORT and gives up the place in the queue", async () => {
+    const sem = new Semaphore(1);
+    const first = await sem.acquire();
+    const ac = new AbortController();
+    const waiting = sem.acquire(ac.signal, "/the/path");
+    const behind = sem.acquire();
+    ac.abort();
+    const err = await errorOf(waiting);
+    expect([err.code, err.path]).toEqual(["EABORT", "/the/path"]);
+    first();
+    const second = await behind; // the aborted waiter took no slot
+    let third = false;
+    void sem.acquire().then(() => (third = true));
+    await tick(2);
+    expect(third).toBe(false); // limit 1 still holds
+    second();
+    await tick(2);
+    expect(third).toBe(true);
+    expect(await codeOf(sem.acquire(AbortSignal.abort()))).toBe("EABORT");
   });
 });

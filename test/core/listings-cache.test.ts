@@ -56,8 +56,8 @@ describe("ListingsCache", () => {
     expect(cache.size).toBe(2);
   });
 
-  it("expires listings after listingsExpiryTime", async () => {
-    const cache = new ListingsCache({ expiry: 0.05 });
+  it("expires listings after expiryMs", async () => {
+    const cache = new ListingsCache({ expiryMs: 50 });
     cache.set("/a", listing("/a/x"));
     expect(cache.get("/a")).toBeDefined();
     await new Promise((r) => setTimeout(r, 80));

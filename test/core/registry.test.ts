@@ -74,7 +74,7 @@ describe("registry", () => {
     });
     expect(loads).toBe(0);
     await filesystem("lazy-test");
-    await filesystem("lazy-test", { other: 1 });
+    await filesystem("lazy-test", { concurrency: 1 });
     expect(loads).toBe(1);
     registerImplementation("broken-test", async () => {
       throw new Error("module missing");
@@ -87,17 +87,17 @@ describe("registry", () => {
   });
 
   it("caches instances by class and options; skipInstanceCache and clearInstanceCache opt out", async () => {
-    const a = await filesystem("memory", { tag: "x" });
-    const b = await filesystem("memory", { tag: "x" });
-    const c = await filesystem("memory", { tag: "y" });
+    const a = await filesystem("memory", { listingsExpiryMs: 1000 });
+    const b = await filesystem("memory", { listingsExpiryMs: 1000 });
+    const c = await filesystem("memory", { listingsExpiryMs: 2000 });
     expect(a).toBe(b);
     expect(a).not.toBe(c);
-    const fresh = await filesystem("memory", { tag: "x", skipInstanceCache: true });
+    const fresh = await filesystem("memory", { listingsExpiryMs: 1000, skipInstanceCache: true });
     expect(fresh).not.toBe(a);
     clearInstanceCache();
-    expect(await filesystem("memory", { tag: "x" })).not.toBe(a);
+    expect(await filesystem("memory", { listingsExpiryMs: 1000 })).not.toBe(a);
     // Option order does not matter; object-valued options count by identity.
-    expect(await filesystem("memory", { p: 1, q: 2 })).toBe(await filesystem("memory", { q: 2, p: 1 }));
+    expect(await filesystem("memory", { maxPaths: 1, concurrency: 2 })).toBe(await filesystem("memory", { concurrency: 2, maxPaths: 1 }));
     const target = new MemoryFileSystem({ store: "private" });
     const d1 = await filesystem("dir", { path: "/x", fs: target });
     expect(await filesystem("dir", { path: "/x", fs: target })).toBe(d1);
@@ -106,7 +106,7 @@ describe("registry", () => {
 
   it("concurrent first calls share one instance", async () => {
     clearInstanceCache();
-    const [x, y] = await Promise.all([filesystem("memory", { race: 1 }), filesystem("memory", { race: 1 })]);
+    const [x, y] = await Promise.all([filesystem("memory", { maxPaths: 7 }), filesystem("memory", { maxPaths: 7 })]);
     expect(x).toBe(y);
   });
 
@@ -136,7 +136,7 @@ describe("registry", () => {
     const local = new LocalFileSystem({ autoMkdir: false });
     const back = await AbstractFileSystem.fromJSON(JSON.stringify(local.toJSON()));
     expect(back).toBeInstanceOf(LocalFileSystem);
-    expect(back.options.autoMkdir).toBe(false);
+    expect((back as LocalFileSystem).options.autoMkdir).toBe(false);
     expect(await code(() => new MemoryFileSystem({ store: new (MemoryFileSystem.sharedStore.constructor as new () => never)() }).toJSON())).toBe("EINVAL");
   });
 });

@@ -39,10 +39,10 @@ describe("urlToFs", () => {
   });
 
   it("top-level options go to the outermost layer, keyed ones to their layer", async () => {
-    const { fs } = await urlToFs("dir::memory://chain-root", { memory: { flavour: "inner" }, concurrency: 5 });
+    const { fs } = await urlToFs("dir::memory://chain-root", { memory: { maxPaths: 9 }, concurrency: 5 });
     const dir = fs as DirFileSystem;
     expect(dir.options.concurrency).toBe(5);
-    expect(dir.target.options.flavour).toBe("inner");
+    expect(dir.target.options.maxPaths).toBe(9);
     expect(dir.target.options.concurrency).toBeUndefined();
   });
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll } from "vitest";
 import { describeFileSystem } from "../../spec/index.js";
 import { HuggingFaceFileSystem } from "../../src/implementations/hf.js";
-import { startHfServer, type TestHfServer } from "../support/hf-server.js";
+import { startHfServer, type TestHfServer } from "../../src/testing/hf-server.js";
 
 let srv: TestHfServer;
 let counter = 0;

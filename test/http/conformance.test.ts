@@ -2,7 +2,10 @@
 import { afterAll, beforeAll } from "vitest";
 import { describeFileSystem } from "../../spec/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
+import { guardProcess } from "../support/process-guard.js";
+
+guardProcess();
 
 let srv: TestHttpServer;
 let counter = 0;
@@ -29,5 +32,5 @@ describeFileSystem(
       },
     };
   },
-  { write: false, emptyDirectories: false, mtime: true, serializable: true, transactions: false },
+  { write: false, emptyDirectories: false, mtime: true, serializable: true, transactions: false, plainNames: false },
 );

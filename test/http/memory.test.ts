@@ -8,7 +8,10 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
+import { guardProcess } from "../support/process-guard.js";
+
+guardProcess();
 
 // A GC on demand without a node flag: expose it, then fetch it from a fresh context.
 setFlagsFromString("--expose-gc");

@@ -2,8 +2,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { filesystem, urlToFs } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 import { errorOf, expectBytes, pattern, text } from "./helpers.js";
+import { guardProcess } from "../support/process-guard.js";
+
+guardProcess();
 
 let srv: TestHttpServer;
 let fs: HTTPFileSystem;
@@ -280,7 +283,15 @@ describe("listing HTML index pages", () => {
     // Bigger than any index page (16 MiB) and of unknown length: a file, not read to its end.
     srv.setFile("/r/huge.html", new Uint8Array((16 << 20) + 4096).fill(0x61), { contentType: "text/html" });
     srv.fault({ path: "/r/huge.html", method: "GET", noContentLength: true });
-    expect(await fs.ls(url("/r/huge.html"))).toMatchObject([{ name: url("/r/huge.html"), type: "file", size: null }]);
+    // The GET does not say its length; the HEAD that details fill sizes with does.
+    expect(await fs.ls(url("/r/huge.html"))).toMatchObject([{ name: url("/r/huge.html"), type: "file", size: (16 << 20) + 4096 }]);
+    srv.fault({ path: "/r/huge.html", method: "GET", noContentLength: true });
+    const unsized = new HTTPFileSystem({ listSizes: false });
+    try {
+      expect(await unsized.ls(url("/r/huge.html"))).toMatchObject([{ name: url("/r/huge.html"), type: "file", size: null }]);
+    } finally {
+      await unsized.close();
+    }
   });
 
   it("ls of a file is the file; of a missing URL ENOENT", async () => {

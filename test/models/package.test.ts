@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AutoModel, AutoModelMixin, FsError, MemoryFileSystem, Package, PACKAGE_ENV, type ProgressFactory } from "../../src/index.js";
 import { codeOf, errorOf } from "../support/errors.js";
-import { startHttpServer, type TestHttpServer } from "../support/http-server.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 
 let server: TestHttpServer;
 let dir: string;
@@ -99,10 +99,11 @@ describe("Package", () => {
     server.fault({ path: "/models/slow/big.bin", method: "GET", stallMs: Infinity, times: Infinity });
     process.env[PACKAGE_ENV.timeout] = "0.3";
     const pkg = new Package(`${server.url}/models/slow`, { cacheOptions: { cacheStorage: join(dir, "c4") }, progress: false, fsOptions: { https: {}, http: { retries: 0 } } });
-    expect(pkg.timeoutSeconds).toBe(0.3);
+    expect(pkg.timeoutMs).toBe(300);
     const err = await errorOf(pkg.resolve("big.bin"));
     expect(err.code).toBe("ETIMEDOUT");
     expect(err.message).toContain("FSSPEC_TS_PACKAGE_TIMEOUT");
+    expect(err.message).toContain("stalled for 300 ms");
     server.clearFaults();
   });
 

@@ -1,6 +1,6 @@
 /**
- * The transfer progress bar: drawn on stderr only when enabled, with cli-progress loaded at the
- * first bytes rather than at import.
+ * The transfer progress bar: drawn on stderr only when enabled, once bytes move (cli-progress
+ * is imported when a bar is made, not at import).
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { progressBar } from "../../src/models/progress.js";
@@ -10,7 +10,7 @@ const realWrite = stderr.write;
 const realTTY = stderr.isTTY;
 
 /** What the bar writes to stderr while `fn` runs, stderr posing as a terminal. */
-function drawnBy(fn: () => void): string {
+async function drawnBy(fn: () => Promise<void>): Promise<string> {
   let out = "";
   stderr.isTTY = true;
   stderr.write = ((chunk: string | Uint8Array) => {
@@ -18,7 +18,7 @@ function drawnBy(fn: () => void): string {
     return true;
   }) as typeof stderr.write;
   try {
-    fn();
+    await fn();
   } finally {
     stderr.write = realWrite;
     stderr.isTTY = realTTY;
@@ -32,9 +32,10 @@ afterEach(() => {
 });
 
 describe("progressBar", () => {
-  it("draws the label, percentage and bytes once bytes move", () => {
-    const text = drawnBy(() => {
+  it("draws the label, percentage and bytes once bytes move", async () => {
+    const text = await drawnBy(async () => {
       const bar = progressBar("Copying", true)!;
+      await bar.ready;
       bar.setSize?.(2048);
       bar.relativeUpdate?.(1024);
       bar.stop();
@@ -44,10 +45,11 @@ describe("progressBar", () => {
     expect(text).toContain("1.0K/2.0K");
   });
 
-  it("is off when disabled, and draws nothing before the first bytes", () => {
+  it("is off when disabled, and draws nothing before the first bytes", async () => {
     expect(progressBar("Copying", false)).toBeUndefined();
-    const text = drawnBy(() => {
+    const text = await drawnBy(async () => {
       const bar = progressBar("Copying", true)!;
+      await bar.ready;
       bar.setSize?.(10);
       bar.stop();
     });

@@ -2,7 +2,7 @@
 import { inspect } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { NGCFileSystem } from "../../src/implementations/ngc.js";
-import { startNgcServer, type TestNgcServer } from "../support/ngc-server.js";
+import { startNgcServer, type TestNgcServer } from "../../src/testing/ngc-server.js";
 import { errorOf } from "../support/errors.js";
 import { API_KEY, ngcFs } from "./helpers.js";
 
@@ -26,7 +26,7 @@ afterAll(async () => {
   await srv.close();
 });
 afterEach(() => {
-  srv.setTokenExpiresIn(3600);
+  srv.setTokenLifetimeMs(3_600_000);
   srv.resetCounts();
 });
 
@@ -95,7 +95,7 @@ describe("tokens", () => {
   });
 
   it("a token that has expired (expires_in) is not used again: a new one is fetched first", async () => {
-    srv.setTokenExpiresIn(0);
+    srv.setTokenLifetimeMs(0);
     const fs = keyed();
     for (const n of ["part0.bin", "part1.bin", "part2.bin"]) await fs.readText(`ngc://${PRIVATE}/${n}`);
     // Each lookup after a token request of its own: never a request with a token known to be stale.

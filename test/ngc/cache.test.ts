@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clearInstanceCache, Package, urlToFs, WholeFileCacheFileSystem } from "../../src/index.js";
 import { type NGCFileSystem } from "../../src/implementations/ngc.js";
-import { startNgcServer, type TestNgcServer } from "../support/ngc-server.js";
+import { startNgcServer, type TestNgcServer } from "../../src/testing/ngc-server.js";
 import { pattern } from "./helpers.js";
 
 const ROOT = "models/org/team/name@1.0";

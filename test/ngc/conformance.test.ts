@@ -1,7 +1,7 @@
 /** The read-only part of the conformance suite against `ngc`, over the local NGC test server. */
 import { afterAll, beforeAll } from "vitest";
 import { describeFileSystem } from "../../spec/index.js";
-import { startNgcServer, type TestNgcServer } from "../support/ngc-server.js";
+import { startNgcServer, type TestNgcServer } from "../../src/testing/ngc-server.js";
 import { ngcFs } from "./helpers.js";
 
 let srv: TestNgcServer;

@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { isFsError, MemoryFileSystem } from "../../src/index.js";
 import { type NGCFileSystem } from "../../src/implementations/ngc.js";
-import { startNgcServer, type TestNgcServer } from "../support/ngc-server.js";
+import { startNgcServer, type TestNgcServer } from "../../src/testing/ngc-server.js";
 import { errorOf } from "../support/errors.js";
 import { ngcFs } from "./helpers.js";
 

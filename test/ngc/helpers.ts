@@ -1,6 +1,6 @@
 /** Shared bits of the NGC backend tests: a server per file and filesystems pointed at it. */
 import { NGCFileSystem, type NGCFileSystemOptions } from "../../src/implementations/ngc.js";
-import type { TestNgcServer } from "../support/ngc-server.js";
+import type { TestNgcServer } from "../../src/testing/ngc-server.js";
 
 export const API_KEY = "nvapi-test-key-0123456789abcdef";
 

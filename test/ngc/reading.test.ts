@@ -1,7 +1,7 @@
 /** Reading NGC files: ranges, seekable opens, resumes, expired presigned URLs, listings and their fallback. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { NGCFileSystem } from "../../src/implementations/ngc.js";
-import { startNgcServer, type TestNgcServer } from "../support/ngc-server.js";
+import { startNgcServer, type TestNgcServer } from "../../src/testing/ngc-server.js";
 import { errorOf } from "../support/errors.js";
 import { ngcFs, pattern, text } from "./helpers.js";
 

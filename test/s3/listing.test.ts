@@ -254,3 +254,37 @@ describe("copies and touch", () => {
     expect(await fs.size(`s3://${dir}/new`)).toBe(0);
   });
 });
+
+describe("keys holding glob characters, and moves", () => {
+  it("cat and rm of an existing key 'odd/br[1].txt' take it literally", async () => {
+    const fs = makeFs();
+    const dir = fresh();
+    const key = (p: string) => p.slice(bucket.length + 1);
+    await putRaw(key(`${dir}/odd/br[1].txt`), "bracket");
+    await putRaw(key(`${dir}/odd/br1.txt`), "one");
+    expect(new TextDecoder().decode((await fs.cat(`s3://${dir}/odd/br[1].txt`)) as Uint8Array)).toBe("bracket");
+    await fs.rm(`s3://${dir}/odd/br[1].txt`);
+    expect(await fs.find(`s3://${dir}/odd`)).toEqual([`${dir}/odd/br1.txt`]);
+  });
+
+  it("catFile of a prefix with keys below it is EISDIR", async () => {
+    const fs = makeFs();
+    const dir = fresh();
+    await fs.pipe(`${dir}/p/f`, "1");
+    await expectCode(fs.catFile(`s3://${dir}/p`), "EISDIR");
+    await expectCode(fs.catFile(`s3://${dir}/q`), "ENOENT");
+  });
+
+  it("mv copies each key, confirms it, then deletes the sources in one DeleteObjects batch", async () => {
+    const fs = makeFs();
+    const dir = fresh();
+    await fs.pipe({ [`${dir}/m/a`]: "1", [`${dir}/m/b`]: "22", [`${dir}/m/c/d`]: "333" });
+    const t = trace(fs);
+    await fs.mv(`s3://${dir}/m`, `s3://${dir}/n`, { recursive: true });
+    expect(t.names().filter((c) => c === "CopyObjectCommand")).toHaveLength(3);
+    expect(t.names().filter((c) => c === "DeleteObjectsCommand")).toHaveLength(1);
+    expect(t.names().filter((c) => c === "DeleteObjectCommand")).toHaveLength(0);
+    expect(await fs.find(`s3://${dir}`)).toEqual([`${dir}/n/a`, `${dir}/n/b`, `${dir}/n/c/d`]);
+    expect(await fs.readText(`s3://${dir}/n/c/d`)).toBe("333");
+  });
+});

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AbstractFileSystem, FsError, clearInstanceCache, filesystem, urlToFs, type WholeFileCacheFileSystem } from "../../src/index.js";
 import { S3FileSystem } from "../../src/implementations/s3.js";
 import { CREDENTIALS, bucketName, createBucket, endpoint, makeFs, trace } from "./helpers.js";
+import { errorOf } from "../support/errors.js";
 
 const bucket = bucketName("reading");
 const DATA = "0123456789abcdefghij";
@@ -87,6 +88,18 @@ describe("ranged reads", () => {
     expect(text(await g.read(3))).toBe("BBB");
     await expectCode(fs.open(`s3://${bucket}/dir`, "rb"), "EISDIR");
   });
+
+  it("a reader opened with a size (no HEAD, as transfers open) pins its later blocks to the first one's ETag", async () => {
+    const path = `s3://${bucket}/sized`;
+    await fs.pipe(path, "A".repeat(100));
+    const t = trace(fs);
+    const f = await fs.open(path, "rb", { size: 100, blockSize: 10, cacheType: "none" });
+    expect(text(await f.read(10))).toBe("A".repeat(10));
+    await fs.pipe(path, "B".repeat(100));
+    await expectCode(f.read(10), "ECHANGED");
+    await f.close();
+    expect(t.names().filter((n) => n === "HeadObjectCommand")).toEqual([]);
+  });
 });
 
 describe("signals", () => {
@@ -102,14 +115,20 @@ describe("signals", () => {
 });
 
 describe("sign", () => {
-  it("a presigned GetObject URL fetches the object; expiration is checked", async () => {
-    const url = await fs.sign(`s3://${bucket}/data`, { expiration: 60 });
+  it("a presigned GetObject URL fetches the object; expirationMs is checked (rounded up to whole seconds)", async () => {
+    const url = await fs.sign(`s3://${bucket}/data`, { expirationMs: 60_000 });
     expect(url).toContain("X-Amz-Signature=");
     expect(url).toContain("X-Amz-Expires=60");
     const res = await fetch(url);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe(DATA);
-    await expectCode(fs.sign(`s3://${bucket}/data`, { expiration: 0 }), "EINVAL");
+    // S3 signs whole seconds: a part of one rounds up, never down to a shorter life.
+    expect(await fs.sign(`s3://${bucket}/data`, { expirationMs: 1500 })).toContain("X-Amz-Expires=2&");
+    expect(await fs.sign(`s3://${bucket}/data`, { expirationMs: 7 * 24 * 3600 * 1000 })).toContain("X-Amz-Expires=604800&");
+    await expectCode(fs.sign(`s3://${bucket}/data`, { expirationMs: 0 }), "EINVAL");
+    await expectCode(fs.sign(`s3://${bucket}/data`, { expirationMs: 7 * 24 * 3600 * 1000 + 1 }), "EINVAL");
+    // The option once took seconds under another name: refused, never read as milliseconds.
+    expect((await errorOf(fs.sign(`s3://${bucket}/data`, { expiration: 60 } as never))).message).toContain("expirationMs");
     await expectCode(fs.sign(`s3://${bucket}`), "EISDIR");
   });
 
@@ -152,10 +171,11 @@ describe("errors never show credentials", () => {
     await secretFs.close();
   });
 
-  it("an unreachable endpoint is EIO naming the cause, quickly (no retries with maxAttempts 1)", async () => {
+  it("an unreachable endpoint is ECONNREFUSED naming the host, quickly (no retries with maxAttempts 1)", async () => {
     const down = new S3FileSystem({ endpoint: "http://127.0.0.1:1", ...CREDENTIALS, clientOptions: { maxAttempts: 1 } });
-    const err = await expectCode(down.info(`s3://${bucket}/data`), "EIO");
-    expect(err.message).toContain("connection refused");
+    const err = await expectCode(down.info(`s3://${bucket}/data`), "ECONNREFUSED");
+    expect(err.message).toContain("connection refused (host 127.0.0.1:1)");
+    expect(err.host).toBe("127.0.0.1:1");
     expect(err.message).not.toContain(CREDENTIALS.secret);
     await down.close();
   });

@@ -124,9 +124,17 @@ describe("error mapping", () => {
     expect(s3Error(Object.assign(new Error("x"), { name: "AbortError" }), "b/k").code).toBe("EABORT");
     expect(s3Error(new Error("whatever"), "b/k", { signal: ac.signal }).code).toBe("EABORT");
     expect(s3Error(Object.assign(new Error("t"), { name: "TimeoutError" }), "b/k").code).toBe("ETIMEDOUT");
-    const refused = s3Error(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" }), "b/k");
-    expect(refused.code).toBe("EIO");
-    expect(refused.message).toContain("connection refused");
+    // Node's own connection errors keep their code, and name the host (the configured one first).
+    const refusedError = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED", address: "127.0.0.1", port: 1 });
+    const refused = s3Error(refusedError, "b/k");
+    expect(refused).toMatchObject({ code: "ECONNREFUSED", host: "127.0.0.1:1", path: "b/k" });
+    expect(refused.message).toBe("ECONNREFUSED: connection refused (host 127.0.0.1:1): 'b/k'");
+    expect(s3Error(refusedError, "b/k", { host: "minio.local:9000" }).host).toBe("minio.local:9000");
+    const unresolved = s3Error(Object.assign(new Error("getaddrinfo ENOTFOUND b.s3.invalid"), { code: "ENOTFOUND", hostname: "b.s3.invalid" }), "b/k");
+    expect(unresolved).toMatchObject({ code: "ENOTFOUND", host: "b.s3.invalid" });
+    for (const code of ["ECONNRESET", "EPIPE", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT"]) {
+      expect(s3Error(Object.assign(new Error(code), { code }), "b/k").code).toBe(code);
+    }
   });
 
   it("configured secrets are scrubbed from whatever the server says", () => {

@@ -10,9 +10,15 @@
  */
 import { FsError } from "../../core/errors.js";
 
+/**
+ * The kinds of Hub repository: `hf://org/name` is a model, `hf://datasets/...` a dataset,
+ * `hf://spaces/...` a space.
+ */
 export type HfRepoType = "model" | "dataset" | "space";
 
+/** An `hf://` path taken apart (`parseHfPath`; `formatHfPath` puts it back together). */
 export interface HfPath {
+  /** The kind of repository. */
   repoType: HfRepoType;
   /** `namespace/name`. */
   repoId: string;

@@ -6,19 +6,36 @@
  *
  * Timeouts are timed here rather than left to undici alone, whose parser timers tick about
  * once a second (a 300 ms timeout would fire after up to 1.3 s). Requests wait for one of the
- * origin's slots first, so time spent queueing never counts against `timeout`.
+ * origin's slots first; `timeout` bounds that wait and the connect and headers after it.
+ *
+ * Every response body gets an error listener of its own and gives its slot back when it
+ * closes: a body destroyed after its reader stopped listening (a range complete before the
+ * body ends, an early stop, an abort) must neither crash the process nor keep the slot.
  */
 import { EventEmitter } from "node:events";
 import type { IncomingHttpHeaders } from "node:http";
+import { inspect, type InspectOptions } from "node:util";
 import type { Agent, Dispatcher } from "undici";
 import { FsError } from "../../core/errors.js";
+import { printRedacted, redactOptions } from "../../core/redact.js";
 import { Semaphore } from "../../core/limiter.js";
 import { redactUrl, timeoutError, transportFailure } from "./errors.js";
+import { escapeLonePercents } from "./names.js";
 import { backoffMs, isRetryableStatus, retryAfterMs, sleep, type RetryPolicy } from "./retry.js";
 import { undici } from "./undici.js";
 
 /** Basic (`username` + `password`) or bearer-token credentials. */
-export type HttpAuth = { username: string; password: string } | { bearer: string };
+export type HttpAuth =
+  | {
+      /** The user name of HTTP Basic authentication. */
+      username: string;
+      /** Its password. */
+      password: string;
+    }
+  | {
+      /** A bearer token, sent as `Authorization: Bearer <token>`. */
+      bearer: string;
+    };
 
 export interface HttpClientOptions extends RetryPolicy {
   headers: Record<string, string>;
@@ -127,34 +144,51 @@ function basicAuth(username: string, password: string): string {
 }
 
 /**
- * One of the origin's slots; an abort while waiting for it fails at once (the slot, if it
- * comes later, is handed straight back).
+ * One of the origin's slots, waited for at most `waitMs` and never past an abort (a slot that
+ * comes after the caller gave up is handed straight back).
  */
-function acquireSlot(slots: Semaphore, signal: AbortSignal | undefined, url: URL): Promise<() => void> {
-  if (!signal) return slots.acquire();
-  const aborted = () => new FsError("EABORT", undefined, { path: redactUrl(url.href), cause: signal.reason });
-  if (signal.aborted) return Promise.reject(aborted());
+function acquireSlot(slots: Semaphore, signal: AbortSignal | undefined, waitMs: number, url: URL): Promise<() => void> {
+  const path = redactUrl(url.href);
+  if (signal?.aborted) return Promise.reject(new FsError("EABORT", undefined, { path, cause: signal.reason }));
   return new Promise((resolve, reject) => {
     let abandoned = false;
-    const onAbort = () => {
+    const giveUp = (err: FsError) => {
       abandoned = true;
-      reject(aborted());
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      reject(err);
     };
-    signal.addEventListener("abort", onAbort, { once: true });
+    const onAbort = () => giveUp(new FsError("EABORT", undefined, { path, cause: signal!.reason }));
+    const timer = setTimeout(
+      () => giveUp(new FsError("ETIMEDOUT", `no free connection to this origin within ${waitMs} ms (all ${slots.limit} busy)`, { path })),
+      waitMs,
+    );
+    signal?.addEventListener("abort", onAbort, { once: true });
     void slots.acquire().then((release) => {
-      signal.removeEventListener("abort", onAbort);
-      if (abandoned) release();
-      else resolve(release);
+      if (abandoned) return release();
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      resolve(release);
     });
   });
 }
+
+/** Errors of a body nobody reads any more: its readers attach listeners of their own. */
+const ignoreBodyError = () => undefined;
 
 export class HttpClient {
   readonly agent: Agent;
   private readonly authHeader: string | undefined;
   private readonly slots = new Map<string, Semaphore>();
+  /**
+   * The configured headers, asking for the bytes as stored unless they say otherwise: bodies
+   * are never decompressed here, so a compressed answer would not be the file.
+   */
+  private readonly baseHeaders: Record<string, string>;
 
   constructor(readonly options: HttpClientOptions) {
+    const asksEncoding = Object.keys(options.headers).some((k) => k.toLowerCase() === "accept-encoding");
+    this.baseHeaders = asksEncoding ? { ...options.headers } : { "accept-encoding": "identity", ...options.headers };
     this.agent = new (undici().Agent)({
       connections: options.connections,
       keepAliveTimeout: options.keepAliveTimeout,
@@ -165,6 +199,11 @@ export class HttpClient {
     const auth = options.auth;
     if (auth && "bearer" in auth) this.authHeader = `Bearer ${auth.bearer}`;
     else if (auth) this.authHeader = basicAuth(auth.username, auth.password);
+  }
+
+  /** Printed as its options, with `auth` and credential headers as `***`. */
+  [inspect.custom](depth: number, options: InspectOptions, show?: typeof inspect): string {
+    return printRedacted("HttpClient", redactOptions(this.options, new Set(["auth"])), depth, options, show);
   }
 
   /**
@@ -200,7 +239,7 @@ export class HttpClient {
   private prepare(url: string): { target: URL; auth: string | undefined } {
     let target: URL;
     try {
-      target = new URL(url);
+      target = new URL(escapeLonePercents(url));
     } catch {
       throw FsError.einval("not a valid URL", redactUrl(url));
     }
@@ -226,7 +265,7 @@ export class HttpClient {
   private async follow(start: URL, method: HttpMethod, auth: string | undefined, options: SendOptions): Promise<HttpResponse> {
     let url = start;
     for (let hop = 0; ; hop++) {
-      const headers: Record<string, string> = { ...this.options.headers, ...options.headers };
+      const headers: Record<string, string> = { ...this.baseHeaders, ...options.headers };
       if (url.origin === start.origin) {
         if (auth) headers.authorization = auth;
       } else {
@@ -252,14 +291,15 @@ export class HttpClient {
   }
 
   /**
-   * One request on one of the origin's slots, with the connect+headers timeout; the caller's
-   * signal is forwarded to the request's control.
+   * One request on one of the origin's slots, with the timeout covering the wait for the slot,
+   * the connect and the headers; the caller's signal is forwarded to the request's control.
    */
   private async dispatch(url: URL, method: HttpMethod, headers: Record<string, string>, options: SendOptions) {
     let slots = this.slots.get(url.origin);
     if (!slots) this.slots.set(url.origin, (slots = new Semaphore(this.options.connections)));
     const outer = options.signal;
-    const release = await acquireSlot(slots, outer, url);
+    const started = Date.now();
+    const release = await acquireSlot(slots, outer, this.options.timeout, url);
     if (outer?.aborted) {
       release();
       throw new FsError("EABORT", undefined, { path: redactUrl(url.href), cause: outer.reason });
@@ -267,7 +307,8 @@ export class HttpClient {
     const watch = new BodyWatch(this.options.bodyTimeout);
     const forward = outer ? () => watch.abort(outer.reason) : undefined;
     if (forward) outer!.addEventListener("abort", forward, { once: true });
-    const timer = setTimeout(() => watch.abort(timeoutError("UND_ERR_HEADERS_TIMEOUT")), this.options.timeout);
+    const left = Math.max(1, this.options.timeout - (Date.now() - started));
+    const timer = setTimeout(() => watch.abort(timeoutError("UND_ERR_HEADERS_TIMEOUT")), left);
     try {
       const res = await this.agent.request({
         origin: url.origin,
@@ -277,6 +318,7 @@ export class HttpClient {
         body: options.body,
         signal: watch,
       });
+      res.body.on("error", ignoreBodyError);
       // The slot and the link to the caller's signal go when the body closes (read, dumped or destroyed).
       res.body.once("close", () => {
         watch.disarm();

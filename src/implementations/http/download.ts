@@ -24,6 +24,13 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   callback?: ProgressCallback;
   expect?: Validators;
+  /**
+   * Keep a body that holds more than the range (a server that ignored Range sent the whole
+   * file) instead of dropping it, so `continueTo` can read on from it.
+   */
+  keepRest?: boolean;
+  /** Sent with every request of the download, its resumes too (a backend's Authorization). */
+  headers?: Record<string, string>;
 }
 
 interface ContentRange {
@@ -58,12 +65,10 @@ export function isDirectoryRedirect(requested: string, final: URL): boolean {
   return !path.endsWith("/") && final.pathname === `${path}/`;
 }
 
+/** The body's declared length (a Content-Encoding changes nothing: bodies are never decompressed). */
 function contentLength(res: HttpResponse): number | undefined {
   const v = header(res.headers, "content-length");
-  if (v === undefined || !/^\d+$/.test(v.trim())) return undefined;
-  const encoding = header(res.headers, "content-encoding");
-  // A compressed body's length is not the file's.
-  return encoding && encoding !== "identity" ? undefined : Number(v);
+  return v === undefined || !/^\d+$/.test(v.trim()) ? undefined : Number(v);
 }
 
 export class RangeDownload {
@@ -79,6 +84,8 @@ export class RangeDownload {
   private iter: AsyncIterator<Buffer> | undefined;
   private watch: BodyWatch | undefined;
   private tail: Uint8Array | undefined;
+  /** With keepRest: the part of the last chunk past the range, first in line for continueTo. */
+  private leftover: Uint8Array | undefined;
   private failures = 0;
   private finished = false;
   /** Size of the whole file, once a response said it. */
@@ -116,16 +123,13 @@ export class RangeDownload {
 
   private async begin(range: RangeSpec): Promise<void> {
     const headers: Record<string, string> = {
+      ...this.options.headers,
       range: range.suffix !== undefined ? `bytes=-${range.suffix}` : `bytes=${range.start}-${range.end === undefined ? "" : range.end - 1}`,
     };
     const expect = this.options.expect;
     const guard = isStrong(expect?.etag) ? expect.etag : expect?.lastModified;
     if (guard) headers["if-range"] = guard;
     const res = await this.client.send(this.url, { headers, signal: this.options.signal });
-    if (isDirectoryRedirect(this.url, res.url)) {
-      discardBody(res.body);
-      throw this.fail("EISDIR", "is a directory (the server redirects to its index)");
-    }
     if (res.status === 416) {
       discardBody(res.body);
       const cr = parseContentRange(header(res.headers, "content-range"));
@@ -142,9 +146,14 @@ export class RangeDownload {
       this.options.callback?.setSize?.(0);
       return;
     }
+    // The final status decides: a redirect to `name/` that ends in 404 is no directory.
     if (res.status !== 200 && res.status !== 206) {
       discardBody(res.body);
-      throw res.status === 412 ? this.fail("ECHANGED", "file changed on the server (412)", 412) : statusError(res.status, this.url, res.statusText);
+      throw res.status === 412 ? this.refused(isStrong(expect?.etag) ? "ETag" : "Last-Modified") : statusError(res.status, this.url, res.statusText);
+    }
+    if (isDirectoryRedirect(this.url, res.url)) {
+      discardBody(res.body);
+      throw this.fail("EISDIR", "is a directory (the server redirects to its index)");
     }
     this.checkVersion(res, expect);
     this.etag = header(res.headers, "etag");
@@ -210,17 +219,32 @@ export class RangeDownload {
     return cr;
   }
 
+  /** A 412: the server refused the version the read was pinned to. */
+  private refused(validator: "ETag" | "Last-Modified"): FsError {
+    return this.fail("ECHANGED", `file changed on the server: it refused the ${validator} the read is pinned to (HTTP 412)`, 412);
+  }
+
+  /**
+   * What tells the response apart from the version expected, in words ("ETag "a" -> "b"",
+   * "Last-Modified X -> Y"), or undefined when nothing does. ETags are compared when the
+   * version has one, else dates.
+   */
+  private static change(expect: Validators, res: HttpResponse): string | undefined {
+    const etag = header(res.headers, "etag");
+    if (expect.etag !== undefined) return etag !== undefined && etag !== expect.etag ? `ETag ${expect.etag} -> ${etag}` : undefined;
+    const modified = header(res.headers, "last-modified");
+    if (expect.lastModified !== undefined && modified !== undefined && modified !== expect.lastModified) {
+      return `Last-Modified ${expect.lastModified} -> ${modified}`;
+    }
+    return undefined;
+  }
+
   /** ECHANGED when the response belongs to another version than the one expected. */
   private checkVersion(res: HttpResponse, expect: Validators | undefined): void {
-    if (!expect) return;
-    const etag = header(res.headers, "etag");
-    const modified = header(res.headers, "last-modified");
-    const changed =
-      (expect.etag !== undefined && etag !== undefined && etag !== expect.etag) ||
-      (expect.etag === undefined && expect.lastModified !== undefined && modified !== undefined && modified !== expect.lastModified);
+    const changed = expect && RangeDownload.change(expect, res);
     if (changed) {
       discardBody(res.body);
-      throw this.fail("ECHANGED", `file changed on the server (ETag ${expect.etag ?? "-"} -> ${etag ?? "-"})`);
+      throw this.fail("ECHANGED", `file changed on the server (${changed})`);
     }
   }
 
@@ -285,6 +309,13 @@ export class RangeDownload {
       else parts.push(piece);
       off += piece.byteLength;
     };
+    if (this.leftover) {
+      const held = this.leftover;
+      const n = Math.min(held.byteLength, this.end! - this.pos);
+      this.leftover = n < held.byteLength ? held.subarray(n) : undefined;
+      sink(this.deliver(held.subarray(0, n)));
+      if (this.pos >= this.end!) this.finished = true;
+    }
     while (!this.finished) {
       try {
         if (await this.pump(sink)) await this.bodyEnded();
@@ -297,14 +328,40 @@ export class RangeDownload {
     return out;
   }
 
+  /** With keepRest: whether the body still holds bytes from `start` on (the range ended there). */
+  continuesAt(start: number): boolean {
+    const body = this.body;
+    return this.options.keepRest === true && body !== undefined && !body.destroyed && this.pos === start && this.bodyEnd !== undefined && start < this.bodyEnd;
+  }
+
+  /** With keepRest: the bytes from where the range ended up to `end`, read on from the same body. */
+  continueTo(end: number): Promise<Uint8Array> {
+    this.first = this.pos;
+    this.end = Math.min(end, this.bodyEnd!);
+    this.finished = false;
+    return this.readAll();
+  }
+
+  /** The range is complete: drop the rest of the body, or (keepRest) hold it, paused. */
+  private rangeComplete(body: ResponseBody): void {
+    if (this.options.keepRest && this.bodyEnd !== undefined && this.pos < this.bodyEnd) {
+      this.finished = true;
+      body.pause();
+    } else {
+      this.cancel();
+    }
+  }
+
   /**
    * Read the current body in flowing mode (cheaper than an async iterator per chunk), giving
    * each wanted piece to `sink`. Resolves true when the body ended, false when the range was
-   * complete first (the rest of the body is dropped).
+   * complete first (the rest of the body is dropped, or held with keepRest).
    */
   private pump(sink: (piece: Uint8Array) => void): Promise<boolean> {
     const body = this.body!;
     const watch = this.watch!;
+    // A held body that went away meanwhile: resumed like a break.
+    if (body.destroyed) return Promise.reject(retryableError("ECONNRESET", "connection closed mid-body", this.url));
     return new Promise<boolean>((resolve, reject) => {
       let settled = false;
       const settle = (err: unknown, ended: boolean) => {
@@ -325,15 +382,17 @@ export class RangeDownload {
           return settle(err, false);
         }
         if (this.rangeDone()) {
-          this.cancel();
+          this.rangeComplete(body);
           settle(undefined, false);
         }
       };
       const onEnd = () => settle(undefined, true);
       const onError = (err: Error) => settle(err, false);
       // Destroyed without an error: the connection went away mid-body.
-      const onClose = () => settle(retryableError("EIO", "connection closed mid-body", this.url), false);
+      const onClose = () => settle(retryableError("ECONNRESET", "connection closed mid-body", this.url), false);
       body.on("data", onData).once("end", onEnd).once("error", onError).once("close", onClose);
+      // A held body was paused (a body left flowing would drop its chunks).
+      body.resume();
       watch.arm();
     });
   }
@@ -368,7 +427,10 @@ export class RangeDownload {
     if (this.bodyEnd !== undefined && this.pos + chunk.byteLength > this.bodyEnd) {
       throw this.fail("EPROTO", `body longer than declared: it should end at byte ${this.bodyEnd}`);
     }
-    if (this.end !== undefined && this.pos + chunk.byteLength > this.end) chunk = chunk.subarray(0, this.end - this.pos);
+    if (this.end !== undefined && this.pos + chunk.byteLength > this.end) {
+      if (this.options.keepRest) this.leftover = chunk.subarray(this.end - this.pos);
+      chunk = chunk.subarray(0, this.end - this.pos);
+    }
     return chunk.byteLength === 0 ? undefined : this.deliver(chunk);
   }
 
@@ -393,7 +455,7 @@ export class RangeDownload {
     await sleep(backoffMs(policy, this.failures), this.options.signal, this.path);
     this.failures++;
     const res = await this.client.send(this.url, {
-      headers: { range: `bytes=${this.pos}-${this.end === undefined ? "" : this.end - 1}`, "if-range": guard },
+      headers: { ...this.options.headers, range: `bytes=${this.pos}-${this.end === undefined ? "" : this.end - 1}`, "if-range": guard },
       signal: this.options.signal,
     });
     const mine: Validators = { etag: this.etag, lastModified: this.lastModified };
@@ -414,7 +476,8 @@ export class RangeDownload {
         (this.etag === undefined && this.lastModified !== undefined && header(res.headers, "last-modified") === this.lastModified);
       if (!sameVersion) {
         discardBody(res.body);
-        throw this.fail("ECHANGED", "file changed on the server during the read; not splicing two versions");
+        const changed = RangeDownload.change(mine, res) ?? `the answer carries no ${this.etag !== undefined ? "ETag" : "Last-Modified"} to compare`;
+        throw this.fail("ECHANGED", `file changed on the server during the read (${changed}); not splicing two versions`);
       }
       this.skip = this.pos;
       this.learnSize(contentLength(res));
@@ -430,7 +493,7 @@ export class RangeDownload {
       throw this.fail("EPROTO", `the server declared ${this.end ?? "more"} bytes but the file has ${total ?? "fewer"}`, 416);
     } else {
       discardBody(res.body);
-      throw res.status === 412 ? this.fail("ECHANGED", "file changed on the server (412)", 412) : statusError(res.status, this.url, res.statusText);
+      throw res.status === 412 ? this.refused(isStrong(this.etag) ? "ETag" : "Last-Modified") : statusError(res.status, this.url, res.statusText);
     }
     this.body = res.body;
     this.iter = undefined;
@@ -445,14 +508,18 @@ export class RangeDownload {
     if (this.end === undefined || this.end > total) this.end = total;
   }
 
-  /** Stop the current body (frees its connection). Safe to call more than once. */
+  /**
+   * Stop the current body: a small rest is read so the connection stays open, a large one is
+   * dropped (the client's error listener keeps that from crashing). Safe to call more than once.
+   */
   cancel(): void {
     this.finished = true;
+    this.leftover = undefined;
     const iter = this.iter;
     this.iter = undefined;
     this.watch?.disarm();
     if (iter?.return) iter.return().catch(() => undefined);
-    else if (this.body) this.body.destroy();
+    else if (this.body) discardBody(this.body);
     this.body = undefined;
   }
 }

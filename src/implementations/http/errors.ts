@@ -2,7 +2,7 @@
  * HTTP statuses and undici failures as FsErrors. Every message names the URL with its
  * credentials (user info, signature-like query values) replaced, so errors can be logged.
  */
-import { FsError, type FsErrorCode } from "../../core/errors.js";
+import { FsError, isNetworkErrorCode, networkError, systemErrorHost, type FsErrorCode } from "../../core/errors.js";
 import { redactUrl } from "../../core/redact.js";
 
 export { redactUrl };
@@ -16,33 +16,73 @@ export function statusError(status: number, url: string, statusText = ""): FsErr
   return new FsError("EIO", what, { path, status });
 }
 
-/** Transport failures undici reports, by its error code. */
+/**
+ * Transport failures undici reports, by its error code. Connection failures keep their system
+ * code (ECONNREFUSED, ENOTFOUND...), as Node's own clients report them; undici's "other side
+ * closed" (the server hung up mid-request or mid-body) is ECONNRESET, as node:http calls it.
+ */
 const TRANSPORT_CODES: Record<string, { code: FsErrorCode; retry: boolean; text: string }> = {
   UND_ERR_CONNECT_TIMEOUT: { code: "ETIMEDOUT", retry: true, text: "connect timed out" },
   UND_ERR_HEADERS_TIMEOUT: { code: "ETIMEDOUT", retry: true, text: "no response headers in time" },
   UND_ERR_BODY_TIMEOUT: { code: "ETIMEDOUT", retry: true, text: "response body stalled" },
-  UND_ERR_SOCKET: { code: "EIO", retry: true, text: "connection closed" },
+  UND_ERR_SOCKET: { code: "ECONNRESET", retry: true, text: "connection closed by the server" },
   UND_ERR_CLOSED: { code: "EIO", retry: true, text: "connection closed" },
   UND_ERR_RES_CONTENT_LENGTH_MISMATCH: { code: "EPROTO", retry: true, text: "body shorter than its Content-Length" },
-  ECONNRESET: { code: "EIO", retry: true, text: "connection reset" },
-  ECONNREFUSED: { code: "EIO", retry: true, text: "connection refused" },
-  ECONNABORTED: { code: "EIO", retry: true, text: "connection aborted" },
-  EPIPE: { code: "EIO", retry: true, text: "broken pipe" },
+  ECONNRESET: { code: "ECONNRESET", retry: true, text: "connection reset" },
+  ECONNREFUSED: { code: "ECONNREFUSED", retry: true, text: "connection refused" },
+  ECONNABORTED: { code: "ECONNABORTED", retry: true, text: "connection aborted" },
+  EPIPE: { code: "EPIPE", retry: true, text: "broken pipe" },
   ETIMEDOUT: { code: "ETIMEDOUT", retry: true, text: "connection timed out" },
-  EAI_AGAIN: { code: "EIO", retry: true, text: "DNS lookup failed (temporary)" },
-  ENOTFOUND: { code: "EIO", retry: false, text: "host not found" },
-  EHOSTUNREACH: { code: "EIO", retry: true, text: "host unreachable" },
-  ENETUNREACH: { code: "EIO", retry: true, text: "network unreachable" },
+  EAI_AGAIN: { code: "EAI_AGAIN", retry: true, text: "DNS lookup failed (temporary)" },
+  ENOTFOUND: { code: "ENOTFOUND", retry: false, text: "host not found" },
+  EHOSTUNREACH: { code: "EHOSTUNREACH", retry: true, text: "host unreachable" },
+  ENETUNREACH: { code: "ENETUNREACH", retry: true, text: "network unreachable" },
+  ENETDOWN: { code: "ENETDOWN", retry: true, text: "network is down" },
 };
 
 /** Failures that happen before any byte of a request is sent: safe to retry even a POST. */
-const NOT_STARTED = new Set(["UND_ERR_CONNECT_TIMEOUT", "ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+const NOT_STARTED = new Set(["UND_ERR_CONNECT_TIMEOUT", "ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "ENETDOWN"]);
 
 export interface TransportFailure {
   error: FsError;
   retryable: boolean;
   /** The request never left this machine. */
   notStarted: boolean;
+}
+
+interface TransportErrorLike {
+  code?: unknown;
+  name?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  socket?: { remoteAddress?: unknown; remotePort?: unknown };
+}
+
+const codeOf = (e: TransportErrorLike | undefined): string => (typeof e?.code === "string" ? e.code : "");
+
+/**
+ * The code that says what happened: the cause's, when the error only wraps the socket's own
+ * failure (undici's "other side closed", fetch's TypeError), else its own.
+ */
+function effectiveCode(e: TransportErrorLike | undefined): { code: string; source: TransportErrorLike | undefined } {
+  const own = codeOf(e);
+  const cause = e?.cause as TransportErrorLike | undefined;
+  const wrapper = own === "UND_ERR_SOCKET" || TRANSPORT_CODES[own] === undefined;
+  return wrapper && TRANSPORT_CODES[codeOf(cause)] ? { code: codeOf(cause), source: cause } : { code: own, source: e };
+}
+
+/** The host of `url` (`name:port`), or what the error itself names (a path that is no URL). */
+function hostOf(url: string, err: TransportErrorLike | undefined): string | undefined {
+  try {
+    const host = new URL(url).host;
+    if (host !== "") return host;
+  } catch {
+    // not a URL: the error may say where it went
+  }
+  const named = systemErrorHost(err);
+  if (named !== undefined) return named;
+  const { remoteAddress, remotePort } = err?.socket ?? {};
+  return typeof remoteAddress === "string" ? `${remoteAddress}${typeof remotePort === "number" ? `:${remotePort}` : ""}` : undefined;
 }
 
 /** Classify a thrown value from undici (or our own checks) for `url`. */
@@ -55,14 +95,18 @@ export function transportFailure(err: unknown, url: string, signal?: AbortSignal
     const retryable = (err as FsError & { retryable?: boolean }).retryable === true;
     return { error: err, retryable, notStarted: false };
   }
-  const e = err as { code?: unknown; name?: unknown; message?: unknown };
-  const code = typeof e?.code === "string" ? e.code : "";
-  if (e?.name === "AbortError" || code === "UND_ERR_ABORTED" || code === "ABORT_ERR") {
+  const e = err as TransportErrorLike | undefined;
+  const own = codeOf(e);
+  if (e?.name === "AbortError" || own === "UND_ERR_ABORTED" || own === "ABORT_ERR") {
     return { error: new FsError("EABORT", undefined, { path, cause: err }), retryable: false, notStarted: false };
   }
+  const { code, source } = effectiveCode(e);
   const known = TRANSPORT_CODES[code];
   if (known) {
-    return { error: new FsError(known.code, known.text, { path, cause: err }), retryable: known.retry, notStarted: NOT_STARTED.has(code) };
+    const error = isNetworkErrorCode(known.code)
+      ? networkError(known.code, hostOf(url, source), { path, cause: err, what: known.text })
+      : new FsError(known.code, known.text, { path, cause: err });
+    return { error, retryable: known.retry, notStarted: NOT_STARTED.has(code) };
   }
   if (code.startsWith("HPE_")) {
     return { error: new FsError("EPROTO", `malformed HTTP response (${code})`, { path, cause: err }), retryable: false, notStarted: false };
@@ -78,7 +122,8 @@ export function timeoutError(code: "UND_ERR_HEADERS_TIMEOUT" | "UND_ERR_BODY_TIM
 
 /** An FsError that the download loop may resume from (a body that ended early). */
 export function retryableError(code: FsErrorCode, message: string, url: string): FsError {
-  const err = new FsError(code, message, { path: redactUrl(url) });
+  const path = redactUrl(url);
+  const err = isNetworkErrorCode(code) ? networkError(code, hostOf(url, undefined), { path, what: message }) : new FsError(code, message, { path });
   (err as FsError & { retryable?: boolean }).retryable = true;
   return err;
 }

@@ -2,9 +2,10 @@
  * Directory listings from HTML index pages (Apache/nginx autoindex, `python -m http.server`,
  * S3 website listings...): the links that lead below the page's URL, one entry per child.
  */
+import { canonicalSegment } from "./names.js";
 
 export interface IndexChild {
-  /** The child's segment as it appears in URLs (percent-encoding kept), plus any query of a file. */
+  /** The child's segment as it appears in URLs (percent-encoded, see names.ts), plus any query of a file. */
   segment: string;
   type: "file" | "directory";
 }
@@ -52,7 +53,8 @@ export function childrenOf(html: string, pageUrl: URL): IndexChild[] {
     const rest = link.pathname.slice(dirPath.length);
     if (rest === "") continue;
     const slash = rest.indexOf("/");
-    const name = slash < 0 ? rest : rest.slice(0, slash);
+    // One spelling whatever the server's (`%c3%bc` and `%C3%BC`, `+` and `%2B` are one name).
+    const name = canonicalSegment(slash < 0 ? rest : rest.slice(0, slash));
     if (name === "" || name === "." || name === "..") continue;
     const isDir = slash >= 0;
     const segment = isDir ? name : name + link.search;

@@ -11,9 +11,13 @@ import { FsError } from "../../core/errors.js";
 
 /** One model version and a path inside it ("" for the version itself). */
 export interface NgcPath {
+  /** The org, when the path names one (public NVIDIA models have none). */
   org?: string;
+  /** The team within the org, when the path names one. */
   team?: string;
+  /** The model's name. */
   name: string;
+  /** The model version. */
   version: string;
   /** `/`-separated, no leading or trailing slash, no `.` or `..` segments; "" is the package root. */
   path: string;

@@ -14,7 +14,9 @@ export interface S3ClientSettings {
   forcePathStyle?: boolean;
   /** Access key id; with `secret` (and `token` for temporary credentials). Default: the SDK's credential chain. */
   key?: string;
+  /** The secret access key that goes with `key`. */
   secret?: string;
+  /** The session token of temporary credentials (with `key` and `secret`). */
   token?: string;
   /** Unsigned requests (public buckets); no credentials are looked up. */
   anon?: boolean;
@@ -35,6 +37,17 @@ function isBareHost(endpoint: string): boolean {
 /** The region: the option, then clientOptions, then AWS_REGION / AWS_DEFAULT_REGION, then us-east-1. */
 export function resolveRegion(settings: S3ClientSettings): string | S3ClientConfig["region"] {
   return settings.region ?? settings.clientOptions?.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1";
+}
+
+/** `host:port` of the configured endpoint (option or clientOptions), if it is a URL string. */
+export function endpointHost(settings: S3ClientSettings): string | undefined {
+  const endpoint = settings.endpoint ?? settings.clientOptions?.endpoint;
+  if (typeof endpoint !== "string") return undefined;
+  try {
+    return new URL(endpoint).host || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function makeClient(settings: S3ClientSettings): S3Client {

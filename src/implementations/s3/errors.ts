@@ -3,7 +3,7 @@
  * S3 error code and status, never a credential (configured secrets are scrubbed from any
  * text the SDK or the server hands back, in case one is ever echoed).
  */
-import { FsError, type FsErrorCode } from "../../core/errors.js";
+import { FsError, isNetworkErrorCode, networkError, systemErrorHost, type FsErrorCode } from "../../core/errors.js";
 
 /** What a 412 means for the request that got it: a create that found an object, or a read pinned to an ETag. */
 export type PreconditionMeaning = "EEXIST" | "ECHANGED";
@@ -14,6 +14,8 @@ export interface S3ErrorContext {
   signal?: AbortSignal;
   /** Values never to show (the configured secret and session token). */
   secrets?: readonly string[];
+  /** The configured endpoint's host, named by network failures (else the one the error names). */
+  host?: string;
 }
 
 const NOT_FOUND = new Set(["NoSuchKey", "NotFound", "NoSuchBucket", "NoSuchUpload", "NoSuchVersion"]);
@@ -29,16 +31,7 @@ const DENIED = new Set([
   "AccountProblem",
   "CredentialsProviderError",
 ]);
-const TIMEOUTS = new Set(["TimeoutError", "RequestTimeout", "RequestTimeoutException", "ETIMEDOUT"]);
-const TRANSPORT: Record<string, string> = {
-  ECONNREFUSED: "connection refused",
-  ECONNRESET: "connection reset",
-  EPIPE: "broken pipe",
-  ENOTFOUND: "host not found",
-  EAI_AGAIN: "DNS lookup failed (temporary)",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "network unreachable",
-};
+const TIMEOUTS = new Set(["TimeoutError", "RequestTimeout", "RequestTimeoutException"]);
 
 interface SdkErrorLike {
   name?: unknown;
@@ -98,8 +91,10 @@ export function s3Error(err: unknown, path: string, context: S3ErrorContext = {}
   }
   if (code === "BucketAlreadyOwnedByYou" || code === "BucketAlreadyExists") return make("EEXIST", "the bucket already exists");
   if (code === "BucketNotEmpty") return make("ENOTEMPTY", "the bucket is not empty");
-  if (TIMEOUTS.has(code) || status === 408) return make("ETIMEDOUT", "request timed out");
-  const transport = TRANSPORT[typeof e?.code === "string" ? e.code : ""];
-  if (transport) return new FsError("EIO", `${transport}${said && said !== transport ? ` (${said})` : ""}`, { path, cause: err });
+  // The transport's failures (the SDK hands on Node's own error): the system code, and the host.
+  const system = typeof e?.code === "string" ? e.code : "";
+  const host = context.host ?? systemErrorHost(err);
+  if (isNetworkErrorCode(system)) return networkError(system, host, { path, cause: err });
+  if (TIMEOUTS.has(code) || status === 408) return networkError("ETIMEDOUT", host, { path, cause: err, status, what: text("request timed out") });
   return make("EIO", "S3 request failed");
 }

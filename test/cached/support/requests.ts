@@ -1,4 +1,4 @@
-import type { TestHttpServer } from "../../support/http-server.js";
+import type { TestHttpServer } from "../../../src/testing/http-server.js";
 
 /** Bytes the server was asked for with GET on `path` since its last reset (no Range = the whole file). */
 export function bytesRequested(srv: TestHttpServer, path: string, size: number): number {

@@ -5,21 +5,31 @@
  * - `GET /api/{models|datasets|spaces}/{ns}/{name}/revision/{rev}` -> `{id, sha, siblings}`
  * - `GET /api/{...}/{ns}/{name}/tree/{rev}[/{dir}][?recursive=true]` -> `[{type, path, size, oid, lfs?}]`,
  *   paginated (`pageSize` entries, `Link: <...cursor=N>; rel="next"`)
- * - `GET|HEAD /[datasets/|spaces/]{ns}/{name}/resolve/{rev}/{path}`: regular files answered in
- *   place (ranges, ETag = git blob id); LFS files redirected (302) to `/cdn/lfs/{sha256}?sig=...`
- *   on this same server, which serves ranges with `ETag: "<sha256 of the bytes served>"`.
- * - 404 with `X-Error-Code: RepoNotFound | RevisionNotFound | EntryNotFound`; gated repos answer
- *   401 `GatedRepo` and private ones 401 `RepoNotFound` without a valid bearer token.
+ * - `GET|HEAD /[datasets/|spaces/]{ns}/{name}/resolve/{rev}/{path}`: `X-Repo-Commit` always;
+ *   regular files answered in place (ranges, `ETag` = git blob id); LFS files redirected (302,
+ *   with `X-Linked-Etag` = sha256 and `X-Linked-Size`) to `http://localhost:{port}/cdn/lfs/{sha256}?sig=...`:
+ *   this same server under another host name, as the real CDN is another host (so clients that
+ *   follow only same-host redirects, like huggingface_hub's HEAD, stop at the redirect). The CDN
+ *   serves ranges with `ETag: "<sha256 of the bytes served>"`.
+ * - 404 with `X-Error-Code: RepoNotFound | RevisionNotFound | EntryNotFound` (a missing file at a
+ *   known commit also names the commit in `X-Repo-Commit`); gated repos answer 401 `GatedRepo`
+ *   and private ones 401 `RepoNotFound` without a valid bearer token.
  *
  * Repos are snapshots per commit; branches (any name, `refs/pr/1` too) point at commits. Every
- * request is recorded; `breakNext` cuts bodies short and `tamper` makes the CDN serve other bytes.
+ * request is recorded; `breakNext` cuts bodies short, `tamper` serves other bytes for an object and
+ * `hold` keeps a GET waiting until released.
  */
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
+/**
+ * A file of a test Hub commit: its content (strings as UTF-8), stored in LFS when given as `{data, lfs:
+ * true}` or when at least `lfsThreshold` bytes.
+ */
 export type HfFileSpec = string | Uint8Array | { data: string | Uint8Array; lfs: boolean };
 
+/** Options of `startHfServer`. */
 export interface HfServerOptions {
   /** Entries per tree page (default 2, so listings paginate). */
   pageSize?: number;
@@ -31,16 +41,29 @@ export interface HfServerOptions {
   linkOrigin?: string;
 }
 
+/** One request the test Hub received. */
 export interface HfRecordedRequest {
+  /** The HTTP method. */
   method: string;
   /** Raw pathname (still percent-encoded). */
   path: string;
+  /** The raw request target (path and query). */
   url: string;
+  /**
+   * What it asked for: the API (revisions, trees), a `resolve` URL, the CDN (LFS bytes) or anything
+   * else.
+   */
   kind: "api" | "resolve" | "cdn" | "other";
+  /** The request headers. */
   headers: IncomingMessage["headers"];
 }
 
+/**
+ * A running test Hub (`startHfServer`): its repos, commits and the requests it saw. Point
+ * `HuggingFaceFileSystem` at it with `endpoint: server.url`.
+ */
 export interface TestHfServer {
+  /** `http://127.0.0.1:<port>`, the `endpoint` to give the hf backend. */
   url: string;
   /** `org/name`, `datasets/org/name` or `spaces/org/name`, with one empty commit on `main`. */
   createRepo(key: string, access?: { gated?: boolean; private?: boolean }): string;
@@ -48,13 +71,19 @@ export interface TestHfServer {
   commit(key: string, files: Record<string, HfFileSpec | null>, branch?: string): string;
   /** Where a branch points now. */
   head(key: string, branch?: string): string;
-  /** The CDN serves `data` for the LFS object `sha256` from now on (a changed or corrupted object). */
-  tamper(sha256: string, data: Uint8Array): void;
+  /** From now on, other bytes for an object: the LFS object `oid` (a sha256) at the CDN, or the regular file whose git blob id is `oid`. */
+  tamper(oid: string, data: Uint8Array): void;
   /** The next `times` GETs whose path contains `match` send `afterBytes` bytes of their body, then hang up. */
   breakNext(match: string, afterBytes: number, times?: number): void;
+  /** The next GET whose path contains `match` is answered only once the returned function is called. */
+  hold(match: string): () => void;
+  /** Every request received since the last `resetCounts`, in order. */
   requests: HfRecordedRequest[];
+  /** How many requests (of `kind`, when given) since the last `resetCounts`. */
   count(kind?: HfRecordedRequest["kind"]): number;
+  /** Forget the recorded requests. */
   resetCounts(): void;
+  /** Stop the server and drop its connections. */
   close(): Promise<void>;
 }
 
@@ -93,6 +122,11 @@ function decode(segment: string): string {
   }
 }
 
+/**
+ * Start a test Hugging Face Hub on 127.0.0.1 (a free port), speaking the API subset the hf backend
+ * uses: revisions, paginated trees, `resolve` URLs with LFS redirects to its own CDN path, gated and
+ * private repos.
+ */
 export async function startHfServer(options: HfServerOptions = {}): Promise<TestHfServer> {
   const pageSize = options.pageSize ?? 2;
   const tokens = new Set((options.tokens ?? ["hf_test_token"]).map((t) => `Bearer ${t}`));
@@ -100,6 +134,7 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
   const lfsStore = new Map<string, Uint8Array>();
   const tampered = new Map<string, Uint8Array>();
   const breaks: Array<{ match: string; afterBytes: number; times: number }> = [];
+  const holds: Array<{ match: string; released: Promise<void> }> = [];
   const requests: HfRecordedRequest[] = [];
   const sockets = new Set<Socket>();
   let commits = 0;
@@ -143,8 +178,8 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
     send(res, 200, { "Content-Type": "application/json", ...headers }, JSON.stringify(value));
   }
 
-  function hubError(res: ServerResponse, status: number, code: string, message: string): void {
-    send(res, status, { "Content-Type": "application/json", "X-Error-Code": code, "X-Error-Message": message }, JSON.stringify({ error: message }));
+  function hubError(res: ServerResponse, status: number, code: string, message: string, headers: OutgoingHttpHeaders = {}): void {
+    send(res, status, { ...headers, "Content-Type": "application/json", "X-Error-Code": code, "X-Error-Message": message }, JSON.stringify({ error: message }));
   }
 
   /** File bytes with single ranges, If-Range, and the injected breaks. */
@@ -237,12 +272,12 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
     if (!snap) return;
     const path = rest.map(decode).join("/");
     const blob = snap[1].get(path);
-    if (!blob) return hubError(res, 404, "EntryNotFound", `${path} does not exist on the revision`);
     const common = { "X-Repo-Commit": snap[0] };
-    if (!blob.lfs) return serveBytes(req, res, blob.data, `"${blob.oid}"`, common);
+    if (!blob) return hubError(res, 404, "EntryNotFound", `${path} does not exist on the revision`, common);
+    if (!blob.lfs) return serveBytes(req, res, tampered.get(blob.oid) ?? blob.data, `"${blob.oid}"`, common);
     send(res, 302, {
       ...common,
-      Location: `/cdn/lfs/${blob.lfs}?sig=cdn-signature`,
+      Location: `http://localhost:${port}/cdn/lfs/${blob.lfs}?sig=cdn-signature`,
       ETag: `"${blob.lfs}"`,
       "X-Linked-Etag": `"${blob.lfs}"`,
       "X-Linked-Size": String(blob.data.byteLength),
@@ -261,6 +296,16 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
     const kind: HfRecordedRequest["kind"] = seg[0] === "api" ? "api" : seg[0] === "cdn" ? "cdn" : seg.includes("resolve") ? "resolve" : "other";
     requests.push({ method: req.method ?? "GET", path: url.pathname, url: req.url ?? "/", kind, headers: req.headers });
     if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, { Allow: "GET, HEAD" });
+    const held = req.method === "GET" ? holds.findIndex((h) => req.url!.includes(h.match)) : -1;
+    if (held >= 0) {
+      const { released } = holds.splice(held, 1)[0]!;
+      void released.then(() => route(req, res, seg, url, kind));
+      return;
+    }
+    route(req, res, seg, url, kind);
+  }
+
+  function route(req: IncomingMessage, res: ServerResponse, seg: string[], url: URL, kind: HfRecordedRequest["kind"]): void {
     if (kind === "api") return api(req, res, seg, url);
     if (kind === "cdn") return cdn(req, res, seg[2] ?? "");
     return resolve(req, res, seg);
@@ -290,6 +335,11 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
     head: (key, branch = "main") => repoOf(key).branches.get(branch)!,
     tamper: (oid, data) => void tampered.set(oid, data),
     breakNext: (match, afterBytes, times = 1) => void breaks.push({ match, afterBytes, times }),
+    hold(match) {
+      let release!: () => void;
+      holds.push({ match, released: new Promise<void>((ok) => (release = ok)) });
+      return () => release();
+    },
     requests,
     count: (kind) => requests.filter((r) => kind === undefined || r.kind === kind).length,
     resetCounts: () => void (requests.length = 0),

@@ -21,20 +21,26 @@ import { Agent, createServer, request as httpRequest, type IncomingMessage, type
 import type { AddressInfo, Socket } from "node:net";
 import { startHttpServer, type TestHttpServer } from "./http-server.js";
 
+/** What a request to the test NGC registry asked for. */
 export type NgcRequestKind = "token" | "lookup" | "listing" | "download" | "other";
 
+/** One request the test NGC registry received. */
 export interface NgcRequest {
+  /** What it asked for. */
   kind: NgcRequestKind;
+  /** The HTTP method. */
   method: string;
   /** Decoded pathname. */
   path: string;
   /** Raw target (path and query). */
   url: string;
+  /** The request headers. */
   headers: Record<string, string | string[] | undefined>;
   /** For lookups: which endpoint answered. */
   endpoint?: "public" | "authenticated";
 }
 
+/** How one model version of the test registry behaves (`addFiles`). */
 export interface NgcVersionOptions {
   /** Needs a token whose scope names the model's org. */
   private?: boolean;
@@ -44,11 +50,12 @@ export interface NgcVersionOptions {
   sizes?: boolean;
 }
 
+/** Options of `startNgcServer`. */
 export interface NgcServerOptions {
   /** API keys the token endpoint accepts. */
   apiKeys?: string[];
-  /** `expires_in` the token endpoint reports (seconds, default 3600). */
-  tokenExpiresIn?: number;
+  /** Milliseconds tokens live (default one hour); the token endpoint reports it as `expires_in`, in whole seconds. */
+  tokenLifetimeMs?: number;
   /** Presigned URLs also expire after this long (default one hour). */
   urlTtlMs?: number;
   /** Files per listing page (default 1000). */
@@ -57,6 +64,10 @@ export interface NgcServerOptions {
   listing?: boolean;
 }
 
+/**
+ * A running test NGC registry (`startNgcServer`): its models, tokens, presigned downloads and the
+ * requests it saw. Point `NGCFileSystem` at it with `baseUrl: server.url, authUrl: server.authUrl`.
+ */
 export interface TestNgcServer {
   /** Base URL of the API, with a trailing slash (`baseUrl`). */
   url: string;
@@ -64,9 +75,11 @@ export interface TestNgcServer {
   authUrl: string;
   /** Where the bytes are: inject download faults here (paths from `blobPath`). */
   storage: TestHttpServer;
+  /** Every request received since the last `resetCounts`, in order. */
   requests: NgcRequest[];
   /** Add files to a version (`models/[org/[team/]]name@version`), creating it if needed. */
   addFiles(root: string, files: Record<string, Uint8Array | string>, options?: NgcVersionOptions): void;
+  /** Remove one file from a version. */
   removeFile(root: string, path: string): void;
   /** The storage path that holds a file's bytes. */
   blobPath(root: string, path: string): string;
@@ -76,9 +89,13 @@ export interface TestNgcServer {
   expireUrls(): void;
   /** The next `times` requests of `kind` are answered with `status`. */
   failNext(kind: NgcRequestKind, status: number, times?: number): void;
-  setTokenExpiresIn(seconds: number): void;
+  /** Milliseconds the tokens issued from now on live (reported as `expires_in`, whole seconds). */
+  setTokenLifetimeMs(ms: number): void;
+  /** How many requests (of `kind`, when given) since the last `resetCounts`. */
   count(kind?: NgcRequestKind): number;
+  /** Forget the recorded requests. */
   resetCounts(): void;
+  /** Stop the registry and its storage server. */
   close(): Promise<void>;
 }
 
@@ -111,6 +128,10 @@ function notFound(res: ServerResponse, what: string): void {
   json(res, 404, { requestStatus: { statusCode: "NOT_FOUND", statusDescription: `${what} could not be found` } });
 }
 
+/**
+ * Start a test NGC registry on 127.0.0.1 (free ports): the token service, file lookups with presigned
+ * URLs, version listings and a storage server for the bytes.
+ */
 export async function startNgcServer(options: NgcServerOptions = {}): Promise<TestNgcServer> {
   const storage = await startHttpServer();
   const secret = randomBytes(16).toString("hex");
@@ -123,7 +144,7 @@ export async function startNgcServer(options: NgcServerOptions = {}): Promise<Te
   const apiKeys = new Set(options.apiKeys ?? []);
   const pageSize = options.pageSize ?? 1000;
   const urlTtlMs = options.urlTtlMs ?? 3_600_000;
-  let tokenExpiresIn = options.tokenExpiresIn ?? 3600;
+  let tokenLifetimeMs = options.tokenLifetimeMs ?? 3_600_000;
   let serial = 0;
   let expiredUpTo = 0;
   let base = "";
@@ -155,7 +176,7 @@ export async function startNgcServer(options: NgcServerOptions = {}): Promise<Te
     if (query.get("service") !== "ngc") return json(res, 400, { requestStatus: { statusCode: "BAD_REQUEST" } });
     const token = `tok-${randomBytes(12).toString("hex")}`;
     tokens.set(token, { scopes: query.getAll("scope"), revoked: false });
-    json(res, 200, { token, expires_in: tokenExpiresIn });
+    json(res, 200, { token, expires_in: Math.round(tokenLifetimeMs / 1000) });
   }
 
   function lookup(req: IncomingMessage, res: ServerResponse, root: string, path: string, authenticated: boolean): void {
@@ -311,8 +332,8 @@ export async function startNgcServer(options: NgcServerOptions = {}): Promise<Te
     failNext(kind, status, times = 1) {
       faults.push({ kind, status, remaining: times });
     },
-    setTokenExpiresIn(seconds) {
-      tokenExpiresIn = seconds;
+    setTokenLifetimeMs(ms) {
+      tokenLifetimeMs = ms;
     },
     count(kind) {
       return requests.filter((r) => kind === undefined || r.kind === kind).length;

@@ -17,6 +17,10 @@ import {
 } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 
+/**
+ * A fault the test HTTP server injects into matching requests (`server.fault(spec)`); faults are
+ * matched in the order added.
+ */
 export interface FaultSpec {
   /** Exact decoded pathname to match; omitted = every path. */
   path?: string;
@@ -40,6 +44,10 @@ export interface FaultSpec {
   changeEtag?: boolean;
   /** Ignore Range, send 200 with the full body and "Accept-Ranges: none". */
   noRanges?: boolean;
+  /** Extension: ignore Range and say nothing about ranges (no Accept-Ranges), as python's http.server does. */
+  rangesIgnored?: boolean;
+  /** Extension: send no ETag (the file's version is only its Last-Modified). */
+  noEtag?: boolean;
   /** Send the body at roughly this rate. */
   throttleBytesPerSec?: number;
   /** Extension: omit Content-Length (the body goes chunked), as servers streaming generated content do. */
@@ -51,44 +59,71 @@ export interface FaultSpec {
   answerRange?: string;
 }
 
+/** One request the test HTTP server received. */
 export interface RecordedRequest {
+  /** The HTTP method. */
   method: string;
   /** Decoded pathname, without query string. */
   path: string;
   /** Raw request target as received (path + query). */
   url: string;
+  /** The request headers, lower-case names. */
   headers: Record<string, string | string[] | undefined>;
 }
 
 /** How directory-index hrefs are written: "name", "/dir/name" or "http://host/dir/name". */
 export type IndexStyle = "relative" | "absolute" | "url";
 
+/** A running test HTTP server (`startHttpServer`): its files, faults and the requests it saw. */
 export interface TestHttpServer {
+  /** `http://127.0.0.1:<port>`, without a trailing slash. */
   url: string;
+  /** The port it listens on. */
   port: number;
   /** pathname -> content. May be mutated directly; metadata is recomputed when the content object changes. */
   files: Map<string, Uint8Array>;
+  /**
+   * Serve `data` at `path` (strings as UTF-8), with an ETag, Last-Modified and Content-Type of its own
+   * unless given.
+   */
   setFile(
     path: string,
     data: Uint8Array | string,
     opts?: { etag?: string; lastModified?: Date; contentType?: string },
   ): void;
+  /** Stop serving `path` (404 from now on). */
   deleteFile(path: string): void;
+  /** Answer `from` with a redirect to `to` (status default 302). */
   addRedirect(from: string, to: string, status?: number): void;
+  /** Inject a fault into the next matching requests (see `FaultSpec`). */
   fault(spec: FaultSpec): void;
+  /** Drop every pending fault. */
   clearFaults(): void;
+  /**
+   * Extension: how the directory `dir` (a path ending in "/") answers: `listed: false` gives
+   * 403 for its index (autoindex off), `redirects: false` makes its unslashed URL 404 instead
+   * of a 301 to the slashed one (object-store websites).
+   */
+  setDirectory(dir: string, options: { listed?: boolean; redirects?: boolean }): void;
+  /** How directory indexes write their links from now on (default "relative"). */
   setIndexStyle(style: IndexStyle): void;
+  /** Every request received since the last `resetCounts`, in order. */
   requests: RecordedRequest[];
+  /** How many requests (for `path`, with `method`, when given) since the last `resetCounts`. */
   requestCount(path?: string, method?: string): number;
   /** Extension: TCP connections accepted since the last resetCounts (keep-alive shows as 1). */
   connectionCount(): number;
   /** Extension: most requests being handled at once since the last resetCounts. */
   peakInFlight(): number;
+  /** Forget the recorded requests and counters. */
   resetCounts(): void;
+  /** Send every body at about this rate from now on (undefined: full speed). */
   throttle(bytesPerSec: number | undefined): void;
+  /** Stop the server and drop its connections. */
   close(): Promise<void>;
 }
 
+/** Options of `startHttpServer`. */
 export interface HttpServerOptions {
   /** Accept PUT/POST (store body) and DELETE. Otherwise they get 405. */
   acceptPut?: boolean;
@@ -154,10 +189,15 @@ function parseRange(header: string, size: number): RangeResult {
   return { start, end };
 }
 
+/**
+ * Start the test HTTP server on 127.0.0.1 (a free port): static files with ETag, Last-Modified and
+ * single ranges, HTML directory indexes, redirects, optional auth and uploads, and injectable faults.
+ */
 export async function startHttpServer(options: HttpServerOptions = {}): Promise<TestHttpServer> {
   const files = new Map<string, Uint8Array>();
   const meta = new Map<string, FileMeta>();
   const redirects = new Map<string, { to: string; status: number }>();
+  const directories = new Map<string, { listed?: boolean; redirects?: boolean }>();
   const faults: Array<{ spec: FaultSpec; remaining: number }> = [];
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
@@ -344,9 +384,10 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     if (m) return serveFile(ctx, m);
     if (path.endsWith("/")) {
       if (path === "/" || hasChildren(path)) {
+        if (directories.get(path)?.listed === false) return send(ctx, 403, {}, text("Forbidden\n"));
         return send(ctx, 200, { "Content-Type": "text/html; charset=utf-8" }, text(indexHtml(path)));
       }
-    } else if (hasChildren(path + "/")) {
+    } else if (hasChildren(path + "/") && directories.get(path + "/")?.redirects !== false) {
       return send(ctx, 301, { Location: encodePath(path) + "/" }, text("Moved Permanently"));
     }
     return send(ctx, 404, {}, text(`Not Found: ${path}\n`));
@@ -359,7 +400,8 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
       if (data.length) data[0] ^= 0xff;
       etag = `"changed-${sha1(data)}"`; // "changed-" prefix: differs even for empty files
     }
-    const noRanges = ctx.fault?.noRanges === true;
+    const ignored = ctx.fault?.rangesIgnored === true;
+    const noRanges = ctx.fault?.noRanges === true || ignored;
     const size = data.length;
     const headers: OutgoingHttpHeaders = {
       "Content-Type": m.contentType,
@@ -367,6 +409,8 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
       "Last-Modified": m.lastModified,
       "Accept-Ranges": noRanges ? "none" : "bytes",
     };
+    if (ignored) delete headers["Accept-Ranges"];
+    if (ctx.fault?.noEtag) delete headers.ETag;
     const rangeHeader = ctx.req.headers.range && (ctx.fault?.answerRange ?? ctx.req.headers.range);
     const ifRange = ctx.req.headers["if-range"];
     // If-Range that doesn't match the current validator means "send it all" (RFC 7233 §3.2).
@@ -500,6 +544,9 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     },
     clearFaults() {
       faults.length = 0;
+    },
+    setDirectory(dir, options) {
+      directories.set(dir, options);
     },
     setIndexStyle(style) {
       indexStyle = style;

@@ -1,0 +1,30 @@
+/** Path shapes that try to leave a root, shared by the dir and Package containment tests. */
+
+/** Shapes that climb out of the root under some reading, with the code each must get. */
+export const ESCAPE_SHAPES: Array<[shape: string, code: "EINVAL" | "EACCES"]> = [
+  [".\t./secret", "EINVAL"],
+  [".\n./secret", "EINVAL"],
+  [".\r./secret", "EINVAL"],
+  ["\n../secret", "EINVAL"],
+  ["sub/..\t/../secret", "EINVAL"],
+  ["..\u0000/secret", "EINVAL"],
+  [".\u007f./secret", "EINVAL"],
+  ["../secret", "EACCES"],
+  ["sub/../../secret", "EACCES"],
+  ["..\\secret", "EACCES"],
+  ["sub\\..\\..\\secret", "EACCES"],
+  ["%2e%2e/secret", "EACCES"],
+  [".%2E/secret", "EACCES"],
+  ["%2e./secret", "EACCES"],
+  ["%252e%252e/secret", "EACCES"],
+  ["..%2fsecret", "EACCES"],
+  ["sub%2f..%2f..%2fsecret", "EACCES"],
+  ["..%5csecret", "EACCES"],
+  ["sub/../.. ", "EACCES"],
+  ["sub/../%2e%2e%20", "EACCES"],
+  ["\uff0e\uff0e/secret", "EACCES"],
+  ["\u2025/secret", "EACCES"],
+  ["\u2024\u2024/secret", "EACCES"],
+  ["sub\uff0f..\uff0f..\uff0fsecret", "EACCES"],
+  ["%c0%ae%c0%ae/secret", "EACCES"],
+];
