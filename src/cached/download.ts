@@ -5,6 +5,7 @@
  * file, so backends that pin an opened file to one version (HTTP: If-Range with the ETag,
  * ECHANGED otherwise; memory: a snapshot) never hand over a mix of two versions; for the other
  * filesystems the target's ukey must be the same after the last read as before the first.
+ * Backends that take `streaming` (HTTP, hf, ngc) send the file as one GET, resumed if it breaks.
  */
 import { createHash, type Hash } from "node:crypto";
 import { once } from "node:events";
@@ -53,7 +54,10 @@ export async function downloadTo(
 ): Promise<Downloaded> {
   const chunk = Math.max(1, options.chunkSize ?? DEFAULT_DOWNLOAD_CHUNK);
   const unchanged = await guardOpenedReads(target, path, { signal: options.signal });
-  const file = await target.open(path, "rb", { blockSize: chunk, cacheType: "none", signal: options.signal });
+  // A whole file is read front to back: backends that can send it as one response (HTTP, hf,
+  // ngc: `streaming`) are asked to, instead of one request per chunk.
+  const streams = target.callOptionsOf("open")?.streaming !== undefined;
+  const file = await target.open(path, "rb", { blockSize: chunk, cacheType: "none", signal: options.signal, ...(streams ? { streaming: true } : {}) });
   try {
     // The info the opened file is pinned to, where the backend hands it over.
     const details = file.details as Partial<FileInfo>;

@@ -26,6 +26,9 @@ const SECRET_WORDS = new Set([
   "cookie",
   "bearer",
   "jwt",
+  // A proxy URL may hold credentials, and so may a dispatcher (a ProxyAgent's Proxy-Authorization).
+  "proxy",
+  "dispatcher",
 ]);
 
 /** Signed-URL parameters of the clouds: every one of them goes (`X-Amz-Credential`, `X-Goog-Signature`...). */

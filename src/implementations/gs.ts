@@ -18,7 +18,7 @@ import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versio
 import { readableFile, type BinaryMode, type BufferedFile, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
 import type { TextFile } from "../files/text-file.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
-import { HTTPFileSystem, PROGRESS_CALL_OPTIONS, type HTTPFileSystemOptions, type ProgressOpenOptions } from "./http.js";
+import { HTTP_TRANSPORT_KEYS, HTTPFileSystem, PROGRESS_CALL_OPTIONS, type HTTPFileSystemOptions, type HttpTransportOptions, type ProgressOpenOptions } from "./http.js";
 import { discardBody, header, type HttpClient, type HttpResponse, type SendOptions } from "./http/client.js";
 import { RangeDownload, type RangeSpec } from "./http/download.js";
 import { backoffMs, isRetryableStatus, sleep } from "./http/retry.js";
@@ -32,14 +32,7 @@ import { CHUNK_UNIT, GcsUploadSink } from "./gs/upload.js";
 
 export type { GcsAccess, GcsToken } from "./gs/auth.js";
 
-/** Connection, timeout and retry settings, as the HTTP backend takes them. */
-type TransportOptions = Pick<
-  HTTPFileSystemOptions,
-  "headers" | "connections" | "timeout" | "bodyTimeout" | "retries" | "retryDelay" | "maxRetryDelay" | "maxRedirects" | "keepAliveTimeout"
->;
-const TRANSPORT_KEYS = ["headers", "connections", "timeout", "bodyTimeout", "retries", "retryDelay", "maxRetryDelay", "maxRedirects", "keepAliveTimeout"] as const;
-
-export interface GCSFileSystemOptions extends FileSystemOptions, TransportOptions {
+export interface GCSFileSystemOptions extends FileSystemOptions, HttpTransportOptions {
   /**
    * Credentials: "anon" (no credentials, public buckets), "google_default" (the default lookup,
    * also when unset), "cloud" (the GCE metadata server), a path to a JSON credentials file, or
@@ -120,10 +113,10 @@ export interface GCSFileSystem {
  */
 export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads {
   static override protocols = ["gs", "gcs"] as const;
-  static override secretOptions = ["token", "accessToken"];
+  static override secretOptions = ["token", "accessToken", "proxy", "dispatcher"];
   static override ownOptions = mergeSpecs(
     // Checked by the constructor; the transport ones are checked by the HTTP backend they go to.
-    optionSpec<GCSFileSystemOptions, FileSystemOptions & TransportOptions>({
+    optionSpec<GCSFileSystemOptions, FileSystemOptions & HttpTransportOptions>({
       token: anyValue,
       accessToken: anyValue,
       access: anyValue,
@@ -138,7 +131,7 @@ export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads 
       metadataTimeout: anyValue,
       uploadMetadata: isRecord,
     }),
-    pickSpec(HTTPFileSystem.ownOptions, TRANSPORT_KEYS),
+    pickSpec(HTTPFileSystem.ownOptions, HTTP_TRANSPORT_KEYS),
   );
   /**
    * `open` also takes `callback` (download progress).
@@ -186,7 +179,7 @@ export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads 
     this.urls = new GcsUrls(endpoint, options.userProject);
     // The one place this backend gets its HTTP client: transport options pass through to it.
     const transport: HTTPFileSystemOptions = { skipInstanceCache: true, useListingsCache: false };
-    for (const k of TRANSPORT_KEYS) if (options[k] !== undefined) (transport as Record<string, unknown>)[k] = options[k];
+    for (const k of HTTP_TRANSPORT_KEYS) if (options[k] !== undefined) (transport as Record<string, unknown>)[k] = options[k];
     this.http = new HTTPFileSystem(transport);
     // An emulator (STORAGE_EMULATOR_HOST) takes no credentials unless some are given, as with Google's clients.
     const token = options.token ?? (emulator && options.accessToken === undefined ? "anon" : undefined);

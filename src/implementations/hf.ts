@@ -4,34 +4,37 @@
  *
  * Listings come from the Hub's tree API (paginated, kept in the listings cache); bytes come
  * from `resolve` URLs (LFS files redirect to a CDN) through the HTTP backend's client and its
- * checked, retried and resumable ranged downloads. Each branch or tag is resolved to its
- * commit once per filesystem, and every later call reads that commit: one filesystem sees one
- * snapshot of a repo until `invalidateCache()`.
+ * checked, retried and resumable ranged downloads. Where `resolve` redirected is kept per file
+ * and commit, so later reads of the file go to the CDN directly (see http/resolved-urls.ts). A
+ * whole-file download (`streaming: true`, as the file cache opens) is one GET, its size and
+ * digest from the answer: no listing. Each branch or tag is resolved to its commit once per
+ * filesystem, and every later call reads that commit: one filesystem sees one snapshot of a
+ * repo until `invalidateCache()`.
  * @module fsspec-ts/hf
  */
+import { LRUCache } from "lru-cache";
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, toFsError } from "../core/errors.js";
 import { SIGNAL_OPTIONS, type FileInfo, type FileSystemOptions, type FindOptions, type ProgressCallback, type SignalOptions } from "../core/types.js";
 import { anyValue, checkPath, mergeSpecs, optionSpec, pickSpec } from "../core/validate.js";
 import { sameVersion, versionChanged, type FileVersion, type PinnedReadOptions, type PinnedReads } from "../core/versions.js";
 import { readableFile, type BufferedFile, type BinaryMode, type OpenMode, type TextMode } from "../files/buffered-file.js";
+import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 import type { TextFile } from "../files/text-file.js";
-import { HTTPFileSystem, PROGRESS_CALL_OPTIONS, type HTTPFileSystemOptions, type HttpCallOptions, type ProgressOpenOptions } from "./http.js";
+import { HTTP_TRANSPORT_KEYS, HTTPFileSystem, STREAMING_OPEN_OPTIONS, PROGRESS_CALL_OPTIONS, type HTTPFileSystemOptions, type HttpCallOptions, type HttpOpenOptions, type HttpTransportOptions } from "./http.js";
 import { discardBody, header } from "./http/client.js";
-import { RangeDownload, type Validators } from "./http/download.js";
+import { RangeDownload, type DownloadOptions, type RangeSpec, type Validators } from "./http/download.js";
 import { transportFailure } from "./http/errors.js";
+import { ResolvedUrls, refusedUrl } from "./http/resolved-urls.js";
 import { backoffMs, sleep } from "./http/retry.js";
-import { hubError, nextLink, resolveUrl, revisionUrl, treePage, treeUrl } from "./hf/api.js";
+import { streamedFile } from "./http/stream-cache.js";
+import { hubError, nextLink, resolveUrl, revisionUrl, siblingFiles, treePage, treeUrl, type SiblingFile } from "./hf/api.js";
 import { effectiveRevision, formatHfPath, isCommitSha, parseHfPath, pinKey, withPath, type HfPath, type HfRepoType } from "./hf/path.js";
 
 export type { HfPath, HfRepoType } from "./hf/path.js";
 export { parseHfPath, formatHfPath } from "./hf/path.js";
 
-/** The HTTP client options the Hub backend passes through. */
-const HTTP_OPTIONS = ["headers", "connections", "timeout", "bodyTimeout", "retries", "retryDelay", "maxRetryDelay", "maxRedirects", "keepAliveTimeout"] as const;
-
-export interface HuggingFaceFileSystemOptions
-  extends FileSystemOptions, Pick<HTTPFileSystemOptions, (typeof HTTP_OPTIONS)[number]> {
+export interface HuggingFaceFileSystemOptions extends FileSystemOptions, HttpTransportOptions {
   /** The Hub's address (default: the `HF_ENDPOINT` environment variable, else https://huggingface.co). */
   endpoint?: string;
   /**
@@ -80,11 +83,42 @@ interface Pin {
   at: number;
 }
 
-/** `open` takes ProgressOpenOptions here (types only: the base's open does the work). */
+/** What the redirect of an LFS file's `resolve` says of it (X-Linked-Etag, X-Linked-Size). */
+interface LinkedFile {
+  sha256?: string;
+  size?: number;
+}
+
+function linkedFile(headers: Record<string, string | string[] | undefined>): LinkedFile {
+  const out: LinkedFile = {};
+  const etag = header(headers, "x-linked-etag")?.replace(/^W\//, "").replace(/"/g, "");
+  if (etag !== undefined && /^[0-9a-f]{64}$/.test(etag)) out.sha256 = etag;
+  const size = header(headers, "x-linked-size");
+  if (size !== undefined && /^\d+$/.test(size)) out.size = Number(size);
+  return out;
+}
+
+/** A file's info from the answer to its download: its size, its git blob id (ETag) or LFS sha256 (the redirect's). */
+function answeredInfo(name: string, download: RangeDownload, linked: LinkedFile): FileInfo {
+  const info: FileInfo = { name, size: download.total ?? linked.size ?? null, type: "file" };
+  if (linked.sha256 !== undefined) {
+    info.lfs = { oid: linked.sha256, size: linked.size ?? info.size };
+    info.sha256 = linked.sha256;
+    return info;
+  }
+  const oid = download.etag?.replace(/^W\//, "").replace(/"/g, "");
+  if (oid !== undefined && /^[0-9a-f]{40}$/.test(oid)) info.oid = oid;
+  return info;
+}
+
+/** The key of a file at one commit (its content never changes). */
+const fileKey = (p: HfPath, commit: string) => `${p.repoType}:${p.repoId}@${commit}/${p.path}`;
+
+/** `open` takes HttpOpenOptions here (types only: the base's open does the work). */
 export interface HuggingFaceFileSystem {
-  open(path: string, mode: TextMode, options?: ProgressOpenOptions): Promise<TextFile>;
-  open(path: string, mode?: BinaryMode, options?: ProgressOpenOptions): Promise<BufferedFile>;
-  open(path: string, mode?: OpenMode, options?: ProgressOpenOptions): Promise<BufferedFile | TextFile>;
+  open(path: string, mode: TextMode, options?: HttpOpenOptions): Promise<TextFile>;
+  open(path: string, mode?: BinaryMode, options?: HttpOpenOptions): Promise<BufferedFile>;
+  open(path: string, mode?: OpenMode, options?: HttpOpenOptions): Promise<BufferedFile | TextFile>;
 }
 
 /**
@@ -95,20 +129,20 @@ export interface HuggingFaceFileSystem {
 export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["hf"] as const;
   static override rootMarker = "";
-  static override secretOptions = ["token"];
+  static override secretOptions = ["token", "proxy", "dispatcher"];
   static override ownOptions = mergeSpecs(
     // Checked by the constructor; the HTTP ones are checked by the HTTP backend they go to.
-    optionSpec<HuggingFaceFileSystemOptions, FileSystemOptions & Pick<HTTPFileSystemOptions, (typeof HTTP_OPTIONS)[number]>>({
+    optionSpec<HuggingFaceFileSystemOptions, FileSystemOptions & HttpTransportOptions>({
       endpoint: anyValue,
       token: anyValue,
     }),
-    pickSpec(HTTPFileSystem.ownOptions, HTTP_OPTIONS),
+    pickSpec(HTTPFileSystem.ownOptions, HTTP_TRANSPORT_KEYS),
   );
   /**
-   * `catFile` and `open` also take `callback` (download progress).
+   * `catFile` and `open` also take `callback` (download progress), `open` also `streaming`.
    * @internal
    */
-  static override callOptions = { catFile: PROGRESS_CALL_OPTIONS, open: PROGRESS_CALL_OPTIONS };
+  static override callOptions = { catFile: PROGRESS_CALL_OPTIONS, open: STREAMING_OPEN_OPTIONS };
 
   /** The canonical name of a path (see hf/path.ts); anything but a repo path is EINVAL. */
   static override stripProtocol(path: string): string {
@@ -123,6 +157,10 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
   /** Branch or tag -> the commit this filesystem reads, by repo and revision. */
   private readonly pins = new Map<string, Pin>();
   private readonly endpointOrigin: string;
+  /** Where `resolve` redirected, per file at a commit, with what the redirect said of the file. */
+  private readonly cdnUrls = new ResolvedUrls<LinkedFile>();
+  /** The files of a model at a commit, from its revision answer (see fetchCommit); a few repos. */
+  private readonly commitFiles = new LRUCache<string, Map<string, SiblingFile>>({ max: 16 });
 
   constructor(options: HuggingFaceFileSystemOptions = {}) {
     super(options);
@@ -133,7 +171,7 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
     if (token !== undefined && (typeof token !== "string" || token === "")) throw FsError.einval("token must be a non-empty string or false");
     this.hasToken = token !== undefined;
     const http: Record<string, unknown> = { useListingsCache: false, skipInstanceCache: true };
-    for (const key of HTTP_OPTIONS) if (options[key] !== undefined) http[key] = options[key];
+    for (const key of HTTP_TRANSPORT_KEYS) if (options[key] !== undefined) http[key] = options[key];
     if (token !== undefined) http.auth = { bearer: token };
     this.http = new HTTPFileSystem(http as HTTPFileSystemOptions);
   }
@@ -183,13 +221,22 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
     }
   }
 
+  /**
+   * The commit of `p`'s revision. A model's answer is asked with its files' metadata too
+   * (`blobs=true`: model repos are small), kept per commit for `hubFile`, so a cache filling
+   * itself file by file needs no listing; datasets and spaces, which may hold millions of files,
+   * are asked for the commit alone.
+   */
   private async fetchCommit(p: HfPath): Promise<string> {
     const repo = withPath(p, "");
-    const { body } = await this.getJson(revisionUrl(this.endpoint, repo), repo, undefined);
+    const blobs = p.repoType === "model";
+    const { body } = await this.getJson(revisionUrl(this.endpoint, repo, blobs), repo, undefined);
     const sha = (body as { sha?: unknown } | null)?.sha;
     if (typeof sha !== "string" || !isCommitSha(sha)) {
       throw new FsError("EPROTO", "the Hub's revision answer has no commit sha", { path: formatHfPath(repo) });
     }
+    const files = blobs ? siblingFiles(body) : undefined;
+    if (files) this.commitFiles.set(`${p.repoType}:${p.repoId}@${sha}`, files);
     return sha;
   }
 
@@ -206,7 +253,8 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
   /**
    * Where `path` is and what the Hub's own cache names it by: its commit (pinned as above), its
    * size and its blob name, the ETag `resolve` answers with (the LFS sha256 for LFS files, else
-   * the git blob id; both come from the tree listing, at that commit). A directory is EISDIR.
+   * the git blob id; from the model's revision answer, else the tree listing, at that commit).
+   * A directory is EISDIR.
    */
   async hubFile(path: string, options: SignalOptions = {}): Promise<HubFile> {
     checkPath("hubFile", path);
@@ -215,6 +263,10 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
     if (p.path === "") throw FsError.eisdir(formatHfPath(p), "is the root of a repository");
     const commit = await this.commitOf(p, options.signal);
     const atCommit = formatHfPath({ ...p, revision: commit });
+    // The revision answer's metadata, where it came with it; a path not in it (a directory,
+    // nothing) is told apart by the listing.
+    const known = this.commitFiles.get(`${p.repoType}:${p.repoId}@${commit}`)?.get(p.path);
+    if (known) return hubFileOf(p, commit, atCommit, { name: atCommit, type: "file", ...known });
     let info: FileInfo;
     try {
       info = await this._info(atCommit, options);
@@ -238,6 +290,7 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
   override invalidateCache(path?: string): void {
     if (path === undefined) {
       this.pins.clear();
+      this.cdnUrls.forget();
       super.invalidateCache();
       return;
     }
@@ -393,11 +446,49 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
 
   // ---------------------------------------------------------------- bytes
 
-  /** The resolve URL of a file at its pinned commit. */
-  private async fileUrl(path: string, signal: AbortSignal | undefined): Promise<string> {
+  /** The file `path` names and the commit it is read at (EISDIR for a repo's root). */
+  private async fileAt(path: string, signal: AbortSignal | undefined): Promise<{ p: HfPath; commit: string }> {
     const p = parseHfPath(path);
     if (p.path === "") throw FsError.eisdir(path, "is the root of a repository");
-    return resolveUrl(this.endpoint, p, await this.commitOf(p, signal));
+    return { p, commit: await this.commitOf(p, signal) };
+  }
+
+  /**
+   * A download through `resolve`; where it redirects (an LFS file's CDN URL) is kept, with
+   * what the redirect says of the file, for later reads of the same file at that commit.
+   */
+  private async resolved(p: HfPath, commit: string, range: RangeSpec, options: DownloadOptions): Promise<{ download: RangeDownload; linked: LinkedFile }> {
+    const url = resolveUrl(this.endpoint, p, commit);
+    const linked: LinkedFile = {};
+    let hops = 0;
+    const onRedirect: DownloadOptions["onRedirect"] = (_status, headers) => {
+      if (hops++ === 0) Object.assign(linked, linkedFile(headers));
+    };
+    const download = await RangeDownload.open(this.http.client, url, range, { ...options, onRedirect });
+    if (download.finalUrl !== undefined && download.finalUrl.href !== new URL(url).href) this.cdnUrls.set(fileKey(p, commit), download.finalUrl.href, linked);
+    return { download, linked };
+  }
+
+  /**
+   * Bytes [start, end) of the file at `commit`: from the CDN URL kept for it (no Hub request;
+   * the token only goes to the Hub's own origin), else through `resolve`. A kept URL that storage
+   * refuses (expired) is dropped and the file resolved once more.
+   */
+  private async readRange(p: HfPath, commit: string, start: number, end: number | undefined, options: DownloadOptions): Promise<{ download: RangeDownload; bytes: Uint8Array }> {
+    const key = fileKey(p, commit);
+    const kept = this.cdnUrls.get(key);
+    if (kept) {
+      const anonymous = new URL(kept.url).origin !== this.endpointOrigin;
+      try {
+        const download = await RangeDownload.open(this.http.client, kept.url, { start, end }, { ...options, anonymous });
+        return { download, bytes: await download.readAll() };
+      } catch (err) {
+        if (!refusedUrl(err)) throw err;
+        this.cdnUrls.drop(key, kept.url);
+      }
+    }
+    const { download } = await this.resolved(p, commit, { start, end }, options);
+    return { download, bytes: await download.readAll() };
   }
 
   /** A failed read named by its hf path; a "not found" is explained by the listing (which part is missing, or a directory). */
@@ -416,11 +507,10 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
   }
 
   protected override async _catFile(path: string, start: number, end: number | undefined, options: HttpCallOptions): Promise<Uint8Array> {
-    const url = await this.fileUrl(path, options.signal);
+    const { p, commit } = await this.fileAt(path, options.signal);
     if (end !== undefined && end <= start) return new Uint8Array(0);
     try {
-      const download = await RangeDownload.open(this.http.client, url, { start, end }, { signal: options.signal, callback: options.callback });
-      return await download.readAll();
+      return (await this.readRange(p, commit, start, end, { signal: options.signal, callback: options.callback })).bytes;
     } catch (err) {
       throw await this.readError(err, path, options);
     }
@@ -448,12 +538,13 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
    * A seekable file over ranged reads of the pinned commit. The first answer's ETag and the
    * listed size pin the version: a later block from anything else fails with ECHANGED.
    */
-  protected override async openForRead(path: string, options: ProgressOpenOptions): Promise<BufferedFile> {
+  protected override async openForRead(path: string, options: HttpOpenOptions): Promise<BufferedFile> {
+    if (options.streaming === true) return this.openStreamed(path, options);
     const info = options.size === undefined ? await this._info(path, { signal: options.signal }) : undefined;
     if (info?.type === "directory") throw FsError.eisdir(path);
     const size = options.size ?? info?.size ?? null;
     if (size === null) throw FsError.enotsup("cannot open a file of unknown size for random access", path);
-    const url = await this.fileUrl(path, options.signal);
+    const { p, commit } = await this.fileAt(path, options.signal);
     const signal = options.signal;
     const callback = options.callback;
     callback?.setSize?.(size);
@@ -462,18 +553,43 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
     const fetcher = async (start: number, end: number): Promise<Uint8Array> => {
       if (end <= start) return new Uint8Array(0);
       try {
-        const download = await RangeDownload.open(this.http.client, url, { start, end }, { signal, callback: progress, expect });
+        const { download, bytes } = await this.readRange(p, commit, start, end, { signal, callback: progress, expect });
         if (expect.etag === undefined && expect.lastModified === undefined) {
           expect.etag = download.etag;
           expect.lastModified = download.lastModified;
         }
-        return await download.readAll();
+        return bytes;
       } catch (err) {
         throw await this.readError(err, path, { signal });
       }
     };
     // Each fetch is a fresh buffer (readAll allocates it), so the read cache may hand it on.
     return readableFile(path, size, fetcher, options, { details: info ?? {}, ownedFetches: true });
+  }
+
+  /**
+   * A forward-only file over one GET from byte 0 (a whole-file download): its size and its
+   * version (git blob id, or the LFS sha256 the redirect states) come from the answer, or from
+   * a listing already cached; no listing is asked for.
+   */
+  private async openStreamed(path: string, options: HttpOpenOptions): Promise<BufferedFile> {
+    const { p, commit } = await this.fileAt(path, options.signal);
+    const signal = options.signal;
+    const callback = options.callback;
+    const progress: ProgressCallback | undefined = callback?.relativeUpdate ? { relativeUpdate: (n) => callback.relativeUpdate!(n) } : undefined;
+    let first: { download: RangeDownload; linked: LinkedFile };
+    try {
+      first = await this.resolved(p, commit, { start: 0 }, { signal, callback: progress });
+    } catch (err) {
+      throw await this.readError(err, path, { signal });
+    }
+    const { download } = first;
+    const listed = this.dircache?.get(this.parent(path))?.find((e) => e.name === path);
+    const details = listed?.type === "file" ? listed : answeredInfo(path, download, first.linked);
+    const size = download.total ?? details.size;
+    if (size !== null) callback?.setSize?.(size);
+    const reopen = async (start: number, expect: Validators) => (await this.resolved(p, commit, { start }, { signal, callback: progress, expect })).download;
+    return streamedFile(path, download, details, options.blockSize ?? DEFAULT_BLOCK_SIZE, reopen);
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * HTTP(S) as a filesystem (`http`, `https`): paths are full URLs. Files are read with ranged
  * GETs that are checked, retried and resumed (see http/download.ts); directories are HTML
- * index pages; uploads are PUT (or POST). One undici Agent per instance keeps connections
- * alive and caps them per origin.
+ * index pages; uploads are PUT (or POST). One undici dispatcher per instance keeps connections
+ * alive and caps them per origin, through a proxy where one applies (http/dispatcher.ts).
  * @module fsspec-ts/http
  */
 import { createHash } from "node:crypto";
@@ -17,6 +17,7 @@ import { BufferedFile, type FileOpenOptions, type BinaryMode, type OpenMode, typ
 import type { TextFile } from "../files/text-file.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 import { discardBody, header, HttpClient, type HttpAuth, type HttpResponse, type SendOptions } from "./http/client.js";
+import type { TransportOptions } from "./http/dispatcher.js";
 import { parseContentRange, RangeDownload, type DownloadOptions, type Validators } from "./http/download.js";
 import { redactUrl, statusError, transportFailure } from "./http/errors.js";
 import { childrenOf } from "./http/index-page.js";
@@ -25,8 +26,13 @@ import { OpenedFileFetcher } from "./http/file-fetcher.js";
 import { StreamingCache } from "./http/stream-cache.js";
 
 export type { HttpAuth } from "./http/client.js";
+export type { CertificateAuthorities } from "./http/dispatcher.js";
 
-export interface HTTPFileSystemOptions extends FileSystemOptions {
+/**
+ * Proxies (`proxy`; default HTTPS_PROXY / HTTP_PROXY / NO_PROXY), a `dispatcher` of your own, extra
+ * certificate authorities (`ca`): see docs/proxies.md.
+ */
+export interface HTTPFileSystemOptions extends FileSystemOptions, TransportOptions {
   /**
    * Sent with every request (default none; credentials in them are dropped on redirects to other
    * origins).
@@ -67,6 +73,18 @@ export interface HTTPFileSystemOptions extends FileSystemOptions {
   headConcurrency?: number;
 }
 
+/**
+ * The client options the backends built on this one (hf, ngc, gs) pass through to it: connections,
+ * timeouts, retries, redirects, proxies.
+ * @internal
+ */
+export const HTTP_TRANSPORT_KEYS = [
+  "headers", "connections", "timeout", "bodyTimeout", "retries", "retryDelay", "maxRetryDelay", "maxRedirects", "keepAliveTimeout",
+  "proxy", "dispatcher", "ca",
+] as const;
+/** The options of the HTTP client that hf, ngc and gs take too (see HTTPFileSystemOptions). */
+export type HttpTransportOptions = Pick<HTTPFileSystemOptions, (typeof HTTP_TRANSPORT_KEYS)[number]>;
+
 /** Per-call options of reads and writes: an AbortSignal and a progress callback. */
 export interface HttpCallOptions extends SignalOptions {
   /** Progress of the bytes downloaded: `setSize(total)` when known, then `relativeUpdate(bytes)`. */
@@ -79,9 +97,9 @@ export interface ProgressOpenOptions extends FileOpenOptions {
   callback?: ProgressCallback;
 }
 
-/** Options of `open()` over HTTP: also `streaming`. */
+/** Options of `open()` over HTTP, hf and ngc: also `streaming`. */
 export interface HttpOpenOptions extends ProgressOpenOptions {
-  /** Read forward through one streamed response instead of ranged requests (default false). */
+  /** Read forward through one streamed response instead of ranged requests, as a whole-file download does (default false). */
   streaming?: boolean;
 }
 
@@ -90,6 +108,12 @@ export interface HttpOpenOptions extends ProgressOpenOptions {
  * @internal
  */
 export const PROGRESS_CALL_OPTIONS = optionSpec<Pick<HttpCallOptions, "callback">>({ callback: isProgressCallback });
+
+/**
+ * Options the HTTP-based backends add to open: download progress, and reading through one streamed response.
+ * @internal
+ */
+export const STREAMING_OPEN_OPTIONS = optionSpec<Pick<HttpOpenOptions, "callback" | "streaming">>({ callback: isProgressCallback, streaming: isBoolean });
 
 const MAX_DIR_HINTS = 10_000;
 /** Larger pages are taken for files by `ls`, not parsed for links. */
@@ -146,8 +170,11 @@ export interface HTTPFileSystem {
 export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["http", "https"] as const;
   static override rootMarker = "";
-  /** `headers` is printed with its credential headers (Authorization, Cookie, X-Api-Key...) as `***`. */
-  static override secretOptions = ["auth"];
+  /**
+   * `headers` is printed with its credential headers (Authorization, Cookie, X-Api-Key...) as `***`;
+   * a proxy URL and a dispatcher (which may hold a proxy's credentials) are never printed.
+   */
+  static override secretOptions = ["auth", "proxy", "dispatcher"];
   static override ownOptions = optionSpec<HTTPFileSystemOptions, FileSystemOptions>({
     headers: isStringRecord,
     // Credentials, connection counts and times are checked by the constructor, with their bounds.
@@ -163,12 +190,16 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     uploadMethod: oneOf("PUT", "POST"),
     listSizes: isBoolean,
     headConcurrency: anyValue,
+    // Checked where they are used: the proxy plan, dispatcherFor.
+    proxy: anyValue,
+    dispatcher: anyValue,
+    ca: anyValue,
   });
   static override callOptions = {
     /** `catFile` also takes `callback` (download progress). */
     catFile: PROGRESS_CALL_OPTIONS,
     /** `open` also takes `callback` and `streaming`. */
-    open: optionSpec<Pick<HttpOpenOptions, "callback" | "streaming">>({ callback: isProgressCallback, streaming: isBoolean }),
+    open: STREAMING_OPEN_OPTIONS,
   };
 
   /**
@@ -212,6 +243,9 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
       maxRetryDelay: option(options, "maxRetryDelay", 15_000, 0),
       maxRedirects: Math.floor(option(options, "maxRedirects", 10, 0)),
       keepAliveTimeout: option(options, "keepAliveTimeout", 4_000, 1),
+      proxy: options.proxy,
+      dispatcher: options.dispatcher,
+      ca: options.ca,
     });
   }
 

@@ -4,15 +4,15 @@
  *
  * A file's bytes come from a presigned URL that the registry's file lookup hands out; it is
  * read with the HTTP backend's machinery (ranged GETs, checks, retries, resume, ECHANGED). URLs
- * are kept and reused until the storage refuses one (an expired signature), then looked up
- * afresh once. Listings come from the older per-version listing endpoint (one request per
+ * are kept and reused until their signature expires or storage refuses one, then looked up
+ * afresh once (see http/resolved-urls.ts). A whole-file download (`streaming: true`, as the file
+ * cache opens) is the lookup and one GET, its size and ETag from the answer. Listings come from the older per-version listing endpoint (one request per
  * version, kept in the listings cache); without it, files are still found one by one.
  * With an API key, the registry is asked with a bearer token (cached until it expires,
  * fetched again once on a 401). Neither the key nor a token appears in any error.
  * @module fsspec-ts/ngc
  */
 import { createHash } from "node:crypto";
-import { LRUCache } from "lru-cache";
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { isInside, parentOf } from "../core/paths.js";
@@ -20,11 +20,14 @@ import type { FileInfo, FileSystemOptions, ProgressCallback, SignalOptions, Sign
 import { anyValue, mergeSpecs, optionSpec, pickSpec } from "../core/validate.js";
 import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
 import { readableFile, type BufferedFile, type BinaryMode, type OpenMode, type TextMode } from "../files/buffered-file.js";
+import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 import type { TextFile } from "../files/text-file.js";
-import { HTTPFileSystem, PROGRESS_CALL_OPTIONS, type HTTPFileSystemOptions, type ProgressOpenOptions } from "./http.js";
+import { HTTP_TRANSPORT_KEYS, HTTPFileSystem, STREAMING_OPEN_OPTIONS, type HTTPFileSystemOptions, type HttpOpenOptions, type HttpTransportOptions } from "./http.js";
 import { discardBody, type HttpClient } from "./http/client.js";
 import { RangeDownload, type DownloadOptions, type Validators } from "./http/download.js";
 import { statusError } from "./http/errors.js";
+import { refusedUrl, ResolvedUrls } from "./http/resolved-urls.js";
+import { streamedFile } from "./http/stream-cache.js";
 import {
   baseWithSlash,
   buildTree,
@@ -45,14 +48,7 @@ import { abortable, readErrorJson, readJson } from "./ngc/json.js";
 
 export { parseNgcPath, formatNgcPath, type NgcPath } from "./ngc/grammar.js";
 
-/** Connection, timeout and retry settings, as the HTTP backend takes them. */
-type TransportOptions = Pick<
-  HTTPFileSystemOptions,
-  "headers" | "connections" | "timeout" | "bodyTimeout" | "retries" | "retryDelay" | "maxRetryDelay" | "maxRedirects" | "keepAliveTimeout"
->;
-const TRANSPORT_KEYS = ["headers", "connections", "timeout", "bodyTimeout", "retries", "retryDelay", "maxRetryDelay", "maxRedirects", "keepAliveTimeout"] as const;
-
-export interface NGCFileSystemOptions extends FileSystemOptions, TransportOptions {
+export interface NGCFileSystemOptions extends FileSystemOptions, HttpTransportOptions {
   /** The registry's API (default `NGC_CLI_SEARCH_SERVICE_URL`, else https://api.ngc.nvidia.com/). */
   baseUrl?: string;
   /** The token service (default https://authn.nvidia.com/). */
@@ -65,11 +61,8 @@ export interface NGCFileSystemOptions extends FileSystemOptions, TransportOption
   team?: string;
 }
 
-/** Statuses with which storage may refuse an expired presigned URL (S3: 403, GCS: 400). */
-const STALE_URL_STATUSES = new Set([400, 401, 403]);
 /** Pages of one listing followed at most. */
 const MAX_LISTING_PAGES = 10_000;
-const MAX_KEPT_URLS = 10_000;
 
 const env = (name: string): string | undefined => process.env[name] || undefined;
 
@@ -93,11 +86,11 @@ function forName(err: unknown, name: string): unknown {
   return err.withPath(name);
 }
 
-/** `open` takes ProgressOpenOptions here (types only: the base's open does the work). */
+/** `open` takes HttpOpenOptions here (types only: the base's open does the work). */
 export interface NGCFileSystem {
-  open(path: string, mode: TextMode, options?: ProgressOpenOptions): Promise<TextFile>;
-  open(path: string, mode?: BinaryMode, options?: ProgressOpenOptions): Promise<BufferedFile>;
-  open(path: string, mode?: OpenMode, options?: ProgressOpenOptions): Promise<BufferedFile | TextFile>;
+  open(path: string, mode: TextMode, options?: HttpOpenOptions): Promise<TextFile>;
+  open(path: string, mode?: BinaryMode, options?: HttpOpenOptions): Promise<BufferedFile>;
+  open(path: string, mode?: OpenMode, options?: HttpOpenOptions): Promise<BufferedFile | TextFile>;
 }
 
 /**
@@ -107,17 +100,17 @@ export interface NGCFileSystem {
 export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
   static override protocols = ["ngc"] as const;
   static override rootMarker = "";
-  static override secretOptions = ["apiKey"];
+  static override secretOptions = ["apiKey", "proxy", "dispatcher"];
   static override ownOptions = mergeSpecs(
     // Checked by the constructor; the transport ones are checked by the HTTP backend they go to.
-    optionSpec<NGCFileSystemOptions, FileSystemOptions & TransportOptions>({ baseUrl: anyValue, authUrl: anyValue, apiKey: anyValue, org: anyValue, team: anyValue }),
-    pickSpec(HTTPFileSystem.ownOptions, TRANSPORT_KEYS),
+    optionSpec<NGCFileSystemOptions, FileSystemOptions & HttpTransportOptions>({ baseUrl: anyValue, authUrl: anyValue, apiKey: anyValue, org: anyValue, team: anyValue }),
+    pickSpec(HTTPFileSystem.ownOptions, HTTP_TRANSPORT_KEYS),
   );
   /**
-   * `open` also takes `callback` (download progress).
+   * `open` also takes `callback` (download progress) and `streaming`.
    * @internal
    */
-  static override callOptions = { open: PROGRESS_CALL_OPTIONS };
+  static override callOptions = { open: STREAMING_OPEN_OPTIONS };
 
   /** The canonical name: `models/[org/[team/]]name@version[/path]`; anything else is EINVAL. */
   static override stripProtocol(path: string): string {
@@ -135,8 +128,8 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
   private readonly tokens: TokenSource | undefined;
   private readonly org: string | undefined;
   private readonly team: string | undefined;
-  /** Presigned URLs by NGC name, reused until refused. */
-  private readonly urls = new LRUCache<string, string>({ max: MAX_KEPT_URLS });
+  /** Presigned URLs by NGC name, reused until they expire or are refused. */
+  private readonly urls = new ResolvedUrls();
   private readonly resolving = new Map<string, Promise<string>>();
   private readonly listing = new Map<string, Promise<PackageTree>>();
   /** Packages whose listing the registry would not give (kept like listings: until invalidated). */
@@ -152,7 +145,7 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
     this.org = owner(options.org === undefined ? env(NGC_ENV.org) : options.org, "org");
     this.team = owner(options.team === undefined ? env(NGC_ENV.team) : options.team, "team");
     const transport: HTTPFileSystemOptions = { skipInstanceCache: true, useListingsCache: false };
-    for (const k of TRANSPORT_KEYS) if (options[k] !== undefined) (transport as Record<string, unknown>)[k] = options[k];
+    for (const k of HTTP_TRANSPORT_KEYS) if (options[k] !== undefined) (transport as Record<string, unknown>)[k] = options[k];
     this.http = new HTTPFileSystem(transport);
     this.tokens = apiKey ? new TokenSource(this.client, this.authUrl, apiKey) : undefined;
   }
@@ -181,7 +174,7 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
     const scope = path === undefined ? undefined : this.normalizePath(path);
     const hit = (key: string) => scope === undefined || isInside(key, scope) || isInside(scope, key);
     for (const key of [...this.unlisted.keys()]) if (hit(key)) this.unlisted.delete(key);
-    for (const key of [...this.urls.keys()]) if (hit(key)) this.urls.delete(key);
+    this.urls.forget(hit);
   }
 
   // ---------------------------------------------------------------- the registry's API
@@ -223,7 +216,7 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
 
   /** The presigned download URL of a file: kept, or looked up (one lookup per file at a time). */
   private async fileUrl(p: NgcPath, name: string, signal: AbortSignal | undefined, refused?: string): Promise<{ url: string; kept: boolean }> {
-    const kept = this.urls.get(name);
+    const kept = this.urls.get(name)?.url;
     if (kept !== undefined && kept !== refused) return { url: kept, kept: true };
     let pending = this.resolving.get(name);
     if (!pending) {
@@ -234,7 +227,7 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
       this.resolving.set(name, pending);
     }
     const resolved = await abortable(pending, signal, name);
-    this.urls.set(name, resolved);
+    this.urls.set(name, resolved, undefined);
     return { url: resolved, kept: false };
   }
 
@@ -249,9 +242,9 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
       try {
         return await read(url);
       } catch (err) {
-        if (attempt === 0 && kept && isFsError(err) && err.status !== undefined && STALE_URL_STATUSES.has(err.status)) {
+        if (attempt === 0 && kept && refusedUrl(err)) {
           refused = url;
-          if (this.urls.get(name) === url) this.urls.delete(name);
+          this.urls.drop(name, url);
           continue;
         }
         throw forName(err, name);
@@ -401,7 +394,8 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
   }
 
   /** A seekable file over ranged reads, pinned to the version (size, then ETag) it was opened on. */
-  protected override async openForRead(path: string, options: ProgressOpenOptions): Promise<BufferedFile> {
+  protected override async openForRead(path: string, options: HttpOpenOptions): Promise<BufferedFile> {
+    if (options.streaming === true) return this.openStreamed(path, options);
     const p = parseNgcPath(path);
     const info = await this._info(path, { signal: options.signal });
     if (info.type === "directory") throw FsError.eisdir(path);
@@ -417,6 +411,34 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
     return readableFile(path, size, fetcher, options, { ownedFetches: true, details: info });
   }
 
+  /**
+   * A forward-only file over one GET from byte 0 of the presigned URL (a whole-file download):
+   * size and ETag come from the answer, other details from a listing already cached; neither a
+   * listing nor a probe is asked for.
+   */
+  private async openStreamed(path: string, options: HttpOpenOptions): Promise<BufferedFile> {
+    const p = parseNgcPath(path);
+    if (p.path === "") throw FsError.eisdir(path);
+    const signal = options.signal;
+    const callback = options.callback;
+    const progress: ProgressCallback | undefined = callback?.relativeUpdate ? { relativeUpdate: (n) => callback.relativeUpdate!(n) } : undefined;
+    const from = (start: number, expect?: Validators) =>
+      this.withUrl(p, path, signal, (url) => RangeDownload.open(this.client, url, { start }, { signal, callback: progress, expect }));
+    let download: RangeDownload;
+    try {
+      download = await from(0);
+    } catch (err) {
+      // Nothing to download there, but the version's listing may hold a directory of that name.
+      if (isFsError(err, "ENOENT") && (await this._info(path, options).then((i) => i.type === "directory", () => false))) throw FsError.eisdir(path);
+      throw err;
+    }
+    const listed = this.dircache?.get(parentOf(path, ""))?.find((e) => e.name === path);
+    const details: FileInfo = { ...listed, name: path, size: download.total ?? listed?.size ?? null, type: "file" };
+    if (download.etag !== undefined) details.etag = download.etag;
+    if (details.size !== null) callback?.setSize?.(details.size);
+    return streamedFile(path, download, details, options.blockSize ?? DEFAULT_BLOCK_SIZE, from);
+  }
+
   /** A key that changes with the content: the name (version included) and the ETag, else size and date. */
   override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
     const info = await this.info(path, options);
@@ -429,7 +451,7 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
     const name = this.checkSign(path, options);
     const p = parseNgcPath(name);
     if (p.path === "") throw FsError.eisdir(name);
-    this.urls.delete(name);
+    this.urls.drop(name);
     return (await this.fileUrl(p, name, undefined)).url;
   }
 }

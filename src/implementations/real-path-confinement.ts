@@ -22,7 +22,7 @@ export class RealPathConfinement {
   private realRoot: Promise<string | undefined> | undefined;
 
   /** `root` is a path of `local` (normalised); its real path is looked up on first use. */
-  constructor(local: LocalFileSystem, readonly root: string) {
+  constructor(private readonly local: LocalFileSystem, readonly root: string) {
     // The instance's own fs module (memfs in some tests), else the disk.
     const mod = ((local.options as LocalFileSystemOptions).fs?.promises ?? nodeFs.promises) as Partial<typeof nodeFs.promises>;
     if (typeof mod.realpath !== "function" || typeof mod.lstat !== "function") {
@@ -30,6 +30,11 @@ export class RealPathConfinement {
     }
     this.realpath = mod.realpath.bind(mod) as RealPath;
     this.lstat = mod.lstat.bind(mod) as Lstat;
+  }
+
+  /** The same confinement for a root deeper inside (a package's `sub`). */
+  at(root: string): RealPathConfinement {
+    return new RealPathConfinement(this.local, root);
   }
 
   /** Throw EACCES unless the real path of `path` (a path of the local filesystem) is inside the root's. */

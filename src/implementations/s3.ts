@@ -80,7 +80,7 @@ function positiveInt(options: S3FileSystemOptions, name: keyof S3FileSystemOptio
  */
 export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
   static override protocols = ["s3", "s3a"] as const;
-  static override secretOptions = ["key", "secret", "token", "clientOptions"];
+  static override secretOptions = ["key", "secret", "token", "clientOptions", "proxy"];
   static override ownOptions = optionSpec<S3FileSystemOptions, FileSystemOptions>({
     // Sizes and counts are checked by the constructor with their bounds, the client settings by makeClient.
     partSize: anyValue,
@@ -97,6 +97,8 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
     token: anyValue,
     anon: isBoolean,
     clientOptions: isRecord,
+    // Checked by the proxy plan.
+    proxy: anyValue,
   });
 
   declare readonly options: Readonly<S3FileSystemOptions>;

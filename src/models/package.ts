@@ -22,8 +22,16 @@ import type { TextFile } from "../files/text-file.js";
 import { LocalFileSystem } from "../implementations/local.js";
 import { RealPathConfinement } from "../implementations/real-path-confinement.js";
 import { extractArchive, type ArchiveFormat, type ExtractJob } from "./extract.js";
+import { cacheDirectory, joinRoot } from "./package-root.js";
 import { contentSha256, DEFAULT_MANIFEST, mergePins, parseManifest, pinKey, pinsFromOption, type FilePin, type Pins } from "./pins.js";
 import { batchProgress, progressBar, type ProgressStream } from "./progress.js";
+
+/** The pins of files below `inner`, keyed by their paths from there. */
+function pinsBelow(pins: ReadonlyMap<string, string>, inner: string): Pins {
+  if (inner === "") return new Map(pins);
+  const prefix = `${inner}/`;
+  return new Map([...pins].filter(([key]) => key.startsWith(prefix)).map(([key, sha]) => [key.slice(prefix.length), sha]));
+}
 
 /** Environment variables of packages, read at call time. */
 export const PACKAGE_ENV = {
@@ -194,6 +202,10 @@ export class Package {
   private pinsLoaded: Promise<Pins> | undefined;
   /** Local packages: digests checked, per path, for the size and mtime the file had. */
   private readonly verifiedLocal = new Map<string, { size: number | null; mtime: number | undefined; sha256: string }>();
+  /** A package made by `sub`: its state is its parent's, rooted deeper. */
+  private derive: (() => Promise<PackageState>) | undefined;
+  /** A package made by `sub`: its pins are its parent's below its root. */
+  private inheritedPins: (() => Promise<Pins>) | undefined;
 
   constructor(root: string, options: PackageOptions = {}) {
     if (typeof root !== "string" || root === "") throw FsError.einval("a package needs a root (a URL or a path)");
@@ -236,8 +248,51 @@ export class Package {
   }
 
   private setup(): Promise<PackageState> {
-    this.state ??= this.build();
+    this.state ??= this.derive ? this.derive() : this.build();
     return this.state;
+  }
+
+  /**
+   * The directory this package's files are cached in (Earth2Studio's `package.cache`): the
+   * Hugging Face cache for an `hf://` root, else the writable `cacheStorage` (the last of a
+   * list), by default `Package.defaultCache()`; also for a root that is read in place.
+   */
+  get cache(): string {
+    return cacheDirectory(this.root, this.options, Package.defaultCache());
+  }
+
+  /**
+   * The package rooted at `path` inside this one (Earth2Studio's models set `package.root =
+   * join(root, "sfno_73ch_small")`; here `pkg.sub("sfno_73ch_small")`): the same options, and
+   * once used the same filesystem and cache as this one; the pins of files below `path`. `path` is contained like every path of
+   * a package (EACCES when it leaves the root); with `confineSymlinks`, the deeper root's real
+   * path must stay inside this one's, and the new package's paths inside its own.
+   */
+  sub(path: string): Package {
+    const inner = this.innerPath(path);
+    // Pins are keyed by paths in this package: the sub package takes those below its root, rebased.
+    const { files: _files, manifest: _manifest, ...options } = this.options;
+    const child = new Package(joinRoot(this.root, inner), options);
+    child.inheritedPins = async () => pinsBelow(await this.pins(), inner);
+    child.derive = async () => {
+      const state = await this.setup();
+      const rootPath = inner === "" ? state.rootPath : joinPath(state.rootPath, inner);
+      await state.confinement?.check(rootPath);
+      return { ...state, rootPath, confinement: state.confinement?.at(rootPath) };
+    };
+    return child;
+  }
+
+  /** `path` as a path inside the root ("" for the root itself): EINVAL when empty, EACCES when it leaves the root. */
+  private innerPath(path: string): string {
+    checkPath("Package", path);
+    if (path === "") throw FsError.einval("a file path inside the package is needed", this.root);
+    try {
+      return resolveInside("", path);
+    } catch (err) {
+      if (!isFsError(err, "EACCES")) throw err;
+      throw new FsError("EACCES", "path leaves the package root", { path, cause: err });
+    }
   }
 
   private async build(): Promise<PackageState> {
@@ -303,15 +358,7 @@ export class Package {
 
   /** The full path of `path` in the root's filesystem; paths never leave the root (EACCES). */
   private async locate(path: string): Promise<Located> {
-    checkPath("Package", path);
-    if (path === "") throw FsError.einval("a file path inside the package is needed", this.root);
-    let inner: string;
-    try {
-      inner = resolveInside("", path);
-    } catch (err) {
-      if (!isFsError(err, "EACCES")) throw err;
-      throw new FsError("EACCES", "path leaves the package root", { path, cause: err });
-    }
+    const inner = this.innerPath(path);
     const state = await this.setup();
     return this.located(state, inner);
   }
@@ -335,8 +382,9 @@ export class Package {
    */
   async pins(): Promise<ReadonlyMap<string, string>> {
     const key = this.manifestKey;
-    if (key === undefined) return this.optionPins;
-    this.pinsLoaded ??= this.loadManifest(key).catch((err: unknown) => {
+    if (key === undefined && !this.inheritedPins) return this.optionPins;
+    const load = this.inheritedPins ?? (() => this.loadManifest(key!));
+    this.pinsLoaded ??= load().catch((err: unknown) => {
       this.pinsLoaded = undefined;
       throw err;
     });

@@ -2,7 +2,8 @@
  * A small Hugging Face Hub on node:http (127.0.0.1, ephemeral port) speaking the real API's
  * shapes, for the `hf` backend's tests:
  *
- * - `GET /api/{models|datasets|spaces}/{ns}/{name}/revision/{rev}` -> `{id, sha, siblings}`
+ * - `GET /api/{models|datasets|spaces}/{ns}/{name}/revision/{rev}[?blobs=true]` -> `{id, sha, siblings}`
+ *   (with `blobs`, each sibling's `size`, `blobId` and `lfs: {sha256, size, pointerSize}`)
  * - `GET /api/{...}/{ns}/{name}/tree/{rev}[/{dir}][?recursive=true]` -> `[{type, path, size, oid, lfs?}]`,
  *   paginated (`pageSize` entries, `Link: <...cursor=N>; rel="next"`)
  * - `GET|HEAD /[datasets/|spaces/]{ns}/{name}/resolve/{rev}/{path}`: `X-Repo-Commit` always;
@@ -10,7 +11,8 @@
  *   with `X-Linked-Etag` = sha256 and `X-Linked-Size`) to `http://localhost:{port}/cdn/lfs/{sha256}?sig=...`:
  *   this same server under another host name, as the real CDN is another host (so clients that
  *   follow only same-host redirects, like huggingface_hub's HEAD, stop at the redirect). The CDN
- *   serves ranges with `ETag: "<sha256 of the bytes served>"`.
+ *   serves ranges with `ETag: "<sha256 of the bytes served>"`; it refuses a signature (403) after
+ *   `expireCdnUrls()`, or past its `Expires` with `cdnExpiresIn`.
  * - 404 with `X-Error-Code: RepoNotFound | RevisionNotFound | EntryNotFound` (a missing file at a
  *   known commit also names the commit in `X-Repo-Commit`); gated repos answer 401 `GatedRepo`
  *   and private ones 401 `RepoNotFound` without a valid bearer token.
@@ -31,6 +33,8 @@ export type HfFileSpec = string | Uint8Array | { data: string | Uint8Array; lfs:
 
 /** Options of `startHfServer`. */
 export interface HfServerOptions {
+  /** CDN URLs carry `Expires=<now + this many seconds>` (CloudFront's form) and are refused after it. */
+  cdnExpiresIn?: number;
   /** Entries per tree page (default 2, so listings paginate). */
   pageSize?: number;
   /** Bearer tokens that open gated and private repos (default ["hf_test_token"]). */
@@ -65,6 +69,10 @@ export interface HfRecordedRequest {
 export interface TestHfServer {
   /** `http://127.0.0.1:<port>`, the `endpoint` to give the hf backend. */
   url: string;
+  /** Where the CDN is: this server under another host name (another origin). */
+  cdnUrl: string;
+  /** Every CDN URL handed out so far is refused (403) from now on. */
+  expireCdnUrls(): void;
   /** `org/name`, `datasets/org/name` or `spaces/org/name`, with one empty commit on `main`. */
   createRepo(key: string, access?: { gated?: boolean; private?: boolean }): string;
   /** A new commit on `branch` (default main; a new branch starts from main): files set, `null` deletes. Returns its sha. */
@@ -135,6 +143,8 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
   const tampered = new Map<string, Uint8Array>();
   const breaks: Array<{ match: string; afterBytes: number; times: number }> = [];
   const holds: Array<{ match: string; released: Promise<void> }> = [];
+  let signatures = 0;
+  let expiredUpTo = 0;
   const requests: HfRecordedRequest[] = [];
   const sockets = new Set<Socket>();
   let commits = 0;
@@ -259,7 +269,15 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
     const repo = access(req, res, type, `${ns}/${name}`);
     const snap = repo && snapshot(res, repo, decode(rawRev));
     if (!snap) return;
-    if (op === "revision") return json(res, { id: `${ns}/${name}`, sha: snap[0], siblings: [...snap[1].keys()].sort().map((rfilename) => ({ rfilename })) });
+    if (op === "revision") {
+      // `blobs=true`: each sibling with its size, blob id and LFS metadata (huggingface_hub's files_metadata).
+      const blobs = url.searchParams.get("blobs") === "true";
+      const siblings = [...snap[1].entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([rfilename, blob]) =>
+        !blobs ? { rfilename }
+        : { rfilename, size: blob.data.byteLength, blobId: blob.oid, ...(blob.lfs ? { lfs: { sha256: blob.lfs, size: blob.data.byteLength, pointerSize: 134 } } : {}) },
+      );
+      return json(res, { id: `${ns}/${name}`, sha: snap[0], siblings });
+    }
     return tree(req, res, snap[1], rest.map(decode).filter((s) => s !== "").join("/"), url);
   }
 
@@ -275,16 +293,22 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
     const common = { "X-Repo-Commit": snap[0] };
     if (!blob) return hubError(res, 404, "EntryNotFound", `${path} does not exist on the revision`, common);
     if (!blob.lfs) return serveBytes(req, res, tampered.get(blob.oid) ?? blob.data, `"${blob.oid}"`, common);
+    const expires = options.cdnExpiresIn === undefined ? "" : `&Expires=${Math.floor(Date.now() / 1000) + options.cdnExpiresIn}`;
     send(res, 302, {
       ...common,
-      Location: `http://localhost:${port}/cdn/lfs/${blob.lfs}?sig=cdn-signature`,
+      Location: `http://localhost:${port}/cdn/lfs/${blob.lfs}?sig=cdn-${++signatures}${expires}`,
       ETag: `"${blob.lfs}"`,
       "X-Linked-Etag": `"${blob.lfs}"`,
       "X-Linked-Size": String(blob.data.byteLength),
     });
   }
 
-  function cdn(req: IncomingMessage, res: ServerResponse, oid: string): void {
+  function cdn(req: IncomingMessage, res: ServerResponse, oid: string, url: URL): void {
+    const serial = Number(/^cdn-(\d+)$/.exec(url.searchParams.get("sig") ?? "")?.[1] ?? 0);
+    const expires = url.searchParams.get("Expires");
+    if (serial === 0 || serial <= expiredUpTo || (expires !== null && Date.now() / 1000 > Number(expires))) {
+      return send(res, 403, { "Content-Type": "application/xml" }, "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>");
+    }
     const data = tampered.get(oid) ?? lfsStore.get(oid);
     if (!data) return send(res, 404, {}, "NoSuchKey");
     serveBytes(req, res, data, `"${sha256(data)}"`, {});
@@ -307,7 +331,7 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
 
   function route(req: IncomingMessage, res: ServerResponse, seg: string[], url: URL, kind: HfRecordedRequest["kind"]): void {
     if (kind === "api") return api(req, res, seg, url);
-    if (kind === "cdn") return cdn(req, res, seg[2] ?? "");
+    if (kind === "cdn") return cdn(req, res, seg[2] ?? "", url);
     return resolve(req, res, seg);
   }
 
@@ -322,6 +346,8 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
 
   return {
     url: `http://127.0.0.1:${port}`,
+    cdnUrl: `http://localhost:${port}`,
+    expireCdnUrls: () => void (expiredUpTo = signatures),
     createRepo(key, access = {}) {
       const k = repoKey(key);
       if (repos.has(k)) throw new Error(`repo ${key} exists`);

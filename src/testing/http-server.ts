@@ -15,6 +15,7 @@ import {
   type OutgoingHttpHeaders,
   type ServerResponse,
 } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 
 /**
@@ -129,6 +130,13 @@ export interface HttpServerOptions {
   acceptPut?: boolean;
   /** Require this Authorization on every request (either scheme is accepted when both are set). */
   auth?: { basic?: { user: string; password: string }; bearer?: string };
+  /** Extension: serve https:// with this key and certificate. */
+  tls?: {
+    /** The private key, PEM. */
+    key: string;
+    /** The certificate, PEM (a self-signed one is its own authority: give it to clients as `ca`). */
+    cert: string;
+  };
 }
 
 interface FileMeta {
@@ -505,9 +513,10 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     return send(ctx, 405, { Allow: allow }, text("Method Not Allowed\n"));
   }
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: unknown) => res.destroy(err instanceof Error ? err : new Error(String(err))));
-  });
+  };
+  const server = options.tls ? createHttpsServer(options.tls, onRequest) : createServer(onRequest);
   server.on("connection", (sock) => {
     sockets.add(sock);
     connectionsAccepted++;
@@ -522,7 +531,7 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     });
   });
   const port = (server.address() as AddressInfo).port;
-  baseUrl = `http://127.0.0.1:${port}`;
+  baseUrl = `${options.tls ? "https" : "http"}://127.0.0.1:${port}`;
 
   let closing: Promise<void> | undefined;
 

@@ -63,6 +63,20 @@ describe("filecache over HTTP", () => {
     expect(sha256(await readFile(join(dir, names[0]!)))).toBe(sha256(DATA));
   });
 
+  it("a whole-file download is one GET whatever the chunk size (after the HEAD that opens it), resumed where it breaks", async () => {
+    const { path, url } = serve();
+    expect(sha256(await filecache({ downloadChunkSize: 2 ** 18 }).catFile(url))).toBe(sha256(DATA));
+    expect(srv.requests.filter((r) => r.path === path).map((r) => [r.method, r.headers.range])).toEqual([
+      ["HEAD", undefined],
+      ["GET", "bytes=0-"],
+    ]);
+    srv.resetCounts();
+    const broken = serve(makeBytes(SIZE, 12));
+    srv.fault({ path: broken.path, method: "GET", resetAfterBytes: 2 ** 20 });
+    expect(sha256(await filecache().catFile(broken.url))).toBe(sha256(makeBytes(SIZE, 12)));
+    expect(srv.requests.filter((r) => r.method === "GET").map((r) => r.headers.range)).toEqual(["bytes=0-", `bytes=${2 ** 20}-${SIZE - 1}`]);
+  });
+
   it("layer instances sharing one directory in one process share one download", async () => {
     const { path, url } = serve();
     const got = await Promise.all([filecache(), filecache(), filecache()].map((fs) => fs.catFile(url)));

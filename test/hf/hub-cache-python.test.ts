@@ -207,8 +207,8 @@ describe.skipIf(!python)("huggingface_hub and hfcache share one cache", { timeou
   }
 
   it("(c) Python first, we at the same time: we wait for its lock and download nothing", async () => {
-    // Ours is at the lock once it has looked the file up in the tree listing.
-    await race(() => pyPath(["org/model", "weights.bin"]), () => layer().localPath("hf://org/model/weights.bin"), (r) => !isPython(r) && r.path.includes("/tree/"));
+    // Ours is at the lock once it has looked the branch up: that answer states the file's blob.
+    await race(() => pyPath(["org/model", "weights.bin"]), () => layer().localPath("hf://org/model/weights.bin"), (r) => !isPython(r) && r.path.includes("/revision/"));
   });
 
   it("(c) we first, Python at the same time: Python waits for our lock and downloads nothing", async () => {

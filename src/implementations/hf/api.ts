@@ -13,9 +13,42 @@ function encodePath(path: string): string {
   return path.split("/").map(encodeURIComponent).join("/");
 }
 
-/** `GET {endpoint}/api/{models|datasets|spaces}/{repo}/revision/{revision}` -> `{sha, siblings}`. */
-export function revisionUrl(endpoint: string, p: HfPath): string {
-  return `${endpoint}/api/${API_PLURAL[p.repoType]}/${p.repoId}/revision/${encodeURIComponent(effectiveRevision(p))}`;
+/**
+ * `GET {endpoint}/api/{models|datasets|spaces}/{repo}/revision/{revision}` -> `{sha, siblings}`;
+ * with `blobs`, each sibling carries its size, blob id and LFS metadata too.
+ */
+export function revisionUrl(endpoint: string, p: HfPath, blobs = false): string {
+  return `${endpoint}/api/${API_PLURAL[p.repoType]}/${p.repoId}/revision/${encodeURIComponent(effectiveRevision(p))}${blobs ? "?blobs=true" : ""}`;
+}
+
+/** A file of a revision, as its `?blobs=true` answer states it (the LFS size is the file's). */
+export interface SiblingFile {
+  size: number;
+  oid: string;
+  lfs?: { oid: string; size: number };
+}
+
+/**
+ * The files of a revision answer asked with `?blobs=true` (`siblings[].{rfilename, size, blobId,
+ * lfs}`), as `{size, oid, lfs}` by path; undefined when the answer carries no such metadata.
+ */
+export function siblingFiles(body: unknown): Map<string, SiblingFile> | undefined {
+  const siblings = (body as { siblings?: unknown } | null)?.siblings;
+  if (!Array.isArray(siblings)) return undefined;
+  const out = new Map<string, SiblingFile>();
+  for (const s of siblings as Array<Record<string, unknown> | null>) {
+    const lfs = s?.lfs as { sha256?: unknown; size?: unknown } | null | undefined;
+    const path = s?.rfilename;
+    if (typeof path !== "string" || typeof s!.size !== "number" || typeof s!.blobId !== "string") return undefined;
+    const entry: SiblingFile = { size: s!.size, oid: s!.blobId };
+    if (lfs) {
+      if (typeof lfs.sha256 !== "string" || typeof lfs.size !== "number") return undefined;
+      entry.lfs = { oid: lfs.sha256, size: lfs.size };
+      entry.size = lfs.size;
+    }
+    out.set(path, entry);
+  }
+  return out;
 }
 
 /** `GET {endpoint}/api/{kind}/{repo}/tree/{commit}/{path}`: one directory (or, recursive, all below it), paginated. */

@@ -1,8 +1,8 @@
 /**
- * The request layer under HTTPFileSystem: one undici Agent per filesystem (keep-alive, a
- * connection limit per origin), default headers and auth, redirects followed by hand (so the
- * final URL is known and credentials never follow a redirect to another origin), and retries
- * with backoff that honour Retry-After.
+ * The request layer under HTTPFileSystem: one undici dispatcher per filesystem (keep-alive, a
+ * connection limit per origin, proxies: see dispatcher.ts), default headers and auth, redirects
+ * followed by hand (so the final URL is known and credentials never follow a redirect to another
+ * origin), and retries with backoff that honour Retry-After.
  *
  * Timeouts are timed here rather than left to undici alone, whose parser timers tick about
  * once a second (a 300 ms timeout would fire after up to 1.3 s). Requests wait for one of the
@@ -15,14 +15,14 @@
 import { EventEmitter } from "node:events";
 import type { IncomingHttpHeaders } from "node:http";
 import { inspect, type InspectOptions } from "node:util";
-import type { Agent, Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import { FsError } from "../../core/errors.js";
 import { printRedacted, redactOptions } from "../../core/redact.js";
 import { Semaphore } from "../../core/limiter.js";
+import { dispatcherFor, type TransportOptions } from "./dispatcher.js";
 import { redactUrl, timeoutError, transportFailure } from "./errors.js";
 import { escapeLonePercents } from "./names.js";
 import { backoffMs, isRetryableStatus, retryAfterMs, sleep, type RetryPolicy } from "./retry.js";
-import { undici } from "./undici.js";
 
 /** Basic (`username` + `password`) or bearer-token credentials. */
 export type HttpAuth =
@@ -37,7 +37,7 @@ export type HttpAuth =
       bearer: string;
     };
 
-export interface HttpClientOptions extends RetryPolicy {
+export interface HttpClientOptions extends RetryPolicy, TransportOptions {
   headers: Record<string, string>;
   auth: HttpAuth | undefined;
   /** Most open connections per origin. */
@@ -122,6 +122,10 @@ export interface SendOptions {
   idempotent?: boolean;
   /** Tries after the first, instead of the client's `retries`. */
   retries?: number;
+  /** Send no credentials (neither `auth` nor credential headers): for URLs that carry their own (presigned). */
+  anonymous?: boolean;
+  /** Told of each redirect followed: its status, headers and where it led. */
+  onRedirect?: (status: number, headers: IncomingHttpHeaders, location: URL) => void;
 }
 
 /** Headers that carry credentials: dropped on a redirect to another origin (as browsers and curl do). */
@@ -176,8 +180,16 @@ function acquireSlot(slots: Semaphore, signal: AbortSignal | undefined, waitMs: 
 /** Errors of a body nobody reads any more: its readers attach listeners of their own. */
 const ignoreBodyError = () => undefined;
 
+/** Options printed as `***`: credentials, and what may hold them (a proxy URL, a dispatcher's proxy headers). */
+const SECRET_OPTIONS = new Set(["auth", "proxy", "dispatcher"]);
+
 export class HttpClient {
-  readonly agent: Agent;
+  /** Where requests go: an Agent of ours, routed through proxies where they apply, or the caller's `dispatcher`. */
+  readonly dispatcher: Dispatcher;
+  /** Whether `dispatcher` is ours (closed by `close`) or the caller's (left open). */
+  private readonly ownsDispatcher: boolean;
+  /** The proxy a URL is reached through, for error messages. */
+  readonly proxyFor: (url: URL) => URL | undefined;
   private readonly authHeader: string | undefined;
   private readonly slots = new Map<string, Semaphore>();
   /**
@@ -189,21 +201,24 @@ export class HttpClient {
   constructor(readonly options: HttpClientOptions) {
     const asksEncoding = Object.keys(options.headers).some((k) => k.toLowerCase() === "accept-encoding");
     this.baseHeaders = asksEncoding ? { ...options.headers } : { "accept-encoding": "identity", ...options.headers };
-    this.agent = new (undici().Agent)({
+    const transport = dispatcherFor(options, {
       connections: options.connections,
       keepAliveTimeout: options.keepAliveTimeout,
       headersTimeout: options.timeout,
       bodyTimeout: options.bodyTimeout,
-      connect: { timeout: options.timeout },
+      connectTimeout: options.timeout,
     });
+    this.dispatcher = transport.dispatcher;
+    this.ownsDispatcher = transport.owned;
+    this.proxyFor = transport.proxyFor;
     const auth = options.auth;
     if (auth && "bearer" in auth) this.authHeader = `Bearer ${auth.bearer}`;
     else if (auth) this.authHeader = basicAuth(auth.username, auth.password);
   }
 
-  /** Printed as its options, with `auth` and credential headers as `***`. */
+  /** Printed as its options, with `auth`, `proxy`, `dispatcher` and credential headers as `***`. */
   [inspect.custom](depth: number, options: InspectOptions, show?: typeof inspect): string {
-    return printRedacted("HttpClient", redactOptions(this.options, new Set(["auth"])), depth, options, show);
+    return printRedacted("HttpClient", redactOptions(this.options, SECRET_OPTIONS), depth, options, show);
   }
 
   /**
@@ -221,7 +236,7 @@ export class HttpClient {
       try {
         res = await this.follow(target, method, auth, options);
       } catch (err) {
-        const failure = transportFailure(err, url, options.signal);
+        const failure = transportFailure(err, url, options.signal, this.proxyFor(target));
         if (!failure.retryable || !(idempotent || failure.notStarted) || attempt >= retries) throw failure.error;
         await sleep(backoffMs(this.options, attempt), options.signal, redactUrl(url));
         continue;
@@ -266,10 +281,11 @@ export class HttpClient {
     let url = start;
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { ...this.baseHeaders, ...options.headers };
-      if (url.origin === start.origin) {
+      if (url.origin === start.origin && options.anonymous !== true) {
         if (auth) headers.authorization = auth;
       } else {
-        // Credentials are for the origin they were given for, never for where it redirects.
+        // Credentials are for the origin they were given for, never for where it redirects,
+        // nor for a URL that carries its own (a presigned one, sent anonymously).
         for (const k of Object.keys(headers)) if (CREDENTIAL_HEADERS.has(k.toLowerCase())) delete headers[k];
       }
       const { res, watch } = await this.dispatch(url, method, headers, options);
@@ -286,7 +302,9 @@ export class HttpClient {
           status: res.statusCode,
         });
       }
-      url = new URL(location, url);
+      const next = new URL(location, url);
+      options.onRedirect?.(res.statusCode, res.headers, next);
+      url = next;
     }
   }
 
@@ -310,7 +328,7 @@ export class HttpClient {
     const left = Math.max(1, this.options.timeout - (Date.now() - started));
     const timer = setTimeout(() => watch.abort(timeoutError("UND_ERR_HEADERS_TIMEOUT")), left);
     try {
-      const res = await this.agent.request({
+      const res = await this.dispatcher.request({
         origin: url.origin,
         path: url.pathname + url.search,
         method,
@@ -337,9 +355,9 @@ export class HttpClient {
 
   private closing: Promise<void> | undefined;
 
-  /** Close the agent once; later calls share that result (undici rejects a second close). */
+  /** Close our dispatcher once (a caller's is left open); later calls share that result (undici rejects a second close). */
   close(): Promise<void> {
-    this.closing ??= this.agent.close();
+    this.closing ??= this.ownsDispatcher ? this.dispatcher.close() : Promise.resolve();
     return this.closing;
   }
 }

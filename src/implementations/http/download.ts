@@ -6,7 +6,7 @@
  */
 import { FsError } from "../../core/errors.js";
 import type { ProgressCallback } from "../../core/types.js";
-import { discardBody, header, type BodyWatch, type HttpClient, type HttpResponse, type ResponseBody } from "./client.js";
+import { discardBody, header, type BodyWatch, type HttpClient, type HttpResponse, type ResponseBody, type SendOptions } from "./client.js";
 import { redactUrl, retryableError, statusError, transportFailure } from "./errors.js";
 import { backoffMs, sleep } from "./retry.js";
 
@@ -31,6 +31,10 @@ export interface DownloadOptions {
   keepRest?: boolean;
   /** Sent with every request of the download, its resumes too (a backend's Authorization). */
   headers?: Record<string, string>;
+  /** Send no credentials: the URL carries its own (a presigned or CDN one). */
+  anonymous?: boolean;
+  /** Told of each redirect the first request follows (see SendOptions.onRedirect). */
+  onRedirect?: SendOptions["onRedirect"];
 }
 
 interface ContentRange {
@@ -94,6 +98,8 @@ export class RangeDownload {
   lastModified: string | undefined;
   /** Offset of the first byte of the range (known after `open`). */
   first = 0;
+  /** Where the first answer came from, after redirects (a CDN's signed URL, say). */
+  finalUrl: URL | undefined;
 
   private constructor(
     private readonly client: HttpClient,
@@ -129,7 +135,9 @@ export class RangeDownload {
     const expect = this.options.expect;
     const guard = isStrong(expect?.etag) ? expect.etag : expect?.lastModified;
     if (guard) headers["if-range"] = guard;
-    const res = await this.client.send(this.url, { headers, signal: this.options.signal });
+    const { signal, anonymous, onRedirect } = this.options;
+    const res = await this.client.send(this.url, { headers, signal, anonymous, onRedirect });
+    this.finalUrl = res.url;
     if (res.status === 416) {
       discardBody(res.body);
       const cr = parseContentRange(header(res.headers, "content-range"));
@@ -457,6 +465,7 @@ export class RangeDownload {
     const res = await this.client.send(this.url, {
       headers: { ...this.options.headers, range: `bytes=${this.pos}-${this.end === undefined ? "" : this.end - 1}`, "if-range": guard },
       signal: this.options.signal,
+      anonymous: this.options.anonymous,
     });
     const mine: Validators = { etag: this.etag, lastModified: this.lastModified };
     if (res.status === 206) {

@@ -85,8 +85,37 @@ function hostOf(url: string, err: TransportErrorLike | undefined): string | unde
   return typeof remoteAddress === "string" ? `${remoteAddress}${typeof remotePort === "number" ? `:${remotePort}` : ""}` : undefined;
 }
 
-/** Classify a thrown value from undici (or our own checks) for `url`. */
-export function transportFailure(err: unknown, url: string, signal?: AbortSignal): TransportFailure {
+/**
+ * The status with which a proxy refused a request, from undici's errors: a CONNECT answered
+ * with anything but 200, or a forwarded request answered 407.
+ */
+function proxyRefusal(code: string, message: string): number | undefined {
+  const tunnel = /^Proxy response \((\d{3})\) !== 200 when HTTP Tunneling/.exec(message);
+  if (tunnel && code === "UND_ERR_ABORTED") return Number(tunnel[1]);
+  if (code === "UND_ERR_INVALID_ARG" && /^Proxy Authentication Required \(407\)/.test(message)) return 407;
+  return undefined;
+}
+
+/** A proxy's refusal: 407 is EACCES (credentials), any other status EIO. */
+export function proxyRefused(status: number, proxy: URL | undefined, path?: string, cause?: unknown): FsError {
+  const via = proxy ? ` ${redactUrl(proxy.origin)}` : "";
+  if (status === 407) {
+    const hint = proxy?.username ? "it refused the credentials in the proxy URL" : "give them in the proxy URL, as user:password@ before its host";
+    return new FsError("EACCES", `the proxy${via} asks for credentials (HTTP 407): ${hint}`, { path, status, cause });
+  }
+  return new FsError("EIO", `the proxy${via} refused to connect to the server (HTTP ${status})`, { path, status, cause });
+}
+
+/** Nothing reached the server; a 5xx (the proxy could not reach it) is worth another try. */
+function proxyFailure(status: number, path: string, proxy: URL | undefined, cause: unknown): TransportFailure {
+  return { error: proxyRefused(status, proxy, path, cause), retryable: status >= 500 && status !== 501, notStarted: true };
+}
+
+/**
+ * Classify a thrown value from undici (or our own checks) for `url`; `proxy` is the proxy the
+ * request went through, named in messages of failures to reach it.
+ */
+export function transportFailure(err: unknown, url: string, signal?: AbortSignal, proxy?: URL): TransportFailure {
   const path = redactUrl(url);
   if (signal?.aborted) {
     return { error: new FsError("EABORT", undefined, { path, cause: signal.reason }), retryable: false, notStarted: false };
@@ -97,15 +126,20 @@ export function transportFailure(err: unknown, url: string, signal?: AbortSignal
   }
   const e = err as TransportErrorLike | undefined;
   const own = codeOf(e);
+  const refused = proxyRefusal(own, typeof e?.message === "string" ? e.message : "");
+  if (refused !== undefined) return proxyFailure(refused, path, proxy, err);
   if (e?.name === "AbortError" || own === "UND_ERR_ABORTED" || own === "ABORT_ERR") {
     return { error: new FsError("EABORT", undefined, { path, cause: err }), retryable: false, notStarted: false };
   }
   const { code, source } = effectiveCode(e);
   const known = TRANSPORT_CODES[code];
   if (known) {
+    const what = proxy ? `${known.text} (through the proxy ${redactUrl(proxy.origin)})` : known.text;
+    // Not connected at all: through a proxy, that is the proxy's host.
+    const host = proxy && NOT_STARTED.has(code) ? proxy.host : hostOf(url, source);
     const error = isNetworkErrorCode(known.code)
-      ? networkError(known.code, hostOf(url, source), { path, cause: err, what: known.text })
-      : new FsError(known.code, known.text, { path, cause: err });
+      ? networkError(known.code, host, { path, cause: err, what })
+      : new FsError(known.code, what, { path, cause: err });
     return { error, retryable: known.retry, notStarted: NOT_STARTED.has(code) };
   }
   if (code.startsWith("HPE_")) {

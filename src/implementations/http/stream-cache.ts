@@ -4,9 +4,11 @@
  * are held (plus the rest of the last chunk), so a long download stays small in memory.
  */
 import { FsError } from "../../core/errors.js";
+import type { FileInfo } from "../../core/types.js";
+import { BufferedFile } from "../../files/buffered-file.js";
 import { ReadCache } from "../../files/read-caches.js";
 import { concatBytes } from "../../files/upload-sink.js";
-import type { RangeDownload } from "./download.js";
+import type { RangeDownload, Validators } from "./download.js";
 
 export class StreamingCache extends ReadCache {
   private download: RangeDownload | undefined;
@@ -90,4 +92,39 @@ export class StreamingCache extends ReadCache {
     this.buffered = 0;
     this.download?.cancel();
   }
+}
+
+/**
+ * A forward-only opened file over a download already begun at byte 0 (a whole-file download whose
+ * first answer told its size and version): the first read takes that answer; a first read
+ * elsewhere drops it and `reopen` sends another request, pinned by `expect` to the same version.
+ */
+export function streamedFile(
+  path: string,
+  first: RangeDownload,
+  details: FileInfo,
+  blockSize: number,
+  reopen: (start: number, expect: Validators) => Promise<RangeDownload>,
+): BufferedFile {
+  const size = first.total ?? details.size ?? Infinity;
+  const expect: Validators = { etag: first.etag, lastModified: first.lastModified, size: Number.isFinite(size) ? size : null };
+  let handed = false;
+  const open = async (start: number): Promise<RangeDownload> => {
+    if (!handed) {
+      handed = true;
+      if (start === first.first) return first;
+      first.cancel();
+    }
+    return reopen(start, expect);
+  };
+  return new BufferedFile({
+    path,
+    mode: "rb",
+    size,
+    blockSize,
+    details: { ...details, size: Number.isFinite(size) ? size : null },
+    readCache: new StreamingCache(size, blockSize, path, open),
+    // Opened but never read: its answer still holds a connection.
+    onClose: () => first.cancel(),
+  });
 }

@@ -1,11 +1,15 @@
 /**
  * The S3Client an S3FileSystem talks through, built from the filesystem's options: endpoint,
- * region, path style, static or anonymous credentials, and any S3ClientConfig passed through.
+ * region, path style, static or anonymous credentials, proxies, and any S3ClientConfig passed
+ * through.
  */
+import { Agent as HttpAgent } from "node:http";
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { FsError } from "../../core/errors.js";
+import { ProxyingHttpAgent, ProxyingHttpsAgent } from "../http/node-proxy-agent.js";
+import { ProxyPlan, type ProxyOptions } from "../http/proxy.js";
 
-export interface S3ClientSettings {
+export interface S3ClientSettings extends ProxyOptions {
   /** Service URL for S3-compatible stores (MinIO, moto, R2...), e.g. `http://127.0.0.1:9000`. */
   endpoint?: string;
   /** Region (default: AWS_REGION, AWS_DEFAULT_REGION, then us-east-1). */
@@ -20,8 +24,27 @@ export interface S3ClientSettings {
   token?: string;
   /** Unsigned requests (public buckets); no credentials are looked up. */
   anon?: boolean;
-  /** Passed to `new S3Client(...)` as they are; the options above win where both are given. */
+  /**
+   * Passed to `new S3Client(...)` as they are; the options above win where both are given. A
+   * `requestHandler` instance of yours is your transport: proxies are then yours to set up.
+   */
   clientOptions?: S3ClientConfig;
+}
+
+/** The SDK's defaults for the agents of its NodeHttpHandler. */
+const AGENT_DEFAULTS = { keepAlive: true, maxSockets: 50 };
+
+/**
+ * The request handler options with agents that go through the plan's proxies: the caller's
+ * handler instance is left alone, agent instances of the caller's too, agent options are kept.
+ */
+function proxiedHandler(plan: ProxyPlan, given: S3ClientConfig["requestHandler"]): S3ClientConfig["requestHandler"] {
+  if (typeof (given as { handle?: unknown } | undefined)?.handle === "function") return given;
+  const options = { ...(given as Record<string, unknown> | undefined) };
+  const agent = (value: unknown, make: (o: object) => HttpAgent) => (value instanceof HttpAgent ? value : make({ ...AGENT_DEFAULTS, ...(value as object) }));
+  options.httpAgent = agent(options.httpAgent, (o) => new ProxyingHttpAgent(plan, o));
+  options.httpsAgent = agent(options.httpsAgent, (o) => new ProxyingHttpsAgent(plan, o));
+  return options as S3ClientConfig["requestHandler"];
 }
 
 /** Hosts where buckets cannot be subdomains (moto, MinIO and friends on a bare address). */
@@ -73,5 +96,7 @@ export function makeClient(settings: S3ClientSettings): S3Client {
       ...(settings.token ? { sessionToken: settings.token } : {}),
     };
   }
+  const plan = ProxyPlan.of(settings.proxy);
+  if (!plan.direct) config.requestHandler = proxiedHandler(plan, config.requestHandler);
   return new S3Client(config);
 }

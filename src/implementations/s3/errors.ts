@@ -67,7 +67,8 @@ export function scrub(text: string, secrets: readonly string[] = []): string {
 
 /** Map anything the SDK (or the transport under it) throws onto an FsError for `path`. */
 export function s3Error(err: unknown, path: string, context: S3ErrorContext = {}): FsError {
-  if (err instanceof FsError) return err;
+  // Ours already (a proxy's refusal from the transport): it only lacks the path.
+  if (err instanceof FsError) return err.path === undefined ? err.withPath(path) : err;
   const e = err as SdkErrorLike | undefined;
   const code = s3CodeOf(err);
   const status = statusOf(err);
