@@ -38,19 +38,44 @@ describe("import graphs of the HTTP subpaths", () => {
     expect(files).toContain(resolve(src, "implementations/http/client.ts"));
     expect(packages.has("undici"), `imported by ${packages.get("undici")}`).toBe(false);
   });
+});
 
-  it("a process that imports fsspec-ts/http loads undici only when it makes a filesystem", () => {
-    const script = `
-      import { createRequire } from "node:module";
-      const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes("/node_modules/undici/"));
-      const { HTTPFileSystem } = await import(${JSON.stringify(resolve(src, "implementations/http.ts"))});
-      const before = loaded();
-      const fs = new HTTPFileSystem();
-      console.log(JSON.stringify([before, loaded()]));
-      await fs.close();
-    `;
-    const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8" });
-    expect(JSON.parse(out.trim())).toEqual([false, true]);
+/**
+ * What one fresh process has loaded, step by step: the packages (undici, cli-progress, the AWS
+ * SDK; all CommonJS, so they show in require's cache however they are imported) after importing
+ * fsspec-ts and fsspec-ts/http, then after each first use.
+ */
+function loadedAlong(steps: Record<string, string>): Record<string, string[]> {
+  const heavy = ["undici", "cli-progress", "@aws-sdk/client-s3"];
+  const script = [
+    'import { createRequire } from "node:module";',
+    "const cache = createRequire(import.meta.url).cache;",
+    `const loaded = () => ${JSON.stringify(heavy)}.filter((p) => Object.keys(cache).some((k) => k.includes("/node_modules/" + p + "/")));`,
+    "const out = {};",
+    ...Object.entries(steps).flatMap(([name, code]) => [code, `out[${JSON.stringify(name)}] = loaded();`]),
+    "console.log(JSON.stringify(out));",
+  ].join("\n");
+  const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8" });
+  return JSON.parse(out.trim().split("\n").pop()!) as Record<string, string[]>;
+}
+
+describe("what a process loads, and when", () => {
+  it("importing fsspec-ts and fsspec-ts/http loads none of undici, cli-progress, the AWS SDK; each comes with its first use", () => {
+    const url = (file: string) => JSON.stringify(resolve(src, file));
+    const loaded = loadedAlong({
+      "import fsspec-ts": `const root = await import(${url("index.ts")});`,
+      "import fsspec-ts/http": `const { HTTPFileSystem } = await import(${url("implementations/http.ts")});`,
+      "new HTTPFileSystem": `const http = new HTTPFileSystem({ proxy: "http://127.0.0.1:9" }); await http.close();`,
+      "a progress bar": `await root.progressBar("x", true).ready;`,
+      "s3 class": `await root.getFilesystemClass("s3");`,
+    });
+    expect(loaded).toEqual({
+      "import fsspec-ts": [],
+      "import fsspec-ts/http": [],
+      "new HTTPFileSystem": ["undici"],
+      "a progress bar": ["undici", "cli-progress"],
+      "s3 class": ["undici", "cli-progress", "@aws-sdk/client-s3"],
+    });
   });
 });
 
