@@ -2,8 +2,9 @@
  * The test HTTP server in a child process, so benchmarks measure the client without the
  * server sharing its event loop or its CPU core. IPC messages in: `{ files: [{ path, size }] }`
  * (content made here, deterministic), `{ latencyMs }` (headers held back that long, like a
- * network round trip; 0 for none) or `{ close: true }`; out: `{ url }` once listening, then
- * `{ ready: true }` after each message.
+ * network round trip; 0 for none), `{ count: true }` (the requests since the last message,
+ * then counting starts over) or `{ close: true }`; out: `{ url }` once listening, then
+ * `{ ready: true, requests }` after each message.
  */
 import { startHttpServer } from "../../src/testing/http-server.js";
 
@@ -17,7 +18,7 @@ export function benchBytes(size: number): Uint8Array {
 if (process.send && process.argv.includes("--serve")) {
   const send = process.send.bind(process);
   const srv = await startHttpServer();
-  process.on("message", (msg: { files?: Array<{ path: string; size: number }>; latencyMs?: number; close?: boolean }) => {
+  process.on("message", (msg: { files?: Array<{ path: string; size: number }>; latencyMs?: number; count?: boolean; close?: boolean }) => {
     if (msg.close) {
       void srv.close().then(() => process.exit(0));
       return;
@@ -27,8 +28,9 @@ if (process.send && process.argv.includes("--serve")) {
       srv.clearFaults();
       if (msg.latencyMs > 0) srv.fault({ stallBeforeHeadersMs: msg.latencyMs, times: Infinity });
     }
+    const requests = srv.requestCount();
     srv.resetCounts();
-    send({ ready: true });
+    send({ ready: true, requests });
   });
   // Die with the parent, even when it is killed.
   process.on("disconnect", () => process.exit(0));

@@ -9,10 +9,14 @@ import { createInterface, type Interface } from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 
-/** A Python with fsspec: $FSSPEC_PYTHON, or the venv the guide describes under /tmp. */
+/**
+ * A Python with fsspec: $FSSPEC_PYTHON when set (set it empty, or to a path that is not a Python
+ * with fsspec, to run without the Python peer), else the venv the guide describes under /tmp.
+ */
 export function findPython(): string | undefined {
-  const candidates = [process.env.FSSPEC_PYTHON, "/tmp/fsvenv/bin/python"].filter((c): c is string => !!c);
-  return candidates.find((c) => existsSync(c) && spawnSync(c, ["-c", "import fsspec"]).status === 0);
+  const env = process.env.FSSPEC_PYTHON;
+  const candidates = env !== undefined ? [env] : ["/tmp/fsvenv/bin/python"];
+  return candidates.find((c) => c !== "" && existsSync(c) && spawnSync(c, ["-c", "import fsspec"]).status === 0);
 }
 
 interface Answer {
