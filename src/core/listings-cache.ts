@@ -2,7 +2,7 @@
  * Directory listings kept between calls for remote backends. A real LRU (bounded by
  * `maxPaths`) with optional expiry; writes invalidate the path, its parents and anything below.
  */
-import { LRUCache } from "lru-cache";
+import { LruMap } from "./lru.js";
 import type { FileInfo } from "./types.js";
 import { isInside, parentOf } from "./paths.js";
 import { checkOptions, isNonNegativeNumber, isPositiveInteger, optionSpec } from "./validate.js";
@@ -22,13 +22,13 @@ const LISTINGS_CACHE_OPTIONS = optionSpec<ListingsCacheOptions>({ maxPaths: isPo
  * with optional expiry. Writes invalidate a path, its parents and everything below it.
  */
 export class ListingsCache {
-  private readonly lru: LRUCache<string, FileInfo[]>;
+  private readonly lru: LruMap<string, FileInfo[]>;
 
   constructor(options: ListingsCacheOptions = {}) {
     checkOptions("ListingsCache", options, LISTINGS_CACHE_OPTIONS);
-    this.lru = new LRUCache<string, FileInfo[]>({
+    this.lru = new LruMap<string, FileInfo[]>({
       max: Math.max(1, options.maxPaths ?? 10_000),
-      ...(options.expiryMs ? { ttl: Math.ceil(options.expiryMs), ttlAutopurge: false } : {}),
+      ttlMs: options.expiryMs,
     });
   }
 

@@ -3,7 +3,7 @@
  * file's reads and a ranged fetch of the backend, and counts what it does so tests and
  * benchmarks can see hits, misses, fetches and bytes requested.
  */
-import { LRUCache } from "lru-cache";
+import { LruMap } from "../core/lru.js";
 import { FsError } from "../core/errors.js";
 import { concatBytes } from "./upload-sink.js";
 
@@ -211,7 +211,7 @@ export class BytesCache extends ReadCache {
  * are per block: a block found (or in flight) is a hit, a block fetched is a miss.
  */
 export class BlockCache extends ReadCache {
-  protected readonly blocks: LRUCache<number, Uint8Array>;
+  protected readonly blocks: LruMap<number, Uint8Array>;
   private readonly inFlight = new Map<number, Promise<Uint8Array>>();
   /** Blocks whose in-flight fetch is a prefetch (its failure must not fail a read). */
   private readonly prefetching = new Set<number>();
@@ -222,7 +222,7 @@ export class BlockCache extends ReadCache {
     super(init);
     const maxBlocks = Number(init.options?.maxBlocks ?? 32);
     if (!(maxBlocks >= 1)) throw FsError.einval(`maxBlocks must be at least 1, got ${maxBlocks}`);
-    this.blocks = new LRUCache<number, Uint8Array>({ max: Math.floor(maxBlocks) });
+    this.blocks = new LruMap<number, Uint8Array>({ max: Math.floor(maxBlocks) });
   }
 
   get cachedBlocks(): number[] {

@@ -12,7 +12,7 @@
  * repo until `invalidateCache()`.
  * @module fsspec-ts/hf
  */
-import { LRUCache } from "lru-cache";
+import { LruMap } from "../core/lru.js";
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, toFsError } from "../core/errors.js";
 import { SIGNAL_OPTIONS, type FileInfo, type FileSystemOptions, type FindOptions, type ProgressCallback, type SignalOptions } from "../core/types.js";
@@ -160,7 +160,7 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
   /** Where `resolve` redirected, per file at a commit, with what the redirect said of the file. */
   private readonly cdnUrls = new ResolvedUrls<LinkedFile>();
   /** The files of a model at a commit, from its revision answer (see fetchCommit); a few repos. */
-  private readonly commitFiles = new LRUCache<string, Map<string, SiblingFile>>({ max: 16 });
+  private readonly commitFiles = new LruMap<string, Map<string, SiblingFile>>({ max: 16 });
 
   constructor(options: HuggingFaceFileSystemOptions = {}) {
     super(options);

@@ -6,7 +6,7 @@
  * object's own metadata, and the list of buckets.
  */
 import { createHash } from "node:crypto";
-import { LRUCache } from "lru-cache";
+import { LruMap } from "../core/lru.js";
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { trimTrailingSlashes } from "../core/paths.js";
@@ -52,7 +52,7 @@ export interface SubtreeOptions {
   head: () => Promise<FileInfo>;
   withDirs?: boolean;
   /** Where the marker objects found (`d/`, `d//`) are kept by directory, for removeEntries. */
-  markerKeys: LRUCache<string, string[]>;
+  markerKeys: LruMap<string, string[]>;
 }
 
 /**
@@ -115,7 +115,7 @@ export async function findSubtree(path: string, options: SubtreeOptions): Promis
  * directory's marker `key/` and the markers a listing found below it), and the buckets that
  * go themselves. The root is never among them.
  */
-export function removalPlan(files: readonly string[], dirs: readonly string[], markerKeys: LRUCache<string, string[]>): { keys: Map<string, string[]>; buckets: string[] } {
+export function removalPlan(files: readonly string[], dirs: readonly string[], markerKeys: LruMap<string, string[]>): { keys: Map<string, string[]>; buckets: string[] } {
   const byBucket = new Map<string, Set<string>>();
   const add = (bucket: string, key: string) => byBucket.get(bucket)?.add(key) ?? byBucket.set(bucket, new Set([key]));
   for (const f of files) {
@@ -175,8 +175,9 @@ export abstract class ObjectStoreFileSystem extends AbstractFileSystem {
   /**
    * The marker objects (`d/`, `d//`) recent subtree listings found, by directory; rm deletes
    * them. Bounded: a forgotten marker only means a directory listed long ago keeps its marker.
+   * @internal
    */
-  protected readonly markerKeys = new LRUCache<string, string[]>({ max: 10_000 });
+  protected readonly markerKeys = new LruMap<string, string[]>({ max: 10_000 });
   /** Refuse writes over a directory (EISDIR), at one listing per write. */
   protected abstract readonly checkDirectories: boolean;
   /** The info field that changes with every write of an object (S3: etag, GCS: generation). */

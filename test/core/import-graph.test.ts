@@ -21,7 +21,8 @@ function staticGraph(entry: string): { files: Set<string>; packages: Map<string,
   const visit = (file: string) => {
     if (files.has(file)) return;
     files.add(file);
-    const text = readFileSync(file, "utf8");
+    // Comments go first: a doc comment's prose may read like an import.
+    const text = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
     for (const m of text.matchAll(IMPORT)) {
       const spec = m[1]!;
       if (spec.startsWith(".")) visit(resolve(dirname(file), spec.replace(/\.js$/, ".ts")));
@@ -82,10 +83,11 @@ describe("what a process loads, and when", () => {
 describe("import graph of the package root", () => {
   it("never loads undici or the AWS SDK (network backends load lazily)", () => {
     const { files, packages } = staticGraph(root);
-    expect(files.size).toBeGreaterThan(20);
+    expect(files.size).toBeGreaterThan(60);
     const heavy = [...packages.keys()].filter((p) => p === "undici" || p.startsWith("@aws-sdk/") || p === "cli-progress");
     expect(heavy, `imported by ${heavy.map((h) => packages.get(h)).join(", ")}`).toEqual([]);
-    expect([...packages.keys()].sort()).toEqual(expect.arrayContaining(["lru-cache"]));
+    // Nothing third-party at all: the root's caches are our own (src/core/lru.ts).
+    expect([...packages.keys()]).toEqual([]);
   });
 
   it("the registry reaches the network backends through lazy loaders", async () => {

@@ -4,7 +4,7 @@
  * the URL's own expiry (read from its signature's query), or until storage refuses it (see
  * REFUSED_URL_STATUSES), whichever comes first. Bounded: the least recently used go first.
  */
-import { LRUCache } from "lru-cache";
+import { LruMap } from "../../core/lru.js";
 import { isFsError } from "../../core/errors.js";
 
 /** Statuses with which storage refuses a stale or expired signed URL (S3 and CloudFront: 403, GCS: 400, some CDNs: 401 or 410). */
@@ -63,7 +63,7 @@ export interface ResolvedUrl<T> {
 }
 
 export class ResolvedUrls<T = undefined> {
-  private readonly kept = new LRUCache<string, ResolvedUrl<T>>({ max: MAX_KEPT });
+  private readonly kept = new LruMap<string, ResolvedUrl<T>>({ max: MAX_KEPT });
 
   constructor(private readonly now: () => number = Date.now) {}
 
