@@ -134,6 +134,26 @@ describe("what listings stat (counted on a memfs volume)", () => {
   });
 });
 
+describe("a link loop on the real disk", () => {
+  it("a link to itself is an entry of type other in every listing; a link into a subdirectory is a directory", async () => {
+    const root = `${dir}/loops`;
+    mkdirSync(`${root}/nested/inner`, { recursive: true });
+    writeFileSync(`${root}/plain.txt`, "ab");
+    symlinkSync(`${root}/self`, `${root}/self`);
+    symlinkSync(`${root}/nested/inner`, `${root}/into-nested`);
+    const fs = new LocalFileSystem();
+    const byName = Object.fromEntries((await fs.ls(root)).map((i) => [i.name.slice(root.length + 1), i]));
+    expect(byName["self"]).toMatchObject({ type: "other", islink: true });
+    expect(byName["plain.txt"]).toMatchObject({ type: "file", size: 2, islink: false });
+    expect(await fs.ls(root, { detail: false })).toEqual(Object.keys(byName).map((n) => `${root}/${n}`));
+    const found = await fs.find(root, { withDirs: true, detail: true });
+    expect(await fs.find(root, { withDirs: true })).toEqual(Object.keys(found));
+    expect(found[`${root}/self`]).toMatchObject({ type: "other", islink: true });
+    expect(found[`${root}/into-nested`]).toMatchObject({ type: "directory", islink: true });
+    expect(await fs.glob(`${root}/*`)).toEqual(Object.keys(byName).map((n) => `${root}/${n}`));
+  });
+});
+
 describe("a large directory on the real disk", () => {
   const COUNT = 10_000;
   let big: string;
@@ -161,5 +181,37 @@ describe("a large directory on the real disk", () => {
     const controller = new AbortController();
     setImmediate(() => controller.abort());
     expect((await errorOf(fs.ls(big, { signal: controller.signal }))).code).toBe("EABORT");
+  });
+
+  it("find, glob and walk over many directories let the event loop run, and stop when aborted", async () => {
+    const tree = `${dir}/many`;
+    for (let d = 0; d < 200; d++) {
+      mkdirSync(`${tree}/d${d}`, { recursive: true });
+      for (let i = 0; i < 50; i++) writeFileSync(`${tree}/d${d}/f${i}.bin`, "");
+    }
+    const fs = new LocalFileSystem();
+    for (const list of [() => fs.find(tree), () => fs.glob(`${tree}/**/*.bin`), () => fs.find(tree, { detail: true })]) {
+      let turns = 0;
+      let pending = true;
+      const tick = () => {
+        turns++;
+        if (pending) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const found = await list();
+      pending = false;
+      expect(Array.isArray(found) ? found.length : Object.keys(found).length).toBe(10_000);
+      expect(turns).toBeGreaterThan(0);
+    }
+    const walked: string[] = [];
+    for await (const [path] of fs.walk(tree)) walked.push(path);
+    expect(walked).toHaveLength(201);
+
+    // With detail every entry is stat'ed: many slices, so an abort at the first turn is seen.
+    for (const list of [(signal: AbortSignal) => fs.find(tree, { signal, detail: true }), (signal: AbortSignal) => fs.du(tree, { signal })]) {
+      const controller = new AbortController();
+      setImmediate(() => controller.abort());
+      expect((await errorOf(list(controller.signal))).code).toBe("EABORT");
+    }
   });
 });
