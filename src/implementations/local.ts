@@ -20,19 +20,17 @@ import { joinEntry, listingIo, type EntryKind, type ListingIo } from "./local/li
 type FsPromises = typeof nodeFs.promises;
 type FileHandle = nodeFs.promises.FileHandle;
 
-/** The promise API LocalFileSystem uses of an injected `fs` module. */
-export type FsPromisesLike = Pick<
-  FsPromises,
-  "open" | "stat" | "lstat" | "readlink" | "readdir" | "mkdir" | "rmdir" | "unlink" | "rename" | "copyFile" | "link" | "utimes" | "rm"
->;
-
 /**
  * What LocalFileSystem needs of an injected `fs` module (node:fs and memfs both fit). node:fs
  * itself lists with synchronous calls, paced (see local/listing.ts); any other module,
  * `{ promises: fs.promises }` included, is used only through its promises.
  */
 export interface NodeFsLike {
-  promises: FsPromisesLike;
+  /** The promise API (`fs.promises`) with the calls LocalFileSystem makes. */
+  promises: Pick<
+    FsPromises,
+    "open" | "stat" | "lstat" | "readlink" | "readdir" | "mkdir" | "rmdir" | "unlink" | "rename" | "copyFile" | "link" | "utimes" | "rm"
+  >;
 }
 
 /** Where a write lands and the file there now (whose mode and owner it keeps). */
@@ -97,7 +95,7 @@ export class LocalFileSystem extends AbstractFileSystem {
 
   declare readonly options: Readonly<LocalFileSystemOptions>;
   /** The promise API of the `fs` module in use (node:fs by default). */
-  readonly fs: FsPromisesLike;
+  readonly fs: NodeFsLike["promises"];
   private readonly listing: ListingIo;
   private readonly autoMkdir: boolean;
   private readonly fsyncWrites: boolean;

@@ -12,7 +12,7 @@
  */
 import * as nodeFs from "node:fs";
 import { throwIfAborted } from "../../core/errors.js";
-import type { FsPromisesLike } from "../local.js";
+import type { NodeFsLike } from "../local.js";
 
 /** What an entry is, from the directory alone; a symlink needs a stat to say what it points at. */
 export type EntryKind = "file" | "directory" | "symlink" | "other";
@@ -139,7 +139,7 @@ class PacedSyncIo implements ListingIo {
 
 /** Any other node:fs-shaped module, through its promises. */
 class PromiseIo implements ListingIo {
-  constructor(private readonly fs: FsPromisesLike) {}
+  constructor(private readonly fs: NodeFsLike["promises"]) {}
 
   async names(dir: string): Promise<string[]> {
     return (await this.fs.readdir(dir)).map(String);
@@ -181,7 +181,7 @@ class PromiseIo implements ListingIo {
 const syncIo = new PacedSyncIo();
 
 /** The listing I/O for a LocalFileSystem over `fs` (node:fs itself when undefined). */
-export function listingIo(fs: { promises: FsPromisesLike } | undefined): ListingIo {
+export function listingIo(fs: NodeFsLike | undefined): ListingIo {
   const isNodeFs = fs === undefined || fs === nodeFs || fs === (nodeFs as { default?: unknown }).default;
   return isNodeFs ? syncIo : new PromiseIo(fs.promises);
 }
