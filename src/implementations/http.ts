@@ -62,12 +62,12 @@ export interface HTTPFileSystemOptions extends FileSystemOptions, TransportOptio
   /** Upload method of pipeFile/put/opened writers (default PUT; POST is never retried once sent). */
   uploadMethod?: "PUT" | "POST";
   /**
-   * Fill in file sizes of listings with a HEAD per file, where details are asked for (`ls`,
+   * Fill in file sizes of listings with an info request per file, where details are asked for (`ls`,
    * `find`/`glob`/`walk` with `detail: true`, `du`); default true; false: size null.
    */
   listSizes?: boolean;
   /**
-   * Those HEADs in flight at once per origin, whatever the number of calls (default 4: more
+   * Those info requests in flight at once per origin, whatever the number of calls (default 4: more
    * overflow the listen backlog of small servers such as python's http.server, 5).
    */
   headConcurrency?: number;
@@ -116,6 +116,8 @@ export const PROGRESS_CALL_OPTIONS = optionSpec<Pick<HttpCallOptions, "callback"
 export const STREAMING_OPEN_OPTIONS = optionSpec<Pick<HttpOpenOptions, "callback" | "streaming">>({ callback: isProgressCallback, streaming: isBoolean });
 
 const MAX_DIR_HINTS = 10_000;
+/** Longest wait for the one byte of an info's `bytes=0-0` GET before answering without it. */
+const BODY_WAIT_MS = 1_000;
 /** Larger pages are taken for files by `ls`, not parsed for links. */
 const MAX_INDEX_PAGE = 16 * 2 ** 20;
 
@@ -147,6 +149,15 @@ function isSlashedForm(path: string, final: URL): boolean {
     return final.pathname === asked || final.pathname === `${asked.replace(/\/+$/, "")}/`;
   } catch {
     return false;
+  }
+}
+
+/** The origin of an absolute URL (undefined for anything else). */
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
   }
 }
 
@@ -222,8 +233,18 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   private readonly uploadMethod: "PUT" | "POST";
   /** Names that listings showed to be directories: asked for with their trailing slash. */
   private readonly dirHints = new Set<string>();
-  /** Per origin: the HEADs that fill in listed sizes (see withSizes). */
+  /** Per origin: the info requests that fill in listed sizes (see withSizes). */
   private readonly sizeProbes = new Map<string, Semaphore>();
+  /**
+   * Per origin, how `info` asks: "range" (a `bytes=0-0` GET) once a 2xx HEAD announced
+   * `Accept-Ranges: bytes`; "head" for good once such a GET showed that ranges give no size
+   * there (a whole 200 body, a Content-Range without a total). undici closes the connection
+   * after every HEAD (a misbehaving server might send a body), so where the origin honours
+   * ranges the one-byte GET is the cheaper question: it keeps the connection, and its TLS
+   * session, for the next request. An origin that does not announce ranges is never sent a
+   * GET it could answer with the whole file.
+   */
+  private readonly infoMethod = new Map<string, "range" | "head">();
 
   constructor(options: HTTPFileSystemOptions = {}) {
     super(options);
@@ -371,14 +392,60 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     return this.headInfo(path, options);
   }
 
-  /** Info by HEAD; a server without HEAD, or without a length, is asked for byte 0 instead. */
+  /**
+   * Info from one request: a one-byte GET where the origin honours ranges (see infoMethod),
+   * else a HEAD; a server without HEAD, or without a length, is asked for byte 0 instead.
+   */
   private async headInfo(path: string, options: SignalOptions): Promise<FileInfo> {
+    const origin = originOf(path);
+    if (origin !== undefined && this.infoMethod.get(origin) === "range") {
+      const info = await this.rangeInfo(path, origin, options);
+      if (info !== undefined) return info;
+    }
     const res = await this.sendTo(path, { method: "HEAD", signal: options.signal });
     discardBody(res.body);
+    if (origin !== undefined && !this.infoMethod.has(origin) && res.status >= 200 && res.status < 300 && /\bbytes\b/i.test(header(res.headers, "accept-ranges") ?? "")) {
+      this.infoMethod.set(origin, "range");
+    }
     if (res.status === 405 || res.status === 501) return this.probe(path, options);
     if (this.directoryOrError(path, res) === "directory") return { name: path, size: 0, type: "directory" };
     const info = this.fileInfo(path, res, HTTPFileSystem.sizeOf(res));
     if (info.size === null) info.size = (await this.probe(path, options)).size;
+    return info;
+  }
+
+  /**
+   * Info from a `bytes=0-0` GET, or undefined to leave the question to a HEAD. A 206 carries
+   * the size in Content-Range. A whole 200 body is a file of its Content-Length (the body is
+   * dropped, and unless the file is empty the origin is asked by HEAD from now on) or a
+   * directory's index page. 401,
+   * 403, 404 and 410 decide as a HEAD's would. The 416 of an empty file goes to a HEAD too:
+   * its headers are those of an error page (no ETag, date or type of the file's own).
+   */
+  private async rangeInfo(path: string, origin: string, options: SignalOptions): Promise<FileInfo | undefined> {
+    const res = await this.sendTo(path, { headers: { range: "bytes=0-0" }, signal: options.signal });
+    // Read to its end (one byte; or up to 64 KiB of a whole file, then the connection is
+    // dropped) and let undici check the idle socket (two turns of the event loop) before
+    // answering: a request sent at once would find the connection busy and open another.
+    // A body slower than BODY_WAIT_MS goes on draining behind the answer, as a HEAD's would.
+    const drained = res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, BODY_WAIT_MS)))]);
+    clearTimeout(timer);
+    for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+    if (res.status === 401 || res.status === 403 || res.status === 404 || res.status === 410) {
+      this.directoryOrError(path, res); // throws, unless it is a directory the server will not show
+      return { name: path, size: 0, type: "directory" };
+    }
+    if (res.status < 200 || res.status >= 300) return undefined;
+    if (this.directoryOrError(path, res) === "directory") return { name: path, size: 0, type: "directory" };
+    const size = HTTPFileSystem.sizeOf(res);
+    // Ranges gave no size here: the file came whole, or Content-Range has no total. (An empty
+    // file's whole body is what nginx, Apache and lighttpd answer bytes=0-0 with: no sign.)
+    if ((res.status !== 206 && size !== 0) || size === null) this.infoMethod.set(origin, "head");
+    if (size === null) return undefined;
+    const info = this.fileInfo(path, res, size);
+    if (res.status === 206) info.acceptRanges = true; // the answer itself shows it
     return info;
   }
 
@@ -433,7 +500,7 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   }
 
   /**
-   * Fill in the unknown sizes of listed files with a HEAD each (unless `listSizes` is off), at
+   * Fill in the unknown sizes of listed files with an info request each (unless `listSizes` is off), at
    * most `headConcurrency` at a time per origin whatever the number of calls: a listing of
    * many files neither floods a small server nor takes every connection from reads.
    */

@@ -27,6 +27,11 @@ export interface FaultSpec {
   path?: string;
   /** Extension: only match this method (e.g. "GET", so HEADs pass through). */
   method?: string;
+  /**
+   * Extension: let requests with this Range pass through (e.g. "bytes=0-0": the one-byte GETs
+   * an HTTP filesystem asks a file's info with, so a fault meets the download's GETs).
+   */
+  unlessRange?: string;
   /** Replace the normal response with this status. */
   status?: number;
   /** Number of matching requests this fault applies to (default 1; Infinity allowed). */
@@ -250,11 +255,12 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     meta.set(path, makeMeta(bytes, opts));
   }
 
-  function takeFault(path: string, method: string): FaultSpec | undefined {
+  function takeFault(path: string, method: string, range: string | undefined): FaultSpec | undefined {
     const i = faults.findIndex(
       (f) =>
         (f.spec.path === undefined || f.spec.path === path) &&
-        (f.spec.method === undefined || f.spec.method.toUpperCase() === method),
+        (f.spec.method === undefined || f.spec.method.toUpperCase() === method) &&
+        (f.spec.unlessRange === undefined || f.spec.unlessRange !== range),
     );
     if (i < 0) return undefined;
     const f = faults[i];
@@ -478,7 +484,7 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     const method = (req.method ?? "GET").toUpperCase();
     requests.push({ method, path, url: rawUrl, headers: req.headers });
 
-    const fault = (ctx.fault = takeFault(path, method));
+    const fault = (ctx.fault = takeFault(path, method, req.headers.range));
     if (fault?.stallBeforeHeadersMs) {
       await sleep(fault.stallBeforeHeadersMs, ctx);
       if (ctx.closed) return;

@@ -11,6 +11,7 @@ import { startHttpServer, type TestHttpServer } from "../../src/testing/http-ser
 import { buildArchive } from "../archives/helpers.js";
 import { bytes, sha256 } from "../models/support/package-files.js";
 import { cliRun } from "./support/run-cli.js";
+import { downloadCount } from "../support/http-requests.js";
 
 /** Progress as without a terminal: the one summary line on stderr. */
 const cli = (...args: string[]) => cliRun(args);
@@ -49,7 +50,7 @@ describe("fsspec-ts package", () => {
     expect(paths).toEqual(["config.json", "fcn.mdlus", "mean.npy", "std.npy"].map((n) => join(cache, n)));
     const expected = ["config.json", "fcn.mdlus", "stats/mean.npy", "stats/std.npy"] as const;
     expect(await Promise.all(paths.map(async (p) => sha256(await readFile(p))))).toEqual(expected.map((p) => sha256(files[p])));
-    for (const p of expected) expect(server.requestCount(`/fcn/${p}`, "GET")).toBe(1);
+    for (const p of expected) expect(downloadCount(server, `/fcn/${p}`)).toBe(1);
 
     process.env.FSSPEC_TS_OFFLINE = "1";
     server.resetCounts();

@@ -1,6 +1,7 @@
 /** Shared bits of the HTTP filesystem tests. */
 import { expect } from "vitest";
 import { FsError } from "../../src/index.js";
+import { HTTPFileSystem, type HTTPFileSystemOptions } from "../../src/implementations/http.js";
 
 /** Deterministic bytes that differ at every offset a test might slice at. */
 export function pattern(n: number, seed = 0): Uint8Array {
@@ -27,3 +28,32 @@ export async function errorOf(promise: Promise<unknown>, code: string): Promise<
 }
 
 export const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/**
+ * How a filesystem has come to ask `info` on an origin: "new" (nothing learned: the next info
+ * is a HEAD) or "learned" (a HEAD announced `Accept-Ranges: bytes`: infos are `bytes=0-0` GETs).
+ */
+export type OriginState = "new" | "learned";
+export const ORIGIN_STATES: readonly OriginState[] = ["new", "learned"];
+
+export { isInfoRequest } from "../support/http-requests.js";
+
+/**
+ * Filesystems of a test's own, each new in a known state on the origin of `rangedUrl()` (a
+ * file the server serves with ranges), with the requests that took forgotten: a test counts
+ * only its own. `closeAll()` after each test.
+ */
+export function ownFilesystems(server: () => { resetCounts(): void }, rangedUrl: () => string, options: HTTPFileSystemOptions = {}) {
+  const owned: HTTPFileSystem[] = [];
+  return {
+    async make(state: OriginState, extra: HTTPFileSystemOptions = {}): Promise<HTTPFileSystem> {
+      const fs = new HTTPFileSystem({ ...options, ...extra });
+      owned.push(fs);
+      if (state === "learned") await fs.info(rangedUrl());
+      fs.invalidateCache();
+      server().resetCounts();
+      return fs;
+    },
+    closeAll: () => Promise.all(owned.splice(0).map((f) => f.close())),
+  };
+}

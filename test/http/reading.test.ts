@@ -1,9 +1,9 @@
 /** HTTPFileSystem reads against the local test server: metadata, ranges, opened files, listings. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { filesystem, urlToFs } from "../../src/index.js";
-import { HTTPFileSystem } from "../../src/implementations/http.js";
+import { HTTPFileSystem, type HTTPFileSystemOptions } from "../../src/implementations/http.js";
 import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
-import { errorOf, expectBytes, pattern, text } from "./helpers.js";
+import { errorOf, expectBytes, isInfoRequest, ORIGIN_STATES, ownFilesystems, pattern, text, type OriginState } from "./helpers.js";
 import { guardProcess } from "../support/process-guard.js";
 
 guardProcess();
@@ -12,6 +12,9 @@ let srv: TestHttpServer;
 let fs: HTTPFileSystem;
 const data = pattern(100_000, 3);
 const url = (p: string) => `${srv.url}${p}`;
+/** Filesystems of a test's own, in a known state on the server's origin (see ownFilesystems). */
+const own = ownFilesystems(() => srv, () => url("/r/small.txt"), { retryDelay: 1, timeout: 5_000 });
+const fsIn = (state: OriginState, options: HTTPFileSystemOptions = {}) => own.make(state, options);
 
 beforeAll(async () => {
   srv = await startHttpServer();
@@ -28,7 +31,8 @@ afterAll(async () => {
   await fs.close();
   await srv.close();
 });
-afterEach(() => {
+afterEach(async () => {
+  await own.closeAll();
   srv.clearFaults();
   srv.resetCounts();
   srv.setIndexStyle("relative");
@@ -36,22 +40,33 @@ afterEach(() => {
 });
 
 describe("metadata", () => {
-  it("info comes from one HEAD: size, ETag, mtime, mimetype, ranges", async () => {
-    const info = await fs.info(url("/r/data.bin"));
-    expect(info).toMatchObject({ name: url("/r/data.bin"), size: data.byteLength, type: "file", mimetype: "application/octet-stream", acceptRanges: true });
-    expect(info.etag).toMatch(/^"[0-9a-f]+"$/);
-    expect(info.mtime).toEqual(new Date("2024-05-06T07:08:09Z"));
+  it("info comes from one request: size, ETag, mtime, mimetype, ranges; the first on an origin a HEAD, later ones a bytes=0-0 GET", async () => {
+    const mine = await fsIn("new");
+    const first = await mine.info(url("/r/data.bin"));
+    expect(first).toMatchObject({ name: url("/r/data.bin"), size: data.byteLength, type: "file", mimetype: "application/octet-stream", acceptRanges: true });
+    expect(first.etag).toMatch(/^"[0-9a-f]+"$/);
+    expect(first.mtime).toEqual(new Date("2024-05-06T07:08:09Z"));
     expect(srv.requestCount("/r/data.bin", "HEAD")).toBe(1);
     expect(srv.requestCount()).toBe(1);
+    // The HEAD announced ranges: the next info asks for byte 0 and says the same.
+    mine.invalidateCache();
+    expect(await mine.info(url("/r/data.bin"))).toEqual(first);
+    expect(srv.requestCount()).toBe(2);
+    expect(srv.requests[1]).toMatchObject({ method: "GET", path: "/r/data.bin" });
+    expect(srv.requests[1]!.headers.range).toBe("bytes=0-0");
   });
 
   it("falls back to a bytes=0-0 GET when HEAD is refused", async () => {
-    srv.fault({ path: "/r/data.bin", method: "HEAD", status: 405 });
-    const info = await fs.info(url("/r/data.bin"));
-    expect(info.size).toBe(data.byteLength);
-    expect(srv.requestCount("/r/data.bin", "HEAD")).toBe(1);
-    expect(srv.requestCount("/r/data.bin", "GET")).toBe(1);
-    expect(srv.requests.at(-1)!.headers.range).toBe("bytes=0-0");
+    const mine = await fsIn("new");
+    srv.fault({ path: "/r/data.bin", method: "HEAD", status: 405, times: 2 });
+    for (let round = 1; round <= 2; round++) {
+      mine.invalidateCache();
+      expect((await mine.info(url("/r/data.bin"))).size).toBe(data.byteLength);
+      // A refused HEAD announces nothing: the origin is asked by HEAD again.
+      expect(srv.requestCount("/r/data.bin", "HEAD")).toBe(round);
+      expect(srv.requestCount("/r/data.bin", "GET")).toBe(round);
+      expect(srv.requests.at(-1)!.headers.range).toBe("bytes=0-0");
+    }
   });
 
   it("a directory is what the server redirects to its slashed index", async () => {
@@ -82,6 +97,110 @@ describe("metadata", () => {
     expect(bad.status).toBe(400);
     expect(bad.path).toBe(url("/r/data.bin"));
     expect(srv.requestCount("/r/data.bin")).toBe(3);
+  });
+});
+
+describe("info on an origin that announces ranges: a bytes=0-0 GET after the first HEAD", () => {
+  it("keeps the connection: sequential infos do not take one connection each", async () => {
+    const mine = await fsIn("new");
+    const names = ["/r/data.bin", "/r/small.txt", "/tree/a.txt", "/tree/sub/b.txt", "/tree/sub/deep/c.txt"];
+    const sizes = async () => {
+      mine.invalidateCache();
+      const out: (number | null)[] = [];
+      for (const n of names) out.push((await mine.info(url(n))).size);
+      return out;
+    };
+    expect(await sizes()).toEqual([data.byteLength, 11, 1, 2, 3]);
+    expect(srv.requests.map((r) => r.method)).toEqual(["HEAD", "GET", "GET", "GET", "GET"]);
+    expect(srv.requests.slice(1).every(isInfoRequest)).toBe(true);
+    // undici closes the connection after a HEAD (and the one after it), then keeps the next.
+    const settled = srv.connectionCount();
+    expect(settled).toBeLessThanOrEqual(3);
+    expect(await sizes()).toEqual([data.byteLength, 11, 1, 2, 3]);
+    expect(await sizes()).toEqual([data.byteLength, 11, 1, 2, 3]);
+    expect(srv.requests).toHaveLength(15);
+    expect(srv.requests.slice(1).every((r) => r.method === "GET" && isInfoRequest(r))).toBe(true);
+    expect(srv.connectionCount()).toBe(settled);
+    // And a read after them takes none either.
+    expectBytes(await mine.catFile(url("/r/small.txt")), new TextEncoder().encode("hello world"));
+    expect(srv.connectionCount()).toBe(settled);
+  });
+
+  it("a ranged GET answered with the whole file gives its size, and the origin is asked by HEAD from then on", async () => {
+    const mine = await fsIn("learned");
+    srv.fault({ path: "/r/data.bin", method: "GET", rangesIgnored: true });
+    const info = await mine.info(url("/r/data.bin"));
+    expect(info).toMatchObject({ size: data.byteLength, type: "file", mimetype: "application/octet-stream" });
+    expect(info.acceptRanges).toBeUndefined(); // the 200 said nothing of ranges
+    expect(srv.requests.map((r) => [r.method, r.headers.range])).toEqual([["GET", "bytes=0-0"]]);
+    for (const n of ["/r/small.txt", "/r/data.bin"]) {
+      mine.invalidateCache();
+      expect((await mine.info(url(n))).size).toBe(n === "/r/data.bin" ? data.byteLength : 11);
+    }
+    // Even though those HEADs announce ranges again.
+    expect(srv.requests.slice(1).map((r) => r.method)).toEqual(["HEAD", "HEAD"]);
+  });
+
+  it("an empty file (416 to bytes=0-0) is size 0 with the HEAD's ETag, date and type", async () => {
+    const mine = await fsIn("learned");
+    const viaHead = await (await fsIn("new")).info(url("/r/empty.bin"));
+    srv.resetCounts();
+    const info = await mine.info(url("/r/empty.bin"));
+    expect(info).toEqual(viaHead);
+    expect(info).toMatchObject({ size: 0, type: "file", mimetype: "application/octet-stream" });
+    expect(srv.requests.map((r) => r.method)).toEqual(["GET", "HEAD"]);
+    // The empty file does not send the origin back to HEADs.
+    mine.invalidateCache();
+    await mine.info(url("/r/small.txt"));
+    expect(srv.requests.at(-1)!.headers.range).toBe("bytes=0-0");
+    // Nor does one answered 200 with its (empty) whole body, as nginx, Apache and lighttpd do.
+    srv.resetCounts();
+    srv.fault({ path: "/r/empty.bin", method: "GET", rangesIgnored: true });
+    mine.invalidateCache();
+    const { acceptRanges: _, ...sameFile } = viaHead; // that answer says nothing of ranges
+    expect(await mine.info(url("/r/empty.bin"))).toEqual(sameFile);
+    mine.invalidateCache();
+    expect((await mine.info(url("/r/small.txt"))).size).toBe(11);
+    expect(srv.requests.map((r) => [r.method, r.headers.range])).toEqual([["GET", "bytes=0-0"], ["GET", "bytes=0-0"]]);
+  });
+
+  it("a directory URL is still a directory, slashed or not; missing and refused ones fail as a HEAD's would", async () => {
+    const mine = await fsIn("learned");
+    expect(await mine.info(url("/tree/sub"))).toEqual({ name: url("/tree/sub"), size: 0, type: "directory" });
+    expect(await mine.info(url("/tree/"))).toEqual({ name: url("/tree"), size: 0, type: "directory" });
+    expect(await mine.isDir(url("/tree/sub/deep"))).toBe(true);
+    expect(await mine.isFile(url("/tree/sub/deep/c.txt"))).toBe(true);
+    expect((await errorOf(mine.info(url("/tree/nope")), "ENOENT")).status).toBe(404);
+    srv.fault({ path: "/r/data.bin", status: 403 });
+    expect((await errorOf(mine.info(url("/r/data.bin")), "EACCES")).status).toBe(403);
+    srv.fault({ path: "/r/data.bin", status: 410 });
+    expect((await errorOf(mine.info(url("/r/data.bin")), "ENOENT")).status).toBe(410);
+    // None of it was a HEAD, and index pages do not send the origin back to HEADs.
+    expect(srv.requests.filter((r) => r.method === "HEAD")).toHaveLength(0);
+    mine.invalidateCache();
+    await mine.info(url("/r/small.txt"));
+    expect(srv.requests.at(-1)!.headers.range).toBe("bytes=0-0");
+  });
+
+  it("an info whose one byte is slow answers from the headers after about a second", async () => {
+    const mine = await fsIn("learned");
+    // (The byte does come, before the test ends: no response is left stalled for the next test.)
+    srv.fault({ path: "/r/data.bin", method: "GET", stallMs: 2_500 });
+    const t0 = Date.now();
+    expect((await mine.info(url("/r/data.bin"))).size).toBe(data.byteLength);
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    await new Promise((r) => setTimeout(r, 1_700));
+    expect(srv.requests.map((r) => [r.method, r.headers.range])).toEqual([["GET", "bytes=0-0"]]);
+  });
+
+  it("a ranged GET that fails otherwise (503) is left to a HEAD, which says what went wrong", async () => {
+    const mine = await fsIn("learned", { retries: 0 });
+    srv.fault({ path: "/r/data.bin", status: 503, times: 2 });
+    expect((await errorOf(mine.info(url("/r/data.bin")), "EIO")).status).toBe(503);
+    expect(srv.requests.map((r) => r.method)).toEqual(["GET", "HEAD"]);
+    // A passing failure does not change how the origin is asked.
+    expect((await mine.info(url("/r/data.bin"))).size).toBe(data.byteLength);
+    expect(srv.requests.at(-1)!.headers.range).toBe("bytes=0-0");
   });
 });
 
@@ -185,8 +304,14 @@ describe("catFile and catRanges", () => {
   });
 });
 
-describe("opened files", () => {
+describe.each(ORIGIN_STATES)("opened files (origin %s)", (state) => {
+  /** The info's request: a HEAD on a new origin, one bytes=0-0 GET on a learned one. */
+  const infoMethod = state === "new" ? "HEAD" : "GET";
+  /** The GETs that read the file (not the info's). */
+  const reads = (path: string) => srv.requests.filter((r) => r.path === path && !isInfoRequest(r));
+
   it("are seekable over ranged GETs when the server takes ranges", async () => {
+    const fs = await fsIn(state);
     const f = await fs.open(url("/r/data.bin"), "rb", { blockSize: 10_000 });
     expect(f.size).toBe(data.byteLength);
     expectBytes(await f.read(100), data.subarray(0, 100));
@@ -195,36 +320,46 @@ describe("opened files", () => {
     f.seek(-10, 2);
     expectBytes(await f.read(), data.subarray(data.byteLength - 10));
     await f.close();
-    // One HEAD, then one GET per cache miss.
-    expect(srv.requestCount("/r/data.bin", "HEAD")).toBe(1);
-    expect(srv.requestCount("/r/data.bin", "GET")).toBe(3);
+    // One info, then one GET per cache miss.
+    expect(srv.requests.map((r) => r.method)).toEqual([infoMethod, "GET", "GET", "GET"]);
+    expect(isInfoRequest(srv.requests[0]!)).toBe(true);
+    expect(reads("/r/data.bin")).toHaveLength(3);
   });
 
   it("are forward-only streams when the server refuses ranges", async () => {
-    srv.fault({ path: "/r/data.bin", method: "HEAD", noRanges: true });
+    const fs = await fsIn(state);
+    srv.fault({ path: "/r/data.bin", noRanges: true, times: Infinity });
     const f = await fs.open(url("/r/data.bin"));
     expectBytes(await f.read(1000), data.subarray(0, 1000));
     f.seek(5000);
     expectBytes(await f.read(10), data.subarray(5000, 5010));
     await errorOf(f.read(1).then(() => (f.seek(0), f.read(1))), "ENOTSUP");
     await f.close();
-    expect(srv.requestCount("/r/data.bin", "GET")).toBe(1);
+    // One streamed GET. A learned origin asked for byte 0 first and got the whole file (dropped).
+    expect(srv.requests.map((r) => r.method)).toEqual([infoMethod, "GET"]);
+    expect(srv.requests[1]!.headers.range).not.toBe("bytes=0-0");
+    if (state === "learned") {
+      // From then on the origin is asked by HEAD.
+      await fs.info(url("/r/small.txt"));
+      expect(srv.requests.at(-1)!.method).toBe("HEAD");
+    }
   });
 
   it("stream a whole file with `streaming: true`, including text lines", async () => {
+    const fs = await fsIn(state);
     srv.setFile("/r/lines.txt", "one\ntwo\nthree");
     const f = await fs.open(url("/r/lines.txt"), "r", { streaming: true });
     const lines: string[] = [];
     for await (const line of f) lines.push(line);
     expect(lines).toEqual(["one\n", "two\n", "three"]);
     await f.close();
-    expect(srv.requestCount("/r/lines.txt", "GET")).toBe(1);
+    expect(srv.requests.map((r) => r.method)).toEqual([infoMethod, "GET"]);
+    expect(reads("/r/lines.txt")).toHaveLength(1);
   });
 
   it("of unknown size (no Content-Length anywhere) stream to the end", async () => {
-    const unsized = { path: "/r/data.bin", noRanges: true, noContentLength: true };
-    srv.fault({ ...unsized, method: "HEAD" });
-    srv.fault({ ...unsized, method: "GET", times: 2 });
+    const fs = await fsIn(state);
+    srv.fault({ path: "/r/data.bin", noRanges: true, noContentLength: true, times: Infinity });
     const f = await fs.open(url("/r/data.bin"));
     expect(f.size).toBe(Infinity);
     expectBytes(await f.read(10), data.subarray(0, 10));
@@ -233,8 +368,10 @@ describe("opened files", () => {
     expect(f.tell()).toBe(data.byteLength);
     await errorOf(Promise.resolve().then(() => f.seek(-1, 2)), "EINVAL");
     await f.close();
-    // HEAD, the bytes=0-0 probe for the size, then the one streamed GET.
-    expect(srv.requests.map((r) => r.method)).toEqual(["HEAD", "GET", "GET"]);
+    // HEAD, the bytes=0-0 probe for the size, then the one streamed GET; a learned origin was
+    // asked for byte 0 first, whose whole answer without a length sent it back to HEADs.
+    expect(srv.requests.map((r) => r.method)).toEqual([...(state === "learned" ? ["GET"] : []), "HEAD", "GET", "GET"]);
+    expect(srv.requests.at(-1)!.headers.range).not.toBe("bytes=0-0");
   });
 });
 

@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Agent } from "undici";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { Package, urlToFs, type FileInfo } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
@@ -100,6 +101,38 @@ function matrix(server: RealServer): void {
         await errorOf(fs.info(u(missing)), "ENOENT");
         expect(await fs.exists(u(missing))).toBe(false);
         expect(await fs.isDir(u(missing))).toBe(false);
+      }
+    });
+
+    it("info is the same whether asked by HEAD (a new origin) or by a bytes=0-0 GET (after a HEAD announced ranges)", async () => {
+      const asked: string[] = [];
+      const agent = new Agent();
+      const recording = agent.compose((dispatch) => (opts, handler) => {
+        const range = (opts.headers as Record<string, string> | undefined)?.range;
+        asked.push(range === undefined ? opts.method : `${opts.method} ${range}`);
+        return dispatch(opts, handler);
+      });
+      const learned = new HTTPFileSystem({ timeout: 10_000, retries: 1, retryDelay: 1, dispatcher: recording });
+      try {
+        const first = await learned.info(u("README.txt"));
+        for (const e of tree) {
+          const fresh = new HTTPFileSystem({ timeout: 10_000, retries: 1, retryDelay: 1 });
+          try {
+            learned.invalidateCache();
+            expect(await learned.info(u(e.rel)), e.rel).toEqual(await fresh.info(u(e.rel)));
+          } finally {
+            await fresh.close();
+          }
+        }
+        // python's http.server announces no ranges: it only ever gets HEADs (and a bytes=0-0 GET
+        // where a HEAD has no length); the others answer bytes=0-0 GETs after the first HEAD.
+        expect(first.acceptRanges, server.name).toBe(server.ranges ? true : undefined);
+        expect(asked[0]).toBe("HEAD");
+        if (server.ranges) expect(asked.slice(1).filter((a) => a !== "GET bytes=0-0"), server.name).toEqual([]);
+        else expect(asked.filter((a) => a === "GET bytes=0-0"), server.name).toEqual([]);
+      } finally {
+        await learned.close();
+        await agent.close();
       }
     });
 

@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 import { guardProcess } from "../support/process-guard.js";
-import { errorOf, expectBytes, pattern, text } from "./helpers.js";
+import { errorOf, expectBytes, isInfoRequest, ORIGIN_STATES, ownFilesystems, pattern, text } from "./helpers.js";
 
 guardProcess();
 
@@ -20,9 +20,14 @@ let srv: TestHttpServer;
 let fs: HTTPFileSystem;
 const url = (p: string) => `${srv.url}${p}`;
 const heads = () => srv.requests.filter((r) => r.method === "HEAD").length;
+/** Info requests: HEADs, and the bytes=0-0 GETs that stand in for them on origins announcing ranges. */
+const infos = () => srv.requests.filter(isInfoRequest).length;
+/** Filesystems of a test's own, new or having learned that the origin takes ranges (see ownFilesystems). */
+const own = ownFilesystems(() => srv, () => url("/ranged.txt"), { retries: 0, timeout: 5_000 });
 
 beforeAll(async () => {
   srv = await startHttpServer({ acceptPut: true });
+  srv.setFile("/ranged.txt", "a file served with ranges");
 });
 afterAll(async () => {
   await srv.close();
@@ -33,7 +38,8 @@ beforeAll(() => {
 afterAll(async () => {
   await fs.close();
 });
-afterEach(() => {
+afterEach(async () => {
+  await own.closeAll();
   srv.clearFaults();
   srv.resetCounts();
   fs.invalidateCache();
@@ -68,8 +74,11 @@ describe("servers that ignore Range (200 with the whole file, like python's http
   beforeAll(() => srv.setFile(PATH, data));
   const gets = () => srv.requests.filter((r) => r.method === "GET" && r.path === PATH).length;
 
+  // As python's http.server: no Accept-Ranges in any answer, so infos stay HEADs. Each test has
+  // a filesystem of its own, new on the origin (the last test: one that learned ranges there).
   it("an opened file read from start to end is one download, not one per block", async () => {
-    srv.fault({ path: PATH, method: "GET", rangesIgnored: true, times: Infinity });
+    const fs = await own.make("new");
+    srv.fault({ path: PATH, rangesIgnored: true, times: Infinity });
     const f = await fs.open(url(PATH), "rb", { blockSize: 256 * 1024 });
     const parts: Uint8Array[] = [];
     for (let chunk = await f.read(100_000); chunk.byteLength > 0; chunk = await f.read(100_000)) parts.push(chunk);
@@ -79,7 +88,8 @@ describe("servers that ignore Range (200 with the whole file, like python's http
   });
 
   it("a read elsewhere starts another download; bytes stay right", async () => {
-    srv.fault({ path: PATH, method: "GET", rangesIgnored: true, times: Infinity });
+    const fs = await own.make("new");
+    srv.fault({ path: PATH, rangesIgnored: true, times: Infinity });
     const f = await fs.open(url(PATH), "rb", { blockSize: 65536 });
     for (const at of [2 ** 20, 2 ** 20 + 65536, 10, 3 * 2 ** 20]) {
       f.seek(at);
@@ -91,14 +101,39 @@ describe("servers that ignore Range (200 with the whole file, like python's http
   });
 
   it("get of a file of many blocks is one download", async () => {
+    const fs = await own.make("new");
     const larger = pattern(12 * 2 ** 20 + 3, 8);
     srv.setFile("/noranges/larger.bin", larger);
-    srv.fault({ path: "/noranges/larger.bin", method: "GET", rangesIgnored: true, times: Infinity });
+    srv.fault({ path: "/noranges/larger.bin", rangesIgnored: true, times: Infinity });
     const dir = await mkdtemp(join(tmpdir(), "fsspec-http-noranges-"));
     try {
       await fs.get(url("/noranges/larger.bin"), join(dir, "larger.bin"));
       expectBytes(await readFile(join(dir, "larger.bin")), larger);
       expect(srv.requestCount("/noranges/larger.bin", "GET")).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("on an origin learned to take ranges, such a file costs one bytes=0-0 GET (dropped) once; get is still one download", async () => {
+    const fs = await own.make("learned");
+    srv.fault({ path: PATH, method: "GET", rangesIgnored: true, times: Infinity });
+    const dir = await mkdtemp(join(tmpdir(), "fsspec-http-noranges-"));
+    const downloads = () => srv.requests.filter((r) => r.method === "GET" && !isInfoRequest(r)).length;
+    try {
+      await fs.get(url(PATH), join(dir, "big.bin"));
+      expectBytes(await readFile(join(dir, "big.bin")), data);
+      // The first info asked for byte 0 and came back whole (its body dropped after at most
+      // 64 KiB): the origin is asked by HEAD from then on, and the file is downloaded once.
+      expect(srv.requests[0]!.headers.range).toBe("bytes=0-0");
+      expect(srv.requests.filter((r) => r.method === "GET" && isInfoRequest(r))).toHaveLength(1);
+      expect(downloads()).toBe(1);
+      expect(srv.requests.slice(1, -1).every((r) => r.method === "HEAD")).toBe(true);
+      srv.resetCounts();
+      await fs.get(url(PATH), join(dir, "again.bin"));
+      expectBytes(await readFile(join(dir, "again.bin")), data);
+      expect(downloads()).toBe(1);
+      expect(srv.requests.slice(0, -1).every((r) => r.method === "HEAD")).toBe(true);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -258,23 +293,30 @@ describe("sizes are fetched only when details are asked for", () => {
     srv.setFile("/many/sub/g.bin", pattern(7));
   });
 
-  it("names alone: ls(detail: false), find and glob send no HEAD", async () => {
+  it("names alone: ls(detail: false), find and glob ask no info", async () => {
+    await fs.info(url("/ranged.txt")); // the origin takes ranges: infos would be GETs
+    srv.resetCounts();
     expect(await fs.ls(url("/many"), { detail: false })).toHaveLength(25);
     expect(await fs.find(url("/many"))).toHaveLength(25);
     expect(await fs.glob(url("/many/*.bin"))).toHaveLength(24);
     for await (const _ of fs.walk(url("/many"))) void _;
-    expect(heads()).toBe(0);
+    expect(infos()).toBe(0);
+    expect(srv.requests.every((r) => r.method === "GET" && r.headers.range === undefined)).toBe(true);
   });
 
-  it("details: one HEAD per file, at most 4 at a time per origin, even from calls in parallel", async () => {
-    // Each HEAD takes a while, so HEADs not held back would overlap.
-    srv.fault({ method: "HEAD", stallBeforeHeadersMs: 20, times: Infinity });
+  it.each(ORIGIN_STATES)("details: one info per file, at most 4 at a time per origin, even from calls in parallel (origin %s)", async (state) => {
+    const fs = await own.make(state);
+    // Each answer takes a while, so infos not held back would overlap.
+    srv.fault({ stallBeforeHeadersMs: 20, times: Infinity });
     const [a, b] = await Promise.all([fs.ls(url("/many")), fs.ls(url("/many"), { refresh: true })]);
     for (const listing of [a, b]) {
       const files = listing.filter((e) => e.type === "file");
       expect(files.map((e) => e.size)).toEqual(names.map((_, i) => 100 + i));
     }
-    expect(heads()).toBe(48);
+    expect(infos()).toBe(48);
+    // And the two listings: each a 301 to /many/, then the page.
+    expect(srv.requests.filter((r) => !isInfoRequest(r)).map((r) => `${r.method} ${r.path}`)).toEqual(["GET /many", "GET /many", "GET /many/", "GET /many/"]);
+    if (state === "learned") expect(heads()).toBe(0);
     expect(srv.peakInFlight()).toBeLessThanOrEqual(4);
   });
 

@@ -19,6 +19,7 @@ import { buildArchive, python, type ArchiveKind } from "../archives/helpers.js";
 import { codeOf, errorOf } from "../support/errors.js";
 import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 import { bytes, sha256 } from "./support/package-files.js";
+import { downloadCount } from "../support/http-requests.js";
 
 const CHILD = fileURLToPath(new URL("./support/extract-child.ts", import.meta.url));
 /** The files of the archive: 91,852 bytes in all. */
@@ -91,7 +92,7 @@ describe("Package.extract", () => {
       expect(basename(folder)).toBe(`${basename(archive)}.extracted`);
       expect(await tree(folder)).toEqual(expectedTree);
       expect(await bytesBelow(folder)).toBe(TREE_BYTES);
-      expect(server.requestCount(`/pkg/${name}`, "GET")).toBe(1);
+      expect(downloadCount(server, `/pkg/${name}`)).toBe(1);
       // Once: the next call (another Package too) returns the same folder without extracting again.
       await writeFile(join(folder, "sentinel"), "kept");
       server.resetCounts();
@@ -135,7 +136,7 @@ describe("Package.extract", () => {
     const folders = await Promise.all([run(), run(), run(), run()]);
     expect(new Set(folders).size).toBe(1);
     expect((await readFile(log, "utf8")).trim().split("\n")).toHaveLength(1);
-    expect(server.requestCount("/pkg/model.tar.gz", "GET")).toBe(1);
+    expect(downloadCount(server, "/pkg/model.tar.gz")).toBe(1);
     expect(await tree(folders[0]!)).toEqual(expectedTree);
   }, 60_000);
 

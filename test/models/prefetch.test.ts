@@ -16,6 +16,7 @@ import { startHfServer } from "../../src/testing/hf-server.js";
 import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
 import { startNgcServer } from "../../src/testing/ngc-server.js";
 import { bytes, captureStream, sha256, sha256OfFile } from "./support/package-files.js";
+import { downloadCount } from "../support/http-requests.js";
 
 const CHILD = fileURLToPath(new URL("./support/prefetch-child.ts", import.meta.url));
 const NAMES = ["a.bin", "b.bin", "c.bin", "d.bin", "e.bin", "f.bin", "g.bin", "h.bin"];
@@ -61,7 +62,7 @@ describe("Package.prefetch", () => {
     const order = ["h.bin", "a.bin", "sub/x.bin", "c.bin"];
     const paths = await pkg.prefetch(order, { progressStream });
     expect(await Promise.all(paths.map(sha256OfFile))).toEqual(order.map((n) => sha256(n === "sub/x.bin" ? bytes(3000, 99) : contents.get(n)!)));
-    for (const n of order) expect(server.requestCount(`/pkg/${n}`, "GET")).toBe(1);
+    for (const n of order) expect(downloadCount(server, `/pkg/${n}`)).toBe(1);
     const total = [...order].reduce((s, n) => s + (n === "sub/x.bin" ? 3000 : contents.get(n)!.byteLength), 0);
     expect(progressStream.text()).toMatch(new RegExp(`^prefetch 4 files: 4 downloaded \\(${(total / 1024).toFixed(0)}K in \\d+\\.\\d s, \\S+/s\\)\\n$`));
 
@@ -81,7 +82,7 @@ describe("Package.prefetch", () => {
       slow.resetCounts();
       const t0 = Date.now();
       await pkg.prefetch(NAMES, call);
-      return { peak: slow.peakInFlight(), ms: Date.now() - t0, gets: slow.requestCount(undefined, "GET") };
+      return { peak: slow.peakInFlight(), ms: Date.now() - t0, gets: downloadCount(slow) };
     };
     const byDefault = await peak({}, {});
     expect(byDefault.peak).toBe(4);
@@ -112,16 +113,16 @@ describe("Package.prefetch", () => {
     slow.throttle(200_000); // ~0.25 s per file: the resolve lands mid-download
     try {
       const prefetching = pkg.prefetch(["a.bin", "b.bin"]);
-      while (slow.requestCount("/pkg/b.bin", "GET") === 0) await new Promise((r) => setTimeout(r, 5));
+      while (downloadCount(slow, "/pkg/b.bin") === 0) await new Promise((r) => setTimeout(r, 5));
       const resolved = await pkg.resolve("b.bin");
       const paths = await prefetching;
       expect(resolved).toBe(paths[1]);
-      expect(slow.requestCount("/pkg/b.bin", "GET")).toBe(1);
+      expect(downloadCount(slow, "/pkg/b.bin")).toBe(1);
       expect(await sha256OfFile(resolved)).toBe(sha256(contents.get("b.bin")!));
       // Another Package over the same cache directory joins it too.
       const other = new Package(`${slow.url}/pkg`, { cacheOptions: { cacheStorage: join(dir, `c${caches}`) }, progress: false });
       expect(await other.resolve("a.bin")).toBe(paths[0]);
-      expect(slow.requestCount("/pkg/a.bin", "GET")).toBe(1);
+      expect(downloadCount(slow, "/pkg/a.bin")).toBe(1);
     } finally {
       slow.throttle(undefined);
     }
@@ -138,7 +139,7 @@ describe("Package.prefetch", () => {
     expect(await Promise.all(paths.slice(1, 4).map(sha256OfFile))).toEqual(["a.bin", "b.bin", "c.bin"].map((n) => sha256(contents.get(n)!)));
     expect(names[6]).toMatch(/^[0-9a-f]{64}$/); // hashed names; the order is what matters
     expect(await sha256OfFile(paths[6]!)).toBe(sha256(bytes(3000, 99)));
-    expect(server.requestCount("/pkg/sub/notes.txt", "GET")).toBe(1);
+    expect(downloadCount(server, "/pkg/sub/notes.txt")).toBe(1);
     // Every file, directories left out.
     const all = await pkg.prefetch("**");
     expect(all).toHaveLength(NAMES.length + 2);
@@ -155,7 +156,7 @@ describe("Package.prefetch", () => {
     server.resetCounts();
     const two = await pinned.prefetch();
     expect(await Promise.all(two.map(sha256OfFile))).toEqual([sha256(contents.get("a.bin")!), sha256(contents.get("b.bin")!)]);
-    expect(server.requestCount(undefined, "GET")).toBe(2);
+    expect(downloadCount(server)).toBe(2);
   });
 
   it("a failing file fails the prefetch (the others are not published half-done) and says so off a terminal", async () => {
@@ -176,7 +177,7 @@ describe("Package.prefetch", () => {
       const ac = new AbortController();
       slow.resetCounts();
       const pending = pkg.prefetch(NAMES, { signal: ac.signal });
-      while (slow.requestCount(undefined, "GET") < 2) await new Promise((r) => setTimeout(r, 5));
+      while (downloadCount(slow) < 2) await new Promise((r) => setTimeout(r, 5));
       ac.abort();
       expect(await codeOf(pending)).toBe("EABORT");
     } finally {
@@ -262,7 +263,7 @@ describe("Package.prefetch", () => {
         child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`child ${code}: ${errText}`))));
       });
     const outputs = await Promise.all([run(), run(), run()]);
-    for (const n of NAMES) expect(slow.requestCount(`/pkg/${n}`, "GET")).toBe(1);
+    for (const n of NAMES) expect(downloadCount(slow, `/pkg/${n}`)).toBe(1);
     const lists = outputs.map((o) => o.trim().split("\n"));
     expect(lists[1]).toEqual(lists[0]);
     expect(lists[2]).toEqual(lists[0]);
