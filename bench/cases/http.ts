@@ -6,14 +6,12 @@
  * aiohttp, cat goal >= 1.3x Python fsspec), and OpenDAL's http service; and the requests each
  * variant makes, counted by the server in one more untimed run.
  */
-import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { fileURLToPath } from "node:url";
 import { Agent, request } from "undici";
 import { mapBounded } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { measureInterleaved, speedup, type BenchCase, type CaseResult, type Ratio, type Sample, type Variant } from "../harness.js";
-import { benchBytes } from "../support/http-server-process.js";
+import { benchBytes, startServer } from "../support/http-server-process.js";
 import { loadOpenDAL, PythonPeer } from "../support/peers.js";
 
 const BIG = 64 << 20;
@@ -21,19 +19,6 @@ const SMALL = 4096;
 const COUNT = 1000;
 const LATENCY_COUNT = 300;
 
-async function startServer(): Promise<{ child: ChildProcess; url: string; send: (msg: object) => Promise<{ requests: number }> }> {
-  const child = fork(fileURLToPath(new URL("../support/http-server-process.ts", import.meta.url)), ["--serve"], {
-    execArgv: ["--import", "tsx"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  const [first] = (await once(child, "message")) as [{ url: string }];
-  const send = async (msg: object) => {
-    const reply = once(child, "message");
-    child.send(msg);
-    return ((await reply) as [{ requests: number }])[0];
-  };
-  return { child, url: first.url, send };
-}
 
 function check(got: Uint8Array, want: Uint8Array, what: string): void {
   if (Buffer.compare(got, want) !== 0) throw new Error(`${what}: wrong bytes`);

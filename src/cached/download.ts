@@ -5,7 +5,9 @@
  * file, so backends that pin an opened file to one version (HTTP: If-Range with the ETag,
  * ECHANGED otherwise; memory: a snapshot) never hand over a mix of two versions; for the other
  * filesystems the target's ukey must be the same after the last read as before the first.
- * Backends that take `streaming` (HTTP, hf, ngc) send the file as one GET, resumed if it breaks.
+ * The target writes the bytes as they arrive (`downloadTo`): HTTP, hf, ngc, s3 and gs send the
+ * file as one GET resumed where it breaks, or a large one as parallel ranges pinned to one
+ * version into the temporary file at their offsets (hashed from the file once complete).
  */
 import { createHash, type Hash } from "node:crypto";
 import { once } from "node:events";
@@ -14,7 +16,7 @@ import type { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, toFsError } from "../core/errors.js";
 import { guardOpenedReads } from "../core/versions.js";
 import type { FileInfo, ProgressCallback, SignalOptions } from "../core/types.js";
-import type { BufferedFile } from "../files/buffered-file.js";
+import type { ByteSink } from "../files/byte-sink.js";
 import { getCodec } from "../files/compression.js";
 import type { TempFile } from "./storage.js";
 
@@ -54,72 +56,84 @@ export async function downloadTo(
 ): Promise<Downloaded> {
   const chunk = Math.max(1, options.chunkSize ?? DEFAULT_DOWNLOAD_CHUNK);
   const unchanged = await guardOpenedReads(target, path, { signal: options.signal });
-  // A whole file is read front to back: backends that can send it as one response (HTTP, hf,
-  // ngc: `streaming`) are asked to, instead of one request per chunk.
-  const streams = target.callOptionsOf("open")?.streaming !== undefined;
-  const file = await target.open(path, "rb", { blockSize: chunk, cacheType: "none", signal: options.signal, ...(streams ? { streaming: true } : {}) });
+  const callback = options.callback;
+  let size: number | null | undefined;
+  let stated: ReturnType<typeof statedDigest>;
+  let rawHash: Hash | undefined;
+  const storedHash = createHash("sha256");
+  let rawBytes = 0;
+  let stored = 0;
+  // Learnt before the first byte: the size for progress and the digest the target states.
+  const onInfo = (info: FileInfo) => {
+    size = info.size;
+    stated = statedDigest(info);
+    rawHash = stated ? createHash(stated.algorithm) : undefined;
+    callback?.setSize?.(size ?? 0);
+  };
+  const onBytes = (n: number) => {
+    rawBytes += n;
+    callback?.relativeUpdate?.(n);
+  };
+  const decompressor = options.compression ? getCodec(options.compression).decompress() : undefined;
+  // Uncompressed into a local temporary file: written at the offsets the bytes come for (parallel
+  // ranges of a large file), hashed from the file once complete. Otherwise hashed in order.
+  const positioned = decompressor ? undefined : temp.positioned;
+  let info: FileInfo;
   try {
-    // The info the opened file is pinned to, where the backend hands it over.
-    const details = file.details as Partial<FileInfo>;
-    const info: FileInfo = typeof details.type === "string" ? (details as FileInfo) : await target.info(path, { signal: options.signal });
-    const size = Number.isFinite(file.size) ? file.size : null;
-    const stated = statedDigest(info);
-    const rawHash: Hash | undefined = stated ? createHash(stated.algorithm) : undefined;
-    const storedHash = createHash("sha256");
-    let rawBytes = 0;
-    let stored = 0;
-    options.callback?.setSize?.(size ?? 0);
-
-    const store = async (data: Uint8Array) => {
-      storedHash.update(data);
-      stored += data.byteLength;
-      await temp.write(data);
-    };
-    const decompressor = options.compression ? getCodec(options.compression).decompress() : undefined;
-    const drained = decompressor ? pump(decompressor, store) : undefined;
-    const consume = async (raw: Uint8Array) => {
-      rawHash?.update(raw);
-      rawBytes += raw.byteLength;
-      options.callback?.relativeUpdate?.(raw.byteLength);
-      if (!decompressor) return store(raw);
-      if (!decompressor.write(raw)) await once(decompressor, "drain");
-    };
-
-    try {
-      await readAll(file, chunk, consume);
-      if (decompressor) {
-        decompressor.end();
-        await drained;
+    if (positioned) {
+      info = await target.downloadTo(path, positioned, { signal: options.signal, onInfo, onBytes, blockSize: chunk });
+      stored = rawBytes;
+    } else {
+      const store = async (data: Uint8Array) => {
+        storedHash.update(data);
+        stored += data.byteLength;
+        await temp.write(data);
+      };
+      const drained = decompressor ? pump(decompressor, store) : undefined;
+      const sink: ByteSink = {
+        positioned: false,
+        write: (raw) => {
+          rawHash?.update(raw);
+          if (!decompressor) return store(raw);
+          if (!decompressor.write(raw)) return once(decompressor, "drain").then(() => undefined);
+        },
+        flush: async () => undefined,
+      };
+      try {
+        info = await target.downloadTo(path, sink, { signal: options.signal, onInfo, onBytes, blockSize: chunk });
+        if (decompressor) {
+          decompressor.end();
+          await drained;
+        }
+      } catch (err) {
+        decompressor?.destroy();
+        throw err;
       }
-    } catch (err) {
-      decompressor?.destroy();
-      if (err instanceof FsError) throw err;
-      if (decompressor) throw new FsError("EIO", `cannot decompress (${options.compression}): ${(err as Error).message}`, { path, cause: err });
-      throw toFsError(err, path);
     }
-    if (size !== null && rawBytes !== size) {
-      throw new FsError("EIO", `download incomplete: got ${rawBytes} of ${size} bytes`, { path });
-    }
-    if (stated && rawHash!.digest("hex") !== stated.hex) {
-      throw new FsError("EIO", `download corrupt: ${stated.algorithm} differs from the one the target states`, { path });
-    }
-    await unchanged();
-    return { size: stored, sha256: storedHash.digest("hex"), info };
-  } finally {
-    await file.close().catch(() => undefined);
+  } catch (err) {
+    if (err instanceof FsError) throw err;
+    if (decompressor) throw new FsError("EIO", `cannot decompress (${options.compression}): ${(err as Error).message}`, { path, cause: err });
+    throw toFsError(err, path);
   }
+  if (size === undefined) onInfo(info);
+  if (size != null && rawBytes !== size) {
+    throw new FsError("EIO", `download incomplete: got ${rawBytes} of ${size} bytes`, { path });
+  }
+  let sha256: string;
+  if (positioned) {
+    const digests = await temp.digest!(stated ? ["sha256", stated.algorithm] : ["sha256"]);
+    sha256 = digests.sha256!;
+    if (stated && digests[stated.algorithm] !== stated.hex) throw corrupt(path, stated.algorithm);
+  } else {
+    if (stated && rawHash?.digest("hex") !== stated.hex) throw corrupt(path, stated.algorithm);
+    sha256 = storedHash.digest("hex");
+  }
+  await unchanged();
+  return { size: stored, sha256, info };
 }
 
-/** Read the file to its end in `chunk`s, the next read in flight while the last is stored. */
-async function readAll(file: BufferedFile, chunk: number, consume: (data: Uint8Array) => Promise<void>): Promise<void> {
-  let next = file.read(chunk);
-  for (;;) {
-    const data = await next;
-    if (data.byteLength === 0) return;
-    next = file.read(chunk);
-    next.catch(() => undefined); // awaited on the next turn; a failure must not go unhandled meanwhile
-    await consume(data);
-  }
+function corrupt(path: string, algorithm: string): FsError {
+  return new FsError("EIO", `download corrupt: ${algorithm} differs from the one the target states`, { path });
 }
 
 /** Read a transform's output into `sink`; if the sink fails, the transform fails too. */

@@ -15,6 +15,7 @@ import { joinPath } from "../core/paths.js";
 import type { FileInfo } from "../core/types.js";
 import { LocalFileSystem } from "../implementations/local.js";
 import type { BufferedFile } from "../files/buffered-file.js";
+import { PositionedFileSink, type ByteSink } from "../files/byte-sink.js";
 import { RESERVED_PREFIX } from "./mappers.js";
 import { pidAlive, removeAbandonedLock } from "./locks.js";
 
@@ -40,6 +41,7 @@ const LOCK_PREFIX = `${RESERVED_PREFIX}lock-`;
 const LOCAL_TEMP_PREFIX = ".fsspec-tmp-";
 
 type NodePromises = LocalFileSystem["fs"];
+
 type Handle = Awaited<ReturnType<NodePromises["open"]>>;
 
 /** A readable cached file, pinned at open: a replaced cache file does not change it. */
@@ -57,6 +59,13 @@ export interface TempFile {
   close(): Promise<void>;
   /** Close and delete. */
   abort(): Promise<void>;
+  /**
+   * On a local disk: writes at any offset (parallel ranges), instead of `write`'s in order.
+   * `digest` then hashes the file once they are complete.
+   */
+  readonly positioned?: ByteSink;
+  /** The hex digests of the bytes written, by algorithm (with `positioned`). */
+  digest?(algorithms: ReadonlyArray<"sha256" | "md5">): Promise<Record<string, string>>;
 }
 
 /**
@@ -379,15 +388,17 @@ function abandonedTemp(m: RegExpExecArray, info: FileInfo, staleMs = DEFAULT_TEM
  * the TempFile is called by.
  */
 export async function createLocalTemp(local: NodePromises, path: string, name: string, options: { fsync?: boolean } = {}): Promise<TempFile> {
-  const fh = await local.open(path, "wx").catch((err) => {
+  const fh = await local.open(path, "wx+").catch((err) => {
     throw toFsError(err, path);
   });
   let position = 0;
   let closed = false;
+  const positioned = new PositionedFileSink(fh, path);
   const close = async () => {
     if (closed) return;
     closed = true;
     try {
+      await positioned.flush();
       if (options.fsync) await fh.sync();
     } finally {
       await fh.close();
@@ -401,8 +412,21 @@ export async function createLocalTemp(local: NodePromises, path: string, name: s
     },
     close,
     abort: async () => {
+      await positioned.abandon();
       await close().catch(() => undefined);
       await local.unlink(path).catch(() => undefined);
+    },
+    positioned,
+    digest: async (algorithms) => {
+      await positioned.flush();
+      const hashes = algorithms.map((a) => createHash(a));
+      const { size } = await fh.stat();
+      const chunk = 8 * 2 ** 20;
+      for (let off = 0; off < size; off += chunk) {
+        const bytes = await readAt(fh, path, off, Math.min(size, off + chunk));
+        for (const h of hashes) h.update(bytes);
+      }
+      return Object.fromEntries(algorithms.map((a, i) => [a, hashes[i]!.digest("hex")]));
     },
   };
 }

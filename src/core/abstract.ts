@@ -74,6 +74,7 @@ import { broadcastRanges, needsSize, planRangeJobs, resolveRange, type RangeJob 
 import { CollectingSink, type SinkOptions, type UploadSink } from "../files/upload-sink.js";
 import { TextFile } from "../files/text-file.js";
 import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
+import { writerTarget, type ByteSink, type DownloadTarget, type DownloadToOptions } from "../files/byte-sink.js";
 import { makeTransferPlan, planTransfer, runMoves, runTransfers, transferOne } from "./transfer.js";
 
 /**
@@ -457,6 +458,64 @@ export abstract class AbstractFileSystem {
 
   /** Update the modification time of an existing file (non-truncating touch). */
   protected async _touchExisting(_path: string): Promise<void> {}
+
+  // ---------------------------------------------------------------- whole-file downloads
+
+  /**
+   * Write the whole file at `path` into `sink`, each byte once, all of one version; the info of
+   * that version is returned. Used by get, getFile and the file caches.
+   * @internal
+   */
+  downloadTo(path: string, sink: ByteSink, options: DownloadToOptions = {}): Promise<FileInfo> {
+    return this._downloadTo(this.normalizePath(path), sink, options);
+  }
+
+  /**
+   * By default the file is read in order through an opened file, a block at a time; backends
+   * that speak HTTP send it as one streamed response, or as parallel ranges into a positioned
+   * sink (files/parallel-ranges.ts).
+   * @internal
+   */
+  protected async _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {
+    const signal = options.signal;
+    // Read front to back: a backend that can send the file as one response is asked to.
+    const streams = this.callOptionsOf("open")?.streaming !== undefined;
+    const file = await this.open(path, "rb", {
+      blockSize: options.blockSize ?? DEFAULT_BLOCK_SIZE,
+      cacheType: "none",
+      size: options.info?.size ?? undefined,
+      signal,
+      ...(streams ? { streaming: true } : {}),
+    });
+    try {
+      // The info the opened file is pinned to, where the backend hands it over.
+      const details = file.details as Partial<FileInfo>;
+      const info = typeof details.type === "string" ? (details as FileInfo) : (options.info ?? (await this.info(path, { signal })));
+      options.onInfo?.(Number.isFinite(file.size) ? { ...info, size: file.size } : info);
+      let offset = 0;
+      for await (const chunk of file) {
+        throwIfAborted(signal, path);
+        await sink.write(chunk, offset);
+        offset += chunk.byteLength;
+        options.onBytes?.(chunk.byteLength);
+      }
+      await sink.flush();
+      return info;
+    } finally {
+      await file.close();
+    }
+  }
+
+  /**
+   * Where a download into `path` writes: nothing appears under `path` before `commit`. By default
+   * an opened writer (bytes in order); the local disk gives a temporary file that takes writes at
+   * any offset.
+   * @internal
+   */
+  async openDownloadTarget(path: string, options: SignalOptions & { blockSize?: number } = {}): Promise<DownloadTarget> {
+    const p = this.normalizePath(path);
+    return writerTarget(await this.open(p, "wb", { signal: options.signal, blockSize: options.blockSize }), p);
+  }
 
   // ---------------------------------------------------------------- listings
 

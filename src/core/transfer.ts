@@ -352,8 +352,8 @@ const TRANSFER_FILE_OPTIONS = optionSpec<TransferFileOptions>({ signal: isSignal
 
 /**
  * Copy one file: within one filesystem by its own cpFile; across filesystems, small files in
- * one read and one write, larger ones streamed block by block through an opened writer
- * (published atomically on close, dropped on failure).
+ * one read and one write, larger ones downloaded by the source into the destination's download
+ * target (published atomically on commit, dropped on failure).
  */
 export async function transferFile(
   srcFs: AbstractFileSystem,
@@ -379,20 +379,15 @@ export async function transferFile(
     options.onBytes?.(data.byteLength);
     return;
   }
-  const reader = await srcFs.open(src, "rb", { blockSize, cacheType: "none", size: info.size ?? undefined, signal: options.signal });
-  const writer = await dstFs.open(dst, "wb", { blockSize, signal: options.signal });
+  // Straight from the source's responses to the destination (parallel ranges where both sides can).
+  const target = await dstFs.openDownloadTarget(dst, { signal: options.signal, blockSize });
   try {
-    for await (const chunk of reader) {
-      throwIfAborted(options.signal, src);
-      await writer.write(chunk);
-      options.onBytes?.(chunk.byteLength);
-    }
-    await writer.close();
+    await srcFs.downloadTo(src, target, { signal: options.signal, info, onBytes: options.onBytes, blockSize });
+    throwIfAborted(options.signal, src);
+    await target.commit();
   } catch (err) {
-    await writer.discard().catch(() => undefined);
+    await target.discard().catch(() => undefined);
     throw err;
-  } finally {
-    await reader.close();
   }
 }
 

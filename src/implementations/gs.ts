@@ -20,7 +20,9 @@ import type { TextFile } from "../files/text-file.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
 import { HTTP_TRANSPORT_KEYS, HTTPFileSystem, PROGRESS_CALL_OPTIONS, type HTTPFileSystemOptions, type HttpTransportOptions, type ProgressOpenOptions } from "./http.js";
 import { discardBody, header, type HttpClient, type HttpResponse, type SendOptions } from "./http/client.js";
-import { RangeDownload, type RangeSpec } from "./http/download.js";
+import { RangeDownload, type ChunkWriter, type RangeSpec } from "./http/download.js";
+import type { ByteSink, DownloadToOptions } from "../files/byte-sink.js";
+import { downloadParts, goesParallel } from "../files/parallel-ranges.js";
 import { backoffMs, isRetryableStatus, sleep } from "./http/retry.js";
 import { readErrorJson, readJson } from "./ngc/json.js";
 import { joinObject, splitPath, type ObjectPath } from "./s3/paths.js";
@@ -346,7 +348,17 @@ export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads 
    * One ranged `alt=media` read through the HTTP machinery (checked, resumed within the same
    * version, with progress); with `generation`, only that generation's bytes (a 412 is ECHANGED).
    */
-  private async download(path: string, range: RangeSpec, options: SignalOptions & { generation?: string; callback?: ProgressCallback; pin?: ETagPin }): Promise<Uint8Array> {
+  private download(path: string, range: RangeSpec, options: SignalOptions & { generation?: string; callback?: ProgressCallback; pin?: ETagPin }): Promise<Uint8Array> {
+    return this.withDownload(path, range, options, (d) => d.readAll());
+  }
+
+  /** One ranged read (see download) whose bytes `use` takes as they come; its failures in this backend's words. */
+  private async withDownload<T>(
+    path: string,
+    range: RangeSpec,
+    options: SignalOptions & { generation?: string; callback?: ProgressCallback; pin?: ETagPin },
+    use: (download: RangeDownload) => Promise<T>,
+  ): Promise<T> {
     const { bucket, key } = objectOf(path);
     const url = this.urls.object(bucket, key, { alt: "media", ifGenerationMatch: options.generation });
     for (let attempt = 0; ; attempt++) {
@@ -355,13 +367,44 @@ export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads 
         const expect = options.pin?.etag === undefined ? undefined : { etag: options.pin.etag, size: options.pin.size };
         const d = await RangeDownload.open(this.client, url, range, { signal: options.signal, callback: options.callback, headers: auth.headers, expect });
         if (options.pin && options.pin.etag === undefined) options.pin.etag = d.etag;
-        return await d.readAll();
+        return await use(d);
       } catch (err) {
         if (!isFsError(err)) throw err;
         if (err.status === 401 && auth.token !== undefined && attempt === 0 && this.tokens.refused(auth.token)) continue;
         throw await this.readError(err, bucket, key, path, options.signal);
       }
     }
+  }
+
+  /**
+   * One `alt=media` GET streamed to the sink, or for a large object into a positioned sink,
+   * parallel ranges each pinned to the generation the lookup saw (ifGenerationMatch: a replaced
+   * object is ECHANGED).
+   * @internal
+   */
+  protected override async _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {
+    const signal = options.signal;
+    const info = await this._info(path, { signal });
+    if (info.type === "directory") throw FsError.eisdir(path);
+    options.onInfo?.(info);
+    const generation = typeof info.generation === "string" ? info.generation : undefined;
+    const onBytes = options.onBytes;
+    const callback: ProgressCallback | undefined = onBytes ? { relativeUpdate: (n) => onBytes(n) } : undefined;
+    // Without a generation to pin to, the parts are tied to the first answer's ETag.
+    const pin: ETagPin | undefined = generation === undefined ? { etag: undefined, size: info.size ?? 0 } : undefined;
+    const pipe = (range: RangeSpec, partSignal: AbortSignal | undefined, write: ChunkWriter) =>
+      this.withDownload(path, range, { signal: partSignal, generation, callback, pin }, (d) => d.pipeTo(write));
+    const tuning = this.http.downloads;
+    if (info.size !== null && sink.positioned && generation !== undefined && goesParallel(tuning, info.size)) {
+      await downloadParts(sink, 0, info.size, tuning.concurrency, signal, async (start, end, partSignal) => ({
+        pipeTo: (write) => pipe({ start, end }, partSignal, write),
+        cancel: () => undefined,
+      }));
+    } else if (info.size !== 0) {
+      await pipe({ start: 0 }, signal, (chunk, offset) => sink.write(chunk, offset));
+    }
+    await sink.flush();
+    return info;
   }
 
   /** A failed read in the words of this backend: the gs path, the access hint, EISDIR for a prefix. */

@@ -28,6 +28,8 @@ import { transportFailure } from "./http/errors.js";
 import { ResolvedUrls, refusedUrl } from "./http/resolved-urls.js";
 import { backoffMs, sleep } from "./http/retry.js";
 import { streamedFile } from "./http/stream-cache.js";
+import type { ByteSink, DownloadToOptions } from "../files/byte-sink.js";
+import { finishFromFirst, linkedAbort } from "../files/parallel-ranges.js";
 import { hubError, nextLink, resolveUrl, revisionUrl, siblingFiles, treePage, treeUrl, type SiblingFile } from "./hf/api.js";
 import { effectiveRevision, formatHfPath, isCommitSha, parseHfPath, pinKey, withPath, type HfPath, type HfRepoType } from "./hf/path.js";
 
@@ -478,9 +480,8 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
     const key = fileKey(p, commit);
     const kept = this.cdnUrls.get(key);
     if (kept) {
-      const anonymous = new URL(kept.url).origin !== this.endpointOrigin;
       try {
-        const download = await RangeDownload.open(this.http.client, kept.url, { start, end }, { ...options, anonymous });
+        const download = await this.openKept(kept.url, start, end, options);
         return { download, bytes: await download.readAll() };
       } catch (err) {
         if (!refusedUrl(err)) throw err;
@@ -489,6 +490,44 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
     }
     const { download } = await this.resolved(p, commit, { start, end }, options);
     return { download, bytes: await download.readAll() };
+  }
+
+  /** A ranged GET of a kept CDN URL, without the token where the CDN is another origin. */
+  private openKept(url: string, start: number, end: number | undefined, options: DownloadOptions): Promise<RangeDownload> {
+    const anonymous = new URL(url).origin !== this.endpointOrigin;
+    return RangeDownload.open(this.http.client, url, { start, end }, { ...options, anonymous });
+  }
+
+  /**
+   * One GET from byte 0 through `resolve` (the size and version from its answer, as a streamed
+   * open has them); a large file into a positioned sink keeps only its first part from it, the
+   * rest as parallel ranges of the CDN URL it redirected to, pinned to the first answer's ETag.
+   * @internal
+   */
+  protected override async _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {
+    const signal = options.signal;
+    const { p, commit } = await this.fileAt(path, signal);
+    const onBytes = options.onBytes;
+    const callback: ProgressCallback | undefined = onBytes ? { relativeUpdate: (n) => onBytes(n) } : undefined;
+    const stop = linkedAbort(signal);
+    try {
+      const first = await this.resolved(p, commit, { start: 0 }, { signal: stop.signal, callback });
+      const { download } = first;
+      const listed = this.dircache?.get(this.parent(path))?.find((e) => e.name === path);
+      const info = listed?.type === "file" ? listed : answeredInfo(path, download, first.linked);
+      options.onInfo?.(download.total === undefined ? info : { ...info, size: download.total });
+      const expect: Validators = { etag: download.etag, lastModified: download.lastModified, size: download.total };
+      const partUrl = download.finalUrl?.href ?? resolveUrl(this.endpoint, p, commit);
+      await finishFromFirst(download, 0, download.total, sink, this.http.downloads, stop.controller, (start, end, partSignal) =>
+        this.openKept(partUrl, start, end, { signal: partSignal, callback, expect }),
+      );
+      await sink.flush();
+      return info;
+    } catch (err) {
+      throw await this.readError(err, path, { signal });
+    } finally {
+      stop.dispose();
+    }
   }
 
   /** A failed read named by its hf path; a "not found" is explained by the listing (which part is missing, or a directory). */

@@ -24,6 +24,8 @@ import { childrenOf } from "./http/index-page.js";
 import { decodeSegment, encodeSegment, splitQuery } from "./http/names.js";
 import { OpenedFileFetcher } from "./http/file-fetcher.js";
 import { StreamingCache } from "./http/stream-cache.js";
+import type { ByteSink, DownloadToOptions } from "../files/byte-sink.js";
+import { downloadParts, downloadTuning, finishFromFirst, goesParallel, linkedAbort, type DownloadTuning, type ParallelDownloadOptions } from "../files/parallel-ranges.js";
 
 export type { HttpAuth } from "./http/client.js";
 export type { CertificateAuthorities } from "./http/dispatcher.js";
@@ -32,7 +34,7 @@ export type { CertificateAuthorities } from "./http/dispatcher.js";
  * Proxies (`proxy`; default HTTPS_PROXY / HTTP_PROXY / NO_PROXY), a `dispatcher` of your own, extra
  * certificate authorities (`ca`): see docs/proxies.md.
  */
-export interface HTTPFileSystemOptions extends FileSystemOptions, TransportOptions {
+export interface HTTPFileSystemOptions extends FileSystemOptions, TransportOptions, ParallelDownloadOptions {
   /**
    * Sent with every request (default none; credentials in them are dropped on redirects to other
    * origins).
@@ -75,12 +77,12 @@ export interface HTTPFileSystemOptions extends FileSystemOptions, TransportOptio
 
 /**
  * The client options the backends built on this one (hf, ngc, gs) pass through to it: connections,
- * timeouts, retries, redirects, proxies.
+ * timeouts, retries, redirects, proxies, parallel downloads.
  * @internal
  */
 export const HTTP_TRANSPORT_KEYS = [
   "headers", "connections", "timeout", "bodyTimeout", "retries", "retryDelay", "maxRetryDelay", "maxRedirects", "keepAliveTimeout",
-  "proxy", "dispatcher", "ca",
+  "proxy", "dispatcher", "ca", "rangeConcurrency", "rangeThreshold",
 ] as const;
 /** The options of the HTTP client that hf, ngc and gs take too (see HTTPFileSystemOptions). */
 export type HttpTransportOptions = Pick<HTTPFileSystemOptions, (typeof HTTP_TRANSPORT_KEYS)[number]>;
@@ -152,6 +154,11 @@ function isSlashedForm(path: string, final: URL): boolean {
   }
 }
 
+/** Whether ranges of one version can be asked for: a strong ETag or a date for If-Range. */
+function canPin(version: Validators): boolean {
+  return (typeof version.etag === "string" && !version.etag.startsWith("W/")) || typeof version.lastModified === "string";
+}
+
 /** The origin of an absolute URL (undefined for anything else). */
 function originOf(url: string): string | undefined {
   try {
@@ -205,6 +212,9 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     proxy: anyValue,
     dispatcher: anyValue,
     ca: anyValue,
+    // Checked by downloadTuning, with their bounds.
+    rangeConcurrency: anyValue,
+    rangeThreshold: anyValue,
   });
   static override callOptions = {
     /** `catFile` also takes `callback` (download progress). */
@@ -236,6 +246,11 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   /** Per origin: the info requests that fill in listed sizes (see withSizes). */
   private readonly sizeProbes = new Map<string, Semaphore>();
   /**
+   * How large downloads go: parallel ranges from `threshold` bytes on, `concurrency` at a time.
+   * @internal
+   */
+  readonly downloads: DownloadTuning;
+  /**
    * Per origin, how `info` asks: "range" (a `bytes=0-0` GET) once a 2xx HEAD announced
    * `Accept-Ranges: bytes`; "head" for good once such a GET showed that ranges give no size
    * there (a whole 200 body, a Content-Range without a total). undici closes the connection
@@ -253,6 +268,7 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     this.uploadMethod = method;
     this.listSizes = options.listSizes ?? true;
     this.headConcurrency = Math.floor(option(options, "headConcurrency", 4, 1));
+    this.downloads = downloadTuning(options);
     this.client = new HttpClient({
       headers: { ...options.headers },
       auth: options.auth,
@@ -568,10 +584,59 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     return this.fetchRange(path, start, end, options);
   }
 
+  /**
+   * One GET; a large range (from `rangeThreshold` on) keeps only its first part from it and gets
+   * the rest as parallel ranged GETs pinned to the first answer's version, into one buffer.
+   */
   private async fetchRange(path: string, start: number, end: number | undefined, options: DownloadOptions): Promise<Uint8Array> {
     if (end !== undefined && end <= start) return new Uint8Array(0);
-    const download = await RangeDownload.open(this.client, path, { start, end }, options);
-    return download.readAll();
+    if (this.downloads.concurrency === 1 || (end !== undefined && !goesParallel(this.downloads, end - start))) {
+      return (await RangeDownload.open(this.client, path, { start, end }, options)).readAll();
+    }
+    const stop = linkedAbort(options.signal);
+    try {
+      const download = await RangeDownload.open(this.client, path, { start, end }, { ...options, signal: stop.signal });
+      const length = download.length;
+      const version: Validators = options.expect ?? { etag: download.etag, lastModified: download.lastModified, size: download.total };
+      if (length === undefined || !download.partial || !canPin(version) || !goesParallel(this.downloads, length)) return await download.readAll();
+      const out = Buffer.allocUnsafe(length);
+      const sink: ByteSink = { positioned: true, write: (chunk, offset) => void out.set(chunk, offset), flush: async () => undefined };
+      const update = options.callback?.relativeUpdate;
+      const callback: ProgressCallback | undefined = update ? { relativeUpdate: (n) => update(n) } : undefined;
+      const from = download.first;
+      await finishFromFirst(download, from, from + length, sink, this.downloads, stop.controller, (s, e, partSignal) =>
+        RangeDownload.open(this.client, path, { start: s, end: e }, { signal: partSignal, callback, expect: version, headers: options.headers }),
+      );
+      return out;
+    } finally {
+      stop.dispose();
+    }
+  }
+
+  /**
+   * One GET streamed to the sink (resumed with If-Range where it breaks), or for a large file into
+   * a positioned sink, parallel ranged GETs each pinned to the version the HEAD saw. A server that
+   * does not say `Accept-Ranges: bytes`, or gives no validator to pin the parts to, gets one GET.
+   * @internal
+   */
+  protected override async _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {
+    const signal = options.signal;
+    const info = await this._info(path, { signal });
+    if (info.type === "directory") throw FsError.eisdir(redactUrl(path));
+    const expect: Validators = { etag: info.etag, lastModified: info.lastModified as string | undefined, size: info.size };
+    options.onInfo?.(info);
+    const onBytes = options.onBytes;
+    const callback: ProgressCallback | undefined = onBytes ? { relativeUpdate: (n) => onBytes(n) } : undefined;
+    const open = (start: number, end: number | undefined, partSignal: AbortSignal | undefined) =>
+      RangeDownload.open(this.client, path, { start, end }, { signal: partSignal, callback, expect });
+    if (info.size !== null && sink.positioned && info.acceptRanges === true && canPin(expect) && goesParallel(this.downloads, info.size)) {
+      await downloadParts(sink, 0, info.size, this.downloads.concurrency, signal, open);
+    } else {
+      const download = await open(0, undefined, signal);
+      await download.pipeTo((chunk, offset) => sink.write(chunk, offset));
+    }
+    await sink.flush();
+    return info;
   }
 
   /** What a read can be pinned to: the ETag, the Last-Modified date (verbatim) and the size. */

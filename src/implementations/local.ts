@@ -15,6 +15,7 @@ import { normalizePosix, parentOf } from "../core/paths.js";
 import { LS_OPTIONS, type FileInfo, type FileSystemOptions, type LsOptions, type PipeMode, type RmOptions, type SignalOptions } from "../core/types.js";
 import { anyValue, isBoolean, optionSpec } from "../core/validate.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
+import { PositionedFileSink, type DownloadTarget } from "../files/byte-sink.js";
 import { joinEntry, listingIo, type EntryKind, type ListingIo } from "./local/listing.js";
 
 type FsPromises = typeof nodeFs.promises;
@@ -433,6 +434,44 @@ export class LocalFileSystem extends AbstractFileSystem {
       }
     }
     return new LocalFileSink(this, fh, tmp, path, target.path, mode, this.fsyncWrites);
+  }
+
+  /**
+   * A download lands in a temporary file beside the destination, written at any offset (parallel
+   * ranges), renamed into place on commit; in a transaction, an opened writer (published with it).
+   * @internal
+   */
+  override async openDownloadTarget(path: string, options: SignalOptions & { blockSize?: number } = {}): Promise<DownloadTarget> {
+    if (this.inTransaction) return super.openDownloadTarget(path, options);
+    const p = this.normalizePath(path);
+    const target = await this.writeTarget(p, "overwrite");
+    const { tmp, fh } = await this.openTemp(target, p);
+    const sink = new PositionedFileSink(fh, p);
+    let closed = false;
+    const closeHandle = async () => {
+      if (closed) return;
+      closed = true;
+      if (this.fsyncWrites) await fh.sync();
+      await fh.close();
+    };
+    return {
+      positioned: true,
+      write: (data, offset) => sink.write(data, offset),
+      flush: () => sink.flush(),
+      commit: async () => {
+        try {
+          await sink.flush();
+          await closeHandle();
+          await this.publish(tmp, target.path, "overwrite");
+        } finally {
+          this.invalidateCache(p);
+        }
+      },
+      discard: async () => {
+        await sink.abandon();
+        await this.dropTemp(fh, tmp);
+      },
+    };
   }
 
   /** @internal used by the sink */

@@ -25,6 +25,8 @@ import type { TextFile } from "../files/text-file.js";
 import { HTTP_TRANSPORT_KEYS, HTTPFileSystem, STREAMING_OPEN_OPTIONS, type HTTPFileSystemOptions, type HttpOpenOptions, type HttpTransportOptions } from "./http.js";
 import { discardBody, type HttpClient } from "./http/client.js";
 import { RangeDownload, type DownloadOptions, type Validators } from "./http/download.js";
+import type { ByteSink, DownloadToOptions } from "../files/byte-sink.js";
+import { finishFromFirst, linkedAbort } from "../files/parallel-ranges.js";
 import { statusError } from "./http/errors.js";
 import { refusedUrl, ResolvedUrls } from "./http/resolved-urls.js";
 import { streamedFile } from "./http/stream-cache.js";
@@ -409,6 +411,50 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
     const fetcher = (start: number, end: number) => this.fetchRange(p, path, start, end, { signal, callback: progress, expect });
     // Each fetch is a buffer of its own (readAll allocates it), so read caches may hand it on.
     return readableFile(path, size, fetcher, options, { ownedFetches: true, details: info });
+  }
+
+  /**
+   * One GET from byte 0 of the presigned URL (size and ETag from its answer); a large file into a
+   * positioned sink keeps only its first part from it, the rest as parallel ranges of the same
+   * URL pinned to that ETag.
+   * @internal
+   */
+  protected override async _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {
+    const p = parseNgcPath(path);
+    if (p.path === "") throw FsError.eisdir(path);
+    const signal = options.signal;
+    const onBytes = options.onBytes;
+    const callback: ProgressCallback | undefined = onBytes ? { relativeUpdate: (n) => onBytes(n) } : undefined;
+    const stop = linkedAbort(signal);
+    try {
+      let partUrl = "";
+      let download: RangeDownload;
+      try {
+        download = await this.withUrl(p, path, stop.signal, async (url) => {
+          partUrl = url;
+          return RangeDownload.open(this.client, url, { start: 0 }, { signal: stop.signal, callback });
+        });
+      } catch (err) {
+        if (isFsError(err, "ENOENT") && (await this._info(path, { signal }).then((i) => i.type === "directory", () => false))) throw FsError.eisdir(path);
+        throw err;
+      }
+      const listed = this.dircache?.get(parentOf(path, ""))?.find((e) => e.name === path);
+      const info: FileInfo = { ...listed, name: path, size: download.total ?? listed?.size ?? null, type: "file" };
+      if (download.etag !== undefined) info.etag = download.etag;
+      options.onInfo?.(info);
+      const expect: Validators = { etag: download.etag, lastModified: download.lastModified, size: download.total };
+      await finishFromFirst(download, 0, download.total, sink, this.http.downloads, stop.controller, async (start, end, partSignal) => {
+        try {
+          return await RangeDownload.open(this.client, partUrl, { start, end }, { signal: partSignal, callback, expect });
+        } catch (err) {
+          throw forName(err, path);
+        }
+      });
+      await sink.flush();
+      return info;
+    } finally {
+      stop.dispose();
+    }
   }
 
   /**

@@ -36,13 +36,16 @@ import { anyValue, checkOffset, isBoolean, isRecord, optionSpec } from "../core/
 import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
+import type { ByteSink, DownloadToOptions } from "../files/byte-sink.js";
+import { downloadParts, downloadTuning, goesParallel, type DownloadTuning, type ParallelDownloadOptions } from "../files/parallel-ranges.js";
+import { pipeObject, type ObjectStream } from "./s3/download.js";
 import { endpointHost, makeClient, type S3ClientSettings } from "./s3/client.js";
 import { isNotFound, s3CodeOf, s3Error, statusOf, type PreconditionMeaning } from "./s3/errors.js";
 import { copySource, joinObject, objectOf, splitPath } from "./s3/paths.js";
 import { directory, directoryMarkers, ObjectStoreFileSystem, removalPlan, type PageLister } from "./object-store.js";
 import { MAX_PART_SIZE, MIN_PART_SIZE, S3UploadSink, planCopyParts } from "./s3/upload.js";
 
-export interface S3FileSystemOptions extends FileSystemOptions, S3ClientSettings {
+export interface S3FileSystemOptions extends FileSystemOptions, S3ClientSettings, ParallelDownloadOptions {
   /** Bytes per part of a multipart upload, and the size up to which a written file is one PutObject (default 8 MiB, at least 5 MiB). */
   partSize?: number;
   /** Parts of one opened writer uploaded at once (default 4). */
@@ -99,6 +102,9 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
     clientOptions: isRecord,
     // Checked by the proxy plan.
     proxy: anyValue,
+    // Checked by downloadTuning, with their bounds.
+    rangeConcurrency: anyValue,
+    rangeThreshold: anyValue,
   });
 
   declare readonly options: Readonly<S3FileSystemOptions>;
@@ -115,6 +121,8 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
   private readonly uploadParams: Record<string, unknown> | undefined;
   /** Values never shown in an error. */
   private readonly secrets: string[];
+  /** How large downloads go: parallel GetObject ranges from `threshold` bytes on. */
+  private readonly downloads: DownloadTuning;
   /** The configured endpoint's host, named by network failures. */
   private readonly endpointHost: string | undefined;
   constructor(options: S3FileSystemOptions = {}) {
@@ -128,6 +136,7 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
     this.secrets = [options.secret, options.token].filter((s): s is string => typeof s === "string" && s !== "");
     this.client = makeClient(options);
     this.endpointHost = endpointHost(options);
+    this.downloads = downloadTuning(options);
   }
 
   /** Close the client's connections (do not use the instance afterwards); it leaves the instance cache. */
@@ -335,6 +344,43 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
       throw new FsError("EPROTO", `body of ${bytes.byteLength} bytes, Content-Length said ${out.ContentLength}`, { path });
     }
     return range !== undefined && out.ContentRange === undefined ? cut(bytes) : bytes;
+  }
+
+  /**
+   * One GetObject streamed to the sink, or for a large object into a positioned sink, parallel
+   * GetObject ranges; each pinned with IfMatch to the ETag the HEAD saw (ECHANGED otherwise).
+   * @internal
+   */
+  protected override async _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {
+    const signal = options.signal;
+    const info = await this._info(path, { signal });
+    if (info.type === "directory") throw FsError.eisdir(path);
+    options.onInfo?.(info);
+    const { bucket, key } = objectOf(path);
+    const ifMatch = typeof info.etag === "string" ? info.etag : undefined;
+    const source = (partSignal: AbortSignal | undefined): ObjectStream => ({
+      path,
+      retries: 3,
+      get: async (range) => {
+        try {
+          return await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range, IfMatch: ifMatch }), { abortSignal: partSignal });
+        } catch (err) {
+          throw this.error(err, path, "ECHANGED", partSignal);
+        }
+      },
+      error: (err) => this.error(err, path, "ECHANGED", partSignal),
+    });
+    const size = info.size;
+    if (size !== null && sink.positioned && ifMatch !== undefined && goesParallel(this.downloads, size)) {
+      await downloadParts(sink, 0, size, this.downloads.concurrency, signal, async (start, end, partSignal) => ({
+        pipeTo: (write) => pipeObject(source(partSignal), start, end, partSignal, write, options.onBytes),
+        cancel: () => undefined,
+      }));
+    } else if (size !== 0) {
+      await pipeObject(source(signal), 0, size ?? undefined, signal, (chunk, offset) => sink.write(chunk, offset), options.onBytes);
+    }
+    await sink.flush();
+    return info;
   }
 
   /** A negative start without an end is one suffix request (`bytes=-N`): no HEAD for the size. */

@@ -75,6 +75,16 @@ function contentLength(res: HttpResponse): number | undefined {
   return v === undefined || !/^\d+$/.test(v.trim()) ? undefined : Number(v);
 }
 
+/** Where `pipeTo` hands the bytes: a promise holds the body back until it settles. */
+export type ChunkWriter = (chunk: Uint8Array, offset: number) => void | Promise<void>;
+
+/** A sink's failure inside pump: ends the download with its cause, never resumed. */
+class WriteFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super("write failed");
+  }
+}
+
 export class RangeDownload {
   /** Absolute offset of the next byte handed out. */
   private pos = 0;
@@ -100,6 +110,8 @@ export class RangeDownload {
   first = 0;
   /** Where the first answer came from, after redirects (a CDN's signed URL, say). */
   finalUrl: URL | undefined;
+  /** Whether the first answer was a 206 (the server honours ranges). */
+  partial = false;
 
   private constructor(
     private readonly client: HttpClient,
@@ -167,6 +179,7 @@ export class RangeDownload {
     this.etag = header(res.headers, "etag");
     this.lastModified = header(res.headers, "last-modified");
     if (res.status === 206) {
+      this.partial = true;
       const cr = this.checkPartial(res, range.start, range.suffix);
       this.total = cr.total;
       this.first = this.pos = cr.start;
@@ -336,6 +349,40 @@ export class RangeDownload {
     return out;
   }
 
+  /**
+   * Hand every byte of the range to `write(chunk, offset)` as it arrives, the chunks as the
+   * socket gave them (no copies), resuming breaks as `readAll` does. A write that returns a
+   * promise holds the body back until it settles; a write that fails ends the download with
+   * its error (never resumed: the bytes were received).
+   */
+  async pipeTo(write: ChunkWriter): Promise<void> {
+    if (this.tail) {
+      const offset = this.pos;
+      const t = (await this.next())!;
+      await write(t, offset);
+      return;
+    }
+    if (this.length === 0) {
+      this.cancel();
+      return;
+    }
+    const sink = (piece: Uint8Array) => write(piece, this.pos - piece.byteLength);
+    while (!this.finished) {
+      try {
+        if (await this.pump(sink)) await this.bodyEnded();
+      } catch (err) {
+        if (err instanceof WriteFailure) throw err.cause;
+        await this.recover(err);
+      }
+    }
+    if (this.end !== undefined && this.pos !== this.end) throw this.fail("EPROTO", `received ${this.pos - this.first} of ${this.end - this.first} bytes`);
+  }
+
+  /** End the range earlier, at `end` (the rest of the file goes another way: parallel parts). */
+  limitTo(end: number): void {
+    if (this.end === undefined || end < this.end) this.end = Math.max(end, this.pos);
+  }
+
   /** With keepRest: whether the body still holds bytes from `start` on (the range ended there). */
   continuesAt(start: number): boolean {
     const body = this.body;
@@ -365,29 +412,62 @@ export class RangeDownload {
    * each wanted piece to `sink`. Resolves true when the body ended, false when the range was
    * complete first (the rest of the body is dropped, or held with keepRest).
    */
-  private pump(sink: (piece: Uint8Array) => void): Promise<boolean> {
+  private pump(sink: (piece: Uint8Array) => void | Promise<void>): Promise<boolean> {
     const body = this.body!;
     const watch = this.watch!;
     // A held body that went away meanwhile: resumed like a break.
     if (body.destroyed) return Promise.reject(retryableError("ECONNRESET", "connection closed mid-body", this.url));
     return new Promise<boolean>((resolve, reject) => {
       let settled = false;
-      const settle = (err: unknown, ended: boolean) => {
-        if (settled) return;
+      /** A write the sink asked to wait for: the body is paused (and its idle timer off) meanwhile. */
+      let writing: Promise<void> | undefined;
+      const finish = (err: unknown, ended: boolean) => {
         settled = true;
         watch.disarm();
         body.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
         if (err) reject(err);
         else resolve(ended);
       };
+      const settle = (err: unknown, ended: boolean) => {
+        if (settled) return;
+        // Bytes handed to a write are the sink's until it settles: wait for it before reporting.
+        if (writing && !err) {
+          settled = true;
+          body.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
+          writing.then(() => finish(undefined, ended), (cause: unknown) => finish(new WriteFailure(cause), false));
+          return;
+        }
+        finish(err, ended);
+      };
       const onData = (chunk: Buffer) => {
         watch.touch();
+        let wait: void | Promise<void> = undefined;
         try {
           const piece = this.accept(chunk);
-          if (piece) sink(piece);
+          if (piece) wait = sink(piece);
         } catch (err) {
           this.cancel();
           return settle(err, false);
+        }
+        if (wait) {
+          const w = wait;
+          writing = w;
+          body.pause();
+          watch.disarm();
+          w.then(
+            () => {
+              if (writing === w) writing = undefined;
+              if (settled) return;
+              body.resume();
+              watch.arm();
+            },
+            (cause: unknown) => {
+              if (writing === w) writing = undefined;
+              if (settled) return;
+              this.cancel();
+              finish(new WriteFailure(cause), false);
+            },
+          );
         }
         if (this.rangeDone()) {
           this.rangeComplete(body);

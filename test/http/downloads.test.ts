@@ -1,0 +1,297 @@
+/**
+ * Whole-file downloads (get, getFile): one streamed GET written straight to the destination, or
+ * parallel ranged GETs into positioned writes for large files. Every test checks the bytes on
+ * disk (or the error and that nothing was left behind) and the requests the server saw.
+ */
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createHash } from "node:crypto";
+import { MemoryFileSystem, SimpleCacheFileSystem, WholeFileCacheFileSystem } from "../../src/index.js";
+import { HTTPFileSystem } from "../../src/implementations/http.js";
+import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
+import { errorOf, expectBytes, pattern } from "./helpers.js";
+import { guardProcess } from "../support/process-guard.js";
+
+guardProcess();
+
+const MiB = 2 ** 20;
+const SIZE = 24 * MiB; // three 8 MiB parts
+const data = pattern(SIZE, 5);
+const PATH = "/big/model.bin";
+let srv: TestHttpServer;
+let dir: string;
+const url = (p = PATH) => `${srv.url}${p}`;
+/** The GETs of the download: not the one-byte GETs that ask for the info (`bytes=0-0`, in place of a HEAD). */
+const gets = () => srv.requests.filter((r) => r.path === PATH && r.method === "GET" && r.headers.range !== "bytes=0-0");
+const parallel = (more: Record<string, unknown> = {}) =>
+  new HTTPFileSystem({ rangeConcurrency: 2, rangeThreshold: 0, retries: 3, retryDelay: 1, timeout: 5_000, bodyTimeout: 5_000, ...more });
+
+/**
+ * How many one-byte info GETs a fresh filesystem sends before the download in `run`: a fault for
+ * the download's own GET must let them pass first (`times` one more).
+ */
+async function infoGets(run: (fs: HTTPFileSystem) => Promise<void>, options: Record<string, unknown> = {}): Promise<number> {
+  await using fs = new HTTPFileSystem(options);
+  srv.resetCounts();
+  await run(fs);
+  const n = srv.requests.filter((r) => r.path === PATH && r.headers.range === "bytes=0-0").length;
+  srv.resetCounts();
+  await rm(join(dir, "m.bin"), { force: true });
+  return n;
+}
+
+/** Progress that sums what it is told, and checks it is told each byte once. */
+function counter() {
+  const c = { total: 0, size: undefined as number | undefined };
+  return { c, callback: { setSize: (n: number) => void (c.size = n), relativeUpdate: (n: number) => void (c.total += n) } };
+}
+
+beforeAll(async () => {
+  srv = await startHttpServer();
+});
+afterAll(async () => {
+  await srv.close();
+});
+beforeEach(async () => {
+  srv.setFile(PATH, data);
+  dir = await mkdtemp(join(tmpdir(), "fsspec-dl-"));
+});
+afterEach(async () => {
+  srv.clearFaults();
+  srv.throttle(undefined);
+  srv.resetCounts();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("one streamed GET", () => {
+  it("below the threshold: one GET from byte 0, written straight to the file", async () => {
+    await using fs = new HTTPFileSystem();
+    const { c, callback } = counter();
+    await fs.getFile(url(), join(dir, "m.bin"), { callback });
+    expectBytes(await readFile(join(dir, "m.bin")), data);
+    expect(gets().map((r) => r.headers.range)).toEqual(["bytes=0-"]);
+    expect([c.size, c.total]).toEqual([SIZE, SIZE]);
+  });
+
+  it("a break mid-body is resumed from the last byte with If-Range; each byte counted once", async () => {
+    const skip = await infoGets((f) => f.get(url(), join(dir, "m.bin"), { callback: counter().callback }));
+    await using fs = new HTTPFileSystem({ retries: 3, retryDelay: 1 });
+    srv.fault({ path: PATH, method: "GET", resetAfterBytes: 3 * MiB + 17, times: skip + 1 });
+    const { c, callback } = counter();
+    await fs.get(url(), join(dir, "m.bin"), { callback });
+    expectBytes(await readFile(join(dir, "m.bin")), data);
+    const ranges = gets().map((r) => [r.headers.range, r.headers["if-range"] !== undefined]);
+    expect(ranges).toEqual([["bytes=0-", true], [`bytes=${3 * MiB + 17}-${SIZE - 1}`, true]]);
+    expect(c.total).toBe(SIZE);
+  });
+
+  it("a server that ignores Range (python's http.server) gets one request and the whole body", async () => {
+    await using fs = parallel();
+    srv.fault({ path: PATH, rangesIgnored: true, times: Infinity });
+    await fs.getFile(url(), join(dir, "m.bin"));
+    expectBytes(await readFile(join(dir, "m.bin")), data);
+    expect(gets()).toHaveLength(1);
+  });
+
+  it("a destination without positioned writes (memory) gets the bytes in order from one GET", async () => {
+    await using fs = parallel();
+    const mem = new MemoryFileSystem();
+    await fs.getFile(url(), "/m.bin", { localFs: mem });
+    expectBytes(await mem.catFile("/m.bin"), data);
+    expect(gets()).toHaveLength(1);
+  });
+
+  it("a file replaced during the download is ECHANGED and leaves nothing behind", async () => {
+    const skip = await infoGets((f) => f.getFile(url(), join(dir, "m.bin")));
+    await using fs = new HTTPFileSystem({ retries: 3, retryDelay: 1 });
+    srv.fault({ path: PATH, method: "GET", resetAfterBytes: MiB, times: skip + 1 });
+    const dst = join(dir, "m.bin");
+    const other = pattern(SIZE, 9);
+    await errorOf(fs.getFile(url(), dst, { callback: { relativeUpdate: () => srv.files.get(PATH) !== other && srv.setFile(PATH, other) } }), "ECHANGED");
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe("parallel ranges", () => {
+  it("a large file goes as ranged GETs, each pinned with If-Range, bytes in place", async () => {
+    await using fs = parallel();
+    const { c, callback } = counter();
+    await fs.getFile(url(), join(dir, "m.bin"), { callback });
+    expectBytes(await readFile(join(dir, "m.bin")), data);
+    const parts = gets().map((r) => r.headers.range).sort();
+    expect(parts).toEqual([`bytes=0-${8 * MiB - 1}`, `bytes=${16 * MiB}-${SIZE - 1}`, `bytes=${8 * MiB}-${16 * MiB - 1}`].sort());
+    expect(gets().every((r) => r.headers["if-range"] !== undefined)).toBe(true);
+    expect([c.size, c.total]).toEqual([SIZE, SIZE]);
+  });
+
+  it("the connections ramp up: with a throttled server two parts are in flight together", async () => {
+    await using fs = parallel();
+    srv.throttle(16 * MiB);
+    await fs.getFile(url(), join(dir, "m.bin"));
+    expectBytes(await readFile(join(dir, "m.bin")), data);
+    // The info request's throttled one-byte body may still be going out as the first part starts.
+    expect(srv.peakInFlight()).toBeGreaterThanOrEqual(2);
+  });
+
+  it("a part that breaks is resumed on its own; each byte counted once", async () => {
+    const skip = await infoGets((f) => f.getFile(url(), join(dir, "m.bin")));
+    await using fs = parallel();
+    srv.fault({ path: PATH, method: "GET", resetAfterBytes: 2 * MiB + 5, times: skip + 2 });
+    const { c, callback } = counter();
+    await fs.getFile(url(), join(dir, "m.bin"), { callback });
+    expectBytes(await readFile(join(dir, "m.bin")), data);
+    expect(gets().length).toBe(5);
+    expect(c.total).toBe(SIZE);
+  });
+
+  it("a file replaced between parts is ECHANGED, never spliced, and no temporary file stays", async () => {
+    await using fs = parallel();
+    const dst = join(dir, "m.bin");
+    let replaced = false;
+    const replace = () => {
+      if (replaced) return;
+      replaced = true;
+      srv.setFile(PATH, pattern(SIZE, 9));
+    };
+    // The third part starts after the file changed: its If-Range no longer matches.
+    const err = await errorOf(fs.getFile(url(), dst, { callback: { relativeUpdate: replace } }), "ECHANGED");
+    expect(err.message).toMatch(/changed/);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("an old version's ETag answered for a part is ECHANGED (changeEtag on a part)", async () => {
+    const skip = await infoGets((f) => f.get(url(), join(dir, "m.bin")));
+    await using fs = parallel();
+    // The info requests pass first; then a part is answered with another version.
+    srv.fault({ path: PATH, method: "GET", changeEtag: true, times: skip + 1 });
+    await errorOf(fs.get(url(), join(dir, "m.bin")), "ECHANGED");
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("an abort stops every part and removes the temporary file; the old destination stays", async () => {
+    await using fs = parallel();
+    const dst = join(dir, "m.bin");
+    await writeFile(dst, "old");
+    srv.throttle(8 * MiB);
+    const abort = new AbortController();
+    let seen = 0;
+    const onBytes = (n: number) => {
+      seen += n;
+      if (seen > MiB) abort.abort();
+    };
+    await errorOf(fs.getFile(url(), dst, { signal: abort.signal, callback: { relativeUpdate: onBytes } }), "EABORT");
+    expect(await readdir(dir)).toEqual(["m.bin"]);
+    expect(await readFile(dst, "utf8")).toBe("old");
+  });
+
+  it("while it downloads, the destination does not exist: only a temporary file does", async () => {
+    await using fs = parallel();
+    srv.throttle(32 * MiB);
+    const dst = join(dir, "m.bin");
+    let during: string[] | undefined;
+    let checking = false;
+    const onBytes = () => {
+      if (checking || during) return;
+      checking = true;
+      void readdir(dir).then((names) => (during = names));
+    };
+    await fs.getFile(url(), dst, { callback: { relativeUpdate: onBytes } });
+    expect(during).toHaveLength(1);
+    expect(during![0]).toMatch(/^\.fsspec-tmp-/);
+    expect((await stat(dst)).size).toBe(SIZE);
+  });
+
+  it("without Accept-Ranges or a validator to pin parts to, one GET", async () => {
+    await using fs = parallel();
+    srv.fault({ path: PATH, noEtag: true, rangesIgnored: true, times: Infinity });
+    await fs.getFile(url(), join(dir, "m.bin"));
+    expectBytes(await readFile(join(dir, "m.bin")), data);
+    expect(gets()).toHaveLength(1);
+  });
+
+  it("rangeConcurrency and rangeThreshold are checked", () => {
+    expect(() => new HTTPFileSystem({ rangeConcurrency: 0 })).toThrow(/rangeConcurrency/);
+    expect(() => new HTTPFileSystem({ rangeThreshold: -1 })).toThrow(/rangeThreshold/);
+    expect(() => new HTTPFileSystem({ rangeConcurrency: 1.5 })).toThrow(/rangeConcurrency/);
+  });
+});
+
+describe("the file caches", () => {
+  const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+  it("filecache: parallel ranges into the temporary file, its sha256 recorded from the bytes; no temporary left", async () => {
+    await using http = parallel();
+    const cache = new WholeFileCacheFileSystem({ fs: http, cacheStorage: dir, skipInstanceCache: true });
+    const { c, callback } = counter();
+    const hit = await cache.ensureCached(url(), { callback });
+    expectBytes(await readFile(join(dir, hit.fn)), data);
+    expect(gets().length).toBe(3);
+    expect([c.size, c.total]).toEqual([SIZE, SIZE]);
+    expect(hit.entry?.sha256).toBe(sha(data));
+    expect((await readdir(dir)).filter((n) => n.includes("partial"))).toEqual([]);
+  });
+
+  it("filecache with a sha256 pin: parallel parts that do not match are EIO and nothing is cached", async () => {
+    await using http = parallel();
+    const cache = new WholeFileCacheFileSystem({ fs: http, cacheStorage: dir, skipInstanceCache: true });
+    await errorOf(cache.ensureCached(url(), { sha256: "0".repeat(64) }), "EIO");
+    expect(await cache.findCached(url())).toBeUndefined();
+    const hit = await cache.ensureCached(url(), { sha256: sha(data) });
+    expectBytes(await readFile(join(dir, hit.fn)), data);
+  });
+
+  it("simplecache: one streamed GET below the threshold, the bytes as served", async () => {
+    await using http = new HTTPFileSystem();
+    const cache = new SimpleCacheFileSystem({ fs: http, cacheStorage: dir, skipInstanceCache: true });
+    expectBytes(await cache.catFile(url()), data);
+    expect(gets().map((r) => r.headers.range)).toEqual(["bytes=0-"]);
+  });
+
+  it("filecache: a file replaced between parts is never spliced: the one retry caches the new version whole", async () => {
+    await using http = parallel();
+    const cache = new WholeFileCacheFileSystem({ fs: http, cacheStorage: dir, skipInstanceCache: true });
+    const other = pattern(SIZE, 9);
+    let replaced = false;
+    const callback = { relativeUpdate: () => void (replaced || ((replaced = true), srv.setFile(PATH, other))) };
+    const hit = await cache.ensureCached(url(), { callback });
+    expectBytes(await readFile(join(dir, hit.fn)), other);
+  });
+});
+
+describe("a large catFile", () => {
+  it("keeps the first part from its GET and fetches the rest as parallel ranges pinned with If-Range", async () => {
+    await using fs = parallel();
+    const { c, callback } = counter();
+    expectBytes(await fs.catFile(url(), undefined, undefined, { callback }), data);
+    const ranges = gets().map((r) => [r.headers.range, r.headers["if-range"] !== undefined]);
+    expect(ranges[0]).toEqual(["bytes=0-", false]);
+    expect(ranges.slice(1).sort()).toEqual([[`bytes=${8 * MiB}-${16 * MiB - 1}`, true], [`bytes=${16 * MiB}-${SIZE - 1}`, true]].sort());
+    expect([c.size, c.total]).toEqual([SIZE, SIZE]);
+  });
+
+  it("a range of the file: offsets stay right", async () => {
+    await using fs = parallel();
+    expectBytes(await fs.catFile(url(), 3 * MiB + 1, SIZE - 7), data.subarray(3 * MiB + 1, SIZE - 7));
+    expect(gets().length).toBeGreaterThan(1);
+  });
+
+  it("a file replaced between parts is ECHANGED", async () => {
+    await using fs = parallel();
+    const other = pattern(SIZE, 9);
+    const replace = () => void (srv.files.get(PATH) !== other && srv.setFile(PATH, other));
+    await errorOf(fs.catFile(url(), undefined, undefined, { callback: { relativeUpdate: replace } }), "ECHANGED");
+  });
+
+  it("below the threshold, or from a server that ignores Range: one GET", async () => {
+    await using fs = new HTTPFileSystem();
+    expectBytes(await fs.catFile(url()), data);
+    expect(gets()).toHaveLength(1);
+    srv.resetCounts();
+    await using fs2 = parallel();
+    srv.fault({ path: PATH, rangesIgnored: true, times: Infinity });
+    expectBytes(await fs2.catFile(url()), data);
+    expect(gets()).toHaveLength(1);
+  });
+});
