@@ -18,10 +18,14 @@ export interface Sample {
 export interface Ratio {
   /** e.g. "catFile speed-up over fs.readFile" */
   label: string;
-  /** Higher is better: baseline time / candidate time (or a count ratio). */
+  /** Higher is better: baseline time / candidate time (or a count ratio), unless `atMost`. */
   value: number;
   /** The issue's goal for this ratio, if any. */
   goal?: number;
+  /** The goal is a ceiling (e.g. milliseconds of start-up): met when value <= goal. */
+  atMost?: boolean;
+  /** Printed after the value; "x" unless given. */
+  unit?: string;
 }
 
 export interface CaseResult {
@@ -78,20 +82,31 @@ export async function measure(label: string, fn: () => Promise<unknown>, options
 }
 
 /**
+ * One variant of an interleaved measurement: `fn` is timed here; a `timed` variant runs
+ * elsewhere (another process: a Python peer) and returns its own milliseconds, so the
+ * hand-over costs it nothing.
+ */
+export type Variant = { label: string; before?: () => Promise<void> | void } & (
+  | {
+      fn: () => Promise<unknown>;
+      /** `fn` resolves with its own milliseconds (a peer that times itself): recorded instead of the wall time. */
+      selfTimed?: boolean;
+      timed?: never;
+    }
+  | { timed: () => Promise<number>; fn?: never; selfTimed?: never }
+);
+
+async function timeVariant(v: Variant): Promise<number> {
+  if (v.timed) return v.timed();
+  const t0 = process.hrtime.bigint();
+  const result = await v.fn();
+  return v.selfTimed ? (result as number) : Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+/**
  * Measure several variants interleaved (A B C A B C ...) so drift in machine load hits all of
  * them alike; returns one Sample per variant.
  */
-export interface Variant {
-  label: string;
-  fn: () => Promise<unknown>;
-  before?: () => Promise<void> | void;
-  /**
-   * `fn` resolves with its own timing in milliseconds (a peer in another process that times
-   * itself, leaving out the message round trip): that number is recorded instead of the wall time.
-   */
-  selfTimed?: boolean;
-}
-
 export async function measureInterleaved(
   variants: Variant[],
   options: { runs?: number; warmup?: number; gcBetweenRuns?: boolean } = {},
@@ -100,7 +115,7 @@ export async function measureInterleaved(
   for (let w = 0; w < (options.warmup ?? 1); w++) {
     for (const v of variants) {
       await v.before?.();
-      await v.fn();
+      await timeVariant(v);
     }
   }
   const times = variants.map(() => [] as number[]);
@@ -108,9 +123,7 @@ export async function measureInterleaved(
     for (const [k, v] of variants.entries()) {
       await v.before?.();
       if (options.gcBetweenRuns ?? true) collectGarbage();
-      const t0 = process.hrtime.bigint();
-      const result = await v.fn();
-      times[k]!.push(v.selfTimed ? (result as number) : Number(process.hrtime.bigint() - t0) / 1e6);
+      times[k]!.push(await timeVariant(v));
     }
   }
   return variants.map((v, k) => ({ label: v.label, medianMs: median(times[k]!), runsMs: times[k]! }));
@@ -129,8 +142,10 @@ export function formatResult(name: string, result: CaseResult): string {
     lines.push(`  ${s.label.padEnd(width)}  median ${s.medianMs.toFixed(2).padStart(9)} ms  (${s.runsMs.length} runs)${extra}`);
   }
   for (const r of result.ratios) {
-    const goal = r.goal === undefined ? "" : `  goal >= ${r.goal}  ${r.value >= r.goal ? "MET" : "NOT MET"}`;
-    lines.push(`  ratio: ${r.label} = ${r.value.toFixed(2)}x${goal}`);
+    const met = r.goal === undefined ? undefined : r.atMost ? r.value <= r.goal : r.value >= r.goal;
+    const goal = r.goal === undefined ? "" : `  goal ${r.atMost ? "<=" : ">="} ${r.goal}  ${met ? "MET" : "NOT MET"}`;
+    const unit = r.unit === undefined ? "x" : ` ${r.unit}`;
+    lines.push(`  ${r.unit === undefined ? "ratio" : "figure"}: ${r.label} = ${r.value.toFixed(2)}${unit}${goal}`);
   }
   for (const n of result.notes ?? []) lines.push(`  note: ${n}`);
   return lines.join("\n");

@@ -4,13 +4,13 @@
  * Python fsspec's memory filesystem alongside when a Python with fsspec is available.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Volume } from "memfs";
 import { LocalFileSystem, MemoryFileSystem } from "../../src/index.js";
 import { measure, measureInterleaved, speedup, type BenchCase, type CaseResult, type Sample } from "../harness.js";
+import { findPython } from "../support/peers.js";
 
 const FILES = 10_000;
 const payload = new Uint8Array(1024).fill(7);
@@ -32,12 +32,6 @@ async function pipeCatMap(): Promise<void> {
   const map = new Map<string, Uint8Array>();
   for (let i = 0; i < FILES; i++) map.set(`/bench/f${i}`, payload.slice());
   for (let i = 0; i < FILES; i++) map.get(`/bench/f${i}`)!.slice();
-}
-
-/** A Python with fsspec: $FSSPEC_PYTHON, or the venv the guide describes under /tmp. */
-function findPython(): string | undefined {
-  const candidates = [process.env.FSSPEC_PYTHON, "/tmp/fsvenv/bin/python"].filter((c): c is string => !!c);
-  return candidates.find((c) => existsSync(c) && spawnSync(c, ["-c", "import fsspec"]).status === 0);
 }
 
 function pythonMemoryBench(python: string): Sample | undefined {

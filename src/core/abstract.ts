@@ -379,8 +379,12 @@ export abstract class AbstractFileSystem {
 
   // ---------------------------------------------------------------- primitives
 
-  /** List a directory (or return `[info]` for a file). Throws ENOENT when missing. */
-  protected abstract _ls(path: string, options: SignalOptions): Promise<FileInfo[]>;
+  /**
+   * List a directory (or return `[info]` for a file). Throws ENOENT when missing. With
+   * `options.detail === false` the caller needs only each entry's name and type, so a backend
+   * may leave sizes and times out (size null) where that saves work.
+   */
+  protected abstract _ls(path: string, options: LsOptions): Promise<FileInfo[]>;
 
   /** Bytes [start, end) of a file; `end` undefined = to the end. Clips past the end. */
   protected abstract _catFile(path: string, start: number, end: number | undefined, options: SignalOptions): Promise<Uint8Array>;
@@ -522,7 +526,8 @@ export abstract class AbstractFileSystem {
       const cached = this.dircache.get(path);
       if (cached) return cached;
     }
-    const listing = await this._ls(path, options);
+    // The cache keeps whole entries only, so that a later detailed listing can use them.
+    const listing = await this._ls(path, this.dircache && options.detail === false ? { ...options, detail: true } : options);
     const isFileItself = listing.length === 1 && listing[0]!.name === path && listing[0]!.type !== "directory";
     if (this.dircache && !isFileItself) this.dircache.set(path, listing);
     return listing;
@@ -696,7 +701,7 @@ export abstract class AbstractFileSystem {
   async *walk(path: string, options: WalkOptions = {}): AsyncGenerator<WalkEntry | WalkEntryDetail> {
     this.checkCall("walk", options, WALK_OPTIONS);
     const p = this.normalizePath(path);
-    yield* this.walkFrom(p, options.maxDepth, options);
+    yield* this.walkFrom(p, options.maxDepth, options.detail ? options : { ...options, detail: false });
   }
 
   private async *walkFrom(path: string, depth: number | undefined, options: WalkOptions): AsyncGenerator<WalkEntry | WalkEntryDetail> {
@@ -747,7 +752,7 @@ export abstract class AbstractFileSystem {
   find(path: string, options?: FindOptions): Promise<string[] | Record<string, FileInfo>>;
   async find(path: string, options: FindOptions = {}): Promise<string[] | Record<string, FileInfo>> {
     this.checkCall("find", options, FIND_OPTIONS);
-    const found = await this.findInfos(this.normalizePath(path), options);
+    const found = await this.findInfos(this.normalizePath(path), options.detail ? options : { ...options, detail: false });
     const names = [...found.keys()].sort();
     if (!options.detail) return names;
     return Object.fromEntries(names.map((n) => [n, found.get(n)!]));
@@ -814,7 +819,7 @@ export abstract class AbstractFileSystem {
   async glob(pattern: string, options: GlobOptions = {}): Promise<string[] | Record<string, FileInfo>> {
     checkPath("glob", pattern, "pattern");
     this.checkCall("glob", options, GLOB_OPTIONS);
-    const found = await this.globInfos(pattern, options);
+    const found = await this.globInfos(pattern, options.detail ? options : { ...options, detail: false });
     const names = [...found.keys()].sort();
     if (!options.detail) return names;
     return Object.fromEntries(names.map((n) => [n, found.get(n)!]));
@@ -835,7 +840,8 @@ export abstract class AbstractFileSystem {
       return out;
     }
     const { root, depth, matches } = planGlob(path, endsWithSep, options.maxDepth, this.rootMarker);
-    const all = await this.findInfos(root, { maxDepth: depth, withDirs: true, signal: options.signal });
+    // detail: false lets the listings skip sizes and times; undefined (expandInfos) keeps them.
+    const all = await this.findInfos(root, { maxDepth: depth, withDirs: true, signal: options.signal, detail: options.detail === false ? false : undefined });
     for (const [name, info] of all) {
       if (matches(name, info.type === "directory")) out.set(name, info);
     }

@@ -9,18 +9,23 @@ import { randomBytes } from "node:crypto";
 import { homedir } from "node:os";
 import * as nodePath from "node:path";
 import { AbstractFileSystem } from "../core/abstract.js";
-import { FsError, isFsError, throwIfAborted, toFsError } from "../core/errors.js";
+import { FsError, throwIfAborted, toFsError } from "../core/errors.js";
 import { mapBounded } from "../core/limiter.js";
 import { normalizePosix, parentOf } from "../core/paths.js";
-import type { FileInfo, FileSystemOptions, PipeMode, RmOptions, SignalOptions } from "../core/types.js";
+import { LS_OPTIONS, type FileInfo, type FileSystemOptions, type LsOptions, type PipeMode, type RmOptions, type SignalOptions } from "../core/types.js";
 import { anyValue, isBoolean, optionSpec } from "../core/validate.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
 import { PositionedFileSink, type DownloadTarget } from "../files/byte-sink.js";
+import { joinEntry, listingIo, type EntryKind, type ListingIo } from "./local/listing.js";
 
 type FsPromises = typeof nodeFs.promises;
 type FileHandle = nodeFs.promises.FileHandle;
 
-/** What LocalFileSystem needs of an injected `fs` module (node:fs and memfs both fit). */
+/**
+ * What LocalFileSystem needs of an injected `fs` module (node:fs and memfs both fit). node:fs
+ * itself lists with synchronous calls, paced (see local/listing.ts); any other module,
+ * `{ promises: fs.promises }` included, is used only through its promises.
+ */
 export interface NodeFsLike {
   /** The promise API (`fs.promises`) with the calls LocalFileSystem makes. */
   promises: Pick<
@@ -92,12 +97,14 @@ export class LocalFileSystem extends AbstractFileSystem {
   declare readonly options: Readonly<LocalFileSystemOptions>;
   /** The promise API of the `fs` module in use (node:fs by default). */
   readonly fs: NodeFsLike["promises"];
+  private readonly listing: ListingIo;
   private readonly autoMkdir: boolean;
   private readonly fsyncWrites: boolean;
 
   constructor(options: LocalFileSystemOptions = {}) {
     super(options);
     this.fs = (options.fs ?? nodeFs).promises;
+    this.listing = listingIo(options.fs);
     this.autoMkdir = options.autoMkdir ?? true;
     this.fsyncWrites = options.fsync ?? false;
   }
@@ -112,52 +119,71 @@ export class LocalFileSystem extends AbstractFileSystem {
   }
 
   private async statInfo(path: string): Promise<FileInfo> {
-    const lst = await this.call(path, () => this.fs.lstat(path));
-    let st: nodeFs.Stats | nodeFs.BigIntStats = lst;
-    const islink = lst.isSymbolicLink();
-    let broken = false;
-    if (islink) {
-      try {
-        st = await this.fs.stat(path);
-      } catch {
-        broken = true;
-      }
-    }
-    const type = broken ? "other" : st.isDirectory() ? "directory" : st.isFile() ? "file" : "other";
-    const info: FileInfo = {
-      name: path,
-      size: type === "directory" ? 0 : Number(st.size),
-      type,
-      mtime: st.mtime,
-      created: st.birthtime,
-      islink,
-      mode: Number(st.mode),
-      ino: Number(st.ino),
-      nlink: Number(st.nlink),
-    };
-    return info;
+    const own = (await this.call(path, () => this.fs.lstat(path))) as nodeFs.Stats;
+    const target = own.isSymbolicLink() ? ((await this.fs.stat(path).catch(() => undefined)) as nodeFs.Stats | undefined) : undefined;
+    return infoFromStats(path, own, target);
   }
 
   protected override async _info(path: string): Promise<FileInfo> {
     return this.statInfo(path);
   }
 
-  protected override async _ls(path: string, options: SignalOptions): Promise<FileInfo[]> {
-    const self = await this.statInfo(path);
-    if (self.type !== "directory") return [self];
-    const names = (await this.call(path, () => this.fs.readdir(path))) as string[];
-    const infos = await mapBounded(
-      names.map(String).sort(),
-      async (name) => {
-        try {
-          return await this.statInfo(path === "/" ? `/${name}` : `${path}/${name}`);
-        } catch (err) {
-          if (isFsError(err, "ENOENT")) return undefined; // removed while we listed
-          throw err;
-        }
-      },
-      { concurrency: 64, signal: options.signal },
-    );
+  /** Names alone need no types either: one readdir of names, unless a listings cache wants whole entries. */
+  override ls(path: string, options: LsOptions & { detail: false }): Promise<string[]>;
+  override ls(path: string, options?: LsOptions & { detail?: true }): Promise<FileInfo[]>;
+  override ls(path: string, options?: LsOptions): Promise<FileInfo[] | string[]>;
+  override async ls(path: string, options: LsOptions = {}): Promise<FileInfo[] | string[]> {
+    this.checkCall("ls", options, LS_OPTIONS);
+    if (options.detail !== false || this.dircache) return super.ls(path, options);
+    const p = this.normalizePath(path);
+    throwIfAborted(options.signal, p);
+    const read = await this.readDir(p, () => this.listing.names(p, options.signal));
+    return "self" in read ? [read.self.name] : read.dir.sort().map((n) => joinEntry(p, n));
+  }
+
+  /** `read` of the directory `path`; a file, a link to one or a dangling link is itself instead (ENOENT if nothing is there). */
+  private async readDir<T>(path: string, read: () => Promise<T>): Promise<{ dir: T } | { self: FileInfo }> {
+    try {
+      return { dir: await read() };
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === "ENOTDIR" || code === "ENOENT") return { self: await this.statInfo(path) };
+      throw toFsError(err, path);
+    }
+  }
+
+  /**
+   * Entries from the directory itself; with `detail: false` (names and types are all the
+   * caller needs: `find`, `glob`, `walk` without detail) only symlinks are stat'ed, to say
+   * what they point at, and files carry `size: null`.
+   */
+  protected override async _ls(path: string, options: LsOptions = {}): Promise<FileInfo[]> {
+    const read = await this.readDir(path, () => this.listing.entries(path, options.signal));
+    if ("self" in read) return [read.self];
+    const { names, notFiles } = read.dir;
+    names.sort();
+    if (options.detail !== false) return this.entryInfos(path, names, options.signal);
+    const linkNames = [...notFiles].filter(([, kind]) => kind === "symlink").map(([name]) => name);
+    const links = new Map((await this.entryInfos(path, linkNames, options.signal)).map((i) => [i.name, i]));
+    const out: FileInfo[] = [];
+    for (const name of names) {
+      const kind = notFiles.size === 0 ? "file" : (notFiles.get(name) ?? "file");
+      const entry = joinEntry(path, name);
+      if (kind !== "symlink") out.push(lightInfo(entry, kind));
+      else if (links.has(entry)) out.push(links.get(entry)!); // absent: removed while we listed
+    }
+    return out;
+  }
+
+  /** Infos of `names` in `dir`, in order, leaving out any removed while we listed. */
+  private async entryInfos(dir: string, names: readonly string[], signal: AbortSignal | undefined): Promise<FileInfo[]> {
+    if (names.length === 0) return [];
+    let infos: Array<FileInfo | undefined>;
+    try {
+      infos = await this.listing.infos(names.map((n) => joinEntry(dir, n)), infoFromStats, signal);
+    } catch (err) {
+      throw toFsError(err, (err as { path?: string }).path ?? dir);
+    }
     return infos.filter((i): i is FileInfo => i !== undefined);
   }
 
@@ -532,6 +558,29 @@ async function writeAll(fh: FileHandle, data: Uint8Array, path: string, signal?:
   } catch (err) {
     throw toFsError(err, path);
   }
+}
+
+/** An entry's info from its stats; a link has its target's type and size ("other" when it dangles). */
+function infoFromStats(path: string, own: nodeFs.Stats, target: nodeFs.Stats | undefined): FileInfo {
+  const islink = own.isSymbolicLink();
+  const st = (islink && target) || own;
+  const type = islink && !target ? "other" : st.isDirectory() ? "directory" : st.isFile() ? "file" : "other";
+  return {
+    name: path,
+    size: type === "directory" ? 0 : Number(st.size),
+    type,
+    mtime: st.mtime,
+    created: st.birthtime,
+    islink,
+    mode: Number(st.mode),
+    ino: Number(st.ino),
+    nlink: Number(st.nlink),
+  };
+}
+
+/** Name and type only, for listings that need no more (see `_ls`). */
+function lightInfo(path: string, kind: Exclude<EntryKind, "symlink">): FileInfo {
+  return kind === "directory" ? { name: path, size: 0, type: "directory" } : { name: path, size: null, type: kind };
 }
 
 function ignoreUnsettable(err: unknown): void {

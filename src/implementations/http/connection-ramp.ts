@@ -7,7 +7,7 @@
  * it closes, or `answerWaitMs` passes: a server slow to answer does not hold back the others).
  */
 import type { Socket } from "node:net";
-import { buildConnector } from "undici";
+import type { buildConnector } from "undici";
 
 /** Connections opening at once per origin: below python http.server's backlog of 5. */
 export const OPENING_PER_ORIGIN = 4;

@@ -4,13 +4,15 @@
  * through the proxy the plan names for their URL (see proxy.ts). Proxied http:// requests are
  * forwarded (absolute URI, as curl does: proxies often refuse CONNECT to port 80); https:// ones
  * are tunnelled with CONNECT. Either way each origin keeps its own pool of `connections`; direct
- * ones are opened a few at a time per origin (connection-ramp.ts).
+ * ones are opened a few at a time per origin (connection-ramp.ts). undici itself is loaded when
+ * the first dispatcher is made (see undici.ts), not on import.
  */
 import { rootCertificates } from "node:tls";
-import { Agent, buildConnector, Dispatcher, Pool, ProxyAgent } from "undici";
+import type { Agent, Dispatcher, ProxyAgent } from "undici";
 import { FsError } from "../../core/errors.js";
 import { rampedConnector } from "./connection-ramp.js";
 import { ProxyPlan, type ProxyOptions } from "./proxy.js";
+import { undici } from "./undici.js";
 
 /** Certificates (PEM) to trust besides Node's bundled ones. */
 export type CertificateAuthorities = string | Buffer | ReadonlyArray<string | Buffer>;
@@ -58,58 +60,65 @@ export function trustedCertificates(ca: CertificateAuthorities | undefined): Arr
   return [...rootCertificates, ...extra];
 }
 
-/** Requests to each origin go to the dispatcher of the proxy the plan names for it, else straight out. */
-class ProxyRouter extends Dispatcher {
-  private readonly viaProxy = new Map<string, ProxyAgent>();
-  private closed = false;
+/**
+ * Requests to each origin go to the dispatcher of the proxy the plan names for it, else straight
+ * out. A class over undici's Dispatcher, so it is defined once undici is loaded.
+ */
+function defineProxyRouter(Base: typeof Dispatcher) {
+  return class ProxyRouter extends Base {
+    private readonly viaProxy = new Map<string, ProxyAgent>();
+    private closed = false;
 
-  constructor(
-    private readonly plan: ProxyPlan,
-    private readonly direct: Agent,
-    private readonly makeProxyAgent: (proxy: URL) => ProxyAgent,
-  ) {
-    super();
-  }
+    constructor(
+      private readonly plan: ProxyPlan,
+      private readonly direct: Agent,
+      private readonly makeProxyAgent: (proxy: URL) => ProxyAgent,
+    ) {
+      super();
+    }
 
-  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    return this.route(options.origin).dispatch(options, handler);
-  }
+    override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+      return this.route(options.origin).dispatch(options, handler);
+    }
 
-  private route(origin: Dispatcher.DispatchOptions["origin"]): Dispatcher {
-    // After close every request goes to the closed direct agent, which refuses it as undici does.
-    if (this.closed || origin === undefined) return this.direct;
-    const proxy = this.plan.proxyFor(new URL(String(origin)));
-    if (proxy === undefined) return this.direct;
-    let agent = this.viaProxy.get(proxy.href);
-    if (!agent) this.viaProxy.set(proxy.href, (agent = this.makeProxyAgent(proxy)));
-    return agent;
-  }
+    private route(origin: Dispatcher.DispatchOptions["origin"]): Dispatcher {
+      // After close every request goes to the closed direct agent, which refuses it as undici does.
+      if (this.closed || origin === undefined) return this.direct;
+      const proxy = this.plan.proxyFor(new URL(String(origin)));
+      if (proxy === undefined) return this.direct;
+      let agent = this.viaProxy.get(proxy.href);
+      if (!agent) this.viaProxy.set(proxy.href, (agent = this.makeProxyAgent(proxy)));
+      return agent;
+    }
 
-  private all(): Dispatcher[] {
-    this.closed = true;
-    return [this.direct, ...this.viaProxy.values()];
-  }
+    private all(): Dispatcher[] {
+      this.closed = true;
+      return [this.direct, ...this.viaProxy.values()];
+    }
 
-  override close(): Promise<void>;
-  override close(callback: () => void): void;
-  override close(callback?: () => void): Promise<void> | void {
-    const done = Promise.all(this.all().map((d) => d.close())).then(() => undefined);
-    if (!callback) return done;
-    done.then(callback, callback);
-  }
+    override close(): Promise<void>;
+    override close(callback: () => void): void;
+    override close(callback?: () => void): Promise<void> | void {
+      const done = Promise.all(this.all().map((d) => d.close())).then(() => undefined);
+      if (!callback) return done;
+      done.then(callback, callback);
+    }
 
-  override destroy(): Promise<void>;
-  override destroy(err: Error | null): Promise<void>;
-  override destroy(callback: () => void): void;
-  override destroy(err: Error | null, callback: () => void): void;
-  override destroy(first?: Error | null | (() => void), second?: () => void): Promise<void> | void {
-    const err = typeof first === "function" ? null : (first ?? null);
-    const callback = typeof first === "function" ? first : second;
-    const done = Promise.all(this.all().map((d) => d.destroy(err))).then(() => undefined);
-    if (!callback) return done;
-    done.then(callback, callback);
-  }
+    override destroy(): Promise<void>;
+    override destroy(err: Error | null): Promise<void>;
+    override destroy(callback: () => void): void;
+    override destroy(err: Error | null, callback: () => void): void;
+    override destroy(first?: Error | null | (() => void), second?: () => void): Promise<void> | void {
+      const err = typeof first === "function" ? null : (first ?? null);
+      const callback = typeof first === "function" ? first : second;
+      const done = Promise.all(this.all().map((d) => d.destroy(err))).then(() => undefined);
+      if (!callback) return done;
+      done.then(callback, callback);
+    }
+  };
 }
+
+let ProxyRouter: ReturnType<typeof defineProxyRouter> | undefined;
 
 /**
  * The dispatcher for a backend's transport options: `dispatcher` as given, else ours (an Agent
@@ -132,6 +141,7 @@ export function dispatcherFor(options: TransportOptions, pool: PoolSettings): Tr
     headersTimeout: pool.headersTimeout,
     bodyTimeout: pool.bodyTimeout,
   };
+  const { Agent, Pool, ProxyAgent, buildConnector } = undici();
   // Direct connections open a few at a time per origin (see connection-ramp.ts).
   const direct = new Agent({ ...settings, connect: rampedConnector(buildConnector(tls)) });
   if (plan.direct) return { dispatcher: direct, owned: true, proxyFor: noProxy };
@@ -145,5 +155,6 @@ export function dispatcherFor(options: TransportOptions, pool: PoolSettings): Tr
       // Each origin's pool (to the proxy, or tunnelled through it) with our limits and timers.
       factory: (origin, opts) => new Pool(origin, { ...settings, ...opts }),
     });
+  ProxyRouter ??= defineProxyRouter(undici().Dispatcher);
   return { dispatcher: new ProxyRouter(plan, direct, makeProxyAgent), owned: true, proxyFor: (url) => plan.proxyFor(url) };
 }
