@@ -62,7 +62,7 @@ const bench: BenchCase = {
       return {
         samples: [oneByOne!, prefetch!],
         ratios: [speedup("prefetch vs sequential resolve", oneByOne!, prefetch!, 3)],
-        notes: ["every run downloads into a fresh cache directory: a HEAD and a GET per file, each held back 5 ms"],
+        notes: ["every run downloads into a fresh cache directory: an info request (a HEAD, then one-byte GETs once ranges are announced) and a GET per file, each held back 5 ms"],
       };
     } finally {
       child.send({ close: true });
