@@ -456,11 +456,17 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     // Read to its end (one byte; or up to 64 KiB of a whole file, then the connection is
     // dropped) and let undici check the idle socket (two turns of the event loop) before
     // answering: a request sent at once would find the connection busy and open another.
-    // A body slower than BODY_WAIT_MS goes on draining behind the answer, as a HEAD's would.
-    const drained = res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+    // A body slower than BODY_WAIT_MS is dropped with its connection (a stalled server): the
+    // answer does not wait for it, and the request ends with the answer, so a caller that
+    // bounds requests in flight (ls's sizes) is never one over while it would drain.
+    const drained = res.body.dump({ limit: 64 * 1024 }).then(
+      () => true,
+      () => true,
+    );
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([drained, new Promise((resolve) => (timer = setTimeout(resolve, BODY_WAIT_MS)))]);
+    const ended = await Promise.race([drained, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), BODY_WAIT_MS)))]);
     clearTimeout(timer);
+    if (!ended) res.body.destroy();
     for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
     if (res.status === 401 || res.status === 403 || res.status === 404 || res.status === 410) {
       this.directoryOrError(path, res); // throws, unless it is a directory the server will not show
