@@ -22,7 +22,6 @@ import { HTTP_TRANSPORT_KEYS, HTTPFileSystem, PROGRESS_CALL_OPTIONS, type HTTPFi
 import { discardBody, header, type HttpClient, type HttpResponse, type SendOptions } from "./http/client.js";
 import { RangeDownload, type ChunkWriter, type RangeSpec } from "./http/download.js";
 import type { ByteSink, DownloadToOptions } from "../files/byte-sink.js";
-import { downloadParts, goesParallel } from "../files/parallel-ranges.js";
 import { backoffMs, isRetryableStatus, sleep } from "./http/retry.js";
 import { readErrorJson, readJson } from "./ngc/json.js";
 import { joinObject, splitPath, type ObjectPath } from "./s3/paths.js";
@@ -382,29 +381,19 @@ export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads 
    * object is ECHANGED).
    * @internal
    */
-  protected override async _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {
-    const signal = options.signal;
-    const info = await this._info(path, { signal });
-    if (info.type === "directory") throw FsError.eisdir(path);
-    options.onInfo?.(info);
-    const generation = typeof info.generation === "string" ? info.generation : undefined;
+  protected override _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {
     const onBytes = options.onBytes;
     const callback: ProgressCallback | undefined = onBytes ? { relativeUpdate: (n) => onBytes(n) } : undefined;
-    // Without a generation to pin to, the parts are tied to the first answer's ETag.
-    const pin: ETagPin | undefined = generation === undefined ? { etag: undefined, size: info.size ?? 0 } : undefined;
-    const pipe = (range: RangeSpec, partSignal: AbortSignal | undefined, write: ChunkWriter) =>
-      this.withDownload(path, range, { signal: partSignal, generation, callback, pin }, (d) => d.pipeTo(write));
-    const tuning = this.http.downloads;
-    if (info.size !== null && sink.positioned && generation !== undefined && goesParallel(tuning, info.size)) {
-      await downloadParts(sink, 0, info.size, tuning.concurrency, signal, async (start, end, partSignal) => ({
-        pipeTo: (write) => pipe({ start, end }, partSignal, write),
-        cancel: () => undefined,
-      }));
-    } else if (info.size !== 0) {
-      await pipe({ start: 0 }, signal, (chunk, offset) => sink.write(chunk, offset));
-    }
-    await sink.flush();
-    return info;
+    return this.downloadObject(path, sink, options, this.http.downloads, (info, generation) => {
+      // Without a generation to pin to, the one stream is tied to its first answer's ETag.
+      const pin: ETagPin | undefined = generation === undefined ? { etag: undefined, size: info.size ?? 0 } : undefined;
+      const pipe = (range: RangeSpec, signal: AbortSignal | undefined, write: ChunkWriter) =>
+        this.withDownload(path, range, { signal, generation, callback, pin }, (d) => d.pipeTo(write));
+      return {
+        whole: (write) => pipe({ start: 0 }, options.signal, write),
+        part: (start, end, signal, write) => pipe({ start, end }, signal, write),
+      };
+    });
   }
 
   /** A failed read in the words of this backend: the gs path, the access hint, EISDIR for a prefix. */

@@ -11,6 +11,9 @@ import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { trimTrailingSlashes } from "../core/paths.js";
 import type { FileInfo, FindOptions, RmOptions, SignalOptions } from "../core/types.js";
+import type { ByteSink, DownloadToOptions } from "../files/byte-sink.js";
+import { downloadParts, goesParallel, type DownloadTuning } from "../files/parallel-ranges.js";
+import type { ChunkWriter } from "./http/download.js";
 import { directoriesOf, dirPrefix, isMarkerOf, joinObject, splitPath } from "./s3/paths.js";
 
 /** One page of a listing: the objects (key and info named `bucket/key`) and, with a delimiter, the prefixes. */
@@ -161,6 +164,12 @@ export function entryChecksum(info: FileInfo, version: unknown): string {
 
 const MAX_KNOWN_BUCKETS = 10_000;
 
+/** How a backend reads one object for `downloadObject`: the whole of it, or a part pinned to the version. */
+export interface ObjectReads {
+  whole(write: ChunkWriter): Promise<void>;
+  part(start: number, end: number, signal: AbortSignal, write: ChunkWriter): Promise<void>;
+}
+
 /** The base of object-store backends: paths `bucket/key`, the root ("") lists the buckets. */
 export abstract class ObjectStoreFileSystem extends AbstractFileSystem {
   static override rootMarker = "";
@@ -195,6 +204,36 @@ export abstract class ObjectStoreFileSystem extends AbstractFileSystem {
 
   protected override get listsRemotely(): boolean {
     return true;
+  }
+
+  /**
+   * The whole object into `sink`: one stream from byte 0, or for a large object into a positioned
+   * sink, parallel parts, each pinned by the backend to the version (`versionField`) the lookup saw.
+   */
+  protected async downloadObject(
+    path: string,
+    sink: ByteSink,
+    options: DownloadToOptions,
+    tuning: DownloadTuning,
+    reads: (info: FileInfo, version: string | undefined) => ObjectReads,
+  ): Promise<FileInfo> {
+    const signal = options.signal;
+    const info = await this._info(path, { signal });
+    if (info.type === "directory") throw FsError.eisdir(path);
+    options.onInfo?.(info);
+    const field = info[this.versionField];
+    const version = typeof field === "string" ? field : undefined;
+    const read = reads(info, version);
+    if (info.size !== null && sink.positioned && version !== undefined && goesParallel(tuning, info.size)) {
+      await downloadParts(sink, 0, info.size, tuning.concurrency, signal, async (start, end, partSignal) => ({
+        pipeTo: (write) => read.part(start, end, partSignal, write),
+        cancel: () => undefined,
+      }));
+    } else if (info.size !== 0) {
+      await read.whole((chunk, offset) => sink.write(chunk, offset));
+    }
+    await sink.flush();
+    return info;
   }
 
   /** Whether any object lies below `key/` (a directory). */

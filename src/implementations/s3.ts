@@ -37,7 +37,7 @@ import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versio
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
 import type { ByteSink, DownloadToOptions } from "../files/byte-sink.js";
-import { downloadParts, downloadTuning, goesParallel, type DownloadTuning, type ParallelDownloadOptions } from "../files/parallel-ranges.js";
+import { downloadTuning, type DownloadTuning, type ParallelDownloadOptions } from "../files/parallel-ranges.js";
 import { pipeObject, type ObjectStream } from "./s3/download.js";
 import { endpointHost, makeClient, type S3ClientSettings } from "./s3/client.js";
 import { isNotFound, s3CodeOf, s3Error, statusOf, type PreconditionMeaning } from "./s3/errors.js";
@@ -351,36 +351,26 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
    * GetObject ranges; each pinned with IfMatch to the ETag the HEAD saw (ECHANGED otherwise).
    * @internal
    */
-  protected override async _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {
-    const signal = options.signal;
-    const info = await this._info(path, { signal });
-    if (info.type === "directory") throw FsError.eisdir(path);
-    options.onInfo?.(info);
+  protected override _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {
     const { bucket, key } = objectOf(path);
-    const ifMatch = typeof info.etag === "string" ? info.etag : undefined;
-    const source = (partSignal: AbortSignal | undefined): ObjectStream => ({
-      path,
-      retries: 3,
-      get: async (range) => {
-        try {
-          return await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range, IfMatch: ifMatch }), { abortSignal: partSignal });
-        } catch (err) {
-          throw this.error(err, path, "ECHANGED", partSignal);
-        }
-      },
-      error: (err) => this.error(err, path, "ECHANGED", partSignal),
+    return this.downloadObject(path, sink, options, this.downloads, (info, ifMatch) => {
+      const source = (signal: AbortSignal | undefined): ObjectStream => ({
+        path,
+        retries: 3,
+        get: async (range) => {
+          try {
+            return await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: range, IfMatch: ifMatch }), { abortSignal: signal });
+          } catch (err) {
+            throw this.error(err, path, "ECHANGED", signal);
+          }
+        },
+        error: (err) => this.error(err, path, "ECHANGED", signal),
+      });
+      return {
+        whole: (write) => pipeObject(source(options.signal), 0, info.size ?? undefined, options.signal, write, options.onBytes),
+        part: (start, end, signal, write) => pipeObject(source(signal), start, end, signal, write, options.onBytes),
+      };
     });
-    const size = info.size;
-    if (size !== null && sink.positioned && ifMatch !== undefined && goesParallel(this.downloads, size)) {
-      await downloadParts(sink, 0, size, this.downloads.concurrency, signal, async (start, end, partSignal) => ({
-        pipeTo: (write) => pipeObject(source(partSignal), start, end, partSignal, write, options.onBytes),
-        cancel: () => undefined,
-      }));
-    } else if (size !== 0) {
-      await pipeObject(source(signal), 0, size ?? undefined, signal, (chunk, offset) => sink.write(chunk, offset), options.onBytes);
-    }
-    await sink.flush();
-    return info;
   }
 
   /** A negative start without an end is one suffix request (`bytes=-N`): no HEAD for the size. */
