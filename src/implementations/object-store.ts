@@ -209,6 +209,7 @@ export abstract class ObjectStoreFileSystem extends AbstractFileSystem {
   /**
    * The whole object into `sink`: one stream from byte 0, or for a large object into a positioned
    * sink, parallel parts, each pinned by the backend to the version (`versionField`) the lookup saw.
+   * @internal
    */
   protected async downloadObject(
     path: string,
