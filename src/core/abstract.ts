@@ -341,6 +341,11 @@ export abstract class AbstractFileSystem {
     closeListener?.(this);
   }
 
+  /** `close()`, for `await using`: every filesystem is disposable, whatever it holds. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   // ---------------------------------------------------------------- paths
 
   /** Validate a user path and strip its protocol: the one entry point for paths. */

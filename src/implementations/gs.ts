@@ -197,11 +197,6 @@ export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads 
     await this.http.close();
   }
 
-  /** `close()`, for `await using`. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
   // ---------------------------------------------------------------- requests
 
   /** Words for an EACCES: what the credentials were and what to try instead. */

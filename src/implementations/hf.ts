@@ -188,11 +188,6 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
     await this.http.close();
   }
 
-  /** `close()`, for `await using`. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
   // ---------------------------------------------------------------- snapshots
 
   /**

@@ -310,11 +310,6 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     await this.client.close();
   }
 
-  /** `close()`, for `await using`. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
   // ---------------------------------------------------------------- names
 
   /** A URL written with a trailing slash names a directory: it is asked for in that form. */

@@ -166,11 +166,6 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
     await this.http.close();
   }
 
-  /** `close()`, for `await using`. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
   override invalidateCache(path?: string): void {
     super.invalidateCache(path);
     const scope = path === undefined ? undefined : this.normalizePath(path);

@@ -145,11 +145,6 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
     this.client.destroy();
   }
 
-  /** `close()`, for `await using`. */
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
-  }
-
   // ---------------------------------------------------------------- requests
 
   private error(err: unknown, path: string, precondition?: PreconditionMeaning, signal?: AbortSignal): FsError {
