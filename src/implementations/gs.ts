@@ -12,8 +12,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { FsError, isFsError } from "../core/errors.js";
 import { mapBounded } from "../core/limiter.js";
-import { SIGNAL_OPTIONS, type FileInfo, type FileSystemOptions, type PipeMode, type ProgressCallback, type SignalOptions } from "../core/types.js";
-import { anyValue, checkOffset, isBoolean, isRecord, mergeSpecs, optionSpec, pickSpec } from "../core/validate.js";
+import type { FileInfo, FileSystemOptions, PipeMode, ProgressCallback, SignalOptions } from "../core/types.js";
+import { anyValue, isBoolean, isRecord, mergeSpecs, optionSpec, pickSpec } from "../core/validate.js";
 import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
 import { readableFile, type BinaryMode, type BufferedFile, type FileOpenOptions, type OpenMode, type TextMode } from "../files/buffered-file.js";
 import type { TextFile } from "../files/text-file.js";
@@ -403,19 +403,9 @@ export class GCSFileSystem extends ObjectStoreFileSystem implements PinnedReads 
     return err.withPath(path);
   }
 
-  /** A negative start without an end is one suffix request (`bytes=-N`): no lookup of the size. */
-  override catFile(path: string, start?: number | null, end?: number | null, options: SignalOptions = {}): Promise<Uint8Array> {
-    if (typeof start === "number" && Number.isInteger(start) && start < 0 && (end === undefined || end === null)) {
-      try {
-        const p = this.normalizePath(path);
-        checkOffset("catFile", "start", start, p);
-        this.checkCall("catFile", options, SIGNAL_OPTIONS, p);
-        return this.download(p, { suffix: -start }, { signal: options.signal });
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
-    return super.catFile(path, start, end, options);
+  /** The last `length` bytes in one `alt=media` request (`bytes=-N`). @internal */
+  protected override readSuffix(path: string, length: number, options: SignalOptions): Promise<Uint8Array> {
+    return this.download(path, { suffix: length }, { signal: options.signal });
   }
 
   /** What a read can be pinned to: the object's generation and size. */

@@ -31,8 +31,8 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { FsError, isFsError } from "../core/errors.js";
 import { mapBounded } from "../core/limiter.js";
-import { SIGNAL_OPTIONS, type FileInfo, type FileSystemOptions, type PipeMode, type SignalOptions, type SignOptions } from "../core/types.js";
-import { anyValue, checkOffset, isBoolean, isRecord, optionSpec } from "../core/validate.js";
+import type { FileInfo, FileSystemOptions, PipeMode, SignalOptions, SignOptions } from "../core/types.js";
+import { anyValue, isBoolean, isRecord, optionSpec } from "../core/validate.js";
 import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
@@ -368,20 +368,10 @@ export class S3FileSystem extends ObjectStoreFileSystem implements PinnedReads {
     });
   }
 
-  /** A negative start without an end is one suffix request (`bytes=-N`): no HEAD for the size. */
-  override catFile(path: string, start?: number | null, end?: number | null, options: SignalOptions = {}): Promise<Uint8Array> {
-    if (typeof start === "number" && Number.isInteger(start) && start < 0 && (end === undefined || end === null)) {
-      try {
-        const p = this.normalizePath(path);
-        checkOffset("catFile", "start", start, p);
-        this.checkCall("catFile", options, SIGNAL_OPTIONS, p);
-        const { bucket, key } = objectOf(p);
-        return this.getObject(bucket, key, p, `bytes=${start}`, options, (whole) => whole.subarray(Math.max(0, whole.byteLength + start)));
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
-    return super.catFile(path, start, end, options);
+  /** The last `length` bytes in one GetObject (`bytes=-N`). @internal */
+  protected override readSuffix(path: string, length: number, options: SignalOptions): Promise<Uint8Array> {
+    const { bucket, key } = objectOf(path);
+    return this.getObject(bucket, key, path, `bytes=-${length}`, options, (whole) => whole.subarray(Math.max(0, whole.byteLength - length)));
   }
 
   /** What a read can be pinned to: the object's ETag and size. */
