@@ -1,10 +1,12 @@
 /**
- * A large file downloaded as several ranged requests at once, each written at its offset: where
- * a server or a network caps each connection, N connections fetch N times as fast. The ranges
- * are parts taken from one queue, so a slow connection takes fewer of them. Every part is pinned
- * to the version the download started on (by the backend's `openPart`): a file replaced meanwhile
- * fails with ECHANGED, never a file spliced from two versions. The first failure stops the other
- * parts.
+ * A large file downloaded as one stream that hands parts of its tail to more ranged requests
+ * while they raise the throughput, each written at its offset: where a server or a network caps
+ * each connection, N connections fetch N times as fast; where one connection already takes all
+ * there is (loopback, a saturated link), the download stays one stream and costs no more CPU or
+ * requests. A connection that finishes its part takes the next one down, so a slow connection
+ * takes fewer. Every part is pinned to the version the download started on (by the backend's
+ * `openPart`): a file replaced meanwhile fails with ECHANGED, never a file spliced from two
+ * versions. The first failure stops the other parts.
  */
 import { FsError } from "../core/errors.js";
 import type { ByteSink } from "./byte-sink.js";
@@ -62,13 +64,9 @@ export function goesParallel(tuning: DownloadTuning, length: number): boolean {
   return tuning.concurrency > 1 && length >= tuning.threshold && length >= 2 * MIN_PART;
 }
 
-/** [start, end) cut into parts: about four per connection, each 8 to 64 MiB. */
-export function planParts(start: number, end: number, concurrency: number): Array<[number, number]> {
-  const length = end - start;
-  const part = Math.min(MAX_PART, Math.max(MIN_PART, Math.ceil(length / (concurrency * 4))));
-  const parts: Array<[number, number]> = [];
-  for (let s = start; s < end; s += part) parts.push([s, Math.min(end, s + part)]);
-  return parts;
+/** The part size of a download of [start, end): about four parts per connection, each 8 to 64 MiB. */
+export function partSizeFor(start: number, end: number, concurrency: number): number {
+  return Math.min(MAX_PART, Math.max(MIN_PART, Math.ceil((end - start) / (concurrency * 4))));
 }
 
 /** How often the connection count is reconsidered. */
@@ -76,66 +74,109 @@ const RAMP_TICK_MS = 200;
 /** A doubling of connections must raise the throughput by this factor to be kept (1.25 kept 4 connections to nginx on loopback, at 2x the CPU of one). */
 const RAMP_GAIN = 1.5;
 
+/** Bytes the first stream keeps ahead of where it is when its tail is cut (what is in flight to it). */
+const CUT_LEAD = 2 ** 20;
+
+/** A stream that can be cut short: it stops at `end` (or where it has to, if later) and says where. */
+export interface FirstStream extends PartReader {
+  /** Whether the server answered with a range (206): parts of the rest can be asked for. */
+  readonly partial: boolean;
+  /** Stop at `end` at the latest; returns where the stream will end now (never before what it already read). */
+  limitTo(end: number): number;
+}
+
 /**
- * Fetch [start, end) in parts, each written to `sink` at its offset less `origin` (default `start`);
- * `openPart(start, end, signal)` sends one part's request, pinned to the version. Connections
- * ramp up as the peers' downloaders do: one at first (its first tick is warm-up), doubled each tick while the throughput
- * grows with them (a server or network that caps each connection), up to `concurrency`; where
- * one connection already takes all there is (loopback, a saturated link), the count steps back.
+ * Fetch [start, end) into `sink` as one stream (`first`, already open from `start`) that hands
+ * the tail of what it has not read yet to more connections while that pays, as the peers'
+ * downloaders ramp: the first tick is warm-up (the request, TCP slow start), then the count of
+ * connections doubles each tick while the throughput grows with it (a server or a network that
+ * caps each connection), up to `tuning.concurrency`; where one connection already takes all
+ * there is (loopback, a saturated link) the count steps back and the download stays one stream.
+ * Each added connection takes a part from the end of what the first stream has left (`openPart`,
+ * pinned to the first answer's version) and then the next one below it, so the first stream is
+ * cut only where no part has been handed out, never mid-part. A sink that takes bytes only in
+ * order, a small range, or an answer without ranges reads on from `first`. The sink's offset 0 is
+ * the file's byte `origin` (default `start`). `stop` aborts everything: a failure on either side
+ * stops the other.
  */
-export async function downloadParts(
-  sink: ByteSink,
+export async function finishFromFirst(
+  first: FirstStream,
   start: number,
-  end: number,
-  concurrency: number,
-  signal: AbortSignal | undefined,
+  end: number | undefined,
+  sink: ByteSink,
+  tuning: DownloadTuning,
+  stop: AbortController,
   openPart: (start: number, end: number, signal: AbortSignal) => Promise<PartReader>,
   origin = start,
 ): Promise<void> {
-  const parts = planParts(start, end, concurrency);
-  const linked = linkedAbort(signal);
-  const stop = linked.controller;
+  if (end === undefined || !first.partial || !sink.positioned || !goesParallel(tuning, end - start)) {
+    await first.pipeTo((chunk, offset) => sink.write(chunk, offset - origin));
+    return;
+  }
+  const concurrency = tuning.concurrency;
+  const partSize = partSizeFor(start, end, concurrency);
   let failure: { error: unknown } | undefined;
-  let nextPart = 0;
-  let active = 0;
-  let target = 1;
+  const fail = (error: unknown) => {
+    failure ??= { error };
+    stop.abort(error);
+  };
   let received = 0;
-  const write = (chunk: Uint8Array, offset: number) => {
+  /** The next byte the first stream writes, and where it ends: parts are handed out below `firstEnd`, which then moves down. */
+  let firstPos = start;
+  let firstEnd = end;
+  let firstDone = false;
+  const firstWrite = (chunk: Uint8Array, offset: number) => {
+    firstPos = offset + chunk.byteLength;
     received += chunk.byteLength;
     return sink.write(chunk, offset - origin);
   };
+  const partWrite = (chunk: Uint8Array, offset: number) => {
+    received += chunk.byteLength;
+    return sink.write(chunk, offset - origin);
+  };
+  /** The next part, from the top of what the first stream has left (worth a connection: MIN_PART or more), or none. */
+  const claim = (): [number, number] | undefined => {
+    if (firstDone || failure) return undefined;
+    const floor = firstPos + CUT_LEAD;
+    if (firstEnd - floor < MIN_PART) return undefined;
+    const from = first.limitTo(Math.max(floor, firstEnd - partSize));
+    if (from >= firstEnd) return undefined;
+    const range: [number, number] = [from, firstEnd];
+    firstEnd = from;
+    return range;
+  };
+  let target = 1; // connections, the first stream's included
+  let workers = 0;
+  const running = new Set<Promise<void>>();
   const worker = async () => {
     // A worker beyond the target stops after its part (the ramp stepped back).
-    while (!failure && nextPart < parts.length && active <= target) {
-      const [s, e] = parts[nextPart++]!;
+    while (!failure && workers < target) {
+      const range = claim();
+      if (!range) return;
       let part: PartReader | undefined;
       try {
-        part = await openPart(s, e, stop.signal);
-        await part.pipeTo(write);
+        part = await openPart(range[0], range[1], stop.signal);
+        await part.pipeTo(partWrite);
       } catch (error) {
         part?.cancel();
         // The first failure is the one reported: the aborts it caused in the other parts are not.
-        failure ??= { error };
-        stop.abort(error);
+        fail(error);
       }
     }
   };
-  let finished!: () => void;
-  const allDone = new Promise<void>((resolve) => (finished = resolve));
   const launch = () => {
-    while (!failure && active < target && nextPart < parts.length) {
-      active++;
-      void worker().finally(() => {
-        active--;
-        if (active === 0 && (failure || nextPart >= parts.length)) finished();
-        else launch();
+    while (!failure && !firstDone && workers + 1 < target) {
+      workers++;
+      const run: Promise<void> = worker().finally(() => {
+        workers--;
+        running.delete(run);
       });
+      running.add(run);
     }
   };
   let tick = performance.now();
   let last = { rate: 0, target: 1 };
   let settled = concurrency === 1;
-  // The first tick holds the first connection's warm-up (its request, TCP slow start): not a rate to judge by.
   let warmedUp = false;
   const ramp = setInterval(() => {
     const now = performance.now();
@@ -163,56 +204,43 @@ export async function downloadParts(
   }, RAMP_TICK_MS);
   ramp.unref();
   try {
-    launch();
-    await allDone;
+    await first.pipeTo(firstWrite).catch(fail);
+    firstDone = true;
+    while (running.size > 0) await Promise.all(running);
   } finally {
     clearInterval(ramp);
-    linked.dispose();
   }
   if (failure) throw failure.error;
-}
-
-/** A stream from byte 0 that can be cut short (an HTTP RangeDownload). */
-export interface FirstStream extends PartReader {
-  /** Whether the server answered with a range (206): parts of the rest can be asked for. */
-  readonly partial: boolean;
-  limitTo(end: number): void;
 }
 
 /**
- * Finish a download whose first GET already streams from `start` (as every whole-file download
- * starts): a small range, or a sink that takes bytes only in order, reads on from it; for a large
- * one on a positioned sink the first GET keeps only the first part and the rest of [start, end)
- * goes as parallel parts (`openPart`, pinned to the first answer's version). The sink's offset 0
- * is the file's byte `start`. `stop` aborts the first stream: a failure on either side stops the
- * other.
+ * A FirstStream over parts read one after another from `start`, for a backend whose reads cannot
+ * be cut mid-stream: `limitTo` cuts between parts (the part being read always ends where it was
+ * asked to).
  */
-export async function finishFromFirst(
-  first: FirstStream,
+export function partsInOrder(
   start: number,
-  end: number | undefined,
-  sink: ByteSink,
-  tuning: DownloadTuning,
-  stop: AbortController,
+  end: number,
+  partSize: number,
+  signal: AbortSignal,
   openPart: (start: number, end: number, signal: AbortSignal) => Promise<PartReader>,
-): Promise<void> {
-  const toSink = (chunk: Uint8Array, offset: number) => sink.write(chunk, offset - start);
-  if (end === undefined || !first.partial || !sink.positioned || !goesParallel(tuning, end - start)) {
-    await first.pipeTo(toSink);
-    return;
-  }
-  const firstEnd = planParts(start, end, tuning.concurrency)[0]![1];
-  first.limitTo(firstEnd);
-  let failure: { error: unknown } | undefined;
-  const fail = (error: unknown) => {
-    failure ??= { error };
-    stop.abort(error);
+): FirstStream {
+  let limit = end;
+  let asked = start;
+  let current: PartReader | undefined;
+  return {
+    partial: true,
+    limitTo: (at) => (limit = Math.max(Math.min(limit, at), asked)),
+    cancel: () => current?.cancel(),
+    pipeTo: async (write) => {
+      while (asked < limit) {
+        const from = asked;
+        asked = Math.min(limit, from + partSize);
+        current = await openPart(from, asked, signal);
+        await current.pipeTo(write);
+      }
+    },
   };
-  await Promise.all([
-    first.pipeTo(toSink).catch(fail),
-    downloadParts(sink, firstEnd, end, Math.max(1, tuning.concurrency - 1), stop.signal, openPart, start).catch(fail),
-  ]);
-  if (failure) throw failure.error;
 }
 
 /** An AbortController that follows `signal` (an abort of the caller aborts it too); `dispose` unlinks it. */

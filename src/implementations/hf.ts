@@ -495,8 +495,8 @@ export class HuggingFaceFileSystem extends AbstractFileSystem implements PinnedR
 
   /**
    * One GET from byte 0 through `resolve` (the size and version from its answer, as a streamed
-   * open has them); a large file into a positioned sink keeps only its first part from it, the
-   * rest as parallel ranges of the CDN URL it redirected to, pinned to the first answer's ETag.
+   * open has them); for a large file into a positioned sink, parts of its tail go as parallel
+   * ranges of the CDN URL it redirected to where that pays, pinned to the first answer's ETag.
    * @internal
    */
   protected override async _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {

@@ -25,7 +25,7 @@ import { decodeSegment, encodeSegment, splitQuery } from "./http/names.js";
 import { OpenedFileFetcher } from "./http/file-fetcher.js";
 import { StreamingCache } from "./http/stream-cache.js";
 import type { ByteSink, DownloadToOptions } from "../files/byte-sink.js";
-import { downloadParts, downloadTuning, finishFromFirst, goesParallel, linkedAbort, type DownloadTuning, type ParallelDownloadOptions } from "../files/parallel-ranges.js";
+import { downloadTuning, finishFromFirst, goesParallel, linkedAbort, type DownloadTuning, type ParallelDownloadOptions } from "../files/parallel-ranges.js";
 
 export type { HttpAuth } from "./http/client.js";
 export type { CertificateAuthorities } from "./http/dispatcher.js";
@@ -600,8 +600,8 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   }
 
   /**
-   * One GET; a large range (from `rangeThreshold` on) keeps only its first part from it and gets
-   * the rest as parallel ranged GETs pinned to the first answer's version, into one buffer.
+   * One GET; a large range (from `rangeThreshold` on) hands parts of its tail to parallel ranged
+   * GETs pinned to the first answer's version where that pays (finishFromFirst), into one buffer.
    */
   private async fetchRange(path: string, start: number, end: number | undefined, options: DownloadOptions): Promise<Uint8Array> {
     if (end !== undefined && end <= start) return new Uint8Array(0);
@@ -629,8 +629,9 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   }
 
   /**
-   * One GET streamed to the sink (resumed with If-Range where it breaks), or for a large file into
-   * a positioned sink, parallel ranged GETs each pinned to the version the HEAD saw. A server that
+   * One GET streamed to the sink (resumed with If-Range where it breaks); for a large file into a
+   * positioned sink, parts of its tail go as parallel ranged GETs where that pays, each pinned to
+   * the version the HEAD saw. A server that
    * does not say `Accept-Ranges: bytes`, or gives no validator to pin the parts to, gets one GET.
    * @internal
    */
@@ -645,7 +646,13 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     const open = (start: number, end: number | undefined, partSignal: AbortSignal | undefined) =>
       RangeDownload.open(this.client, path, { start, end }, { signal: partSignal, callback, expect });
     if (info.size !== null && sink.positioned && info.acceptRanges === true && canPin(expect) && goesParallel(this.downloads, info.size)) {
-      await downloadParts(sink, 0, info.size, this.downloads.concurrency, signal, open);
+      const stop = linkedAbort(signal);
+      try {
+        const first = await open(0, info.size, stop.signal);
+        await finishFromFirst(first, 0, info.size, sink, this.downloads, stop.controller, open);
+      } finally {
+        stop.dispose();
+      }
     } else {
       const download = await open(0, undefined, signal);
       await download.pipeTo((chunk, offset) => sink.write(chunk, offset));

@@ -410,8 +410,8 @@ export class NGCFileSystem extends AbstractFileSystem implements PinnedReads {
 
   /**
    * One GET from byte 0 of the presigned URL (size and ETag from its answer); a large file into a
-   * positioned sink keeps only its first part from it, the rest as parallel ranges of the same
-   * URL pinned to that ETag.
+   * positioned sink hands parts of its tail to parallel ranges of the same URL where that pays,
+   * pinned to that ETag.
    * @internal
    */
   protected override async _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {

@@ -13,7 +13,7 @@ import { trimTrailingSlashes } from "../core/paths.js";
 import { SIGNAL_OPTIONS, type FileInfo, type FindOptions, type RmOptions, type SignalOptions } from "../core/types.js";
 import { checkOffset } from "../core/validate.js";
 import type { ByteSink, DownloadToOptions } from "../files/byte-sink.js";
-import { downloadParts, goesParallel, type DownloadTuning } from "../files/parallel-ranges.js";
+import { finishFromFirst, goesParallel, linkedAbort, partSizeFor, partsInOrder, type DownloadTuning, type PartReader } from "../files/parallel-ranges.js";
 import type { ChunkWriter } from "./http/download.js";
 import { directoriesOf, dirPrefix, isMarkerOf, joinObject, splitPath } from "./s3/paths.js";
 
@@ -248,10 +248,18 @@ export abstract class ObjectStoreFileSystem extends AbstractFileSystem {
     const version = typeof field === "string" ? field : undefined;
     const read = reads(info, version);
     if (info.size !== null && sink.positioned && version !== undefined && goesParallel(tuning, info.size)) {
-      await downloadParts(sink, 0, info.size, tuning.concurrency, signal, async (start, end, partSignal) => ({
+      const openPart = async (start: number, end: number, partSignal: AbortSignal): Promise<PartReader> => ({
         pipeTo: (write) => read.part(start, end, partSignal, write),
         cancel: () => undefined,
-      }));
+      });
+      // The SDKs' bodies cannot be cut where a part was handed out: the first "stream" is parts in order.
+      const stop = linkedAbort(signal);
+      try {
+        const first = partsInOrder(0, info.size, partSizeFor(0, info.size, tuning.concurrency), stop.signal, openPart);
+        await finishFromFirst(first, 0, info.size, sink, tuning, stop.controller, openPart);
+      } finally {
+        stop.dispose();
+      }
     } else if (info.size !== 0) {
       await read.whole((chunk, offset) => sink.write(chunk, offset));
     }

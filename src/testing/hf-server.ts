@@ -83,6 +83,8 @@ export interface TestHfServer {
   tamper(oid: string, data: Uint8Array): void;
   /** The next `times` GETs whose path contains `match` send `afterBytes` bytes of their body, then hang up. */
   breakNext(match: string, afterBytes: number, times?: number): void;
+  /** File bodies (CDN and resolve) go at about this many bytes a second each from now on; undefined: at once. */
+  throttle(bytesPerSec: number | undefined): void;
   /** The next GET whose path contains `match` is answered only once the returned function is called. */
   hold(match: string): () => void;
   /** Every request received since the last `resetCounts`, in order. */
@@ -142,6 +144,7 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
   const lfsStore = new Map<string, Uint8Array>();
   const tampered = new Map<string, Uint8Array>();
   const breaks: Array<{ match: string; afterBytes: number; times: number }> = [];
+  let rate: number | undefined;
   const holds: Array<{ match: string; released: Promise<void> }> = [];
   let signatures = 0;
   let expiredUpTo = 0;
@@ -192,6 +195,16 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
     send(res, status, { ...headers, "Content-Type": "application/json", "X-Error-Code": code, "X-Error-Message": message }, JSON.stringify({ error: message }));
   }
 
+  /** `body` in slices, each after its share of time at `bytesPerSec`; stops when the client goes. */
+  async function writePaced(res: ServerResponse, body: Uint8Array, bytesPerSec: number): Promise<void> {
+    const step = Math.max(1, Math.floor(bytesPerSec / 20));
+    for (let off = 0; off < body.byteLength && !res.destroyed; off += step) {
+      if (!res.write(body.subarray(off, off + step))) await new Promise((resolve) => (res.once("drain", resolve), res.once("close", resolve)));
+      await new Promise((resolve) => setTimeout(resolve, (1000 * step) / bytesPerSec).unref());
+    }
+    res.end();
+  }
+
   /** File bytes with single ranges, If-Range, and the injected breaks. */
   function serveBytes(req: IncomingMessage, res: ServerResponse, data: Uint8Array, etag: string, headers: OutgoingHttpHeaders): void {
     const all = { ...headers, ETag: etag, "Accept-Ranges": "bytes", "Content-Type": "application/octet-stream" };
@@ -209,6 +222,11 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
     }
     const body = data.subarray(start, end);
     const cut = req.method === "GET" ? breaks.find((b) => req.url!.includes(b.match)) : undefined;
+    if (!cut && rate !== undefined && req.method === "GET") {
+      res.writeHead(status, { ...all, "Content-Length": String(body.byteLength) });
+      void writePaced(res, body, rate);
+      return;
+    }
     if (!cut) return send(res, status, all, body);
     if (--cut.times <= 0) breaks.splice(breaks.indexOf(cut), 1);
     res.writeHead(status, { ...all, "Content-Length": String(body.byteLength) });
@@ -361,6 +379,7 @@ export async function startHfServer(options: HfServerOptions = {}): Promise<Test
     head: (key, branch = "main") => repoOf(key).branches.get(branch)!,
     tamper: (oid, data) => void tampered.set(oid, data),
     breakNext: (match, afterBytes, times = 1) => void breaks.push({ match, afterBytes, times }),
+    throttle: (bytesPerSec) => void (rate = bytesPerSec),
     hold(match) {
       let release!: () => void;
       holds.push({ match, released: new Promise<void>((ok) => (release = ok)) });

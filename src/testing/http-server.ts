@@ -32,6 +32,11 @@ export interface FaultSpec {
    * an HTTP filesystem asks a file's info with, so a fault meets the download's GETs).
    */
   unlessRange?: string;
+  /**
+   * Extension: only match ranged requests starting at this byte or later (`bytes=N-` with N >= it):
+   * the parts of a parallel download, not its first GET from byte 0.
+   */
+  fromByte?: number;
   /** Replace the normal response with this status. */
   status?: number;
   /** Number of matching requests this fault applies to (default 1; Infinity allowed). */
@@ -260,7 +265,8 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
       (f) =>
         (f.spec.path === undefined || f.spec.path === path) &&
         (f.spec.method === undefined || f.spec.method.toUpperCase() === method) &&
-        (f.spec.unlessRange === undefined || f.spec.unlessRange !== range),
+        (f.spec.unlessRange === undefined || f.spec.unlessRange !== range) &&
+        (f.spec.fromByte === undefined || Number(/^bytes=(\d+)-/.exec(range ?? "")?.[1] ?? -1) >= f.spec.fromByte),
     );
     if (i < 0) return undefined;
     const f = faults[i];

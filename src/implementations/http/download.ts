@@ -378,9 +378,10 @@ export class RangeDownload {
     if (this.end !== undefined && this.pos !== this.end) throw this.fail("EPROTO", `received ${this.pos - this.first} of ${this.end - this.first} bytes`);
   }
 
-  /** End the range earlier, at `end` (the rest of the file goes another way: parallel parts). */
-  limitTo(end: number): void {
+  /** End the range earlier, at `end` or where it has read to if that is later (the rest goes another way: parallel parts); where it ends now. */
+  limitTo(end: number): number {
     if (this.end === undefined || end < this.end) this.end = Math.max(end, this.pos);
+    return this.end;
   }
 
   /** With keepRest: whether the body still holds bytes from `start` on (the range ended there). */
