@@ -7,7 +7,8 @@
  * filesystems the target's ukey must be the same after the last read as before the first.
  * The target writes the bytes as they arrive (`downloadTo`): HTTP, hf, ngc, s3 and gs send the
  * file as one GET resumed where it breaks, or a large one as parallel ranges pinned to one
- * version into the temporary file at their offsets (hashed from the file once complete).
+ * version into the temporary file at their offsets (hashed as they come while in order, the
+ * rest read back once complete).
  */
 import { createHash, type Hash } from "node:crypto";
 import { once } from "node:events";
@@ -60,7 +61,7 @@ export async function downloadTo(
   let size: number | null | undefined;
   let stated: ReturnType<typeof statedDigest>;
   let rawHash: Hash | undefined;
-  const storedHash = createHash("sha256");
+  let storedHash = createHash("sha256");
   let rawBytes = 0;
   let stored = 0;
   // Learnt before the first byte: the size for progress and the digest the target states.
@@ -76,12 +77,33 @@ export async function downloadTo(
   };
   const decompressor = options.compression ? getCodec(options.compression).decompress() : undefined;
   // Uncompressed into a local temporary file: written at the offsets the bytes come for (parallel
-  // ranges of a large file), hashed from the file once complete. Otherwise hashed in order.
+  // ranges of a large file). Otherwise written and hashed in order.
   const positioned = decompressor ? undefined : temp.positioned;
+  // Bytes hashed as they come while they come in order (one stream); the rest (parallel
+  // parts past the first) is read back from the file once complete.
+  let hashedTo = 0;
+  let inOrder = true;
+  // A range written again (a part retried) may replace bytes hashed already: all are read back.
+  let rewritten = false;
   let info: FileInfo;
   try {
     if (positioned) {
-      info = await target.downloadTo(path, positioned, { signal: options.signal, onInfo, onBytes, blockSize: chunk });
+      const hashing: ByteSink = {
+        positioned: true,
+        write: (data, offset) => {
+          if (inOrder && offset === hashedTo) {
+            storedHash.update(data);
+            rawHash?.update(data);
+            hashedTo += data.byteLength;
+          } else {
+            inOrder = false;
+            if (offset < hashedTo) rewritten = true;
+          }
+          return positioned.write(data, offset);
+        },
+        flush: () => positioned.flush(),
+      };
+      info = await target.downloadTo(path, hashing, { signal: options.signal, onInfo, onBytes, blockSize: chunk });
       stored = rawBytes;
     } else {
       const store = async (data: Uint8Array) => {
@@ -120,14 +142,14 @@ export async function downloadTo(
     throw new FsError("EIO", `download incomplete: got ${rawBytes} of ${size} bytes`, { path });
   }
   let sha256: string;
-  if (positioned) {
-    const digests = await temp.digest!(stated ? ["sha256", stated.algorithm] : ["sha256"]);
-    sha256 = digests.sha256!;
-    if (stated && digests[stated.algorithm] !== stated.hex) throw corrupt(path, stated.algorithm);
-  } else {
-    if (stated && rawHash?.digest("hex") !== stated.hex) throw corrupt(path, stated.algorithm);
-    sha256 = storedHash.digest("hex");
+  if (positioned && rewritten) {
+    storedHash = createHash("sha256");
+    rawHash = stated ? createHash(stated.algorithm) : undefined;
+    hashedTo = 0;
   }
+  if (positioned && hashedTo < rawBytes) await temp.hashFrom!(rawHash ? [storedHash, rawHash] : [storedHash], hashedTo);
+  if (stated && rawHash?.digest("hex") !== stated.hex) throw corrupt(path, stated.algorithm);
+  sha256 = storedHash.digest("hex");
   await unchanged();
   return { size: stored, sha256, info };
 }

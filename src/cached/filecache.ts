@@ -21,7 +21,7 @@ import { DEFAULT_BLOCK_SIZE } from "../files/read-caches.js";
 import type { SinkOptions, UploadSink } from "../files/upload-sink.js";
 import { downloadTo, statedDigest } from "./download.js";
 import { CacheLayer, type CacheLayerOptions } from "./layer.js";
-import { DEFAULT_STALE_MS, FileLock } from "./locks.js";
+import { DEFAULT_STALE_MS } from "./locks.js";
 import { HashMapper } from "./mappers.js";
 import { SharedTasks } from "./shared-tasks.js";
 import type { CacheEntry } from "./metadata.js";
@@ -367,8 +367,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     const storage = this.writable;
     await storage.ensureDir();
     await storage.cleanTemporaries(this.lockOptions.staleMs ?? DEFAULT_STALE_MS);
-    const lockPath = storage.pathOf(lockNameFor(fn));
-    return FileLock.with(storage.fs, lockPath, { ...this.lockOptions, signal: options.signal }, async () => {
+    return storage.withLock(lockNameFor(fn), { ...this.lockOptions, signal: options.signal }, async () => {
       // Another process may have fetched it while we waited for the lock.
       if (this.usesMetadata) await this.freshMetadata(storage, true);
       const found = await this.lookup(path, options.signal);
@@ -655,8 +654,6 @@ export class WholeFileCacheFileSystem extends CacheLayer {
 
   /** Run `fn` holding the lock downloads of the entry `name` take. */
   private async withEntryLock<T>(name: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const storage = this.writable;
-    await storage.ensureDir();
-    return FileLock.with(storage.fs, storage.pathOf(lockNameFor(name)), { ...this.lockOptions, signal }, fn);
+    return this.writable.withLock(lockNameFor(name), { ...this.lockOptions, signal }, fn);
   }
 }

@@ -9,7 +9,6 @@
  */
 import { sameVersion, type FileVersion } from "../core/versions.js";
 import type { FileLock, LockOptions } from "./locks.js";
-import { FileLock as Lock } from "./locks.js";
 import { isInternalName, type StorageDir } from "./storage.js";
 import { METADATA_NAME, RESERVED_PREFIX } from "./mappers.js";
 
@@ -226,12 +225,11 @@ export class CacheMetadata {
 
   /** Run `fn` holding this directory's metadata lock (clearing a cache does). */
   withLock<T>(fn: (lock: FileLock) => Promise<T>): Promise<T> {
-    return Lock.with(this.storage.fs, this.storage.pathOf(METADATA_LOCK), this.lockOptions, fn);
+    return this.storage.withLock(METADATA_LOCK, this.lockOptions, fn);
   }
 
   private async saveNow(replaceCorrupt: boolean): Promise<void> {
     if (this.dirty.size === 0 && this.removed.size === 0 && !replaceCorrupt) return;
-    await this.storage.ensureDir();
     await this.withLock(async () => {
       // A read that fails (not a missing file: readWhole says undefined for that) fails the save:
       // writing over a file we could not read would drop other processes' entries. A file that

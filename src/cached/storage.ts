@@ -7,7 +7,7 @@
  * Local storage gets fast paths through the node:fs-like module underneath (file handles,
  * positioned writes, atomic rename); any other filesystem works through its public API.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, type Hash } from "node:crypto";
 import { hostname, tmpdir } from "node:os";
 import type { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, toFsError } from "../core/errors.js";
@@ -17,7 +17,7 @@ import { LocalFileSystem } from "../implementations/local.js";
 import type { BufferedFile } from "../files/buffered-file.js";
 import { PositionedFileSink, type ByteSink } from "../files/byte-sink.js";
 import { RESERVED_PREFIX } from "./mappers.js";
-import { pidAlive, removeAbandonedLock } from "./locks.js";
+import { FileLock, pidAlive, removeAbandonedLock, type LockOptions } from "./locks.js";
 
 const HOST_TAG = createHash("sha256").update(hostname()).digest("hex").slice(0, 8);
 /**
@@ -61,11 +61,11 @@ export interface TempFile {
   abort(): Promise<void>;
   /**
    * On a local disk: writes at any offset (parallel ranges), instead of `write`'s in order.
-   * `digest` then hashes the file once they are complete.
+   * `hashFrom` then hashes what the writer could not hash as it came.
    */
   readonly positioned?: ByteSink;
-  /** The hex digests of the bytes written, by algorithm (with `positioned`). */
-  digest?(algorithms: ReadonlyArray<"sha256" | "md5">): Promise<Record<string, string>>;
+  /** Feed `hashes` the file's bytes from `offset` to its end, read back once the writes are complete (with `positioned`). */
+  hashFrom?(hashes: readonly Hash[], offset: number): Promise<void>;
 }
 
 /**
@@ -77,6 +77,8 @@ const writeChains = new WeakMap<AbstractFileSystem, Map<string, Promise<void>>>(
 /** One cache directory on one filesystem. */
 export class StorageDir {
   private cleaned = false;
+  /** Set once the directory was made or found: later calls skip the mkdir (a directory removed meanwhile is made again where a create fails with ENOENT). */
+  private dirKnown = false;
 
   constructor(
     readonly fs: AbstractFileSystem,
@@ -163,12 +165,44 @@ export class StorageDir {
     this.checkWritable("temporary folder");
     await this.ensureDir();
     const name = `${RESERVED_PREFIX}${kind}-${HOST_TAG}-${process.pid}-${randomBytes(6).toString("hex")}`;
-    await this.fs.mkdir(this.pathOf(name), { createParents: false });
+    await this.inDir(() => this.fs.mkdir(this.pathOf(name), { createParents: false }));
     return name;
   }
 
+  /** Make the directory unless this instance already made or found it. */
   async ensureDir(): Promise<void> {
-    if (this.readOnly) return;
+    if (this.readOnly || this.dirKnown) return;
+    await this.makeDir();
+    this.dirKnown = true;
+  }
+
+  /** Run `fn` holding the lock file `name` of the directory (made first if it is missing). */
+  async withLock<T>(name: string, options: LockOptions, fn: (lock: FileLock) => Promise<T>): Promise<T> {
+    await this.ensureDir();
+    const lock = await this.inDir(() => FileLock.acquire(this.fs, this.pathOf(name), options));
+    try {
+      return await fn(lock);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /**
+   * Run `create`, which makes something directly in the directory; when it fails with ENOENT
+   * (the directory was removed since ensureDir saw it), make the directory and run it once more.
+   */
+  private async inDir<T>(create: () => Promise<T>): Promise<T> {
+    try {
+      return await create();
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== "ENOENT") throw err;
+      this.dirKnown = false;
+      await this.ensureDir();
+      return create();
+    }
+  }
+
+  private async makeDir(): Promise<void> {
     const local = this.local;
     if (local) {
       await local.mkdir(this.dir, { recursive: true }).catch((err) => {
@@ -291,7 +325,7 @@ export class StorageDir {
         fh = await local.open(path, "r+");
       } catch (err) {
         if ((err as { code?: string }).code !== "ENOENT" || !create) throw toFsError(err, path);
-        fh = await local.open(path, "wx").catch(async (e2) => {
+        fh = await this.inDir(() => local.open(path, "wx")).catch(async (e2) => {
           if ((e2 as { code?: string }).code === "EEXIST") return local.open(path, "r+");
           throw e2;
         });
@@ -327,8 +361,8 @@ export class StorageDir {
     const name = `${RESERVED_PREFIX}${kind}-${HOST_TAG}-${process.pid}-${randomBytes(6).toString("hex")}`;
     const path = this.pathOf(name);
     const local = this.local;
-    if (local) return createLocalTemp(local, path, name, options);
-    const writer = await this.fs.open(path, "wb");
+    if (local) return this.inDir(() => createLocalTemp(local, path, name, options));
+    const writer = await this.inDir(() => this.fs.open(path, "wb"));
     return {
       name,
       write: async (data) => {
@@ -417,16 +451,14 @@ export async function createLocalTemp(local: NodePromises, path: string, name: s
       await local.unlink(path).catch(() => undefined);
     },
     positioned,
-    digest: async (algorithms) => {
+    hashFrom: async (hashes, offset) => {
       await positioned.flush();
-      const hashes = algorithms.map((a) => createHash(a));
       const { size } = await fh.stat();
       const chunk = 8 * 2 ** 20;
-      for (let off = 0; off < size; off += chunk) {
+      for (let off = offset; off < size; off += chunk) {
         const bytes = await readAt(fh, path, off, Math.min(size, off + chunk));
         for (const h of hashes) h.update(bytes);
       }
-      return Object.fromEntries(algorithms.map((a, i) => [a, hashes[i]!.digest("hex")]));
     },
   };
 }

@@ -331,6 +331,7 @@ export class LocalFileSystem extends AbstractFileSystem {
           await this.fs.link(tmp, path);
         } catch (err) {
           const code = (err as { code?: string }).code;
+          if (code === "EEXIST") await this.writeTarget(path, mode); // EISDIR or EEXIST, with its reason
           if (code !== "EPERM" && code !== "ENOTSUP" && code !== "ENOSYS" && code !== "EXDEV") throw err;
           // No hard links here: check, then rename (a small race window, documented).
           if (await this.exists(path)) throw FsError.eexist(path);
@@ -349,7 +350,9 @@ export class LocalFileSystem extends AbstractFileSystem {
 
   /** An abort stops the write between chunks and before the rename: the destination is left as it was. */
   protected override async _pipeFile(path: string, data: Uint8Array, mode: PipeMode, options: SignalOptions = {}): Promise<void> {
-    const target = await this.writeTarget(path, mode);
+    // "create" links its temporary at `path`, which fails for anything there (a link too): no
+    // lookup first; what was there is asked only when it fails (cache locks take this path).
+    const target = mode === "create" ? { path } : await this.writeTarget(path, mode);
     const { tmp, fh } = await this.openTemp(target, path);
     try {
       await writeAll(fh, data, path, options.signal);
@@ -363,10 +366,17 @@ export class LocalFileSystem extends AbstractFileSystem {
     await this.publish(tmp, target.path, mode);
   }
 
+  /** unlink first: a directory is told apart only when it fails (EISDIR on Linux, EPERM elsewhere), sparing a stat per delete. */
   protected override async _rmFile(path: string): Promise<void> {
-    const info = await this.statInfo(path);
-    if (info.type === "directory") throw FsError.eisdir(path);
-    await this.call(path, () => this.fs.unlink(path));
+    try {
+      await this.fs.unlink(path);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if ((code === "EISDIR" || code === "EPERM" || code === "EACCES") && (await this.statInfo(path).catch(() => undefined))?.type === "directory") {
+        throw FsError.eisdir(path);
+      }
+      throw toFsError(err, path);
+    }
   }
 
   protected override async _mkdir(path: string, createParents: boolean): Promise<void> {

@@ -79,6 +79,46 @@ describe("filecache over HTTP", () => {
     expect(srv.requests.filter((r) => r.method === "GET" && !isInfoRequest(r)).map((r) => r.headers.range)).toEqual(["bytes=0-", `bytes=${2 ** 20}-${SIZE - 1}`]);
   });
 
+  it("the sha256 recorded is the bytes' own, whether they came as one stream (hashed as they came) or as parallel parts (the rest read back)", async () => {
+    const big = makeBytes(18 * 2 ** 20 + 5, 13);
+    for (const rangeConcurrency of [1, 4]) {
+      const { url } = serve(big);
+      const target = new HTTPFileSystem({ rangeConcurrency, rangeThreshold: 16 * 2 ** 20, skipInstanceCache: true });
+      try {
+        const layer = new WholeFileCacheFileSystem({ fs: target, cacheStorage: dir, skipInstanceCache: true });
+        const local = await layer.localPath(url);
+        expect(sha256(await readFile(local))).toBe(sha256(big));
+        const md = JSON.parse(await readFile(join(dir, "cache"), "utf8")) as Record<string, { sha256?: string }>;
+        expect(md[url]?.sha256).toBe(sha256(big));
+        // A pin is checked against that digest: the right one passes, a wrong one is refused.
+        await layer.forget(url);
+        expect((await layer.ensureCached(url, { sha256: sha256(big) })).entry?.sha256).toBe(sha256(big));
+        await layer.forget(url);
+        expect((await errorOf(layer.ensureCached(url, { sha256: "0".repeat(64) }))).message).toMatch(/checksum mismatch/);
+      } finally {
+        await target.close();
+      }
+    }
+    const parallel = srv.requests.filter((r) => r.method === "GET" && /^bytes=[1-9]/.test(r.headers.range ?? ""));
+    expect(parallel.length).toBeGreaterThan(0);
+  });
+
+  it("a cache directory removed while a layer is in use is made again by its next download (filecache and blockcache)", async () => {
+    const first = serve(makeBytes(1000, 1));
+    const second = serve(makeBytes(2000, 2));
+    const whole = filecache();
+    expect(sha256(await whole.catFile(first.url))).toBe(sha256(makeBytes(1000, 1)));
+    await rm(dir, { recursive: true, force: true });
+    expect(sha256(await whole.catFile(second.url))).toBe(sha256(makeBytes(2000, 2)));
+    const md = JSON.parse(await readFile(join(dir, "cache"), "utf8")) as Record<string, unknown>;
+    expect(Object.keys(md)).toEqual([second.url]);
+    const blocks = new CachingFileSystem({ fs: http, cacheStorage: dir, skipInstanceCache: true, blockSize: 512 });
+    expect(hex(await blocks.catFile(first.url, 0, 10))).toBe(hex(makeBytes(1000, 1).subarray(0, 10)));
+    await rm(dir, { recursive: true, force: true });
+    expect(hex(await blocks.catFile(second.url, 1500, 1510))).toBe(hex(makeBytes(2000, 2).subarray(1500, 1510)));
+    expect((await readdir(dir)).length).toBeGreaterThan(0);
+  });
+
   it("layer instances sharing one directory in one process share one download", async () => {
     const { path, url } = serve();
     const got = await Promise.all([filecache(), filecache(), filecache()].map((fs) => fs.catFile(url)));

@@ -240,6 +240,23 @@ describe("local writes through symlinks", () => {
     expect(await readdir(join(dir, "d"))).toEqual([]);
   });
 
+  it("create mode over a directory is EISDIR; rmFile of a directory is EISDIR, of a link removes the link alone; no temporary is left", async () => {
+    await mkdir(join(dir, "d"));
+    await writeFile(join(dir, "d", "keep"), "kept");
+    await symlink("d", join(dir, "dlink"));
+    const created = await errorOf(fs.pipeFile(join(dir, "d"), "x", { mode: "create" }));
+    expect(created.code).toBe("EISDIR");
+    expect(created.path).toBe(join(dir, "d"));
+    expect((await errorOf(fs.pipeFile(join(dir, "dlink"), "x", { mode: "create" }))).code).toBe("EEXIST");
+    const removed = await errorOf(fs.rmFile(join(dir, "d")));
+    expect(removed.code).toBe("EISDIR");
+    expect(removed.path).toBe(join(dir, "d"));
+    expect((await errorOf(fs.rmFile(join(dir, "none")))).code).toBe("ENOENT");
+    await fs.rmFile(join(dir, "dlink"));
+    expect((await readdir(dir)).sort()).toEqual(["d"]);
+    expect(await readFile(join(dir, "d", "keep"), "utf8")).toBe("kept");
+  });
+
   it("a loop of links is EINVAL (ELOOP) and writes nothing", async () => {
     await symlink("b", join(dir, "a"));
     await symlink("a", join(dir, "b"));
