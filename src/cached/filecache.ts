@@ -67,7 +67,8 @@ export interface ExtractOptions extends FetchOptions {
   extract: Extractor;
 }
 
-const EXTRACT_OPTIONS = mergeSpecs(FETCH_OPTIONS, optionSpec<Pick<ExtractOptions, "extract">>({ extract: isFunction }));
+/** What `ensureExtracted` takes (the Hugging Face cache layer's too). */
+export const EXTRACT_OPTIONS = mergeSpecs(FETCH_OPTIONS, optionSpec<Pick<ExtractOptions, "extract">>({ extract: isFunction }));
 
 /** Extractions in progress in this process, per storage directory and archive: shared by callers. */
 const extracting = new SharedTasks<string | undefined>();

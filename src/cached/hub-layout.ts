@@ -9,10 +9,18 @@
  *   <cache>/.locks/models--<namespace>--<name>/<etag>.lock   one download of a blob at a time
  *
  * Downloads are written to `blobs/<etag>.<8 hex>.incomplete` and renamed into place.
+ *
+ * fsspec-ts adds one folder huggingface_hub never reads (its scan looks at snapshots/ and refs/
+ * only, and removing a repo removes the whole folder):
+ *
+ *   <repo folder>/fsspec-ts-extracted/<key>/  an archive blob extracted (Package.extract), once
+ *                                             per blob: <key> is the blob's name, or the sha256
+ *                                             of a snapshot's copy when there are no symlinks
+ *   <cache>/.locks/<repo folder>/<key>.extract.lock   one extraction of a blob at a time
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes, type Hash } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
-import { copyFile, lstat, mkdir, readFile, readdir, realpath, rename, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
+import { copyFile, lstat, mkdir, open, readFile, readdir, realpath, rename, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { FsError, toFsError } from "../core/errors.js";
@@ -40,12 +48,15 @@ export function repoFolderName(repoType: HfRepoType, repoId: string): string {
   return [`${repoType}s`, ...repoId.split("/")].join("--");
 }
 
+/** The folder of a repo's extracted archives (see the module comment). */
+export const EXTRACTED_FOLDER = "fsspec-ts-extracted";
+
 const TAG_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55";
 
 /** One repo's part of a Hub cache. */
 export class HubRepoCache {
   readonly folder: string;
-  private readonly lockDir: string;
+  readonly lockDir: string;
 
   constructor(readonly cacheDir: string, repoType: HfRepoType, repoId: string) {
     const name = repoFolderName(repoType, repoId);
@@ -71,6 +82,16 @@ export class HubRepoCache {
 
   lockPath(etag: string): string {
     return join(this.lockDir, `${etag}.lock`);
+  }
+
+  /** The folder the archive with this key (a blob name, or a copy's sha256) is extracted into. */
+  extractedPath(key: string): string {
+    return join(this.folder, EXTRACTED_FOLDER, key);
+  }
+
+  /** Held while the archive with this key is extracted (never while its blob's lock is wanted). */
+  extractLockPath(key: string): string {
+    return join(this.lockDir, `${key}.extract.lock`);
   }
 
   private refPath(revision: string): string {
@@ -146,6 +167,22 @@ export async function fileSize(path: string): Promise<number | undefined> {
     if (isMissing(err)) return undefined;
     throw toFsError(err, path);
   }
+}
+
+/** The sha256 (hex) of the bytes of the file at `path`. */
+export function fileSha256(path: string): Promise<string> {
+  return hashFile(path, createHash("sha256"));
+}
+
+/** `hash` (hex) fed with the bytes of the file at `path`, after whatever it was fed already. */
+export async function hashFile(path: string, hash: Hash): Promise<string> {
+  const fh = await open(path, "r");
+  try {
+    for await (const chunk of fh.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+  } finally {
+    await fh.close();
+  }
+  return hash.digest("hex");
 }
 
 /** `CACHEDIR.TAG` in the cache's root, so backup tools skip it (as huggingface_hub writes it). */

@@ -13,7 +13,7 @@
 import { spawn } from "node:child_process";
 import { constants as fsConstants } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
-import { FsError, throwIfAborted, toFsError } from "../core/errors.js";
+import { FsError, isFsError, throwIfAborted, toFsError } from "../core/errors.js";
 import { LocalFileSystem } from "../implementations/local.js";
 import { FileLock } from "./locks.js";
 
@@ -33,18 +33,35 @@ export class HubLock {
 
   /** Wait for and take the lock at `path` (its folder must exist). */
   static async acquire(path: string, options: HubLockOptions = {}): Promise<HubLock> {
+    return (await HubLock.take(path, options, true))!.lock;
+  }
+
+  /**
+   * Take the lock at `path` only if nobody holds it now; undefined when someone does. `flock`
+   * says whether the lock is the flock huggingface_hub takes too (false: the FileLock fallback,
+   * which only fsspec-ts processes see).
+   */
+  static async tryAcquire(path: string): Promise<{ lock: HubLock; flock: boolean } | undefined> {
+    return HubLock.take(path, {}, false);
+  }
+
+  private static async take(path: string, options: HubLockOptions, wait: boolean): Promise<{ lock: HubLock; flock: boolean } | undefined> {
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
     while (flockProgram !== false) {
       throwIfAborted(options.signal, path);
       const fh = await open(path, OPEN_FLAGS, 0o664).catch((err) => {
         throw toFsError(err, path);
       });
-      let outcome: "locked" | "no-program" | "refused";
+      let outcome: "locked" | "busy" | "no-program" | "refused";
       try {
-        outcome = await flockDescriptor(fh, path, options.signal, deadline);
+        outcome = await flockDescriptor(fh, path, options.signal, deadline, wait);
       } catch (err) {
         await fh.close().catch(() => undefined);
         throw err;
+      }
+      if (outcome === "busy") {
+        await fh.close().catch(() => undefined);
+        return undefined;
       }
       if (outcome !== "locked") {
         await fh.close().catch(() => undefined);
@@ -62,13 +79,18 @@ export class HubLock {
       }
       // Group-writable, as huggingface_hub makes its lock files, so users sharing a cache can wait on it.
       await fh.chmod(0o664).catch(() => undefined);
-      return new HubLock(() => fh.close());
+      return { lock: new HubLock(() => fh.close()), flock: true };
     }
-    const lock = await FileLock.acquire(new LocalFileSystem(), `${path}.fsspec-ts`, {
-      signal: options.signal,
-      timeoutMs: deadline === Infinity ? undefined : Math.max(0, deadline - Date.now()),
-    });
-    return new HubLock(() => lock.release());
+    try {
+      const lock = await FileLock.acquire(new LocalFileSystem(), `${path}.fsspec-ts`, {
+        signal: options.signal,
+        timeoutMs: !wait ? 0 : deadline === Infinity ? undefined : Math.max(0, deadline - Date.now()),
+      });
+      return { lock: new HubLock(() => lock.release()), flock: false };
+    } catch (err) {
+      if (!wait && isFsError(err, "ETIMEDOUT")) return undefined;
+      throw err;
+    }
   }
 
   /** Give the lock up (closing the descriptor ends the flock). */
@@ -86,13 +108,17 @@ async function sameInode(fh: FileHandle, path: string): Promise<boolean> {
   }
 }
 
-/** Run `flock --exclusive 3` on our descriptor; it exits once the lock is ours. */
-function flockDescriptor(fh: FileHandle, path: string, signal: AbortSignal | undefined, deadline: number): Promise<"locked" | "no-program" | "refused"> {
+/** `flock`'s exit status when `--nonblock` finds the lock held. */
+const BUSY_EXIT = 75;
+
+/** Run `flock --exclusive 3` on our descriptor; it exits once the lock is ours (at once with `wait` false: "busy" if held). */
+function flockDescriptor(fh: FileHandle, path: string, signal: AbortSignal | undefined, deadline: number, wait: boolean): Promise<"locked" | "busy" | "no-program" | "refused"> {
   const aborted = () => new FsError("EABORT", "aborted while waiting for a Hugging Face cache lock", { path, cause: signal?.reason });
   // Aborted while the lock file was being opened: the listener below would never fire.
   if (signal?.aborted) return Promise.reject(aborted());
   return new Promise((resolve, reject) => {
-    const child = spawn("flock", ["--exclusive", "3"], { stdio: ["ignore", "ignore", "ignore", fh.fd] });
+    const args = wait ? ["--exclusive", "3"] : ["--exclusive", "--nonblock", "--conflict-exit-code", String(BUSY_EXIT), "3"];
+    const child = spawn("flock", args, { stdio: ["ignore", "ignore", "ignore", fh.fd] });
     let stopped: FsError | undefined;
     const stop = (why: FsError) => {
       stopped ??= why;
@@ -116,7 +142,7 @@ function flockDescriptor(fh: FileHandle, path: string, signal: AbortSignal | und
       done();
       // Killed after it took the lock: the caller closes the descriptor, which releases it.
       if (stopped) reject(stopped);
-      else resolve(code === 0 ? "locked" : "refused");
+      else resolve(code === 0 ? "locked" : code === BUSY_EXIT && !wait ? "busy" : "refused");
     });
   });
 }

@@ -11,13 +11,13 @@
  * sha256 for LFS files or the git blob id for others) and renamed into place -> the snapshot's
  * pointer to it. Offline, revisions are read from `refs/` and nothing touches the network.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { promises as nodeFsPromises } from "node:fs";
-import { open, realpath, rename, stat } from "node:fs/promises";
+import { mkdir, realpath, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, relative } from "node:path";
 import { AbstractFileSystem } from "../core/abstract.js";
 import { mapBounded, Semaphore } from "../core/limiter.js";
-import { FsError, isFsError } from "../core/errors.js";
+import { FsError, isFsError, toFsError } from "../core/errors.js";
 import type { FileInfo, FindOptions, SignalOptions } from "../core/types.js";
 import { checkOptions, checkPath, checkPaths, isBoolean, isNonEmptyString, isNonNegativeNumber, isPositiveInteger, optionSpec, pickSpec } from "../core/validate.js";
 import { readableFile, type BufferedFile, type FileOpenOptions } from "../files/buffered-file.js";
@@ -26,12 +26,13 @@ import { describeRepo, effectiveRevision, formatHfPath, isCommitSha, parseHfPath
 import { LocalFileSystem } from "../implementations/local.js";
 import { downloadTo, type Downloaded } from "./download.js";
 import { envFlag, HF_OFFLINE_ENV, offlineFromEnv, OFFLINE_ENV } from "./env.js";
-import { checkSha256, checksumMismatch, FETCH_OPTIONS, type FetchOptions } from "./filecache.js";
+import { checkSha256, checksumMismatch, EXTRACT_OPTIONS, FETCH_OPTIONS, type ExtractOptions, type FetchOptions } from "./filecache.js";
 import { HubLock } from "./hub-lock.js";
 import { OverTarget, type OverTargetOptions } from "./over-target.js";
-import { fileSize, HubRepoCache, hubCacheDir, linkPointer, listSnapshotDir } from "./hub-layout.js";
-import { hubCacheSize, listHubCache, refuseHubCacheRemoval } from "./hub-inventory.js";
-import type { CachedFileInfo, ClearExpiredOptions } from "./layer.js";
+import { fileSha256, fileSize, hashFile, HubRepoCache, hubCacheDir, linkPointer, listSnapshotDir } from "./hub-layout.js";
+import { hubCacheSize, isDir, listHubCache } from "./hub-inventory.js";
+import { clearHubCache, pruneHubCache, removeExtractTemps, type HubRemovalOptions } from "./hub-removal.js";
+import { checkExpiry, type CachedFileInfo, type ClearExpiredOptions } from "./layer.js";
 import { SharedTasks } from "./shared-tasks.js";
 import { createLocalTemp, StorageDir } from "./storage.js";
 
@@ -77,17 +78,12 @@ const LFS_BLOB_NAME = /^[0-9a-f]{64}$/;
 
 /** Downloads in progress in this process, by pointer path: every layer instance shares them. */
 const inflight = new SharedTasks<string>();
+/** Extractions in progress in this process, by folder. */
+const extracting = new SharedTasks<string>();
 
 /** The git blob id of a file's bytes: sha1 of `blob <size>\0` and the bytes. */
-async function gitBlobId(path: string, size: number): Promise<string> {
-  const hash = createHash("sha1").update(`blob ${size}\0`);
-  const fh = await open(path, "r");
-  try {
-    for await (const chunk of fh.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
-  } finally {
-    await fh.close();
-  }
-  return hash.digest("hex");
+function gitBlobId(path: string, size: number): Promise<string> {
+  return hashFile(path, createHash("sha1").update(`blob ${size}\0`));
 }
 
 /**
@@ -206,14 +202,7 @@ export class HubCacheFileSystem extends OverTarget {
     const st = await stat(real);
     const known = this.digests.get(real);
     if (!options.rehash && known && known.size === st.size && known.mtime === st.mtimeMs) return known.sha256;
-    const sha256 = createHash("sha256");
-    const fh = await open(real, "r");
-    try {
-      for await (const chunk of fh.createReadStream({ autoClose: false })) sha256.update(chunk as Buffer);
-    } finally {
-      await fh.close();
-    }
-    const hex = sha256.digest("hex");
+    const hex = await fileSha256(real);
     this.digests.set(real, { size: st.size, mtime: st.mtimeMs, sha256: hex });
     return hex;
   }
@@ -289,6 +278,8 @@ export class HubCacheFileSystem extends OverTarget {
     try {
       // Another process may have made it while we waited.
       if ((await fileSize(pointer)) !== undefined) return pointer;
+      // Or cleared the repo's folders (a clear spares the lock holder's download only).
+      await repo.ensureDirs(file.commit, file.path);
       const blob = repo.blobPath(file.etag);
       // A blob of the wrong size is damaged: fetched again, and replaced.
       const newBlob = (await fileSize(blob)) !== file.size;
@@ -296,6 +287,8 @@ export class HubCacheFileSystem extends OverTarget {
         await repo.removeStaleIncomplete(file.etag, this.options.staleMs ?? DEFAULT_STALE_INCOMPLETE_MS);
         await this.download(repo, file, blob, options);
       }
+      // A clear during the download removed the snapshot's folder, and spared only the download.
+      if (newBlob) await mkdir(dirname(pointer), { recursive: true });
       await linkPointer(blob, pointer, { newBlob, useSymlinks: this.useSymlinks });
       return pointer;
     } finally {
@@ -396,14 +389,71 @@ export class HubCacheFileSystem extends OverTarget {
     return hubCacheSize(this.cacheDir);
   }
 
-  /** Refused (ENOTSUP): the Hub cache is shared with huggingface_hub, whose `hf cache rm` / `prune` remove from it. */
+  /**
+   * Remove every repo folder of the cache directory: blobs, snapshots, refs and extracted
+   * archives; a download or extraction in progress (its lock held) keeps its file and finishes.
+   */
   async clearCache(): Promise<void> {
-    throw refuseHubCacheRemoval(this.cacheDir, "clearCache");
+    await clearHubCache(this.cacheDir, this.removalOptions);
   }
 
-  /** Refused (ENOTSUP), as clearCache. */
-  async clearExpiredCache(_options?: ClearExpiredOptions): Promise<string[]> {
-    throw refuseHubCacheRemoval(this.cacheDir, "clearExpiredCache");
+  /**
+   * Remove snapshot files fetched more than `expiryMs` ago, each blob once no kept snapshot file
+   * shows it (with its extracted folder), and idle `.incomplete` files as old (see hub-removal.ts).
+   * Returns the hf:// paths (and cache-relative names of blobs, downloads and folders) removed.
+   */
+  async clearExpiredCache(options: ClearExpiredOptions = {}): Promise<string[]> {
+    return pruneHubCache(this.cacheDir, checkExpiry(options, undefined), this.removalOptions);
+  }
+
+  private get removalOptions(): HubRemovalOptions {
+    return { lockTimeoutMs: this.options.lockTimeoutMs, staleMs: this.options.staleMs };
+  }
+
+  // ---------------------------------------------------------------- extracted archives
+
+  /**
+   * The folder the archive `path` is extracted into, `<repo folder>/fsspec-ts-extracted/<key>`:
+   * fetched first if needed (and checked against a pin), extracted once per blob (`<key>` is the
+   * blob's name: two snapshots showing one blob share the folder; with copies instead of
+   * symlinks, the copy's sha256) into a temporary folder renamed into place, under the key's
+   * extraction lock (racing processes extract once). The folder is named by the bytes it came
+   * from, so one that exists is current.
+   */
+  async ensureExtracted(path: string, options: ExtractOptions): Promise<string> {
+    checkPath("ensureExtracted", path);
+    this.checkCall("ensureExtracted", options, EXTRACT_OPTIONS);
+    if (typeof options?.extract !== "function") throw FsError.einval("ensureExtracted: option 'extract' (the extractor) is needed", path);
+    const name = this.normalizePath(path);
+    const { extract, ...fetch } = options;
+    const pointer = await this.localPath(name, fetch);
+    const repo = this.repoOf(parseHfPath(name));
+    const blob = await realpath(pointer);
+    const key = dirname(blob) === dirname(repo.blobPath("x")) ? basename(blob) : await this.sha256Of(pointer);
+    const folder = repo.extractedPath(key);
+    if (await isDir(folder)) return folder;
+    return extracting.run(folder, options.signal, async (signal) => {
+      await mkdir(repo.lockDir, { recursive: true });
+      const lock = await HubLock.acquire(repo.extractLockPath(key), { signal, timeoutMs: this.options.lockTimeoutMs });
+      try {
+        if (await isDir(folder)) return folder;
+        if ((await fileSize(pointer)) === undefined) throw FsError.enoent(name, "the archive was removed from the cache while waiting to extract it");
+        // Under the lock no extraction of this key runs: a temporary here is a killed run's.
+        await removeExtractTemps(dirname(folder), key);
+        const temp = `${folder}.${randomBytes(4).toString("hex")}.tmp`;
+        await mkdir(temp, { recursive: true });
+        try {
+          await extract({ fs: this.storage.fs, archive: pointer, into: temp, signal });
+          await rename(temp, folder);
+        } catch (err) {
+          await rm(temp, { recursive: true, force: true }).catch(() => undefined);
+          throw isFsError(err) ? err : toFsError(err, folder);
+        }
+        return folder;
+      } finally {
+        await lock.release();
+      }
+    });
   }
 
   // ---------------------------------------------------------------- bytes

@@ -12,7 +12,8 @@ import { SIGNAL_OPTIONS, type FileInfo, type FindOptions, type LsOptions, type P
 import { anyValue, checkOptions, either, isBoolean, isFileSystem, isNonNegativeNumber, isString, oneOf, optionSpec } from "../core/validate.js";
 import { promises as nodeFsPromises } from "node:fs";
 import { offlineFromEnv, OFFLINE_ENV } from "./env.js";
-import { hubCacheSize, isHubCache, listHubCache, refuseHubCacheRemoval } from "./hub-inventory.js";
+import { hubCacheSize, isHubCache, listHubCache } from "./hub-inventory.js";
+import { clearHubCache, pruneHubCache, type HubRemovalOptions } from "./hub-removal.js";
 import { OverTarget, type OverTargetOptions } from "./over-target.js";
 import { DEFAULT_STALE_MS, type LockOptions } from "./locks.js";
 import { makeMapper, type CacheMapper, type MapperSpec } from "./mappers.js";
@@ -62,6 +63,21 @@ export interface ClearExpiredOptions {
 }
 
 const CLEAR_EXPIRED_OPTIONS = optionSpec<ClearExpiredOptions>({ expiryMs: isNonNegativeNumber });
+
+/**
+ * The age limit `clearExpiredCache` was given (or the layer's own, `fallbackMs`); EINVAL for a bare
+ * number (once seconds: read as milliseconds it would remove 1000x too much) or no limit at all.
+ * @internal
+ */
+export function checkExpiry(options: ClearExpiredOptions, fallbackMs: number | undefined): number {
+  if (typeof options === "number") {
+    throw FsError.einval(`clearExpiredCache takes { expiryMs } (milliseconds), got the number ${options}`);
+  }
+  checkOptions("clearExpiredCache", options, CLEAR_EXPIRED_OPTIONS);
+  const limit = options.expiryMs ?? fallbackMs;
+  if (limit === undefined) throw FsError.einval("clearExpiredCache needs { expiryMs } (this layer has no expiryMs)");
+  return limit;
+}
 
 /** One cached file as the management API reports it. */
 export interface CachedFileInfo {
@@ -414,10 +430,15 @@ export abstract class CacheLayer extends OverTarget {
 
   /**
    * Whether `storage` is a Hugging Face Hub cache on the local disk (hfcache's layout, shared with
-   * huggingface_hub): its files are listed and counted by that layout, and never removed here.
+   * huggingface_hub): its files are listed, counted and removed by that layout (hub-inventory.ts, hub-removal.ts).
    */
   private async isHubCacheStorage(storage: StorageDir): Promise<boolean> {
     return storage.local === nodeFsPromises && (await isHubCache(storage.dir));
+  }
+
+  /** How removal from a Hub cache waits for its locks: as long as this layer waits for its own. */
+  private get hubRemovalOptions(): HubRemovalOptions {
+    return { lockTimeoutMs: this.lockOptions.timeoutMs };
   }
 
   /**
@@ -486,11 +507,12 @@ export abstract class CacheLayer extends OverTarget {
 
   /**
    * Remove every cached file and the metadata of the writable layer. Read-only layers are left
-   * alone; downloads other processes have in progress finish normally.
+   * alone; downloads other processes have in progress finish normally. A Hub cache loses its
+   * repo folders (hub-removal.ts).
    */
   async clearCache(): Promise<void> {
     const storage = this.writable;
-    if (await this.isHubCacheStorage(storage)) throw refuseHubCacheRemoval(storage.dir, "clearCache");
+    if (await this.isHubCacheStorage(storage)) return clearHubCache(storage.dir, this.hubRemovalOptions);
     const md = this.metadataOf(storage);
     await storage.ensureDir();
     await md.withLock(async () => {
@@ -514,17 +536,9 @@ export abstract class CacheLayer extends OverTarget {
    * the layer's expiryMs). Returns the paths (or, without metadata, file names) removed.
    */
   async clearExpiredCache(options: ClearExpiredOptions = {}): Promise<string[]> {
-    // Once a number of seconds: refused rather than read as milliseconds (it would remove 1000x too much).
-    if (typeof options === "number") {
-      throw FsError.einval(`clearExpiredCache takes { expiryMs } (milliseconds), got the number ${options}`);
-    }
-    checkOptions("clearExpiredCache", options, CLEAR_EXPIRED_OPTIONS);
-    const limit = options.expiryMs ?? (this.expiryMs || undefined);
-    if (limit === undefined) {
-      throw FsError.einval("clearExpiredCache needs { expiryMs } (this layer has no expiryMs)");
-    }
+    const limit = checkExpiry(options, this.expiryMs || undefined);
     const storage = this.writable;
-    if (await this.isHubCacheStorage(storage)) throw refuseHubCacheRemoval(storage.dir, "clearExpiredCache");
+    if (await this.isHubCacheStorage(storage)) return pruneHubCache(storage.dir, limit, this.hubRemovalOptions);
     const now = Date.now();
     const removed: string[] = [];
     if (this.usesMetadata) {

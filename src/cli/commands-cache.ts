@@ -4,10 +4,10 @@
  * and ask before deleting (--yes skips the question; without a terminal to ask, they refuse).
  */
 import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { Command } from "commander";
 import { WholeFileCacheFileSystem } from "../cached/filecache.js";
-import { isHubCache, refuseHubCacheRemoval } from "../cached/hub-inventory.js";
+import { isHubCache } from "../cached/hub-inventory.js";
 import { parseMetadata } from "../cached/metadata.js";
 import { isInternalName } from "../cached/storage.js";
 import { FsError, toFsError } from "../core/errors.js";
@@ -30,12 +30,14 @@ const EXTRACTED_SUFFIX = ".extracted";
 const HASH_NAME = /^[0-9a-f]{64}(~[0-9a-f]+)?$/;
 
 /**
- * What the folder is: "empty", "cache", or EINVAL for anything else. A cache is flat (but for
+ * What the folder is: "empty", "cache", or EINVAL for anything else. A cache is a Hugging Face
+ * Hub cache (models--*, datasets--*, spaces-- folders of blobs and snapshots), or flat (but for
  * the `<file>.extracted` folders of extracted archives) and holds a valid metadata file, files
  * of the cache's own (`.fsspec-*`), or only hash-named files (a simplecache); a missing folder
  * is ENOENT.
  */
 export async function classifyCacheDir(dir: string): Promise<"empty" | "cache"> {
+  if (await isHubCache(dir)) return "cache";
   const entries = await readdir(dir, { withFileTypes: true }).catch((err) => {
     throw toFsError(err, dir);
   });
@@ -47,7 +49,7 @@ export async function classifyCacheDir(dir: string): Promise<"empty" | "cache"> 
   const hashNamed = files.every((f) => HASH_NAME.test(f) || isInternalName(f));
   if (flat && (metadata !== undefined || ownFiles || hashNamed)) return "cache";
   throw FsError.einval(
-    "does not look like a cache directory (no valid 'cache' metadata file, no .fsspec-* files, not only hash-named files, or it has subfolders other than extracted archives); nothing removed",
+    "does not look like a cache directory (no Hugging Face Hub cache's repo folders, no valid 'cache' metadata file, no .fsspec-* files, not only hash-named files, or it has subfolders other than extracted archives); nothing removed",
     dir,
   );
 }
@@ -63,7 +65,7 @@ async function allowed(ctx: CliContext, yes: boolean | undefined, question: stri
 export function registerCacheCommands(program: Command, ctx: CliContext): void {
   const cache = program
     .command("cache")
-    .description("inspect or prune a cache directory of blockcache/filecache/simplecache (a Hugging Face Hub cache: ls and size only)");
+    .description("inspect or prune a cache directory of blockcache/filecache/simplecache, or a Hugging Face Hub cache");
 
   jsonOptions(
     cache
@@ -81,7 +83,7 @@ export function registerCacheCommands(program: Command, ctx: CliContext): void {
       const state = e.complete ? "" : " (partial)";
       const name = e.directory ? `${e.fn}/ (extracted; its archive is gone)` : e.fn;
       await ctx.out(`${formatBytes(e.size).padStart(6)} ${formatAge(e.ageMs).padStart(4)} ${name}${e.path ? `  <- ${e.path}` : ""}${state}`);
-      if (e.extracted) await ctx.out(`${formatBytes(e.extracted.size).padStart(6)} ${"".padStart(4)} ${e.fn}.extracted/ (extracted from it)`);
+      if (e.extracted) await ctx.out(`${formatBytes(e.extracted.size).padStart(6)} ${"".padStart(4)} ${relative(e.storage, e.extracted.localPath)}/ (extracted from it)`);
     }
   });
 
@@ -102,7 +104,6 @@ export function registerCacheCommands(program: Command, ctx: CliContext): void {
     .argument("<dir>")
     .option("-y, --yes", "do not ask")
     .action(async (dir: string, opts: { yes?: boolean }) => {
-      if (await isHubCache(dir)) throw refuseHubCacheRemoval(dir, "cache clear");
       if ((await classifyCacheDir(dir)) === "empty") return ctx.note("nothing to remove");
       const layer = layerOver(dir);
       const entries = await layer.listCache();
@@ -121,7 +122,6 @@ export function registerCacheCommands(program: Command, ctx: CliContext): void {
     .option("-y, --yes", "do not ask")
     .action(async (dir: string, opts: { olderThan: string; yes?: boolean }) => {
       const limitMs = parseDuration("--older-than", opts.olderThan);
-      if (await isHubCache(dir)) throw refuseHubCacheRemoval(dir, "cache prune");
       if ((await classifyCacheDir(dir)) === "empty") return ctx.note("nothing to remove");
       const layer = layerOver(dir);
       const old = (await layer.listCache()).filter((e) => e.ageMs !== undefined && e.ageMs > limitMs);

@@ -563,8 +563,9 @@ export class Package {
 
   /**
    * The folder an archive of the package (zip, tar, tar.gz) is extracted into, beside its cached
-   * copy: downloaded (and checked against its pin) first if needed, extracted once (racing
-   * processes too), again when the archive changes. A member that could land outside the folder
+   * copy (in a Hugging Face cache, `<repo folder>/fsspec-ts-extracted/<blob>`): downloaded (and
+   * checked against its pin) first if needed, extracted once (racing processes too), again when
+   * the archive changes. A member that could land outside the folder
    * (`..`, an absolute name, a backslash, a link leading out) refuses the archive with EACCES,
    * and nothing is extracted; links to files of the archive become copies of them. Packages
    * without a cache are ENOTSUP (`cache: true` caches a local one).
@@ -574,9 +575,6 @@ export class Package {
     const where = await this.locate(path);
     const { state, full } = where;
     if (!state.cache) throw FsError.enotsup(`extract needs the cache: pass cache: true for '${this.root}'`, full);
-    if (state.cache instanceof HubCacheFileSystem) {
-      throw FsError.enotsup(`extract keeps its folders in fsspec-ts's own cache, not the Hugging Face cache: pass hfCache: false for '${this.root}'`, full);
-    }
     const pin = await this.pinOf(where.inner);
     const bar = this.progressFor(full);
     try {

@@ -6,23 +6,26 @@
  *   (b) we download, Python reads offline (and scan_cache_dir finds nothing wrong);
  *   (c) both at once on one file: one download, whichever starts first (the shared lock);
  *   (d) stale `.incomplete` files break neither side;
- *   (e) a branch that moved: refs/ follows it, old snapshots stay readable by commit.
+ *   (e) a branch that moved: refs/ follows it, old snapshots stay readable by commit;
+ *   (f) our extracted archives and our prune leave a cache huggingface_hub scans without a
+ *       warning and reads from; its own removal of a revision leaves an orphan our prune removes.
  * The Python is found like moto's (src/testing/python.ts): HF_HUB_PYTHON, the venv .ci/run
  * makes, python3, pyenv. In CI a Python without huggingface_hub fails this file; elsewhere it
  * is skipped with the reason printed.
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { lstat, mkdir, mkdtemp, readFile, readdir, rm, utimes, writeFile } from "node:fs/promises";
+import { lstat, lutimes, mkdir, mkdtemp, readFile, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { HubCacheFileSystem } from "../../src/index.js";
+import { HubCacheFileSystem, Package } from "../../src/index.js";
 import { HuggingFaceFileSystem } from "../../src/implementations/hf.js";
 import { startHfServer, type TestHfServer } from "../../src/testing/hf-server.js";
 import { findPython, pythonCandidates } from "../../src/testing/python.js";
 import { expectBytes, pattern } from "../http/helpers.js";
+import { buildArchive } from "../archives/helpers.js";
 
 /** Where .ci/run installs huggingface_hub. */
 const CI_VENV_PYTHON = "/tmp/fsspec-ts-hf-venv/bin/python";
@@ -47,8 +50,12 @@ interface PyResult {
   path?: string;
   error?: string;
   message?: string;
-  repos?: Array<{ repo_id: string; repo_type: string; revisions: Array<{ commit: string; refs: string[]; files: string[] }> }>;
+  repos?: Array<{ repo_id: string; repo_type: string; size_on_disk: number; nb_files: number; revisions: Array<{ commit: string; refs: string[]; files: string[] }> }>;
   warnings?: string[];
+  deleted?: string[];
+  status?: number;
+  out?: string;
+  err?: string;
 }
 
 /** Run the huggingface_hub client; `offline` sets HF_HUB_OFFLINE=1. */
@@ -164,7 +171,10 @@ describe.skipIf(!python)("huggingface_hub and hfcache share one cache", { timeou
     const scan = await py(["scan"], { offline: true });
     expect(scan.warnings).toEqual([]);
     expect(scan.repos).toEqual([
-      { repo_id: "org/model", repo_type: "model", revisions: [{ commit, refs: ["main"], files: ["config.json", "sub/vocab.txt", "weights.bin"] }] },
+      {
+        repo_id: "org/model", repo_type: "model", size_on_disk: CONFIG.length + WEIGHTS.byteLength + 4, nb_files: 3,
+        revisions: [{ commit, refs: ["main"], files: ["config.json", "sub/vocab.txt", "weights.bin"] }],
+      },
     ]);
     // Online too, Python downloads nothing: the blobs are where it looks.
     await pyPath(["org/model", "weights.bin"]);
@@ -270,5 +280,66 @@ describe.skipIf(!python)("huggingface_hub and hfcache share one cache", { timeou
     expectBytes(await layer(true).catFile(`hf://org/moving@${first}/w.bin`), v1);
     expectBytes(await layer(true).catFile("hf://org/moving/w.bin"), v2);
     expect(srv.count()).toBe(0);
+  });
+
+  it("(f) extract and prune leave a sound cache for huggingface_hub; its revision removal leaves nothing ours behind", async () => {
+    const archive = buildArchive("zip", { "a.txt": "alpha", "d/b.txt": "bravo" });
+    srv.createRepo("org/arch");
+    const first = srv.commit("org/arch", { "model.zip": { data: archive, lfs: true }, "old.bin": { data: pattern(3000, 5), lfs: true } });
+    const second = srv.commit("org/arch", { "config.json": CONFIG, "old.bin": null });
+    const pkg = (rev: string) => new Package(`hf://org/arch@${rev}`, { fsOptions: { hf: { endpoint: srv.url, token: false } }, hfCache: { cacheDir }, progress: false });
+    const folder = await pkg(first).extract("model.zip");
+    expect(await pkg("main").extract("model.zip")).toBe(folder);
+    await layer().localPath(`hf://org/arch@${first}/old.bin`);
+    await layer().localPath("hf://org/arch/config.json");
+    expect(await readFile(join(folder, "d", "b.txt"), "utf8")).toBe("bravo");
+    const repo = join(cacheDir, "models--org--arch");
+    const blobsSize = archive.byteLength + 3000 + CONFIG.length;
+    const sound = async (revisions: Array<{ commit: string; refs: string[]; files: string[] }>, size: number, files: number) => {
+      const scan = await py(["scan"], { offline: true });
+      expect(scan.warnings).toEqual([]);
+      expect(scan.repos).toEqual([{ repo_id: "org/arch", repo_type: "model", size_on_disk: size, nb_files: files, revisions }]);
+      const ls = await py(["cache-ls"], { offline: true });
+      expect(ls.status).toBe(0);
+      expect(ls.out).toContain("model/org/arch");
+      expect(`${ls.out}${ls.err}`).not.toMatch(/warning|corrupt/i);
+    };
+    // The extracted folder is no file of any revision and counts in no size huggingface_hub reports.
+    const both = [
+      { commit: first, refs: [], files: ["model.zip", "old.bin"] },
+      { commit: second, refs: ["main"], files: ["config.json", "model.zip"] },
+    ].sort((a, b) => (a.commit < b.commit ? -1 : 1));
+    await sound(both, blobsSize, 3);
+    expect(await pyPath(["org/arch", "model.zip"], { offline: true })).toBe(join(repo, "snapshots", second, "model.zip"));
+    expectBytes(new Uint8Array(await readFile(await pyPath(["org/arch", "model.zip", first], { offline: true }))), archive);
+
+    // Prune the first snapshot: its own blob goes, the archive's stays (the second shows it), with its folder.
+    const old = new Date(Date.now() - 10 * 86_400_000);
+    for (const f of ["model.zip", "old.bin"]) {
+      await utimes(join(repo, "snapshots", first, f), old, old);
+      await lutimes(join(repo, "snapshots", first, f), old, old);
+    }
+    await lutimes(join(repo, "snapshots", second, "model.zip"), new Date(), new Date());
+    await utimes(join(repo, "snapshots", second, "config.json"), new Date(), new Date());
+    expect((await layer().clearExpiredCache({ expiryMs: 86_400_000 })).sort()).toEqual([`hf://org/arch@${first}/model.zip`, `hf://org/arch@${first}/old.bin`]);
+    await sound([{ commit: second, refs: ["main"], files: ["config.json", "model.zip"] }], archive.byteLength + CONFIG.length, 2);
+    expectBytes(new Uint8Array(await readFile(await pyPath(["org/arch", "model.zip"], { offline: true }))), archive);
+    expect(await readFile(join(folder, "a.txt"), "utf8")).toBe("alpha");
+
+    // huggingface_hub removes the revision (and the blobs only it showed): the folder it never
+    // knew of is an orphan, listed as one, and our prune removes it.
+    const third = srv.commit("org/arch", { "model.zip": null });
+    await layer().localPath(`hf://org/arch@${third}/config.json`);
+    expect((await py(["delete", second], { offline: true })).deleted).toEqual([second]);
+    const orphan = (await layer().listCache()).filter((e) => e.directory);
+    expect(orphan.map((e) => e.localPath)).toEqual([folder]);
+    expect(await layer().clearExpiredCache({ expiryMs: 86_400_000 })).toEqual([`models--org--arch/fsspec-ts-extracted/${sha256(archive)}`]);
+    await expect(lstat(folder)).rejects.toMatchObject({ code: "ENOENT" });
+    // (refs/main named the removed revision: huggingface_hub removed it with it.)
+    await sound([{ commit: third, refs: [], files: ["config.json"] }], CONFIG.length, 1);
+    // Removing the whole repo its way takes everything of ours with it.
+    await pkg(third).resolve("config.json");
+    expect((await py(["delete", third], { offline: true })).deleted).toEqual([third]);
+    await expect(lstat(repo)).rejects.toMatchObject({ code: "ENOENT" });
   });
 });
