@@ -19,7 +19,7 @@ const MiB = 2 ** 20;
 const BIG = 512 * MiB;
 const CAPPED = 128 * MiB;
 const CAP = 20 * MiB;
-const RUNS = 5;
+const RUNS = 6;
 const run = promisify(execFile);
 const worker = fileURLToPath(new URL("../support/download-worker.ts", import.meta.url));
 
@@ -36,11 +36,22 @@ async function download(mode: "raw" | "get", url: string, warmUrl: string, dest:
   return JSON.parse(stdout.trim().split("\n").pop()!) as Run;
 }
 
-/** Variants run interleaved, one process per run; a sample per variant with medians of all three measures. */
+/**
+ * Variants run interleaved, one process per run, the order rotated every round so each variant
+ * runs in each position as often (`runs` a multiple of the variants' count): on this VM the run
+ * after a given one can pay for fresh memory pages (the host takes freed pages back), which in a
+ * fixed order always fell on the same variant. A sample per variant with medians of all three
+ * measures.
+ */
 async function interleaved(variants: Array<{ label: string; go: () => Promise<Run> }>, runs: number): Promise<Array<Sample & { cpuMs: number; rssMiB: number }>> {
   const got = variants.map(() => [] as Run[]);
   await variants[0]!.go(); // warm-up: the page cache, the server
-  for (let i = 0; i < runs; i++) for (const [k, v] of variants.entries()) got[k]!.push(await v.go());
+  for (let i = 0; i < runs; i++) {
+    for (let j = 0; j < variants.length; j++) {
+      const k = (i + j) % variants.length;
+      got[k]!.push(await variants[k]!.go());
+    }
+  }
   return variants.map((v, k) => {
     const rs = got[k]!;
     const cpuMs = median(rs.map((r) => r.cpuMs));
@@ -94,7 +105,7 @@ const bench: BenchCase = {
       const warm = `${base}/warm.bin`;
       const dest = join(dir, "capped.bin");
       const variants = [1, 2, 4, 8].map((n) => ({ label: `getFile 128 MiB at 20 MiB/s per connection, rangeConcurrency ${n}`, go: () => download("get", url, warm, dest, n) }));
-      const capped = await interleaved(variants, 3);
+      const capped = await interleaved(variants, 4);
       samples.push(...capped);
       const [c1, c2, c4, c8] = capped;
       ratios.push(
