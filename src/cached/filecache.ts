@@ -368,8 +368,10 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     await storage.ensureDir();
     await storage.cleanTemporaries(this.lockOptions.staleMs ?? DEFAULT_STALE_MS);
     return storage.withLock(lockNameFor(fn), { ...this.lockOptions, signal: options.signal }, async () => {
-      // Another process may have fetched it while we waited for the lock.
-      if (this.usesMetadata) await this.freshMetadata(storage, true);
+      // Another process may have fetched it while we waited for the lock: then its file is there
+      // (renamed into place before its entry was saved and its lock released), and the metadata is
+      // read again to find the entry. No file, nothing to find: the read is spared.
+      if (this.usesMetadata && (await storage.stat(fn))) await this.freshMetadata(storage, true);
       const found = await this.lookup(path, options.signal);
       const again = found && (await this.pinned(found, path, options.sha256));
       if (again) return again;

@@ -1,8 +1,8 @@
 /**
  * A lock file per cache entry, shared by every process that uses the cache directory. The lock
- * is taken by creating the file exclusively (`pipeFile(..., {mode: "create"})`: `link` on local
- * disks, so it is atomic) and holds `{pid, host, token, time}`; the holder rewrites `time`
- * while it works. A waiter breaks the lock when its holder is dead (same host, pid gone) or has
+ * is taken by creating the file exclusively (on a local disk an O_EXCL open, kept open while
+ * held; elsewhere `pipeFile(..., {mode: "create"})`) and holds `{pid, host, token, time}`; the
+ * holder rewrites `time` while it works. A waiter breaks the lock when its holder is dead (same host, pid gone) or has
  * not refreshed it for `staleMs`. Cached data never depends on a lock for correctness (files
  * are renamed into place whole); locks spare duplicate downloads and keep metadata merges
  * from losing entries.
@@ -10,8 +10,22 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { AbstractFileSystem } from "../core/abstract.js";
-import { FsError, isFsError, throwIfAborted } from "../core/errors.js";
+import { FsError, isFsError, throwIfAborted, toFsError } from "../core/errors.js";
 import { basename, joinPath, parentOf } from "../core/paths.js";
+import { LocalFileSystem } from "../implementations/local.js";
+
+type LocalHandle = Awaited<ReturnType<LocalFileSystem["fs"]["open"]>>;
+
+/**
+ * A lock file this process created on a local disk, kept open while held: the open handle pins
+ * its inode, so "is the file at the path still ours" is one lstat compared with it (no read of the
+ * holder), and the heartbeat rewrites it in place.
+ */
+interface HeldFile {
+  fh: LocalHandle;
+  ino: number;
+  dev: number;
+}
 
 /** Options of `FileLock.acquire` (the cache layers pass `lockStaleMs` and `lockTimeoutMs`). */
 export interface LockOptions {
@@ -118,6 +132,7 @@ export class FileLock {
     readonly path: string,
     private readonly token: string,
     staleMs: number,
+    private readonly held: HeldFile | undefined,
   ) {
     heldHere.add(token);
     // Refresh well inside the stale limit so a slow but live holder is never broken.
@@ -137,7 +152,8 @@ export class FileLock {
     const token = randomBytes(12).toString("hex");
     for (;;) {
       throwIfAborted(options.signal, path);
-      if (await tryCreate(fs, path, token)) return new FileLock(fs, path, token, staleMs);
+      const created = await tryCreate(fs, path, token);
+      if (created) return new FileLock(fs, path, token, staleMs, created === true ? undefined : created);
       const holder = await readHolder(fs, path);
       if (holder === "gone") continue;
       if (holder === "corrupt") corruptSince ??= Date.now();
@@ -167,6 +183,7 @@ export class FileLock {
 
   private async refresh(): Promise<void> {
     if (this.released) return;
+    if (this.held) return this.refreshHeld(this.held);
     try {
       const holder = await readHolder(this.fs, this.path);
       if (this.released) return;
@@ -180,6 +197,22 @@ export class FileLock {
     }
   }
 
+  /** The heartbeat of a lock file we hold open: still the file at the path? Then rewrite it in place. */
+  private async refreshHeld(held: HeldFile): Promise<void> {
+    try {
+      if (!(await isStillOurs(held, this.fs, this.path))) {
+        this.compromised = true;
+        return;
+      }
+      if (this.released) return;
+      const bytes = Buffer.from(holderBytes(this.token));
+      await held.fh.write(bytes, 0, bytes.byteLength, 0);
+      await held.fh.truncate(bytes.byteLength);
+    } catch {
+      // A missed heartbeat only risks the lock being broken later; the work itself goes on.
+    }
+  }
+
   /** Give the lock up (only if it is still ours). */
   async release(): Promise<void> {
     if (this.released) return;
@@ -188,6 +221,19 @@ export class FileLock {
     clearInterval(this.timer);
     this.timer = undefined;
     await this.refreshing;
+    if (this.held) {
+      const held = this.held;
+      try {
+        if (await isStillOurs(held, this.fs, this.path)) {
+          await this.fs.rmFile(this.path).catch((err: unknown) => {
+            if (!isFsError(err, "ENOENT")) throw err;
+          });
+        }
+      } finally {
+        await held.fh.close().catch(() => undefined);
+      }
+      return;
+    }
     const holder = await readHolder(this.fs, this.path).catch(() => "corrupt" as const);
     if (holder !== "gone" && holder !== "corrupt" && holder.token === this.token) {
       await this.fs.rmFile(this.path).catch((err: unknown) => {
@@ -206,13 +252,48 @@ function holderBytes(token: string): string {
   return JSON.stringify({ pid: process.pid, host: HOST, token, time: Date.now() } satisfies Holder);
 }
 
-async function tryCreate(fs: AbstractFileSystem, path: string, token: string): Promise<boolean> {
+/**
+ * Create the lock file at `path` exclusively: true, or on a local disk the open file; false when
+ * it exists. A local one is opened with O_EXCL and then written, so for a moment a waiter may read
+ * it empty: it takes that for a holder it cannot parse and waits (see `acquire`).
+ */
+async function tryCreate(fs: AbstractFileSystem, path: string, token: string): Promise<HeldFile | boolean> {
+  if (fs instanceof LocalFileSystem) {
+    let fh: LocalHandle;
+    try {
+      fh = await fs.fs.open(path, "wx");
+    } catch (err) {
+      if ((err as { code?: string }).code === "EEXIST") return false;
+      throw toFsError(err, path);
+    }
+    try {
+      const bytes = Buffer.from(holderBytes(token));
+      await fh.write(bytes, 0, bytes.byteLength, 0);
+      const st = await fh.stat();
+      return { fh, ino: Number(st.ino), dev: Number(st.dev) };
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await fs.fs.unlink(path).catch(() => undefined);
+      throw toFsError(err, path);
+    }
+  }
   try {
     await fs.pipeFile(path, holderBytes(token), { mode: "create" });
     return true;
   } catch (err) {
     if (isFsError(err, "EEXIST")) return false;
     throw err;
+  }
+}
+
+/** Whether the file at `path` is still the one `held` has open (not removed, not replaced by a breaker's successor). */
+async function isStillOurs(held: HeldFile, fs: AbstractFileSystem, path: string): Promise<boolean> {
+  if (!(fs instanceof LocalFileSystem)) return false;
+  try {
+    const st = await fs.fs.lstat(path);
+    return Number(st.ino) === held.ino && Number(st.dev) === held.dev;
+  } catch {
+    return false;
   }
 }
 
@@ -232,7 +313,8 @@ async function breakLock(fs: AbstractFileSystem, path: string, seen: Holder | "c
   // Its own prefix, so it can never be the lock of another entry.
   const breaker = joinPath(parentOf(path), `.fsspec-break-${basename(path)}`);
   const token = randomBytes(12).toString("hex");
-  if (!(await tryCreate(fs, breaker, token))) {
+  const made = await tryCreate(fs, breaker, token);
+  if (!made) {
     const other = await readHolder(fs, breaker);
     if (other === "corrupt" || (other !== "gone" && isStale(other, BREAKER_STALE_MS))) {
       await fs.rmFile(breaker).catch(() => undefined);
@@ -245,6 +327,7 @@ async function breakLock(fs: AbstractFileSystem, path: string, seen: Holder | "c
     const same = now === "corrupt" ? seen === "corrupt" : now !== "gone" && seen !== "corrupt" && now.token === seen.token;
     if (same) await fs.rmFile(path).catch(() => undefined);
   } finally {
+    if (typeof made === "object") await made.fh.close().catch(() => undefined);
     await fs.rmFile(breaker).catch(() => undefined);
   }
 }

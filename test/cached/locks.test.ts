@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { FileLock, LocalFileSystem, MemoryFileSystem, type AbstractFileSystem, type PipeMode } from "../../src/index.js";
 import { pidAlive } from "../../src/cached/locks.js";
 import { errorOf } from "../support/errors.js";
@@ -87,7 +88,10 @@ describe.each(backends)("FileLock on %s", (_name, make) => {
     const first = await FileLock.acquire(fs, path, { staleMs: 100 });
     const until = Date.now() + 350;
     while (Date.now() < until); // no heartbeat can run: the lock file's time goes stale
-    expect(Date.now() - JSON.parse(await fs.readText(path)).time).toBeGreaterThan(100);
+    // Read before the overdue heartbeat gets a turn (on a local disk it rewrites the file in place
+    // with two calls, faster than an async read of it): synchronously where the file is on disk.
+    const written = fs instanceof LocalFileSystem ? readFileSync(path, "utf8") : await fs.readText(path);
+    expect(Date.now() - JSON.parse(written).time).toBeGreaterThan(100);
     const err = await errorOf(FileLock.acquire(fs, path, { staleMs: 100, pollMs: 10, timeoutMs: 300 }));
     expect(err.code).toBe("ETIMEDOUT");
     expect(first.compromised).toBe(false);
@@ -114,6 +118,42 @@ describe.each(backends)("FileLock on %s", (_name, make) => {
     await fs.pipe(path, holder(process.ppid, Date.now()));
     await lock.release();
     expect(JSON.parse(await fs.readText(path)).token).toBe("someone-else");
+  });
+});
+
+describe("FileLock on a local disk: the lock file is held open", () => {
+  const openFds = () => readdirSync("/proc/self/fd").length;
+
+  it("heartbeats rewrite the same file in place; release removes it and closes it (no descriptor left open)", async () => {
+    const fs = new LocalFileSystem();
+    const path = join(dir, "held.lock");
+    const before = openFds();
+    const lock = await FileLock.acquire(fs, path, { staleMs: 200 });
+    const ino = statSync(path).ino;
+    const first = JSON.parse(readFileSync(path, "utf8"));
+    await pause(150); // a few heartbeats (every 50 ms here)
+    const later = JSON.parse(readFileSync(path, "utf8"));
+    expect(statSync(path).ino).toBe(ino);
+    expect(later).toMatchObject({ pid: process.pid, token: first.token });
+    expect(later.time).toBeGreaterThan(first.time);
+    await lock.release();
+    expect(existsSync(path)).toBe(false);
+    for (let i = 0; i < 20; i++) await (await FileLock.acquire(fs, path)).release();
+    expect(openFds()).toBe(before);
+  });
+
+  it("a lock file replaced by another holder: the heartbeat marks ours compromised, release leaves theirs and closes ours", async () => {
+    const fs = new LocalFileSystem();
+    const path = join(dir, "replaced.lock");
+    const before = openFds();
+    const lock = await FileLock.acquire(fs, path, { staleMs: 200 });
+    await fs.pipe(path, holder(process.ppid, Date.now())); // a new file (inode) at the path
+    await pause(120);
+    expect(lock.compromised).toBe(true);
+    expect(JSON.parse(readFileSync(path, "utf8")).token).toBe("someone-else");
+    await lock.release();
+    expect(JSON.parse(readFileSync(path, "utf8")).token).toBe("someone-else");
+    expect(openFds()).toBe(before);
   });
 });
 
