@@ -39,6 +39,8 @@ export interface CacheEntry {
 }
 
 export const METADATA_LOCK = `${RESERVED_PREFIX}metalock`;
+/** Writes one hold of the metadata lock makes at most (changes keep coming: the lock is let go for others). */
+const MAX_WRITES_PER_LOCK = 4;
 
 const decoder = new TextDecoder();
 
@@ -236,18 +238,22 @@ export class CacheMetadata {
       // reads but does not parse is corrupt and is replaced, as documented.
       const raw = await this.storage.readWhole(METADATA_NAME);
       const disk = (raw && parseMetadata(raw)) || new Map<string, CacheEntry>();
-      const dirty = [...this.dirty];
-      const removed = [...this.removed];
-      for (const [path] of dirty) disk.set(path, mergeEntry(disk.get(path), this.entries.get(path)!));
-      for (const [path, time] of removed) {
-        if ((disk.get(path)?.time ?? -Infinity) <= time) disk.delete(path);
+      // Changes made while a write runs are written too before the lock goes (what is on disk is
+      // known while it is held): concurrent downloads of one process share one lock and one read.
+      for (let round = 0; round < MAX_WRITES_PER_LOCK && (round === 0 || this.dirty.size > 0 || this.removed.size > 0); round++) {
+        const dirty = [...this.dirty];
+        const removed = [...this.removed];
+        for (const [path] of dirty) disk.set(path, mergeEntry(disk.get(path), this.entries.get(path)!));
+        for (const [path, time] of removed) {
+          if ((disk.get(path)?.time ?? -Infinity) <= time) disk.delete(path);
+        }
+        await this.storage.writeWhole(METADATA_NAME, JSON.stringify(Object.fromEntries(disk)));
+        // Only what was saved is clean; a change made while we wrote waits for the next round.
+        for (const [path, n] of dirty) if (this.dirty.get(path) === n) this.dirty.delete(path);
+        for (const [path, time] of removed) if (this.removed.get(path) === time) this.removed.delete(path);
+        this.entries = this.overlay(new Map(disk));
+        this.loadedAt = Date.now();
       }
-      await this.storage.writeWhole(METADATA_NAME, JSON.stringify(Object.fromEntries(disk)));
-      // Only what was saved is clean; a change made while we wrote waits for the next save.
-      for (const [path, n] of dirty) if (this.dirty.get(path) === n) this.dirty.delete(path);
-      for (const [path, time] of removed) if (this.removed.get(path) === time) this.removed.delete(path);
-      this.entries = this.overlay(new Map(disk));
-      this.loadedAt = Date.now();
     });
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FsError, MemoryFileSystem } from "../../src/index.js";
+import { FsError, MemoryFileSystem, type PipeMode } from "../../src/index.js";
 import { CacheMetadata, parseMetadata, type CacheEntry } from "../../src/cached/metadata.js";
 import { StorageDir } from "../../src/cached/storage.js";
 
@@ -27,7 +27,41 @@ class FlakyStorage extends MemoryFileSystem {
   }
 }
 
+/** Memory storage counting the metadata lock's takes, with slow metadata writes (a busy disk). */
+class SlowMetadataWrites extends MemoryFileSystem {
+  lockTakes = 0;
+  protected override _pipeFile(path: string, data: Uint8Array, mode: PipeMode): Promise<void> {
+    if (path.endsWith("/.fsspec-metalock") && mode === "create") this.lockTakes++;
+    if (!path.endsWith("/cache")) return super._pipeFile(path, data, mode);
+    return new Promise((r) => setTimeout(r, 20)).then(() => super._pipeFile(path, data, mode));
+  }
+}
+
 describe("cache metadata", () => {
+  it("saves made while one writes share its lock and its read: every entry lands, with at most two takes of the lock", async () => {
+    const fs = new SlowMetadataWrites({ store: "private" });
+    const storage = new StorageDir(fs, "/cache", false, 0);
+    const md = new CacheMetadata(storage);
+    const other = new CacheMetadata(storage);
+    other.set("/theirs", entry("/theirs"));
+    await other.save();
+    fs.lockTakes = 0;
+    md.set("/0", entry("/0"));
+    const first = md.save();
+    const later: Array<Promise<void>> = [];
+    // Downloads finishing while the first save writes, one after another.
+    for (let i = 1; i < 8; i++) {
+      await new Promise((r) => setTimeout(r, 3));
+      md.set(`/${i}`, entry(`/${i}`));
+      later.push(md.save());
+    }
+    await Promise.all([first, ...later]);
+    expect(Object.keys(await onDisk(fs)).sort()).toEqual(["/0", "/1", "/2", "/3", "/4", "/5", "/6", "/7", "/theirs"]);
+    expect(fs.lockTakes).toBeLessThanOrEqual(2);
+    expect(await fs.exists("/cache/.fsspec-metalock")).toBe(false);
+  });
+
+
   it("a save that cannot read the file on disk fails instead of writing over other entries", async () => {
     const fs = new FlakyStorage({ store: "private" });
     const storage = new StorageDir(fs, "/cache", false, 0);
