@@ -4,7 +4,7 @@
  * that no credential is ever printed.
  */
 import { generateKeyPairSync } from "node:crypto";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
@@ -73,6 +73,7 @@ beforeEach(() => {
 afterEach(async () => {
   for (const fs of open.splice(0)) await fs.close();
   restore();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe("credentials", () => {

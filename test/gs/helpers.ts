@@ -3,7 +3,7 @@
  * with a token it accepts, and the environment kept hermetic (no credentials file, gcloud
  * directory or metadata server of this machine is ever looked at).
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GCSFileSystem, type GCSFileSystemOptions } from "../../src/implementations/gs.js";
@@ -33,9 +33,11 @@ export const GCS_ENV = [
 export function hermeticEnv(): () => void {
   const saved = Object.fromEntries(GCS_ENV.map((k) => [k, process.env[k]]));
   for (const k of GCS_ENV) delete process.env[k];
-  process.env.CLOUDSDK_CONFIG = mkdtempSync(join(tmpdir(), "fsspec-ts-gcloud-"));
+  const gcloudDir = mkdtempSync(join(tmpdir(), "fsspec-ts-gcloud-"));
+  process.env.CLOUDSDK_CONFIG = gcloudDir;
   process.env.METADATA_SERVER_DETECTION = "none";
   return () => {
+    rmSync(gcloudDir, { recursive: true, force: true });
     for (const k of GCS_ENV) {
       if (saved[k] === undefined) delete process.env[k];
       else process.env[k] = saved[k];
