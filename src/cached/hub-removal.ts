@@ -134,6 +134,17 @@ async function removeIdleExtractTemps(repoDir: string, lockDir: string): Promise
   }
 }
 
+/** Run `fn` unless an extraction of `key` runs now: the archive it reads stays until it is done. */
+async function unlessExtracting(lockDir: string, key: string, fn: () => Promise<void>): Promise<void> {
+  const taken = await HubLock.tryAcquire(join(lockDir, `${key}.extract.lock`)).catch(() => undefined);
+  if (!taken) return;
+  try {
+    await fn();
+  } finally {
+    await taken.lock.release();
+  }
+}
+
 /** The lock folder of a repo folder, made so locks can be taken in it. */
 async function lockDirOf(dir: string, folder: string): Promise<string> {
   const lockDir = join(dir, ".locks", folder);
@@ -165,7 +176,7 @@ export async function clearHubCache(dir: string, options: HubRemovalOptions = {}
       for (const name of await names(blobs)) {
         const incomplete = INCOMPLETE.exec(name);
         if (incomplete) await removeIdleIncomplete(join(blobs, name), join(lockDir, `${incomplete[1]}.lock`), options);
-        else await withLock(join(lockDir, `${name}.lock`), options, () => removeTree(join(blobs, name)));
+        else await withLock(join(lockDir, `${name}.lock`), options, () => unlessExtracting(lockDir, name, () => removeTree(join(blobs, name))));
       }
       await removeEmptyDir(blobs);
     } else {

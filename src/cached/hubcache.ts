@@ -428,8 +428,15 @@ export class HubCacheFileSystem extends OverTarget {
     const { extract, ...fetch } = options;
     const pointer = await this.localPath(name, fetch);
     const repo = this.repoOf(parseHfPath(name));
+    // Both sides resolved: a cache folder reached through a symlink (a linked ~/.cache, macOS's
+    // /var) still finds its blob by name.
     const blob = await realpath(pointer);
-    const key = dirname(blob) === dirname(repo.blobPath("x")) ? basename(blob) : await this.sha256Of(pointer);
+    const blobsDir = await realpath(dirname(repo.blobPath("x"))).catch(() => dirname(repo.blobPath("x")));
+    const isBlob = dirname(blob) === blobsDir;
+    const key = isBlob ? basename(blob) : await this.sha256Of(pointer);
+    // The blob itself is read, not the snapshot's link to it: a clear removes links first, and
+    // leaves a blob whose extraction runs (see hub-removal.ts).
+    const archive = isBlob ? blob : pointer;
     const folder = repo.extractedPath(key);
     if (await isDir(folder)) return folder;
     return extracting.run(folder, options.signal, async (signal) => {
@@ -437,13 +444,13 @@ export class HubCacheFileSystem extends OverTarget {
       const lock = await HubLock.acquire(repo.extractLockPath(key), { signal, timeoutMs: this.options.lockTimeoutMs });
       try {
         if (await isDir(folder)) return folder;
-        if ((await fileSize(pointer)) === undefined) throw FsError.enoent(name, "the archive was removed from the cache while waiting to extract it");
+        if ((await fileSize(archive)) === undefined) throw FsError.enoent(name, "the archive was removed from the cache while waiting to extract it");
         // Under the lock no extraction of this key runs: a temporary here is a killed run's.
         await removeExtractTemps(dirname(folder), key);
         const temp = `${folder}.${randomBytes(4).toString("hex")}.tmp`;
         await mkdir(temp, { recursive: true });
         try {
-          await extract({ fs: this.storage.fs, archive: pointer, into: temp, signal });
+          await extract({ fs: this.storage.fs, archive, into: temp, signal });
           await rename(temp, folder);
         } catch (err) {
           await rm(temp, { recursive: true, force: true }).catch(() => undefined);

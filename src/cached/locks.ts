@@ -1,7 +1,7 @@
 /**
  * A lock file per cache entry, shared by every process that uses the cache directory. The lock
- * is taken by creating the file exclusively (on a local disk an O_EXCL open, kept open while
- * held; elsewhere `pipeFile(..., {mode: "create"})`) and holds `{pid, host, token, time}`; the
+ * is taken by creating the file exclusively (on node's own disk an O_EXCL open, kept open while
+ * held; elsewhere, and for breakers, `pipeFile(..., {mode: "create"})`) and holds `{pid, host, token, time}`; the
  * holder rewrites `time` while it works. A waiter breaks the lock when its holder is dead (same host, pid gone) or has
  * not refreshed it for `staleMs`. Cached data never depends on a lock for correctness (files
  * are renamed into place whole); locks spare duplicate downloads and keep metadata merges
@@ -12,6 +12,7 @@ import { hostname } from "node:os";
 import type { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, throwIfAborted, toFsError } from "../core/errors.js";
 import { basename, joinPath, parentOf } from "../core/paths.js";
+import { promises as nodeFsPromises } from "node:fs";
 import { LocalFileSystem } from "../implementations/local.js";
 
 type LocalHandle = Awaited<ReturnType<LocalFileSystem["fs"]["open"]>>;
@@ -152,8 +153,18 @@ export class FileLock {
     const token = randomBytes(12).toString("hex");
     for (;;) {
       throwIfAborted(options.signal, path);
-      const created = await tryCreate(fs, path, token);
+      // Ours from the moment the file may exist: a sibling waiter in this process that reads it
+      // before we return must take it for a live holder, not for a leftover of this pid.
+      heldHere.add(token);
+      let created: HeldFile | boolean;
+      try {
+        created = await tryCreate(fs, path, token);
+      } catch (err) {
+        heldHere.delete(token);
+        throw err;
+      }
       if (created) return new FileLock(fs, path, token, staleMs, created === true ? undefined : created);
+      heldHere.delete(token);
       const holder = await readHolder(fs, path);
       if (holder === "gone") continue;
       if (holder === "corrupt") corruptSince ??= Date.now();
@@ -257,8 +268,10 @@ function holderBytes(token: string): string {
  * it exists. A local one is opened with O_EXCL and then written, so for a moment a waiter may read
  * it empty: it takes that for a holder it cannot parse and waits (see `acquire`).
  */
-async function tryCreate(fs: AbstractFileSystem, path: string, token: string): Promise<HeldFile | boolean> {
-  if (fs instanceof LocalFileSystem) {
+async function tryCreate(fs: AbstractFileSystem, path: string, token: string, hold = true): Promise<HeldFile | boolean> {
+  // Only on node's own disk: a file that is open keeps its inode number there (memfs hands a
+  // freed number to the next file, so "same inode" would not mean "our file").
+  if (hold && fs instanceof LocalFileSystem && fs.fs === nodeFsPromises) {
     let fh: LocalHandle;
     try {
       fh = await fs.fs.open(path, "wx");
@@ -313,8 +326,15 @@ async function breakLock(fs: AbstractFileSystem, path: string, seen: Holder | "c
   // Its own prefix, so it can never be the lock of another entry.
   const breaker = joinPath(parentOf(path), `.fsspec-break-${basename(path)}`);
   const token = randomBytes(12).toString("hex");
-  const made = await tryCreate(fs, breaker, token);
+  // Made whole in one step (never seen empty, which another breaker would take for corrupt and
+  // remove), and ours while it exists.
+  heldHere.add(token);
+  const made = await tryCreate(fs, breaker, token, false).catch((err: unknown) => {
+    heldHere.delete(token);
+    throw err;
+  });
   if (!made) {
+    heldHere.delete(token);
     const other = await readHolder(fs, breaker);
     if (other === "corrupt" || (other !== "gone" && isStale(other, BREAKER_STALE_MS))) {
       await fs.rmFile(breaker).catch(() => undefined);
@@ -327,7 +347,7 @@ async function breakLock(fs: AbstractFileSystem, path: string, seen: Holder | "c
     const same = now === "corrupt" ? seen === "corrupt" : now !== "gone" && seen !== "corrupt" && now.token === seen.token;
     if (same) await fs.rmFile(path).catch(() => undefined);
   } finally {
-    if (typeof made === "object") await made.fh.close().catch(() => undefined);
     await fs.rmFile(breaker).catch(() => undefined);
+    heldHere.delete(token);
   }
 }

@@ -3,8 +3,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { FileLock, LocalFileSystem, MemoryFileSystem, type AbstractFileSystem, type PipeMode } from "../../src/index.js";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createFsFromVolume, Volume } from "memfs";
+import { FileLock, LocalFileSystem, MemoryFileSystem, type AbstractFileSystem, type NodeFsLike, type PipeMode } from "../../src/index.js";
 import { pidAlive } from "../../src/cached/locks.js";
 import { errorOf } from "../support/errors.js";
 
@@ -156,6 +157,73 @@ describe("FileLock on a local disk: the lock file is held open", () => {
     expect(openFds()).toBe(before);
   });
 });
+
+describe("FileLock: a lock left by a dead process, many waiters of this process", () => {
+  it("never has two holders at once, however the breaking and taking interleave (local disk and memfs)", async () => {
+    const vol = new Volume();
+    vol.mkdirSync("/c");
+    const memfs = createFsFromVolume(vol) as unknown as NodeFsLike;
+    for (const [fs, base, write] of [
+      [new LocalFileSystem(), dir, (p: string, d: string) => writeFileSync(p, d)],
+      [new LocalFileSystem({ fs: memfs }), "/c", (p: string, d: string) => vol.writeFileSync(p, d)],
+    ] as const) {
+      let overlaps = 0;
+      for (let round = 0; round < 60; round++) {
+        const path = join(base, `dead-${round}.lock`);
+        write(path, JSON.stringify({ pid: deadPid(), host: hostname(), token: "dead", time: Date.now() }));
+        let inside = 0;
+        await Promise.all(
+          Array.from({ length: 6 }, () =>
+            FileLock.with(fs, path, { pollMs: 1, maxPollMs: 2 }, async () => {
+              if (++inside > 1) overlaps++;
+              await pause(2);
+              inside--;
+            }),
+          ),
+        );
+      }
+      expect(overlaps).toBe(0);
+    }
+  }, 60_000);
+
+  it("a sibling that reads the new lock file before its taker has returned waits: no two holders (a slow exclusive create)", async () => {
+    const fs = new SlowCreates({ store: "private" });
+    let inside = 0;
+    let overlaps = 0;
+    const body = async () => {
+      if (++inside > 1) overlaps++;
+      await pause(40);
+      inside--;
+    };
+    await Promise.all([
+      FileLock.with(fs, "/c/entry.lock", { pollMs: 5, maxPollMs: 5 }, body),
+      pause(10).then(() => FileLock.with(fs, "/c/entry.lock", { pollMs: 5, maxPollMs: 5 }, body)),
+    ]);
+    expect(overlaps).toBe(0);
+  });
+
+  it("on memfs (which reuses inode numbers) a lock removed and re-taken by another is left to it", async () => {
+    const vol = new Volume();
+    vol.mkdirSync("/c");
+    const fs = new LocalFileSystem({ fs: createFsFromVolume(vol) as unknown as NodeFsLike });
+    const lock = await FileLock.acquire(fs, "/c/x.lock", { staleMs: 200 });
+    vol.unlinkSync("/c/x.lock");
+    vol.writeFileSync("/c/x.lock", holder(process.ppid, Date.now()));
+    await pause(120);
+    expect(lock.compromised).toBe(true);
+    await lock.release();
+    expect(JSON.parse(String(vol.readFileSync("/c/x.lock", "utf8"))).token).toBe("someone-else");
+  });
+});
+
+/** A memory filesystem whose exclusive creates of lock files return 30 ms after the file appears (a busy thread pool). */
+class SlowCreates extends MemoryFileSystem {
+  protected override _pipeFile(path: string, data: Uint8Array, mode: PipeMode): Promise<void> {
+    return super._pipeFile(path, data, mode).then(async () => {
+      if (mode === "create" && !path.includes(".fsspec-break-")) await pause(30);
+    });
+  }
+}
 
 /** A memory filesystem whose overwrites (lock heartbeats) wait at a gate, then land a turn later. */
 class GatedOverwrites extends MemoryFileSystem {

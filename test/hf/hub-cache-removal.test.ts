@@ -156,6 +156,50 @@ describe("extract over the Hub cache", () => {
     expect(await extract(layer({ symlinks: false }), `hf://org/arch@${first}/model.zip`)).toBe(extractedDir());
     expect(await tree(extractedDir())).toEqual(EXPECTED);
   });
+
+  it("a cache folder reached through a symlink keys the extraction by its blob; a prune keeps the folder of a kept archive", async () => {
+    // A regular (not LFS) file: its blob is named by its git id, which is not its sha256.
+    srv.createRepo("org/small");
+    srv.commit("org/small", { "model.zip": { data: ARCHIVE, lfs: false } });
+    const real = await mkdtemp(join(tmpdir(), "hf-hub-real-"));
+    const linked = join(cacheDir, "linked");
+    await symlink(real, linked);
+    try {
+      const viaLink = layer({ cacheDir: linked });
+      const folder = await extract(viaLink, "hf://org/small/model.zip");
+      const blobs = await readdir(join(real, "models--org--small", "blobs"));
+      expect(blobs).toHaveLength(1);
+      expect(folder).toBe(join(linked, "models--org--small", "fsspec-ts-extracted", blobs[0]!));
+      expect((await viaLink.listCache()).filter((e) => e.directory)).toEqual([]);
+      expect(await viaLink.clearExpiredCache({ expiryMs: 10 * DAY })).toEqual([]);
+      expect(await tree(folder)).toEqual(EXPECTED);
+    } finally {
+      await rm(real, { recursive: true, force: true });
+    }
+  });
+
+  it("a clear while an extraction runs leaves its archive: the extraction completes", async () => {
+    const fs = layer();
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    let go!: () => void;
+    const proceed = new Promise<void>((r) => (go = r));
+    const job = fs.ensureExtracted(`hf://org/arch@${first}/model.zip`, {
+      extract: async (j) => {
+        entered();
+        await proceed;
+        await extractArchive(j);
+      },
+    });
+    await inside;
+    await layer().clearCache();
+    expect(await exists(join(repoDir(), "blobs", sha256(ARCHIVE)))).toBe(true);
+    go();
+    expect(await tree(await job)).toEqual(EXPECTED);
+    // Once it is done, a clear takes it all.
+    await layer().clearCache();
+    expect(await exists(repoDir())).toBe(false);
+  });
 });
 
 describe("clearCache and clearExpiredCache over the Hub cache", () => {
