@@ -11,6 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Package } from "../../src/index.js";
+import { mapBounded } from "../../src/core/limiter.js";
+import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { measureInterleaved, speedup, type BenchCase, type CaseResult } from "../harness.js";
 import { benchBytes } from "../support/http-server-process.js";
 
@@ -45,7 +47,15 @@ const bench: BenchCase = {
       await check(await pkg!.prefetch(names));
       fresh();
       await check(await Promise.all(names.map((n) => pkg.resolve(n))));
-      const [oneByOne, prefetch] = await measureInterleaved(
+      // The same requests with no cache at all (an info, then the bytes): the ceiling of the
+      // ratio where client and server share this machine's cores.
+      const http = new HTTPFileSystem({ skipInstanceCache: true });
+      const urls = names.map((n) => `${url}/model/${n}`);
+      const fetchOne = async (u: string) => {
+        await http.info(u);
+        await http.catFile(u);
+      };
+      const [oneByOne, prefetch, rawOne, rawFour] = await measureInterleaved(
         [
           {
             label: `resolve x ${FILES}, one after another`,
@@ -55,13 +65,24 @@ const bench: BenchCase = {
             },
           },
           { label: `prefetch(${FILES} files), concurrency 4`, before: fresh, fn: () => pkg.prefetch(names) },
+          {
+            label: `no cache: info + catFile x ${FILES}, one after another`,
+            fn: async () => {
+              for (const u of urls) await fetchOne(u);
+            },
+          },
+          { label: `no cache: info + catFile x ${FILES}, 4 at a time`, fn: () => mapBounded(urls, fetchOne, { concurrency: 4 }) },
         ],
         { runs: 9, warmup: 1 },
       );
+      await http.close();
       prefetch!.extra = { latencyMs: LATENCY_MS, fileKiB: SIZE / 1024 };
       return {
-        samples: [oneByOne!, prefetch!],
-        ratios: [speedup("prefetch vs sequential resolve", oneByOne!, prefetch!, 3)],
+        samples: [oneByOne!, prefetch!, rawOne!, rawFour!],
+        ratios: [
+          speedup("prefetch vs sequential resolve", oneByOne!, prefetch!, 3),
+          speedup("ceiling: the same requests without a cache, 4 at a time vs one after another", rawOne!, rawFour!),
+        ],
         notes: ["every run downloads into a fresh cache directory: an info request (a HEAD, then one-byte GETs once ranges are announced) and a GET per file, each held back 5 ms"],
       };
     } finally {
