@@ -1,18 +1,18 @@
 /**
  * A lock file per cache entry, shared by every process that uses the cache directory. The lock
  * is taken by creating the file exclusively (on node's own disk an O_EXCL open, kept open while
- * held; elsewhere, and for breakers, `pipeFile(..., {mode: "create"})`) and holds `{pid, host, token, time}`; the
- * holder rewrites `time` while it works. A waiter breaks the lock when its holder is dead (same host, pid gone) or has
- * not refreshed it for `staleMs`. Cached data never depends on a lock for correctness (files
- * are renamed into place whole); locks spare duplicate downloads and keep metadata merges
- * from losing entries.
+ * held; elsewhere, and for breakers, `pipeFile(..., {mode: "create"})`) and holds `{pid, host,
+ * token, time}`; the holder rewrites `time` while it works. A waiter breaks the lock when its
+ * holder is dead (same host, pid gone) or has not refreshed it for `staleMs`. Cached data never
+ * depends on a lock for correctness (files are renamed into place whole); locks spare duplicate
+ * downloads and keep metadata merges from losing entries.
  */
 import { randomBytes } from "node:crypto";
+import { promises as nodeFsPromises } from "node:fs";
 import { hostname } from "node:os";
 import type { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, throwIfAborted, toFsError } from "../core/errors.js";
 import { basename, joinPath, parentOf } from "../core/paths.js";
-import { promises as nodeFsPromises } from "node:fs";
 import { LocalFileSystem } from "../implementations/local.js";
 
 type LocalHandle = Awaited<ReturnType<LocalFileSystem["fs"]["open"]>>;
