@@ -73,11 +73,20 @@ export async function makeTransferPlan(
   // A source that exists under its own name was taken literally, glob characters or not.
   const literal = single && found.has(srcFs.normalizePath(src));
   let skippedDir: string | undefined;
+  const looked = new Map<string, FileInfo>();
   if (single && (!options.recursive || options.maxDepth !== undefined)) {
-    // Directories are dropped: their files (if any) are already listed.
+    // Directories are dropped: their files (if any) are already listed. An info looked up here
+    // goes with its pair, so the copy does not ask again.
     const types = await mapBounded(
       sources,
-      async (s) => found.get(s)?.type ?? (await srcFs.info(s, signal).then((i) => i.type, () => "missing")),
+      async (s) => {
+        const known = found.get(s);
+        if (known) return known.type;
+        return srcFs.info(s, signal).then(
+          (info) => (looked.set(s, info), info.type),
+          () => "missing",
+        );
+      },
       { concurrency: srcFs.concurrency },
     );
     if (literal && !options.recursive && types[0] === "directory") skippedDir = sources[0];
@@ -99,7 +108,7 @@ export async function makeTransferPlan(
     sourceTrailingSlash: single && src.endsWith("/"),
   });
   const root = trimTrailingSlashes(dstNorm);
-  const pairs = sources.map((s, i) => ({ src: s, dst: srcFs === dstFs ? dsts[i]! : respell(dsts[i]!, root, s, srcFs, dstFs), info: found.get(s) }));
+  const pairs = sources.map((s, i) => ({ src: s, dst: srcFs === dstFs ? dsts[i]! : respell(dsts[i]!, root, s, srcFs, dstFs), info: found.get(s) ?? looked.get(s) }));
   checkContained(pairs, dstNorm);
   return checkOverlaps({ pairs, skippedDir, sourceDirs }, srcFs === dstFs, srcFs.rootMarker);
 }
@@ -290,21 +299,25 @@ async function transferPairs(
     }
   }
   const callback = options.callback;
-  let sizes: Array<number | null> = filePairs.map((p) => p.info?.size ?? null);
+  // The infos looked up for the progress total also serve the copies (no second lookup per file).
+  const infos: Array<FileInfo | undefined> = filePairs.map((p) => p.info);
   if (callback?.setSize) {
-    sizes = (await mapBounded(
+    await mapBounded(
       filePairs,
-      async (p, i) => sizes[i] ?? (await srcFs.size(p.src, signal).catch(() => null)),
+      async (p, i) => {
+        if (infos[i]?.size == null) infos[i] = await srcFs.info(p.src, signal).catch(() => infos[i]);
+      },
       { concurrency: srcFs.concurrency, signal: options.signal },
-    )) as Array<number | null>;
-    callback.setSize(sizes.reduce<number>((n, s) => n + (s ?? 0), 0));
+    );
+    callback.setSize(infos.reduce<number>((n, info) => n + (info?.type === "file" ? (info.size ?? 0) : 0), 0));
   }
+  const sizes = infos.map((info) => (info?.type === "file" ? (info.size ?? null) : null));
   await mapBounded(
     filePairs,
     async (pair, i) => {
       callback?.branch?.(pair.src, pair.dst, sizes[i] ?? null);
       try {
-        await copy(pair, { signal: options.signal, info: pair.info, onBytes: bytesOf(callback) });
+        await copy(pair, { signal: options.signal, info: infos[i], onBytes: bytesOf(callback) });
       } catch (err) {
         if (isFsError(err, "EISDIR") && pair.info === undefined) {
           // A literal source that turned out to be a directory is made, not copied.

@@ -637,7 +637,10 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
    */
   protected override async _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {
     const signal = options.signal;
-    const info = await this._info(path, { signal });
+    // A file's info the caller just looked up (get and cp do) is not asked for again: the GETs
+    // are pinned to its version, so a file replaced since is ECHANGED as it would be otherwise.
+    const given = options.info;
+    const info = given?.type === "file" && given.name === path ? given : await this._info(path, { signal });
     if (info.type === "directory") throw FsError.eisdir(redactUrl(path));
     const expect: Validators = { etag: info.etag, lastModified: info.lastModified as string | undefined, size: info.size };
     options.onInfo?.(info);

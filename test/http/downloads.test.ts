@@ -76,6 +76,17 @@ describe("one streamed GET", () => {
     expect([c.size, c.total]).toEqual([SIZE, SIZE]);
   });
 
+  it("get with progress: one info (for the total, the copy and the pin) and one GET", async () => {
+    await using fs = new HTTPFileSystem();
+    const { c, callback } = counter();
+    await fs.get(url(), join(dir, "m.bin"), { callback });
+    expectBytes(await readFile(join(dir, "m.bin")), data);
+    const mine = srv.requests.filter((r) => r.path === PATH);
+    expect(mine.filter((r) => r.method === "HEAD" || r.headers.range === "bytes=0-0")).toHaveLength(1);
+    expect(gets().map((r) => r.headers.range)).toEqual(["bytes=0-"]);
+    expect([c.size, c.total]).toEqual([SIZE, SIZE]);
+  });
+
   it("a break mid-body is resumed from the last byte with If-Range; each byte counted once", async () => {
     const skip = await infoGets((f) => f.get(url(), join(dir, "m.bin"), { callback: counter().callback }));
     await using fs = new HTTPFileSystem({ retries: 3, retryDelay: 1 });
