@@ -132,9 +132,9 @@ export class CacheMetadata {
     private readonly lockOptions: LockOptions = {},
   ) {}
 
-  /** Read the file again if it was last read more than `maxAgeMs` ago. */
+  /** Read the file again if it was last read more than `maxAgeMs` ago; 0: always (also within the millisecond of the last read). */
   async refresh(maxAgeMs: number): Promise<void> {
-    if (Date.now() - this.loadedAt > maxAgeMs) await this.load();
+    if (maxAgeMs <= 0 || Date.now() - this.loadedAt > maxAgeMs) await this.load();
   }
 
   async load(): Promise<void> {

@@ -38,6 +38,19 @@ class SlowMetadataWrites extends MemoryFileSystem {
 }
 
 describe("cache metadata", () => {
+  it("refresh(0) reads the file again even within the millisecond of the last read or save", async () => {
+    const { fs, a, b } = twoProcesses();
+    a.set("/x", entry("/x"));
+    await a.save();
+    for (let i = 0; i < 20; i++) {
+      b.set(`/y${i}`, entry(`/y${i}`));
+      await b.save();
+      await a.refresh(0); // right after b's save, often in the same millisecond as a's last read
+      expect(a.get(`/y${i}`), `round ${i}`).toBeDefined();
+    }
+    expect(Object.keys(await onDisk(fs))).toHaveLength(21);
+  });
+
   it("saves made while one writes share its lock and its read: every entry lands, with at most two takes of the lock", async () => {
     const fs = new SlowMetadataWrites({ store: "private" });
     const storage = new StorageDir(fs, "/cache", false, 0);
