@@ -56,8 +56,12 @@ async function refuseDirectories(ctx: CliContext, sources: readonly Resolved[], 
   for (const { fs, path } of sources) {
     if (hasMagic(path)) continue;
     const info = await fs.info(path, { signal: ctx.signal });
-    if (info.type === "directory") throw new FsError("EISDIR", `is a directory; use ${verb} -r to ${verb === "mv" ? "move" : "copy"} it and what it holds`, { path });
+    if (info.type === "directory") throw directoryNeedsRecursive(path, verb);
   }
+}
+
+function directoryNeedsRecursive(path: string, verb: string): FsError {
+  return new FsError("EISDIR", `is a directory; use ${verb} -r to ${verb === "mv" ? "move" : "copy"} it and what it holds`, { path });
 }
 
 function transferOptions(ctx: CliContext, flags: TransferFlags): TransferOptions {
@@ -133,16 +137,20 @@ async function copyOrMove(ctx: CliContext, paths: string[], flags: TransferFlags
   const { fs: dstFs, path: dst } = resolved[resolved.length - 1]!;
   const srcFs = sources[0]!.fs;
   if (sources.some((s) => s.fs !== srcFs)) throw FsError.einval("all sources must be on one filesystem");
-  if (!flags.recursive) await refuseDirectories(ctx, sources, verb);
   const src = sources.length === 1 ? sources[0]!.path : sources.map((s) => s.path);
   const options = transferOptions(ctx, flags);
   const accept = await compileFilters(flags.filters);
   const plain = !accept && flags.clobber !== false && !flags.dryRun;
-  if (move && plain && srcFs === dstFs) {
+  const ownMove = move && plain && srcFs === dstFs;
+  // One source is looked up by the plan, which says when it was a directory (skippedDir): no
+  // lookup of its own here. Several, or the filesystem's own move, are checked first.
+  if (!flags.recursive && (sources.length > 1 || ownMove)) await refuseDirectories(ctx, sources, verb);
+  if (ownMove) {
     // The filesystem's own move (a rename where it has one).
     return withProgress(ctx, "Moving", (callback) => srcFs.mv(src, dst, { ...options, callback }));
   }
   const plan = await makeTransferPlan(srcFs, src, dstFs, dst, options);
+  if (!flags.recursive && plan.skippedDir !== undefined) throw directoryNeedsRecursive(plan.skippedDir, verb);
   let pairs = plan.pairs;
   let files = pairs.filter((p) => !isDirPair(p));
   if (accept) {

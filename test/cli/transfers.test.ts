@@ -76,6 +76,19 @@ describe("cp and mv of a directory", () => {
   });
 });
 
+describe("cp of one HTTP file", () => {
+  it("is one info request and one GET (the plan's lookup serves the directory check, the progress and the download)", async () => {
+    server.setFile("/one/big.bin", new Uint8Array(6 * MiB).fill(3));
+    server.resetCounts();
+    const dst = join(dir, "one-big.bin");
+    expect(await fsspec(["cp", `${server.url}/one/big.bin`, dst])).toMatchObject({ code: 0, err: "" });
+    expect((await stat(dst)).size).toBe(6 * MiB);
+    const mine = server.requests.filter((r) => r.path === "/one/big.bin");
+    expect(mine.filter((r) => r.method === "HEAD" || r.headers.range === "bytes=0-0")).toHaveLength(1);
+    expect(mine.filter((r) => r.method === "GET" && r.headers.range !== "bytes=0-0")).toHaveLength(1);
+  });
+});
+
 describe("cp switches", () => {
   it("--dry-run prints each copy and changes nothing", async () => {
     const dst = join(dir, "dry");
