@@ -255,9 +255,14 @@ export async function pruneHubCache(dir: string, expiryMs: number, options: HubR
         const gone = await withLock(join(lockDir, `${name}.lock`), options, async () => {
           // A download or link may have shown it meanwhile: both happen under this lock.
           if ((await wanted()).has(name)) return false;
-          await removeExtracted(repoDir, lockDir, [name], options);
-          await removeTree(path);
-          return true;
+          // An extraction reading it now keeps it (and the folder it makes) until the next prune.
+          let went = false;
+          await unlessExtracting(lockDir, name, async () => {
+            await removeTree(join(repoDir, EXTRACTED_FOLDER, name));
+            await removeTree(path);
+            went = true;
+          });
+          return went;
         });
         if (gone && !released.has(name)) removed.push(`${folder}/blobs/${name}`);
       }

@@ -248,6 +248,34 @@ describe("clearCache and clearExpiredCache over the Hub cache", () => {
     expect(await exists(extractedDir())).toBe(false);
   });
 
+  it("prune while an extraction of an expired archive runs: the extraction completes and keeps its archive and folder until the next prune", async () => {
+    const fs = layer();
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    let go!: () => void;
+    const proceed = new Promise<void>((r) => (go = r));
+    const job = fs.ensureExtracted(`hf://org/arch@${first}/model.zip`, {
+      extract: async (j) => {
+        entered();
+        await proceed;
+        await extractArchive(j);
+      },
+    });
+    await inside;
+    const blob = join(repoDir(), "blobs", sha256(ARCHIVE));
+    await age(join(repoDir(), "snapshots", first, "model.zip"), 10 * DAY);
+    await utimes(blob, new Date(Date.now() - 10 * DAY), new Date(Date.now() - 10 * DAY));
+    expect(await layer().clearExpiredCache({ expiryMs: 7 * DAY })).toEqual([`hf://org/arch@${first}/model.zip`]);
+    expect(await exists(blob)).toBe(true);
+    go();
+    const folder = await job;
+    expect(await tree(folder)).toEqual(EXPECTED);
+    // Once it is done, the next prune takes the archive (no snapshot shows it, and it is old) with its folder.
+    await layer().clearExpiredCache({ expiryMs: 7 * DAY });
+    expect(await exists(blob)).toBe(false);
+    expect(await exists(folder)).toBe(false);
+  });
+
   it("prune keeps a blob a kept snapshot links, removes dangling links, idle old downloads and orphaned folders", async () => {
     const fs = layer();
     await extract(fs, `hf://org/arch@${first}/model.zip`);
