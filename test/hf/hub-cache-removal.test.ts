@@ -58,6 +58,23 @@ async function entries(root: string): Promise<string[]> {
 
 const exists = (p: string) => lstat(p).then(() => true, () => false);
 
+/** An extraction of `path` that has taken its lock and waits inside until `go()`. */
+async function extractionHeldOpen(fs: HubCacheFileSystem, path: string): Promise<{ job: Promise<string>; go: () => void }> {
+  let entered!: () => void;
+  const inside = new Promise<void>((r) => (entered = r));
+  let go!: () => void;
+  const proceed = new Promise<void>((r) => (go = r));
+  const job = fs.ensureExtracted(path, {
+    extract: async (j) => {
+      entered();
+      await proceed;
+      await extractArchive(j);
+    },
+  });
+  await inside;
+  return { job, go };
+}
+
 /** Make a snapshot file (its link, and the blob it shows) look fetched `ageMs` ago. */
 async function age(pointer: string, ageMs: number): Promise<void> {
   const then = new Date(Date.now() - ageMs);
@@ -180,18 +197,7 @@ describe("extract over the Hub cache", () => {
 
   it("a clear while an extraction runs leaves its archive: the extraction completes", async () => {
     const fs = layer();
-    let entered!: () => void;
-    const inside = new Promise<void>((r) => (entered = r));
-    let go!: () => void;
-    const proceed = new Promise<void>((r) => (go = r));
-    const job = fs.ensureExtracted(`hf://org/arch@${first}/model.zip`, {
-      extract: async (j) => {
-        entered();
-        await proceed;
-        await extractArchive(j);
-      },
-    });
-    await inside;
+    const { job, go } = await extractionHeldOpen(fs, `hf://org/arch@${first}/model.zip`);
     await layer().clearCache();
     expect(await exists(join(repoDir(), "blobs", sha256(ARCHIVE)))).toBe(true);
     go();
@@ -250,18 +256,7 @@ describe("clearCache and clearExpiredCache over the Hub cache", () => {
 
   it("prune while an extraction of an expired archive runs: the extraction completes and keeps its archive and folder until the next prune", async () => {
     const fs = layer();
-    let entered!: () => void;
-    const inside = new Promise<void>((r) => (entered = r));
-    let go!: () => void;
-    const proceed = new Promise<void>((r) => (go = r));
-    const job = fs.ensureExtracted(`hf://org/arch@${first}/model.zip`, {
-      extract: async (j) => {
-        entered();
-        await proceed;
-        await extractArchive(j);
-      },
-    });
-    await inside;
+    const { job, go } = await extractionHeldOpen(fs, `hf://org/arch@${first}/model.zip`);
     const blob = join(repoDir(), "blobs", sha256(ARCHIVE));
     await age(join(repoDir(), "snapshots", first, "model.zip"), 10 * DAY);
     await utimes(blob, new Date(Date.now() - 10 * DAY), new Date(Date.now() - 10 * DAY));
