@@ -36,16 +36,19 @@ const bench: BenchCase = {
     const dir = await mkdtemp(join(tmpdir(), "fsspec-bench-pkg-"));
     let run = 0;
     let pkg: Package;
-    const fresh = () => {
+    // Each run into a new directory; the one before it is removed first (untimed), so the runs
+    // do not pile up files and every run writes into memory the machine has used before.
+    const fresh = async () => {
+      if (run > 0) await rm(join(dir, `run-${run}`), { recursive: true, force: true });
       pkg = new Package(`${url}/model`, { cacheOptions: { cacheStorage: join(dir, `run-${++run}`) }, progress: false });
     };
     const check = async (paths: string[]) => {
       for (const p of paths) if (createHash("sha256").update(await readFile(p)).digest("hex") !== digest) throw new Error(`wrong bytes in ${p}`);
     };
     try {
-      fresh();
+      await fresh();
       await check(await pkg!.prefetch(names));
-      fresh();
+      await fresh();
       await check(await Promise.all(names.map((n) => pkg.resolve(n))));
       // The same requests with no cache at all (an info, then the bytes): the ceiling of the
       // ratio where client and server share this machine's cores.
