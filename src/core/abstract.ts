@@ -976,11 +976,25 @@ export abstract class AbstractFileSystem {
       this.checkCall("catFile", options, SIGNAL_OPTIONS, p);
       const s = start ?? 0;
       const e = end ?? undefined;
+      if (s < 0 && e === undefined) {
+        const suffix = this.readSuffix(p, -s, options);
+        if (suffix) return suffix;
+      }
       if (s < 0 || (e !== undefined && e < 0)) return this.catFileFromEnd(p, s, e, options);
       return this._catFile(p, s, e !== undefined && e < s ? s : e, options);
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * The last `length` bytes in one request (HTTP's `bytes=-N`), for a `catFile` with a negative
+   * start and no end; undefined (the default): the backend has none, and the size is looked up
+   * first.
+   * @internal
+   */
+  protected readSuffix(_path: string, _length: number, _options: SignalOptions): Promise<Uint8Array> | undefined {
+    return undefined;
   }
 
   /** catFile with offsets counted from the end: needs the size first. */

@@ -10,8 +10,8 @@ import { AbstractFileSystem, type WalkEntry, type WalkEntryDetail } from "../cor
 import { FsError, isFsError } from "../core/errors.js";
 import { mapBounded, Semaphore } from "../core/limiter.js";
 import { trimTrailingSlashes } from "../core/paths.js";
-import { EXPAND_OPTIONS, isProgressCallback, SIGNAL_OPTIONS, type ExpandOptions, type FileInfo, type FileSystemOptions, type FindOptions, type GlobOptions, type LsOptions, type PipeMode, type ProgressCallback, type SignalOptions, type WalkOptions } from "../core/types.js";
-import { anyValue, checkOffset, checkPaths, isBoolean, isStringRecord, oneOf, optionSpec } from "../core/validate.js";
+import { EXPAND_OPTIONS, isProgressCallback, type ExpandOptions, type FileInfo, type FileSystemOptions, type FindOptions, type GlobOptions, type LsOptions, type PipeMode, type ProgressCallback, type SignalOptions, type WalkOptions } from "../core/types.js";
+import { anyValue, checkPaths, isBoolean, isStringRecord, oneOf, optionSpec } from "../core/validate.js";
 import type { FileVersion, PinnedReadOptions, PinnedReads } from "../core/versions.js";
 import { BufferedFile, type FileOpenOptions, type BinaryMode, type OpenMode, type TextMode } from "../files/buffered-file.js";
 import type { TextFile } from "../files/text-file.js";
@@ -680,19 +680,14 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     return this.fetchRange(this.normalizePath(path), start, end, { signal: options.signal, expect: { etag, lastModified, size } });
   }
 
-  /** A negative start without an end is one suffix request (`bytes=-N`): no HEAD for the size. */
+  /** catFile with its progress option in the type (the base checks and runs it). */
   override catFile(path: string, start?: number | null, end?: number | null, options: HttpCallOptions = {}): Promise<Uint8Array> {
-    if (typeof start === "number" && Number.isInteger(start) && start < 0 && (end === undefined || end === null)) {
-      try {
-        const p = this.normalizePath(path);
-        checkOffset("catFile", "start", start, p);
-        this.checkCall("catFile", options, SIGNAL_OPTIONS, p);
-        return RangeDownload.open(this.client, p, { suffix: -start }, options).then((d) => d.readAll());
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
     return super.catFile(path, start, end, options);
+  }
+
+  /** A negative start without an end is one suffix request (`bytes=-N`): no HEAD for the size. @internal */
+  protected override readSuffix(path: string, length: number, options: HttpCallOptions): Promise<Uint8Array> {
+    return RangeDownload.open(this.client, path, { suffix: length }, options).then((d) => d.readAll());
   }
 
   /**

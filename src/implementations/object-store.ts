@@ -10,8 +10,7 @@ import { LruMap } from "../core/lru.js";
 import { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { trimTrailingSlashes } from "../core/paths.js";
-import { SIGNAL_OPTIONS, type FileInfo, type FindOptions, type RmOptions, type SignalOptions } from "../core/types.js";
-import { checkOffset } from "../core/validate.js";
+import { type FileInfo, type FindOptions, type RmOptions, type SignalOptions } from "../core/types.js";
 import type { ByteSink, DownloadToOptions } from "../files/byte-sink.js";
 import { finishFromFirst, goesParallel, linkedAbort, partSizeFor, partsInOrder, type DownloadTuning, type PartReader } from "../files/parallel-ranges.js";
 import type { ChunkWriter } from "./http/download.js";
@@ -208,25 +207,11 @@ export abstract class ObjectStoreFileSystem extends AbstractFileSystem {
   }
 
   /**
-   * The last `length` bytes of the object in one request (`bytes=-N`).
+   * The last `length` bytes of the object in one request (`bytes=-N`): a negative start without
+   * an end costs no lookup of the size.
    * @internal
    */
-  protected abstract readSuffix(path: string, length: number, options: SignalOptions): Promise<Uint8Array>;
-
-  /** A negative start without an end is one suffix request: no lookup of the size. */
-  override catFile(path: string, start?: number | null, end?: number | null, options: SignalOptions = {}): Promise<Uint8Array> {
-    if (typeof start === "number" && Number.isInteger(start) && start < 0 && (end === undefined || end === null)) {
-      try {
-        const p = this.normalizePath(path);
-        checkOffset("catFile", "start", start, p);
-        this.checkCall("catFile", options, SIGNAL_OPTIONS, p);
-        return this.readSuffix(p, -start, options);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
-    return super.catFile(path, start, end, options);
-  }
+  protected abstract override readSuffix(path: string, length: number, options: SignalOptions): Promise<Uint8Array>;
 
   /**
    * The whole object into `sink`: one stream from byte 0, or for a large object into a positioned
