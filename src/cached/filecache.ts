@@ -370,11 +370,14 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     return storage.withLock(lockNameFor(fn), { ...this.lockOptions, signal: options.signal }, async () => {
       // Another process may have fetched it while we waited for the lock: then its file is there
       // (renamed into place before its entry was saved and its lock released), and the metadata is
-      // read again to find the entry. No file, nothing to find: the read is spared.
-      if (this.usesMetadata && (await storage.stat(fn))) await this.freshMetadata(storage, true);
-      const found = await this.lookup(path, options.signal);
-      const again = found && (await this.pinned(found, path, options.sha256));
-      if (again) return again;
+      // read again to find the entry. No file, nothing to find: no second lookup (the one before
+      // the lock covered the read-only layers, which nobody writes).
+      if (await storage.stat(fn)) {
+        if (this.usesMetadata) await this.freshMetadata(storage, true);
+        const found = await this.lookup(path, options.signal);
+        const again = found && (await this.pinned(found, path, options.sha256));
+        if (again) return again;
+      }
       try {
         return await this.fetchOnce(path, fn, options);
       } catch (err) {
