@@ -84,14 +84,22 @@ async function withLock<T>(path: string, options: HubRemovalOptions, fn: () => P
  * held (or, without the flock huggingface_hub takes too, it was touched within `staleMs`).
  */
 async function removeIdleIncomplete(path: string, lockPath: string, options: HubRemovalOptions): Promise<boolean> {
-  const taken = await HubLock.tryAcquire(lockPath).catch(() => undefined);
-  if (!taken) return false;
-  try {
-    if (!taken.flock) {
+  const removed = await ifLockFree(lockPath, async (flock) => {
+    if (!flock) {
       const st = await lstat(path).catch(() => undefined);
       if (!st || Date.now() - st.mtimeMs <= (options.staleMs ?? DEFAULT_STALE_MS)) return false;
     }
-    return await removeFile(path);
+    return removeFile(path);
+  });
+  return removed === true;
+}
+
+/** Run `fn` holding the lock at `lockPath` if nobody holds it now (`flock`: whether it is the flock huggingface_hub takes too); undefined when it is held. */
+async function ifLockFree<T>(lockPath: string, fn: (flock: boolean) => Promise<T>): Promise<T | undefined> {
+  const taken = await HubLock.tryAcquire(lockPath).catch(() => undefined);
+  if (!taken) return undefined;
+  try {
+    return await fn(taken.flock);
   } finally {
     await taken.lock.release();
   }
@@ -123,26 +131,12 @@ async function removeIdleExtractTemps(repoDir: string, lockDir: string): Promise
   const base = join(repoDir, EXTRACTED_FOLDER);
   if (!(await isDir(base))) return;
   const keys = new Set((await names(base)).flatMap((name) => EXTRACT_TEMP.exec(name)?.[1] ?? []));
-  for (const key of keys) {
-    const taken = await HubLock.tryAcquire(join(lockDir, `${key}.extract.lock`)).catch(() => undefined);
-    if (!taken) continue;
-    try {
-      await removeExtractTemps(base, key);
-    } finally {
-      await taken.lock.release();
-    }
-  }
+  for (const key of keys) await unlessExtracting(lockDir, key, () => removeExtractTemps(base, key));
 }
 
 /** Run `fn` unless an extraction of `key` runs now: the archive it reads stays until it is done. */
 async function unlessExtracting(lockDir: string, key: string, fn: () => Promise<void>): Promise<void> {
-  const taken = await HubLock.tryAcquire(join(lockDir, `${key}.extract.lock`)).catch(() => undefined);
-  if (!taken) return;
-  try {
-    await fn();
-  } finally {
-    await taken.lock.release();
-  }
+  await ifLockFree(join(lockDir, `${key}.extract.lock`), fn);
 }
 
 /** The lock folder of a repo folder, made so locks can be taken in it. */
