@@ -228,29 +228,33 @@ export class FileLock {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    heldHere.delete(this.token);
     clearInterval(this.timer);
     this.timer = undefined;
-    await this.refreshing;
-    if (this.held) {
-      const held = this.held;
-      try {
-        if (await isStillOurs(held, this.fs, this.path)) {
-          await this.fs.rmFile(this.path).catch((err: unknown) => {
-            if (!isFsError(err, "ENOENT")) throw err;
-          });
+    // The token stays this process's until the file is gone: a sibling waiter that read it while
+    // we check and remove it would otherwise take it for a leftover, break it, let a third take the
+    // lock, and we would then remove the third's lock.
+    try {
+      await this.refreshing;
+      if (this.held) {
+        const held = this.held;
+        try {
+          if (await isStillOurs(held, this.fs, this.path)) await this.removeFile();
+        } finally {
+          await held.fh.close().catch(() => undefined);
         }
-      } finally {
-        await held.fh.close().catch(() => undefined);
+        return;
       }
-      return;
+      const holder = await readHolder(this.fs, this.path).catch(() => "corrupt" as const);
+      if (holder !== "gone" && holder !== "corrupt" && holder.token === this.token) await this.removeFile();
+    } finally {
+      heldHere.delete(this.token);
     }
-    const holder = await readHolder(this.fs, this.path).catch(() => "corrupt" as const);
-    if (holder !== "gone" && holder !== "corrupt" && holder.token === this.token) {
-      await this.fs.rmFile(this.path).catch((err: unknown) => {
-        if (!isFsError(err, "ENOENT")) throw err;
-      });
-    }
+  }
+
+  private async removeFile(): Promise<void> {
+    await this.fs.rmFile(this.path).catch((err: unknown) => {
+      if (!isFsError(err, "ENOENT")) throw err;
+    });
   }
 
   /** `release()`, for `await using`. */
