@@ -112,6 +112,17 @@ export class Semaphore {
     if (this.active < this.limit) this.active++;
     // A waiter is woken with the slot of the releaser, so the count never overshoots.
     else await this.wait(signal, path);
+    return this.releaser();
+  }
+
+  /** A free slot's release function at once, or undefined when all are held (nothing is queued). */
+  tryAcquire(): (() => void) | undefined {
+    if (this.active >= this.limit) return undefined;
+    this.active++;
+    return this.releaser();
+  }
+
+  private releaser(): () => void {
     let released = false;
     return () => {
       if (released) return;

@@ -605,15 +605,15 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
    */
   private async fetchRange(path: string, start: number, end: number | undefined, options: DownloadOptions): Promise<Uint8Array> {
     if (end !== undefined && end <= start) return new Uint8Array(0);
-    if (this.downloads.concurrency === 1 || (end !== undefined && !goesParallel(this.downloads, end - start))) {
-      return (await RangeDownload.open(this.client, path, { start, end }, options)).readAll();
-    }
+    const download = await RangeDownload.open(this.client, path, { start, end }, options);
+    const length = download.length;
+    const version: Validators = options.expect ?? { etag: download.etag, lastModified: download.lastModified, size: download.total };
+    if (length === undefined || !download.partial || !canPin(version) || !goesParallel(this.downloads, length)) return download.readAll();
+    // Linked to its parts only now that the answer shows it has some: most reads are small, and
+    // an AbortController per request is a measurable part of a small read's cost.
     const stop = linkedAbort(options.signal);
     try {
-      const download = await RangeDownload.open(this.client, path, { start, end }, { ...options, signal: stop.signal });
-      const length = download.length;
-      const version: Validators = options.expect ?? { etag: download.etag, lastModified: download.lastModified, size: download.total };
-      if (length === undefined || !download.partial || !canPin(version) || !goesParallel(this.downloads, length)) return await download.readAll();
+      download.stopWith(stop.signal);
       const out = Buffer.allocUnsafe(length);
       const sink: ByteSink = { positioned: true, write: (chunk, offset) => void out.set(chunk, offset), flush: async () => undefined };
       const update = options.callback?.relativeUpdate;

@@ -104,4 +104,26 @@ describe("Semaphore", () => {
     expect(third).toBe(true);
     expect(await codeOf(sem.acquire(AbortSignal.abort()))).toBe("EABORT");
   });
+
+  it("tryAcquire takes a free slot at once, takes none when all are held, and never jumps the queue", async () => {
+    const sem = new Semaphore(2);
+    const a = sem.tryAcquire();
+    const b = sem.tryAcquire();
+    expect(a && b).toBeTypeOf("function");
+    expect(sem.tryAcquire()).toBeUndefined();
+    let queued = false;
+    const waiting = sem.acquire().then((release) => ((queued = true), release));
+    a!();
+    a!(); // a second release of the same slot frees nothing more
+    const c = await waiting;
+    expect(queued).toBe(true);
+    expect(sem.tryAcquire()).toBeUndefined(); // the slot went to the waiter, not to a newcomer
+    b!();
+    const d = sem.tryAcquire();
+    expect(d).toBeTypeOf("function");
+    expect(sem.tryAcquire()).toBeUndefined();
+    c();
+    d!();
+    expect(sem.tryAcquire()).toBeTypeOf("function");
+  });
 });

@@ -325,6 +325,21 @@ describe("a large catFile", () => {
     await errorOf(fs.catFile(url(), undefined, undefined, { callback: { relativeUpdate: replace } }), "ECHANGED");
   });
 
+  it("a part that fails stops the first stream too: the call rejects with the part's error, and no more bytes come", async () => {
+    await using fs = parallel({ retries: 0 });
+    srv.throttle(16 * MiB);
+    srv.fault({ path: PATH, method: "GET", fromByte: 1, status: 403, times: Infinity });
+    const { c, callback } = counter();
+    await errorOf(fs.catFile(url(), undefined, undefined, { callback }), "EACCES");
+    const part = gets().find((r) => r.headers.range !== "bytes=0-");
+    const cutAt = Number(/^bytes=(\d+)-/.exec(part!.headers.range!)![1]);
+    // Left running, the first stream would have read up to where its tail was handed to the part.
+    const atReject = c.total;
+    expect(atReject).toBeLessThan(cutAt);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(c.total).toBe(atReject);
+  });
+
   it("below the threshold, or from a server that ignores Range: one GET", async () => {
     await using fs = new HTTPFileSystem();
     expectBytes(await fs.catFile(url()), data);

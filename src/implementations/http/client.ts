@@ -318,7 +318,8 @@ export class HttpClient {
     if (!slots) this.slots.set(url.origin, (slots = new Semaphore(this.options.connections)));
     const outer = options.signal;
     const started = Date.now();
-    const release = await acquireSlot(slots, outer, this.options.timeout, url);
+    // A free slot is taken without a promise or a timer: most requests find one.
+    const release = (!outer?.aborted && slots.tryAcquire()) || (await acquireSlot(slots, outer, this.options.timeout, url));
     if (outer?.aborted) {
       release();
       throw new FsError("EABORT", undefined, { path: redactUrl(url.href), cause: outer.reason });

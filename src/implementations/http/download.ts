@@ -116,7 +116,7 @@ export class RangeDownload {
   private constructor(
     private readonly client: HttpClient,
     readonly url: string,
-    private readonly options: DownloadOptions,
+    private options: DownloadOptions,
   ) {}
 
   /** Send the first request and check its answer; bytes come from `next()` / `readAll()`. */
@@ -376,6 +376,18 @@ export class RangeDownload {
       }
     }
     if (this.end !== undefined && this.pos !== this.end) throw this.fail("EPROTO", `received ${this.pos - this.first} of ${this.end - this.first} bytes`);
+  }
+
+  /**
+   * From now on stop also when `signal` aborts, the request in flight included: for an owner that
+   * links the download to others (parallel parts) only once its answer shows it needs to. The
+   * signal must follow the one the download was opened with (it replaces it for resumes).
+   */
+  stopWith(signal: AbortSignal): void {
+    this.options = { ...this.options, signal };
+    const onAbort = () => this.watch?.abort(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
   }
 
   /** End the range earlier, at `end` or where it has read to if that is later (the rest goes another way: parallel parts); where it ends now. */
