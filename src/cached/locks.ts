@@ -1,14 +1,19 @@
 /**
  * A lock file per cache entry, shared by every process that uses the cache directory. The lock
- * is taken by creating the file exclusively (on node's own disk an O_EXCL open, kept open while
- * held; elsewhere, and for breakers, `pipeFile(..., {mode: "create"})`) and holds `{pid, host,
- * token, time}`; the holder rewrites `time` while it works. A waiter breaks the lock when its
+ * is taken by creating the file exclusively and holds `{pid, host, token, time}`; the holder
+ * rewrites `time` while it works. On node's own disk the lock file is a hard link to a holder
+ * file of this process (`.fsspec-holder-<host>-<pid>-<random>`, kept open and reused by its next
+ * lock): `link` fails when the name exists, as an O_EXCL create does, but allocates no inode,
+ * which ext4 makes cost up to a millisecond where files were deleted lately (measured:
+ * docs/benchmarks.md), and the lock appears with its holder already written. Where hard links
+ * are refused, an O_EXCL open kept open while held; on other filesystems, and for breakers,
+ * `pipeFile(..., {mode: "create"})`. A waiter breaks the lock when its
  * holder is dead (same host, pid gone) or has not refreshed it for `staleMs`. Cached data never
  * depends on a lock for correctness (files are renamed into place whole); locks spare duplicate
  * downloads and keep metadata merges from losing entries.
  */
-import { randomBytes } from "node:crypto";
-import { promises as nodeFsPromises } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { fstatSync, promises as nodeFsPromises, unlinkSync } from "node:fs";
 import { hostname } from "node:os";
 import type { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, throwIfAborted, toFsError } from "../core/errors.js";
@@ -26,6 +31,19 @@ interface HeldFile {
   fh: LocalHandle;
   ino: number;
   dev: number;
+  /** The holder file the lock links to (undefined: the lock file was created itself, O_EXCL). */
+  holder?: HolderFile;
+}
+
+/** A file of this process that lock files are hard links to, one lock at a time; reused after. */
+interface HolderFile {
+  path: string;
+  dir: string;
+  fh: LocalHandle;
+  ino: number;
+  dev: number;
+  /** Bytes of holder JSON written last (a rewrite of another length truncates). */
+  length: number;
 }
 
 /** Options of `FileLock.acquire` (the cache layers pass `lockStaleMs` and `lockTimeoutMs`). */
@@ -55,6 +73,10 @@ interface Holder {
 }
 
 const HOST = hostname();
+/** This host in the names of temporaries: short, and no characters a file name cannot hold. */
+export const HOST_TAG = createHash("sha256").update(HOST).digest("hex").slice(0, 8);
+/** Holder files: `.fsspec-holder-<host tag>-<pid>-<random>` (see cleanTemporaries in storage.ts). */
+const HOLDER_PREFIX = ".fsspec-holder-";
 const decoder = new TextDecoder();
 
 /** Whether a process with this pid exists on this host (EPERM: it exists, owned by another user). */
@@ -216,6 +238,7 @@ export class FileLock {
         return;
       }
       if (this.released) return;
+      if (held.holder) return await writeHolder(held.holder, this.token);
       const bytes = Buffer.from(holderBytes(this.token));
       await held.fh.write(bytes, 0, bytes.byteLength, 0);
       await held.fh.truncate(bytes.byteLength);
@@ -240,7 +263,8 @@ export class FileLock {
         try {
           if (await isStillOurs(held, this.fs, this.path)) await this.removeFile();
         } finally {
-          await held.fh.close().catch(() => undefined);
+          if (held.holder) await spareHolder(this.fs as LocalFileSystem, held.holder);
+          else await held.fh.close().catch(() => undefined);
         }
         return;
       }
@@ -267,6 +291,138 @@ function holderBytes(token: string): string {
   return JSON.stringify({ pid: process.pid, host: HOST, token, time: Date.now() } satisfies Holder);
 }
 
+/** Holder files free for the next lock, by directory, the oldest first. */
+const spareHolders = new Map<string, HolderFile[]>();
+/** Every holder file this process has open (free or linked to a lock): removed at exit. */
+const liveHolders = new Set<HolderFile>();
+/** Free holder files kept open at most, all directories together: a descriptor each. */
+const MAX_SPARE_HOLDERS = 8;
+let spareCount = 0;
+/** Cleared when the disk refuses hard links (FAT, some network mounts): locks are then O_EXCL files. */
+let linksWork = true;
+const NO_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV", "EMLINK"]);
+let exitHook = false;
+
+function removeHoldersAtExit(): void {
+  for (const h of liveHolders) {
+    try {
+      unlinkSync(h.path);
+    } catch {
+      // gone already, or the directory with it
+    }
+  }
+}
+
+async function newHolder(fs: LocalFileSystem, dir: string): Promise<HolderFile> {
+  const path = joinPath(dir, `${HOLDER_PREFIX}${HOST_TAG}-${process.pid}-${randomBytes(6).toString("hex")}`);
+  let fh: LocalHandle;
+  try {
+    fh = await fs.fs.open(path, "wx");
+  } catch (err) {
+    throw toFsError(err, path);
+  }
+  try {
+    const st = await fh.stat();
+    const holder: HolderFile = { path, dir, fh, ino: Number(st.ino), dev: Number(st.dev), length: 0 };
+    if (!exitHook) {
+      exitHook = true;
+      process.once("exit", removeHoldersAtExit);
+    }
+    liveHolders.add(holder);
+    return holder;
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await fs.fs.unlink(path).catch(() => undefined);
+    throw toFsError(err, path);
+  }
+}
+
+/** Close a holder file and remove its name (a lock that still links to it keeps its own). */
+async function dropHolder(fs: LocalFileSystem, holder: HolderFile): Promise<void> {
+  liveHolders.delete(holder);
+  await holder.fh.close().catch(() => undefined);
+  await fs.fs.unlink(holder.path).catch(() => undefined);
+}
+
+/**
+ * A holder file back to the free ones, once no lock file links to it any more (one link: its own
+ * name); one still linked (a lock whose removal failed) is dropped, never reused, so no stale lock
+ * can take on a new holder's heartbeat.
+ */
+async function spareHolder(fs: LocalFileSystem, holder: HolderFile): Promise<void> {
+  let links: number;
+  try {
+    links = fstatSync(holder.fh.fd).nlink;
+  } catch {
+    links = 0;
+  }
+  if (links !== 1 || spareCount >= MAX_SPARE_HOLDERS) return dropHolder(fs, holder);
+  let list = spareHolders.get(holder.dir);
+  if (!list) spareHolders.set(holder.dir, (list = []));
+  list.push(holder);
+  spareCount++;
+}
+
+function takeSpare(dir: string): HolderFile | undefined {
+  const list = spareHolders.get(dir);
+  const holder = list?.pop();
+  if (!holder) return undefined;
+  spareCount--;
+  if (list!.length === 0) spareHolders.delete(dir);
+  return holder;
+}
+
+/**
+ * Close and remove this process's free holder files in `dir` (a cleared cache directory is left
+ * empty of them); holders of locks held now are kept.
+ */
+export async function dropSpareHolders(fs: AbstractFileSystem, dir: string): Promise<void> {
+  if (!(fs instanceof LocalFileSystem)) return;
+  const list = spareHolders.get(dir);
+  if (!list) return;
+  spareHolders.delete(dir);
+  spareCount -= list.length;
+  for (const holder of list) await dropHolder(fs, holder);
+}
+
+async function writeHolder(holder: HolderFile, token: string): Promise<void> {
+  const bytes = Buffer.from(holderBytes(token));
+  await holder.fh.write(bytes, 0, bytes.byteLength, 0);
+  if (bytes.byteLength < holder.length) await holder.fh.truncate(bytes.byteLength);
+  holder.length = bytes.byteLength;
+}
+
+/**
+ * Take the lock at `path` as a hard link to a holder file of this process (written first, so the
+ * lock is never seen empty): the held file, false when the lock exists, undefined when the disk
+ * refuses hard links (then never tried again).
+ */
+async function tryLink(fs: LocalFileSystem, path: string, token: string): Promise<HeldFile | false | undefined> {
+  const dir = parentOf(path);
+  for (let attempt = 0; ; attempt++) {
+    const holder = takeSpare(dir) ?? (await newHolder(fs, dir));
+    try {
+      await writeHolder(holder, token);
+      await fs.fs.link(holder.path, path);
+      return { fh: holder.fh, ino: holder.ino, dev: holder.dev, holder };
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === "EEXIST") {
+        await spareHolder(fs, holder);
+        return false;
+      }
+      await dropHolder(fs, holder);
+      // A free holder file removed meanwhile (a tidy-up, the directory cleared): a new one.
+      if (code === "ENOENT" && attempt === 0) continue;
+      if (code !== undefined && NO_LINKS.has(code)) {
+        linksWork = false;
+        return undefined;
+      }
+      throw toFsError(err, path);
+    }
+  }
+}
+
 /**
  * Create the lock file at `path` exclusively: true, or on a local disk the open file; false when
  * it exists. A local one is opened with O_EXCL and then written, so for a moment a waiter may read
@@ -276,6 +432,10 @@ async function tryCreate(fs: AbstractFileSystem, path: string, token: string, ho
   // Only on node's own disk: a file that is open keeps its inode number there (memfs hands a
   // freed number to the next file, so "same inode" would not mean "our file").
   if (hold && fs instanceof LocalFileSystem && fs.fs === nodeFsPromises) {
+    if (linksWork) {
+      const linked = await tryLink(fs, path, token);
+      if (linked !== undefined) return linked;
+    }
     let fh: LocalHandle;
     try {
       fh = await fs.fs.open(path, "wx");

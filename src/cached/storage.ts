@@ -8,23 +8,23 @@
  * positioned writes, atomic rename); any other filesystem works through its public API.
  */
 import { createHash, randomBytes, type Hash } from "node:crypto";
-import { hostname, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import type { AbstractFileSystem } from "../core/abstract.js";
 import { FsError, isFsError, toFsError } from "../core/errors.js";
-import { joinPath } from "../core/paths.js";
+import { joinPath, parentOf } from "../core/paths.js";
 import type { FileInfo } from "../core/types.js";
 import { LocalFileSystem } from "../implementations/local.js";
 import type { BufferedFile } from "../files/buffered-file.js";
 import { PositionedFileSink, type ByteSink } from "../files/byte-sink.js";
 import { RESERVED_PREFIX } from "./mappers.js";
-import { FileLock, pidAlive, removeAbandonedLock, type LockOptions } from "./locks.js";
+import { dropSpareHolders, FileLock, HOST_TAG, pidAlive, removeAbandonedLock, type LockOptions } from "./locks.js";
 
-const HOST_TAG = createHash("sha256").update(hostname()).digest("hex").slice(0, 8);
 /**
  * `.fsspec-partial-<host>-<pid>-<random>`: downloads in progress; `write` for opened writers;
- * `extract` for folders an archive is being extracted into.
+ * `extract` for folders an archive is being extracted into; `holder` for the files lock files
+ * link to (locks.ts).
  */
-const TEMP_RE = /^\.fsspec-(partial|write|extract)-([0-9a-f]{8})-(\d+)-/;
+const TEMP_RE = /^\.fsspec-(partial|write|extract|holder)-([0-9a-f]{8})-(\d+)-/;
 /** The folder an archive cached as `fn` is extracted into sits beside it: `<fn>.extracted`. */
 export const EXTRACTED_SUFFIX = ".extracted";
 
@@ -384,6 +384,7 @@ export class StorageDir {
   async cleanTemporaries(staleMs: number, force = false): Promise<number> {
     if (this.readOnly || (this.cleaned && !force)) return 0;
     this.cleaned = true;
+    if (force) await dropSpareHolders(this.fs, parentOf(this.pathOf(LOCK_PREFIX)));
     let removed = 0;
     for (const info of await this.listAll()) {
       const name = info.name.slice(info.name.lastIndexOf("/") + 1);

@@ -2,11 +2,12 @@ import { spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { existsSync, linkSync, mkdirSync, promises as nodeFsPromises, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { createFsFromVolume, Volume } from "memfs";
 import { FileLock, LocalFileSystem, MemoryFileSystem, type AbstractFileSystem, type NodeFsLike, type PipeMode } from "../../src/index.js";
 import { pidAlive } from "../../src/cached/locks.js";
+import { StorageDir } from "../../src/cached/storage.js";
 import { errorOf } from "../support/errors.js";
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -125,9 +126,11 @@ describe.each(backends)("FileLock on %s", (_name, make) => {
 describe("FileLock on a local disk: the lock file is held open", () => {
   const openFds = () => readdirSync("/proc/self/fd").length;
 
-  it("heartbeats rewrite the same file in place; release removes it and closes it (no descriptor left open)", async () => {
+  it("heartbeats rewrite the same file in place; release removes it; descriptors stay bounded (one free holder file)", async () => {
     const fs = new LocalFileSystem();
-    const path = join(dir, "held.lock");
+    const sub = join(dir, "held");
+    mkdirSync(sub);
+    const path = join(sub, "held.lock");
     const before = openFds();
     const lock = await FileLock.acquire(fs, path, { staleMs: 200 });
     const ino = statSync(path).ino;
@@ -140,8 +143,80 @@ describe("FileLock on a local disk: the lock file is held open", () => {
     await lock.release();
     expect(existsSync(path)).toBe(false);
     for (let i = 0; i < 20; i++) await (await FileLock.acquire(fs, path)).release();
-    expect(openFds()).toBe(before);
+    // The holder file the locks linked to stays open for the next lock of the directory.
+    expect(openFds()).toBe(before + 1);
+    expect(readdirSync(sub).filter((n) => n.startsWith(".fsspec-holder-"))).toHaveLength(1);
   });
+
+  it("a lock file is a hard link to a holder file of this process, written before it appears and reused by the next lock: no new inode a lock", async () => {
+    const fs = new LocalFileSystem();
+    const sub = join(dir, "links");
+    mkdirSync(sub);
+    const a = await FileLock.acquire(fs, join(sub, "a.lock"));
+    const st = statSync(join(sub, "a.lock"));
+    expect(st.nlink).toBe(2);
+    const holders = readdirSync(sub).filter((n) => n.startsWith(`.fsspec-holder-`) && n.includes(`-${process.pid}-`));
+    expect(holders).toHaveLength(1);
+    expect(statSync(join(sub, holders[0]!)).ino).toBe(st.ino);
+    // Two locks at once: two holder files.
+    const b = await FileLock.acquire(fs, join(sub, "b.lock"));
+    expect(statSync(join(sub, "b.lock")).ino).not.toBe(st.ino);
+    expect(JSON.parse(readFileSync(join(sub, "b.lock"), "utf8"))).toMatchObject({ pid: process.pid, host: hostname() });
+    await a.release();
+    await b.release();
+    const c = await FileLock.acquire(fs, join(sub, "c.lock"));
+    const inos = new Set(readdirSync(sub).filter((n) => n.startsWith(".fsspec-holder-")).map((n) => statSync(join(sub, n)).ino));
+    expect(inos.has(statSync(join(sub, "c.lock")).ino)).toBe(true);
+    expect(inos.size).toBe(2);
+    const content = JSON.parse(readFileSync(join(sub, "c.lock"), "utf8"));
+    await c.release();
+    // The reused holder was rewritten whole: no tail of a longer earlier holder.
+    expect(content).toMatchObject({ pid: process.pid, host: hostname() });
+    expect(existsSync(join(sub, "c.lock"))).toBe(false);
+  });
+
+  it("a holder file still linked elsewhere after release is never reused; one removed meanwhile is replaced", async () => {
+    const fs = new LocalFileSystem();
+    const sub = join(dir, "relinked");
+    mkdirSync(sub);
+    const path = join(sub, "x.lock");
+    const first = await FileLock.acquire(fs, path);
+    const ino = statSync(path).ino;
+    linkSync(path, join(sub, "extra-link")); // as a lock whose removal failed would leave it
+    await first.release();
+    const second = await FileLock.acquire(fs, path);
+    expect(statSync(path).ino).not.toBe(ino);
+    await second.release();
+    // A tidy-up (or a cleared directory) removed the free holder file: the next lock makes a new one.
+    for (const n of readdirSync(sub)) if (n.startsWith(".fsspec-holder-")) unlinkSync(join(sub, n));
+    const third = await FileLock.acquire(fs, path);
+    expect(JSON.parse(readFileSync(path, "utf8"))).toMatchObject({ pid: process.pid });
+    expect(statSync(path).nlink).toBe(2);
+    await third.release();
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it("a process that exits leaves no holder file; one killed leaves one that the cache's tidy-up removes", async () => {
+    const sub = join(dir, "exits");
+    mkdirSync(sub);
+    const locks = new URL("../../src/cached/locks.ts", import.meta.url).href;
+    const local = new URL("../../src/implementations/local.ts", import.meta.url).href;
+    const script = (end: string) =>
+      `const { FileLock } = await import(${JSON.stringify(locks)}); const { LocalFileSystem } = await import(${JSON.stringify(local)});` +
+      `const l = await FileLock.acquire(new LocalFileSystem(), ${JSON.stringify(join(sub, "e.lock"))}); await l.release(); ${end}`;
+    const run = (end: string) => spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script(end)], { encoding: "utf8" });
+    const clean = run("");
+    expect(clean.status, clean.stderr).toBe(0);
+    expect(readdirSync(sub)).toEqual([]);
+    const killed = run("process.kill(process.pid, 'SIGKILL');");
+    expect(killed.signal).toBe("SIGKILL");
+    const left = readdirSync(sub);
+    expect(left).toHaveLength(1);
+    expect(left[0]).toContain(`-${killed.pid}-`);
+    const storage = new StorageDir(new LocalFileSystem(), sub, false, 0);
+    expect(await storage.cleanTemporaries(60_000)).toBe(1);
+    expect(readdirSync(sub)).toEqual([]);
+  }, 30_000);
 
   it("a lock file replaced by another holder: the heartbeat marks ours compromised, release leaves theirs and closes ours", async () => {
     const fs = new LocalFileSystem();
@@ -263,5 +338,27 @@ describe("FileLock heartbeat", () => {
     // So the next taker gets it at once rather than waiting out staleMs.
     const next = await FileLock.acquire(fs, "/l/entry.lock", { timeoutMs: 0 });
     await next.release();
+  });
+});
+
+// Last in the file: once the disk refuses a hard link, this process takes O_EXCL lock files for good.
+describe("FileLock where the disk refuses hard links", () => {
+  it("falls back to an exclusive create of the lock file, and leaves no holder file", async () => {
+    const sub = join(dir, "no-links");
+    mkdirSync(sub);
+    const refuse = vi.spyOn(nodeFsPromises, "link").mockRejectedValue(Object.assign(new Error("operation not permitted"), { code: "EPERM" }));
+    try {
+      const fs = new LocalFileSystem();
+      const lock = await FileLock.acquire(fs, join(sub, "f.lock"));
+      expect(refuse).toHaveBeenCalledTimes(1);
+      expect(statSync(join(sub, "f.lock")).nlink).toBe(1);
+      expect(readdirSync(sub)).toEqual(["f.lock"]);
+      await lock.release();
+      await (await FileLock.acquire(fs, join(sub, "f.lock"))).release();
+      expect(refuse).toHaveBeenCalledTimes(1); // not tried again
+      expect(readdirSync(sub)).toEqual([]);
+    } finally {
+      refuse.mockRestore();
+    }
   });
 });

@@ -162,7 +162,8 @@ describe("cache layers across processes", () => {
           expect(left, "the killed child's temporaries are cleaned by the next download").toEqual([]);
         }
         await fs.clearCache();
-        // Nothing of the dead child is left: no temporary, no lock.
+        // Nothing of the dead child is left: no temporary, no lock, no holder file (a clear
+        // also closes this process's free holder files).
         expect(await readdir(dir)).toEqual(["cache"]);
       }
       // The test means something only if kills did land inside downloads.

@@ -332,7 +332,7 @@ describe("a large catFile", () => {
     const { c, callback } = counter();
     await errorOf(fs.catFile(url(), undefined, undefined, { callback }), "EACCES");
     const part = gets().find((r) => r.headers.range !== "bytes=0-");
-    const cutAt = Number(/^bytes=(\d+)-/.exec(part!.headers.range!)![1]);
+    const cutAt = Number(/^bytes=(\d+)-/.exec(String(part!.headers.range))![1]);
     // Left running, the first stream would have read up to where its tail was handed to the part.
     const atReject = c.total;
     expect(atReject).toBeLessThan(cutAt);
