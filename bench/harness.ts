@@ -104,8 +104,10 @@ async function timeVariant(v: Variant): Promise<number> {
 }
 
 /**
- * Measure several variants interleaved (A B C A B C ...) so drift in machine load hits all of
- * them alike; returns one Sample per variant.
+ * Measure several variants interleaved, each round starting one variant later (A B C, B C A,
+ * C A B, ...), so drift in machine load hits all of them alike and none always pays for what the
+ * one before it left behind (freed memory the VM takes back, a busy disk journal); returns one
+ * Sample per variant.
  */
 export async function measureInterleaved(
   variants: Variant[],
@@ -120,7 +122,9 @@ export async function measureInterleaved(
   }
   const times = variants.map(() => [] as number[]);
   for (let i = 0; i < runs; i++) {
-    for (const [k, v] of variants.entries()) {
+    for (let j = 0; j < variants.length; j++) {
+      const k = (i + j) % variants.length;
+      const v = variants[k]!;
       await v.before?.();
       if (options.gcBetweenRuns ?? true) collectGarbage();
       times[k]!.push(await timeVariant(v));
