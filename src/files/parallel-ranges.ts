@@ -177,17 +177,21 @@ export async function finishFromFirst(
   let tick = performance.now();
   let last = { rate: 0, target: 1 };
   let settled = concurrency === 1;
-  let warmedUp = false;
+  /** The warm-up tick's rate (undefined until it passed): one stream's baseline is the better of it and the next tick. */
+  let warmRate: number | undefined;
   const ramp = setInterval(() => {
     const now = performance.now();
-    const rate = received / (now - tick);
+    let rate = received / (now - tick);
     tick = now;
     received = 0;
     if (settled) return;
-    if (!warmedUp) {
-      warmedUp = true;
+    if (warmRate === undefined) {
+      warmRate = rate;
       return;
     }
+    // One stream stalled for a tick (a disk flushing under the sink) must not pass for a
+    // connection cap that more streams would lift.
+    if (last.rate === 0) rate = Math.max(rate, warmRate);
     if (last.rate > 0 && rate < last.rate * RAMP_GAIN) {
       // The last doubling did not pay: back to the count before it.
       target = last.target;
