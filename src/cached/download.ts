@@ -28,6 +28,8 @@ export interface DownloadOptions extends SignalOptions {
   chunkSize?: number;
   /** Progress: setSize once, then relativeUpdate as bytes arrive. */
   callback?: ProgressCallback;
+  /** The target's info of the file, just looked up by the caller (the download is pinned to it). */
+  info?: FileInfo | undefined;
 }
 
 export interface Downloaded {
@@ -103,7 +105,7 @@ export async function downloadTo(
         },
         flush: () => positioned.flush(),
       };
-      info = await target.downloadTo(path, hashing, { signal: options.signal, onInfo, onBytes, blockSize: chunk });
+      info = await target.downloadTo(path, hashing, { signal: options.signal, info: options.info, onInfo, onBytes, blockSize: chunk });
       stored = rawBytes;
     } else {
       const store = async (data: Uint8Array) => {
@@ -122,7 +124,7 @@ export async function downloadTo(
         flush: async () => undefined,
       };
       try {
-        info = await target.downloadTo(path, sink, { signal: options.signal, onInfo, onBytes, blockSize: chunk });
+        info = await target.downloadTo(path, sink, { signal: options.signal, info: options.info, onInfo, onBytes, blockSize: chunk });
         if (decompressor) {
           decompressor.end();
           await drained;

@@ -50,13 +50,21 @@ export interface FetchOptions extends SignalOptions {
    * fetched again; offline, EIO).
    */
   sha256?: string;
+  /**
+   * The target's info of the file, when the caller just looked it up (a prefetch asks for all of
+   * its files at once): a download starts from it instead of asking again, pinned to that version;
+   * a file replaced since is fetched again whole.
+   */
+  info?: FileInfo;
 }
 
 const progress = hasMethods("setSize", "relativeUpdate");
 /** A pin's shape (its value is checked where it is used: checkSha256). */
 const isSha256: Check = (v) => (typeof v === "string" && /^[0-9a-f]{64}$/i.test(v) ? undefined : "must be 64 hex digits (a sha256)");
 /** What `localPath`, `openLocal` and `ensureCached` take (the Hugging Face cache layer's too). */
-export const FETCH_OPTIONS = optionSpec<FetchOptions>({ signal: isSignal, callback: progress, sha256: isSha256 });
+const isInfo: Check = (v) =>
+  typeof v === "object" && v !== null && typeof (v as FileInfo).name === "string" && typeof (v as FileInfo).type === "string" ? undefined : "must be a FileInfo";
+export const FETCH_OPTIONS = optionSpec<FetchOptions>({ signal: isSignal, callback: progress, sha256: isSha256, info: isInfo });
 
 /** What extracts an archive: reads the archive at `archive` on `fs` and writes its members under the empty folder `into`. */
 export type Extractor = (job: { fs: AbstractFileSystem; archive: string; into: string; signal?: AbortSignal }) => Promise<void>;
@@ -378,12 +386,14 @@ export class WholeFileCacheFileSystem extends CacheLayer {
         const again = found && (await this.pinned(found, path, options.sha256));
         if (again) return again;
       }
+      // An info the caller looked up serves only the file it names.
+      const given = options.info?.type === "file" && this.target.normalizePath(options.info.name) === path ? options.info : undefined;
       try {
-        return await this.fetchOnce(path, fn, options);
+        return await this.fetchOnce(path, fn, { ...options, info: given });
       } catch (err) {
-        // Changed under our feet: one more try reads the new version whole.
+        // Changed under our feet (since the caller's info, too): one more try reads the new version whole.
         if (!isFsError(err, "ECHANGED")) throw err;
-        return this.fetchOnce(path, fn, options);
+        return this.fetchOnce(path, fn, { ...options, info: undefined });
       }
     });
   }
@@ -396,6 +406,7 @@ export class WholeFileCacheFileSystem extends CacheLayer {
     try {
       done = await downloadTo(this.target, path, temp, {
         signal: options.signal,
+        info: options.info,
         callback: options.callback,
         compression: resolveCompression(this.options.compression, path),
         chunkSize: this.wholeOptions.downloadChunkSize,

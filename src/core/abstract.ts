@@ -471,6 +471,16 @@ export abstract class AbstractFileSystem {
    * that version is returned. Used by get, getFile and the file caches.
    * @internal
    */
+  /**
+   * Whether `downloadTo` starts from a caller's `info` without asking for it again (HTTP does; the
+   * default reads block by block and pins its own): a batch may then look up its files' infos all
+   * at once.
+   * @internal
+   */
+  get downloadsFromGivenInfo(): boolean {
+    return false;
+  }
+
   downloadTo(path: string, sink: ByteSink, options: DownloadToOptions = {}): Promise<FileInfo> {
     return this._downloadTo(this.normalizePath(path), sink, options);
   }

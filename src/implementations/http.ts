@@ -635,6 +635,11 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
    * does not say `Accept-Ranges: bytes`, or gives no validator to pin the parts to, gets one GET.
    * @internal
    */
+  /** @internal */
+  override get downloadsFromGivenInfo(): boolean {
+    return true;
+  }
+
   protected override async _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {
     const signal = options.signal;
     // A file's info the caller just looked up (get and cp do) is not asked for again: the GETs

@@ -411,7 +411,7 @@ export class Package {
    * made ready (cache storage need not be on the local disk then).
    */
   private async fetchVerified(
-    where: Located, pin: string | undefined, callback: ProgressCallback | undefined, signal?: AbortSignal, localPathNeeded = true,
+    where: Located, pin: string | undefined, callback: ProgressCallback | undefined, signal?: AbortSignal, localPathNeeded = true, info?: FileInfo,
   ): Promise<string> {
     const { state, full } = where;
     if (!state.cache) {
@@ -431,6 +431,7 @@ export class Package {
     }
     try {
       // The Hugging Face cache is on the local disk: its snapshot path is always at hand.
+      if (state.cache instanceof WholeFileCacheFileSystem && info) return await state.cache.localPath(full, { callback, sha256: pin, signal, info });
       if (localPathNeeded || state.cache instanceof HubCacheFileSystem) return await state.cache.localPath(full, { callback, sha256: pin, signal });
       await state.cache.ensureCached(state.cache.normalizePath(full), { callback, sha256: pin, signal });
       return full;
@@ -507,6 +508,7 @@ export class Package {
       : undefined;
     // A batch faster than the renderer's first import would otherwise end with nothing drawn.
     await batch?.ready;
+    const infos = await this.infosAhead(state, unique, options.signal);
     let fetched: string[];
     try {
       fetched = (await mapBounded(
@@ -516,7 +518,7 @@ export class Package {
           const item = batch?.item();
           const bar = perFile && state.cache ? this.progressFor(where.full) : undefined;
           try {
-            const local = await this.fetchVerified(where, pin, item?.callback ?? bar, signal);
+            const local = await this.fetchVerified(where, pin, item?.callback ?? bar, signal, true, infos.get(where.full));
             item?.done();
             return local;
           } finally {
@@ -532,6 +534,32 @@ export class Package {
     batch?.stop();
     const local = new Map(unique.map((w, i) => [w.full, fetched[i]!]));
     return wanted.map((w) => local.get(w.full)!);
+  }
+
+  /**
+   * The target's infos of the files a prefetch still has to download, asked for all at once (at
+   * the target's concurrency): their round trips overlap instead of coming one per download, and
+   * each download starts from its file's (pinned to that version). Only for targets whose
+   * downloads start from a given info (HTTP): elsewhere it would be a request more a file. Files
+   * already cached get no request; offline, the Hugging Face cache layout and a failed lookup get
+   * none either (the download then asks for itself and reports its own error).
+   */
+  private async infosAhead(state: PackageState, files: readonly Located[], signal?: AbortSignal): Promise<Map<string, FileInfo>> {
+    const out = new Map<string, FileInfo>();
+    const cache = state.cache;
+    if (!(cache instanceof WholeFileCacheFileSystem) || !cache.target.downloadsFromGivenInfo || cache.offline || files.length < 2) return out;
+    const missing: string[] = [];
+    for (const w of files) if (!(await cache.findCached(w.full, { signal }))) missing.push(w.full);
+    if (missing.length < 2) return out;
+    await mapBounded(
+      missing,
+      async (full) => {
+        const info = await cache.target.info(cache.normalizePath(full), { signal }).catch(() => undefined);
+        if (info?.type === "file") out.set(full, info);
+      },
+      { concurrency: cache.target.concurrency, signal },
+    );
+    return out;
   }
 
   /** Package paths and globs as located files, in order; a glob's matches sorted, files only. */

@@ -126,6 +126,11 @@ export interface TestHttpServer {
   connectionCount(): number;
   /** Extension: most requests being handled at once since the last resetCounts. */
   peakInFlight(): number;
+  /**
+   * Extension: most downloads being handled at once since the last resetCounts: GETs other than
+   * the one-byte `bytes=0-0` ones an HTTP filesystem asks a file's info with (HEADs neither).
+   */
+  peakDownloadsInFlight(): number;
   /** Forget the recorded requests and counters. */
   resetCounts(): void;
   /** Send every body at about this rate from now on (undefined: full speed). */
@@ -225,6 +230,8 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
   let baseUrl = "";
   let connectionsAccepted = 0;
   let inFlight = 0;
+  let downloadsInFlight = 0;
+  let downloadPeak = 0;
   let peak = 0;
 
   function makeMeta(data: Uint8Array, opts: { etag?: string; lastModified?: Date; contentType?: string } = {}): FileMeta {
@@ -478,11 +485,14 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const ctx: Ctx = { req, res, fault: undefined, closed: false };
+    const download = (req.method ?? "GET").toUpperCase() === "GET" && req.headers.range !== "bytes=0-0";
     res.once("close", () => {
       ctx.closed = true;
       inFlight--;
+      if (download) downloadsInFlight--;
     });
     peak = Math.max(peak, ++inFlight);
+    if (download) downloadPeak = Math.max(downloadPeak, ++downloadsInFlight);
 
     const rawUrl = req.url ?? "/";
     // Prefixing the origin keeps "//x" targets as paths rather than hosts.
@@ -583,10 +593,14 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     peakInFlight() {
       return peak;
     },
+    peakDownloadsInFlight() {
+      return downloadPeak;
+    },
     resetCounts() {
       requests.length = 0;
       connectionsAccepted = 0;
       peak = inFlight;
+      downloadPeak = downloadsInFlight;
     },
     throttle(bytesPerSec) {
       globalThrottle = bytesPerSec;

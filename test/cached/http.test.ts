@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { CachingFileSystem, SimpleCacheFileSystem, urlToFs, WholeFileCacheFileSystem, type WholeFileCacheOptions } from "../../src/index.js";
 import { HTTPFileSystem } from "../../src/implementations/http.js";
 import { startHttpServer, type TestHttpServer } from "../../src/testing/http-server.js";
-import { errorOf } from "../support/errors.js";
+import { codeOf, errorOf } from "../support/errors.js";
 import { hex, makeBytes, sha256 } from "./support/counting.js";
 import { bytesRequested } from "./support/requests.js";
 import { downloadCount, isInfoRequest } from "../support/http-requests.js";
@@ -47,6 +47,32 @@ function serve(data: Uint8Array | string = DATA): { path: string; url: string } 
 const filecache = (more: Partial<WholeFileCacheOptions> = {}) =>
   new WholeFileCacheFileSystem({ fs: http, cacheStorage: dir, skipInstanceCache: true, downloadChunkSize: 2 ** 20, ...more });
 describe("filecache over HTTP", () => {
+  it("a download given the file's info asks for none; a stale one (the file replaced since) gets the new version whole; another file's is not used", async () => {
+    const { path, url } = serve("first version");
+    const info = await http.info(url);
+    srv.resetCounts();
+    const fs = filecache();
+    const hit = await fs.ensureCached(url, { info });
+    expect(await readFile(hit.storage.pathOf(hit.fn), "utf8")).toBe("first version");
+    expect(srv.requests.map((r) => [r.method, r.headers.range])).toEqual([["GET", "bytes=0-"]]);
+
+    const second = serve("old");
+    const stale = await http.info(second.url);
+    srv.setFile(second.path, "a new version, longer");
+    srv.resetCounts();
+    const got = await fs.ensureCached(second.url, { info: stale });
+    expect(await readFile(got.storage.pathOf(got.fn), "utf8")).toBe("a new version, longer");
+    expect(Buffer.from(await fs.catFile(second.url)).toString()).toBe("a new version, longer");
+
+    const third = serve("third");
+    srv.resetCounts();
+    const other = await fs.ensureCached(third.url, { info }); // the first file's info
+    expect(await readFile(other.storage.pathOf(other.fn), "utf8")).toBe("third");
+    expect(srv.requests.filter((r) => r.path === third.path).length).toBe(2); // its own info, then its GET
+    expect(path).not.toBe(third.path);
+    expect(await codeOf(fs.ensureCached(third.url, { info: "nope" as never }))).toBe("EINVAL");
+  });
+
   it("downloads once; a later instance reads the local copy with no request at all", async () => {
     const { path, url } = serve();
     expect(sha256(await filecache().catFile(url))).toBe(sha256(DATA));

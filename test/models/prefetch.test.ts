@@ -82,27 +82,43 @@ describe("Package.prefetch", () => {
       slow.resetCounts();
       const t0 = Date.now();
       await pkg.prefetch(NAMES, call);
-      return { peak: slow.peakInFlight(), ms: Date.now() - t0, gets: downloadCount(slow) };
+      return { peak: slow.peakDownloadsInFlight(), ms: Date.now() - t0, gets: downloadCount(slow), requests: slow.requests.length };
     };
     const byDefault = await peak({}, {});
     expect(byDefault.peak).toBe(4);
     expect(byDefault.gets).toBe(8);
+    // One info a file (asked for all at once, before the downloads), one GET a file.
+    expect(byDefault.requests).toBe(16);
     expect((await peak({}, { concurrency: 2 })).peak).toBe(2);
     expect((await peak({}, { concurrency: 16 })).peak).toBe(4);
     expect((await peak({ concurrency: 8 }, {})).peak).toBe(8);
     const oneByOne = await peak({}, { concurrency: 1 });
     expect(oneByOne.peak).toBe(1);
-    // Sixteen answers held back 40 ms each, one after another.
-    expect(oneByOne.ms).toBeGreaterThanOrEqual(16 * 40);
+    // Eight downloads held back 40 ms each, one after another (the infos before them at once).
+    expect(oneByOne.ms).toBeGreaterThanOrEqual(8 * 40);
     expect(await codeOf(pkgOn(slow).prefetch(NAMES, { concurrency: 0 }))).toBe("EINVAL");
     expect(() => new Package(`${slow.url}/pkg`, { concurrency: 1.5 })).toThrow(/positive integer/);
+  });
+
+  it("asks for the infos of the files it has to download all at once, before the first download; cached files get no request", async () => {
+    const pkg = pkgOn(slow, { progress: false });
+    await pkg.resolve("a.bin");
+    slow.resetCounts();
+    await pkg.prefetch(NAMES);
+    const kinds = slow.requests.map((r) => (r.method === "HEAD" || r.headers.range === "bytes=0-0" ? "info" : "get"));
+    // Seven files to fetch (a.bin is cached): seven infos, then seven GETs.
+    expect(kinds).toEqual([...Array(7).fill("info"), ...Array(7).fill("get")]);
+    expect(slow.requests.some((r) => r.path === "/pkg/a.bin")).toBe(false);
+    slow.resetCounts();
+    await pkg.prefetch(NAMES);
+    expect(slow.requests).toEqual([]);
   });
 
   it("shares the download slots with resolve: a prefetch and resolves together never exceed them", async () => {
     const pkg = pkgOn(slow, { progress: false, concurrency: 2 });
     slow.resetCounts();
     const [fetched, ...resolved] = await Promise.all([pkg.prefetch(NAMES.slice(0, 5)), pkg.resolve("f.bin"), pkg.resolve("g.bin"), pkg.resolve("sub/x.bin")]);
-    expect(slow.peakInFlight()).toBe(2);
+    expect(slow.peakDownloadsInFlight()).toBe(2);
     expect(fetched).toHaveLength(5);
     expect(await sha256OfFile(resolved[0]!)).toBe(sha256(contents.get("f.bin")!));
   });
