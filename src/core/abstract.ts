@@ -467,11 +467,6 @@ export abstract class AbstractFileSystem {
   // ---------------------------------------------------------------- whole-file downloads
 
   /**
-   * Write the whole file at `path` into `sink`, each byte once, all of one version; the info of
-   * that version is returned. Used by get, getFile and the file caches.
-   * @internal
-   */
-  /**
    * Whether `downloadTo` starts from a caller's `info` without asking for it again (HTTP does; the
    * default reads block by block and pins its own): a batch may then look up its files' infos all
    * at once.
@@ -481,6 +476,11 @@ export abstract class AbstractFileSystem {
     return false;
   }
 
+  /**
+   * Write the whole file at `path` into `sink`, each byte once, all of one version; the info of
+   * that version is returned. Used by get, getFile and the file caches.
+   * @internal
+   */
   downloadTo(path: string, sink: ByteSink, options: DownloadToOptions = {}): Promise<FileInfo> {
     return this._downloadTo(this.normalizePath(path), sink, options);
   }
