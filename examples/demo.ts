@@ -95,7 +95,7 @@ try {
   server.requests = 0;
   // One display for the whole batch: a bar on a terminal, one summary line otherwise.
   const shards = await big.prefetch(undefined, { progressStream: batchOutput });
-  console.log(`  ${shards.length} local paths; HTTP requests: ${server.requests} (the manifest, then a HEAD and a GET per file), at most ${server.peakInFlight} at once`);
+  console.log(`  ${shards.length} local paths; HTTP requests: ${server.requests} (the manifest, then a HEAD per file, all at once, and a GET per file), at most ${server.peakDownloads} downloads at once`);
 
   step("an archive of the package, extracted once beside its cached copy");
   let t0 = Date.now();

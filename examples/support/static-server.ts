@@ -1,7 +1,7 @@
 /**
  * A minimal static file server for the demo (127.0.0.1, a free port): GET and HEAD with
- * single Range requests and ETags, counting requests (and the most answered at once) so the
- * demo can show cache hits and parallel downloads.
+ * single Range requests and ETags, counting requests (and the most downloads answered at once)
+ * so the demo can show cache hits and parallel downloads.
  */
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
@@ -12,8 +12,8 @@ import { join, normalize } from "node:path";
 export interface StaticServer {
   url: string;
   requests: number;
-  /** The most requests in progress at once since `requests` was last set. */
-  readonly peakInFlight: number;
+  /** The most downloads (GETs of more than the one byte an info asks for) in progress at once since `requests` was last set. */
+  readonly peakDownloads: number;
   close(): Promise<void>;
 }
 
@@ -21,8 +21,10 @@ export async function serveDirectory(root: string): Promise<StaticServer> {
   const state = { requests: 0, inFlight: 0, peak: 0 };
   const server = createServer(async (req, res) => {
     state.requests++;
-    state.peak = Math.max(state.peak, ++state.inFlight);
-    res.once("close", () => state.inFlight--);
+    if (req.method === "GET" && req.headers.range !== "bytes=0-0") {
+      state.peak = Math.max(state.peak, ++state.inFlight);
+      res.once("close", () => state.inFlight--);
+    }
     const rel = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)).replace(/^(\.\.[/\\])+/, "");
     const file = join(root, rel);
     try {
@@ -64,7 +66,7 @@ export async function serveDirectory(root: string): Promise<StaticServer> {
       state.requests = n;
       state.peak = state.inFlight;
     },
-    get peakInFlight() {
+    get peakDownloads() {
       return state.peak;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -21,7 +21,7 @@ describe("examples", () => {
     expect(stdout).toMatch(/ngc:\/\/models\/demo\/tiny-model@1\.0 -> 1024x1024/);
     expect(stdout).toMatch(/4\.0M\s+\S+ weights\.bin\s+<- http:\/\/127\.0\.0\.1:\d+\/tiny-model\/v1\/weights\.bin/);
     // Parallel prefetch with one summary line, bounded at 4 at once.
-    expect(stdout).toMatch(/\n  prefetch 9 files: 9 downloaded \(4\.0M in \d+\.\d s, \S+\/s\)\n  9 local paths; HTTP requests: 20 \(.*\), at most [2-4] at once\n/);
+    expect(stdout).toMatch(/\n  prefetch 9 files: 9 downloaded \(4\.0M in \d+\.\d s, \S+\/s\)\n  9 local paths; HTTP requests: 20 \(.*\), at most [2-4] downloads at once\n/);
     // The archive extracted once.
     expect(stdout).toContain("stats.tar.gz.extracted holds README.txt, stats, stats/mean.json, stats/std.json");
     expect(stdout).toContain("again: the same folder, not extracted again; HTTP requests: 0");
