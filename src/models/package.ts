@@ -508,9 +508,10 @@ export class Package {
       : undefined;
     // A batch faster than the renderer's first import would otherwise end with nothing drawn.
     await batch?.ready;
-    const infos = await this.infosAhead(state, unique, options.signal);
     let fetched: string[];
     try {
+      // An abort while the infos come stops the display too.
+      const infos = await this.infosAhead(state, unique, options.signal);
       fetched = (await mapBounded(
         unique,
         async (where, _i, signal) => {
