@@ -386,10 +386,8 @@ export class WholeFileCacheFileSystem extends CacheLayer {
         const again = found && (await this.pinned(found, path, options.sha256));
         if (again) return again;
       }
-      // An info the caller looked up serves only the file it names.
-      const given = options.info?.type === "file" && this.target.normalizePath(options.info.name) === path ? options.info : undefined;
       try {
-        return await this.fetchOnce(path, fn, { ...options, info: given });
+        return await this.fetchOnce(path, fn, options);
       } catch (err) {
         // Changed under our feet (since the caller's info, too): one more try reads the new version whole.
         if (!isFsError(err, "ECHANGED")) throw err;

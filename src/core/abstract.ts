@@ -482,7 +482,11 @@ export abstract class AbstractFileSystem {
    * @internal
    */
   downloadTo(path: string, sink: ByteSink, options: DownloadToOptions = {}): Promise<FileInfo> {
-    return this._downloadTo(this.normalizePath(path), sink, options);
+    const p = this.normalizePath(path);
+    // A given info serves only the file it names: another's would pin the download to its version.
+    const info = options.info;
+    if (info !== undefined && (info.type !== "file" || this.normalizePath(info.name) !== p)) return this._downloadTo(p, sink, { ...options, info: undefined });
+    return this._downloadTo(p, sink, options);
   }
 
   /**

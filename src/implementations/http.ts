@@ -628,6 +628,11 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
     }
   }
 
+  /** @internal */
+  override get downloadsFromGivenInfo(): boolean {
+    return true;
+  }
+
   /**
    * One GET streamed to the sink (resumed with If-Range where it breaks); for a large file into a
    * positioned sink, parts of its tail go as parallel ranged GETs where that pays, each pinned to
@@ -635,17 +640,11 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
    * does not say `Accept-Ranges: bytes`, or gives no validator to pin the parts to, gets one GET.
    * @internal
    */
-  /** @internal */
-  override get downloadsFromGivenInfo(): boolean {
-    return true;
-  }
-
   protected override async _downloadTo(path: string, sink: ByteSink, options: DownloadToOptions): Promise<FileInfo> {
     const signal = options.signal;
-    // A file's info the caller just looked up (get and cp do) is not asked for again: the GETs
-    // are pinned to its version, so a file replaced since is ECHANGED as it would be otherwise.
-    const given = options.info;
-    const info = given?.type === "file" && given.name === path ? given : await this._info(path, { signal });
+    // A file's info the caller just looked up (get, cp, a prefetch) is not asked for again: the
+    // GETs are pinned to its version, so a file replaced since is ECHANGED as it would be otherwise.
+    const info = options.info ?? (await this._info(path, { signal }));
     if (info.type === "directory") throw FsError.eisdir(redactUrl(path));
     const expect: Validators = { etag: info.etag, lastModified: info.lastModified as string | undefined, size: info.size };
     options.onInfo?.(info);
