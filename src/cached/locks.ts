@@ -23,27 +23,26 @@ import { LocalFileSystem } from "../implementations/local.js";
 type LocalHandle = Awaited<ReturnType<LocalFileSystem["fs"]["open"]>>;
 
 /**
- * A lock file this process created on a local disk, kept open while held: the open handle pins
- * its inode, so "is the file at the path still ours" is one lstat compared with it (no read of the
- * holder), and the heartbeat rewrites it in place.
+ * A lock file this process holds open on a local disk: the open handle pins its inode, so "is the
+ * file at the path still ours" is one lstat compared with it (no read of the holder), and the
+ * heartbeat rewrites it in place. Either the lock file itself (O_EXCL) or a holder file it links to.
  */
 interface HeldFile {
   fh: LocalHandle;
   ino: number;
   dev: number;
-  /** The holder file the lock links to (undefined: the lock file was created itself, O_EXCL). */
-  holder?: HolderFile;
+  /** Bytes of holder JSON written last (a rewrite of another length truncates). */
+  length: number;
 }
 
 /** A file of this process that lock files are hard links to, one lock at a time; reused after. */
-interface HolderFile {
+interface HolderFile extends HeldFile {
   path: string;
   dir: string;
-  fh: LocalHandle;
-  ino: number;
-  dev: number;
-  /** Bytes of holder JSON written last (a rewrite of another length truncates). */
-  length: number;
+}
+
+function isHolderFile(held: HeldFile): held is HolderFile {
+  return "dir" in held;
 }
 
 /** Options of `FileLock.acquire` (the cache layers pass `lockStaleMs` and `lockTimeoutMs`). */
@@ -238,10 +237,7 @@ export class FileLock {
         return;
       }
       if (this.released) return;
-      if (held.holder) return await writeHolder(held.holder, this.token);
-      const bytes = Buffer.from(holderBytes(this.token));
-      await held.fh.write(bytes, 0, bytes.byteLength, 0);
-      await held.fh.truncate(bytes.byteLength);
+      await writeHolder(held, this.token);
     } catch {
       // A missed heartbeat only risks the lock being broken later; the work itself goes on.
     }
@@ -263,7 +259,7 @@ export class FileLock {
         try {
           if (await isStillOurs(held, this.fs, this.path)) await this.removeFile();
         } finally {
-          if (held.holder) await spareHolder(this.fs as LocalFileSystem, held.holder);
+          if (isHolderFile(held)) await spareHolder(this.fs as LocalFileSystem, held);
           else await held.fh.close().catch(() => undefined);
         }
         return;
@@ -313,28 +309,36 @@ function removeHoldersAtExit(): void {
   }
 }
 
-async function newHolder(fs: LocalFileSystem, dir: string): Promise<HolderFile> {
-  const path = joinPath(dir, `${HOLDER_PREFIX}${HOST_TAG}-${process.pid}-${randomBytes(6).toString("hex")}`);
+/** Open a new file at `path` exclusively (O_EXCL) on node's disk: false when the name exists. */
+async function openExclusive(fs: LocalFileSystem, path: string): Promise<HeldFile | false> {
   let fh: LocalHandle;
   try {
     fh = await fs.fs.open(path, "wx");
   } catch (err) {
+    if ((err as { code?: string }).code === "EEXIST") return false;
     throw toFsError(err, path);
   }
   try {
     const st = await fh.stat();
-    const holder: HolderFile = { path, dir, fh, ino: Number(st.ino), dev: Number(st.dev), length: 0 };
-    if (!exitHook) {
-      exitHook = true;
-      process.once("exit", removeHoldersAtExit);
-    }
-    liveHolders.add(holder);
-    return holder;
+    return { fh, ino: Number(st.ino), dev: Number(st.dev), length: 0 };
   } catch (err) {
     await fh.close().catch(() => undefined);
     await fs.fs.unlink(path).catch(() => undefined);
     throw toFsError(err, path);
   }
+}
+
+async function newHolder(fs: LocalFileSystem, dir: string): Promise<HolderFile> {
+  const path = joinPath(dir, `${HOLDER_PREFIX}${HOST_TAG}-${process.pid}-${randomBytes(6).toString("hex")}`);
+  const file = await openExclusive(fs, path);
+  if (!file) throw new FsError("EEXIST", "a holder file of this name exists already", { path });
+  const holder: HolderFile = { ...file, path, dir };
+  if (!exitHook) {
+    exitHook = true;
+    process.once("exit", removeHoldersAtExit);
+  }
+  liveHolders.add(holder);
+  return holder;
 }
 
 /** Close a holder file and remove its name (a lock that still links to it keeps its own). */
@@ -385,7 +389,8 @@ export async function dropSpareHolders(fs: AbstractFileSystem, dir: string): Pro
   for (const holder of list) await dropHolder(fs, holder);
 }
 
-async function writeHolder(holder: HolderFile, token: string): Promise<void> {
+/** Write the holder JSON of `token` over the file's start, cut to its length. */
+async function writeHolder(holder: HeldFile, token: string): Promise<void> {
   const bytes = Buffer.from(holderBytes(token));
   await holder.fh.write(bytes, 0, bytes.byteLength, 0);
   if (bytes.byteLength < holder.length) await holder.fh.truncate(bytes.byteLength);
@@ -404,7 +409,7 @@ async function tryLink(fs: LocalFileSystem, path: string, token: string): Promis
     try {
       await writeHolder(holder, token);
       await fs.fs.link(holder.path, path);
-      return { fh: holder.fh, ino: holder.ino, dev: holder.dev, holder };
+      return holder;
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === "EEXIST") {
@@ -436,20 +441,13 @@ async function tryCreate(fs: AbstractFileSystem, path: string, token: string, ho
       const linked = await tryLink(fs, path, token);
       if (linked !== undefined) return linked;
     }
-    let fh: LocalHandle;
+    const file = await openExclusive(fs, path);
+    if (!file) return false;
     try {
-      fh = await fs.fs.open(path, "wx");
+      await writeHolder(file, token);
+      return file;
     } catch (err) {
-      if ((err as { code?: string }).code === "EEXIST") return false;
-      throw toFsError(err, path);
-    }
-    try {
-      const bytes = Buffer.from(holderBytes(token));
-      await fh.write(bytes, 0, bytes.byteLength, 0);
-      const st = await fh.stat();
-      return { fh, ino: Number(st.ino), dev: Number(st.dev) };
-    } catch (err) {
-      await fh.close().catch(() => undefined);
+      await file.fh.close().catch(() => undefined);
       await fs.fs.unlink(path).catch(() => undefined);
       throw toFsError(err, path);
     }

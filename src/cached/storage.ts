@@ -384,6 +384,7 @@ export class StorageDir {
   async cleanTemporaries(staleMs: number, force = false): Promise<number> {
     if (this.readOnly || (this.cleaned && !force)) return 0;
     this.cleaned = true;
+    // Keyed as locks.ts keys them: the parent of a lock path in this directory.
     if (force) await dropSpareHolders(this.fs, parentOf(this.pathOf(LOCK_PREFIX)));
     let removed = 0;
     for (const info of await this.listAll()) {
