@@ -430,10 +430,10 @@ export class Package {
       return full;
     }
     try {
+      const fetch = info ? { callback, sha256: pin, signal, info } : { callback, sha256: pin, signal };
       // The Hugging Face cache is on the local disk: its snapshot path is always at hand.
-      if (state.cache instanceof WholeFileCacheFileSystem && info) return await state.cache.localPath(full, { callback, sha256: pin, signal, info });
-      if (localPathNeeded || state.cache instanceof HubCacheFileSystem) return await state.cache.localPath(full, { callback, sha256: pin, signal });
-      await state.cache.ensureCached(state.cache.normalizePath(full), { callback, sha256: pin, signal });
+      if (localPathNeeded || state.cache instanceof HubCacheFileSystem) return await state.cache.localPath(full, fetch);
+      await state.cache.ensureCached(state.cache.normalizePath(full), fetch);
       return full;
     } catch (err) {
       throw this.explain(err, full);
@@ -548,13 +548,11 @@ export class Package {
   private async infosAhead(state: PackageState, files: readonly Located[], signal?: AbortSignal): Promise<Map<string, FileInfo>> {
     const out = new Map<string, FileInfo>();
     const cache = state.cache;
-    if (!(cache instanceof WholeFileCacheFileSystem) || !cache.target.downloadsFromGivenInfo || cache.offline || files.length < 2) return out;
-    const missing: string[] = [];
-    for (const w of files) if (!(await cache.findCached(w.full, { signal }))) missing.push(w.full);
-    if (missing.length < 2) return out;
+    if (!(cache instanceof WholeFileCacheFileSystem) || !cache.target.downloadsFromGivenInfo || cache.offline) return out;
     await mapBounded(
-      missing,
-      async (full) => {
+      files,
+      async ({ full }) => {
+        if (await cache.findCached(full, { signal })) return;
         const info = await cache.target.info(cache.normalizePath(full), { signal }).catch(() => undefined);
         if (info?.type === "file") out.set(full, info);
       },
