@@ -135,8 +135,8 @@ async function removeIdleExtractTemps(repoDir: string, lockDir: string): Promise
 }
 
 /** Run `fn` unless an extraction of `key` runs now: the archive it reads stays until it is done. */
-async function unlessExtracting(lockDir: string, key: string, fn: () => Promise<void>): Promise<void> {
-  await ifLockFree(join(lockDir, `${key}.extract.lock`), fn);
+async function unlessExtracting<T>(lockDir: string, key: string, fn: () => Promise<T>): Promise<T | undefined> {
+  return ifLockFree(join(lockDir, `${key}.extract.lock`), fn);
 }
 
 /** The lock folder of a repo folder, made so locks can be taken in it. */
@@ -250,13 +250,12 @@ export async function pruneHubCache(dir: string, expiryMs: number, options: HubR
           // A download or link may have shown it meanwhile: both happen under this lock.
           if ((await wanted()).has(name)) return false;
           // An extraction reading it now keeps it (and the folder it makes) until the next prune.
-          let went = false;
-          await unlessExtracting(lockDir, name, async () => {
+          const went = await unlessExtracting(lockDir, name, async () => {
             await removeTree(join(repoDir, EXTRACTED_FOLDER, name));
             await removeTree(path);
-            went = true;
+            return true;
           });
-          return went;
+          return went === true;
         });
         if (gone && !released.has(name)) removed.push(`${folder}/blobs/${name}`);
       }
