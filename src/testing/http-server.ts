@@ -82,6 +82,13 @@ export interface RecordedRequest {
   headers: Record<string, string | string[] | undefined>;
 }
 
+/**
+ * An info request: a HEAD, or the `Range: bytes=0-0` GET that stands in for one on an origin
+ * whose HEAD announced ranges (see docs/backends/http.md, Reading).
+ */
+export const isInfoRequest = (r: Pick<RecordedRequest, "method" | "headers">): boolean =>
+  r.method === "HEAD" || (r.method === "GET" && r.headers.range === "bytes=0-0");
+
 /** How directory-index hrefs are written: "name", "/dir/name" or "http://host/dir/name". */
 export type IndexStyle = "relative" | "absolute" | "url";
 
@@ -485,7 +492,8 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const ctx: Ctx = { req, res, fault: undefined, closed: false };
-    const download = (req.method ?? "GET").toUpperCase() === "GET" && req.headers.range !== "bytes=0-0";
+    const method = (req.method ?? "GET").toUpperCase();
+    const download = method === "GET" && !isInfoRequest({ method, headers: req.headers });
     res.once("close", () => {
       ctx.closed = true;
       inFlight--;
@@ -497,7 +505,6 @@ export async function startHttpServer(options: HttpServerOptions = {}): Promise<
     const rawUrl = req.url ?? "/";
     // Prefixing the origin keeps "//x" targets as paths rather than hosts.
     const path = decodePath(new URL(`http://127.0.0.1${rawUrl.startsWith("/") ? rawUrl : `/${rawUrl}`}`).pathname);
-    const method = (req.method ?? "GET").toUpperCase();
     requests.push({ method, path, url: rawUrl, headers: req.headers });
 
     const fault = (ctx.fault = takeFault(path, method, req.headers.range));
