@@ -7,7 +7,7 @@
  * ones are opened a few at a time per origin (connection-ramp.ts). undici itself is loaded when
  * the first dispatcher is made (see undici.ts), not on import.
  */
-import { rootCertificates } from "node:tls";
+import { createRequire } from "node:module";
 import type { Agent, Dispatcher, ProxyAgent } from "undici";
 import { FsError } from "../../core/errors.js";
 import { rampedConnector } from "./connection-ramp.js";
@@ -57,6 +57,8 @@ export function trustedCertificates(ca: CertificateAuthorities | undefined): Arr
   if (ca === undefined) return undefined;
   const extra = (Array.isArray(ca) ? ca : [ca]) as Array<string | Buffer>;
   if (extra.some((c) => typeof c !== "string" && !Buffer.isBuffer(c))) throw FsError.einval("ca must be PEM text (a string or Buffer), or a list of them");
+  // node:tls is loaded here, not at import: it costs a cold start that never sets `ca` several ms.
+  const { rootCertificates } = createRequire(import.meta.url)("node:tls") as typeof import("node:tls");
   return [...rootCertificates, ...extra];
 }
 

@@ -32,8 +32,9 @@ function fromEnvironment(env: Environment, ...names: string[]): { name: string; 
   return undefined;
 }
 
-/** Hosts no proxy can reach: link-local addresses (metadata servers). */
-const LINK_LOCAL = new NoProxy("169.254.0.0/16, fe80::/10");
+/** Hosts no proxy can reach: link-local addresses (metadata servers). Made on first use: parsing an IPv6 block at import costs a cold start several ms. */
+let linkLocal: NoProxy | undefined;
+const linkLocalHosts = (): NoProxy => (linkLocal ??= new NoProxy("169.254.0.0/16, fe80::/10"));
 
 /** A proxy URL as curl takes it: a missing scheme means http://. */
 function proxyUrl(value: string, what: string): URL {
@@ -84,6 +85,6 @@ export class ProxyPlan {
   /** The proxy a request to `url` goes through, or undefined to go direct. */
   proxyFor(url: URL): URL | undefined {
     const proxy = url.protocol === "https:" ? this.https : url.protocol === "http:" ? this.http : undefined;
-    return proxy === undefined || this.bypass.matches(url) || LINK_LOCAL.matches(url) ? undefined : proxy;
+    return proxy === undefined || this.bypass.matches(url) || linkLocalHosts().matches(url) ? undefined : proxy;
   }
 }
