@@ -4,7 +4,6 @@
  * `_mkdir`, `_rmdir`, `_cpFile`, `_openWriter`). Backends override derived methods only to
  * be faster, never to change their meaning.
  */
-import { createHash } from "node:crypto";
 import { inspect, type InspectOptions } from "node:util";
 import { FsError, isFsError, throwIfAborted } from "./errors.js";
 import { hasMagic, planGlob } from "./glob.js";
@@ -644,6 +643,7 @@ export abstract class AbstractFileSystem {
   async checksum(path: string, options: SignalOptions = {}): Promise<string> {
     this.checkCall("checksum", options, SIGNAL_OPTIONS);
     const info = await this.info(path, options);
+    const { createHash } = await import("node:crypto"); // on use: loading it costs every import several ms
     return createHash("sha256").update(stableStringify(info)).digest("hex").slice(0, 32);
   }
 
@@ -651,6 +651,7 @@ export abstract class AbstractFileSystem {
   async ukey(path: string, options: SignalOptions = {}): Promise<string> {
     this.checkCall("ukey", options, SIGNAL_OPTIONS);
     const info = await this.info(path, options);
+    const { createHash } = await import("node:crypto");
     return createHash("sha256").update(stableStringify(info)).digest("hex");
   }
 

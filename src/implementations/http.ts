@@ -5,7 +5,6 @@
  * alive and caps them per origin, through a proxy where one applies (http/dispatcher.ts).
  * @module fsspec-ts/http
  */
-import { createHash } from "node:crypto";
 import { AbstractFileSystem, type WalkEntry, type WalkEntryDetail } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { mapBounded, Semaphore } from "../core/limiter.js";
@@ -590,6 +589,7 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
     const info = await this.info(path, options);
     const version = info.etag ? [String(info.etag)] : [String(info.size), String(info.lastModified ?? "")];
+    const { createHash } = await import("node:crypto"); // on use, as in the base class
     return createHash("sha256").update([info.name, ...version].join("\n")).digest("hex");
   }
 

@@ -6,7 +6,12 @@
  * brackets; `entry:port` limits an entry to one port; `*` alone matches every host. Names are
  * never resolved: an IP entry matches only URLs written with an IP address.
  */
-import { BlockList, isIP } from "node:net";
+import { createRequire } from "node:module";
+import type { BlockList } from "node:net";
+
+/** node:net on first use: a process that never reads NO_PROXY does not pay for loading it at import. */
+let netModule: typeof import("node:net") | undefined;
+const net = (): typeof import("node:net") => (netModule ??= createRequire(import.meta.url)("node:net") as typeof import("node:net"));
 
 interface NameEntry {
   name: string;
@@ -32,10 +37,10 @@ function splitPort(entry: string): { host: string; port: number | undefined } {
 /** A BlockList holding the address or CIDR block `text`, or undefined when it is neither. */
 function addressBlock(text: string): BlockList | undefined {
   const [address, bits, extra] = text.split("/");
-  const family = isIP(address!);
+  const family = net().isIP(address!);
   if (family === 0 || extra !== undefined) return undefined;
   const type = family === 4 ? "ipv4" : "ipv6";
-  const block = new BlockList();
+  const block = new (net().BlockList)();
   if (bits === undefined) {
     block.addAddress(address!, type);
     return block;
@@ -80,7 +85,7 @@ export class NoProxy {
     if (this.everything) return true;
     const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase().replace(/\.$/, "");
     const port = url.port === "" ? DEFAULT_PORTS[url.protocol] : Number(url.port);
-    const family = isIP(host);
+    const family = net().isIP(host);
     const portFits = (p: number | undefined) => p === undefined || p === port;
     if (family !== 0) {
       const type = family === 4 ? "ipv4" : "ipv6";
