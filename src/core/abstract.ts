@@ -6,6 +6,7 @@
  */
 import { inspect, type InspectOptions } from "node:util";
 import { FsError, isFsError, throwIfAborted } from "./errors.js";
+import { nodeCrypto } from "./first-use.js";
 import { hasMagic, planGlob } from "./glob.js";
 import { DEFAULT_CONCURRENCY, mapBounded, settleBounded } from "./limiter.js";
 import { ListingsCache } from "./listings-cache.js";
@@ -643,16 +644,14 @@ export abstract class AbstractFileSystem {
   async checksum(path: string, options: SignalOptions = {}): Promise<string> {
     this.checkCall("checksum", options, SIGNAL_OPTIONS);
     const info = await this.info(path, options);
-    const { createHash } = await import("node:crypto"); // on use: loading it costs every import several ms
-    return createHash("sha256").update(stableStringify(info)).digest("hex").slice(0, 32);
+    return nodeCrypto().createHash("sha256").update(stableStringify(info)).digest("hex").slice(0, 32);
   }
 
   /** A key that changes whenever the content changes (backends with ETags override). */
   async ukey(path: string, options: SignalOptions = {}): Promise<string> {
     this.checkCall("ukey", options, SIGNAL_OPTIONS);
     const info = await this.info(path, options);
-    const { createHash } = await import("node:crypto");
-    return createHash("sha256").update(stableStringify(info)).digest("hex");
+    return nodeCrypto().createHash("sha256").update(stableStringify(info)).digest("hex");
   }
 
   /**

@@ -8,6 +8,7 @@
 import { AbstractFileSystem, type WalkEntry, type WalkEntryDetail } from "../core/abstract.js";
 import { FsError, isFsError } from "../core/errors.js";
 import { mapBounded, Semaphore } from "../core/limiter.js";
+import { nodeCrypto } from "../core/first-use.js";
 import { trimTrailingSlashes } from "../core/paths.js";
 import { EXPAND_OPTIONS, isProgressCallback, type ExpandOptions, type FileInfo, type FileSystemOptions, type FindOptions, type GlobOptions, type LsOptions, type PipeMode, type ProgressCallback, type SignalOptions, type WalkOptions } from "../core/types.js";
 import { anyValue, checkPaths, isBoolean, isStringRecord, oneOf, optionSpec } from "../core/validate.js";
@@ -589,8 +590,7 @@ export class HTTPFileSystem extends AbstractFileSystem implements PinnedReads {
   override async ukey(path: string, options: SignalOptions = {}): Promise<string> {
     const info = await this.info(path, options);
     const version = info.etag ? [String(info.etag)] : [String(info.size), String(info.lastModified ?? "")];
-    const { createHash } = await import("node:crypto"); // on use, as in the base class
-    return createHash("sha256").update([info.name, ...version].join("\n")).digest("hex");
+    return nodeCrypto().createHash("sha256").update([info.name, ...version].join("\n")).digest("hex");
   }
 
   // ---------------------------------------------------------------- bytes

@@ -7,9 +7,9 @@
  * ones are opened a few at a time per origin (connection-ramp.ts). undici itself is loaded when
  * the first dispatcher is made (see undici.ts), not on import.
  */
-import { createRequire } from "node:module";
 import type { Agent, Dispatcher, ProxyAgent } from "undici";
 import { FsError } from "../../core/errors.js";
+import { loadedOnFirstUse } from "../../core/first-use.js";
 import { rampedConnector } from "./connection-ramp.js";
 import { ProxyPlan, type ProxyOptions } from "./proxy.js";
 import { undici } from "./undici.js";
@@ -52,14 +52,15 @@ function isDispatcher(value: unknown): value is Dispatcher {
   return typeof d === "object" && d !== null && typeof d.dispatch === "function" && typeof d.close === "function";
 }
 
+/** Only a custom `ca` needs node:tls here. */
+const tls = loadedOnFirstUse<typeof import("node:tls")>("node:tls");
+
 /** The trusted certificates: Node's bundled ones and the extra ones (undefined: Node's default). */
 export function trustedCertificates(ca: CertificateAuthorities | undefined): Array<string | Buffer> | undefined {
   if (ca === undefined) return undefined;
   const extra = (Array.isArray(ca) ? ca : [ca]) as Array<string | Buffer>;
   if (extra.some((c) => typeof c !== "string" && !Buffer.isBuffer(c))) throw FsError.einval("ca must be PEM text (a string or Buffer), or a list of them");
-  // node:tls is loaded here, not at import: it costs a cold start that never sets `ca` several ms.
-  const { rootCertificates } = createRequire(import.meta.url)("node:tls") as typeof import("node:tls");
-  return [...rootCertificates, ...extra];
+  return [...tls().rootCertificates, ...extra];
 }
 
 /**

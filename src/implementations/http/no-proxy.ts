@@ -6,12 +6,10 @@
  * brackets; `entry:port` limits an entry to one port; `*` alone matches every host. Names are
  * never resolved: an IP entry matches only URLs written with an IP address.
  */
-import { createRequire } from "node:module";
 import type { BlockList } from "node:net";
+import { loadedOnFirstUse } from "../../core/first-use.js";
 
-/** node:net on first use: a process that never reads NO_PROXY does not pay for loading it at import. */
-let netModule: typeof import("node:net") | undefined;
-const net = (): typeof import("node:net") => (netModule ??= createRequire(import.meta.url)("node:net") as typeof import("node:net"));
+const net = loadedOnFirstUse<typeof import("node:net")>("node:net");
 
 interface NameEntry {
   name: string;

@@ -4,11 +4,7 @@
  * docs/benchmarks.md), which a program that never makes a request should not pay. Types come
  * from `import type`, which costs nothing at run time.
  */
-import { createRequire } from "node:module";
 import type * as Undici from "undici";
+import { loadedOnFirstUse } from "../../core/first-use.js";
 
-let loaded: typeof Undici | undefined;
-
-export function undici(): typeof Undici {
-  return (loaded ??= createRequire(import.meta.url)("undici") as typeof Undici);
-}
+export const undici = loadedOnFirstUse<typeof Undici>("undici");
